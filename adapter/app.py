@@ -1,0 +1,151 @@
+"""`create_app(settings)`: builds nothing at import time; clients open in the lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any, TypedDict
+
+import httpx
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.responses import Response
+
+from adapter.cache import Cache, build_cache
+from adapter.config import Settings
+from adapter.directory import Directory, check_mapping_paths
+from adapter.errors import AdapterError
+from adapter.metrics import Metrics
+from adapter.operations import Operations, build_operations
+from adapter.upstream import UpstreamClient
+from adapter.web.chat import chat_router
+from adapter.web.health import health_router
+from adapter.web.limits import RequestLimits
+from adapter.web.observe import RequestObserver
+from adapter.web.responses import error_response, response_for
+
+__all__ = ["AppState", "create_app"]
+
+log = structlog.get_logger(__name__)
+
+DEMO_UPSTREAM_PATH = "/demo-upstream"
+_EMBEDDED_URL = "http://demo-upstream.internal/graphql"
+
+
+class AppState(TypedDict):
+    """What every request finds in `request.state`."""
+
+    settings: Settings
+    metrics: Metrics
+    operations: Operations
+    directory: Directory
+
+
+def _demo_upstream() -> Starlette:
+    from adapter.demo import create_demo_upstream_app
+
+    return create_demo_upstream_app()
+
+
+def create_app(
+    settings: Settings,
+    *,
+    upstream_transport: httpx.AsyncBaseTransport | None = None,
+    cache: Cache | None = None,
+) -> FastAPI:
+    """The adapter as an ASGI app. Raises ConfigError when the documents or mapping are wrong."""
+    operations = build_operations(settings)
+    check_mapping_paths(settings, operations)
+    metrics = Metrics()
+    demo = _demo_upstream() if settings.upstream.embedded_demo else None
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[AppState]:
+        transport, url = upstream_transport, settings.upstream.url
+        if demo is not None and transport is None:
+            transport, url = httpx.ASGITransport(app=demo), _EMBEDDED_URL
+        upstream = UpstreamClient(settings.upstream, metrics=metrics, transport=transport, url=url)
+        profiles = cache or build_cache(settings.cache, metrics)
+        directory = Directory(
+            settings=settings,
+            operations=operations,
+            upstream=upstream,
+            cache=profiles,
+            metrics=metrics,
+        )
+        log.info(
+            "started",
+            upstream="embedded demo" if url == _EMBEDDED_URL else url,
+            strategy=settings.upstream.batch.strategy,
+            cache=settings.cache.backend,
+        )
+        try:
+            yield {
+                "settings": settings,
+                "metrics": metrics,
+                "operations": operations,
+                "directory": directory,
+            }
+        finally:
+            await directory.aclose()
+            await upstream.aclose()
+            if cache is None:
+                await profiles.aclose()
+            log.info("stopped")
+
+    app = FastAPI(
+        title="imbachat-adapter",
+        summary="ImbaChat's site callbacks, answered from a site's GraphQL API.",
+        version="1",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.include_router(chat_router(settings))
+    app.include_router(health_router())
+    if demo is not None:
+        app.mount(DEMO_UPSTREAM_PATH, demo)
+    _install_error_handlers(app)
+    app.add_middleware(RequestLimits, limits=settings.limits)
+    app.add_middleware(RequestObserver, metrics=metrics)
+    return app
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    async def adapter_error(_: Request, exc: Exception) -> Response:
+        assert isinstance(exc, AdapterError)
+        return response_for(exc)
+
+    async def http_error(_: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        headers: dict[str, Any] | None = getattr(exc, "headers", None)
+        return error_response(exc.status_code, str(exc.detail), headers=headers)
+
+    async def invalid_request(_: Request, exc: Exception) -> Response:
+        assert isinstance(exc, RequestValidationError)
+        first = exc.errors()[0] if exc.errors() else {}
+        where = ".".join(str(part) for part in first.get("loc", ()))
+        return error_response(400, f"invalid request: {where} {first.get('msg', '')}".strip())
+
+    async def unexpected(_: Request, exc: Exception) -> Response:
+        log.exception("unexpected_error", error=type(exc).__name__)
+        return error_response(500, "Internal error")
+
+    app.add_exception_handler(AdapterError, adapter_error)
+    app.add_exception_handler(HTTPException, http_error)
+    app.add_exception_handler(RequestValidationError, invalid_request)
+    app.add_exception_handler(Exception, unexpected)
+
+
+def app_from_environment() -> FastAPI:
+    """For uvicorn's `--factory` worker processes: the app from $IMBACHAT_ADAPTER_CONFIG."""
+    import os
+
+    from adapter.config import CONFIG_ENV_VAR, load_settings
+    from adapter.logs import configure_logging
+
+    configure_logging(os.environ.get("IMBACHAT_LOG_LEVEL", "info"))
+    return create_app(load_settings(os.environ.get(CONFIG_ENV_VAR, "config.yaml")))

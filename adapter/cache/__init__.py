@@ -1,0 +1,51 @@
+"""The profile cache: one small interface, three backends, and a fail-open guard.
+
+`build_cache` returns what the directory uses: the configured backend wrapped so that a failing
+backend counts as a miss (`FailOpenCache`), with an optional small in-process layer in front
+(`LayeredCache`) for the hottest ids.
+"""
+
+from __future__ import annotations
+
+from adapter.cache.base import Cache
+from adapter.cache.entries import Entry, decode_entry, encode_entry
+from adapter.cache.guard import FailOpenCache, LayeredCache
+from adapter.cache.memory import MemoryCache
+from adapter.config import CacheSettings
+from adapter.metrics import Metrics
+
+__all__ = [
+    "Cache",
+    "Entry",
+    "FailOpenCache",
+    "LayeredCache",
+    "MemoryCache",
+    "build_cache",
+    "decode_entry",
+    "encode_entry",
+]
+
+
+def build_cache(settings: CacheSettings, metrics: Metrics) -> Cache:
+    """The configured backend, guarded, with the optional in-process layer in front."""
+    backend: Cache
+    if settings.backend == "memory":
+        return MemoryCache(max_entries=settings.memory_max_entries)
+    if settings.backend == "redis":
+        from adapter.cache.redis import RedisCache
+
+        backend = RedisCache.from_settings(settings.redis)
+    else:
+        from adapter.cache.cluster import RedisClusterCache
+
+        backend = RedisClusterCache.from_settings(settings.redis)
+    guarded: Cache = FailOpenCache(
+        backend,
+        metrics=metrics,
+        log_interval=settings.error_log_interval_seconds,
+        pause_after_error=settings.retry_after_error_seconds,
+    )
+    if settings.local_max_entries:
+        local = MemoryCache(max_entries=settings.local_max_entries)
+        guarded = LayeredCache(local, guarded, local_seconds=settings.local_seconds)
+    return guarded

@@ -1,0 +1,67 @@
+"""Redis Cluster: the scale-out backend; multi-key reads and writes span hash slots."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from redis.asyncio.cluster import RedisCluster
+
+from adapter.config import RedisSettings
+
+__all__ = ["RedisClusterCache"]
+
+
+class RedisClusterCache:
+    """Keys are spread over slots; reads are grouped per node by redis-py (`mget_nonatomic`)."""
+
+    def __init__(self, client: RedisCluster) -> None:
+        self.client = client
+
+    @classmethod
+    def from_settings(cls, settings: RedisSettings) -> RedisClusterCache:
+        password = settings.password.get_secret_value() if settings.password else None
+        client = RedisCluster.from_url(
+            settings.url.get_secret_value(),
+            password=password,
+            socket_timeout=settings.socket_timeout,
+            socket_connect_timeout=settings.connect_timeout,
+            max_connections=settings.max_connections,
+        )
+        return cls(client)
+
+    async def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
+        if not keys:
+            return []
+        values: list[bytes | None] = await self.client.mget_nonatomic(list(keys))
+        return values
+
+    async def set_many(self, items: Mapping[str, bytes], ttl_seconds: float) -> None:
+        if not items or ttl_seconds <= 0:
+            return
+        milliseconds = max(1, int(ttl_seconds * 1000))
+        pipe = self.client.pipeline()
+        for key, value in items.items():
+            pipe.set(key, value, px=milliseconds)
+        await pipe.execute()
+
+    async def delete_many(self, keys: Sequence[str]) -> None:
+        # One DEL per key: a multi-key DEL must not span slots.
+        if not keys:
+            return
+        pipe = self.client.pipeline()
+        for key in keys:
+            pipe.delete(key)
+        await pipe.execute()
+
+    async def acquire_lock(self, key: str, ttl_seconds: float) -> bool:
+        taken = await self.client.set(key, b"1", nx=True, px=max(1, int(ttl_seconds * 1000)))
+        return bool(taken)
+
+    async def release_lock(self, key: str) -> None:
+        await self.client.delete(key)
+
+    async def ping(self) -> None:
+        await self.client.ping()
+
+    async def aclose(self) -> None:
+        await self.client.aclose()

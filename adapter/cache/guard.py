@@ -1,0 +1,153 @@
+"""Keep a failing cache from failing requests, and put a small local layer in front of it."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import TypeVar
+
+import structlog
+
+from adapter.cache.base import Cache
+from adapter.cache.memory import MemoryCache
+from adapter.errors import CacheError
+from adapter.metrics import Metrics
+
+__all__ = ["FailOpenCache", "LayeredCache"]
+
+log = structlog.get_logger(__name__)
+T = TypeVar("T")
+
+
+class FailOpenCache:
+    """A backend failure becomes a miss (or a skipped write), counted and logged once per interval.
+
+    After a failure the backend is left alone for `pause_after_error` seconds, so a dead Redis
+    costs one socket timeout per pause, not one per request; then it is tried again by itself.
+    """
+
+    def __init__(
+        self,
+        backend: Cache,
+        *,
+        metrics: Metrics,
+        log_interval: float,
+        pause_after_error: float,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.backend = backend
+        self.metrics = metrics
+        self.log_interval = log_interval
+        self.pause_after_error = pause_after_error
+        self._clock = clock
+        self._paused_until = 0.0
+        self._last_logged = float("-inf")
+        self._suppressed = 0
+
+    @property
+    def healthy(self) -> bool:
+        return self._clock() >= self._paused_until
+
+    async def _guard(self, operation: str, call: Callable[[], Awaitable[T]], fallback: T) -> T:
+        if not self.healthy:
+            self.metrics.cache_errors.labels(operation).inc()
+            return fallback
+        try:
+            result = await call()
+        except Exception as exc:  # every backend failure must fail open
+            self._failed(operation, exc)
+            return fallback
+        if self._suppressed or self._paused_until:
+            log.info("cache_recovered", failures_while_down=self._suppressed)
+            self._suppressed = 0
+            self._paused_until = 0.0
+        return result
+
+    def _failed(self, operation: str, exc: Exception) -> None:
+        self.metrics.cache_errors.labels(operation).inc()
+        now = self._clock()
+        self._paused_until = now + self.pause_after_error
+        if now - self._last_logged >= self.log_interval:
+            log.warning(
+                "cache_unavailable",
+                operation=operation,
+                error=type(exc).__name__,
+                detail=str(exc)[:200] if isinstance(exc, CacheError) else "",
+                failures_since_last_log=self._suppressed,
+            )
+            self._last_logged = now
+            self._suppressed = 0
+        else:
+            self._suppressed += 1
+
+    async def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
+        return await self._guard("get", lambda: self.backend.get_many(keys), [None] * len(keys))
+
+    async def set_many(self, items: Mapping[str, bytes], ttl_seconds: float) -> None:
+        await self._guard("set", lambda: self.backend.set_many(items, ttl_seconds), None)
+
+    async def delete_many(self, keys: Sequence[str]) -> None:
+        await self._guard("delete", lambda: self.backend.delete_many(keys), None)
+
+    async def acquire_lock(self, key: str, ttl_seconds: float) -> bool:
+        # No lock service: every replica refills for itself rather than wait.
+        return await self._guard("lock", lambda: self.backend.acquire_lock(key, ttl_seconds), True)
+
+    async def release_lock(self, key: str) -> None:
+        await self._guard("unlock", lambda: self.backend.release_lock(key), None)
+
+    async def ping(self) -> None:
+        try:
+            await self.backend.ping()
+        except Exception as exc:
+            raise CacheError(f"the cache backend does not answer ({type(exc).__name__})") from exc
+
+    async def aclose(self) -> None:
+        await self.backend.aclose()
+
+
+class LayeredCache:
+    """A small in-process layer in front of a shared backend, for the hottest ids.
+
+    Local copies live at most `local_seconds`, which bounds how long one replica can serve a
+    profile that the site has since changed and another replica has invalidated.
+    """
+
+    def __init__(self, local: MemoryCache, shared: Cache, *, local_seconds: float) -> None:
+        self.local = local
+        self.shared = shared
+        self.local_seconds = local_seconds
+
+    async def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
+        found = await self.local.get_many(keys)
+        missing = [key for key, value in zip(keys, found, strict=True) if value is None]
+        if not missing:
+            return found
+        shared = dict(zip(missing, await self.shared.get_many(missing), strict=True))
+        refill = {key: value for key, value in shared.items() if value is not None}
+        await self.local.set_many(refill, self.local_seconds)
+        return [
+            value if value is not None else shared.get(key)
+            for key, value in zip(keys, found, strict=True)
+        ]
+
+    async def set_many(self, items: Mapping[str, bytes], ttl_seconds: float) -> None:
+        await self.shared.set_many(items, ttl_seconds)
+        await self.local.set_many(items, min(ttl_seconds, self.local_seconds))
+
+    async def delete_many(self, keys: Sequence[str]) -> None:
+        await self.local.delete_many(keys)
+        await self.shared.delete_many(keys)
+
+    async def acquire_lock(self, key: str, ttl_seconds: float) -> bool:
+        return await self.shared.acquire_lock(key, ttl_seconds)
+
+    async def release_lock(self, key: str) -> None:
+        await self.shared.release_lock(key)
+
+    async def ping(self) -> None:
+        await self.shared.ping()
+
+    async def aclose(self) -> None:
+        await self.local.aclose()
+        await self.shared.aclose()

@@ -1,0 +1,63 @@
+"""A bounded in-process cache: least recently used entries go first, each with its own expiry."""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Mapping, Sequence
+
+__all__ = ["MemoryCache"]
+
+
+class MemoryCache:
+    """The default backend (no Redis needed) and the optional layer in front of Redis."""
+
+    def __init__(self, *, max_entries: int, clock: Callable[[], float] = time.monotonic) -> None:
+        self.max_entries = max_entries
+        self._clock = clock
+        self._items: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    async def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
+        now = self._clock()
+        found: list[bytes | None] = []
+        for key in keys:
+            item = self._items.get(key)
+            if item is None:
+                found.append(None)
+            elif item[0] <= now:
+                del self._items[key]
+                found.append(None)
+            else:
+                self._items.move_to_end(key)
+                found.append(item[1])
+        return found
+
+    async def set_many(self, items: Mapping[str, bytes], ttl_seconds: float) -> None:
+        if ttl_seconds <= 0:
+            return
+        expires = self._clock() + ttl_seconds
+        for key, value in items.items():
+            self._items[key] = (expires, value)
+            self._items.move_to_end(key)
+        while len(self._items) > self.max_entries:
+            self._items.popitem(last=False)
+
+    async def delete_many(self, keys: Sequence[str]) -> None:
+        for key in keys:
+            self._items.pop(key, None)
+
+    async def acquire_lock(self, key: str, ttl_seconds: float) -> bool:
+        # One process: single flight already covers it.
+        return True
+
+    async def release_lock(self, key: str) -> None:
+        return None
+
+    async def ping(self) -> None:
+        return None
+
+    async def aclose(self) -> None:
+        self._items.clear()

@@ -1,0 +1,516 @@
+"""Configuration: the models and the YAML loader.
+
+The file is read once, at start-up. Strings may use `${VAR}` and `${VAR:-default}` to take values
+(secrets above all) from the environment, and any setting may be overridden by an environment
+variable `IMBACHAT__SECTION__KEY=value` (the environment beats the file). Every problem is reported
+with its path in the file; none of them ever reaches a client.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeAlias
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    JsonValue,
+    SecretStr,
+    Tag,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from typing_extensions import TypeAliasType
+
+from adapter.errors import ConfigError
+
+__all__ = [
+    "CONFIG_ENV_VAR",
+    "BatchSettings",
+    "BreakerSettings",
+    "CacheSettings",
+    "ChatSettings",
+    "Converter",
+    "FieldRule",
+    "FieldSpec",
+    "IdSettings",
+    "LimitsSettings",
+    "LoginOperation",
+    "MappingSettings",
+    "OperationsSettings",
+    "ProfilesRule",
+    "RedisSettings",
+    "RetrySettings",
+    "SearchOperation",
+    "Settings",
+    "TimeoutSettings",
+    "UpstreamSettings",
+    "UsersOperation",
+    "load_settings",
+    "settings_from_mapping",
+]
+
+CONFIG_ENV_VAR = "IMBACHAT_ADAPTER_CONFIG"
+OVERRIDE_PREFIX = "IMBACHAT__"
+
+
+class Model(BaseModel):
+    """Base of every settings model: unknown keys are errors and values never change."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --- chat-facing ------------------------------------------------------------------------------
+
+
+class IdSettings(Model):
+    type: Literal["int", "str"] = "int"
+    separator: str = Field(",", min_length=1, max_length=4)
+    max_per_call: int = Field(1000, gt=0, le=100_000)
+    # Only used when type is "str": what a valid id looks like.
+    str_pattern: str = r"[A-Za-z0-9_.:@-]{1,128}"
+
+    @field_validator("str_pattern")
+    @classmethod
+    def _compiles(cls, value: str) -> str:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"not a regular expression: {exc}") from None
+        return value
+
+
+class QueryTokenSettings(Model):
+    """The `jwt_token` query parameter, for hosts that strip the Authorization header."""
+
+    enabled: bool = False
+    parameter: str = "jwt_token"
+
+
+class ChatSettings(Model):
+    prefix: str = "/imbachat/v1"
+    product_name: str = "imbachat-adapter"
+    api_login: SecretStr
+    api_password: SecretStr
+    widget_id: str | None = None
+    ids: IdSettings = IdSettings()
+    query_token: QueryTokenSettings = QueryTokenSettings()
+
+    @field_validator("prefix")
+    @classmethod
+    def _prefix_shape(cls, value: str) -> str:
+        if not value.startswith("/") or (len(value) > 1 and value.endswith("/")):
+            raise ValueError("must start with '/' and not end with '/'")
+        return value
+
+    @field_validator("api_login", "api_password")
+    @classmethod
+    def _not_empty(cls, value: SecretStr) -> SecretStr:
+        if not value.get_secret_value():
+            raise ValueError("must not be empty: an empty credential would let anyone in")
+        return value
+
+
+# --- upstream ---------------------------------------------------------------------------------
+
+
+class TimeoutSettings(Model):
+    connect: float = Field(2.0, gt=0)
+    read: float = Field(5.0, gt=0)
+    write: float = Field(5.0, gt=0)
+    pool: float = Field(2.0, gt=0)
+
+
+class RetrySettings(Model):
+    attempts: int = Field(3, ge=1, le=10)
+    backoff_initial: float = Field(0.05, ge=0)
+    backoff_max: float = Field(1.0, ge=0)
+    # Each first attempt earns `budget_ratio` retries; a retry spends one. The bucket holds at
+    # most `budget_reserve`, so a failing site sees at most (1 + ratio) x its normal load.
+    budget_ratio: float = Field(0.2, ge=0, le=1)
+    budget_reserve: float = Field(10.0, ge=0)
+
+
+class BreakerSettings(Model):
+    failure_threshold: int = Field(5, gt=0)
+    recovery_seconds: float = Field(10.0, gt=0)
+
+
+class BatchSettings(Model):
+    strategy: Literal["list", "alias"] = "list"
+    size: int = Field(100, gt=0, le=1000)
+
+
+class UsersOperation(Model):
+    document: Path = Path("resolvers/users.graphql")
+    # Defaults: the operation's only variable, and the response key of its only top-level field.
+    ids_variable: str | None = None
+    result_path: str | None = None
+    variables: dict[str, JsonValue] = {}
+
+
+class SearchOperation(Model):
+    document: Path = Path("resolvers/search.graphql")
+    query_variable: str | None = None
+    result_path: str | None = None
+    variables: dict[str, JsonValue] = {}
+    min_length: int = Field(1, ge=1)
+    max_length: int = Field(64, ge=1, le=1000)
+
+
+class LoginOperation(Model):
+    document: Path = Path("resolvers/login.graphql")
+    username_variable: str = "username"
+    password_variable: str = "password"  # noqa: S105 - a variable name
+    # Where the signed-in user object is; null there means the login was refused.
+    result_path: str = "login.user"
+
+
+class ViewerOperation(Model):
+    document: Path = Path("resolvers/viewer.graphql")
+    result_path: str | None = None
+
+
+class OperationsSettings(Model):
+    users: UsersOperation = UsersOperation()
+    search: SearchOperation | None = None
+    login: LoginOperation | None = None
+    viewer: ViewerOperation | None = None
+
+
+class UpstreamSettings(Model):
+    url: str | None = None
+    # Serve the bundled demo user API in-process and query it without a network hop.
+    embedded_demo: bool = False
+    headers: dict[str, SecretStr] = {}
+    timeouts: TimeoutSettings = TimeoutSettings()
+    max_concurrency: int = Field(8, gt=0, le=1000)
+    max_response_bytes: int = Field(16 * 1024 * 1024, gt=0)
+    retry: RetrySettings = RetrySettings()
+    breaker: BreakerSettings = BreakerSettings()
+    batch: BatchSettings = BatchSettings()
+    operations: OperationsSettings = OperationsSettings()
+
+    @model_validator(mode="after")
+    def _has_target(self) -> UpstreamSettings:
+        if self.url is None and not self.embedded_demo:
+            raise ValueError("set `url` (the site's GraphQL endpoint) or `embedded_demo: true`")
+        if self.url is not None and not re.match(r"^https?://[^\s/]+", self.url):
+            raise ValueError(f"url must be an http(s) URL, got {self.url!r}")
+        return self
+
+
+# --- mapping ----------------------------------------------------------------------------------
+
+Converter = Literal[
+    "unix_seconds",  # ISO-8601 text, epoch seconds or epoch milliseconds, guessed by shape
+    "iso8601_to_unix",
+    "epoch_ms_to_unix",
+    "or_false",  # missing or empty -> false, the chat's "no avatar"
+    "int",
+    "float",
+    "string",
+    "bool",
+    "lower",
+    "upper",
+]
+
+
+class FieldRule(Model):
+    """One output field: exactly one source, then optional converters, lookup and default."""
+
+    path: str | None = None
+    template: str | None = None
+    const: JsonValue = None
+    first_of: list[FieldSpec] | None = None
+    convert: list[Converter] = []
+    lookup: dict[str, JsonValue] | None = None
+    default: JsonValue = None
+
+    @field_validator("convert", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: object) -> object:
+        return [value] if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _one_source(self) -> FieldRule:
+        sources = [
+            s for s in ("path", "template", "const", "first_of") if s in self.model_fields_set
+        ]
+        if len(sources) != 1:
+            raise ValueError(
+                "give exactly one of path, template, const, first_of"
+                + (f" (got {', '.join(sources)})" if sources else "")
+            )
+        return self
+
+
+def _spec_kind(value: Any) -> str | None:
+    if isinstance(value, str):
+        return "spec:text"
+    if isinstance(value, list):
+        return "spec:fallbacks"
+    if isinstance(value, dict | FieldRule):
+        return "spec:rule"
+    return None
+
+
+if TYPE_CHECKING:
+    FieldSpec: TypeAlias = str | list["FieldSpec"] | FieldRule
+else:
+    # The same union, with errors that name the intended branch instead of all three.
+    FieldSpec = TypeAliasType(
+        "FieldSpec",
+        Annotated[
+            Annotated[str, Tag("spec:text")]
+            | Annotated[list["FieldSpec"], Tag("spec:fallbacks")]
+            | Annotated[FieldRule, Tag("spec:rule")],
+            Discriminator(
+                _spec_kind,
+                custom_error_type="field_spec",
+                custom_error_message=(
+                    "must be a path or template string, a list of fallbacks, "
+                    "or a mapping with one of path, template, const, first_of"
+                ),
+            ),
+        ],
+    )
+
+
+FieldRule.model_rebuild()
+
+RESERVED_FIELDS = frozenset({"user_id", "profiles"})
+
+
+class ProfilesRule(Model):
+    """Sub-profiles: a list (or object) in the upstream user, each mapped by `fields`."""
+
+    path: str
+    # Path of a sub-profile's key; without it, keys are the list positions.
+    key: str | None = None
+    fields: dict[str, FieldSpec]
+
+    @field_validator("fields")
+    @classmethod
+    def _required(cls, value: dict[str, Any]) -> dict[str, Any]:
+        missing = [name for name in ("user_id", "name") if name not in value]
+        if missing:
+            raise ValueError(f"sub-profiles need {' and '.join(missing)}")
+        return value
+
+
+class MappingSettings(Model):
+    # Where the upstream object's id is; matched against the requested ids.
+    id: str = "id"
+    fields: dict[str, FieldSpec]
+    profiles: ProfilesRule | None = None
+
+    @field_validator("fields")
+    @classmethod
+    def _name_present(cls, value: dict[str, Any]) -> dict[str, Any]:
+        if "name" not in value:
+            raise ValueError("`name` is required: the chat cannot show a user without it")
+        reserved = sorted(RESERVED_FIELDS & value.keys())
+        if reserved:
+            raise ValueError(
+                f"{', '.join(reserved)} cannot be mapped here: user_id is always the requested id "
+                "and sub-profiles go under mapping.profiles"
+            )
+        return value
+
+
+# --- cache ------------------------------------------------------------------------------------
+
+
+class RedisSettings(Model):
+    url: SecretStr = SecretStr("redis://127.0.0.1:6379/0")
+    password: SecretStr | None = None
+    socket_timeout: float = Field(0.25, gt=0)
+    connect_timeout: float = Field(0.5, gt=0)
+    max_connections: int = Field(64, gt=0)
+
+
+class CacheSettings(Model):
+    backend: Literal["memory", "redis", "redis-cluster"] = "memory"
+    prefix: str = "imbachat:"
+    # A profile is served without asking the site for `fresh_seconds`, then served while it is
+    # refreshed in the background for `stale_seconds` more, and from then on only when the
+    # site fails (stale-if-error) until the entry expires after `keep_seconds`.
+    fresh_seconds: int = Field(300, ge=0)
+    stale_seconds: int = Field(3300, ge=0)
+    keep_seconds: int = Field(86_400, ge=0)
+    negative_seconds: int = Field(60, ge=0)
+    memory_max_entries: int = Field(100_000, gt=0)
+    # Small per-process layer in front of Redis for the hottest ids (0 turns it off).
+    local_max_entries: int = Field(0, ge=0)
+    local_seconds: float = Field(5.0, ge=0)
+    # Across replicas: a short Redis lock per chunk so that only one replica refills it.
+    lock_seconds: float = Field(0.0, ge=0)
+    error_log_interval_seconds: float = Field(30.0, gt=0)
+    retry_after_error_seconds: float = Field(2.0, ge=0)
+    redis: RedisSettings = RedisSettings()
+
+    @model_validator(mode="after")
+    def _windows_ordered(self) -> CacheSettings:
+        if self.keep_seconds < self.fresh_seconds + self.stale_seconds:
+            raise ValueError("keep_seconds must be at least fresh_seconds + stale_seconds")
+        return self
+
+
+# --- web --------------------------------------------------------------------------------------
+
+
+class LimitsSettings(Model):
+    max_body_bytes: int = Field(64 * 1024, gt=0)
+    max_url_bytes: int = Field(16 * 1024, gt=0)
+    max_header_bytes: int = Field(8 * 1024, gt=0)
+
+
+class Settings(Model):
+    chat: ChatSettings
+    upstream: UpstreamSettings
+    mapping: MappingSettings
+    cache: CacheSettings = CacheSettings()
+    limits: LimitsSettings = LimitsSettings()
+    # Where relative paths in the file (operation documents) are resolved from.
+    base_dir: Path = Path(".")
+
+    def resolve(self, path: Path) -> Path:
+        return path if path.is_absolute() else self.base_dir / path
+
+
+# --- loading ----------------------------------------------------------------------------------
+
+_ENV_REFERENCE = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+def _interpolate(value: str, path: str, environ: Mapping[str, str], problems: list[str]) -> str:
+    def replace(match: re.Match[str]) -> str:
+        if match.group(0) == "$$":
+            return "$"
+        name, default = match.group(1), match.group(2)
+        if name in environ:
+            return environ[name]
+        if default is not None:
+            return default
+        problems.append(f"{path}: environment variable {name} is not set")
+        return ""
+
+    return _ENV_REFERENCE.sub(replace, value)
+
+
+def _walk(node: Any, path: str, environ: Mapping[str, str], problems: list[str]) -> Any:
+    if isinstance(node, str):
+        return _interpolate(node, path, environ, problems)
+    if isinstance(node, dict):
+        return {
+            key: _walk(value, f"{path}.{key}" if path else str(key), environ, problems)
+            for key, value in node.items()
+        }
+    if isinstance(node, list):
+        return [_walk(item, f"{path}[{i}]", environ, problems) for i, item in enumerate(node)]
+    return node
+
+
+def _apply_overrides(data: dict[str, Any], environ: Mapping[str, str]) -> None:
+    for name, raw in sorted(environ.items()):
+        if not name.startswith(OVERRIDE_PREFIX):
+            continue
+        keys = [part.lower() for part in name[len(OVERRIDE_PREFIX) :].split("__") if part]
+        if not keys:
+            continue
+        target = data
+        for key in keys[:-1]:
+            child = target.get(key)
+            if not isinstance(child, dict):
+                child = {}
+                target[key] = child
+            target = child
+        try:
+            target[keys[-1]] = yaml.safe_load(raw)
+        except yaml.YAMLError:
+            target[keys[-1]] = raw
+
+
+def _location(loc: tuple[int | str, ...]) -> str:
+    text = ""
+    for part in loc:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        elif part.startswith(("spec:", "function-")):
+            continue  # union branch tags that pydantic puts in the location
+        else:
+            text += f".{part}" if text else part
+    return text or "(top level)"
+
+
+def _describe(error: ValidationError) -> list[str]:
+    seen: dict[str, None] = {}
+    for item in error.errors(include_url=False, include_input=False):
+        message = item["msg"].removeprefix("Value error, ")
+        if item["type"] == "extra_forbidden":
+            message = "unknown key"
+        seen.setdefault(f"{_location(tuple(item['loc']))}: {message}", None)
+    return list(seen)
+
+
+def settings_from_mapping(
+    data: Any,
+    *,
+    environ: Mapping[str, str] | None = None,
+    base_dir: Path = Path("."),
+    source: str = "configuration",
+) -> Settings:
+    """Validate already-parsed configuration data; raise ConfigError listing every problem."""
+    environ = os.environ if environ is None else environ
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(["(top level): must be a mapping of sections"], source=source)
+    problems: list[str] = []
+    resolved: dict[str, Any] = _walk(data, "", environ, problems)
+    _apply_overrides(resolved, environ)
+    resolved.setdefault("base_dir", str(base_dir))
+    try:
+        settings = Settings.model_validate(resolved)
+    except ValidationError as exc:
+        problems.extend(_describe(exc))
+        raise ConfigError(problems, source=source) from None
+    if problems:
+        raise ConfigError(problems, source=source)
+    return settings
+
+
+def load_settings(path: Path | str, *, environ: Mapping[str, str] | None = None) -> Settings:
+    """Read, interpolate and validate a YAML configuration file."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError([f"cannot read the file: {exc.strerror}"], source=str(path)) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        problem = getattr(exc, "problem", None) or "not valid YAML"
+        raise ConfigError([f"{where}{problem}"], source=str(path)) from None
+    return settings_from_mapping(
+        data, environ=environ, base_dir=path.resolve().parent, source=str(path)
+    )
+
+
+def iter_operation_documents(settings: Settings) -> Iterator[tuple[str, Path]]:
+    """Each configured operation with its resolved document path."""
+    operations = settings.upstream.operations
+    for name in ("users", "search", "login", "viewer"):
+        operation = getattr(operations, name)
+        if operation is not None:
+            yield name, settings.resolve(operation.document)

@@ -1,0 +1,98 @@
+"""The demo upstream as an ASGI app: GraphQL at /graphql plus a request counter."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+
+from adapter.demo.data import DemoDirectory
+from adapter.demo.schema import DemoContext, build_schema
+
+
+@dataclass(slots=True)
+class RequestCounter:
+    """How many HTTP requests reached /graphql since start or the last reset."""
+
+    value: int = 0
+
+
+class _DemoGraphQL(GraphQL[DemoContext, None]):
+    """Strawberry's ASGI view with the directory in the context."""
+
+    def __init__(self, directory: DemoDirectory) -> None:
+        """Serve the demo schema over `directory`, with GraphiQL."""
+        super().__init__(build_schema(), graphql_ide="graphiql")
+        self._directory = directory
+
+    async def get_context(
+        self, request: Request | WebSocket, response: Response | WebSocket
+    ) -> DemoContext:
+        """Request (for the viewer), response (for cookies) and the user directory."""
+        if not isinstance(request, Request) or not isinstance(response, Response):
+            raise TypeError("the demo upstream serves HTTP only")
+        return {"request": request, "response": response, "directory": self._directory}
+
+
+class _CountingEndpoint:
+    """ASGI wrapper that counts HTTP requests and optionally delays them."""
+
+    def __init__(self, inner: _DemoGraphQL, counter: RequestCounter, latency: float) -> None:
+        """Wrap `inner`, counting into `counter` and sleeping `latency` seconds per request."""
+        self._inner = inner
+        self._counter = counter
+        self._latency = latency
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Count, delay, then hand over to Strawberry."""
+        if scope["type"] == "http":
+            self._counter.value += 1
+            if self._latency > 0:
+                await asyncio.sleep(self._latency)
+        await self._inner(scope, receive, send)
+
+
+def _counter(request: Request) -> RequestCounter:
+    """The app's request counter."""
+    counter: RequestCounter = request.app.state.graphql_counter
+    return counter
+
+
+async def _stats(request: Request) -> JSONResponse:
+    """`GET /stats`: the GraphQL request count."""
+    return JSONResponse({"graphql_requests": _counter(request).value})
+
+
+async def _reset_stats(request: Request) -> JSONResponse:
+    """`POST /stats/reset`: set the count back to zero."""
+    counter = _counter(request)
+    counter.value = 0
+    return JSONResponse({"graphql_requests": counter.value})
+
+
+def create_demo_upstream_app(*, latency: float = 0.0) -> Starlette:
+    """A fresh demo upstream; `latency` seconds are added to every GraphQL request."""
+    counter = RequestCounter()
+    graphql = _CountingEndpoint(_DemoGraphQL(DemoDirectory.generate()), counter, latency)
+    app = Starlette(
+        routes=[
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/stats", _stats, methods=["GET"]),
+            Route("/stats/reset", _reset_stats, methods=["POST"]),
+        ]
+    )
+    app.state.graphql_counter = counter
+    return app
+
+
+def serve_demo_upstream(host: str, port: int) -> None:
+    """Run the demo upstream with uvicorn until interrupted."""
+    uvicorn.run(create_demo_upstream_app(), host=host, port=port, log_level="info")

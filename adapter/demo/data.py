@@ -1,0 +1,185 @@
+"""Deterministic demo users: 1,000 people generated from a fixed seed."""
+
+from __future__ import annotations
+
+import enum
+import random
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+DEFAULT_SEED = 2024
+DEFAULT_COUNT = 1000
+CDN_BASE = "https://cdn.example.com"
+
+_FIRST_NAMES = (
+    "Alice", "Boris", "Chloe", "Daniel", "Elena", "Farid", "Grace", "Hiro", "Ingrid", "Jonas",
+    "Kira", "Liam", "Maya", "Nikolai", "Olivia", "Pedro", "Quinn", "Rosa", "Sven", "Tara",
+    "Umar", "Vera", "Wei", "Ximena", "Yusuf", "Zoe",
+)  # fmt: skip
+_LAST_NAMES = (
+    "Anderson", "Bauer", "Costa", "Dubois", "Eriksen", "Fischer", "Garcia", "Haddad", "Ivanova",
+    "Jensen", "Kowalski", "Lopez", "Moreau", "Nakamura", "O'Brien", "Petrov", "Rossi", "Schmidt",
+    "Tanaka", "Novak", "Weber", "Yilmaz", "Zhang",
+)  # fmt: skip
+_BADGES = ("VIP", "Moderator", "Top poster")
+_LOGIN_EPOCH = datetime(2024, 6, 1, tzinfo=UTC)
+_LOGIN_WINDOW_SECONDS = 180 * 24 * 3600
+_FULL_USERS = frozenset({1, 2, 3})
+_BARE_USERS = frozenset({4})
+_PROFILE_USERS = frozenset({6, 11})
+
+
+class Role(enum.Enum):
+    """A user's role on the demo site."""
+
+    ADMIN = "ADMIN"
+    MEMBER = "MEMBER"
+
+
+@dataclass(frozen=True, slots=True)
+class DemoAvatar:
+    """An uploaded avatar: storage path and public URL."""
+
+    file: str
+    url: str
+
+
+@dataclass(frozen=True, slots=True)
+class DemoSubProfile:
+    """A secondary persona owned by a user (e.g. a shop or a character)."""
+
+    id: str
+    key: str
+    name: str
+    avatar_url: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class DemoUser:
+    """One demo user, as the site's database would hold it."""
+
+    id: int
+    username: str
+    display_name: str | None
+    email: str
+    avatar: DemoAvatar | None
+    last_login_at: str | None
+    last_seen_ms: int | None
+    badge: str | None
+    role: Role
+    profiles: tuple[DemoSubProfile, ...]
+
+
+def _make_user(user_id: int, rng: random.Random) -> DemoUser:
+    """Build one user; all draws happen regardless of overrides, so later users stay stable."""
+    name = f"{rng.choice(_FIRST_NAMES)} {rng.choice(_LAST_NAMES)}"
+    has_name = rng.random() >= 0.10
+    has_avatar = rng.random() < 0.85
+    has_login = rng.random() < 0.90
+    login_offset = rng.randrange(_LOGIN_WINDOW_SECONDS)
+    badge_roll = rng.random()
+    badge_pick = rng.choice(_BADGES)
+    has_profiles = rng.random() < 0.03
+    profile_count = rng.randint(1, 2)
+    profile_avatar_rolls = (rng.random(), rng.random())
+
+    badge = badge_pick if badge_roll < 0.04 else None
+    if user_id in _FULL_USERS:
+        has_name = has_avatar = has_login = True
+        badge = _BADGES[(user_id - 1) % len(_BADGES)]
+    if user_id in _BARE_USERS:
+        has_name = has_avatar = False
+
+    username = f"user{user_id}"
+    display_name = name if has_name else None
+    avatar = (
+        DemoAvatar(file=f"avatars/{user_id}.png", url=f"{CDN_BASE}/avatars/{user_id}.png")
+        if has_avatar
+        else None
+    )
+    last_login_at: str | None = None
+    last_seen_ms: int | None = None
+    if has_login:
+        instant = _LOGIN_EPOCH - timedelta(seconds=login_offset)
+        last_login_at = instant.strftime("%Y-%m-%dT%H:%M:%SZ")
+        last_seen_ms = int(instant.timestamp()) * 1000
+    profiles: tuple[DemoSubProfile, ...] = ()
+    if has_profiles or user_id in _PROFILE_USERS:
+        profiles = tuple(
+            DemoSubProfile(
+                id=f"P{user_id}-{letter}",
+                key=str(user_id * 10 + n),
+                name=f"P{user_id}-{display_name or username}",
+                avatar_url=(
+                    f"{CDN_BASE}/profiles/{user_id}-{letter}.png"
+                    if profile_avatar_rolls[n - 1] < 0.7
+                    else None
+                ),
+            )
+            for n, letter in ((1, "A"), (2, "B"))[:profile_count]
+        )
+    return DemoUser(
+        id=user_id,
+        username=username,
+        display_name=display_name,
+        email=f"{username}@example.com",
+        avatar=avatar,
+        last_login_at=last_login_at,
+        last_seen_ms=last_seen_ms,
+        badge=badge,
+        role=Role.ADMIN if user_id in (1, 2) else Role.MEMBER,
+        profiles=profiles,
+    )
+
+
+def generate_users(seed: int = DEFAULT_SEED, count: int = DEFAULT_COUNT) -> list[DemoUser]:
+    """Generate users 1..count; the same seed always yields the same users."""
+    rng = random.Random(seed)  # noqa: S311 - demo data, not cryptography
+    return [_make_user(user_id, rng) for user_id in range(1, count + 1)]
+
+
+class DemoDirectory:
+    """Read-only lookup over the demo users."""
+
+    def __init__(self, users: Sequence[DemoUser]) -> None:
+        """Index the given users by id."""
+        self._by_id: Mapping[int, DemoUser] = {user.id: user for user in users}
+
+    @classmethod
+    def generate(cls, seed: int = DEFAULT_SEED, count: int = DEFAULT_COUNT) -> DemoDirectory:
+        """Build the standard deterministic directory."""
+        return cls(generate_users(seed, count))
+
+    def __len__(self) -> int:
+        """Number of users."""
+        return len(self._by_id)
+
+    def get(self, user_id: int) -> DemoUser | None:
+        """One user by id, or None when unknown."""
+        return self._by_id.get(user_id)
+
+    def many(self, ids: Iterable[int]) -> list[DemoUser]:
+        """Users in request order; unknown ids skipped, duplicates kept once."""
+        seen: set[int] = set()
+        found: list[DemoUser] = []
+        for user_id in ids:
+            user = self._by_id.get(user_id)
+            if user is not None and user_id not in seen:
+                seen.add(user_id)
+                found.append(user)
+        return found
+
+    def search(self, text: str, limit: int) -> list[DemoUser]:
+        """Case-insensitive substring match on username or display name, ordered by id."""
+        if limit <= 0:
+            return []
+        needle = text.casefold()
+        hits: list[DemoUser] = []
+        for user_id in sorted(self._by_id):
+            user = self._by_id[user_id]
+            if needle in user.username.casefold() or needle in (user.display_name or "").casefold():
+                hits.append(user)
+                if len(hits) >= limit:
+                    break
+        return hits

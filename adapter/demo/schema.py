@@ -1,0 +1,216 @@
+"""The demo site's GraphQL schema: users, search, viewer, login and logout."""
+
+from __future__ import annotations
+
+import hmac
+from typing import TypedDict
+
+import strawberry
+from starlette.requests import Request
+from starlette.responses import Response
+
+from adapter.demo.data import DemoDirectory, DemoUser, Role
+from adapter.demo.sessions import (
+    DEMO_PASSWORD,
+    SESSION_COOKIE,
+    SESSION_LIFETIME_SECONDS,
+    issue_session,
+    read_session,
+)
+
+MAX_IDS = 1000
+MAX_SEARCH_LIMIT = 100
+_MAX_ID_DIGITS = 12
+
+strawberry.enum(Role, name="Role")
+
+
+class DemoContext(TypedDict):
+    """What every resolver sees in `info.context`."""
+
+    request: Request
+    response: Response
+    directory: DemoDirectory
+
+
+DemoInfo = strawberry.Info[DemoContext, None]
+
+
+@strawberry.type
+class Avatar:
+    """An uploaded avatar."""
+
+    url: str
+    file: str
+
+
+@strawberry.type
+class SubProfile:
+    """A secondary persona owned by a user."""
+
+    id: strawberry.ID
+    key: str
+    name: str
+    avatar_url: str | None
+
+
+@strawberry.type
+class User:
+    """A member of the demo site."""
+
+    id: strawberry.ID
+    username: str
+    display_name: str | None
+    email: str
+    avatar: Avatar | None
+    last_login_at: str | None
+    last_seen_ms: float | None
+    badge: str | None
+    role: Role
+    profiles: list[SubProfile]
+
+    @classmethod
+    def from_demo(cls, user: DemoUser) -> User:
+        """Convert a stored demo user to its GraphQL shape."""
+        return cls(
+            id=strawberry.ID(str(user.id)),
+            username=user.username,
+            display_name=user.display_name,
+            email=user.email,
+            avatar=Avatar(url=user.avatar.url, file=user.avatar.file) if user.avatar else None,
+            last_login_at=user.last_login_at,
+            last_seen_ms=float(user.last_seen_ms) if user.last_seen_ms is not None else None,
+            badge=user.badge,
+            role=user.role,
+            profiles=[
+                SubProfile(id=strawberry.ID(p.id), key=p.key, name=p.name, avatar_url=p.avatar_url)
+                for p in user.profiles
+            ],
+        )
+
+
+@strawberry.type
+class LoginPayload:
+    """A fresh session token and the user it belongs to."""
+
+    token: str
+    user: User
+
+
+def parse_user_id(raw: str) -> int | None:
+    """A numeric GraphQL ID as int, or None when it is not a plain positive number."""
+    text = raw.strip()
+    if not text.isascii() or not text.isdigit() or len(text) > _MAX_ID_DIGITS:
+        return None
+    return int(text)
+
+
+def _password_ok(given: str, expected: str) -> bool:
+    """Constant-time string comparison."""
+    return hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8"))
+
+
+def _bearer_token(request: Request) -> str | None:
+    """The token from `Authorization: Bearer <token>`, if present."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return token.strip()
+    return None
+
+
+def _found(info: DemoInfo, user_id: int | None) -> User | None:
+    """The GraphQL user for an id, or None when the id is missing or unknown."""
+    found = info.context["directory"].get(user_id) if user_id is not None else None
+    return User.from_demo(found) if found else None
+
+
+def resolve_users(info: DemoInfo, ids: list[strawberry.ID]) -> list[User]:
+    """Many users at once, at most 1000 ids."""
+    if len(ids) > MAX_IDS:
+        raise ValueError(f"at most {MAX_IDS} ids per request, got {len(ids)}")
+    numeric = (parse_user_id(raw) for raw in ids)
+    found = info.context["directory"].many(n for n in numeric if n is not None)
+    return [User.from_demo(user) for user in found]
+
+
+def resolve_user(info: DemoInfo, id: strawberry.ID) -> User | None:
+    """One user by id."""
+    return _found(info, parse_user_id(id))
+
+
+def resolve_search_users(info: DemoInfo, query: str, limit: int = 20) -> list[User]:
+    """Search users; the limit is capped at 100."""
+    capped = max(0, min(limit, MAX_SEARCH_LIMIT))
+    return [User.from_demo(u) for u in info.context["directory"].search(query, capped)]
+
+
+def resolve_viewer(info: DemoInfo) -> User | None:
+    """The user of the current session, or null when anonymous."""
+    request = info.context["request"]
+    token = _bearer_token(request) or request.cookies.get(SESSION_COOKIE)
+    return _found(info, read_session(token) if token else None)
+
+
+def resolve_login(info: DemoInfo, username: str, password: str) -> LoginPayload | None:
+    """Check credentials, set the session cookie and return the token."""
+    name = username.strip().lower()
+    user_id = parse_user_id(name.removeprefix("user")) if name.startswith("user") else None
+    user = _found(info, user_id)
+    if user is None or not _password_ok(password, DEMO_PASSWORD):
+        return None
+    token = issue_session(int(user.id))
+    info.context["response"].set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=SESSION_LIFETIME_SECONDS,
+        path="/",
+        httponly=True,
+        samesite="lax",
+    )
+    return LoginPayload(token=token, user=user)
+
+
+def resolve_logout(info: DemoInfo) -> bool:
+    """Expire the session cookie."""
+    info.context["response"].delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax")
+    return True
+
+
+@strawberry.type
+class Query:
+    """Read access to the demo users."""
+
+    users: list[User] = strawberry.field(
+        resolver=resolve_users,
+        description="Users in request order; unknown ids omitted; at most 1000 ids.",
+    )
+    user: User | None = strawberry.field(
+        resolver=resolve_user,
+        description="One user; null when unknown or the id is not numeric.",
+    )
+    search_users: list[User] = strawberry.field(
+        resolver=resolve_search_users,
+        description="Substring search on username and display name, ordered by id; limit <= 100.",
+    )
+    viewer: User | None = strawberry.field(
+        resolver=resolve_viewer,
+        description="The signed-in user (Bearer token or demo_session cookie), else null.",
+    )
+
+
+@strawberry.type
+class Mutation:
+    """Sign in and out of the demo site."""
+
+    login: LoginPayload | None = strawberry.mutation(
+        resolver=resolve_login,
+        description="Username user<ID>, password 'demo'; null on failure. Sets demo_session.",
+    )
+    logout: bool = strawberry.mutation(
+        resolver=resolve_logout, description="Clear the demo_session cookie; always true."
+    )
+
+
+def build_schema() -> strawberry.Schema:
+    """The demo upstream's schema."""
+    return strawberry.Schema(query=Query, mutation=Mutation)

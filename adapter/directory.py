@@ -1,0 +1,365 @@
+"""The users pipeline: cache -> single flight -> upstream -> mapping -> encoded profile bytes.
+
+One `Directory` per process serves the chat's users-info call and the GraphQL `chatUsers` query.
+Profiles are public to the chat, so entries are keyed by user id alone (plus a fingerprint of the
+mapping and the documents, so a changed `config.yaml` never serves an old shape).
+
+Freshness, per entry: fresh -> served as is; stale (within `stale_seconds`) -> served at once and
+refreshed in the background; older -> refetched, but kept to answer if the site fails
+(stale-if-error). Unknown ids are remembered for `negative_seconds`. Failures are never cached.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+import structlog
+
+from adapter.cache import Cache, Entry, decode_entry, encode_entry
+from adapter.config import Settings
+from adapter.errors import ConfigError, LoginRejected, UpstreamError, UpstreamUnavailable
+from adapter.mapping import UserMapper, referenced_paths
+from adapter.metrics import Metrics
+from adapter.operations import Operations
+from adapter.upstream import UpstreamClient, is_upstream_failure
+
+__all__ = ["Directory", "UserId", "check_mapping_paths", "fingerprint"]
+
+log = structlog.get_logger(__name__)
+
+UserId = int | str
+_LOCK_POLL_SECONDS = 0.05
+
+
+def fingerprint(settings: Settings, operations: Operations) -> str:
+    """A short hash of everything that shapes a cached profile."""
+    digest = hashlib.sha256()
+    digest.update(settings.mapping.model_dump_json().encode())
+    digest.update(settings.chat.ids.type.encode())
+    digest.update(operations.users.request(["0"])[0].encode())
+    return digest.hexdigest()[:12]
+
+
+def _covered(path: str, selected: frozenset[str]) -> bool:
+    if path in selected:
+        return True
+    # A path into a selected leaf (a JSON scalar such as `permissions.canWrite`) is fine.
+    parts = path.split(".")
+    for end in range(len(parts) - 1, 0, -1):
+        prefix = ".".join(parts[:end])
+        if prefix in selected:
+            return not any(other.startswith(prefix + ".") for other in selected)
+    return False
+
+
+def check_mapping_paths(settings: Settings, operations: Operations) -> None:
+    """Every path the mapping reads must be selected by the users document."""
+    selected = operations.users.user_paths
+    problems = [
+        f"{where}: reads {path!r}, which the users document does not select"
+        for where, path in referenced_paths(settings.mapping)
+        if not _covered(path, selected)
+    ]
+    if problems:
+        raise ConfigError(problems, source="mapping")
+
+
+@dataclass(frozen=True, slots=True)
+class _Found:
+    profile: bytes | None  # None: the site has no such user
+    cacheable: bool = True
+
+
+class Directory:
+    """Looks users up for the chat, asking the site only for what the cache cannot answer."""
+
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        operations: Operations,
+        upstream: UpstreamClient,
+        cache: Cache,
+        metrics: Metrics,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.settings = settings
+        self.operations = operations
+        self.upstream = upstream
+        self.cache = cache
+        self.metrics = metrics
+        self.mapper = UserMapper(settings.mapping)
+        self._clock = clock
+        self._cache_settings = settings.cache
+        self._batch_size = settings.upstream.batch.size
+        self._int_ids = settings.chat.ids.type == "int"
+        self._key_prefix = f"{settings.cache.prefix}{fingerprint(settings, operations)}:"
+        self._in_flight: dict[str, asyncio.Future[_Found]] = {}
+        self._background: set[asyncio.Task[None]] = set()
+
+    def key(self, user_id: UserId) -> str:
+        return f"{self._key_prefix}u:{user_id}"
+
+    # --- reading ------------------------------------------------------------------------------
+
+    async def lookup(self, ids: Sequence[UserId]) -> list[bytes]:
+        """Encoded profiles for `ids` in the same order; unknown ids are left out."""
+        if not ids:
+            return []
+        now = self._clock()
+        raw = await self.cache.get_many([self.key(i) for i in ids])
+        answers: dict[UserId, bytes | None] = {}
+        fallbacks: dict[UserId, Entry] = {}
+        misses: list[UserId] = []
+        refresh: list[UserId] = []
+        stale_until = self._cache_settings.stale_seconds
+        for user_id, value in zip(ids, raw, strict=True):
+            entry = decode_entry(value) if value is not None else None
+            if entry is None:
+                misses.append(user_id)
+                self.metrics.cache_requests.labels("miss").inc()
+            elif entry.is_fresh(now):
+                answers[user_id] = entry.profile
+                self.metrics.cache_requests.labels("hit" if entry.profile else "negative").inc()
+            elif entry.profile is not None and now < entry.fresh_until + stale_until:
+                answers[user_id] = entry.profile
+                refresh.append(user_id)
+                self.metrics.cache_requests.labels("stale").inc()
+            else:
+                if entry.profile is not None:
+                    fallbacks[user_id] = entry
+                misses.append(user_id)
+                self.metrics.cache_requests.labels("miss").inc()
+        if refresh:
+            self._refresh_in_background(refresh)
+        if misses:
+            answers.update(await self._fetch_or_fall_back(misses, fallbacks))
+        return [profile for i in ids if (profile := answers.get(i)) is not None]
+
+    async def _fetch_or_fall_back(
+        self, ids: list[UserId], fallbacks: Mapping[UserId, Entry]
+    ) -> dict[UserId, bytes | None]:
+        try:
+            found = await self._single_flight(ids)
+        except UpstreamError as exc:
+            if not is_upstream_failure(exc) or len(fallbacks) < len(ids):
+                raise
+            self.metrics.cache_requests.labels("stale_if_error").inc(len(ids))
+            log.warning("serving_stale_after_upstream_error", ids=len(ids), error=exc.message)
+            return {user_id: fallbacks[user_id].profile for user_id in ids}
+        return {user_id: result.profile for user_id, result in found.items()}
+
+    async def users(self, ids: Sequence[UserId]) -> list[dict[str, Any]]:
+        """Decoded profiles, for callers that need objects (the GraphQL API)."""
+        return [orjson.loads(profile) for profile in await self.lookup(ids)]
+
+    # --- single flight ------------------------------------------------------------------------
+
+    async def _single_flight(self, ids: Sequence[UserId]) -> dict[UserId, _Found]:
+        """Fetch `ids`, sharing any fetch of the same id already under way in this process."""
+        mine: list[UserId] = []
+        futures: dict[UserId, asyncio.Future[_Found]] = {}
+        loop = asyncio.get_running_loop()
+        for user_id in ids:
+            key = str(user_id)
+            future = self._in_flight.get(key)
+            if future is None:
+                future = loop.create_future()
+                self._in_flight[key] = future
+                mine.append(user_id)
+            futures[user_id] = future
+        if mine:
+            task = asyncio.ensure_future(self._fetch_and_settle(mine))
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
+        # Shielded: one caller going away must not cancel a fetch that others wait for.
+        results = await asyncio.gather(*(asyncio.shield(f) for f in futures.values()))
+        return dict(zip(futures, results, strict=True))
+
+    async def _fetch_and_settle(self, ids: list[UserId]) -> None:
+        chunks = [ids[i : i + self._batch_size] for i in range(0, len(ids), self._batch_size)]
+        try:
+            outcomes = await asyncio.gather(
+                *(self._fetch_chunk(chunk) for chunk in chunks), return_exceptions=True
+            )
+            for chunk, outcome in zip(chunks, outcomes, strict=True):
+                for user_id in chunk:
+                    if isinstance(outcome, BaseException):
+                        self._settle(user_id, error=outcome)
+                    else:
+                        self._settle(user_id, result=outcome[user_id])
+        finally:
+            # Cancelled (shutdown): nobody may wait forever on a fetch that will not come.
+            for user_id in ids:
+                self._settle(user_id, error=UpstreamUnavailable("the fetch was cancelled"))
+
+    def _settle(
+        self,
+        user_id: UserId,
+        *,
+        result: _Found | None = None,
+        error: BaseException | None = None,
+    ) -> None:
+        future = self._in_flight.pop(str(user_id), None)
+        if future is None or future.done():
+            return
+        if error is not None:
+            future.set_exception(error)
+            future.exception()  # mark retrieved: every caller may have gone away
+        else:
+            future.set_result(result or _Found(None))
+
+    async def _fetch_chunk(self, chunk: list[UserId]) -> dict[UserId, _Found]:
+        lock = None
+        if self._cache_settings.lock_seconds > 0:
+            lock = f"{self._key_prefix}lock:{hashlib.sha1(repr(chunk).encode()).hexdigest()}"  # noqa: S324 - a key name, not security
+            if not await self.cache.acquire_lock(lock, self._cache_settings.lock_seconds):
+                filled = await self._wait_for_other_replica(chunk)
+                if filled is not None:
+                    return filled
+                lock = None
+        try:
+            found = await self._fetch_from_upstream(chunk)
+            await self._store(found)
+            return found
+        finally:
+            if lock is not None:
+                await self.cache.release_lock(lock)
+
+    async def _wait_for_other_replica(self, chunk: list[UserId]) -> dict[UserId, _Found] | None:
+        deadline = time.monotonic() + self._cache_settings.lock_seconds
+        keys = [self.key(i) for i in chunk]
+        while time.monotonic() < deadline:
+            await asyncio.sleep(_LOCK_POLL_SECONDS)
+            now = self._clock()
+            entries = [decode_entry(v) if v else None for v in await self.cache.get_many(keys)]
+            if all(e is not None and e.is_fresh(now) for e in entries):
+                return {
+                    user_id: _Found(entry.profile)
+                    for user_id, entry in zip(chunk, entries, strict=True)
+                    if entry is not None
+                }
+        return None
+
+    async def _fetch_from_upstream(self, chunk: list[UserId]) -> dict[UserId, _Found]:
+        batch = self.operations.users
+        document, variables = batch.request(chunk)
+        result = await self.upstream.execute(document, variables)
+        wanted = {str(user_id): user_id for user_id in chunk}
+        found: dict[UserId, _Found] = {}
+        candidates: Iterable[tuple[UserId | None, Any]]
+        if batch.strategy == "alias":
+            candidates = zip(chunk, batch.users(result.data, chunk), strict=True)
+        else:
+            candidates = ((None, obj) for obj in batch.users(result.data, chunk))
+        for expected, obj in candidates:
+            if obj is None:
+                continue
+            upstream_id = self.mapper.upstream_id(obj)
+            user_id = wanted.get(upstream_id) if upstream_id is not None else None
+            if user_id is None or (expected is not None and user_id != expected):
+                self.metrics.users_dropped.labels("not_requested").inc()
+                log.warning("upstream_user_not_requested", upstream_id=str(upstream_id)[:64])
+                continue
+            user = self.mapper.to_chat_user(obj, user_id)
+            if user is None:
+                self.metrics.users_dropped.labels("no_name").inc()
+                log.warning("upstream_user_without_name", user_id=user_id)
+                continue
+            found[user_id] = _Found(orjson.dumps(user))
+        # With GraphQL errors beside the data, a missing user may be an error, not an absence.
+        remember_absence = not result.errors
+        for user_id in chunk:
+            found.setdefault(user_id, _Found(None, cacheable=remember_absence))
+        return found
+
+    async def _store(self, found: Mapping[UserId, _Found]) -> None:
+        settings = self._cache_settings
+        now = self._clock()
+        profiles = {
+            self.key(i): encode_entry(f.profile, now + settings.fresh_seconds)
+            for i, f in found.items()
+            if f.profile is not None
+        }
+        absent = {
+            self.key(i): encode_entry(None, now + settings.negative_seconds)
+            for i, f in found.items()
+            if f.profile is None and f.cacheable
+        }
+        if profiles and settings.keep_seconds:
+            await self.cache.set_many(profiles, settings.keep_seconds)
+        if absent and settings.negative_seconds:
+            await self.cache.set_many(absent, settings.negative_seconds)
+
+    def _refresh_in_background(self, ids: list[UserId]) -> None:
+        fresh = [i for i in ids if str(i) not in self._in_flight]
+        if not fresh:
+            return
+
+        async def refresh() -> None:
+            try:
+                await self._single_flight(fresh)
+            except UpstreamError as exc:
+                log.warning("background_refresh_failed", ids=len(fresh), error=exc.message)
+
+        task = asyncio.ensure_future(refresh())
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    # --- invalidation, search, login ----------------------------------------------------------
+
+    async def invalidate(self, ids: Sequence[UserId]) -> None:
+        """Forget `ids` everywhere, so the next look-up asks the site."""
+        await self.cache.delete_many([self.key(i) for i in ids])
+
+    async def search(self, text: str) -> list[dict[str, Any]]:
+        """Users matching `text`, mapped as the chat expects (not cached: results vary)."""
+        query = self.operations.search
+        if query is None:
+            return []
+        document, variables = query.request(text)
+        result = await self.upstream.execute(document, variables)
+        return self._map_many(query.users(result.data))
+
+    async def login(self, username: str, password: str) -> dict[str, Any]:
+        """The chat's password login: the signed-in user, or LoginRejected."""
+        query = self.operations.login
+        if query is None:
+            raise LoginRejected("password login is not configured")
+        document, variables = query.request(username, password)
+        result = await self.upstream.execute(document, variables, mutation=True)
+        users = self._map_many([query.user(result.data)])
+        if not users:
+            raise LoginRejected("Wrong login or password")
+        return users[0]
+
+    def _map_many(self, objects: Iterable[Any]) -> list[dict[str, Any]]:
+        users = []
+        for obj in objects:
+            user_id = self.canonical_id(self.mapper.upstream_id(obj))
+            if user_id is None:
+                continue
+            user = self.mapper.to_chat_user(obj, user_id)
+            if user is not None:
+                users.append(user)
+        return users
+
+    def canonical_id(self, text: str | None) -> UserId | None:
+        """An upstream id as the chat wants it: an int when ids are integers."""
+        if text is None:
+            return None
+        if not self._int_ids:
+            return text
+        return int(text) if text.isdigit() else None
+
+    async def aclose(self) -> None:
+        """Cancel background refreshes (shutdown)."""
+        for task in list(self._background):
+            task.cancel()
+        await asyncio.gather(*self._background, return_exceptions=True)

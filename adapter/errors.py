@@ -1,0 +1,102 @@
+"""The adapter's errors, one tree.
+
+Domain code raises these; only the web layer turns them into status codes and the chat's
+JSON error shape, and the GraphQL layer shows only their messages.
+
+    AdapterError
+    ├── ConfigError ............... the configuration cannot be used (start-up only)
+    ├── RequestRejected ........... the caller asked for something we refuse (400)
+    │   └── InvalidUserIds ........ an id that is not valid for the configured id type
+    ├── NotAuthenticated .......... the chat server's credentials are missing or wrong (401)
+    ├── LoginRejected ............. the site refused a password login (403)
+    ├── UpstreamError ............. the site's GraphQL API failed us (502)
+    │   ├── UpstreamUnavailable ... connection refused, timeout, or the circuit breaker is open
+    │   ├── UpstreamStatusError ... an HTTP status that is not 200
+    │   ├── UpstreamProtocolError . not JSON, or not the shape of a GraphQL response
+    │   └── UpstreamGraphQLError .. `errors` and no usable `data`
+    └── CacheError ................ the cache backend failed; callers fail open, never surface it
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+__all__ = [
+    "AdapterError",
+    "CacheError",
+    "ConfigError",
+    "InvalidUserIds",
+    "LoginRejected",
+    "NotAuthenticated",
+    "RequestRejected",
+    "UpstreamError",
+    "UpstreamGraphQLError",
+    "UpstreamProtocolError",
+    "UpstreamStatusError",
+    "UpstreamUnavailable",
+]
+
+
+class AdapterError(Exception):
+    """Base of every error the adapter raises on purpose."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class ConfigError(AdapterError):
+    """The configuration cannot be used; `problems` lists each one as `path: what is wrong`."""
+
+    def __init__(self, problems: Sequence[str], *, source: str = "configuration") -> None:
+        self.problems = list(problems)
+        self.source = source
+        lines = "\n".join(f"  {problem}" for problem in self.problems)
+        super().__init__(f"{source} is not valid:\n{lines}")
+
+
+class RequestRejected(AdapterError):
+    """The request is malformed or out of bounds."""
+
+
+class InvalidUserIds(RequestRejected):
+    """A user id in the request is not valid for the configured id type."""
+
+
+class NotAuthenticated(AdapterError):
+    """The chat server did not prove who it is."""
+
+    def __init__(self, message: str = "Authenticate required!") -> None:
+        super().__init__(message)
+
+
+class LoginRejected(AdapterError):
+    """The site did not accept a login and password."""
+
+
+class UpstreamError(AdapterError):
+    """The site's GraphQL API did not give a usable answer."""
+
+
+class UpstreamUnavailable(UpstreamError):
+    """The site's GraphQL API could not be reached in time, or the breaker is open."""
+
+
+class UpstreamStatusError(UpstreamError):
+    """The site's GraphQL API answered with a status other than 200."""
+
+    def __init__(self, message: str, *, status_code: int) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+
+
+class UpstreamProtocolError(UpstreamError):
+    """The answer was not a GraphQL response (not JSON, or the wrong shape)."""
+
+
+class UpstreamGraphQLError(UpstreamError):
+    """The answer carried GraphQL `errors` and no data we could use."""
+
+
+class CacheError(AdapterError):
+    """The cache backend failed; the directory treats this as a miss."""

@@ -1,0 +1,322 @@
+"""Upstream user object -> the chat's user dict. Pure: data in, data out, no I/O.
+
+A mapping is compiled once from `config.yaml` into small functions. Each output field takes its
+value from a dotted path, a template, a constant or the first present of several fallbacks, then
+runs its converters, lookup and default. A field with no value is left out of the answer; a user
+without a `name` is left out entirely (the caller logs it).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Final
+
+from adapter.config import Converter, FieldRule, FieldSpec, MappingSettings, ProfilesRule
+
+__all__ = ["MISSING", "UserMapper", "compile_field", "referenced_paths"]
+
+
+class _Missing:
+    """No value: the field is left out of the answer."""
+
+    _instance: _Missing | None = None
+
+    def __new__(cls) -> _Missing:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "MISSING"
+
+    def __bool__(self) -> bool:
+        return False
+
+
+MISSING: Final = _Missing()
+Getter = Callable[[Any], Any]
+_PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
+# Numbers above this are taken for epoch milliseconds (year 5138 in seconds).
+_MILLISECONDS_ABOVE = 100_000_000_000
+
+
+def _absent(value: Any) -> bool:
+    return value is MISSING or value is None or value == ""
+
+
+def _get(obj: Any, path: Sequence[str]) -> Any:
+    for key in path:
+        if not isinstance(obj, Mapping) or key not in obj:
+            return MISSING
+        obj = obj[key]
+    return MISSING if obj is None else obj
+
+
+def _path(text: str) -> Getter:
+    keys = tuple(text.split("."))
+    return lambda obj: _get(obj, keys)
+
+
+def _template(text: str) -> Getter:
+    parts = _PLACEHOLDER.split(text)
+    # split() alternates literal text and placeholder names: even indexes are literals.
+    getters = [
+        (i % 2 == 1, part, _path(part.strip()) if i % 2 else None) for i, part in enumerate(parts)
+    ]
+
+    def render(obj: Any) -> Any:
+        out = []
+        for is_placeholder, literal, getter in getters:
+            if not is_placeholder:
+                out.append(literal)
+                continue
+            assert getter is not None
+            value = getter(obj)
+            if _absent(value) or isinstance(value, Mapping | list):
+                return MISSING
+            out.append(_text(value))
+        return "".join(out)
+
+    return render
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _first_of(getters: Sequence[Getter]) -> Getter:
+    def first(obj: Any) -> Any:
+        for getter in getters:
+            value = getter(obj)
+            if not _absent(value):
+                return value
+        return MISSING
+
+    return first
+
+
+def _number(value: Any) -> float:
+    if isinstance(value, bool):
+        raise ValueError("a boolean is not a time")
+    number = float(value) if isinstance(value, int | float) else float(str(value).strip())
+    if not math.isfinite(number):
+        raise ValueError("not a finite number")
+    return number
+
+
+def _iso8601(value: Any) -> int:
+    moment = datetime.fromisoformat(str(value).strip())
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp())
+
+
+def _epoch_ms(value: Any) -> int:
+    return int(_number(value) // 1000)
+
+
+def _unix_seconds(value: Any) -> int:
+    try:
+        number = _number(value)
+    except ValueError:
+        return _iso8601(value)
+    return int(number // 1000) if abs(number) >= _MILLISECONDS_ABOVE else int(number)
+
+
+def _bool(value: Any) -> bool:
+    if isinstance(value, str):
+        lowered = value.strip().lower()
+        if lowered in {"true", "1", "yes", "on"}:
+            return True
+        if lowered in {"false", "0", "no", "off", ""}:
+            return False
+        raise ValueError(f"not a boolean: {value!r}")
+    return bool(value)
+
+
+_CONVERTERS: Final[dict[str, Callable[[Any], Any]]] = {
+    "unix_seconds": _unix_seconds,
+    "iso8601_to_unix": _iso8601,
+    "epoch_ms_to_unix": _epoch_ms,
+    "int": lambda value: int(_number(value)),
+    "float": _number,
+    "string": _text,
+    "bool": _bool,
+    "lower": lambda value: _text(value).lower(),
+    "upper": lambda value: _text(value).upper(),
+}
+
+
+def _converter(name: Converter) -> Getter:
+    if name == "or_false":
+        return lambda value: False if _absent(value) else value
+    convert = _CONVERTERS[name]
+
+    def run(value: Any) -> Any:
+        if _absent(value):
+            return MISSING
+        try:
+            return convert(value)
+        except (ValueError, TypeError, OverflowError):
+            return MISSING
+
+    return run
+
+
+def _rule(rule: FieldRule) -> Getter:
+    source: Getter
+    if rule.path is not None:
+        source = _path(rule.path)
+    elif rule.template is not None:
+        source = _template(rule.template)
+    elif rule.first_of is not None:
+        source = _first_of([compile_field(spec) for spec in rule.first_of])
+    else:
+        constant = rule.const
+        source = lambda _obj: constant  # noqa: E731 - a one-line closure reads best here
+    steps = [_converter(name) for name in rule.convert]
+    lookup = rule.lookup
+    has_default = "default" in rule.model_fields_set
+    default = rule.default
+
+    def get(obj: Any) -> Any:
+        value = source(obj)
+        for step in steps:
+            value = step(value)
+        if lookup is not None and not _absent(value):
+            value = lookup.get(_text(value), MISSING)
+        if has_default and _absent(value):
+            return default
+        return MISSING if value is None else value
+
+    return get
+
+
+def compile_field(spec: FieldSpec) -> Getter:
+    """Turn one field's YAML spec into a function of the upstream object."""
+    if isinstance(spec, str):
+        return _template(spec) if _PLACEHOLDER.search(spec) else _path(spec)
+    if isinstance(spec, list):
+        return _first_of([compile_field(item) for item in spec])
+    return _rule(spec)
+
+
+def _spec_paths(spec: FieldSpec) -> Iterable[str]:
+    if isinstance(spec, str):
+        names = _PLACEHOLDER.findall(spec)
+        yield from (name.strip() for name in names) if names else (spec,)
+    elif isinstance(spec, list):
+        for item in spec:
+            yield from _spec_paths(item)
+    elif spec.path is not None:
+        yield spec.path
+    elif spec.template is not None:
+        yield from _spec_paths(spec.template)
+    elif spec.first_of is not None:
+        yield from _spec_paths(spec.first_of)
+
+
+def referenced_paths(settings: MappingSettings) -> list[tuple[str, str]]:
+    """Every upstream path the mapping reads, with the setting that reads it."""
+    found = [("mapping.id", settings.id)]
+    for name, spec in settings.fields.items():
+        found.extend((f"mapping.fields.{name}", path) for path in _spec_paths(spec))
+    profiles = settings.profiles
+    if profiles is not None:
+        found.append(("mapping.profiles.path", profiles.path))
+        if profiles.key is not None:
+            found.append(("mapping.profiles.key", f"{profiles.path}.{profiles.key}"))
+        for name, spec in profiles.fields.items():
+            found.extend(
+                (f"mapping.profiles.fields.{name}", f"{profiles.path}.{path}")
+                for path in _spec_paths(spec)
+            )
+    return found
+
+
+def _name(value: Any) -> str | None:
+    if _absent(value) or isinstance(value, Mapping | list):
+        return None
+    return _text(value)
+
+
+@dataclass(frozen=True)
+class _Profiles:
+    path: Getter
+    key: Getter | None
+    fields: tuple[tuple[str, Getter], ...]
+
+    @classmethod
+    def compile(cls, rule: ProfilesRule) -> _Profiles:
+        key = _path(rule.key) if rule.key is not None else None
+        fields = tuple((name, compile_field(spec)) for name, spec in rule.fields.items())
+        return cls(_path(rule.path), key, fields)
+
+    def map(self, obj: Any) -> dict[str, dict[str, Any]]:
+        found = self.path(obj)
+        if isinstance(found, Mapping):
+            items: Iterable[tuple[str | None, Any]] = ((str(k), v) for k, v in found.items())
+        elif isinstance(found, list):
+            items = ((None, v) for v in found)
+        else:
+            return {}
+        out: dict[str, dict[str, Any]] = {}
+        for position, (given_key, item) in enumerate(items):
+            mapped = _map_fields(self.fields, item)
+            if _absent(mapped.get("user_id", MISSING)) or _name(mapped.get("name")) is None:
+                continue
+            mapped["name"] = _name(mapped["name"])
+            key = given_key
+            if self.key is not None:
+                key_value = self.key(item)
+                key = None if _absent(key_value) else _text(key_value)
+            out[key if key is not None else str(position)] = mapped
+        return out
+
+
+def _map_fields(fields: Iterable[tuple[str, Getter]], obj: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, getter in fields:
+        value = getter(obj)
+        if value is not MISSING:
+            out[name] = value
+    return out
+
+
+class UserMapper:
+    """Maps upstream user objects onto the chat's user shape, as `config.yaml` says."""
+
+    def __init__(self, settings: MappingSettings) -> None:
+        self._id = _path(settings.id)
+        self._fields = tuple((name, compile_field(spec)) for name, spec in settings.fields.items())
+        self._profiles = _Profiles.compile(settings.profiles) if settings.profiles else None
+
+    def upstream_id(self, obj: Any) -> str | None:
+        """The object's id as text, for matching it to a requested id."""
+        value = self._id(obj)
+        if _absent(value) or isinstance(value, Mapping | list | bool):
+            return None
+        return _text(value)
+
+    def to_chat_user(self, obj: Any, user_id: int | str) -> dict[str, Any] | None:
+        """The chat's dict for `obj`, or None when no `name` can be produced."""
+        if not isinstance(obj, Mapping):
+            return None
+        mapped = _map_fields(self._fields, obj)
+        name = _name(mapped.get("name"))
+        if name is None:
+            return None
+        user: dict[str, Any] = {"user_id": user_id, **mapped, "name": name}
+        if self._profiles is not None:
+            profiles = self._profiles.map(obj)
+            if profiles:
+                user["profiles"] = profiles
+        return user

@@ -1,0 +1,65 @@
+"""Prometheus metrics, one registry per app so that tests can build many apps side by side."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+
+__all__ = ["Metrics"]
+
+_LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
+class Metrics:
+    """Every figure the adapter exports, registered on its own registry."""
+
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry or CollectorRegistry()
+        self.cache_requests = Counter(
+            "adapter_cache_requests",
+            "Profile look-ups by cache result.",
+            ["result"],
+            registry=self.registry,
+        )
+        self.cache_errors = Counter(
+            "adapter_cache_errors",
+            "Cache backend operations that failed (the adapter failed open).",
+            ["operation"],
+            registry=self.registry,
+        )
+        self.upstream_requests = Counter(
+            "adapter_upstream_requests",
+            "HTTP requests to the site's GraphQL API by outcome.",
+            ["outcome"],
+            registry=self.registry,
+        )
+        self.upstream_latency = Histogram(
+            "adapter_upstream_latency_seconds",
+            "Latency of HTTP requests to the site's GraphQL API.",
+            buckets=_LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.http_requests = Counter(
+            "adapter_http_requests",
+            "HTTP requests served, by route template and status.",
+            ["route", "method", "status"],
+            registry=self.registry,
+        )
+        self.http_latency = Histogram(
+            "adapter_http_request_duration_seconds",
+            "Time to serve an HTTP request, by route template.",
+            ["route"],
+            buckets=_LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.users_dropped = Counter(
+            "adapter_users_dropped",
+            "Upstream users left out of an answer, by reason.",
+            ["reason"],
+            registry=self.registry,
+        )
+        self.tokens = Counter(
+            "adapter_tokens",
+            "Widget token requests by outcome.",
+            ["outcome"],
+            registry=self.registry,
+        )

@@ -1,0 +1,431 @@
+"""The upstream operation documents in `resolvers/`: load, check, and build what is sent.
+
+A site edits these documents to fit its own schema. They are parsed at start-up, so a typo is a
+start-up error naming the file and line, not a failed request. For the `alias` strategy the users
+document asks for one user; `AliasBatch` repeats its field once per id (`u0: user(id: $id_0)`),
+so a chunk of ids still costs one HTTP request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Literal
+
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    InlineFragmentNode,
+    ListTypeNode,
+    NamedTypeNode,
+    NameNode,
+    NonNullTypeNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    TypeNode,
+    VariableDefinitionNode,
+    VariableNode,
+    Visitor,
+    parse,
+    print_ast,
+    visit,
+)
+
+from adapter.config import LoginOperation, SearchOperation, Settings, UsersOperation
+from adapter.errors import ConfigError
+
+__all__ = [
+    "AliasBatch",
+    "ListBatch",
+    "LoginQuery",
+    "Operation",
+    "SearchQuery",
+    "UsersBatch",
+    "build_operations",
+    "dig",
+    "load_operation",
+]
+
+IdWireType = Literal["int", "str"]
+
+
+def dig(value: Any, path: Sequence[str]) -> Any:
+    """Follow `path` through nested mappings; None where it stops early."""
+    for key in path:
+        if not isinstance(value, Mapping):
+            return None
+        value = value.get(key)
+    return value
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One parsed document with its single operation and its fragments."""
+
+    source: str
+    document: DocumentNode
+    definition: OperationDefinitionNode
+    fragments: Mapping[str, FragmentDefinitionNode]
+
+    @property
+    def text(self) -> str:
+        return print_ast(self.document)
+
+    @property
+    def variables(self) -> dict[str, VariableDefinitionNode]:
+        definitions = self.definition.variable_definitions or ()
+        return {var.variable.name.value: var for var in definitions}
+
+    @property
+    def top_fields(self) -> list[FieldNode]:
+        return [s for s in self.definition.selection_set.selections if isinstance(s, FieldNode)]
+
+    def problem(self, message: str) -> ConfigError:
+        return ConfigError([f"{self.source}: {message}"], source="operation document")
+
+    def variable(self, name: str | None, *, role: str) -> str:
+        """The named variable, or the only one when no name is configured."""
+        names = list(self.variables)
+        if name is None:
+            if len(names) != 1:
+                raise self.problem(
+                    f"cannot tell which variable carries the {role}: "
+                    f"the operation declares {names or 'none'}; configure it by name"
+                )
+            return names[0]
+        if name not in names:
+            raise self.problem(f"the operation declares no variable ${name} for the {role}")
+        return name
+
+    def result_path(self, configured: str | None) -> tuple[str, ...]:
+        if configured:
+            return tuple(configured.split("."))
+        fields = self.top_fields
+        if len(fields) != 1:
+            raise self.problem("more than one top-level field: configure result_path")
+        return (_response_key(fields[0]),)
+
+    def selected_paths(self, below: Sequence[str]) -> frozenset[str]:
+        """Dotted paths of every field selected under the response path `below`."""
+        selection: SelectionSetNode | None = self.definition.selection_set
+        for key in below:
+            selection = _find_field_selection(selection, key, self.fragments)
+            if selection is None:
+                raise self.problem(f"result path {'.'.join(below)!r} is not selected")
+        paths: set[str] = set()
+        _collect_paths(selection, "", self.fragments, paths)
+        return frozenset(paths)
+
+
+def load_operation(path: Path) -> Operation:
+    """Parse a document holding exactly one operation (plus any fragments)."""
+    source = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(
+            [f"{source}: cannot read: {exc.strerror}"], source="operation document"
+        ) from None
+    try:
+        document = parse(text)
+    except GraphQLError as exc:
+        where = ""
+        if exc.locations:
+            where = f"line {exc.locations[0].line}, column {exc.locations[0].column}: "
+        raise ConfigError(
+            [f"{source}: {where}{exc.message}"], source="operation document"
+        ) from None
+    definitions = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    fragments = {
+        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+    }
+    if len(definitions) != 1:
+        raise ConfigError(
+            [f"{source}: must hold exactly one operation, found {len(definitions)}"],
+            source="operation document",
+        )
+    return Operation(source, document, definitions[0], fragments)
+
+
+def _response_key(node: FieldNode) -> str:
+    return node.alias.value if node.alias else node.name.value
+
+
+def _fields(
+    selection: SelectionSetNode | None, fragments: Mapping[str, FragmentDefinitionNode]
+) -> Iterable[FieldNode]:
+    if selection is None:
+        return
+    for node in selection.selections:
+        if isinstance(node, FieldNode):
+            yield node
+        elif isinstance(node, InlineFragmentNode):
+            yield from _fields(node.selection_set, fragments)
+        elif isinstance(node, FragmentSpreadNode) and node.name.value in fragments:
+            yield from _fields(fragments[node.name.value].selection_set, fragments)
+
+
+def _find_field_selection(
+    selection: SelectionSetNode | None, key: str, fragments: Mapping[str, FragmentDefinitionNode]
+) -> SelectionSetNode | None:
+    for node in _fields(selection, fragments):
+        if _response_key(node) == key:
+            return node.selection_set
+    return None
+
+
+def _collect_paths(
+    selection: SelectionSetNode | None,
+    prefix: str,
+    fragments: Mapping[str, FragmentDefinitionNode],
+    into: set[str],
+) -> None:
+    for node in _fields(selection, fragments):
+        path = f"{prefix}{_response_key(node)}"
+        into.add(path)
+        _collect_paths(node.selection_set, f"{path}.", fragments, into)
+
+
+def _named_type(node: TypeNode) -> str:
+    while isinstance(node, NonNullTypeNode | ListTypeNode):
+        node = node.type
+    assert isinstance(node, NamedTypeNode)  # the grammar leaves no other case
+    return node.name.value
+
+
+def _is_list(node: TypeNode) -> bool:
+    if isinstance(node, NonNullTypeNode):
+        node = node.type
+    return isinstance(node, ListTypeNode)
+
+
+def _wire_type(definition: VariableDefinitionNode) -> IdWireType:
+    return "int" if _named_type(definition.type) == "Int" else "str"
+
+
+class UsersBatch:
+    """How to ask the site for a chunk of users, and how to find each one in the answer."""
+
+    strategy: str
+    user_paths: frozenset[str]
+
+    def request(self, ids: Sequence[int | str]) -> tuple[str, dict[str, Any]]:
+        raise NotImplementedError
+
+    def users(self, data: Mapping[str, Any], ids: Sequence[int | str]) -> list[Any]:
+        """Candidate user objects in the answer (unverified: the directory checks their ids)."""
+        raise NotImplementedError
+
+
+@dataclass
+class ListBatch(UsersBatch):
+    """`users(ids: $ids)`: the whole chunk goes in one list variable."""
+
+    operation: Operation
+    ids_variable: str
+    wire: IdWireType
+    result: tuple[str, ...]
+    constants: Mapping[str, Any]
+    strategy: str = "list"
+    user_paths: frozenset[str] = frozenset()
+
+    def request(self, ids: Sequence[int | str]) -> tuple[str, dict[str, Any]]:
+        wire = [_to_wire(i, self.wire) for i in ids]
+        return self.operation.text, {**self.constants, self.ids_variable: wire}
+
+    def users(self, data: Mapping[str, Any], ids: Sequence[int | str]) -> list[Any]:
+        found = dig(data, self.result)
+        return found if isinstance(found, list) else []
+
+
+@dataclass
+class AliasBatch(UsersBatch):
+    """`user(id: $id)`: one aliased copy of the field per id, in one document."""
+
+    operation: Operation
+    id_variable: str
+    wire: IdWireType
+    below: tuple[str, ...]  # the result path under the aliased field
+    constants: Mapping[str, Any]
+    strategy: str = "alias"
+    user_paths: frozenset[str] = frozenset()
+    _documents: dict[int, str] = field(default_factory=dict)
+
+    def request(self, ids: Sequence[int | str]) -> tuple[str, dict[str, Any]]:
+        text = self._documents.get(len(ids))
+        if text is None:
+            text = self._documents[len(ids)] = self._build(len(ids))
+        variables = {f"{self.id_variable}_{i}": _to_wire(v, self.wire) for i, v in enumerate(ids)}
+        return text, {**self.constants, **variables}
+
+    def users(self, data: Mapping[str, Any], ids: Sequence[int | str]) -> list[Any]:
+        return [dig(data, (f"u{i}", *self.below)) for i in range(len(ids))]
+
+    def _build(self, count: int) -> str:
+        definition = self.operation.definition
+        (top,) = self.operation.top_fields
+        id_definition = self.operation.variables[self.id_variable]
+        variable_definitions: list[VariableDefinitionNode] = []
+        for var in definition.variable_definitions or ():
+            if var is not id_definition:
+                variable_definitions.append(var)
+                continue
+            for i in range(count):
+                renamed = VariableNode(name=NameNode(value=f"{self.id_variable}_{i}"))
+                variable_definitions.append(replace(var, variable=renamed))
+        selections = []
+        for i in range(count):
+            renamed_field = visit(top, _RenameVariable(self.id_variable, f"_{i}"))
+            selections.append(replace(renamed_field, alias=NameNode(value=f"u{i}")))
+        operation = OperationDefinitionNode(
+            operation=definition.operation,
+            name=definition.name,
+            directives=definition.directives,
+            variable_definitions=tuple(variable_definitions),
+            selection_set=SelectionSetNode(selections=tuple(selections)),
+        )
+        document = DocumentNode(
+            definitions=(operation, *self.operation.fragments.values()),
+        )
+        return print_ast(document)
+
+
+class _RenameVariable(Visitor):
+    def __init__(self, name: str, suffix: str) -> None:
+        super().__init__()
+        self.name = name
+        self.suffix = suffix
+
+    def enter_variable(self, node: VariableNode, *_: object) -> VariableNode | None:
+        if node.name.value != self.name:
+            return None
+        return VariableNode(name=NameNode(value=node.name.value + self.suffix))
+
+
+def _to_wire(value: int | str, wire: IdWireType) -> int | str:
+    return int(value) if wire == "int" else str(value)
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    operation: Operation
+    query_variable: str
+    result: tuple[str, ...]
+    constants: Mapping[str, Any]
+    user_paths: frozenset[str]
+    settings: SearchOperation
+
+    def request(self, text: str) -> tuple[str, dict[str, Any]]:
+        return self.operation.text, {**self.constants, self.query_variable: text}
+
+    def users(self, data: Mapping[str, Any]) -> list[Any]:
+        found = dig(data, self.result)
+        return found if isinstance(found, list) else []
+
+
+@dataclass(frozen=True)
+class LoginQuery:
+    operation: Operation
+    settings: LoginOperation
+    result: tuple[str, ...]
+    user_paths: frozenset[str]
+
+    def request(self, username: str, password: str) -> tuple[str, dict[str, Any]]:
+        variables = {
+            self.settings.username_variable: username,
+            self.settings.password_variable: password,
+        }
+        return self.operation.text, variables
+
+    def user(self, data: Mapping[str, Any]) -> Any:
+        return dig(data, self.result)
+
+
+def _users_batch(settings: Settings, config: UsersOperation) -> UsersBatch:
+    operation = load_operation(settings.resolve(config.document))
+    strategy = settings.upstream.batch.strategy
+    id_role = "list of ids" if strategy == "list" else "user id"
+    name = operation.variable(config.ids_variable, role=id_role)
+    definition = operation.variables[name]
+    result = operation.result_path(config.result_path)
+    user_paths = operation.selected_paths(result)
+    if strategy == "list":
+        if not _is_list(definition.type):
+            raise operation.problem(f"${name} must be a list for the list strategy")
+        return ListBatch(
+            operation, name, _wire_type(definition), result, config.variables, user_paths=user_paths
+        )
+    if _is_list(definition.type):
+        raise operation.problem(f"${name} must be a single id for the alias strategy")
+    if len(operation.top_fields) != 1 or len(operation.definition.selection_set.selections) != 1:
+        raise operation.problem("the alias strategy needs exactly one top-level field to repeat")
+    top_key = _response_key(operation.top_fields[0])
+    if result[0] != top_key:
+        raise operation.problem(f"result_path must start at the top-level field {top_key!r}")
+    return AliasBatch(
+        operation,
+        name,
+        _wire_type(definition),
+        result[1:],
+        config.variables,
+        user_paths=user_paths,
+    )
+
+
+@dataclass(frozen=True)
+class Operations:
+    users: UsersBatch
+    search: SearchQuery | None
+    login: LoginQuery | None
+    viewer: Operation | None
+
+
+def build_operations(settings: Settings) -> Operations:
+    """Load and check every configured document; raise ConfigError listing every problem."""
+    problems: list[str] = []
+    users: UsersBatch | None = None
+    search = login = None
+    viewer = None
+    configured = settings.upstream.operations
+    try:
+        users = _users_batch(settings, configured.users)
+    except ConfigError as exc:
+        problems.extend(exc.problems)
+    if configured.search is not None:
+        try:
+            operation = load_operation(settings.resolve(configured.search.document))
+            variable = operation.variable(configured.search.query_variable, role="search text")
+            result = operation.result_path(configured.search.result_path)
+            search = SearchQuery(
+                operation,
+                variable,
+                result,
+                configured.search.variables,
+                operation.selected_paths(result),
+                configured.search,
+            )
+        except ConfigError as exc:
+            problems.extend(exc.problems)
+    if configured.login is not None:
+        try:
+            operation = load_operation(settings.resolve(configured.login.document))
+            for name in (configured.login.username_variable, configured.login.password_variable):
+                operation.variable(name, role="login")
+            result = tuple(configured.login.result_path.split("."))
+            login = LoginQuery(
+                operation, configured.login, result, operation.selected_paths(result)
+            )
+        except ConfigError as exc:
+            problems.extend(exc.problems)
+    if configured.viewer is not None:
+        try:
+            viewer = load_operation(settings.resolve(configured.viewer.document))
+        except ConfigError as exc:
+            problems.extend(exc.problems)
+    if problems or users is None:
+        raise ConfigError(problems, source="operation documents")
+    return Operations(users, search, login, viewer)

@@ -1,0 +1,266 @@
+"""The site's GraphQL API over httpx: timeouts, bounded concurrency, retries, breaker.
+
+Every failure leaves this module as an `UpstreamError`. Retries (stamina) happen only where they
+are safe: connection errors and 502/503/504, and for mutations only when the request never left.
+A retry budget keeps retries to a fraction of first attempts, so a struggling site is not hit
+harder for struggling; after `failure_threshold` failures in a row the circuit breaker opens and
+calls fail at once until `recovery_seconds` have passed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any, Self
+
+import httpx
+import orjson
+import stamina
+import structlog
+from purgatory import AsyncCircuitBreakerFactory
+from purgatory.domain.model import OpenedState
+
+from adapter.config import UpstreamSettings
+from adapter.errors import (
+    UpstreamError,
+    UpstreamGraphQLError,
+    UpstreamProtocolError,
+    UpstreamStatusError,
+    UpstreamUnavailable,
+)
+from adapter.metrics import Metrics
+
+__all__ = ["GraphQLResult", "RetryBudget", "UpstreamClient"]
+
+log = structlog.get_logger(__name__)
+
+_RETRY_STATUSES = frozenset({502, 503, 504})
+_UNSENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+_CIRCUIT = "upstream"
+
+
+@dataclass(frozen=True)
+class GraphQLResult:
+    """A usable answer: `data`, plus any `errors` that came with it (already logged)."""
+
+    data: dict[str, Any]
+    errors: list[Any] = field(default_factory=list)
+
+
+class RetryBudget:
+    """A token bucket: each first attempt earns `ratio` of a retry, each retry spends one."""
+
+    def __init__(self, *, ratio: float, reserve: float) -> None:
+        self.ratio = ratio
+        self.reserve = reserve
+        self.tokens = reserve
+
+    def earn(self) -> None:
+        self.tokens = min(self.reserve, self.tokens + self.ratio)
+
+    def spend(self) -> bool:
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True
+
+
+class _RetryableStatus(Exception):
+    def __init__(self, status_code: int) -> None:
+        super().__init__(f"HTTP {status_code}")
+        self.status_code = status_code
+
+
+class UpstreamClient:
+    """One per process: opened in the app's lifespan, shared by every request."""
+
+    def __init__(
+        self,
+        settings: UpstreamSettings,
+        *,
+        metrics: Metrics | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        url: str | None = None,
+    ) -> None:
+        self.settings = settings
+        self.url = url or settings.url or ""
+        self.metrics = metrics or Metrics()
+        timeouts = settings.timeouts
+        self._client = httpx.AsyncClient(
+            transport=transport,
+            timeout=httpx.Timeout(
+                connect=timeouts.connect,
+                read=timeouts.read,
+                write=timeouts.write,
+                pool=timeouts.pool,
+            ),
+            limits=httpx.Limits(
+                max_connections=settings.max_concurrency,
+                max_keepalive_connections=settings.max_concurrency,
+            ),
+            headers={
+                "Content-Type": "application/json",
+                "Accept": "application/graphql-response+json, application/json",
+                **{name: value.get_secret_value() for name, value in settings.headers.items()},
+            },
+            follow_redirects=False,
+        )
+        self._slots = asyncio.Semaphore(settings.max_concurrency)
+        self.budget = RetryBudget(
+            ratio=settings.retry.budget_ratio, reserve=settings.retry.budget_reserve
+        )
+        self._breakers = AsyncCircuitBreakerFactory(
+            default_threshold=settings.breaker.failure_threshold,
+            default_ttl=settings.breaker.recovery_seconds,
+            exclude=[UpstreamGraphQLError, asyncio.CancelledError],
+        )
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    async def execute(
+        self,
+        document: str,
+        variables: Mapping[str, Any],
+        *,
+        headers: Mapping[str, str] | None = None,
+        mutation: bool = False,
+    ) -> GraphQLResult:
+        """Run one GraphQL operation; raise an UpstreamError subclass when it gives nothing."""
+        try:
+            breaker = await self._breakers.get_breaker(_CIRCUIT)
+            async with breaker:
+                return await self._execute(document, variables, headers or {}, mutation)
+        except OpenedState:
+            self.metrics.upstream_requests.labels("circuit_open").inc()
+            raise UpstreamUnavailable("the site's GraphQL API is failing; not calling it") from None
+
+    async def _execute(
+        self,
+        document: str,
+        variables: Mapping[str, Any],
+        headers: Mapping[str, str],
+        mutation: bool,
+    ) -> GraphQLResult:
+        body = orjson.dumps({"query": document, "variables": variables})
+        retry = self.settings.retry
+        self.budget.earn()
+
+        def should_retry(exc: Exception) -> bool:
+            if mutation:
+                retryable = isinstance(exc, _UNSENT)
+            else:
+                retryable = isinstance(exc, (*_UNSENT, httpx.RemoteProtocolError, _RetryableStatus))
+            if retryable and self.budget.spend():
+                self.metrics.upstream_requests.labels("retried").inc()
+                return True
+            return False
+
+        try:
+            async for attempt in stamina.retry_context(
+                on=should_retry,
+                attempts=retry.attempts,
+                wait_initial=retry.backoff_initial,
+                wait_max=retry.backoff_max,
+                wait_jitter=retry.backoff_initial,
+                timeout=None,
+            ):
+                with attempt:
+                    status, payload = await self._send(body, headers)
+                    if status in _RETRY_STATUSES:
+                        raise _RetryableStatus(status)
+        except _RetryableStatus as exc:
+            raise UpstreamStatusError(
+                f"the site's GraphQL API answered HTTP {exc.status_code}",
+                status_code=exc.status_code,
+            ) from None
+        except httpx.TimeoutException as exc:
+            self.metrics.upstream_requests.labels("timeout").inc()
+            raise UpstreamUnavailable(
+                f"the site's GraphQL API did not answer in time ({type(exc).__name__})"
+            ) from exc
+        except httpx.TransportError as exc:
+            self.metrics.upstream_requests.labels("unreachable").inc()
+            raise UpstreamUnavailable(
+                f"the site's GraphQL API cannot be reached ({type(exc).__name__})"
+            ) from exc
+        return self._interpret(status, payload)
+
+    async def _send(self, body: bytes, headers: Mapping[str, str]) -> tuple[int, bytes]:
+        limit = self.settings.max_response_bytes
+        async with self._slots:
+            started = time.perf_counter()
+            request = self._client.build_request("POST", self.url, content=body, headers=headers)
+            response = await self._client.send(request, stream=True)
+            try:
+                declared = response.headers.get("content-length", "")
+                if declared.isdigit() and int(declared) > limit:
+                    raise self._too_large(limit)
+                chunks: list[bytes] = []
+                size = 0
+                async for chunk in response.aiter_bytes():
+                    size += len(chunk)
+                    if size > limit:
+                        raise self._too_large(limit)
+                    chunks.append(chunk)
+            finally:
+                await response.aclose()
+                self.metrics.upstream_latency.observe(time.perf_counter() - started)
+        self.metrics.upstream_requests.labels(str(response.status_code)).inc()
+        return response.status_code, b"".join(chunks)
+
+    def _too_large(self, limit: int) -> UpstreamProtocolError:
+        self.metrics.upstream_requests.labels("too_large").inc()
+        return UpstreamProtocolError(f"the site's answer is larger than {limit} bytes")
+
+    def _interpret(self, status: int, payload: bytes) -> GraphQLResult:
+        try:
+            decoded = orjson.loads(payload)
+        except orjson.JSONDecodeError:
+            decoded = None
+        graphql_shaped = isinstance(decoded, dict) and ("data" in decoded or "errors" in decoded)
+        if status >= 500 or (status != 200 and not graphql_shaped):
+            raise UpstreamStatusError(
+                f"the site's GraphQL API answered HTTP {status}", status_code=status
+            )
+        if not isinstance(decoded, dict) or not graphql_shaped:
+            raise UpstreamProtocolError("the site's answer is not a GraphQL response")
+        data, errors = decoded.get("data"), decoded.get("errors") or []
+        if not isinstance(errors, list) or (data is not None and not isinstance(data, dict)):
+            raise UpstreamProtocolError("the site's answer is not a GraphQL response")
+        if errors:
+            log.warning(
+                "upstream_graphql_errors",
+                count=len(errors),
+                messages=[_error_message(e) for e in errors[:5]],
+                partial=data is not None,
+            )
+        if data is None:
+            raise UpstreamGraphQLError(
+                f"the site's GraphQL API answered with {len(errors)} error(s) and no data"
+            )
+        return GraphQLResult(data, errors)
+
+
+def _error_message(error: Any) -> str:
+    message = error.get("message") if isinstance(error, dict) else error
+    return str(message)[:200]
+
+
+def is_upstream_failure(exc: BaseException) -> bool:
+    """An error that says the site failed (as opposed to answering with GraphQL errors)."""
+    return isinstance(exc, UpstreamError) and not isinstance(exc, UpstreamGraphQLError)

@@ -1,0 +1,1 @@
+"""The web layer: the chat-facing REST routes, the frontend-facing GraphQL API, and middleware."""

@@ -1,0 +1,83 @@
+"""Is this the chat server? HTTP Basic with the widget's API login and password.
+
+The login is compared case-insensitively and the password exactly, both in constant time and both
+always, so the time taken says nothing about which one was wrong. Optionally, for hosts that strip
+the Authorization header, a `jwt_token` query parameter signed with "<login>:<password>".
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+
+import jwt
+from starlette.requests import Request
+
+from adapter.config import ChatSettings
+from adapter.errors import NotAuthenticated
+
+__all__ = ["ChatServerAuth"]
+
+# An Authorization header longer than this is not worth decoding.
+_MAX_AUTHORIZATION = 1024
+
+
+class ChatServerAuth:
+    """Checks a request's credentials against the configured API login and password."""
+
+    def __init__(self, settings: ChatSettings) -> None:
+        self._login = settings.api_login.get_secret_value().lower().encode()
+        self._password = settings.api_password.get_secret_value().encode()
+        self._token_parameter = (
+            settings.query_token.parameter if settings.query_token.enabled else None
+        )
+        self._token_key = (
+            settings.api_login.get_secret_value() + ":" + settings.api_password.get_secret_value()
+        )
+        self._widget_id = settings.widget_id
+
+    def check(self, request: Request) -> None:
+        """Return when the caller is the chat server; raise NotAuthenticated otherwise."""
+        header = request.headers.get("authorization")
+        if header is not None and self._basic_ok(header):
+            return
+        if self._token_parameter is not None:
+            token = request.query_params.get(self._token_parameter)
+            if token is not None and self._token_ok(token):
+                return
+        raise NotAuthenticated()
+
+    def _basic_ok(self, header: str) -> bool:
+        if len(header) > _MAX_AUTHORIZATION:
+            return False
+        scheme, _, encoded = header.partition(" ")
+        if scheme.lower() != "basic":
+            return False
+        try:
+            decoded = base64.b64decode(encoded.strip(), validate=True)
+        except (binascii.Error, ValueError):
+            return False
+        login, colon, password = decoded.partition(b":")
+        if not colon:
+            return False
+        try:
+            login = login.decode().lower().encode()
+        except UnicodeDecodeError:
+            return False
+        login_ok = hmac.compare_digest(login, self._login)
+        password_ok = hmac.compare_digest(password, self._password)
+        return login_ok & password_ok
+
+    def _token_ok(self, token: str) -> bool:
+        if len(token) > _MAX_AUTHORIZATION:
+            return False
+        try:
+            claims = jwt.decode(
+                token, self._token_key, algorithms=["HS256"], options={"require": []}
+            )
+        except jwt.PyJWTError:
+            return False
+        if "imba_id" in claims:
+            return self._widget_id is not None and str(claims["imba_id"]) == self._widget_id
+        return True

@@ -1,0 +1,100 @@
+"""The chat-facing REST routes (PROTOCOL.md sections 1-3)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import orjson
+from fastapi import APIRouter, Depends, Request
+from starlette.responses import Response
+
+from adapter.config import Settings
+from adapter.directory import Directory
+from adapter.errors import LoginRejected, RequestRejected
+from adapter.web.auth import ChatServerAuth
+from adapter.web.ids import parse_ids
+from adapter.web.responses import API_VERSION, JSON
+
+__all__ = ["chat_router"]
+
+_LOGIN_FIELDS = ("login", "username", "email")
+_MAX_FORM_FIELD = 1024
+
+
+def _directory(request: Request) -> Directory:
+    directory: Directory = request.state.directory
+    return directory
+
+
+Users = Annotated[Directory, Depends(_directory)]
+
+
+def _array(profiles: list[bytes]) -> Response:
+    # The profiles were encoded when they were fetched; the answer only joins them.
+    return Response(b"[" + b",".join(profiles) + b"]", media_type=JSON)
+
+
+def chat_router(settings: Settings) -> APIRouter:
+    """The routes under the configured prefix, bound to these settings."""
+    auth = ChatServerAuth(settings.chat)
+    ids_settings = settings.chat.ids
+    version = orjson.dumps({"version": API_VERSION, "type": settings.chat.product_name})
+
+    def chat_server(request: Request) -> None:
+        auth.check(request)
+
+    authenticated = [Depends(chat_server)]
+    router = APIRouter(prefix=settings.chat.prefix)
+
+    @router.get("", include_in_schema=True, summary="API version (no authentication)")
+    @router.get("/", include_in_schema=False)
+    async def api_version() -> Response:
+        return Response(version, media_type=JSON)
+
+    @router.get("/users", summary="Users info, ids in the query string", dependencies=authenticated)
+    async def users_by_query(request: Request, directory: Users) -> Response:
+        values = request.query_params.getlist("user_ids") + request.query_params.getlist("ids")
+        if not values:
+            raise RequestRejected("give the user ids as user_ids=1,2,3")
+        ids = parse_ids(ids_settings.separator.join(values), ids_settings)
+        request.state.ids_count = len(ids)
+        return _array(await directory.lookup(ids))
+
+    @router.get(
+        "/getusers/{user_ids}", summary="Users info, ids in the path", dependencies=authenticated
+    )
+    async def users_by_path(request: Request, user_ids: str, directory: Users) -> Response:
+        ids = parse_ids(user_ids, ids_settings)
+        request.state.ids_count = len(ids)
+        return _array(await directory.lookup(ids))
+
+    if settings.upstream.operations.search is not None:
+        search = settings.upstream.operations.search
+
+        @router.get("/search/{key}", summary="User search", dependencies=authenticated)
+        async def search_users(key: str, directory: Users) -> Response:
+            text = key.strip()
+            if not search.min_length <= len(text) <= search.max_length:
+                raise RequestRejected(
+                    f"the search text must be {search.min_length} to {search.max_length} characters"
+                )
+            users = await directory.search(text)
+            body = {"code": 200, "version": API_VERSION, "data": users}
+            return Response(orjson.dumps(body), media_type=JSON)
+
+    if settings.upstream.operations.login is not None:
+
+        @router.post("/auth_users", summary="Password login", dependencies=authenticated)
+        async def auth_users(request: Request, directory: Users) -> Response:
+            form = await request.form(max_files=0, max_fields=16)
+            login = next((form[f] for f in _LOGIN_FIELDS if isinstance(form.get(f), str)), None)
+            password = form.get("password")
+            if not isinstance(login, str) or not isinstance(password, str) or not login:
+                raise LoginRejected("give login (or username, or email) and password")
+            if len(login) > _MAX_FORM_FIELD or len(password) > _MAX_FORM_FIELD:
+                raise LoginRejected("Wrong login or password")
+            user = await directory.login(login, password)
+            body = {"user_id": user["user_id"], "name": user["name"]}
+            return Response(orjson.dumps(body), media_type=JSON)
+
+    return router

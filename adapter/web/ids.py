@@ -1,0 +1,50 @@
+"""The chat's id lists: `6,7,12` -> [6, 7, 12], refusing anything that is not an id.
+
+The vendor's sample strips every non-digit (`"1a2"` becomes user 12); we never invent an id:
+an invalid item is a 400 naming it.
+"""
+
+from __future__ import annotations
+
+import re
+
+from adapter.config import IdSettings
+from adapter.errors import InvalidUserIds
+
+__all__ = ["parse_ids"]
+
+_MAX_INT_ID = 2**63 - 1
+_SHOWN = 40
+
+
+def _shown(item: str) -> str:
+    return item if len(item) <= _SHOWN else item[:_SHOWN] + "..."
+
+
+def parse_ids(raw: str, settings: IdSettings) -> list[int | str]:
+    """Split, trim, validate and de-duplicate, keeping the first occurrence's position."""
+    pattern = re.compile(settings.str_pattern) if settings.type == "str" else None
+    seen: dict[int | str, None] = {}
+    for position, item in enumerate(raw.split(settings.separator), start=1):
+        item = item.strip()
+        if not item:
+            continue
+        user_id: int | str
+        if pattern is None:
+            if not (item.isascii() and item.isdigit()) or int(item) > _MAX_INT_ID:
+                raise InvalidUserIds(
+                    f"invalid user id {_shown(item)!r} at position {position}: "
+                    "expected a non-negative integer"
+                )
+            user_id = int(item)
+        else:
+            if not pattern.fullmatch(item):
+                raise InvalidUserIds(
+                    f"invalid user id {_shown(item)!r} at position {position}: "
+                    f"expected an id matching {settings.str_pattern}"
+                )
+            user_id = item
+        seen.setdefault(user_id, None)
+        if len(seen) > settings.max_per_call:
+            raise InvalidUserIds(f"too many user ids: at most {settings.max_per_call} per call")
+    return list(seen)
