@@ -210,7 +210,7 @@ async def asgi_client(
     app: ASGIApp, *, base_url: str = "http://adapter.test"
 ) -> AsyncIterator[httpx.AsyncClient]:
     """An httpx client calling `app` in-process, with its lifespan running."""
-    async with LifespanManager(app) as manager:  # type: ignore[arg-type]  # any ASGI app
+    async with LifespanManager(app) as manager:
         transport = httpx.ASGITransport(app=manager.app, raise_app_exceptions=False)
         async with httpx.AsyncClient(transport=transport, base_url=base_url) as client:
             yield client
