@@ -42,6 +42,7 @@ __all__ = [
     "FieldSpec",
     "IdSettings",
     "LimitsSettings",
+    "LoggingSettings",
     "LoginOperation",
     "MappingSettings",
     "OperationsSettings",
@@ -50,9 +51,11 @@ __all__ = [
     "RetrySettings",
     "SearchOperation",
     "Settings",
+    "TelemetrySettings",
     "TimeoutSettings",
     "UpstreamSettings",
     "UsersOperation",
+    "env_references",
     "load_settings",
     "settings_from_mapping",
 ]
@@ -373,12 +376,35 @@ class LimitsSettings(Model):
     max_header_bytes: int = Field(8 * 1024, gt=0)
 
 
+# --- running: logs and traces ---------------------------------------------------------------
+
+
+class LoggingSettings(Model):
+    level: Literal["debug", "info", "warning", "error"] = "info"
+    # json: one object per line, for a log collector; console: readable, for a terminal.
+    format: Literal["json", "console"] = "json"
+
+
+class TelemetrySettings(Model):
+    """Optional OpenTelemetry tracing; needs `pip install 'imbachat-adapter[otel]'`."""
+
+    enabled: bool = False
+    service_name: str = Field("imbachat-adapter", min_length=1)
+    # otlp: OTLP over HTTP to `endpoint` (unset: the standard OTEL_EXPORTER_OTLP_* variables);
+    # console: spans as JSON on stdout, for a first look.
+    exporter: Literal["otlp", "console"] = "otlp"
+    endpoint: str | None = None
+    sample_ratio: float = Field(1.0, ge=0, le=1)
+
+
 class Settings(Model):
     chat: ChatSettings
     upstream: UpstreamSettings
     mapping: MappingSettings
     cache: CacheSettings = CacheSettings()
     limits: LimitsSettings = LimitsSettings()
+    logging: LoggingSettings = LoggingSettings()
+    telemetry: TelemetrySettings = TelemetrySettings()
     # Where relative paths in the file (operation documents) are resolved from.
     base_dir: Path = Path(".")
 
@@ -404,6 +430,20 @@ def _interpolate(value: str, path: str, environ: Mapping[str, str], problems: li
         return ""
 
     return _ENV_REFERENCE.sub(replace, value)
+
+
+def env_references(node: Any, path: str = "") -> Iterator[tuple[str, str, str | None]]:
+    """Each `${NAME}` or `${NAME:-default}` in parsed configuration data: (path, NAME, default)."""
+    if isinstance(node, str):
+        for match in _ENV_REFERENCE.finditer(node):
+            if match.group(1):
+                yield path, match.group(1), match.group(2)
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            yield from env_references(value, f"{path}.{key}" if path else str(key))
+    elif isinstance(node, list):
+        for i, item in enumerate(node):
+            yield from env_references(item, f"{path}[{i}]")
 
 
 def _walk(node: Any, path: str, environ: Mapping[str, str], problems: list[str]) -> Any:
