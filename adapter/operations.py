@@ -363,9 +363,7 @@ def _users_batch(settings: Settings, config: UsersOperation) -> UsersBatch:
         raise operation.problem(f"${name} must be a single id for the alias strategy")
     if len(operation.top_fields) != 1 or len(operation.definition.selection_set.selections) != 1:
         raise operation.problem("the alias strategy needs exactly one top-level field to repeat")
-    top_key = _response_key(operation.top_fields[0])
-    if result[0] != top_key:
-        raise operation.problem(f"result_path must start at the top-level field {top_key!r}")
+    # selected_paths() above has checked that `result` starts at the only top-level field.
     return AliasBatch(
         operation,
         name,

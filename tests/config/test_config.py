@@ -1,0 +1,177 @@
+"""Configuration: YAML in, validated settings out, or every problem listed with its path."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from adapter.config import load_settings, settings_from_mapping
+from adapter.errors import ConfigError
+from tests.conftest import REFERENCE_CONFIG, ROOT, deep_merge, reference_data
+
+MINIMAL: dict[str, Any] = {
+    "chat": {"api_login": "root", "api_password": "abc"},
+    "upstream": {"url": "https://site.example/graphql"},
+    "mapping": {"fields": {"name": "username"}},
+}
+
+
+def problems(data: Any, **environ: str) -> list[str]:
+    with pytest.raises(ConfigError) as caught:
+        settings_from_mapping(data, environ=environ)
+    return caught.value.problems
+
+
+def write(tmp_path: Path, data: Any) -> Path:
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+def test_reference_config_loads_without_environment() -> None:
+    """The shipped config.yaml is valid as is, with the demo defaults."""
+    settings = load_settings(REFERENCE_CONFIG, environ={})
+    assert settings.upstream.embedded_demo
+    assert settings.chat.api_login.get_secret_value() == "root"
+    assert settings.base_dir == ROOT
+
+
+def test_environment_values_are_interpolated() -> None:
+    """`${VAR}` and `${VAR:-default}` take values from the environment, `$$` is a dollar."""
+    data = deep_merge(
+        MINIMAL,
+        {
+            "chat": {"api_password": "${PW}", "product_name": "$${literal}"},
+            "upstream": {"headers": {"Authorization": "Bearer ${TOKEN:-none}"}},
+        },
+    )
+    settings = settings_from_mapping(data, environ={"PW": "s3cret"})
+    assert settings.chat.api_password.get_secret_value() == "s3cret"
+    assert settings.chat.product_name == "${literal}"
+    assert settings.upstream.headers["Authorization"].get_secret_value() == "Bearer none"
+
+
+def test_missing_environment_variable_is_named() -> None:
+    """A `${VAR}` without a default and without the variable is a problem naming both."""
+    data = deep_merge(MINIMAL, {"chat": {"api_password": "${IMBACHAT_PW}"}})
+    assert "chat.api_password: environment variable IMBACHAT_PW is not set" in problems(data)
+
+
+def test_environment_overrides_beat_the_file() -> None:
+    """`IMBACHAT__SECTION__KEY` overrides a setting, parsed as YAML."""
+    settings = settings_from_mapping(
+        MINIMAL,
+        environ={
+            "IMBACHAT__UPSTREAM__BATCH__SIZE": "7",
+            "IMBACHAT__CACHE__BACKEND": "redis",
+            "IMBACHAT__CHAT__IDS__TYPE": "str",
+            "IMBACHAT__": "ignored",
+        },
+    )
+    assert settings.upstream.batch.size == 7
+    assert settings.cache.backend == "redis"
+    assert settings.chat.ids.type == "str"
+
+
+def test_every_problem_is_listed_with_its_path() -> None:
+    """One report lists all problems, each as `path: what is wrong`."""
+    data = deep_merge(
+        MINIMAL,
+        {
+            "chat": {"api_login": "", "bogus": 1, "prefix": "no-slash"},
+            "upstream": {"batch": {"size": 0, "strategy": "magic"}},
+            "mapping": {"fields": {"avatar_url": {"path": "a", "const": 1}, "x": [1]}},
+        },
+    )
+    found = problems(data)
+    assert "chat.api_login: must not be empty: an empty credential would let anyone in" in found
+    assert "chat.bogus: unknown key" in found
+    assert "chat.prefix: must start with '/' and not end with '/'" in found
+    assert "upstream.batch.size: Input should be greater than 0" in found
+    assert any(
+        p.startswith("upstream.batch.strategy: Input should be 'list' or 'alias'") for p in found
+    )
+    assert (
+        "mapping.fields.avatar_url: give exactly one of path, template, const, first_of "
+        "(got path, const)" in found
+    )
+    assert any(
+        p.startswith("mapping.fields.x[0]: must be a path or template string") for p in found
+    )
+
+
+@pytest.mark.parametrize(
+    ("override", "expected"),
+    [
+        ({"upstream": {"url": None}}, "upstream: set `url`"),
+        ({"upstream": {"url": "ftp://x"}}, "upstream: url must be an http(s) URL"),
+        ({"mapping": {"fields": {"avatar_url": "a"}}}, None),
+        ({"mapping": {"fields": {"user_id": "id", "name": "n"}}}, "mapping.fields: user_id cannot"),
+        ({"cache": {"fresh_seconds": 10, "stale_seconds": 10, "keep_seconds": 5}}, "cache: keep"),
+        ({"chat": {"ids": {"str_pattern": "("}}}, "chat.ids.str_pattern: not a regular expression"),
+        (
+            {"mapping": {"profiles": {"path": "p", "fields": {"name": "n"}}}},
+            "mapping.profiles.fields: sub-profiles need user_id",
+        ),
+        ({"mapping": {"fields": {"avatar_url": {"convert": "or_false"}}}}, "give exactly one"),
+    ],
+)
+def test_semantic_checks(override: dict[str, Any], expected: str | None) -> None:
+    """Values that parse but cannot work are refused with a message that says why."""
+    data = deep_merge(MINIMAL, override)
+    if expected is None:
+        settings_from_mapping(data, environ={})
+        return
+    found = problems(data)
+    assert any(expected in p for p in found), found
+
+
+def test_name_is_required() -> None:
+    """A mapping without `name` is refused: the chat cannot show a user without one."""
+    data = deep_merge(MINIMAL, {})
+    data["mapping"] = {"fields": {"avatar_url": "a"}}
+    assert any("`name` is required" in p for p in problems(data))
+
+
+def test_top_level_must_be_a_mapping(tmp_path: Path) -> None:
+    """A file holding a list is refused; an empty file lists the missing sections."""
+    assert problems(["a"]) == ["(top level): must be a mapping of sections"]
+    missing = problems(None)
+    assert {"chat: Field required", "upstream: Field required", "mapping: Field required"} <= set(
+        missing
+    )
+
+
+def test_yaml_syntax_error_gives_line_and_column(tmp_path: Path) -> None:
+    """Broken YAML is reported with its position, not a traceback."""
+    path = tmp_path / "config.yaml"
+    path.write_text("chat:\n  api_login: [unclosed\n")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path)
+    assert caught.value.source == str(path)
+    assert caught.value.problems[0].startswith("line ")
+
+
+def test_unreadable_file_is_a_config_error(tmp_path: Path) -> None:
+    """A missing file is a ConfigError naming the file."""
+    with pytest.raises(ConfigError) as caught:
+        load_settings(tmp_path / "nope.yaml")
+    assert "cannot read the file" in str(caught.value)
+
+
+def test_relative_documents_resolve_from_the_file(tmp_path: Path) -> None:
+    """Operation documents are found relative to the configuration file's folder."""
+    path = write(tmp_path, MINIMAL)
+    settings = load_settings(path, environ={})
+    assert settings.resolve(Path("resolvers/users.graphql")) == tmp_path / "resolvers/users.graphql"
+    assert settings.resolve(Path("/abs.graphql")) == Path("/abs.graphql")
+
+
+def test_secrets_never_appear_in_the_report() -> None:
+    """A bad configuration's report does not echo the secret values it holds."""
+    data = deep_merge(reference_data(), {"chat": {"api_password": "hunter2-secret", "x": 1}})
+    report = "\n".join(problems(data))
+    assert "hunter2-secret" not in report

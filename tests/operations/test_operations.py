@@ -1,0 +1,204 @@
+"""Operation documents: parsed and checked at start-up, and turned into batched requests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from graphql import parse, validate
+
+from adapter.config import Settings, settings_from_mapping
+from adapter.demo.schema import build_schema
+from adapter.directory import check_mapping_paths
+from adapter.errors import ConfigError
+from adapter.operations import AliasBatch, ListBatch, build_operations, dig, load_operation
+from tests.conftest import ROOT, SettingsFactory, deep_merge, reference_data
+
+DEMO_SCHEMA = build_schema()._schema
+
+
+def document(tmp_path: Path, text: str, name: str = "doc.graphql") -> str:
+    path = tmp_path / name
+    path.write_text(text)
+    return str(path)
+
+
+def users_settings(
+    make_settings: SettingsFactory, path: str, strategy: str = "list", **users: Any
+) -> Settings:
+    return make_settings(
+        {
+            "upstream": {
+                "batch": {"strategy": strategy},
+                "operations": {"users": {"document": path, **users}},
+            }
+        }
+    )
+
+
+def test_reference_documents_load(make_settings: SettingsFactory) -> None:
+    """The shipped resolvers/ documents load, and the mapping reads only selected fields."""
+    settings = make_settings()
+    operations = build_operations(settings)
+    assert isinstance(operations.users, ListBatch)
+    assert operations.search is not None
+    assert operations.login is not None
+    assert operations.viewer is not None
+    check_mapping_paths(settings, operations)
+
+
+def test_list_request_sends_ids_in_one_variable(make_settings: SettingsFactory) -> None:
+    """The list strategy sends the chunk as one list variable, as strings for `ID`."""
+    batch = build_operations(make_settings()).users
+    text, variables = batch.request([1, 2, 3])
+    assert variables == {"ids": ["1", "2", "3"]}
+    assert not validate(DEMO_SCHEMA, parse(text))
+    data = {"users": [{"id": "1"}, {"id": "2"}]}
+    assert batch.users(data, [1, 2, 3]) == [{"id": "1"}, {"id": "2"}]
+    assert batch.users({"users": None}, [1]) == []
+
+
+def test_alias_request_repeats_the_field(make_settings: SettingsFactory) -> None:
+    """The alias strategy builds one valid document with an aliased field per id."""
+    settings = users_settings(make_settings, "resolvers/user_by_id.graphql", "alias")
+    batch = build_operations(settings).users
+    assert isinstance(batch, AliasBatch)
+    text, variables = batch.request([5, 9, 12])
+    assert variables == {"id_0": "5", "id_1": "9", "id_2": "12"}
+    assert "u2: user(id: $id_2)" in text
+    assert not validate(DEMO_SCHEMA, parse(text))
+    assert batch.request([1, 2, 3])[0] is text  # built once per chunk length
+    data = {"u0": {"id": "5"}, "u1": None, "u2": {"id": "12"}}
+    assert batch.users(data, [5, 9, 12]) == [{"id": "5"}, None, {"id": "12"}]
+
+
+def test_alias_keeps_constant_variables_and_int_ids(
+    tmp_path: Path, make_settings: SettingsFactory
+) -> None:
+    """Other variables are declared once and sent as configured; `Int` ids are sent as ints."""
+    path = document(
+        tmp_path,
+        "query Q($id: Int!, $site: String!) { member(id: $id, site: $site) { id name: login } }",
+    )
+    settings = make_settings(
+        {
+            "upstream": {
+                "batch": {"strategy": "alias"},
+                "operations": {
+                    "users": {"document": path, "ids_variable": "id", "variables": {"site": "x"}}
+                },
+            },
+        }
+    )
+    batch = build_operations(settings).users
+    text, variables = batch.request([3, 4])
+    assert variables == {"site": "x", "id_0": 3, "id_1": 4}
+    assert text.count("$site: String!") == 1
+    assert "u1: member(id: $id_1, site: $site)" in text
+
+
+def test_nested_result_path(tmp_path: Path, make_settings: SettingsFactory) -> None:
+    """A connection-shaped answer is read at the configured result path."""
+    path = document(tmp_path, "query Q($ids: [ID!]!) { users(ids: $ids) { nodes { id n } } }")
+    settings = users_settings(make_settings, path, result_path="users.nodes")
+    batch = build_operations(settings).users
+    assert batch.user_paths == frozenset({"id", "n"})
+    assert batch.users({"users": {"nodes": [{"id": "1"}]}}, [1]) == [{"id": "1"}]
+
+
+@pytest.mark.parametrize(
+    ("text", "strategy", "users", "message"),
+    [
+        ("query {", "list", {}, "line 1, column 8"),
+        ("query A { a } query B { b }", "list", {}, "exactly one operation, found 2"),
+        ("query A($a: [ID!], $b: [ID!]) { u(a: $a) { id } }", "list", {}, "cannot tell which"),
+        ("query A($a: [ID!]) { u(a: $a) { id } }", "list", {"ids_variable": "b"}, "no variable $b"),
+        ("query A($a: ID!) { u(a: $a) { id } }", "list", {}, "must be a list"),
+        ("query A($a: [ID!]) { u(a: $a) { id } }", "alias", {}, "must be a single id"),
+        (
+            "query A($a: ID!) { u(a: $a) { id } v { id } }",
+            "alias",
+            {"result_path": "u"},
+            "exactly one",
+        ),
+        ("query A($a: ID!) { u(a: $a) { id } }", "alias", {"result_path": "v"}, "not selected"),
+        ("query A($a: [ID!]) { u(a: $a) { id } v { id } }", "list", {}, "configure result_path"),
+    ],
+)
+def test_bad_documents_are_start_up_errors(
+    tmp_path: Path,
+    make_settings: SettingsFactory,
+    text: str,
+    strategy: str,
+    users: dict[str, Any],
+    message: str,
+) -> None:
+    """A document that cannot work is refused at start-up, naming the file and the reason."""
+    path = document(tmp_path, text)
+    with pytest.raises(ConfigError) as caught:
+        build_operations(users_settings(make_settings, path, strategy, **users))
+    report = str(caught.value)
+    assert path in report
+    assert message in report
+
+
+def test_every_bad_document_is_reported_at_once(make_settings: SettingsFactory) -> None:
+    """Missing documents for several operations are all listed in one error."""
+    settings = make_settings(
+        {
+            "upstream": {
+                "operations": {
+                    "users": {"document": "nope/users.graphql"},
+                    "search": {"document": "nope/search.graphql"},
+                    "login": {"document": "nope/login.graphql"},
+                    "viewer": {"document": "nope/viewer.graphql"},
+                }
+            }
+        }
+    )
+    with pytest.raises(ConfigError) as caught:
+        build_operations(settings)
+    assert len(caught.value.problems) == 4
+    assert all("cannot read" in problem for problem in caught.value.problems)
+
+
+def test_login_variables_must_exist(tmp_path: Path, make_settings: SettingsFactory) -> None:
+    """A login document without the configured variables is refused."""
+    path = document(tmp_path, "mutation M($user: String!) { login(u: $user) { user { id } } }")
+    settings = make_settings({"upstream": {"operations": {"login": {"document": path}}}})
+    with pytest.raises(ConfigError, match=r"no variable \$username"):
+        build_operations(settings)
+
+
+def test_mapping_must_read_selected_fields(make_settings: SettingsFactory) -> None:
+    """A mapping path that the users document does not select fails at start-up."""
+    settings = make_settings({"mapping": {"fields": {"user_mail": "email", "x": "avatar.file"}}})
+    with pytest.raises(ConfigError) as caught:
+        check_mapping_paths(settings, build_operations(settings))
+    assert caught.value.problems == [
+        "mapping.fields.user_mail: reads 'email', which the users document does not select",
+        "mapping.fields.x: reads 'avatar.file', which the users document does not select",
+    ]
+
+
+def test_paths_into_a_selected_scalar_are_allowed(
+    tmp_path: Path, make_settings: SettingsFactory
+) -> None:
+    """A path into a selected leaf (a JSON scalar) passes the start-up check."""
+    path = document(tmp_path, "query Q($ids: [ID!]!) { users(ids: $ids) { id name meta } }")
+    data = deep_merge(reference_data(), {"upstream": {"operations": {"users": {"document": path}}}})
+    data["mapping"] = {"fields": {"name": "name", "perm": "meta.canWrite"}}
+    settings = settings_from_mapping(data, environ={}, base_dir=ROOT)
+    check_mapping_paths(settings, build_operations(settings))
+
+
+def test_load_operation_and_dig(tmp_path: Path) -> None:
+    """A single operation loads with its fragments; dig stops at anything not a mapping."""
+    operation = load_operation(
+        Path(document(tmp_path, "query Q { a { ...F } } fragment F on A { b }"))
+    )
+    assert set(operation.fragments) == {"F"}
+    assert operation.selected_paths(("a",)) == frozenset({"b"})
+    assert dig({"a": {"b": 1}}, ("a", "b")) == 1
+    assert dig({"a": [1]}, ("a", "b")) is None
