@@ -59,10 +59,13 @@ def _covered(path: str, selected: frozenset[str]) -> bool:
 
 
 def check_mapping_paths(settings: Settings, operations: Operations) -> None:
-    """Every path the mapping reads must be selected by the users document."""
-    selected = operations.users.user_paths
+    """Every path the mapping reads must be selected by each document that returns users."""
+    documents = {"users": operations.users.user_paths}
+    if operations.search is not None:
+        documents["search"] = operations.search.user_paths
     problems = [
-        f"{where}: reads {path!r}, which the users document does not select"
+        f"{where}: reads {path!r}, which the {document} document does not select"
+        for document, selected in documents.items()
         for where, path in referenced_paths(settings.mapping)
         if not _covered(path, selected)
     ]

@@ -177,8 +177,9 @@ def test_mapping_must_read_selected_fields(make_settings: SettingsFactory) -> No
     with pytest.raises(ConfigError) as caught:
         check_mapping_paths(settings, build_operations(settings))
     assert caught.value.problems == [
-        "mapping.fields.user_mail: reads 'email', which the users document does not select",
-        "mapping.fields.x: reads 'avatar.file', which the users document does not select",
+        f"mapping.fields.{field}: reads {path!r}, which the {document} document does not select"
+        for document in ("users", "search")
+        for field, path in (("user_mail", "email"), ("x", "avatar.file"))
     ]
 
 
@@ -189,6 +190,7 @@ def test_paths_into_a_selected_scalar_are_allowed(
     path = document(tmp_path, "query Q($ids: [ID!]!) { users(ids: $ids) { id name meta } }")
     data = deep_merge(reference_data(), {"upstream": {"operations": {"users": {"document": path}}}})
     data["mapping"] = {"fields": {"name": "name", "perm": "meta.canWrite"}}
+    del data["upstream"]["operations"]["search"]
     settings = settings_from_mapping(data, environ={}, base_dir=ROOT)
     check_mapping_paths(settings, build_operations(settings))
 
