@@ -35,14 +35,22 @@ log = structlog.get_logger(__name__)
 
 UserId = int | str
 _LOCK_POLL_SECONDS = 0.05
+# Bump when the entry envelope changes, so old entries become misses rather than puzzles.
+_ENTRY_FORMAT = b"entry-v1"
 
 
 def fingerprint(settings: Settings, operations: Operations) -> str:
     """A short hash of everything that shapes a cached profile."""
-    digest = hashlib.sha256()
-    digest.update(settings.mapping.model_dump_json().encode())
-    digest.update(settings.chat.ids.type.encode())
-    digest.update(operations.users.request(["0"])[0].encode())
+    document, variables = operations.users.request(["0"])
+    digest = hashlib.sha256(_ENTRY_FORMAT)
+    for part in (
+        settings.mapping.model_dump_json(),
+        settings.chat.ids.type,
+        settings.upstream.operations.users.model_dump_json(),
+        document,
+        orjson.dumps(variables, option=orjson.OPT_SORT_KEYS).decode(),
+    ):
+        digest.update(b"\0" + part.encode())
     return digest.hexdigest()[:12]
 
 
@@ -105,6 +113,11 @@ class Directory:
         self._key_prefix = f"{settings.cache.prefix}{fingerprint(settings, operations)}:"
         self._in_flight: dict[str, asyncio.Future[_Found]] = {}
         self._background: set[asyncio.Task[None]] = set()
+        # Evictions while fetches run: a fetch that started before an id was evicted must not
+        # write its (possibly older) copy back. `_generation` counts evictions.
+        self._generation = 0
+        self._evicted: dict[str, int] = {}
+        self._fetches = 0
 
     def key(self, user_id: UserId) -> str:
         return f"{self._key_prefix}u:{user_id}"
@@ -178,39 +191,51 @@ class Directory:
                 mine.append(user_id)
             futures[user_id] = future
         if mine:
-            task = asyncio.ensure_future(self._fetch_and_settle(mine))
+            own = {user_id: futures[user_id] for user_id in mine}
+            task = asyncio.ensure_future(self._fetch_and_settle(own, self._generation))
             self._background.add(task)
             task.add_done_callback(self._background.discard)
         # Shielded: one caller going away must not cancel a fetch that others wait for.
         results = await asyncio.gather(*(asyncio.shield(f) for f in futures.values()))
         return dict(zip(futures, results, strict=True))
 
-    async def _fetch_and_settle(self, ids: list[UserId]) -> None:
+    async def _fetch_and_settle(
+        self, futures: dict[UserId, asyncio.Future[_Found]], generation: int
+    ) -> None:
+        ids = list(futures)
         chunks = [ids[i : i + self._batch_size] for i in range(0, len(ids), self._batch_size)]
+        self._fetches += 1
         try:
             outcomes = await asyncio.gather(
-                *(self._fetch_chunk(chunk) for chunk in chunks), return_exceptions=True
+                *(self._fetch_chunk(chunk, generation) for chunk in chunks),
+                return_exceptions=True,
             )
             for chunk, outcome in zip(chunks, outcomes, strict=True):
                 for user_id in chunk:
                     if isinstance(outcome, BaseException):
-                        self._settle(user_id, error=outcome)
+                        self._settle(user_id, futures[user_id], error=outcome)
                     else:
-                        self._settle(user_id, result=outcome[user_id])
+                        self._settle(user_id, futures[user_id], result=outcome[user_id])
         finally:
             # Cancelled (shutdown): nobody may wait forever on a fetch that will not come.
-            for user_id in ids:
-                self._settle(user_id, error=UpstreamUnavailable("the fetch was cancelled"))
+            for user_id, future in futures.items():
+                self._settle(user_id, future, error=UpstreamUnavailable("the fetch was cancelled"))
+            self._fetches -= 1
+            if not self._fetches:
+                self._evicted.clear()
 
     def _settle(
         self,
         user_id: UserId,
+        future: asyncio.Future[_Found],
         *,
         result: _Found | None = None,
         error: BaseException | None = None,
     ) -> None:
-        future = self._in_flight.pop(str(user_id), None)
-        if future is None or future.done():
+        key = str(user_id)
+        if self._in_flight.get(key) is future:
+            del self._in_flight[key]
+        if future.done():
             return
         if error is not None:
             future.set_exception(error)
@@ -218,37 +243,49 @@ class Directory:
         else:
             future.set_result(result or _Found(None))
 
-    async def _fetch_chunk(self, chunk: list[UserId]) -> dict[UserId, _Found]:
+    async def _fetch_chunk(self, chunk: list[UserId], generation: int) -> dict[UserId, _Found]:
         lock = None
         if self._cache_settings.lock_seconds > 0:
             lock = f"{self._key_prefix}lock:{hashlib.sha1(repr(chunk).encode()).hexdigest()}"  # noqa: S324 - a key name, not security
-            if not await self.cache.acquire_lock(lock, self._cache_settings.lock_seconds):
-                filled = await self._wait_for_other_replica(chunk)
-                if filled is not None:
-                    return filled
+            if await self.cache.acquire_lock(lock, self._cache_settings.lock_seconds):
+                # Another replica may have refilled the chunk between our read and our lock.
+                filled = await self._fresh_entries(chunk)
+            else:
                 lock = None
+                filled = await self._wait_for_other_replica(chunk)
+            if filled is not None:
+                if lock is not None:
+                    await self.cache.release_lock(lock)
+                return filled
         try:
             found = await self._fetch_from_upstream(chunk)
-            await self._store(found)
+            await self._store(found, generation)
             return found
         finally:
             if lock is not None:
                 await self.cache.release_lock(lock)
 
     async def _wait_for_other_replica(self, chunk: list[UserId]) -> dict[UserId, _Found] | None:
+        """The chunk as another replica stores it, or None if it has not within the lock time."""
         deadline = time.monotonic() + self._cache_settings.lock_seconds
-        keys = [self.key(i) for i in chunk]
         while time.monotonic() < deadline:
             await asyncio.sleep(_LOCK_POLL_SECONDS)
-            now = self._clock()
-            entries = [decode_entry(v) if v else None for v in await self.cache.get_many(keys)]
-            if all(e is not None and e.is_fresh(now) for e in entries):
-                return {
-                    user_id: _Found(entry.profile)
-                    for user_id, entry in zip(chunk, entries, strict=True)
-                    if entry is not None
-                }
+            filled = await self._fresh_entries(chunk)
+            if filled is not None:
+                return filled
         return None
+
+    async def _fresh_entries(self, chunk: list[UserId]) -> dict[UserId, _Found] | None:
+        """The chunk from the cache if every id in it is fresh there, else None."""
+        now = self._clock()
+        raw = await self.cache.get_many([self.key(i) for i in chunk])
+        entries = [decode_entry(value) if value is not None else None for value in raw]
+        found: dict[UserId, _Found] = {}
+        for user_id, entry in zip(chunk, entries, strict=True):
+            if entry is None or not entry.is_fresh(now):
+                return None
+            found[user_id] = _Found(entry.profile)
+        return found
 
     async def _fetch_from_upstream(self, chunk: list[UserId]) -> dict[UserId, _Found]:
         batch = self.operations.users
@@ -282,9 +319,11 @@ class Directory:
             found.setdefault(user_id, _Found(None, cacheable=remember_absence))
         return found
 
-    async def _store(self, found: Mapping[UserId, _Found]) -> None:
+    async def _store(self, found: Mapping[UserId, _Found], generation: int) -> None:
         settings = self._cache_settings
         now = self._clock()
+        if self._evicted:
+            found = {i: f for i, f in found.items() if self._evicted.get(str(i), -1) <= generation}
         profiles = {
             self.key(i): encode_entry(f.profile, now + settings.fresh_seconds)
             for i, f in found.items()
@@ -310,6 +349,8 @@ class Directory:
                 await self._single_flight(fresh)
             except UpstreamError as exc:
                 log.warning("background_refresh_failed", ids=len(fresh), error=exc.message)
+            except Exception as exc:  # a background task has nobody to raise to
+                log.exception("background_refresh_failed", ids=len(fresh), error=type(exc).__name__)
 
         task = asyncio.ensure_future(refresh())
         self._background.add(task)
@@ -318,7 +359,20 @@ class Directory:
     # --- invalidation, search, login ----------------------------------------------------------
 
     async def invalidate(self, ids: Sequence[UserId]) -> None:
-        """Forget `ids` everywhere, so the next look-up asks the site."""
+        """Forget `ids` in every layer of this replica, so the next look-up asks the site.
+
+        A fetch of these ids already under way is not joined by later look-ups and does not
+        write its copy back. Raises CacheError when the shared cache could not evict them
+        (the local layer is cleared regardless); callers report that so the site retries.
+        """
+        if not ids:
+            return
+        self._generation += 1
+        for user_id in ids:
+            key = str(user_id)
+            self._in_flight.pop(key, None)
+            if self._fetches:
+                self._evicted[key] = self._generation
         await self.cache.delete_many([self.key(i) for i in ids])
 
     async def search(self, text: str) -> list[dict[str, Any]]:
@@ -360,6 +414,11 @@ class Directory:
         if not self._int_ids:
             return text
         return int(text) if text.isdigit() else None
+
+    async def idle(self) -> None:
+        """Wait until no fetch or background refresh is under way."""
+        while self._background:
+            await asyncio.gather(*list(self._background), return_exceptions=True)
 
     async def aclose(self) -> None:
         """Cancel background refreshes (shutdown)."""

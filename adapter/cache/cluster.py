@@ -6,27 +6,26 @@ from collections.abc import Mapping, Sequence
 
 from redis.asyncio.cluster import RedisCluster
 
+from adapter.cache.redis import TokenLocks, client_options
 from adapter.config import RedisSettings
 
 __all__ = ["RedisClusterCache"]
 
 
 class RedisClusterCache:
-    """Keys are spread over slots; reads are grouped per node by redis-py (`mget_nonatomic`)."""
+    """Keys spread over every node (no hash tags): one id's traffic lands on one node only.
+
+    Reads use `mget_nonatomic` (one MGET per slot, sent as one pipeline that redis-py groups
+    per node); writes and deletes are one pipeline the same way.
+    """
 
     def __init__(self, client: RedisCluster) -> None:
         self.client = client
+        self._locks = TokenLocks(client)
 
     @classmethod
     def from_settings(cls, settings: RedisSettings) -> RedisClusterCache:
-        password = settings.password.get_secret_value() if settings.password else None
-        client = RedisCluster.from_url(
-            settings.url.get_secret_value(),
-            password=password,
-            socket_timeout=settings.socket_timeout,
-            socket_connect_timeout=settings.connect_timeout,
-            max_connections=settings.max_connections,
-        )
+        client = RedisCluster.from_url(settings.url.get_secret_value(), **client_options(settings))
         return cls(client)
 
     async def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
@@ -54,11 +53,10 @@ class RedisClusterCache:
         await pipe.execute()
 
     async def acquire_lock(self, key: str, ttl_seconds: float) -> bool:
-        taken = await self.client.set(key, b"1", nx=True, px=max(1, int(ttl_seconds * 1000)))
-        return bool(taken)
+        return await self._locks.acquire(key, ttl_seconds)
 
     async def release_lock(self, key: str) -> None:
-        await self.client.delete(key)
+        await self._locks.release(key)
 
     async def ping(self) -> None:
         await self.client.ping()

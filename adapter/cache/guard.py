@@ -24,6 +24,8 @@ class FailOpenCache:
 
     After a failure the backend is left alone for `pause_after_error` seconds, so a dead Redis
     costs one socket timeout per pause, not one per request; then it is tried again by itself.
+    Deletes are the exception: an eviction that did not happen must not pass for done, so a
+    failed (or skipped) delete raises CacheError and the caller can tell the site to retry.
     """
 
     def __init__(
@@ -50,8 +52,7 @@ class FailOpenCache:
 
     async def _guard(self, operation: str, call: Callable[[], Awaitable[T]], fallback: T) -> T:
         if not self.healthy:
-            self.metrics.cache_errors.labels(operation).inc()
-            return fallback
+            return fallback  # paused after a failure: counted and logged when it happened
         try:
             result = await call()
         except Exception as exc:  # every backend failure must fail open
@@ -87,7 +88,12 @@ class FailOpenCache:
         await self._guard("set", lambda: self.backend.set_many(items, ttl_seconds), None)
 
     async def delete_many(self, keys: Sequence[str]) -> None:
-        await self._guard("delete", lambda: self.backend.delete_many(keys), None)
+        if not await self._guard("delete", lambda: self._delete(keys), False):
+            raise CacheError("the shared cache is unavailable; the entries were not evicted")
+
+    async def _delete(self, keys: Sequence[str]) -> bool:
+        await self.backend.delete_many(keys)
+        return True
 
     async def acquire_lock(self, key: str, ttl_seconds: float) -> bool:
         # No lock service: every replica refills for itself rather than wait.

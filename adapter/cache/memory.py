@@ -16,6 +16,7 @@ class MemoryCache:
         self.max_entries = max_entries
         self._clock = clock
         self._items: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
+        self._locks: dict[str, float] = {}
 
     def __len__(self) -> int:
         return len(self._items)
@@ -50,14 +51,21 @@ class MemoryCache:
             self._items.pop(key, None)
 
     async def acquire_lock(self, key: str, ttl_seconds: float) -> bool:
-        # One process: single flight already covers it.
+        # Locks live beside the entries (as in Redis) but are never evicted to make room.
+        now = self._clock()
+        held = self._locks.get(key)
+        if held is not None and held > now:
+            return False
+        self._locks = {k: until for k, until in self._locks.items() if until > now}
+        self._locks[key] = now + ttl_seconds
         return True
 
     async def release_lock(self, key: str) -> None:
-        return None
+        self._locks.pop(key, None)
 
     async def ping(self) -> None:
         return None
 
     async def aclose(self) -> None:
         self._items.clear()
+        self._locks.clear()

@@ -1,14 +1,61 @@
-"""Redis (one server, or a Sentinel-less primary): one MGET per look-up, pipelined writes."""
+"""Redis (one server or a Sentinel-less primary): one MGET per look-up, pipelined writes."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping, Sequence
+from typing import Any
 
-from redis.asyncio import Redis
+from redis.asyncio import Redis, RedisCluster
+from redis.asyncio.lock import Lock
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import LockError
 
 from adapter.config import RedisSettings
 
-__all__ = ["RedisCache"]
+__all__ = ["RedisCache", "TokenLocks", "client_options"]
+
+
+def client_options(settings: RedisSettings) -> dict[str, Any]:
+    """Connection options shared by the single-server and the cluster client.
+
+    A password in the URL wins over `password` (redis-py applies the URL last).
+    """
+    password = settings.password.get_secret_value() if settings.password is not None else ""
+    return {
+        "password": password or None,
+        "socket_timeout": settings.socket_timeout,
+        "socket_connect_timeout": settings.connect_timeout,
+        "max_connections": settings.max_connections,
+        # No backoff: a command waits for Redis at most (1 + retries) socket timeouts.
+        "retry": Retry(NoBackoff(), settings.retries),
+    }
+
+
+class TokenLocks:
+    """Short non-blocking locks with a token per holder (redis-py's `Lock`).
+
+    Releasing compares the token, so a lock that expired and was taken by another replica
+    is never freed by mistake.
+    """
+
+    def __init__(self, client: Redis | RedisCluster) -> None:
+        self.client = client
+        self._held: dict[str, Lock] = {}
+
+    async def acquire(self, key: str, ttl_seconds: float) -> bool:
+        lock = self.client.lock(key, timeout=ttl_seconds, blocking=False, thread_local=False)
+        if not await lock.acquire():
+            return False
+        self._held[key] = lock
+        return True
+
+    async def release(self, key: str) -> None:
+        lock = self._held.pop(key, None)
+        if lock is not None:
+            with contextlib.suppress(LockError):  # it expired meanwhile: nothing of ours to free
+                await lock.release()
 
 
 class RedisCache:
@@ -16,17 +63,14 @@ class RedisCache:
 
     def __init__(self, client: Redis) -> None:
         self.client = client
+        self._locks = TokenLocks(client)
 
     @classmethod
     def from_settings(cls, settings: RedisSettings) -> RedisCache:
-        password = settings.password.get_secret_value() if settings.password else None
         client = Redis.from_url(
             settings.url.get_secret_value(),
-            password=password,
-            socket_timeout=settings.socket_timeout,
-            socket_connect_timeout=settings.connect_timeout,
-            max_connections=settings.max_connections,
             health_check_interval=30,
+            **client_options(settings),
         )
         return cls(client)
 
@@ -50,11 +94,10 @@ class RedisCache:
             await self.client.delete(*keys)
 
     async def acquire_lock(self, key: str, ttl_seconds: float) -> bool:
-        taken = await self.client.set(key, b"1", nx=True, px=max(1, int(ttl_seconds * 1000)))
-        return bool(taken)
+        return await self._locks.acquire(key, ttl_seconds)
 
     async def release_lock(self, key: str) -> None:
-        await self.client.delete(key)
+        await self._locks.release(key)
 
     async def ping(self) -> None:
         await self.client.ping()

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 
 import uvicorn
 from starlette.applications import Starlette
@@ -20,18 +21,20 @@ from adapter.demo.schema import DemoContext, build_schema
 
 @dataclass(slots=True)
 class RequestCounter:
-    """How many HTTP requests reached /graphql since start or the last reset."""
+    """How many HTTP requests reached /graphql since start or the last reset, and which ids."""
 
     value: int = 0
+    asked: Counter[str] = field(default_factory=Counter)
 
 
 class _DemoGraphQL(GraphQL[DemoContext, None]):
     """Strawberry's ASGI view with the directory in the context."""
 
-    def __init__(self, directory: DemoDirectory) -> None:
-        """Serve the demo schema over `directory`, with GraphiQL."""
+    def __init__(self, directory: DemoDirectory, asked: Counter[str]) -> None:
+        """Serve the demo schema over `directory`, counting asked ids into `asked`."""
         super().__init__(build_schema(), graphql_ide="graphiql")
         self._directory = directory
+        self._asked = asked
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
@@ -39,7 +42,12 @@ class _DemoGraphQL(GraphQL[DemoContext, None]):
         """Request (for the viewer), response (for cookies) and the user directory."""
         if not isinstance(request, Request) or not isinstance(response, Response):
             raise TypeError("the demo upstream serves HTTP only")
-        return {"request": request, "response": response, "directory": self._directory}
+        return {
+            "request": request,
+            "response": response,
+            "directory": self._directory,
+            "asked": self._asked,
+        }
 
 
 class _CountingEndpoint:
@@ -71,21 +79,30 @@ async def _stats(request: Request) -> JSONResponse:
     return JSONResponse({"graphql_requests": _counter(request).value})
 
 
+async def _asked_ids(request: Request) -> JSONResponse:
+    """`GET /stats/ids`: how often each user id was asked for."""
+    return JSONResponse({"user_ids": dict(_counter(request).asked)})
+
+
 async def _reset_stats(request: Request) -> JSONResponse:
-    """`POST /stats/reset`: set the count back to zero."""
+    """`POST /stats/reset`: set the counts back to zero."""
     counter = _counter(request)
     counter.value = 0
+    counter.asked.clear()
     return JSONResponse({"graphql_requests": counter.value})
 
 
 def create_demo_upstream_app(*, latency: float = 0.0) -> Starlette:
     """A fresh demo upstream; `latency` seconds are added to every GraphQL request."""
     counter = RequestCounter()
-    graphql = _CountingEndpoint(_DemoGraphQL(DemoDirectory.generate()), counter, latency)
+    graphql = _CountingEndpoint(
+        _DemoGraphQL(DemoDirectory.generate(), counter.asked), counter, latency
+    )
     app = Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/stats", _stats, methods=["GET"]),
+            Route("/stats/ids", _asked_ids, methods=["GET"]),
             Route("/stats/reset", _reset_stats, methods=["POST"]),
         ]
     )

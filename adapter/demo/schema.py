@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+from collections import Counter
 from typing import TypedDict
 
 import strawberry
@@ -31,6 +32,8 @@ class DemoContext(TypedDict):
     request: Request
     response: Response
     directory: DemoDirectory
+    # How often each id was asked for by `users`/`user` (the adapter's tests count refetches).
+    asked: Counter[str]
 
 
 DemoInfo = strawberry.Info[DemoContext, None]
@@ -128,6 +131,7 @@ def resolve_users(info: DemoInfo, ids: list[strawberry.ID]) -> list[User]:
     """Many users at once, at most 1000 ids."""
     if len(ids) > MAX_IDS:
         raise ValueError(f"at most {MAX_IDS} ids per request, got {len(ids)}")
+    info.context["asked"].update(str(raw) for raw in ids)
     numeric = (parse_user_id(raw) for raw in ids)
     found = info.context["directory"].many(n for n in numeric if n is not None)
     return [User.from_demo(user) for user in found]
@@ -135,6 +139,7 @@ def resolve_users(info: DemoInfo, ids: list[strawberry.ID]) -> list[User]:
 
 def resolve_user(info: DemoInfo, id: strawberry.ID) -> User | None:
     """One user by id."""
+    info.context["asked"][str(id)] += 1
     return _found(info, parse_user_id(id))
 
 

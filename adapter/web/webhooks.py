@@ -1,0 +1,171 @@
+"""`POST {prefix}/webhooks/users-changed`: the site says which profiles changed; we forget them.
+
+The request is signed with a secret shared with the site, in the header
+
+    X-Imbachat-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>." + body)>
+
+(several `v1=` values may be given, e.g. while the site rotates its secret). The signature is
+compared in constant time; a timestamp further than `tolerance_seconds` from our clock is
+refused, and so is a signature already used within that window (remembered in the shared
+cache, so across replicas too). The route exists only when a secret is configured.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import time
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+import structlog
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from adapter.config import IdSettings, Settings
+from adapter.directory import Directory
+from adapter.errors import CacheError, InvalidUserIds
+from adapter.web.ids import parse_ids
+from adapter.web.responses import API_VERSION, JSON, error_response
+
+__all__ = ["SIGNATURE_HEADER", "sign", "webhook_router"]
+
+log = structlog.get_logger(__name__)
+
+SIGNATURE_HEADER = "X-Imbachat-Signature"
+_MAX_HEADER = 1024
+_HEX_LENGTH = 64
+_MAX_TIMESTAMP_DIGITS = 12
+
+
+class _Refused(Exception):
+    """A request the webhook refuses, with its status and the message the caller sees."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def _mac(secret: bytes, body: bytes, timestamp: int) -> str:
+    return hmac.new(secret, str(timestamp).encode() + b"." + body, hashlib.sha256).hexdigest()
+
+
+def sign(secret: bytes, body: bytes, timestamp: int) -> str:
+    """The signature header value for `body` sent at `timestamp` (what the site computes)."""
+    return f"t={timestamp},v1={_mac(secret, body, timestamp)}"
+
+
+def _parse_header(value: str | None) -> tuple[int, list[str]]:
+    if not value or len(value) > _MAX_HEADER:
+        raise _Refused(401, f"missing or oversized {SIGNATURE_HEADER} header")
+    timestamp: int | None = None
+    macs: list[str] = []
+    for part in value.split(","):
+        name, _, item = part.strip().partition("=")
+        if name == "t" and item.isascii() and item.isdigit():
+            if len(item) <= _MAX_TIMESTAMP_DIGITS:
+                timestamp = int(item)
+        elif name == "v1" and len(item) == _HEX_LENGTH:
+            macs.append(item.lower())
+    if timestamp is None or not macs:
+        raise _Refused(401, f"malformed {SIGNATURE_HEADER} header: expected t=<unix>,v1=<hex>")
+    return timestamp, macs
+
+
+def _verify(
+    header: str | None, body: bytes, secret: bytes, *, now: float, tolerance: int
+) -> tuple[int, str]:
+    """The timestamp and the matching signature; _Refused when they do not check out."""
+    timestamp, macs = _parse_header(header)
+    expected = _mac(secret, body, timestamp).encode()
+    matching = [mac for mac in macs if hmac.compare_digest(mac.encode(), expected)]
+    if not matching:
+        raise _Refused(401, "the signature does not match the body")
+    if abs(now - timestamp) > tolerance:
+        raise _Refused(401, "the signature timestamp is too old or in the future")
+    return timestamp, matching[0]
+
+
+def _ids(body: bytes, settings: IdSettings) -> list[int | str]:
+    """`[6, 7]` or `{"ids": [6, 7]}`, each id checked as the chat's ids are."""
+    try:
+        data: Any = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        raise _Refused(400, "the body is not JSON") from None
+    if isinstance(data, dict):
+        data = data.get("ids")
+    if not isinstance(data, list):
+        raise _Refused(400, 'expected a JSON list of user ids, or {"ids": [...]}')
+    items: list[str] = []
+    for position, item in enumerate(data, start=1):
+        if isinstance(item, int) and not isinstance(item, bool):
+            text = str(item)
+        elif isinstance(item, str) and item.strip() and settings.separator not in item:
+            text = item
+        else:
+            shown = orjson.dumps(item)[:40].decode(errors="replace")
+            raise _Refused(400, f"invalid user id {shown} at position {position}")
+        items.append(text)
+    try:
+        return parse_ids(settings.separator.join(items), settings)
+    except InvalidUserIds as exc:
+        raise _Refused(400, exc.message) from None
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise _Refused(413, "the request body is too large")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise _Refused(413, "the request body is too large")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def webhook_router(settings: Settings, *, clock: Callable[[], float] = time.time) -> APIRouter:
+    """The users-changed webhook under the chat prefix; mount it only when a secret is set."""
+    hooks = settings.webhooks
+    secret = hooks.secret.get_secret_value().encode()
+    replay_prefix = f"{settings.cache.prefix}webhook:"
+    router = APIRouter(prefix=settings.chat.prefix)
+
+    @router.post("/webhooks/users-changed", summary="Evict changed users (signed by the site)")
+    async def users_changed(request: Request) -> Response:
+        directory: Directory = request.state.directory
+        try:
+            body = await _read_body(request, hooks.max_body_bytes)
+            now = clock()
+            timestamp, mac = _verify(
+                request.headers.get(SIGNATURE_HEADER),
+                body,
+                secret,
+                now=now,
+                tolerance=hooks.tolerance_seconds,
+            )
+            ids = _ids(body, settings.chat.ids)
+            # Remembered until the timestamp check alone would refuse it.
+            replay_key = replay_prefix + mac
+            if not await directory.cache.acquire_lock(
+                replay_key, timestamp + hooks.tolerance_seconds - now + 1
+            ):
+                raise _Refused(401, "this signature was already used; sign each delivery anew")
+            try:
+                await directory.invalidate(ids)
+            except CacheError:
+                await directory.cache.release_lock(replay_key)  # let the site retry as is
+                raise _Refused(503, "the shared cache is unavailable; retry later") from None
+        except _Refused as refused:
+            log.warning("webhook_refused", status=refused.status, reason=refused.message)
+            return error_response(refused.status, refused.message)
+        request.state.ids_count = len(ids)
+        log.info("webhook_users_changed", ids=len(ids))
+        body = orjson.dumps({"code": 200, "version": API_VERSION, "invalidated": len(ids)})
+        return Response(body, media_type=JSON)
+
+    return router
