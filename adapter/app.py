@@ -20,6 +20,7 @@ from adapter.directory import Directory, check_mapping_paths
 from adapter.errors import AdapterError
 from adapter.metrics import Metrics
 from adapter.operations import Operations, build_operations
+from adapter.telemetry import build_tracing
 from adapter.upstream import UpstreamClient
 from adapter.web.chat import chat_router
 from adapter.web.health import health_router
@@ -27,7 +28,7 @@ from adapter.web.limits import RequestLimits
 from adapter.web.observe import RequestObserver
 from adapter.web.responses import error_response, response_for
 
-__all__ = ["AppState", "create_app"]
+__all__ = ["AppState", "create_app", "upstream_target"]
 
 log = structlog.get_logger(__name__)
 
@@ -50,6 +51,14 @@ def _demo_upstream() -> Starlette:
     return create_demo_upstream_app()
 
 
+def upstream_target(settings: Settings) -> tuple[httpx.AsyncBaseTransport | None, str | None]:
+    """Transport and URL for a standalone upstream client (`check-config`): the demo runs
+    in-process when the configuration embeds it."""
+    if settings.upstream.embedded_demo:
+        return httpx.ASGITransport(app=_demo_upstream()), _EMBEDDED_URL
+    return None, settings.upstream.url
+
+
 def create_app(
     settings: Settings,
     *,
@@ -60,10 +69,13 @@ def create_app(
     operations = build_operations(settings)
     check_mapping_paths(settings, operations)
     metrics = Metrics()
+    tracing = build_tracing(settings.telemetry)
     demo = _demo_upstream() if settings.upstream.embedded_demo else None
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[AppState]:
+        if tracing is not None:
+            tracing.start()
         transport, url = upstream_transport, settings.upstream.url
         if demo is not None and transport is None:
             transport, url = httpx.ASGITransport(app=demo), _EMBEDDED_URL
@@ -94,6 +106,8 @@ def create_app(
             await upstream.aclose()
             if cache is None:
                 await profiles.aclose()
+            if tracing is not None:
+                tracing.shutdown()
             log.info("stopped")
 
     app = FastAPI(
@@ -109,6 +123,8 @@ def create_app(
     if demo is not None:
         app.mount(DEMO_UPSTREAM_PATH, demo)
     _install_error_handlers(app)
+    if tracing is not None:
+        tracing.install(app)
     app.add_middleware(RequestLimits, limits=settings.limits)
     app.add_middleware(RequestObserver, metrics=metrics)
     return app
@@ -147,5 +163,6 @@ def app_from_environment() -> FastAPI:
     from adapter.config import CONFIG_ENV_VAR, load_settings
     from adapter.logs import configure_logging
 
-    configure_logging(os.environ.get("IMBACHAT_LOG_LEVEL", "info"))
-    return create_app(load_settings(os.environ.get(CONFIG_ENV_VAR, "config.yaml")))
+    settings = load_settings(os.environ.get(CONFIG_ENV_VAR, "config.yaml"))
+    configure_logging(settings.logging.level, json=settings.logging.format == "json")
+    return create_app(settings)

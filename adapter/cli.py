@@ -1,12 +1,20 @@
-"""The `imbachat-adapter` command."""
+"""The `imbachat-adapter` command.
+
+Every command reads the configuration from `--config`, else `$IMBACHAT_ADAPTER_CONFIG`, else
+`./config.yaml`. Output meant for people and programs goes to stdout; logs go to stderr.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import os
+import signal
 import sys
+from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
+import orjson
 import typer
 
 from adapter.config import CONFIG_ENV_VAR, Settings, load_settings
@@ -22,7 +30,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+# Exit codes shared by the commands (check-config's classes are in adapter.checks).
 EXIT_CONFIG = 2
+EXIT_UPSTREAM = 5
 
 ConfigOption = Annotated[
     Path,
@@ -37,81 +47,279 @@ ConfigOption = Annotated[
 DEFAULT_CONFIG = Path("config.yaml")
 
 
+class LogLevel(StrEnum):
+    debug = "debug"
+    info = "info"
+    warning = "warning"
+    error = "error"
+
+
+def _fail(message: str, code: int) -> typer.Exit:
+    typer.echo(message, err=True)
+    return typer.Exit(code)
+
+
 def _load(config: Path) -> Settings:
     try:
         return load_settings(config)
     except ConfigError as exc:
-        typer.echo(str(exc), err=True)
-        raise typer.Exit(EXIT_CONFIG) from None
+        raise _fail(
+            f"{exc}\n(`imbachat-adapter check-config` checks it all)", EXIT_CONFIG
+        ) from None
+
+
+def _quiet_logs() -> None:
+    """Commands other than `serve` keep stdout for their answer and log only problems."""
+    from adapter.logs import configure_logging
+
+    configure_logging("warning", json=False)
+
+
+# --- serve -------------------------------------------------------------------------------------
 
 
 @app.command()
 def serve(
     config: ConfigOption = DEFAULT_CONFIG,
-    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
-    workers: Annotated[int, typer.Option(help="Worker processes.", min=1)] = 1,
-    log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
+    host: Annotated[str, typer.Option(help="Interface to listen on (0.0.0.0 in a container).")] = (
+        "127.0.0.1"
+    ),
+    port: Annotated[int, typer.Option(help="TCP port.", min=1, max=65535)] = 8000,
+    workers: Annotated[
+        int,
+        typer.Option(
+            help="Worker processes. Each has its own upstream pool, memory cache and metrics; "
+            "in Kubernetes prefer 1 and more replicas.",
+            min=1,
+        ),
+    ] = 1,
+    log_level: Annotated[
+        LogLevel | None,
+        typer.Option(help="Overrides logging.level from the configuration.", show_default=False),
+    ] = None,
+    graceful_timeout: Annotated[
+        int,
+        typer.Option(help="Seconds in-flight requests get to finish after SIGTERM.", min=0),
+    ] = 30,
+    keep_alive: Annotated[
+        int,
+        typer.Option(
+            help="Seconds an idle client connection stays open; behind a load balancer make it "
+            "longer than the balancer's idle timeout.",
+            min=1,
+        ),
+    ] = 5,
+    forwarded_allow_ips: Annotated[
+        str,
+        typer.Option(help="Proxies whose X-Forwarded-* headers are trusted (comma-separated)."),
+    ] = "127.0.0.1",
 ) -> None:
-    """Serve the adapter (uvicorn; SIGTERM lets in-flight requests finish)."""
+    """Serve the adapter.
+
+    On SIGTERM (or Ctrl-C) it stops accepting connections, lets in-flight requests finish for up
+    to --graceful-timeout seconds, closes the upstream pool and the cache, and exits 0.
+    Exits 2 when the configuration is not valid.
+    """
     import uvicorn
 
     from adapter.app import create_app
     from adapter.logs import configure_logging
 
     settings = _load(config)
-    configure_logging(log_level)
+    level = log_level.value if log_level is not None else settings.logging.level
+    configure_logging(level, json=settings.logging.format == "json")
     try:
         application = create_app(settings)
     except ConfigError as exc:
-        typer.echo(str(exc), err=True)
-        raise typer.Exit(EXIT_CONFIG) from None
+        raise _fail(str(exc), EXIT_CONFIG) from None
+    options: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "log_config": None,
+        "log_level": level,
+        "timeout_graceful_shutdown": graceful_timeout,
+        "timeout_keep_alive": keep_alive,
+        "forwarded_allow_ips": forwarded_allow_ips,
+        "server_header": False,
+    }
+    # uvicorn shuts down gracefully on SIGTERM and then re-raises the signal; with this handler
+    # in place the re-raised signal is a no-op and a clean shutdown exits 0.
+    signal.signal(signal.SIGTERM, lambda *_: None)
     if workers > 1:
-        # Each worker process builds its own app from the same file.
+        # Each worker process builds its own app from the same file and level.
         os.environ[CONFIG_ENV_VAR] = str(config.resolve())
-        uvicorn.run(
-            "adapter.app:app_from_environment",
-            factory=True,
-            host=host,
-            port=port,
-            workers=workers,
-            log_config=None,
-            timeout_graceful_shutdown=30,
-        )
+        os.environ["IMBACHAT__LOGGING__LEVEL"] = level
+        uvicorn.run("adapter.app:app_from_environment", factory=True, workers=workers, **options)
         return
-    uvicorn.run(
-        application,
-        host=host,
-        port=port,
-        log_config=None,
-        timeout_graceful_shutdown=30,
-        server_header=False,
+    uvicorn.run(application, **options)
+
+
+# --- check-config ------------------------------------------------------------------------------
+
+
+@app.command("check-config")
+def check_config(
+    config: ConfigOption = DEFAULT_CONFIG,
+    introspect: Annotated[
+        bool,
+        typer.Option(help="Check the documents and the mapping against the site's schema."),
+    ] = True,
+    offline: Annotated[
+        bool, typer.Option("--offline", help="Contact neither the site nor the cache.")
+    ] = False,
+    json_output: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Check a configuration before deploying it; exit 0 only when all is well.
+
+    Checks the file, the environment variables it names (by name: values are
+    never printed), every setting, the operation documents, the mapping, the
+    site (reachable; its schema introspected; documents and mapped fields
+    checked against it) and the cache.
+
+    Exit codes, one per class of problem (the first problem found decides):
+
+    0  all is well
+    2  the file cannot be read, is not YAML, or holds an invalid value
+    3  an environment variable the file names is not set
+    4  an operation document or the mapping is wrong
+    5  the site's GraphQL API cannot be reached
+    6  a document or the mapping asks for a field the site's schema lacks
+    7  the cache does not answer
+    """
+    from adapter.checks import run_checks
+
+    _quiet_logs()
+    report = asyncio.run(run_checks(config, introspect=introspect, connect=not offline))
+    if json_output:
+        typer.echo(orjson.dumps(report.as_dict(), option=orjson.OPT_INDENT_2).decode())
+    else:
+        for line in report.lines():
+            typer.echo(line)
+    raise typer.Exit(report.exit_code)
+
+
+# --- token -------------------------------------------------------------------------------------
+
+
+@app.command()
+def token(
+    user_id: Annotated[int, typer.Option("--user-id", help="The site's id of the user.", min=0)],
+    config: ConfigOption = DEFAULT_CONFIG,
+    ttl: Annotated[
+        int | None,
+        typer.Option(help="Lifetime in seconds (default: tokens.lifetime_seconds).", min=1),
+    ] = None,
+    json_output: Annotated[
+        bool, typer.Option("--json", help="Print token, user_id and expires_at as JSON.")
+    ] = False,
+) -> None:
+    """Print a widget token for a user, as the vendor's PHP sample does.
+
+    The token is what the page passes to ImbaChat.load({user_id, token}). Exits 2 when the
+    configuration is not valid or has no `tokens` section.
+    """
+    from adapter.tokens import widget_token
+
+    settings = _load(config)
+    if settings.tokens is None:
+        raise _fail(
+            f"{config}: no `tokens` section: set tokens.secret_key to the widget's secret key",
+            EXIT_CONFIG,
+        )
+    issued = widget_token(settings.tokens, user_id, ttl=ttl)
+    if json_output:
+        body = {"token": issued.token, "user_id": issued.user_id, "expires_at": issued.expires_at}
+        typer.echo(orjson.dumps(body).decode())
+    else:
+        typer.echo(issued.token)
+
+
+# --- users -------------------------------------------------------------------------------------
+
+
+async def _chat_answer(settings: Settings, raw_ids: str) -> tuple[list[int | str], bytes]:
+    """The ids as parsed, and the body the chat's users-info call would get."""
+    from adapter.app import create_app
+    from adapter.web.ids import parse_ids
+
+    ids = parse_ids(raw_ids, settings.chat.ids)
+    application = create_app(settings)
+    async with application.router.lifespan_context(application) as state:
+        assert state is not None  # the adapter's lifespan always yields its state
+        profiles = await state["directory"].lookup(ids)
+    return ids, b"[" + b",".join(profiles) + b"]"
+
+
+def _print_users(users: list[dict[str, Any]]) -> None:
+    """One small table per user, field by field, so that long values stay whole."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(soft_wrap=False)
+    for user in users:
+        table = Table("field", "value", title=f"user {user['user_id']}", title_justify="left")
+        for key, value in user.items():
+            shown = value if isinstance(value, str) else orjson.dumps(value).decode()
+            table.add_row(key, shown)
+        console.print(table)
+
+
+@app.command()
+def users(
+    user_ids: Annotated[
+        str, typer.Argument(help="User ids as the chat sends them, e.g. 1,2,3.", show_default=False)
+    ],
+    config: ConfigOption = DEFAULT_CONFIG,
+    json_output: Annotated[
+        bool, typer.Option("--json", help="Print exactly the JSON the chat would receive.")
+    ] = False,
+) -> None:
+    """Look users up through the whole pipeline (cache, site, mapping) and show the answer.
+
+    The quickest way to debug a mapping. Exits 2 for an invalid configuration or id, 5 when the
+    site fails.
+    """
+    from adapter.errors import RequestRejected, UpstreamError
+
+    settings = _load(config)
+    _quiet_logs()
+    try:
+        ids, body = asyncio.run(_chat_answer(settings, user_ids))
+    except (ConfigError, RequestRejected) as exc:
+        raise _fail(exc.message, EXIT_CONFIG) from None
+    except UpstreamError as exc:
+        raise _fail(f"the site failed: {exc.message}", EXIT_UPSTREAM) from None
+    if json_output:
+        sys.stdout.buffer.write(body + b"\n")
+        sys.stdout.flush()
+        return
+    found: list[dict[str, Any]] = orjson.loads(body)
+    _print_users(found)
+    missing = [str(i) for i in ids if i not in {user["user_id"] for user in found}]
+    typer.echo(
+        f"{len(found)} of {len(ids)} found"
+        + (f"; unknown: {', '.join(missing)}" if missing else ""),
+        err=True,
     )
+
+
+# --- demo upstream -----------------------------------------------------------------------------
 
 
 @app.command("demo-upstream")
 def demo_upstream(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="TCP port.")] = 8100,
+    port: Annotated[int, typer.Option(help="TCP port.", min=1, max=65535)] = 8100,
+    latency: Annotated[
+        float, typer.Option(help="Seconds added to every GraphQL request (for tests).", min=0)
+    ] = 0.0,
 ) -> None:
     """Serve the demo site's GraphQL user API on its own (for tests and benchmarks)."""
-    from adapter.demo.app import serve_demo_upstream
+    import uvicorn
 
-    serve_demo_upstream(host, port)
+    from adapter.demo import create_demo_upstream_app
 
-
-@app.command("check-config")
-def check_config(config: ConfigOption = DEFAULT_CONFIG) -> None:
-    """Validate the configuration and the operation documents; exit 0 when all is well."""
-    from adapter.app import create_app
-
-    settings = _load(config)
-    try:
-        create_app(settings)
-    except ConfigError as exc:
-        typer.echo(str(exc), err=True)
-        raise typer.Exit(EXIT_CONFIG) from None
-    typer.echo(f"{config}: ok")
+    uvicorn.run(create_demo_upstream_app(latency=latency), host=host, port=port, log_level="info")
 
 
 def main() -> None:

@@ -1,28 +1,74 @@
-"""Structured logs: one JSON object per line on stderr, with secrets redacted by key name."""
+"""Structured logs: one JSON object per line on stderr, with secrets redacted.
+
+Two nets catch secrets: a value whose key names a secret (`password`, `token`, `cookie`, ...) is
+replaced wherever it sits in the event, and text that looks like a credential (a JWT, the value
+of a Basic or Bearer authorization, a `password=` pair, a URL's user info) is masked in every
+string, including messages and tracebacks from libraries. Tracebacks are plain text: no local
+variables, which could hold a password.
+"""
 
 from __future__ import annotations
 
 import logging
+import re
 import sys
 from collections.abc import MutableMapping
 from typing import Any
 
 import structlog
 
-__all__ = ["configure_logging"]
+__all__ = ["REDACTED", "configure_logging", "redact_text"]
 
-_SECRET_WORDS = ("password", "secret", "token", "authorization", "cookie", "api_key", "apikey")
+REDACTED = "[redacted]"
+_SECRET_WORDS = (
+    "password",
+    "passwd",
+    "secret",
+    "token",
+    "authorization",
+    "cookie",
+    "api_key",
+    "apikey",
+    "credential",
+    "session",
+)
+_SECRET_TEXT = re.compile(
+    r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*"  # a JWT
+    r"|(?<=Basic )[A-Za-z0-9+/=]{4,}"
+    r"|(?<=Bearer )[A-Za-z0-9._~+/=-]{4,}"
+    r"|(?<=://)[^/\s:@]*:[^/\s@]+(?=@)"  # user:password@ in a URL
+    r"|(?:(?<=password=)|(?<=passwd=)|(?<=secret=)|(?<=token=))[^&\s\"']+",
+    re.IGNORECASE,
+)
+
+
+def _secret_key(key: object) -> bool:
+    return isinstance(key, str) and any(word in key.lower() for word in _SECRET_WORDS)
+
+
+def redact_text(text: str) -> str:
+    """`text` with anything that looks like a credential masked."""
+    return _SECRET_TEXT.sub(REDACTED, text)
+
+
+def _scrub(value: Any) -> Any:
+    if isinstance(value, str):
+        return redact_text(value)
+    if isinstance(value, dict):
+        return {k: REDACTED if _secret_key(k) else _scrub(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_scrub(item) for item in value]
+    return value
 
 
 def _redact(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
-    for key in list(event):
-        if any(word in key.lower() for word in _SECRET_WORDS):
-            event[key] = "[redacted]"
+    for key, value in list(event.items()):
+        event[key] = REDACTED if _secret_key(key) else _scrub(value)
     return event
 
 
 def configure_logging(level: str = "info", *, json: bool = True) -> None:
-    """Route structlog and the standard library (uvicorn) through one JSON renderer."""
+    """Route structlog and the standard library (uvicorn) through one redacting renderer."""
     numeric = logging.getLevelNamesMapping().get(level.upper(), logging.INFO)
     renderer: Any = (
         structlog.processors.JSONRenderer()
@@ -32,8 +78,8 @@ def configure_logging(level: str = "info", *, json: bool = True) -> None:
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
+        structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
-        _redact,
     ]
     structlog.configure(
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
@@ -44,7 +90,12 @@ def configure_logging(level: str = "info", *, json: bool = True) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
-            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+            processors=[
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                structlog.processors.format_exc_info,
+                _redact,
+                renderer,
+            ],
             foreign_pre_chain=shared,
         )
     )
@@ -54,7 +105,9 @@ def configure_logging(level: str = "info", *, json: bool = True) -> None:
     for name in ("uvicorn", "uvicorn.error"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
-    # httpx logs every request at info; the adapter counts them in metrics instead.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    # httpx and httpcore log every request (httpcore with headers at debug); the adapter
+    # counts upstream calls in its metrics instead.
+    for name in ("httpx", "httpcore", "hpack"):
+        logging.getLogger(name).setLevel(logging.WARNING)
     # The adapter writes its own access line, with the route template and a request id.
     logging.getLogger("uvicorn.access").disabled = True

@@ -1,8 +1,16 @@
-"""Liveness, readiness and Prometheus metrics."""
+"""Liveness, readiness and Prometheus metrics.
+
+`/healthz` says the process serves HTTP; nothing else, so that a slow site never gets a healthy
+replica restarted. `/readyz` says whether this replica can answer the chat: the configuration
+is loaded (or the app would not exist), the site answers a tiny query within `READY_TIMEOUT`
+seconds, and the cache answers, or is reported `degraded` (the adapter then fails open and asks
+the site for every profile). Both checks run at once, so a probe waits at most `READY_TIMEOUT`.
+"""
 
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import orjson
 from fastapi import APIRouter, Request
@@ -14,9 +22,38 @@ from adapter.errors import CacheError, UpstreamError
 from adapter.metrics import Metrics
 from adapter.web.responses import JSON
 
-__all__ = ["health_router"]
+__all__ = ["READY_QUERY", "READY_TIMEOUT", "health_router"]
 
-_READY_TIMEOUT = 2.0
+READY_TIMEOUT = 2.0
+READY_QUERY = "query AdapterReady { __typename }"
+
+
+async def _upstream_check(directory: Directory) -> str:
+    try:
+        await asyncio.wait_for(directory.upstream.execute(READY_QUERY, {}), READY_TIMEOUT)
+    except UpstreamError as exc:
+        return f"failing: {exc.message}"
+    except TimeoutError:
+        return f"failing: no answer within {READY_TIMEOUT:g}s"
+    return "ok"
+
+
+async def _cache_check(directory: Directory) -> str:
+    try:
+        await asyncio.wait_for(directory.cache.ping(), READY_TIMEOUT)
+    except (CacheError, TimeoutError):
+        # The adapter fails open without its cache: degraded, still ready.
+        return "degraded"
+    return "ok"
+
+
+def _json(body: dict[str, Any], status: int = 200) -> Response:
+    return Response(
+        orjson.dumps(body),
+        status_code=status,
+        media_type=JSON,
+        headers={"Cache-Control": "no-store"},
+    )
 
 
 def health_router() -> APIRouter:
@@ -24,29 +61,18 @@ def health_router() -> APIRouter:
 
     @router.get("/healthz")
     async def healthz() -> Response:
-        return Response(orjson.dumps({"status": "ok"}), media_type=JSON)
+        return _json({"status": "ok"})
 
     @router.get("/readyz")
     async def readyz(request: Request) -> Response:
         directory: Directory = request.state.directory
-        checks: dict[str, str] = {"config": "ok"}
-        try:
-            await asyncio.wait_for(
-                directory.upstream.execute("query AdapterReady { __typename }", {}),
-                _READY_TIMEOUT,
-            )
-            checks["upstream"] = "ok"
-        except (UpstreamError, TimeoutError) as exc:
-            checks["upstream"] = f"failing: {getattr(exc, 'message', 'timeout')}"
-        try:
-            await asyncio.wait_for(directory.cache.ping(), _READY_TIMEOUT)
-            checks["cache"] = "ok"
-        except (CacheError, TimeoutError):
-            # The adapter fails open without its cache: degraded, still ready.
-            checks["cache"] = "degraded"
-        ready = checks["upstream"] == "ok"
+        upstream, cache = await asyncio.gather(
+            _upstream_check(directory), _cache_check(directory)
+        )
+        checks = {"config": "ok", "upstream": upstream, "cache": cache}
+        ready = upstream == "ok"
         body = {"status": "ready" if ready else "not ready", "checks": checks}
-        return Response(orjson.dumps(body), status_code=200 if ready else 503, media_type=JSON)
+        return _json(body, 200 if ready else 503)
 
     @router.get("/metrics")
     async def metrics(request: Request) -> Response:

@@ -1,4 +1,10 @@
-"""One log line and one metrics sample per request, with a request id; nothing secret in either."""
+"""One log line and one metrics sample per request, with a request id; nothing secret in either.
+
+The line names the route template (`/imbachat/v1/getusers/{user_ids}`), never the URL: query
+strings may carry a `jwt_token`, and headers (Authorization, Cookie) are never read here.
+Probes (`/healthz`, `/readyz`, `/metrics`) are logged at debug level, so that a load balancer
+checking every second does not bury the chat's requests.
+"""
 
 from __future__ import annotations
 
@@ -11,13 +17,17 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from adapter.metrics import Metrics
 
-__all__ = ["RequestObserver"]
+__all__ = ["PROBE_ROUTES", "RequestObserver", "route_template"]
 
 log = structlog.get_logger("adapter.access")
-_REQUEST_ID = "x-request-id"
+_REQUEST_ID = b"x-request-id"
+_MAX_REQUEST_ID = 64
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+PROBE_ROUTES = frozenset({"/healthz", "/readyz", "/metrics"})
 
 
-def _route_template(scope: Scope) -> str:
+def route_template(scope: Scope) -> str:
+    """The path template of the route that serves `scope`, or `(unmatched)`."""
     app = scope.get("app")
     router = getattr(app, "router", None)
     for route in getattr(router, "routes", []):
@@ -25,6 +35,15 @@ def _route_template(scope: Scope) -> str:
         if match == Match.FULL:
             return str(getattr(route, "path", scope["path"]))
     return "(unmatched)"
+
+
+def _request_id(scope: Scope) -> str:
+    for name, value in scope["headers"]:
+        if name == _REQUEST_ID:
+            candidate: str = value.decode("latin-1")
+            if 0 < len(candidate) <= _MAX_REQUEST_ID and candidate.isprintable():
+                return candidate
+    return uuid.uuid4().hex
 
 
 class RequestObserver:
@@ -39,13 +58,7 @@ class RequestObserver:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        request_id = ""
-        for name, value in scope["headers"]:
-            if name == _REQUEST_ID.encode():
-                candidate = value.decode("latin-1")
-                if len(candidate) <= 64 and candidate.isprintable():
-                    request_id = candidate
-        request_id = request_id or uuid.uuid4().hex
+        request_id = _request_id(scope)
         status = 500
 
         async def send_with_id(message: Message) -> None:
@@ -54,7 +67,7 @@ class RequestObserver:
                 status = message["status"]
                 message["headers"] = [
                     *message.get("headers", []),
-                    (_REQUEST_ID.encode(), request_id.encode()),
+                    (_REQUEST_ID, request_id.encode()),
                 ]
             await send(message)
 
@@ -63,13 +76,16 @@ class RequestObserver:
                 await self.app(scope, receive, send_with_id)
             finally:
                 elapsed = time.perf_counter() - started
-                route = _route_template(scope)
-                self.metrics.http_requests.labels(route, scope["method"], str(status)).inc()
+                route = route_template(scope)
+                # Methods are a client's choice: an unknown one must not grow the label set.
+                method = scope["method"] if scope["method"] in _METHODS else "OTHER"
+                self.metrics.http_requests.labels(route, method, str(status)).inc()
                 self.metrics.http_latency.labels(route).observe(elapsed)
                 state = scope.get("state") or {}
-                log.info(
+                emit = log.debug if route in PROBE_ROUTES and status < 500 else log.info
+                emit(
                     "request",
-                    method=scope["method"],
+                    method=method,
                     route=route,
                     status=status,
                     duration_ms=round(elapsed * 1000, 2),

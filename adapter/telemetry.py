@@ -1,0 +1,154 @@
+"""Optional OpenTelemetry tracing: a server span per request, a client span per upstream call.
+
+Switched on by `telemetry.enabled` in the configuration. The OpenTelemetry packages are the
+optional extra `otel` and are imported only here, only when tracing is on; switched on without
+them, the adapter refuses to start with a configuration error that says what to install.
+
+Query strings never reach a span: the chat's `jwt_token` parameter is a credential, and the
+ids are in the metrics already. The ASGI instrumentation is therefore given the request without
+its query string, and the application gets it back just inside.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import MutableMapping
+from typing import TYPE_CHECKING, Any
+
+import structlog
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from adapter.config import TelemetrySettings
+from adapter.errors import ConfigError
+from adapter.web.observe import route_template
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SpanExporter
+    from opentelemetry.trace import Span
+
+__all__ = ["INSTALL_HINT", "Tracing", "build_tracing"]
+
+log = structlog.get_logger(__name__)
+
+INSTALL_HINT = "pip install 'imbachat-adapter[otel]'"
+_HIDDEN_QUERY = "imbachat.query_string"
+_INSTRUMENTATIONS = ("opentelemetry.instrumentation.asgi", "opentelemetry.instrumentation.httpx")
+
+
+class _HideQuery:
+    """Outside the tracing middleware: put the query string aside."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            scope = {**scope, "query_string": b"", _HIDDEN_QUERY: scope.get("query_string", b"")}
+        await self.app(scope, receive, send)
+
+
+class _RestoreQuery:
+    """Inside the tracing middleware: give the application its query string back."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if _HIDDEN_QUERY in scope:
+            scope = {**scope, "query_string": scope[_HIDDEN_QUERY]}
+            del scope[_HIDDEN_QUERY]
+        await self.app(scope, receive, send)
+
+
+def _tag_request_id(span: Span, _: MutableMapping[str, Any]) -> None:
+    request_id = structlog.contextvars.get_contextvars().get("request_id")
+    if request_id and span.is_recording():
+        span.set_attribute("imbachat.request_id", str(request_id))
+
+
+def _span_details(scope: Scope) -> tuple[str, dict[str, str]]:
+    # Named by the route template: a path such as /getusers/6,7,12 would make a name per call.
+    route = route_template(scope)
+    return f"{scope.get('method', 'HTTP')} {route}", {"http.route": route}
+
+
+class Tracing:
+    """Tracing switched on: one tracer provider for the app's requests and upstream calls."""
+
+    def __init__(self, provider: TracerProvider) -> None:
+        self.provider = provider
+        self._instrumented = False
+
+    def install(self, app: FastAPI) -> None:
+        """Add the server-span middleware (call before the observing middleware)."""
+        from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
+
+        app.add_middleware(_RestoreQuery)
+        app.add_middleware(
+            OpenTelemetryMiddleware,
+            tracer_provider=self.provider,
+            exclude_spans=["receive", "send"],
+            default_span_details=_span_details,
+            server_request_hook=_tag_request_id,
+        )
+        app.add_middleware(_HideQuery)
+
+    def start(self) -> None:
+        """Trace outgoing httpx calls (the upstream client is the process's only httpx user)."""
+        from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
+
+        HTTPXClientInstrumentor().instrument(tracer_provider=self.provider)
+        self._instrumented = True
+
+    def shutdown(self) -> None:
+        """Stop tracing httpx and flush the spans still buffered."""
+        if self._instrumented:
+            from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
+
+            HTTPXClientInstrumentor().uninstrument()
+            self._instrumented = False
+        self.provider.shutdown()
+
+
+def _exporter(settings: TelemetrySettings) -> SpanExporter:
+    if settings.exporter == "console":
+        from opentelemetry.sdk.trace.export import ConsoleSpanExporter
+
+        return ConsoleSpanExporter(service_name=settings.service_name)
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+    return OTLPSpanExporter(endpoint=settings.endpoint)
+
+
+def build_tracing(settings: TelemetrySettings) -> Tracing | None:
+    """Tracing as configured, or None when it is off; ConfigError when its packages are missing."""
+    if not settings.enabled:
+        return None
+    try:
+        from opentelemetry.sdk.resources import Resource
+        from opentelemetry.sdk.trace import TracerProvider
+        from opentelemetry.sdk.trace.export import BatchSpanProcessor
+        from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
+
+        exporter = _exporter(settings)
+        # Imported now so that a missing package is a start-up error, not a failed request.
+        for module in _INSTRUMENTATIONS:
+            importlib.import_module(module)
+    except ImportError as exc:
+        missing = exc.name or "an OpenTelemetry package"
+        raise ConfigError(
+            [
+                f"telemetry.enabled: tracing needs the optional OpenTelemetry packages "
+                f"({missing} is not installed): {INSTALL_HINT}, or set telemetry.enabled: false"
+            ],
+            source="telemetry",
+        ) from None
+    provider = TracerProvider(
+        resource=Resource.create({"service.name": settings.service_name}),
+        sampler=ParentBased(TraceIdRatioBased(settings.sample_ratio)),
+    )
+    provider.add_span_processor(BatchSpanProcessor(exporter))
+    log.info("tracing_enabled", exporter=settings.exporter, sample_ratio=settings.sample_ratio)
+    return Tracing(provider)
