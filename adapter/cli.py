@@ -19,6 +19,7 @@ import typer
 
 from adapter.config import CONFIG_ENV_VAR, Settings, load_settings
 from adapter.errors import ConfigError
+from adapter.init.command import init_command
 
 __all__ = ["app", "main"]
 
@@ -301,6 +302,11 @@ def users(
         + (f"; unknown: {', '.join(missing)}" if missing else ""),
         err=True,
     )
+
+
+# --- init (adapter/init/) ----------------------------------------------------------------------
+
+app.command("init")(init_command)
 
 
 # --- demo upstream -----------------------------------------------------------------------------

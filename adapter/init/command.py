@@ -1,0 +1,215 @@
+"""The `imbachat-adapter init` command: from a GraphQL endpoint to a working configuration."""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import orjson
+import typer
+
+if TYPE_CHECKING:
+    from adapter.init.discover import Discovery
+    from adapter.init.propose import Proposal
+    from adapter.init.sample import Samples
+    from adapter.init.verify import Verification
+
+__all__ = ["EXIT_CHECKS", "EXIT_NOTHING_WRITTEN", "EXIT_USAGE", "init_command"]
+
+EXIT_NOTHING_WRITTEN = 1
+EXIT_USAGE = 2
+EXIT_CHECKS = 3
+_HEADER = re.compile(r"^([!#$%&'*+.^_`|~0-9A-Za-z-]+)\s*:\s*(.*)$")
+
+
+def _headers(raw: list[str]) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    for item in raw:
+        match = _HEADER.match(item)
+        if match is None or not match.group(2).strip():
+            # The value may be a secret: the message shows neither it nor the option's text.
+            raise typer.BadParameter("expected 'Name: value', e.g. 'Authorization: Bearer …'")
+        headers[match.group(1)] = match.group(2).strip()
+    return headers
+
+
+def _sample_ids(raw: str | None) -> list[str] | None:
+    if raw is None:
+        return None
+    ids = [item.strip() for item in raw.split(",") if item.strip()]
+    if not ids:
+        raise typer.BadParameter("give ids separated by commas, e.g. 1,2,3")
+    return ids
+
+
+def terminal_attached() -> bool:
+    return sys.stdin.isatty() and sys.stdout.isatty()
+
+
+def _explain_discovery(discovery: Discovery) -> None:
+    typer.echo(f"\nUser type: {discovery.user_type.name}")
+    for reason in discovery.reasons:
+        typer.echo(f"  {reason}")
+    if discovery.runners_up:
+        typer.echo(f"  (also looked user-like: {', '.join(discovery.runners_up)})")
+    typer.echo("Fetching users (best first):")
+    for number, fetcher in enumerate(discovery.fetchers):
+        mark = "*" if number == 0 else " "
+        typer.echo(f"  {mark} {fetcher.signature} [{fetcher.strategy}]: {fetcher.reason}")
+    for title, found in (("Search", discovery.searches), ("Signed-in user", discovery.viewers)):
+        if found:
+            typer.echo(f"{title}: {found[0].signature}: {found[0].reason}")
+        else:
+            typer.echo(f"{title}: none found")
+
+
+def _explain_proposal(proposal: Proposal, samples: Samples) -> None:
+    typer.echo(f"Sample users: {samples.note}")
+    typer.echo(f"Chat ids: {proposal.id_type} ({proposal.id_reason})")
+    typer.echo("Mapping:")
+    for guess in proposal.guesses:
+        if guess.spec is None:
+            shown = "-"
+        else:
+            shown = orjson.dumps(guess.spec).decode()
+            if not guess.enabled:
+                shown = f"off ({shown})"
+        typer.echo(f"  {guess.field:<12} {shown}\n  {'':<12} {guess.reason}")
+
+
+def _report(verification: Verification, samples: Samples) -> int:
+    typer.echo("\nChecks (as `imbachat-adapter check-config`):")
+    for line in verification.report.lines():
+        typer.echo(f"  {line}")
+    answer = verification.answer
+    if answer is None:
+        typer.echo(f"\nNo users fetched: {verification.skipped}.")
+        return EXIT_CHECKS
+    typer.echo(f"\nThe chat's answer to GET {answer.path} (HTTP {answer.status}):")
+    try:
+        users = orjson.loads(answer.body)
+        typer.echo(orjson.dumps(users, option=orjson.OPT_INDENT_2).decode())
+    except orjson.JSONDecodeError:
+        users = None
+        typer.echo(answer.body.decode("utf-8", "replace"))
+    if answer.status != 200:
+        return EXIT_CHECKS
+    if users == [] and samples.confirmed:
+        typer.echo("No user came back, though the site has them: check the mapping's name field.")
+        return EXIT_CHECKS
+    if users == []:
+        typer.echo("No user came back: pass ids the site has with --sample-ids to see some.")
+    return 0
+
+
+def init_command(
+    upstream: Annotated[
+        str, typer.Option("--upstream", "-u", help="The site's GraphQL endpoint URL.")
+    ],
+    header: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--header",
+            "-H",
+            help="A header for the site, 'Name: value' (repeatable). Values are not written "
+            "to config.yaml: it names an environment variable instead.",
+            show_default=False,
+        ),
+    ] = None,
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="Where to write config.yaml and resolvers/.")
+    ] = Path("."),
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="Take every guess without asking (for scripts).")
+    ] = False,
+    force: Annotated[bool, typer.Option(help="Overwrite files that exist.")] = False,
+    sample_ids: Annotated[
+        str | None,
+        typer.Option(
+            help="Ids of users the site has (e.g. 1,2,3), to sample and to show at the end.",
+            show_default=False,
+        ),
+    ] = None,
+    timeout: Annotated[
+        float, typer.Option(help="Seconds to wait for each answer from the site.", min=0.1)
+    ] = 10.0,
+) -> None:
+    """Write a working configuration for a site's GraphQL API, guessed from its schema.
+
+    Introspects the schema, finds the user type and the fields that fetch, search and identify
+    users, guesses the mapping from field names, types and a few sampled users, and writes
+    config.yaml and resolvers/*.graphql (commented with every guess and its reason). On a
+    terminal each guess is confirmed or changed; --yes takes them all. Then it runs the same
+    checks as check-config and fetches three users through the whole pipeline.
+
+    Exit codes: 0 written and working; 1 nothing written (the site could not be read or has no
+    usable user type); 2 nothing written (a bad option, or files exist without --force);
+    3 written, but the checks failed or no user came back.
+    """
+    # Imported here: the other commands should not pay for GraphQL, the app and the checks.
+    from adapter.init.discover import discover
+    from adapter.init.errors import InitError
+    from adapter.init.introspect import Endpoint
+    from adapter.init.propose import propose
+    from adapter.init.render import CONFIG_FILE, Plan, header_variable, render, write_files
+    from adapter.init.review import review
+    from adapter.init.sample import collect_samples
+    from adapter.init.verify import verify
+    from adapter.logs import configure_logging
+
+    configure_logging("warning", json=False)
+    headers = _headers(header or [])
+    given_ids = _sample_ids(sample_ids)
+    interactive = not yes and terminal_attached()
+    if (output / CONFIG_FILE).exists() and not force:
+        typer.echo(f"error: not overwriting {output / CONFIG_FILE}: pass --force", err=True)
+        raise typer.Exit(EXIT_USAGE)
+    try:
+        with Endpoint(upstream, headers, timeout=timeout) as endpoint:
+            typer.echo(f"Introspecting {endpoint.where} …")
+            schema = endpoint.schema()
+            discovery = discover(schema)
+            _explain_discovery(discovery)
+            samples = collect_samples(endpoint, discovery, given=given_ids)
+    except InitError as exc:
+        typer.echo(f"error: {exc.message}", err=True)
+        raise typer.Exit(EXIT_NOTHING_WRITTEN) from None
+    proposal = propose(discovery, samples.users)
+    _explain_proposal(proposal, samples)
+    plan = Plan(
+        url=upstream,
+        header_names=tuple(headers),
+        discovery=discovery,
+        fetcher=discovery.fetcher,
+        search=discovery.searches[0] if discovery.searches else None,
+        viewer=discovery.viewers[0] if discovery.viewers else None,
+        proposal=proposal,
+    )
+    if interactive:
+        typer.echo("\nConfirm each guess with Enter, or type another answer.")
+        plan = review(plan, samples.users)
+    files = render(plan)
+    if interactive and not typer.confirm(f"\nWrite {', '.join(files)} in {output}?", default=True):
+        typer.echo("Nothing written.")
+        raise typer.Exit(EXIT_NOTHING_WRITTEN)
+    try:
+        written = write_files(output, files, force=force)
+    except InitError as exc:
+        typer.echo(f"error: {exc.message}", err=True)
+        raise typer.Exit(EXIT_USAGE) from None
+    typer.echo("\nWrote " + ", ".join(str(path) for path in written))
+    if headers:
+        names = ", ".join(header_variable(name) for name in headers)
+        typer.echo(f"Set {names} (the --header values) in the adapter's environment.")
+    environ = {**os.environ, **{header_variable(k): v for k, v in headers.items()}}
+    verification = verify(output / CONFIG_FILE, samples.ids, environ)
+    code = _report(verification, samples)
+    if code == 0:
+        typer.echo(
+            f"\nNext: imbachat-adapter serve --config {output / CONFIG_FILE}  "
+            "(set IMBACHAT_API_LOGIN and IMBACHAT_API_PASSWORD to the widget's API credentials)"
+        )
+    raise typer.Exit(code)

@@ -1,0 +1,487 @@
+"""Find the user type and rank the root fields that fetch, search and identify users.
+
+Pure: a schema in, a `Discovery` out, every choice with its reason. The fetch field decides the
+batching strategy: a field taking a list of ids (`users(ids:)`) becomes the `list` strategy and is
+preferred, since a chunk of ids is one field; a field taking one id (`user(id:)`, Relay's
+`node(id:)`) becomes the `alias` strategy, where the adapter repeats the field once per id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal, TypeVar
+
+from graphql import (
+    GraphQLArgument,
+    GraphQLField,
+    GraphQLInterfaceType,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLOutputType,
+    GraphQLScalarType,
+    GraphQLSchema,
+    GraphQLUnionType,
+    get_named_type,
+)
+
+from adapter.init.errors import InitError
+from adapter.init.vocabulary import (
+    AVATAR_WORDS,
+    DISPLAY_NAMES,
+    EMAILS,
+    LAST_LOGIN_WORDS,
+    USER_TYPE_NAMES,
+    USERNAMES,
+    find_leaves,
+    is_list,
+    leaves,
+    normalise,
+    required_arguments,
+)
+
+__all__ = ["Discovery", "Fetcher", "Listing", "RootField", "Search", "Viewer", "discover"]
+
+Strategy = Literal["list", "alias"]
+Shape = Literal["one", "list", "nodes", "edges"]
+
+_VIEWER_NAMES = (
+    "viewer",
+    "me",
+    "currentuser",
+    "currentmember",
+    "currentaccount",
+    "myself",
+    "self",
+    "whoami",
+    "loggedinuser",
+    "authenticateduser",
+    "current",
+)
+_SEARCH_WORDS = ("search", "find", "lookup", "autocomplete", "suggest", "filter", "query")
+_SEARCH_ARGUMENTS = (
+    "query",
+    "q",
+    "search",
+    "term",
+    "text",
+    "keyword",
+    "keywords",
+    "filter",
+    "name",
+    "prefix",
+    "contains",
+)
+_LIMIT_ARGUMENTS = ("limit", "first", "take", "count", "size", "pagesize", "perpage", "max")
+_ID_SCALARS = ("ID", "Int", "String")
+_SKIPPED_TYPE_SUFFIXES = ("connection", "edge", "payload", "input", "result", "response", "page")
+
+
+@dataclass(frozen=True)
+class RootField:
+    """A root Query field and how the user objects sit in its answer."""
+
+    name: str
+    # `... on User` is needed when the field returns an interface or a union.
+    fragment: str | None
+    # The path from the field's value to the user objects (connections: `nodes`).
+    below: tuple[str, ...]
+    score: int
+    reason: str
+
+    @property
+    def result_path(self) -> str:
+        return ".".join((self.name, *self.below))
+
+
+@dataclass(frozen=True)
+class Fetcher(RootField):
+    strategy: Strategy = "list"
+    argument: str = "ids"
+    # The id argument's scalar: Int ids go over the wire as numbers, others as text.
+    scalar: str = "ID"
+
+    @property
+    def signature(self) -> str:
+        shown = f"[{self.scalar}!]" if self.strategy == "list" else self.scalar
+        return f"{self.name}({self.argument}: {shown})"
+
+
+@dataclass(frozen=True)
+class Search(RootField):
+    argument: str = "query"
+    limit_argument: str | None = None
+
+    @property
+    def signature(self) -> str:
+        return f"{self.name}({self.argument}: String)"
+
+
+@dataclass(frozen=True)
+class Viewer(RootField):
+    @property
+    def signature(self) -> str:
+        return self.name
+
+
+@dataclass(frozen=True)
+class Listing(RootField):
+    """A field that lists users without being given ids: where sample ids come from."""
+
+    limit_argument: str = "first"
+
+
+@dataclass(frozen=True)
+class Discovery:
+    user_type: GraphQLObjectType
+    id_field: str
+    fetchers: tuple[Fetcher, ...]
+    searches: tuple[Search, ...]
+    viewers: tuple[Viewer, ...]
+    listings: tuple[Listing, ...]
+    reasons: tuple[str, ...]
+    runners_up: tuple[str, ...] = field(default=())
+
+    @property
+    def fetcher(self) -> Fetcher:
+        return self.fetchers[0]
+
+
+@dataclass(frozen=True)
+class _Returns:
+    shape: Shape
+    types: tuple[GraphQLObjectType, ...]
+    abstract: bool
+    below: tuple[str, ...]
+
+
+def _possible(schema: GraphQLSchema, named: object) -> tuple[tuple[GraphQLObjectType, ...], bool]:
+    if isinstance(named, GraphQLObjectType):
+        return (named,), False
+    if isinstance(named, GraphQLInterfaceType | GraphQLUnionType):
+        return tuple(schema.get_possible_types(named)), True
+    return (), False
+
+
+def _returns(schema: GraphQLSchema, type_: GraphQLOutputType) -> _Returns | None:
+    named = get_named_type(type_)
+    if is_list(type_):
+        types, abstract = _possible(schema, named)
+        return _Returns("list", types, abstract, ()) if types else None
+    if isinstance(named, GraphQLObjectType) and "id" not in named.fields:
+        nodes = named.fields.get("nodes")
+        if nodes is not None and is_list(nodes.type):
+            types, abstract = _possible(schema, get_named_type(nodes.type))
+            if types:
+                return _Returns("nodes", types, abstract, ("nodes",))
+        edges = named.fields.get("edges")
+        edge = get_named_type(edges.type) if edges is not None and is_list(edges.type) else None
+        if isinstance(edge, GraphQLObjectType) and "node" in edge.fields:
+            types, abstract = _possible(schema, get_named_type(edge.fields["node"].type))
+            if types:
+                return _Returns("edges", types, abstract, ("edges", "node"))
+    types, abstract = _possible(schema, named)
+    return _Returns("one", types, abstract, ()) if types else None
+
+
+def _id_field(obj: GraphQLObjectType) -> str | None:
+    names = {normalise(leaf.name): leaf.name for leaf in leaves(obj)}
+    for wanted in ("id", f"{normalise(obj.name)}id", "userid", "uid", "databaseid", "pk"):
+        if wanted in names:
+            return names[wanted]
+    return None
+
+
+def _type_score(obj: GraphQLObjectType) -> tuple[int, list[str]]:
+    """How much `obj` looks like a site's user; 0 when it does not at all."""
+    name = normalise(obj.name)
+    if name.startswith("__") or name.endswith(_SKIPPED_TYPE_SUFFIXES):
+        return 0, []
+    id_field = _id_field(obj)
+    if id_field is None:
+        return 0, []
+    score, reasons = 0, []
+    if name in USER_TYPE_NAMES:
+        score += 40 if name in ("user", "member") else 30
+        reasons.append(f"its name, {obj.name}, is what sites call their users")
+    elif any(word in name for word in USER_TYPE_NAMES):
+        score += 15
+        reasons.append(f"its name, {obj.name}, mentions a user")
+    signals = [
+        (USERNAMES, 15, "a username"),
+        (EMAILS, 10, "an email"),
+        (AVATAR_WORDS, 10, "an avatar"),
+        (LAST_LOGIN_WORDS, 10, "a last-login time"),
+    ]
+    fields = leaves(obj)
+    user_specific = False
+    for words, points, what in signals:
+        found = find_leaves(fields, words)
+        if not found and words is AVATAR_WORDS:
+            found_objects = [n for n in obj.fields if normalise(n) in AVATAR_WORDS]
+            if found_objects:
+                score += points
+                reasons.append(f"it has {what} ({found_objects[0]})")
+                user_specific = True
+            continue
+        if found:
+            score += points
+            reasons.append(f"it has {what} ({found[0].name})")
+            user_specific = True
+    display = find_leaves(fields, DISPLAY_NAMES)
+    if display:
+        score += 5
+        reasons.append(f"it has a name ({display[0].name})")
+    if score < 30 and not (user_specific and display):
+        # A product with a name and an image is not a user; a user-named type or a type
+        # with user-only fields (username, email, last login) is.
+        return 0, []
+    return score, reasons
+
+
+def _id_argument(
+    field_: GraphQLField, *, want_list: bool, type_name: str
+) -> tuple[str, str] | None:
+    """The argument carrying the id (or ids), with its scalar, when it is the only one needed."""
+    required = required_arguments(field_)
+    best: tuple[int, str, str] | None = None
+    for name, arg in field_.args.items():
+        named = get_named_type(arg.type)
+        if not isinstance(named, GraphQLScalarType) or is_list(arg.type) != want_list:
+            continue
+        if _nested_list(arg):
+            continue
+        key = normalise(name)
+        id_like = key in {"id", "ids", "uid", "uids", "pk", "pks", "key", "keys"} or key.endswith(
+            ("id", "ids")
+        )
+        if not id_like and not (named.name in ("ID", "Int") and set(required) == {name}):
+            continue
+        if named.name not in _ID_SCALARS and not id_like:
+            continue
+        if set(required) - {name}:
+            continue  # another argument is required too: we cannot fill it in
+        rank = 0 if key in ("id", "ids") else 1 if normalise(type_name) in key else 2
+        if best is None or rank < best[0]:
+            best = (rank, name, named.name)
+    return (best[1], best[2]) if best else None
+
+
+def _nested_list(arg: GraphQLArgument) -> bool:
+    inner = arg.type.of_type if isinstance(arg.type, GraphQLNonNull) else arg.type
+    if isinstance(inner, GraphQLList):
+        element = inner.of_type
+        element = element.of_type if isinstance(element, GraphQLNonNull) else element
+        return isinstance(element, GraphQLList)
+    return False
+
+
+def _fetcher(
+    name: str, field_: GraphQLField, returns: _Returns, user: GraphQLObjectType
+) -> Fetcher | None:
+    if returns.shape == "edges":
+        return None
+    want_list = returns.shape in ("list", "nodes")
+    found = _id_argument(field_, want_list=want_list, type_name=user.name)
+    if found is None:
+        return None
+    argument, scalar = found
+    fragment = user.name if returns.abstract else None
+    key = normalise(name)
+    type_key = normalise(user.name)
+    if want_list:
+        score = 100
+        reason = (
+            f"`{name}({argument}:)` takes a list of ids: each chunk of ids is one field "
+            "in one request (the `list` strategy)"
+        )
+        if key in (f"{type_key}s", "users", "members") or key.endswith("byids"):
+            score += 10
+    else:
+        score = 50
+        reason = (
+            f"`{name}({argument}:)` takes one id: the adapter repeats it, aliased, once per id "
+            "in one request (the `alias` strategy)"
+        )
+        if key in (type_key, "user", "member") or key.endswith("byid"):
+            score += 10
+    if returns.abstract:
+        reason += f"; it returns an interface, so the document asks for `... on {user.name}`"
+    else:
+        score += 20
+    if returns.shape == "nodes":
+        score -= 5
+    if scalar in ("ID", "Int"):
+        score += 3
+    return Fetcher(
+        name,
+        fragment,
+        returns.below,
+        score,
+        reason,
+        strategy="list" if want_list else "alias",
+        argument=argument,
+        scalar=scalar,
+    )
+
+
+def _search(
+    name: str, field_: GraphQLField, returns: _Returns, user: GraphQLObjectType
+) -> Search | None:
+    if returns.shape not in ("list", "nodes"):
+        return None
+    key = normalise(name)
+    search_named = any(word in key for word in _SEARCH_WORDS)
+    required = required_arguments(field_)
+    best: tuple[int, str] | None = None
+    for arg_name, arg in field_.args.items():
+        named = get_named_type(arg.type)
+        if not (isinstance(named, GraphQLScalarType) and named.name == "String"):
+            continue
+        if is_list(arg.type) or set(required) - {arg_name}:
+            continue
+        arg_key = normalise(arg_name)
+        if arg_key in _SEARCH_ARGUMENTS:
+            rank = _SEARCH_ARGUMENTS.index(arg_key)
+        elif search_named:
+            rank = len(_SEARCH_ARGUMENTS)
+        else:
+            continue
+        if best is None or rank < best[0]:
+            best = (rank, arg_name)
+    if best is None:
+        return None
+    argument = best[1]
+    score = (20 if search_named else 0) + (len(_SEARCH_ARGUMENTS) - best[0])
+    if not returns.abstract:
+        score += 5
+    return Search(
+        name,
+        user.name if returns.abstract else None,
+        returns.below,
+        score,
+        f"`{name}({argument}:)` takes a text and returns a list of {user.name}",
+        argument=argument,
+        limit_argument=_limit_argument(field_),
+    )
+
+
+def _limit_argument(field_: GraphQLField) -> str | None:
+    for arg_name, arg in field_.args.items():
+        named = get_named_type(arg.type)
+        if (
+            named.name == "Int"
+            and not is_list(arg.type)
+            and normalise(arg_name) in _LIMIT_ARGUMENTS
+        ):
+            return arg_name
+    return None
+
+
+def _viewer(
+    name: str, field_: GraphQLField, returns: _Returns, user: GraphQLObjectType
+) -> Viewer | None:
+    key = normalise(name)
+    if returns.shape != "one" or required_arguments(field_) or key not in _VIEWER_NAMES:
+        return None
+    return Viewer(
+        name,
+        user.name if returns.abstract else None,
+        (),
+        len(_VIEWER_NAMES) - _VIEWER_NAMES.index(key),
+        f"`{name}` takes no arguments and returns the signed-in {user.name}",
+    )
+
+
+def _listing(
+    name: str, field_: GraphQLField, returns: _Returns, user: GraphQLObjectType
+) -> Listing | None:
+    if returns.shape == "one" or required_arguments(field_):
+        return None
+    limit = _limit_argument(field_)
+    if limit is None:
+        return None  # an unbounded list could be every user of the site
+    return Listing(
+        name,
+        user.name if returns.abstract else None,
+        returns.below,
+        0,
+        f"`{name}({limit}: 3)` lists a few users",
+        limit_argument=limit,
+    )
+
+
+_Root = TypeVar("_Root", bound=RootField)
+
+
+def _ranked(found: Sequence[_Root]) -> tuple[_Root, ...]:
+    return tuple(sorted(found, key=lambda item: -item.score))
+
+
+def discover(schema: GraphQLSchema) -> Discovery:
+    """The user type and its root fields, best first; InitError when there is none."""
+    query = schema.query_type
+    if query is None:
+        raise InitError("the schema has no Query type")
+    scored: list[tuple[int, GraphQLObjectType, list[str]]] = []
+    roots = {t for t in (schema.query_type, schema.mutation_type, schema.subscription_type) if t}
+    for named in schema.type_map.values():
+        if isinstance(named, GraphQLObjectType) and named not in roots:
+            score, reasons = _type_score(named)
+            if score:
+                scored.append((score, named, reasons))
+    if not scored:
+        objects = sorted(
+            n.name
+            for n in schema.type_map.values()
+            if isinstance(n, GraphQLObjectType) and not n.name.startswith("__") and n not in roots
+        )
+        raise InitError(
+            "found no user-like type in the schema: init looks for an object type with an id "
+            "field that is named like a user (User, Member, Account, …) or has user fields "
+            "(username, email, avatar, last login). "
+            f"The schema's object types: {', '.join(objects) or 'none'}."
+        )
+    scored.sort(key=lambda item: (-item[0], item[1].name))
+    returns = {
+        name: found
+        for name, field_ in query.fields.items()
+        if (found := _returns(schema, field_.type)) is not None
+    }
+    unfetchable: list[str] = []
+    for _, user, reasons in scored:
+        fetchers, searches, viewers, listings = [], [], [], []
+        for name, found in returns.items():
+            if user not in found.types:
+                continue
+            field_ = query.fields[name]
+            if (fetcher := _fetcher(name, field_, found, user)) is not None:
+                fetchers.append(fetcher)
+            if (search := _search(name, field_, found, user)) is not None:
+                searches.append(search)
+            if (viewer := _viewer(name, field_, found, user)) is not None:
+                viewers.append(viewer)
+            if (listing := _listing(name, field_, found, user)) is not None:
+                listings.append(listing)
+        if not fetchers:
+            unfetchable.append(user.name)
+            continue
+        id_field = _id_field(user)
+        assert id_field is not None  # _type_score returned 0 otherwise
+        return Discovery(
+            user_type=user,
+            id_field=id_field,
+            fetchers=_ranked(fetchers),
+            searches=_ranked(searches),
+            viewers=_ranked(viewers),
+            listings=tuple(listings),
+            reasons=(f"{user.name} looks like the user type: " + ", ".join(reasons),),
+            runners_up=tuple(other.name for _, other, _ in scored if other is not user),
+        )
+    fields = ", ".join(sorted(query.fields)) or "none"
+    raise InitError(
+        f"found user-like types ({', '.join(unfetchable)}), but no Query field fetches them by "
+        "id: the adapter needs a field like `users(ids: [ID!]!): [User]` or "
+        f"`user(id: ID!): User`. The Query fields: {fields}."
+    )

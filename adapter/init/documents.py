@@ -1,0 +1,126 @@
+"""The GraphQL text `init` writes into resolvers/ and sends while sampling.
+
+Documents select exactly the paths the mapping reads, so start-up's check that every mapped path
+is selected holds by construction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import TypeAlias
+
+from adapter.init.discover import Fetcher, Listing, RootField, Search, Viewer
+
+__all__ = [
+    "listing_query",
+    "sample_query",
+    "search_document",
+    "selection",
+    "users_document",
+    "viewer_document",
+]
+
+_INDENT = "  "
+Tree: TypeAlias = dict[str, "Tree"]
+
+
+def _tree(paths: Iterable[str]) -> Tree:
+    root: Tree = {}
+    for path in paths:
+        node = root
+        for part in path.split("."):
+            node = node.setdefault(part, {})
+    return root
+
+
+def _lines(tree: Tree, depth: int) -> list[str]:
+    out: list[str] = []
+    pad = _INDENT * depth
+    for name, children in tree.items():
+        if children:
+            out.append(f"{pad}{name} {{")
+            out.extend(_lines(children, depth + 1))
+            out.append(f"{pad}}}")
+        else:
+            out.append(f"{pad}{name}")
+    return out
+
+
+def selection(paths: Iterable[str], depth: int) -> list[str]:
+    """Lines selecting every dotted path, in first-seen order, indented `depth` levels."""
+    return _lines(_tree(paths), depth)
+
+
+def _field(
+    root: RootField, arguments: str, paths: Sequence[str], depth: int, alias: str = ""
+) -> list[str]:
+    """`alias: name(arguments) { below... { ... on Type { paths } } }` as lines."""
+    pad = _INDENT * depth
+    head = f"{alias}: " if alias else ""
+    call = f"({arguments})" if arguments else ""
+    lines = [f"{pad}{head}{root.name}{call} {{"]
+    level = depth + 1
+    for key in root.below:
+        lines.append(f"{_INDENT * level}{key} {{")
+        level += 1
+    if root.fragment:
+        lines.append(f"{_INDENT * level}... on {root.fragment} {{")
+        lines.extend(selection(paths, level + 1))
+        lines.append(f"{_INDENT * level}}}")
+    else:
+        lines.extend(selection(paths, level))
+    for close in range(level - 1, depth - 1, -1):
+        lines.append(f"{_INDENT * close}}}")
+    return lines
+
+
+def _variable_type(fetcher: Fetcher) -> str:
+    return f"[{fetcher.scalar}!]!" if fetcher.strategy == "list" else f"{fetcher.scalar}!"
+
+
+def users_document(fetcher: Fetcher, paths: Sequence[str]) -> str:
+    """The users operation: one field taking the ids (list) or one id (alias)."""
+    variable = "ids" if fetcher.strategy == "list" else "id"
+    name = "ChatUsers" if fetcher.strategy == "list" else "ChatUser"
+    lines = [f"query {name}(${variable}: {_variable_type(fetcher)}) {{"]
+    lines += _field(fetcher, f"{fetcher.argument}: ${variable}", paths, 1)
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def search_document(search: Search, paths: Sequence[str], *, limit: int = 20) -> str:
+    """The search operation: the chat's search text arrives as $query."""
+    arguments = f"{search.argument}: $query"
+    if search.limit_argument:
+        arguments += f", {search.limit_argument}: {limit}"
+    lines = ["query ChatSearch($query: String!) {"]
+    lines += _field(search, arguments, paths, 1)
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def viewer_document(viewer: Viewer, id_field: str) -> str:
+    """The viewer operation: who is signed in, by the id the chat knows them by."""
+    lines = ["query ChatViewer {", *_field(viewer, "", [id_field], 1), "}"]
+    return "\n".join(lines) + "\n"
+
+
+def sample_query(fetcher: Fetcher, count: int, paths: Sequence[str]) -> tuple[str, list[str]]:
+    """A query for `count` users by id, and its variable names in id order."""
+    if fetcher.strategy == "list":
+        return users_document(fetcher, paths), ["ids"]
+    names = [f"id{i}" for i in range(count)]
+    declared = ", ".join(f"${name}: {_variable_type(fetcher)}" for name in names)
+    lines = [f"query InitSample({declared}) {{"]
+    for i, name in enumerate(names):
+        lines += _field(fetcher, f"{fetcher.argument}: ${name}", paths, 1, alias=f"u{i}")
+    lines.append("}")
+    return "\n".join(lines) + "\n", names
+
+
+def listing_query(listing: Listing, id_field: str, count: int) -> str:
+    """A query listing the first `count` users' ids."""
+    lines = ["query InitListing {"]
+    lines += _field(listing, f"{listing.limit_argument}: {count}", [id_field], 1)
+    lines.append("}")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,179 @@
+"""The site's GraphQL endpoint as `init` sees it: the introspected schema and small queries.
+
+Every failure leaves this module as an `InitError` whose message names the endpoint (without any
+credentials or query string) and says what to try; header values never appear in a message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import TracebackType
+from typing import Any, Self, cast
+from urllib.parse import urlsplit
+
+import httpx
+import orjson
+from graphql import (
+    GraphQLError,
+    GraphQLSchema,
+    IntrospectionQuery,
+    build_client_schema,
+    get_introspection_query,
+)
+
+from adapter.init.errors import InitError
+
+__all__ = ["Endpoint", "display_url"]
+
+MAX_RESPONSE_BYTES = 64 * 1024 * 1024
+_UNAUTHORIZED = frozenset({401, 403})
+
+
+def display_url(url: str) -> str:
+    """The URL without user info, query or fragment: safe to print."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    try:
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        port = ""
+    return f"{parts.scheme}://{host}{port}{parts.path}"
+
+
+class Endpoint:
+    """A synchronous GraphQL client for the few requests `init` makes."""
+
+    def __init__(
+        self,
+        url: str,
+        headers: Mapping[str, str],
+        *,
+        timeout: float = 10.0,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        if urlsplit(url).scheme not in {"http", "https"} or not urlsplit(url).netloc:
+            raise InitError(f"{url!r} is not an http(s) URL of a GraphQL endpoint")
+        self.url = url
+        self.where = display_url(url)
+        self.timeout = timeout
+        self._client = httpx.Client(
+            headers={**headers, "Accept": "application/json"},
+            timeout=timeout,
+            transport=transport,
+            follow_redirects=False,
+        )
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._client.close()
+
+    def schema(self) -> GraphQLSchema:
+        """Introspect the endpoint and build its schema."""
+        data = self.execute(get_introspection_query(descriptions=True), purpose="introspection")
+        try:
+            return build_client_schema(cast(IntrospectionQuery, data))
+        except (TypeError, ValueError, KeyError, GraphQLError) as exc:
+            raise InitError(
+                f"{self.where} answered the introspection query, but not with a usable schema "
+                f"({exc})"
+            ) from None
+
+    def execute(
+        self,
+        query: str,
+        variables: Mapping[str, Any] | None = None,
+        *,
+        purpose: str = "query",
+    ) -> dict[str, Any]:
+        """Run a query and return its `data`; errors beside usable data are ignored."""
+        status, body = self._post(orjson.dumps({"query": query, "variables": variables or {}}))
+        payload = self._json(status, body)
+        data = payload.get("data")
+        errors = payload.get("errors")
+        if status in _UNAUTHORIZED:
+            raise InitError(
+                f"{self.where} answered HTTP {status}: it wants credentials; pass them with "
+                "--header 'Authorization: Bearer …' (or whatever header the site expects)"
+            )
+        if status != 200 and not isinstance(data, dict):
+            detail = f": {_first_message(errors)}" if errors else ""
+            raise InitError(f"{self.where} answered HTTP {status} to the {purpose}{detail}")
+        if not isinstance(data, dict):
+            hint = ""
+            if purpose == "introspection":
+                hint = " (is introspection turned off on this server? init needs it)"
+            message = _first_message(errors) if errors else "no data in the answer"
+            raise InitError(f"{self.where} refused the {purpose}: {message}{hint}")
+        return data
+
+    def _post(self, body: bytes) -> tuple[int, bytes]:
+        try:
+            with self._client.stream(
+                "POST", self.url, content=body, headers={"Content-Type": "application/json"}
+            ) as response:
+                chunks: list[bytes] = []
+                size = 0
+                for chunk in response.iter_bytes():
+                    size += len(chunk)
+                    if size > MAX_RESPONSE_BYTES:
+                        raise InitError(
+                            f"{self.where} sent more than {MAX_RESPONSE_BYTES // 2**20} MiB; "
+                            "refusing to read it"
+                        )
+                    chunks.append(chunk)
+                return response.status_code, b"".join(chunks)
+        except httpx.TimeoutException:
+            raise InitError(
+                f"{self.where} did not answer within {self.timeout:g} s; is the URL right?"
+            ) from None
+        except httpx.ConnectError as exc:
+            raise InitError(
+                f"cannot connect to {self.where} ({_reason(exc)}); "
+                "is the site up and the URL right?"
+            ) from None
+        except httpx.HTTPError as exc:
+            raise InitError(f"the request to {self.where} failed ({_reason(exc)})") from None
+
+    def _json(self, status: int, body: bytes) -> dict[str, Any]:
+        try:
+            payload = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            payload = None
+        if not isinstance(payload, dict):
+            if status in _UNAUTHORIZED:
+                return {}
+            if status in {301, 302, 303, 307, 308}:
+                raise InitError(
+                    f"{self.where} answered with a redirect (HTTP {status}); "
+                    "give the final URL of the GraphQL endpoint"
+                )
+            raise InitError(
+                f"{self.where} did not answer with GraphQL JSON (HTTP {status}); "
+                "is this the GraphQL endpoint?"
+            )
+        return payload
+
+
+def _reason(exc: httpx.HTTPError) -> str:
+    text = str(exc).strip()
+    return text[:200] if text else type(exc).__name__
+
+
+def _first_message(errors: Any) -> str:
+    if isinstance(errors, list) and errors:
+        first = errors[0]
+        message = first.get("message") if isinstance(first, dict) else first
+        return str(message)[:300]
+    return str(errors)[:300]

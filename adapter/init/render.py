@@ -1,0 +1,241 @@
+"""Write the plan: `config.yaml` and `resolvers/*.graphql`, each guess commented with its reason.
+
+The YAML is written as text, not dumped, so that the comments sit beside what they explain; every
+value goes through the YAML dumper, so quoting is always right. Header values given on the command
+line are never written: the file refers to environment variables instead.
+"""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from adapter.config import MappingSettings
+from adapter.init.discover import Discovery, Fetcher, Search, Viewer
+from adapter.init.documents import search_document, users_document, viewer_document
+from adapter.init.errors import InitError
+from adapter.init.introspect import display_url
+from adapter.init.propose import Proposal
+from adapter.mapping import referenced_paths
+
+__all__ = ["Plan", "header_variable", "render", "write_files"]
+
+CONFIG_FILE = "config.yaml"
+_WIDTH = 96
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Everything `init` decided, ready to be written."""
+
+    url: str
+    header_names: tuple[str, ...]
+    discovery: Discovery
+    fetcher: Fetcher
+    search: Search | None
+    viewer: Viewer | None
+    proposal: Proposal
+
+    def mapping(self) -> MappingSettings:
+        return MappingSettings.model_validate(
+            {"id": self.proposal.id_field, "fields": self.proposal.fields()}
+        )
+
+    def selected_paths(self) -> list[str]:
+        """What the documents select: every path the mapping reads, the id first."""
+        paths = [path for _, path in referenced_paths(self.mapping())]
+        return list(dict.fromkeys(paths))
+
+    @property
+    def users_file(self) -> str:
+        name = "users" if self.fetcher.strategy == "list" else "user_by_id"
+        return f"resolvers/{name}.graphql"
+
+
+def header_variable(name: str) -> str:
+    """The environment variable that holds a header's value: `IMBACHAT_UPSTREAM_<NAME>`."""
+    return "IMBACHAT_UPSTREAM_" + re.sub(r"[^A-Za-z0-9]+", "_", name).strip("_").upper()
+
+
+def _flow(value: Any) -> str:
+    text: str = yaml.safe_dump(value, default_flow_style=True, sort_keys=False, width=10**6)
+    return text.removesuffix("...\n").strip()
+
+
+def _comment(text: str, indent: int) -> list[str]:
+    pad = " " * indent
+    return textwrap.wrap(
+        text, width=_WIDTH, initial_indent=f"{pad}# ", subsequent_indent=f"{pad}#   "
+    )
+
+
+def _header(plan: Plan) -> list[str]:
+    return [
+        "# imbachat-adapter configuration, written by `imbachat-adapter init` from the schema of",
+        f"# {display_url(plan.url)}.",
+        "#",
+        "# Each guess below says what was guessed and why. Check the file, then serve it:",
+        "#   imbachat-adapter check-config --config config.yaml",
+        "#   imbachat-adapter serve --config config.yaml",
+        "# Every setting not written here (timeouts, retries, cache windows, limits) keeps its",
+        "# default; the project's reference config.yaml explains each of them.",
+        "",
+    ]
+
+
+def _chat(plan: Plan) -> list[str]:
+    proposal = plan.proposal
+    return [
+        "chat:",
+        '  # Set the widget\'s "Users info URL" to https://<this adapter>/imbachat/v1/users',
+        "  prefix: /imbachat/v1",
+        "  # The API login and password from the widget settings on imbachat.com. The defaults",
+        "  # are the vendor's sample (root / abc): set both variables before going live.",
+        "  api_login: ${IMBACHAT_API_LOGIN:-root}",
+        "  api_password: ${IMBACHAT_API_PASSWORD:-abc}",
+        "  ids:",
+        *_comment(f"{proposal.id_type}: {proposal.id_reason}", 4),
+        f"    type: {proposal.id_type}",
+        "",
+    ]
+
+
+def _upstream(plan: Plan) -> list[str]:
+    fetcher = plan.fetcher
+    lines = ["upstream:", f"  url: {_flow(plan.url)}"]
+    if plan.header_names:
+        names = ", ".join(header_variable(n) for n in plan.header_names)
+        lines += _comment(
+            "The headers given with --header. Their values are not written here: set "
+            f"{names} in the adapter's environment.",
+            2,
+        )
+        lines.append("  headers:")
+        lines += [
+            f"    {_flow(n)}: {_flow('${' + header_variable(n) + '}')}" for n in plan.header_names
+        ]
+    lines += ["  batch:", *_comment(f"{fetcher.strategy}: {fetcher.reason}.", 4)]
+    lines += [
+        f"    strategy: {fetcher.strategy}",
+        "    # Ids per upstream request; a call for N uncached ids costs ceil(N / size) requests.",
+        "    size: 100",
+        "  operations:",
+        "    users:",
+        f"      document: {plan.users_file}",
+        f"      ids_variable: {'ids' if fetcher.strategy == 'list' else 'id'}",
+        f"      result_path: {_flow(fetcher.result_path)}",
+    ]
+    if plan.search is not None:
+        lines += _comment(f"The chat's user search: {plan.search.reason}.", 4)
+        lines += ["    search:", "      document: resolvers/search.graphql"]
+        lines += ["      query_variable: query", f"      result_path: {plan.search.result_path}"]
+    else:
+        lines += _comment("search: no field takes a text and returns a list of users.", 4)
+    if plan.viewer is not None:
+        lines += _comment(f"Who is signed in, for widget tokens: {plan.viewer.reason}.", 4)
+        lines += ["    viewer:", "      document: resolvers/viewer.graphql"]
+        lines += [f"      result_path: {_flow(plan.viewer.name + '.' + plan.proposal.id_field)}"]
+    else:
+        lines += _comment("viewer: no viewer/me field returns the signed-in user.", 4)
+    return [*lines, ""]
+
+
+def _mapping(plan: Plan) -> list[str]:
+    proposal = plan.proposal
+    lines = [
+        "mapping:",
+        f"  # The field of {plan.discovery.user_type.name} that holds the id the chat asks for.",
+        f"  id: {_flow(proposal.id_field)}",
+        "  fields:",
+    ]
+    for guess in proposal.guesses:
+        if guess.spec is None:
+            lines += _comment(f"{guess.field}: {guess.reason}.", 4)
+        elif not guess.enabled:
+            lines += _comment(f"{guess.reason}.", 4)
+            lines += [f"    # {guess.field}: {_flow(guess.spec)}"]
+            if guess.field == "user_mail":
+                lines += _comment(
+                    f"(to switch it on, also select {_flow(guess.spec)} in {plan.users_file})", 4
+                )
+        else:
+            lines += _comment(f"{guess.reason}.", 4)
+            lines.append(f"    {guess.field}: {_flow(guess.spec)}")
+    return [*lines, ""]
+
+
+def _cache() -> list[str]:
+    return [
+        "cache:",
+        "  # memory: per process. redis / redis-cluster: shared by every replica.",
+        "  backend: ${IMBACHAT_CACHE_BACKEND:-memory}",
+        "  redis:",
+        "    url: ${REDIS_URL:-redis://127.0.0.1:6379/0}",
+    ]
+
+
+def _document(comment: str, body: str) -> str:
+    lines = [f"# {line}" if line else "#" for line in comment.splitlines()]
+    return "\n".join(lines) + "\n" + body
+
+
+def render(plan: Plan) -> dict[str, str]:
+    """The files to write, by path relative to the output directory."""
+    paths = plan.selected_paths()
+    config = [*_header(plan), *_chat(plan), *_upstream(plan), *_mapping(plan), *_cache()]
+    files = {CONFIG_FILE: "\n".join(config) + "\n"}
+    strategy = plan.fetcher.strategy
+    how = (
+        "one request asks for a whole chunk of ids (the `list` strategy)."
+        if strategy == "list"
+        else "the adapter repeats this field once per id, aliased u0, u1, …, in one request\n"
+        "(the `alias` strategy)."
+    )
+    files[plan.users_file] = _document(
+        "Written by `imbachat-adapter init`: how the adapter asks the site for users;\n"
+        f"{how}\nEvery field the mapping in config.yaml reads is selected here "
+        "(start-up checks it).",
+        users_document(plan.fetcher, paths),
+    )
+    if plan.search is not None:
+        files["resolvers/search.graphql"] = _document(
+            "Written by `imbachat-adapter init`: the chat's user search; the text typed in the\n"
+            "chat's search box arrives as $query. Results are mapped like users.",
+            search_document(plan.search, paths),
+        )
+    if plan.viewer is not None:
+        files["resolvers/viewer.graphql"] = _document(
+            "Written by `imbachat-adapter init`: who is signed in; run with the page's own\n"
+            "Authorization/Cookie headers forwarded.",
+            viewer_document(plan.viewer, plan.proposal.id_field),
+        )
+    return files
+
+
+def existing(directory: Path, files: Mapping[str, str]) -> list[Path]:
+    """The files that would be overwritten."""
+    return [directory / name for name in files if (directory / name).exists()]
+
+
+def write_files(directory: Path, files: Mapping[str, str], *, force: bool) -> list[Path]:
+    """Write every file; refuse (before writing any) to overwrite without `force`."""
+    taken = existing(directory, files)
+    if taken and not force:
+        names = ", ".join(str(p) for p in taken)
+        raise InitError(f"not overwriting {names}: pass --force to replace them")
+    written = []
+    for name, text in files.items():
+        target = directory / name
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise InitError(f"cannot write {target}: {exc.strerror}") from None
+        written.append(target)
+    return written

@@ -1,0 +1,144 @@
+"""A few real users from the site: their ids (for the final check) and their values (for guesses).
+
+Ids come from, in order: the ids the person gave; ids 1, 2, 3 when the fetch field knows them
+(most sites number their users); a field that lists users with a limit; the search field. A
+failure here is not fatal: guesses then rest on the schema alone, and the note says so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from adapter.init.discover import Discovery, Fetcher
+from adapter.init.documents import listing_query, sample_query, search_document
+from adapter.init.errors import InitError
+from adapter.init.introspect import Endpoint
+from adapter.init.vocabulary import leaves, object_fields
+
+__all__ = ["Samples", "collect_samples", "wide_paths"]
+
+DEFAULT_IDS = ("1", "2", "3")
+_SEARCH_TEXT = "a"
+
+
+@dataclass(frozen=True)
+class Samples:
+    ids: tuple[str, ...]
+    users: tuple[dict[str, Any], ...]
+    note: str
+    # True when the site itself named these ids (so an empty final check is a real problem).
+    confirmed: bool = False
+
+
+def wide_paths(discovery: Discovery) -> list[str]:
+    """Every plain value of the user type, and of its nested objects one level down."""
+    user = discovery.user_type
+    paths = [leaf.path for leaf in leaves(user)]
+    for name, obj in object_fields(user):
+        paths.extend(leaf.path for leaf in leaves(obj, f"{name}."))
+    return paths
+
+
+def _wire(value: str, fetcher: Fetcher) -> int | str | None:
+    if fetcher.scalar != "Int":
+        return value
+    return int(value) if value.isascii() and value.lstrip("-").isdigit() else None
+
+
+def _collect(value: Any, path: Sequence[str]) -> list[Any]:
+    """Objects at `path` under `value`, stepping into every list on the way."""
+    if isinstance(value, list):
+        return [found for item in value for found in _collect(item, path)]
+    if not path:
+        return [value] if isinstance(value, dict) else []
+    if not isinstance(value, dict):
+        return []
+    return _collect(value.get(path[0]), path[1:])
+
+
+def _fetch(
+    endpoint: Endpoint, discovery: Discovery, ids: Sequence[str], paths: Sequence[str]
+) -> list[dict[str, Any]]:
+    fetcher = discovery.fetcher
+    wire = [w for i in ids if (w := _wire(i, fetcher)) is not None]
+    if not wire:
+        return []
+    query, names = sample_query(fetcher, len(wire), paths)
+    if fetcher.strategy == "list":
+        data = endpoint.execute(query, {names[0]: wire}, purpose="sample query")
+        return _collect(data.get(fetcher.name), fetcher.below)
+    variables = dict(zip(names, wire, strict=True))
+    data = endpoint.execute(query, variables, purpose="sample query")
+    return [u for i in range(len(wire)) for u in _collect(data.get(f"u{i}"), fetcher.below)]
+
+
+def _fetch_users(
+    endpoint: Endpoint, discovery: Discovery, ids: Sequence[str]
+) -> list[dict[str, Any]]:
+    try:
+        return _fetch(endpoint, discovery, ids, wide_paths(discovery))
+    except InitError:
+        # Some field refused us (a permission check, say); the id alone still tells a lot.
+        return _fetch(endpoint, discovery, ids, [discovery.id_field])
+
+
+def _ids(users: Sequence[dict[str, Any]], id_field: str) -> tuple[str, ...]:
+    return tuple(str(u[id_field]) for u in users if u.get(id_field) is not None)
+
+
+def _listed_ids(
+    endpoint: Endpoint, discovery: Discovery, count: int
+) -> tuple[tuple[str, ...], str]:
+    for listing in discovery.listings:
+        try:
+            query = listing_query(listing, discovery.id_field, count)
+            data = endpoint.execute(query, purpose="listing query")
+        except InitError:
+            continue
+        ids = _ids(_collect(data.get(listing.name), listing.below), discovery.id_field)
+        if ids:
+            return ids[:count], f"the first users listed by `{listing.name}`"
+    for search in discovery.searches[:1]:
+        try:
+            query = search_document(search, [discovery.id_field], limit=count)
+            data = endpoint.execute(query, {"query": _SEARCH_TEXT}, purpose="search query")
+        except InitError:
+            continue
+        ids = _ids(_collect(data.get(search.name), search.below), discovery.id_field)
+        if ids:
+            return ids[:count], f"users found by `{search.name}` for {_SEARCH_TEXT!r}"
+    return (), ""
+
+
+def collect_samples(
+    endpoint: Endpoint,
+    discovery: Discovery,
+    *,
+    given: Sequence[str] | None = None,
+    count: int = 3,
+) -> Samples:
+    """Up to `count` users of the site; never raises for a site that will not say."""
+    try:
+        if given:
+            users = _fetch_users(endpoint, discovery, given)
+            return Samples(
+                tuple(given), tuple(users), f"the ids you gave ({', '.join(given)})", bool(users)
+            )
+        users = _fetch_users(endpoint, discovery, DEFAULT_IDS[:count])
+        if users:
+            ids = _ids(users, discovery.id_field)
+            return Samples(ids, tuple(users), f"ids {', '.join(ids)} exist", True)
+        ids, source = _listed_ids(endpoint, discovery, count)
+        if ids:
+            users = _fetch_users(endpoint, discovery, ids)
+            return Samples(ids, tuple(users), source, bool(users))
+    except InitError as exc:
+        return Samples(DEFAULT_IDS[:count], (), f"the site would not give sample users: {exc}")
+    return Samples(
+        DEFAULT_IDS[:count],
+        (),
+        "found no sample users (ids 1, 2, 3 are unknown and no field lists users); "
+        "pass --sample-ids",
+    )

@@ -1,0 +1,81 @@
+"""After writing: the same checks as `check-config`, then three users through the whole pipeline.
+
+The users are fetched the way the chat fetches them: an HTTP request with the chat's Basic
+credentials to the users-info route of an app built from the written file, served in-process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+from starlette.types import Receive, Scope, Send
+
+from adapter.app import create_app
+from adapter.checks import CheckReport, run_checks
+from adapter.config import Settings
+from adapter.errors import AdapterError
+
+__all__ = ["ChatAnswer", "Verification", "chat_answer", "verify"]
+
+
+@dataclass(frozen=True)
+class ChatAnswer:
+    path: str
+    status: int
+    body: bytes
+
+
+@dataclass(frozen=True)
+class Verification:
+    report: CheckReport
+    answer: ChatAnswer | None
+    # Why there is no answer, when there is none.
+    skipped: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.report.ok and self.answer is not None and self.answer.status == 200
+
+
+async def chat_answer(settings: Settings, ids: Sequence[str]) -> ChatAnswer:
+    """What the chat's users-info call for `ids` gets from an app built from `settings`."""
+    app = create_app(settings)
+    path = f"{settings.chat.prefix}/users?user_ids={settings.chat.ids.separator.join(ids)}"
+    async with app.router.lifespan_context(app) as state:
+
+        async def with_state(scope: Scope, receive: Receive, send: Send) -> None:
+            # What a server does with the lifespan's state: every request gets a copy.
+            await app({**scope, "state": dict(state or {})}, receive, send)
+
+        transport = httpx.ASGITransport(app=with_state)
+        auth = (
+            settings.chat.api_login.get_secret_value(),
+            settings.chat.api_password.get_secret_value(),
+        )
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://adapter.local"
+        ) as client:
+            response = await client.get(path, auth=auth)
+    return ChatAnswer(path, response.status_code, response.content)
+
+
+async def _verify(config: Path, ids: Sequence[str], environ: Mapping[str, str]) -> Verification:
+    report = await run_checks(config, environ=environ)
+    if not report.ok or report.settings is None:
+        return Verification(report, None, "the checks failed")
+    if not ids:
+        return Verification(report, None, "no user ids to ask for")
+    try:
+        answer = await chat_answer(report.settings, ids)
+    except AdapterError as exc:
+        return Verification(report, None, exc.message)
+    return Verification(report, answer)
+
+
+def verify(config: Path, ids: Sequence[str], environ: Mapping[str, str]) -> Verification:
+    """Check the written configuration, then ask it for `ids` as the chat would."""
+    return asyncio.run(_verify(config, ids, environ))

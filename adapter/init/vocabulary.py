@@ -1,0 +1,260 @@
+"""What user fields are usually called, and how to find them in a GraphQL object type.
+
+Names are compared normalised (lower case, no `_` or `-`), so `display_name`, `displayName` and
+`DisplayName` are one name. Each vocabulary is ordered: earlier names are better guesses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from graphql import (
+    GraphQLArgument,
+    GraphQLEnumType,
+    GraphQLField,
+    GraphQLInterfaceType,
+    GraphQLList,
+    GraphQLNamedType,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLOutputType,
+    GraphQLScalarType,
+    get_named_type,
+    is_required_argument,
+)
+
+__all__ = [
+    "AVATAR_OBJECT_URL",
+    "AVATAR_WORDS",
+    "DISPLAY_NAMES",
+    "EMAILS",
+    "LAST_LOGIN_WORDS",
+    "PROFILE_URLS",
+    "USERNAMES",
+    "USER_TYPE_NAMES",
+    "Leaf",
+    "find_leaves",
+    "is_list",
+    "leaves",
+    "normalise",
+    "object_fields",
+    "required_arguments",
+    "resolve_path",
+]
+
+USER_TYPE_NAMES = (
+    "user",
+    "member",
+    "account",
+    "person",
+    "profile",
+    "customer",
+    "player",
+    "author",
+    "people",
+    "contact",
+)
+DISPLAY_NAMES = (
+    "displayname",
+    "fullname",
+    "name",
+    "publicname",
+    "realname",
+    "screenname",
+    "nickname",
+    "nick",
+    "profilename",
+)
+USERNAMES = ("username", "login", "handle", "slug", "accountname", "userlogin", "nicename")
+AVATAR_WORDS = (
+    "avatar",
+    "profilepicture",
+    "profilepic",
+    "profileimage",
+    "profilephoto",
+    "picture",
+    "photo",
+    "image",
+    "thumbnail",
+    "gravatar",
+    "userpic",
+    "icon",
+)
+# Inside an avatar object: where its address is.
+AVATAR_OBJECT_URL = ("url", "src", "href", "uri", "link", "medium", "large", "original", "small")
+PROFILE_URLS = (
+    "profileurl",
+    "profilelink",
+    "profilepath",
+    "permalink",
+    "htmlurl",
+    "weburl",
+    "pageurl",
+    "url",
+    "link",
+    "href",
+)
+LAST_LOGIN_WORDS = (
+    "lastlogin",
+    "lastloggedin",
+    "lastsignin",
+    "lastsignedin",
+    "loggedinat",
+    "lastseen",
+    "lastonline",
+    "onlineat",
+    "lastactive",
+    "lastactivity",
+    "lastvisit",
+    "lastaccess",
+    "seenat",
+    "activeat",
+)
+EMAILS = ("email", "emailaddress", "mail", "primaryemail")
+
+
+def normalise(name: str) -> str:
+    return name.replace("_", "").replace("-", "").lower()
+
+
+def required_arguments(field: GraphQLField) -> dict[str, GraphQLArgument]:
+    """Arguments a query must give: non-null and without a default."""
+    return {name: arg for name, arg in field.args.items() if is_required_argument(arg)}
+
+
+def is_list(type_: GraphQLOutputType | object) -> bool:
+    if isinstance(type_, GraphQLNonNull):
+        type_ = type_.of_type
+    return isinstance(type_, GraphQLList)
+
+
+@dataclass(frozen=True)
+class Leaf:
+    """A selectable scalar or enum field, found at `path` (dotted) in the user type."""
+
+    path: str
+    field: GraphQLField
+
+    @property
+    def name(self) -> str:
+        return self.path.rsplit(".", 1)[-1]
+
+    @property
+    def type(self) -> GraphQLNamedType:
+        return get_named_type(self.field.type)
+
+    @property
+    def scalar(self) -> str:
+        return self.type.name
+
+    @property
+    def is_enum(self) -> bool:
+        return isinstance(self.type, GraphQLEnumType)
+
+
+def leaves(obj: GraphQLObjectType | GraphQLInterfaceType, prefix: str = "") -> list[Leaf]:
+    """The scalar and enum fields that can be selected without arguments, not lists."""
+    return [
+        Leaf(f"{prefix}{name}", field)
+        for name, field in obj.fields.items()
+        if isinstance(get_named_type(field.type), GraphQLScalarType | GraphQLEnumType)
+        and not required_arguments(field)
+        and not is_list(field.type)
+    ]
+
+
+def object_fields(
+    obj: GraphQLObjectType | GraphQLInterfaceType,
+) -> list[tuple[str, GraphQLObjectType]]:
+    """Nested single objects (not lists) selectable without arguments."""
+    found = []
+    for name, field in obj.fields.items():
+        named = get_named_type(field.type)
+        if (
+            isinstance(named, GraphQLObjectType)
+            and not is_list(field.type)
+            and not required_arguments(field)
+        ):
+            found.append((name, named))
+    return found
+
+
+def find_leaves(
+    candidates: Iterable[Leaf], words: Sequence[str], *, contains: bool = False
+) -> list[Leaf]:
+    """Leaves named like `words`, best first: exact names, then (optionally) names containing one.
+
+    A name also matches a word followed by a usual suffix (`avatarUrl`, `lastLoginAt`).
+    """
+    ranked: list[tuple[int, int, Leaf]] = []
+    for leaf in candidates:
+        name = normalise(leaf.name)
+        for rank, word in enumerate(words):
+            if name == word:
+                ranked.append((0, rank, leaf))
+                break
+            if name.startswith(word) and name[len(word) :] in _SUFFIXES:
+                ranked.append((1, rank, leaf))
+                break
+            if contains and word in name:
+                ranked.append((2, rank, leaf))
+                break
+    ranked.sort(key=lambda item: (item[0], item[1]))
+    return [leaf for _, _, leaf in ranked]
+
+
+_SUFFIXES = frozenset(
+    {
+        "url",
+        "uri",
+        "link",
+        "at",
+        "on",
+        "date",
+        "time",
+        "datetime",
+        "timestamp",
+        "ts",
+        "ms",
+        "millis",
+        "milliseconds",
+        "inms",
+        "seconds",
+        "secs",
+        "epoch",
+        "unix",
+        "utc",
+        "address",
+        "src",
+        "text",
+    }
+)
+
+
+def resolve_path(obj: GraphQLObjectType | GraphQLInterfaceType, path: str) -> Leaf | str:
+    """The leaf at a dotted path, or a sentence saying why there is none."""
+    parts = path.split(".")
+    current: GraphQLObjectType | GraphQLInterfaceType = obj
+    for position, part in enumerate(parts):
+        field = current.fields.get(part)
+        where = ".".join(parts[:position]) or current.name
+        if field is None:
+            known = ", ".join(sorted(current.fields))
+            return f"{where} has no field {part!r} (it has: {known})"
+        if required_arguments(field):
+            return f"{part!r} needs arguments, which the documents cannot give"
+        if is_list(field.type):
+            return f"{part!r} is a list; the mapping reads single values"
+        named = get_named_type(field.type)
+        last = position == len(parts) - 1
+        if isinstance(named, GraphQLObjectType | GraphQLInterfaceType):
+            if last:
+                leaf_names = ", ".join(leaf.name for leaf in leaves(named))
+                return f"{path!r} is an object; pick one of its fields ({leaf_names})"
+            current = named
+            continue
+        if not last:
+            return f"{'.'.join(parts[: position + 1])!r} is a {named.name}, not an object"
+        return Leaf(path, field)
+    raise AssertionError("a split path is never empty")  # pragma: no cover
