@@ -1,0 +1,166 @@
+"""`imbachat-adapter check-config` through the real entry point: one exit code per problem class."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.cli.support import cli, environment, remote, write_config
+from tests.conftest import DemoUpstream, free_port
+
+
+def check(config: Path, *extra: str, **env: str) -> tuple[int, str]:
+    result = cli("check-config", "--config", str(config), *extra, env=environment(**env))
+    return result.returncode, result.stdout + result.stderr
+
+
+def test_reference_configuration_passes(tmp_path: Path) -> None:
+    """The reference configuration (embedded demo, memory cache) passes every stage: exit 0."""
+    code, output = check(write_config(tmp_path))
+    assert code == 0, output
+    assert "all checks passed" in output
+    for stage in ("file", "environment", "values", "documents", "mapping", "upstream", "schema"):
+        assert f"OK        {stage}" in output
+
+
+def test_remote_site_and_redis_pass(
+    tmp_path: Path, demo_upstream: DemoUpstream, redis_url: str
+) -> None:
+    """A real site process and a real Redis both answer: the schema is checked and exit is 0."""
+    config = write_config(tmp_path, remote(demo_upstream.graphql_url))
+    code, output = check(config, IMBACHAT_CACHE_BACKEND="redis", REDIS_URL=redis_url)
+    assert code == 0, output
+    assert f"{demo_upstream.graphql_url} answers; schema introspected" in output
+    assert "redis at 127.0.0.1:6379 answers" in output
+
+
+def test_unreadable_file_is_class_2(tmp_path: Path) -> None:
+    """A file that does not exist exits 2 and says so."""
+    code, output = check(tmp_path / "missing.yaml")
+    assert code == 2
+    assert "cannot read the file" in output
+
+
+def test_invalid_yaml_is_class_2(tmp_path: Path) -> None:
+    """Text that is not YAML exits 2 with the line of the problem."""
+    config = tmp_path / "config.yaml"
+    config.write_text("chat:\n  prefix: [unclosed\n")
+    code, output = check(config)
+    assert code == 2
+    assert "line 3" in output
+
+
+def test_invalid_value_is_class_2(tmp_path: Path) -> None:
+    """A value out of range exits 2, naming the setting's path."""
+    config = write_config(tmp_path, {"upstream": {"batch": {"size": 0}}})
+    code, output = check(config)
+    assert code == 2
+    assert "upstream.batch.size" in output
+
+
+def test_missing_environment_variable_is_class_3_and_named_not_shown(tmp_path: Path) -> None:
+    """An unset `${NAME}` exits 3 naming NAME; the values of the variables that are set never show."""
+    config = write_config(tmp_path, {"chat": {"api_password": "${SITE_CHAT_PASSWORD}"}})
+    code, output = check(config, IMBACHAT_API_LOGIN="login-value-7f3a9c")
+    assert code == 3, output
+    assert "chat.api_password: environment variable SITE_CHAT_PASSWORD is not set" in output
+    assert "login-value-7f3a9c" not in output
+
+
+def test_bad_operation_document_is_class_4(tmp_path: Path) -> None:
+    """A document that does not parse exits 4 with its file and line."""
+    config = write_config(tmp_path, own_documents=True)
+    (tmp_path / "resolvers" / "search.graphql").write_text("query Search($query: String!) {\n  {\n")
+    code, output = check(config)
+    assert code == 4, output
+    assert "search.graphql: line 2" in output
+
+
+def test_mapping_reading_an_unselected_field_is_class_4(tmp_path: Path) -> None:
+    """A mapping that reads a field no document selects exits 4 naming the mapping's path."""
+    config = write_config(tmp_path, {"mapping": {"fields": {"user_mail": "email"}}})
+    code, output = check(config)
+    assert code == 4, output
+    assert "mapping.fields.user_mail: reads 'email'" in output
+
+
+def test_unreachable_site_is_class_5(tmp_path: Path) -> None:
+    """A site on a closed port exits 5; the schema stage is skipped, not failed."""
+    config = write_config(tmp_path, remote(f"http://127.0.0.1:{free_port()}/graphql"))
+    code, output = check(config)
+    assert code == 5, output
+    assert "cannot be reached" in output
+    assert "SKIP" in output
+
+
+def test_field_missing_from_the_site_schema_is_class_6(
+    tmp_path: Path, demo_upstream: DemoUpstream
+) -> None:
+    """A document and a mapping that read a field the site's schema lacks exit 6, naming both."""
+    config = write_config(
+        tmp_path,
+        {**remote(demo_upstream.graphql_url), "mapping": {"fields": {"nick": "nickname"}}},
+        own_documents=True,
+    )
+    for name in ("users.graphql", "search.graphql"):
+        document = tmp_path / "resolvers" / name
+        document.write_text(document.read_text().replace("  badge\n", "  badge\n  nickname\n", 1))
+    code, output = check(config)
+    assert code == 6, output
+    assert "users (users.graphql): line" in output
+    assert "Cannot query field 'nickname' on type 'User'" in output
+    assert "mapping.fields.nick: reads 'nickname', but type User has no field 'nickname'" in output
+
+
+def test_unreachable_cache_is_class_7(tmp_path: Path) -> None:
+    """A Redis on a closed port exits 7, with its host and port but no credentials."""
+    url = f"redis://:cache-password-91c2@127.0.0.1:{free_port()}/0"
+    code, output = check(write_config(tmp_path), IMBACHAT_CACHE_BACKEND="redis", REDIS_URL=url)
+    assert code == 7, output
+    assert "redis at 127.0.0.1" in output
+    assert "cache-password-91c2" not in output
+
+
+def test_first_problem_class_decides_the_exit_code(tmp_path: Path) -> None:
+    """With both an unreachable site and an unreachable cache, the site's class (5) is the code."""
+    config = write_config(tmp_path, remote(f"http://127.0.0.1:{free_port()}/graphql"))
+    code, output = check(
+        config, IMBACHAT_CACHE_BACKEND="redis", REDIS_URL=f"redis://127.0.0.1:{free_port()}/0"
+    )
+    assert code == 5
+    assert "2 problems; exit code 5 (upstream)" in output
+
+
+def test_offline_and_json_report(tmp_path: Path) -> None:
+    """--offline contacts neither site nor cache; --json prints a report programs can read."""
+    config = write_config(tmp_path, remote(f"http://127.0.0.1:{free_port()}/graphql"))
+    result = cli("check-config", "-c", str(config), "--offline", "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["ok"] is True
+    assert {c["stage"]: c["status"] for c in report["checks"]}["upstream"] == "skip"
+
+
+def test_no_introspect_only_pings_the_site(tmp_path: Path, demo_upstream: DemoUpstream) -> None:
+    """--no-introspect checks that the site answers and skips the schema comparison."""
+    config = write_config(tmp_path, remote(demo_upstream.graphql_url))
+    code, output = check(config, "--no-introspect")
+    assert code == 0, output
+    assert demo_upstream.requests() == 1
+    assert "not checked: --no-introspect" in output
+
+
+def test_config_path_from_the_environment(tmp_path: Path) -> None:
+    """Without --config the file named by IMBACHAT_ADAPTER_CONFIG is checked."""
+    config = write_config(tmp_path, {"upstream": {"batch": {"size": 0}}})
+    result = cli("check-config", env=environment(IMBACHAT_ADAPTER_CONFIG=str(config)))
+    assert result.returncode == 2
+    assert str(config) in result.stdout
+
+
+def test_help_documents_every_exit_code() -> None:
+    """`check-config --help` lists the exit code of every problem class."""
+    result = cli("check-config", "--help")
+    assert result.returncode == 0
+    for code in ("0", "2", "3", "4", "5", "6", "7"):
+        assert f"\n {code}  " in result.stdout
