@@ -59,7 +59,7 @@ def test_invalid_value_is_class_2(tmp_path: Path) -> None:
 
 
 def test_missing_environment_variable_is_class_3_and_named_not_shown(tmp_path: Path) -> None:
-    """An unset `${NAME}` exits 3 naming NAME; the values of the variables that are set never show."""
+    """An unset `${NAME}` exits 3 naming NAME; values of variables that are set never show."""
     config = write_config(tmp_path, {"chat": {"api_password": "${SITE_CHAT_PASSWORD}"}})
     code, output = check(config, IMBACHAT_API_LOGIN="login-value-7f3a9c")
     assert code == 3, output
