@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -179,25 +179,33 @@ class Directory:
 
     async def _single_flight(self, ids: Sequence[UserId]) -> dict[UserId, _Found]:
         """Fetch `ids`, sharing any fetch of the same id already under way in this process."""
-        mine: list[UserId] = []
+        futures = self._claim(ids)
+        # Shielded: one caller going away must not cancel a fetch that others wait for.
+        results = await asyncio.gather(*(asyncio.shield(f) for f in futures.values()))
+        return dict(zip(futures, results, strict=True))
+
+    def _claim(self, ids: Sequence[UserId]) -> dict[UserId, asyncio.Future[_Found]]:
+        """The pending result of each id: joined if under way, else one new fetch for the rest.
+
+        Synchronous on purpose: nothing can run between the look-up and the registration.
+        """
+        mine: dict[UserId, asyncio.Future[_Found]] = {}
         futures: dict[UserId, asyncio.Future[_Found]] = {}
         loop = asyncio.get_running_loop()
         for user_id in ids:
             key = str(user_id)
             future = self._in_flight.get(key)
             if future is None:
-                future = loop.create_future()
-                self._in_flight[key] = future
-                mine.append(user_id)
+                future = mine[user_id] = self._in_flight[key] = loop.create_future()
             futures[user_id] = future
         if mine:
-            own = {user_id: futures[user_id] for user_id in mine}
-            task = asyncio.ensure_future(self._fetch_and_settle(own, self._generation))
-            self._background.add(task)
-            task.add_done_callback(self._background.discard)
-        # Shielded: one caller going away must not cancel a fetch that others wait for.
-        results = await asyncio.gather(*(asyncio.shield(f) for f in futures.values()))
-        return dict(zip(futures, results, strict=True))
+            self._spawn(self._fetch_and_settle(mine, self._generation))
+        return futures
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.ensure_future(work)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     async def _fetch_and_settle(
         self, futures: dict[UserId, asyncio.Future[_Found]], generation: int
@@ -343,18 +351,17 @@ class Directory:
         fresh = [i for i in ids if str(i) not in self._in_flight]
         if not fresh:
             return
+        futures = self._claim(fresh)
 
-        async def refresh() -> None:
+        async def report() -> None:
             try:
-                await self._single_flight(fresh)
+                await asyncio.gather(*futures.values())
             except UpstreamError as exc:
                 log.warning("background_refresh_failed", ids=len(fresh), error=exc.message)
             except Exception as exc:  # a background task has nobody to raise to
                 log.exception("background_refresh_failed", ids=len(fresh), error=type(exc).__name__)
 
-        task = asyncio.ensure_future(refresh())
-        self._background.add(task)
-        task.add_done_callback(self._background.discard)
+        self._spawn(report())
 
     # --- invalidation, search, login ----------------------------------------------------------
 

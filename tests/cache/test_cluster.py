@@ -1,0 +1,84 @@
+"""Redis Cluster: multi-key reads, writes and deletes across hash slots on a real 3-node cluster."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+
+import pytest
+from pydantic import SecretStr
+
+from adapter.cache.cluster import RedisClusterCache
+from adapter.config import RedisSettings
+from tests.conftest import DemoUpstream, SettingsFactory
+from tests.directory.support import asked, open_directory
+
+
+@pytest.fixture
+async def cluster(redis_cluster: str) -> AsyncIterator[RedisClusterCache]:
+    """The cluster backend, connected through one node."""
+    backend = RedisClusterCache.from_settings(RedisSettings(url=SecretStr(redis_cluster)))
+    yield backend
+    await backend.aclose()
+
+
+async def test_multi_key_reads_writes_and_deletes_span_every_node(
+    cluster: RedisClusterCache,
+) -> None:
+    """Keys on all three nodes are written, read in order and deleted in one call each."""
+    prefix = f"imbachat-test:{uuid.uuid4().hex[:12]}:"
+    keys = [f"{prefix}u:{i}" for i in range(30)]
+    await cluster.ping()
+    nodes = {getattr(cluster.client.get_node_from_key(key), "name", None) for key in keys}
+    assert len(nodes) == 3
+    await cluster.set_many({key: key.encode() for key in keys[:20]}, 60)
+    assert await cluster.get_many(keys) == [key.encode() for key in keys[:20]] + [None] * 10
+    await cluster.delete_many(keys[:10])
+    assert await cluster.get_many(keys[:20]) == [None] * 10 + [k.encode() for k in keys[10:20]]
+    await cluster.delete_many(keys)
+    assert await cluster.get_many([]) == []
+    await cluster.set_many({}, 60)
+    await cluster.delete_many([])
+
+
+async def test_cluster_locks_are_exclusive_and_released_by_their_holder(
+    cluster: RedisClusterCache, redis_cluster: str
+) -> None:
+    """A chunk lock on the cluster refuses a second holder until released."""
+    other = RedisClusterCache.from_settings(RedisSettings(url=SecretStr(redis_cluster)))
+    key = f"imbachat-test:{uuid.uuid4().hex[:12]}:lock"
+    try:
+        assert await cluster.acquire_lock(key, 30)
+        assert not await other.acquire_lock(key, 30)
+        await cluster.release_lock(key)
+        assert await other.acquire_lock(key, 30)
+        await other.release_lock(key)
+    finally:
+        await other.aclose()
+
+
+async def test_the_directory_on_a_cluster_reads_50_ids_across_slots_in_one_call(
+    make_settings: SettingsFactory, demo_upstream: DemoUpstream, redis_cluster: str
+) -> None:
+    """Through redis-cluster, 50 ids cost one upstream request, then none, then only the evicted."""
+    settings = make_settings(
+        {
+            "upstream": {"embedded_demo": False, "url": demo_upstream.graphql_url},
+            "cache": {
+                "backend": "redis-cluster",
+                "prefix": f"imbachat-test:{uuid.uuid4().hex[:12]}:",
+                "redis": {"url": redis_cluster},
+            },
+        }
+    )
+    ids = list(range(1, 51))
+    async with open_directory(settings) as directory:
+        assert len(await directory.lookup(ids)) == 50
+        assert len(await directory.lookup(ids)) == 50
+        assert demo_upstream.requests() == 1
+        await directory.invalidate([3, 40])
+        assert len(await directory.lookup(ids)) == 50
+        await directory.invalidate(ids)
+    assert demo_upstream.requests() == 2
+    assert asked(demo_upstream)["3"] == asked(demo_upstream)["40"] == 2
+    assert sum(asked(demo_upstream).values()) == 52

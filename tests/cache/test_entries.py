@@ -1,0 +1,37 @@
+"""The entry envelope: a profile or an absence, with its fresh-until time, as bytes."""
+
+from __future__ import annotations
+
+import pytest
+
+from adapter.cache import Entry, decode_entry, encode_entry
+
+
+@pytest.mark.parametrize(
+    ("profile", "fresh_until", "raw"),
+    [
+        (b'{"user_id":1,"name":"A|B"}', 1800000000.9, b'P1800000000|{"user_id":1,"name":"A|B"}'),
+        (None, 1800000060.0, b"N1800000060|"),
+    ],
+)
+def test_entries_round_trip_byte_for_byte(
+    profile: bytes | None, fresh_until: float, raw: bytes
+) -> None:
+    """The profile bytes are stored as the chat receives them and come back unchanged."""
+    assert encode_entry(profile, fresh_until) == raw
+    assert decode_entry(raw) == Entry(profile, float(int(fresh_until)))
+
+
+@pytest.mark.parametrize(
+    "raw", [b"", b"P", b"P12", b"Pabc|{}", b"X12|{}", b"P12|", b'{"user_id":1}']
+)
+def test_bytes_this_version_did_not_write_are_a_miss(raw: bytes) -> None:
+    """Anything that is not a well-formed envelope decodes to None (treated as a miss)."""
+    assert decode_entry(raw) is None
+
+
+def test_freshness_is_judged_against_the_given_time() -> None:
+    """An entry is fresh strictly before its fresh-until time."""
+    entry = Entry(b"{}", 100.0)
+    assert entry.is_fresh(99.9)
+    assert not entry.is_fresh(100.0)

@@ -1,0 +1,212 @@
+"""The Redis backend against real servers: the shared one, and private ones with a password,
+TLS, or frozen to play a slow Redis."""
+
+from __future__ import annotations
+
+import datetime
+import ipaddress
+import os
+import signal
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import pytest
+import redis
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+from pydantic import SecretStr
+from redis.asyncio.connection import SSLConnection
+
+from adapter.cache import FailOpenCache, build_cache
+from adapter.cache.redis import RedisCache, client_options
+from adapter.config import CacheSettings, RedisSettings
+from adapter.metrics import Metrics
+from tests.cache.conftest import PrivateRedis, require_redis_server
+from tests.conftest import free_port
+
+PASSWORD = "a-redis-password"
+
+
+def _settings(url: str, password: str | None = None) -> RedisSettings:
+    return RedisSettings(
+        url=SecretStr(url), password=SecretStr(password) if password is not None else None
+    )
+
+
+@pytest.fixture
+async def cache(redis_url: str) -> AsyncIterator[RedisCache]:
+    """The backend on the machine's Redis."""
+    backend = RedisCache.from_settings(_settings(redis_url))
+    yield backend
+    await backend.aclose()
+
+
+async def test_values_round_trip_with_a_ttl(
+    cache: RedisCache, redis_url: str, redis_prefix: str
+) -> None:
+    """set_many stores bytes as given, with the TTL; get_many keeps the order; delete forgets."""
+    keys = [f"{redis_prefix}{i}" for i in range(5)]
+    await cache.set_many({key: f"v{key}".encode() for key in keys[:4]}, 60)
+    assert await cache.get_many(keys) == [f"v{key}".encode() for key in keys[:4]] + [None]
+    raw = redis.Redis.from_url(redis_url)
+    try:
+        assert 0 < raw.pttl(keys[0]) <= 60_000
+    finally:
+        raw.close()
+    await cache.delete_many(keys[:2])
+    assert await cache.get_many(keys[:3]) == [None, None, f"v{keys[2]}".encode()]
+
+
+async def test_empty_calls_and_zero_ttls_touch_nothing(
+    cache: RedisCache, redis_prefix: str
+) -> None:
+    """No keys, no items or a zero TTL are no-ops."""
+    assert await cache.get_many([]) == []
+    await cache.set_many({}, 60)
+    await cache.set_many({f"{redis_prefix}a": b"1"}, 0)
+    await cache.delete_many([])
+    assert await cache.get_many([f"{redis_prefix}a"]) == [None]
+    await cache.ping()
+
+
+async def test_a_lock_released_late_never_frees_another_holders_lock(
+    cache: RedisCache, redis_url: str, redis_prefix: str
+) -> None:
+    """Locks carry a token: after ours expired and another took it, our release leaves theirs."""
+    other = RedisCache.from_settings(_settings(redis_url))
+    key = f"{redis_prefix}lock"
+    try:
+        assert await cache.acquire_lock(key, 30)
+        assert not await other.acquire_lock(key, 30)
+        raw = redis.Redis.from_url(redis_url)
+        try:
+            raw.delete(key)  # as if our lock had expired
+            assert await other.acquire_lock(key, 30)
+            await cache.release_lock(key)
+            assert raw.exists(key)
+            await other.release_lock(key)
+            assert not raw.exists(key)
+        finally:
+            raw.close()
+        await cache.release_lock("never-taken")
+    finally:
+        await other.aclose()
+
+
+def test_redis_commands_are_retried_once_without_backoff() -> None:
+    """redis-py's default (10 retries with backoff) is replaced, so a dead Redis costs little."""
+    retry = client_options(RedisSettings())["retry"]
+    assert retry.get_retries() == 1
+    assert client_options(_settings("redis://x", ""))["password"] is None
+
+
+async def test_the_password_comes_from_settings_and_one_in_the_url_wins(
+    private_redis: Callable[..., PrivateRedis],
+) -> None:
+    """A Redis with requirepass answers with the configured password; the URL's beats it."""
+    server = private_redis("--requirepass", PASSWORD)
+    with_url = f"redis://:{PASSWORD}@127.0.0.1:{server.port}/0"
+    for settings in (_settings(server.url, PASSWORD), _settings(with_url, "wrong")):
+        backend = RedisCache.from_settings(settings)
+        try:
+            await backend.set_many({"k": b"v"}, 60)
+            assert await backend.get_many(["k"]) == [b"v"]
+        finally:
+            await backend.aclose()
+    backend = RedisCache.from_settings(_settings(server.url, "wrong"))
+    try:
+        with pytest.raises(redis.AuthenticationError):
+            await backend.ping()
+    finally:
+        await backend.aclose()
+
+
+def _self_signed(directory: Path) -> tuple[Path, Path]:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = directory / "redis.crt", directory / "redis.key"
+    cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_file, key_file
+
+
+async def test_rediss_urls_speak_tls(tmp_path: Path) -> None:
+    """A `rediss://` URL connects over TLS to a TLS-only redis-server, verifying its certificate."""
+    binary = require_redis_server()
+    cert_file, key_file = _self_signed(tmp_path)
+    port = free_port()
+    server = PrivateRedis(
+        binary,
+        tmp_path,
+        port=port,
+        extra=(
+            "--port", "0",
+            "--tls-port", str(port),
+            "--tls-cert-file", str(cert_file),
+            "--tls-key-file", str(key_file),
+            "--tls-ca-cert-file", str(cert_file),
+            "--tls-auth-clients", "no",
+        ),
+    )  # fmt: skip
+    server.start()
+    backend = RedisCache.from_settings(
+        _settings(f"rediss://127.0.0.1:{port}/0?ssl_ca_certs={cert_file}")
+    )
+    try:
+        assert backend.client.connection_pool.connection_class is SSLConnection
+        await backend.set_many({"k": b"over tls"}, 60)
+        assert await backend.get_many(["k"]) == [b"over tls"]
+    finally:
+        await backend.aclose()
+        server.stop()
+
+
+async def test_a_frozen_redis_times_out_and_the_cache_fails_open(
+    private_redis: Callable[..., PrivateRedis],
+) -> None:
+    """A Redis that stops answering (SIGSTOP) reads as empty after the socket timeout; then back."""
+    server = private_redis()
+    settings = CacheSettings(
+        backend="redis",
+        retry_after_error_seconds=0,
+        redis=RedisSettings(url=SecretStr(server.url), socket_timeout=0.2),
+    )
+    metrics = Metrics()
+    cache = build_cache(settings, metrics)
+    assert isinstance(cache, FailOpenCache)
+    assert server.process is not None
+    try:
+        await cache.set_many({"k": b"v"}, 60)
+        os.kill(server.process.pid, signal.SIGSTOP)
+        try:
+            assert await cache.get_many(["k"]) == [None]
+        finally:
+            os.kill(server.process.pid, signal.SIGCONT)
+        assert await cache.get_many(["k"]) == [b"v"]
+    finally:
+        await cache.aclose()
+    assert metrics.cache_errors.labels("get")._value.get() == 1

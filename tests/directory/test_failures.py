@@ -1,0 +1,139 @@
+"""Failures on either side: the site stopped, Redis stopped, and site failures never cached."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import httpx
+import orjson
+import pytest
+import redis
+from structlog.testing import capture_logs
+
+from adapter.errors import UpstreamError
+from tests.cache.conftest import PrivateRedis
+from tests.conftest import DemoUpstream, start_demo_upstream, stop_process
+from tests.directory.support import Clock, RedisSettingsFactory, open_directory
+
+FRESH, STALE = 300, 3300
+
+
+def _names(profiles: list[bytes]) -> list[int]:
+    return [orjson.loads(profile)["user_id"] for profile in profiles]
+
+
+@pytest.fixture
+def private_upstream() -> Iterator[DemoUpstream]:
+    """A demo upstream process of this test's own, which the test may stop."""
+    upstream = start_demo_upstream()
+    yield upstream
+    if upstream.process.poll() is None:
+        stop_process(upstream.process)
+
+
+async def test_with_the_upstream_stopped_cached_and_stale_users_are_still_served(
+    redis_settings: RedisSettingsFactory, private_upstream: DemoUpstream
+) -> None:
+    """Fresh, stale and kept (past the stale window) copies all answer when the site is down."""
+    settings = redis_settings(
+        {
+            "upstream": {
+                "url": private_upstream.graphql_url,
+                "breaker": {"failure_threshold": 100},
+            },
+            "cache": {"fresh_seconds": FRESH, "stale_seconds": STALE},
+        }
+    )
+    clock = Clock()
+    async with open_directory(settings, clock=clock) as directory:
+        assert _names(await directory.lookup([1, 2, 3])) == [1, 2, 3]
+        stop_process(private_upstream.process)
+
+        assert _names(await directory.lookup([1, 2, 3])) == [1, 2, 3]  # fresh
+        clock.advance(FRESH + 1)
+        with capture_logs() as logs:
+            assert _names(await directory.lookup([1, 2, 3])) == [1, 2, 3]  # stale
+            await directory.idle()  # its background refresh fails, and is only logged
+        assert [entry["event"] for entry in logs] == ["background_refresh_failed"]
+        clock.advance(STALE)
+        assert _names(await directory.lookup([1, 2, 3])) == [1, 2, 3]  # stale-if-error
+        with pytest.raises(UpstreamError):
+            await directory.lookup([1, 4])  # 4 was never cached: nothing to answer with
+    samples = directory.metrics.cache_requests
+    assert samples.labels("stale")._value.get() == 3
+    assert samples.labels("stale_if_error")._value.get() == 3
+
+
+async def test_with_redis_stopped_mid_run_calls_succeed_from_upstream_and_recover(
+    redis_settings: RedisSettingsFactory,
+    demo_upstream: DemoUpstream,
+    private_redis: Callable[..., PrivateRedis],
+) -> None:
+    """Redis killed: calls are answered by the site, logged once; Redis back: cached again."""
+    server = private_redis()
+    settings = redis_settings(
+        {
+            "cache": {
+                "redis": {"url": server.url},
+                "retry_after_error_seconds": 0,
+                "error_log_interval_seconds": 3600,
+            }
+        }
+    )
+    ids = [1, 2, 3, 4, 5]
+    async with open_directory(settings) as directory:
+        await directory.lookup(ids)
+        await directory.lookup(ids)
+        assert demo_upstream.requests() == 1
+
+        server.stop()
+        with capture_logs() as logs:
+            for _ in range(3):
+                assert _names(await directory.lookup(ids)) == ids
+        assert demo_upstream.requests() == 1 + 3
+        unavailable = [entry for entry in logs if entry["event"] == "cache_unavailable"]
+        assert len(unavailable) == 1  # once per interval, not once per failure
+
+        server.start()
+        with capture_logs() as logs:
+            assert _names(await directory.lookup(ids)) == ids  # refills the restarted Redis
+        assert [entry["event"] for entry in logs].count("cache_recovered") == 1
+        before = demo_upstream.requests()
+        assert _names(await directory.lookup(ids)) == ids
+        assert demo_upstream.requests() == before  # answered from Redis again
+    assert directory.metrics.cache_errors.labels("get")._value.get() == 3
+
+
+def _faulty(kind: str, calls: list[int]) -> httpx.MockTransport:
+    def answer(request: httpx.Request) -> httpx.Response:
+        calls.append(1)
+        if kind == "timeout":
+            raise httpx.ReadTimeout("the site hangs", request=request)
+        if kind == "partial":
+            body = {"data": {"users": []}, "errors": [{"message": "resolver failed"}]}
+            return httpx.Response(200, json=body)
+        return httpx.Response(int(kind), text="busy")
+
+    return httpx.MockTransport(answer)
+
+
+@pytest.mark.parametrize("kind", ["500", "503", "429", "timeout", "partial"])
+async def test_upstream_failures_are_never_cached(
+    redis_settings: RedisSettingsFactory, redis_url: str, redis_prefix: str, kind: str
+) -> None:
+    """5xx, 429, timeouts and GraphQL errors leave nothing in Redis; the next call asks again."""
+    settings = redis_settings()
+    calls: list[int] = []
+    async with open_directory(settings, transport=_faulty(kind, calls)) as directory:
+        for attempt in (1, 2):
+            if kind == "partial":
+                assert await directory.lookup([1, 2]) == []
+            else:
+                with pytest.raises(UpstreamError):
+                    await directory.lookup([1, 2])
+            assert len(calls) == attempt
+    client = redis.Redis.from_url(redis_url)
+    try:
+        assert list(client.scan_iter(match=f"{redis_prefix}*")) == []
+    finally:
+        client.close()

@@ -1,0 +1,227 @@
+"""The cache policies, counted against the demo upstream process and the real Redis."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping, Sequence
+
+import httpx
+import orjson
+import redis
+
+from adapter.cache import Cache
+from adapter.directory import fingerprint
+from adapter.operations import build_operations
+from tests.conftest import DemoUpstream, SettingsFactory
+from tests.directory.support import Clock, RedisSettingsFactory, asked, open_directory
+
+FRESH, STALE, NEGATIVE = 300, 3300, 60
+
+
+def _ids(profiles: list[bytes]) -> list[int]:
+    return [orjson.loads(profile)["user_id"] for profile in profiles]
+
+
+class GatedTransport(httpx.AsyncBaseTransport):
+    """The real HTTP transport, held at the door until the test opens it (a slow site)."""
+
+    def __init__(self) -> None:
+        self.inner = httpx.AsyncHTTPTransport()
+        self.entered = asyncio.Event()
+        self.second = asyncio.Event()
+        self.gate = asyncio.Event()
+        self.requests = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.requests += 1
+        (self.entered if self.requests == 1 else self.second).set()
+        await self.gate.wait()
+        return await self.inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+class LockWatch:
+    """A cache that tells the test when a lock was refused (another replica holds it)."""
+
+    def __init__(self, inner: Cache) -> None:
+        self.inner = inner
+        self.refused = asyncio.Event()
+
+    async def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
+        return await self.inner.get_many(keys)
+
+    async def set_many(self, items: Mapping[str, bytes], ttl_seconds: float) -> None:
+        await self.inner.set_many(items, ttl_seconds)
+
+    async def delete_many(self, keys: Sequence[str]) -> None:
+        await self.inner.delete_many(keys)
+
+    async def acquire_lock(self, key: str, ttl_seconds: float) -> bool:
+        taken = await self.inner.acquire_lock(key, ttl_seconds)
+        if not taken:
+            self.refused.set()
+        return taken
+
+    async def release_lock(self, key: str) -> None:
+        await self.inner.release_lock(key)
+
+    async def ping(self) -> None:
+        await self.inner.ping()
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+async def test_unknown_ids_are_remembered_for_the_negative_ttl(
+    redis_settings: RedisSettingsFactory, demo_upstream: DemoUpstream
+) -> None:
+    """An unknown id costs one upstream request per negative TTL, not one per call."""
+    clock = Clock()
+    settings = redis_settings({"cache": {"negative_seconds": NEGATIVE}})
+    async with open_directory(settings, clock=clock) as directory:
+        assert _ids(await directory.lookup([1, 999999])) == [1]
+        assert _ids(await directory.lookup([1, 999999])) == [1]
+        assert demo_upstream.requests() == 1
+        assert directory.metrics.cache_requests.labels("negative")._value.get() == 1
+
+        demo_upstream.reset()
+        clock.advance(NEGATIVE + 1)
+        assert _ids(await directory.lookup([1, 999999])) == [1]
+    assert asked(demo_upstream) == {"999999": 1}  # user 1 was still fresh
+
+
+async def test_stale_entries_are_served_at_once_and_refreshed_in_the_background(
+    redis_settings: RedisSettingsFactory, demo_upstream: DemoUpstream
+) -> None:
+    """Past the fresh TTL a profile is served as is and one background request refreshes it."""
+    clock = Clock()
+    settings = redis_settings({"cache": {"fresh_seconds": FRESH, "stale_seconds": STALE}})
+    async with open_directory(settings, clock=clock) as directory:
+        await directory.lookup([1, 2, 3])
+        demo_upstream.reset()
+        clock.advance(FRESH + 1)
+
+        assert _ids(await directory.lookup([1, 2, 3])) == [1, 2, 3]
+        await directory.idle()
+        assert demo_upstream.requests() == 1
+        assert asked(demo_upstream) == {"1": 1, "2": 1, "3": 1}
+
+        assert _ids(await directory.lookup([1, 2, 3])) == [1, 2, 3]
+        await directory.idle()
+        assert demo_upstream.requests() == 1  # fresh again after the refresh
+    samples = directory.metrics.cache_requests
+    assert (samples.labels("stale")._value.get(), samples.labels("hit")._value.get()) == (3, 3)
+
+
+def test_fingerprint_changes_when_the_mapping_or_document_changes(
+    make_settings: SettingsFactory,
+) -> None:
+    """Same configuration, same fingerprint; another mapping or users document, another one."""
+    base = make_settings()
+    renamed = make_settings({"mapping": {"fields": {"name": "username"}}})
+    alias = make_settings(
+        {
+            "upstream": {
+                "batch": {"strategy": "alias"},
+                "operations": {"users": {"document": "resolvers/user_by_id.graphql"}},
+            }
+        }
+    )
+    prints = [fingerprint(s, build_operations(s)) for s in (base, make_settings(), renamed, alias)]
+    assert prints[0] == prints[1]
+    assert len({prints[0], prints[2], prints[3]}) == 3
+
+
+async def test_a_changed_mapping_never_reads_entries_of_the_old_one(
+    redis_settings: RedisSettingsFactory, demo_upstream: DemoUpstream
+) -> None:
+    """After a mapping change the same Redis holds the old shape, but it is not served."""
+    before = redis_settings()
+    after = redis_settings({"mapping": {"fields": {"name": "username"}}})
+    async with open_directory(before) as directory:
+        old = await directory.lookup([1])
+    async with open_directory(after) as directory:
+        new = await directory.lookup([1])
+    assert demo_upstream.requests() == 2
+    assert orjson.loads(old[0])["name"] != orjson.loads(new[0])["name"] == "user1"
+
+
+async def test_the_local_layer_answers_hot_ids_without_redis_until_invalidated(
+    redis_settings: RedisSettingsFactory, demo_upstream: DemoUpstream, redis_url: str
+) -> None:
+    """With the in-process layer on, a hot id is served locally; invalidate clears every layer."""
+    settings = redis_settings({"cache": {"local_max_entries": 100, "local_seconds": 60}})
+    async with open_directory(settings) as directory:
+        await directory.lookup([1, 2])
+        shared = redis.Redis.from_url(redis_url)
+        try:
+            shared.delete(directory.key(1), directory.key(2))  # as another replica might
+        finally:
+            shared.close()
+        assert _ids(await directory.lookup([1, 2])) == [1, 2]
+        assert demo_upstream.requests() == 1  # the local copies answered
+
+        await directory.invalidate([2])
+        assert _ids(await directory.lookup([1, 2])) == [1, 2]
+    assert demo_upstream.requests() == 2
+    assert asked(demo_upstream) == {"1": 1, "2": 2}
+
+
+async def test_two_replicas_sharing_redis_refill_a_chunk_once(
+    redis_settings: RedisSettingsFactory, demo_upstream: DemoUpstream
+) -> None:
+    """With chunk locks on, a replica that finds the chunk locked waits for the other's fill."""
+    settings = redis_settings({"cache": {"lock_seconds": 30}})
+    gated = GatedTransport()
+    async with (
+        open_directory(settings, transport=gated) as first,
+        open_directory(settings) as second_plain,
+    ):
+        watch = LockWatch(second_plain.cache)
+        second_plain.cache = watch
+        ids = list(range(1, 11))
+        first_call = asyncio.create_task(first.lookup(ids))
+        await gated.entered.wait()  # the first replica holds the lock and is at the site
+        second_call = asyncio.create_task(second_plain.lookup(ids))
+        await watch.refused.wait()  # the second found the chunk locked
+        gated.gate.set()
+        answers = await asyncio.gather(first_call, second_call)
+    assert [_ids(answer) for answer in answers] == [ids, ids]
+    assert demo_upstream.requests() == 1
+
+
+async def test_an_invalidation_during_a_fetch_keeps_its_copy_out_of_the_cache(
+    redis_settings: RedisSettingsFactory, demo_upstream: DemoUpstream
+) -> None:
+    """A fetch that began before an eviction does not write back, and is not joined afterwards."""
+    gated = GatedTransport()
+    async with open_directory(redis_settings(), transport=gated) as directory:
+        started = asyncio.create_task(directory.lookup([1, 2]))
+        await gated.entered.wait()
+        await directory.invalidate([1])
+        again = asyncio.create_task(directory.lookup([1]))
+        await gated.second.wait()  # the second look-up started a fetch of its own
+        gated.gate.set()
+        assert _ids(await started) == [1, 2]
+        assert _ids(await again) == [1]
+        stored = await directory.cache.get_many([directory.key(1), directory.key(2)])
+    assert all(value is not None for value in stored)
+    assert asked(demo_upstream) == {"1": 2, "2": 1}
+
+
+async def test_an_invalidation_during_a_fetch_alone_leaves_the_id_uncached(
+    redis_settings: RedisSettingsFactory,
+) -> None:
+    """Without a later look-up, the evicted id stays out of Redis after the older fetch ends."""
+    gated = GatedTransport()
+    async with open_directory(redis_settings(), transport=gated) as directory:
+        started = asyncio.create_task(directory.lookup([1, 2]))
+        await gated.entered.wait()
+        await directory.invalidate([1])
+        gated.gate.set()
+        assert _ids(await started) == [1, 2]
+        stored = await directory.cache.get_many([directory.key(1), directory.key(2)])
+    assert stored[0] is None
+    assert stored[1] is not None
