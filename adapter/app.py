@@ -23,10 +23,13 @@ from adapter.operations import Operations, build_operations
 from adapter.telemetry import build_tracing
 from adapter.upstream import UpstreamClient
 from adapter.web.chat import chat_router
+from adapter.web.demo_page import mount_demo_page
+from adapter.web.graphql import FrontendApi, install_graphql, open_frontend
 from adapter.web.health import health_router
 from adapter.web.limits import RequestLimits
 from adapter.web.observe import RequestObserver
 from adapter.web.responses import error_response, response_for
+from adapter.web.webhooks import webhook_router
 
 __all__ = ["AppState", "create_app", "upstream_target"]
 
@@ -43,6 +46,7 @@ class AppState(TypedDict):
     metrics: Metrics
     operations: Operations
     directory: Directory
+    frontend: FrontendApi | None
 
 
 def _demo_upstream() -> Starlette:
@@ -88,6 +92,11 @@ def create_app(
             cache=profiles,
             metrics=metrics,
         )
+        frontend = None
+        if settings.graphql is not None:
+            frontend = open_frontend(
+                settings, operations, metrics=metrics, transport=transport, url=url
+            )
         log.info(
             "started",
             upstream="embedded demo" if url == _EMBEDDED_URL else url,
@@ -100,8 +109,11 @@ def create_app(
                 "metrics": metrics,
                 "operations": operations,
                 "directory": directory,
+                "frontend": frontend,
             }
         finally:
+            if frontend is not None:
+                await frontend.aclose()
             await directory.aclose()
             await upstream.aclose()
             if cache is None:
@@ -120,8 +132,12 @@ def create_app(
     )
     app.include_router(chat_router(settings))
     app.include_router(health_router())
+    if settings.webhooks.enabled:
+        app.include_router(webhook_router(settings))
+    install_graphql(app, settings)
     if demo is not None:
         app.mount(DEMO_UPSTREAM_PATH, demo)
+    mount_demo_page(app, settings)
     _install_error_handlers(app)
     if tracing is not None:
         tracing.install(app)

@@ -651,6 +651,12 @@ class GraphQLSettings(Model):
 
     _admin_token_length = field_validator("admin_token")(_hmac_key)
 
+    @field_validator("admin_token", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        # `${IMBACHAT_ADMIN_TOKEN:-}` in the file: no token, the admin mutation is off.
+        return None if value == "" else value
+
     @field_validator("path")
     @classmethod
     def _path_shape(cls, value: str) -> str:
@@ -677,8 +683,6 @@ def _frontend_problems(settings: Settings) -> list[str]:
     ]
     viewer = settings.viewer
     if viewer is not None and viewer.mode == "upstream":
-        if settings.upstream.operations.viewer is None:
-            problems.append("viewer.mode upstream needs upstream.operations.viewer (a document)")
         unknown = set(viewer.upstream.keep_service_headers) - set(settings.upstream.headers)
         if unknown:
             problems.append(

@@ -1,0 +1,72 @@
+"""Widget tokens (PROTOCOL.md section 4), byte for byte what the vendor's PHP `getJWT` makes.
+
+Header `{"typ":"JWT","alg":"HS256"}` in that order, payload `{"exp":<int>,"user_id":<int>}`,
+compact JSON, base64url without padding, HMAC-SHA256 with the widget's secret key (or, as a
+switch, the secret key followed by the widget id).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import jwt
+
+from adapter.config import TokenSettings
+
+__all__ = ["IssuedToken", "signing_key", "verify_widget_token", "widget_token"]
+
+_ALGORITHM = "HS256"
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    """A signed widget token and what it says."""
+
+    token: str
+    user_id: int
+    expires_at: int
+
+
+def signing_key(settings: TokenSettings) -> bytes:
+    """The HMAC key for the configured variant."""
+    key = settings.secret_key.get_secret_value()
+    if settings.key_variant == "secret_plus_widget_id":
+        key += settings.widget_id or ""
+    return key.encode()
+
+
+def widget_token(
+    settings: TokenSettings, user_id: int, *, now: float | None = None, ttl: int | None = None
+) -> IssuedToken:
+    """Sign a token for `user_id`, valid for `ttl` seconds (default: the configured lifetime)."""
+    if isinstance(user_id, bool) or not isinstance(user_id, int):
+        raise TypeError(f"user_id must be an int, got {type(user_id).__name__}")
+    lifetime = settings.lifetime_seconds if ttl is None else ttl
+    if lifetime <= 0:
+        raise ValueError(f"ttl must be positive, got {lifetime}")
+    issued = time.time() if now is None else now
+    expires_at = int(issued) + lifetime
+    # PyJWT writes {"typ","alg"} in this order only when told not to sort the header.
+    token = jwt.encode(
+        {"exp": expires_at, "user_id": user_id},
+        signing_key(settings),
+        algorithm=_ALGORITHM,
+        sort_headers=False,
+    )
+    return IssuedToken(token=token, user_id=user_id, expires_at=expires_at)
+
+
+def verify_widget_token(settings: TokenSettings, token: str) -> dict[str, Any]:
+    """The claims of a valid, unexpired widget token; raise `jwt.InvalidTokenError` otherwise."""
+    claims: dict[str, Any] = jwt.decode(
+        token,
+        signing_key(settings),
+        algorithms=[_ALGORITHM],
+        options={"require": ["exp", "user_id"]},
+    )
+    user_id = claims["user_id"]
+    if isinstance(user_id, bool) or not isinstance(user_id, int):
+        raise jwt.InvalidTokenError("user_id is not an integer")
+    return claims

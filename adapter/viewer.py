@@ -1,0 +1,243 @@
+"""Who is asking: the site says so, from the page's own credentials; the caller never does.
+
+Two ways, one chosen in the configuration:
+
+- `upstream`: the configured request headers (and cookies, by name) are passed on to the site's
+  viewer query (`resolvers/viewer.graphql`); the id at the configured path is the viewer, null
+  means anonymous. The query goes through its own client that carries none of the adapter's
+  service credentials, so a request without the viewer's own can never run as the service.
+- `jwt`: the site's session JWT is verified here, with an HMAC secret or the site's public keys
+  (a JWKS URL, fetched by PyJWT's client and cached); algorithms, issuer, audience and leeway
+  come from the configuration, never from the token.
+
+Nothing here is cached between requests: each request proves who it is again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+import httpx
+import jwt
+import structlog
+from starlette.requests import cookie_parser
+
+from adapter.config import JwtViewerSettings, Settings, UpstreamViewerSettings, ViewerOperation
+from adapter.errors import (
+    AdapterError,
+    UpstreamGraphQLError,
+    UpstreamStatusError,
+    UpstreamUnavailable,
+)
+from adapter.metrics import Metrics
+from adapter.operations import Operation, Operations, dig, load_operation
+from adapter.upstream import UpstreamClient
+
+__all__ = [
+    "JwtViewer",
+    "UpstreamViewer",
+    "ViewerIdInvalid",
+    "ViewerSource",
+    "build_viewer",
+    "viewer_operation",
+]
+
+log = structlog.get_logger(__name__)
+
+_MAX_ID_DIGITS = 18
+# The site saying "not signed in" with a status instead of `viewer: null`.
+_REFUSED_STATUSES = frozenset({401, 403})
+
+
+class ViewerIdInvalid(AdapterError):
+    """The site named a viewer whose id is not an integer, which the widget token needs."""
+
+
+class ViewerSource(Protocol):
+    """Finds the signed-in user of one request."""
+
+    async def identify(self, headers: Mapping[str, str]) -> int | None:
+        """The viewer's user id, or None when the request is anonymous."""
+
+    async def aclose(self) -> None:
+        """Release what the source holds open."""
+
+
+def _user_id(value: Any, where: str) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if (
+        isinstance(value, str)
+        and value.isascii()
+        and value.isdigit()
+        and len(value) <= _MAX_ID_DIGITS
+    ):
+        return int(value)
+    raise ViewerIdInvalid(f"the viewer id at {where} is not an integer")
+
+
+def _lowered(headers: Mapping[str, str]) -> dict[str, str]:
+    return {name.lower(): value for name, value in headers.items()}
+
+
+class UpstreamViewer:
+    """The site's viewer query, run with the page's credentials and nothing else."""
+
+    def __init__(
+        self,
+        settings: UpstreamViewerSettings,
+        *,
+        operation: Operation,
+        result_path: tuple[str, ...],
+        client: UpstreamClient,
+    ) -> None:
+        self._headers = [name.lower() for name in settings.forward_headers]
+        self._cookies = frozenset(settings.forward_cookies)
+        self._document = operation.text
+        self._path = result_path
+        self._where = ".".join(result_path)
+        self.client = client
+
+    def forwarded(self, headers: Mapping[str, str]) -> dict[str, str]:
+        """The configured headers and cookies of this request; nothing else."""
+        given = _lowered(headers)
+        chosen = {name: given[name] for name in self._headers if name in given}
+        if self._cookies and "cookie" in given:
+            kept = [
+                part.strip()
+                for part in given["cookie"].split(";")
+                if part.partition("=")[0].strip() in self._cookies
+            ]
+            if kept:
+                chosen["cookie"] = "; ".join(kept)
+        return chosen
+
+    async def identify(self, headers: Mapping[str, str]) -> int | None:
+        credentials = self.forwarded(headers)
+        if not credentials:
+            return None  # nothing to prove who this is: anonymous, without asking the site
+        try:
+            result = await self.client.execute(self._document, {}, headers=credentials)
+        except UpstreamGraphQLError:
+            log.info("viewer_refused_by_site", reason="graphql_errors")
+            return None
+        except UpstreamStatusError as exc:
+            if exc.status_code not in _REFUSED_STATUSES:
+                raise
+            log.info("viewer_refused_by_site", reason=f"http_{exc.status_code}")
+            return None
+        return _user_id(dig(result.data, self._path), self._where)
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+
+class JwtViewer:
+    """The site's own session JWT, verified with the configured algorithms and keys."""
+
+    def __init__(
+        self, settings: JwtViewerSettings, *, jwks_client: jwt.PyJWKClient | None = None
+    ) -> None:
+        self.settings = settings
+        self._secret = settings.secret.get_secret_value().encode() if settings.secret else None
+        self._audience = settings.audience
+        if self._secret is None and jwks_client is None:
+            assert settings.jwks_url is not None  # the settings' validator guarantees it
+            jwks_client = jwt.PyJWKClient(
+                settings.jwks_url,
+                cache_jwk_set=True,
+                lifespan=settings.jwks_cache_seconds,
+                cooldown_duration=settings.jwks_refresh_cooldown_seconds,
+                timeout=settings.jwks_timeout_seconds,
+            )
+        self.jwks = jwks_client
+        self._require = ["exp", "iss", "aud", settings.user_id_claim]
+
+    def token(self, headers: Mapping[str, str]) -> str | None:
+        """The raw token of this request, if it carries one."""
+        given = _lowered(headers)
+        settings = self.settings
+        if settings.header is not None:
+            value = given.get(settings.header.lower())
+            if value is None:
+                return None
+            if settings.scheme:
+                scheme, _, rest = value.strip().partition(" ")
+                if scheme.lower() != settings.scheme.lower():
+                    return None
+                value = rest
+            return value.strip() or None
+        assert settings.cookie is not None  # the settings' validator guarantees one of them
+        return cookie_parser(given.get("cookie", "")).get(settings.cookie) or None
+
+    async def identify(self, headers: Mapping[str, str]) -> int | None:
+        token = self.token(headers)
+        if token is None or len(token) > self.settings.max_token_bytes:
+            return None
+        try:
+            key: Any = self._secret if self._secret is not None else await self._public_key(token)
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=list(self.settings.algorithms),
+                issuer=self.settings.issuer,
+                audience=self._audience,
+                leeway=self.settings.leeway_seconds,
+                # The id claim is checked below, whatever its name; PyJWT would insist that
+                # `sub` be a string, and many sites put a number there.
+                options={"require": self._require, "verify_sub": False},
+            )
+        except jwt.PyJWTError as exc:
+            log.info("viewer_token_rejected", reason=type(exc).__name__)
+            return None
+        return _user_id(claims.get(self.settings.user_id_claim), self.settings.user_id_claim)
+
+    async def _public_key(self, token: str) -> jwt.PyJWK:
+        assert self.jwks is not None
+        try:
+            # urllib under the hood: off the event loop.
+            return await asyncio.to_thread(self.jwks.get_signing_key_from_jwt, token)
+        except jwt.PyJWKClientConnectionError as exc:
+            raise UpstreamUnavailable("the site's signing keys (JWKS) cannot be fetched") from exc
+
+    async def aclose(self) -> None:
+        return None
+
+
+def viewer_operation(
+    settings: Settings, operations: Operations | None = None
+) -> tuple[Operation, tuple[str, ...]]:
+    """The viewer document (default resolvers/viewer.graphql) and the path of the id in it."""
+    configured = settings.upstream.operations.viewer or ViewerOperation()
+    operation = operations.viewer if operations is not None else None
+    if operation is None:
+        operation = load_operation(settings.resolve(configured.document))
+    path = configured.result_path or f"{'.'.join(operation.result_path(None))}.id"
+    return operation, tuple(path.split("."))
+
+
+def build_viewer(
+    settings: Settings,
+    operations: Operations,
+    *,
+    metrics: Metrics,
+    transport: httpx.AsyncBaseTransport | None = None,
+    url: str | None = None,
+) -> ViewerSource:
+    """The configured viewer source (settings.viewer must be set)."""
+    viewer = settings.viewer
+    assert viewer is not None
+    if viewer.mode == "jwt":
+        assert viewer.jwt is not None
+        return JwtViewer(viewer.jwt)
+    operation, path = viewer_operation(settings, operations)
+    kept = set(viewer.upstream.keep_service_headers)
+    upstream = settings.upstream.model_copy(
+        update={"headers": {k: v for k, v in settings.upstream.headers.items() if k in kept}}
+    )
+    client = UpstreamClient(upstream, metrics=metrics, transport=transport, url=url)
+    return UpstreamViewer(viewer.upstream, operation=operation, result_path=path, client=client)

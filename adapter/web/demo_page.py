@@ -1,0 +1,29 @@
+"""The demo page (`make demo`): the example single page app and the stand-in widget script."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from starlette.staticfiles import StaticFiles
+
+from adapter.config import Settings
+from adapter.errors import ConfigError
+
+__all__ = ["STAND_IN_PATH", "mount_demo_page"]
+
+# Files only: the demo package itself is never imported from here.
+_STAND_IN = Path(__file__).resolve().parent.parent / "demo" / "static"
+STAND_IN_PATH = "/stand-in"
+
+
+def mount_demo_page(app: FastAPI, settings: Settings) -> None:
+    """Serve the page at `demo_page.path` and the stand-in widget under it, when enabled."""
+    page = settings.demo_page
+    if not page.enabled:
+        return
+    directory = settings.resolve(page.directory)
+    if not directory.is_dir():
+        raise ConfigError([f"demo_page.directory: {directory} is not a folder"])
+    app.mount(f"{page.path}{STAND_IN_PATH}", StaticFiles(directory=_STAND_IN), name="stand-in")
+    app.mount(page.path, StaticFiles(directory=directory, html=True), name="demo-page")

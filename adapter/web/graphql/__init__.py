@@ -1,0 +1,50 @@
+"""The frontend-facing GraphQL API: widget tokens for the signed-in viewer, and chat profiles.
+
+`install_graphql(app, settings)` mounts it (with its CORS) when `graphql` is configured;
+`open_frontend(...)` builds what it holds for the life of the process, in the app's lifespan.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from adapter.config import Settings, ViewerSettings
+from adapter.viewer import viewer_operation
+from adapter.web.graphql.cors import GraphQLCors
+from adapter.web.graphql.ratelimit import check_rate_limits
+from adapter.web.graphql.router import ChatGraphQLRouter
+from adapter.web.graphql.schema import build_schema
+from adapter.web.graphql.services import FrontendApi, open_frontend
+from adapter.web.graphql.trusted import TrustedDocuments
+
+__all__ = ["FrontendApi", "build_schema", "install_graphql", "open_frontend"]
+
+
+def _credential_headers(viewer: ViewerSettings | None) -> list[str]:
+    """Headers a page may send across origins: the ones that say who the viewer is."""
+    if viewer is None:
+        return []
+    if viewer.mode == "jwt" and viewer.jwt is not None and viewer.jwt.header is not None:
+        return [viewer.jwt.header]
+    return list(viewer.upstream.forward_headers)
+
+
+def install_graphql(app: FastAPI, settings: Settings) -> None:
+    """Mount the endpoint and its CORS; raise ConfigError for what cannot work."""
+    graphql = settings.graphql
+    if graphql is None:
+        return
+    check_rate_limits(graphql.rate_limit)
+    if settings.viewer is not None and settings.viewer.mode == "upstream":
+        viewer_operation(settings)  # a missing or broken document fails here, at start-up
+    trusted = None
+    if graphql.trusted_documents.enabled:
+        assert graphql.trusted_documents.manifest is not None  # the settings guarantee it
+        trusted = TrustedDocuments.load(settings.resolve(graphql.trusted_documents.manifest))
+    app.include_router(ChatGraphQLRouter(build_schema(settings), graphql, trusted=trusted))
+    app.add_middleware(
+        GraphQLCors,
+        path=graphql.path,
+        settings=graphql.cors,
+        allow_headers=_credential_headers(settings.viewer),
+    )

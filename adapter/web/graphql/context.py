@@ -1,0 +1,89 @@
+"""Per-request state: the viewer (found at most once per request) and the users DataLoader."""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+from collections.abc import Sequence
+
+from starlette.requests import Request
+from strawberry.dataloader import DataLoader
+from strawberry.fastapi import BaseContext
+
+from adapter.directory import Directory, UserId
+from adapter.errors import AdapterError
+from adapter.tokens import IssuedToken, widget_token
+from adapter.viewer import ViewerIdInvalid
+from adapter.web.graphql.errors import ExpectedError, expected_from
+from adapter.web.graphql.services import FrontendApi
+
+__all__ = ["ChatContext", "get_context"]
+
+_UNKNOWN_ADDRESS = "unknown"
+
+
+class ChatContext(BaseContext):
+    """What every resolver finds in `info.context`; nothing here outlives the request."""
+
+    def __init__(self, request: Request, frontend: FrontendApi, directory: Directory) -> None:
+        super().__init__()
+        self.request = request
+        self.http = request  # typed as HTTP only; BaseContext's `request` may be a WebSocket
+        self.frontend = frontend
+        self.directory = directory
+        self.users: DataLoader[UserId, dict[str, object] | None] = DataLoader(
+            load_fn=self._load_users
+        )
+        self._viewer_lock = asyncio.Lock()
+        self._identified = False
+        self._viewer: int | None = None
+
+    @property
+    def client_address(self) -> str:
+        return self.http.client.host if self.http.client else _UNKNOWN_ADDRESS
+
+    async def viewer_id(self) -> int | None:
+        """The signed-in user's id, or None; the per-address budget is spent once per request."""
+        async with self._viewer_lock:
+            if not self._identified:
+                await self.frontend.limiter.hit_ip(self.client_address)
+                try:
+                    self._viewer = await self.frontend.viewer.identify(self.http.headers)
+                except ViewerIdInvalid as exc:
+                    raise ExpectedError(exc.message, "VIEWER_ID_INVALID") from exc
+                except AdapterError as exc:
+                    raise expected_from(exc) from exc
+                self._identified = True
+            return self._viewer
+
+    async def signed_in(self) -> int:
+        user_id = await self.viewer_id()
+        if user_id is None:
+            raise ExpectedError("Sign in to the site first.", "UNAUTHENTICATED")
+        return user_id
+
+    async def issue_token(self, user_id: int) -> IssuedToken:
+        """A widget token for `user_id`, spending one from the viewer's budget."""
+        await self.frontend.limiter.hit_viewer(user_id)
+        return widget_token(self.frontend.tokens, user_id)
+
+    def require_admin(self) -> None:
+        """Return when the request carries the configured admin bearer token."""
+        configured = self.frontend.graphql.admin_token
+        if configured is None:
+            raise ExpectedError(
+                "invalidateChatUsers is off: no graphql.admin_token is configured.", "FORBIDDEN"
+            )
+        scheme, _, given = self.http.headers.get("authorization", "").partition(" ")
+        expected = configured.get_secret_value().encode()
+        if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), expected):
+            raise ExpectedError("An admin token is required.", "FORBIDDEN")
+
+    async def _load_users(self, ids: Sequence[UserId]) -> list[dict[str, object] | None]:
+        found = {str(user["user_id"]): user for user in await self.directory.users(list(ids))}
+        return [found.get(str(user_id)) for user_id in ids]
+
+
+async def get_context(request: Request) -> ChatContext:
+    """FastAPI dependency: the context for one GraphQL request."""
+    return ChatContext(request, request.state.frontend, request.state.directory)

@@ -1,0 +1,67 @@
+"""CORS for the GraphQL path only: an allow-list of exact origins, with credentials.
+
+Browsers enforce CORS on reading answers; this also refuses, with a 403, any request whose
+`Origin` is neither listed nor this host itself, so a cross-site page cannot even make the
+adapter ask the site who its visitor is. Requests without `Origin` (not from a browser page)
+carry no ambient credentials and pass.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from starlette.datastructures import Headers
+from starlette.middleware.cors import CORSMiddleware
+from starlette.types import ASGIApp, Receive, Scope, Send
+from strawberry.http.websocket_origin import is_same_origin, normalize_origin
+
+from adapter.config import CorsSettings
+from adapter.web.graphql.errors import graphql_error_response
+
+__all__ = ["GraphQLCors"]
+
+
+class GraphQLCors:
+    """Pure ASGI middleware around the app; acts on `path` only."""
+
+    def __init__(
+        self, app: ASGIApp, *, path: str, settings: CorsSettings, allow_headers: Iterable[str]
+    ) -> None:
+        self.app = app
+        self.path = path
+        self.allowed = frozenset(
+            origin
+            for origin in (normalize_origin(o) for o in settings.allowed_origins)
+            if origin is not None
+        )
+        self.cors = CORSMiddleware(
+            app,
+            allow_origins=sorted(self.allowed),
+            allow_credentials=True,
+            allow_methods=["GET", "POST"],
+            allow_headers=sorted({"content-type", *(h.lower() for h in allow_headers)}),
+            max_age=settings.max_age_seconds,
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] != self.path:
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        origin = headers.get("origin")
+        if (
+            origin is not None
+            and scope["method"] != "OPTIONS"
+            and not self._allowed(origin, headers)
+        ):
+            response = graphql_error_response(
+                403, "this origin may not call the API", "FORBIDDEN_ORIGIN"
+            )
+            await response(scope, receive, send)
+            return
+        await self.cors(scope, receive, send)
+
+    def _allowed(self, origin: str, headers: Headers) -> bool:
+        if normalize_origin(origin) in self.allowed:
+            return True
+        return is_same_origin(origin, headers.get("host"))

@@ -1,0 +1,109 @@
+"""Budgets for token requests: per client address and per signed-in viewer (`limits`).
+
+A moving window per budget, in process memory or in Redis (shared by every replica). When the
+storage fails the limiter lets requests through and says so in the log: the chat keeps working.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import redis.asyncio
+import structlog
+from limits import RateLimitItem, parse_many
+from limits.aio.storage import MemoryStorage, RedisStorage, Storage
+from limits.aio.strategies import MovingWindowRateLimiter
+from limits.errors import StorageError
+
+from adapter.config import RateLimitSettings
+from adapter.errors import ConfigError
+from adapter.web.graphql.errors import ExpectedError
+
+__all__ = ["RateLimited", "TokenRateLimiter", "check_rate_limits"]
+
+log = structlog.get_logger(__name__)
+
+
+class RateLimited(ExpectedError):
+    """Over budget: try again after `retryAfterSeconds`."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(
+            "Too many token requests; try again later.",
+            "RATE_LIMITED",
+            retryAfterSeconds=retry_after,
+        )
+
+
+def _budget(text: str, where: str) -> list[RateLimitItem]:
+    try:
+        return parse_many(text)
+    except ValueError:
+        raise ConfigError(
+            [f"graphql.rate_limit.{where}: {text!r} is not a rate such as '10/minute'"]
+        ) from None
+
+
+def check_rate_limits(settings: RateLimitSettings) -> None:
+    """Raise ConfigError at start-up for a budget or storage the limiter cannot use."""
+    _budget(settings.per_ip, "per_ip")
+    _budget(settings.per_viewer, "per_viewer")
+    _storage_kind(settings.storage_url.get_secret_value())
+
+
+def _storage_kind(url: str) -> str:
+    if url == "memory://":
+        return "memory"
+    if url.startswith(("redis://", "rediss://")):
+        return "redis"
+    raise ConfigError(["graphql.rate_limit.storage_url: use memory:// or redis://host:6379/0"])
+
+
+class TokenRateLimiter:
+    """One per process; `hit_*` raise RateLimited when a budget is spent."""
+
+    def __init__(self, settings: RateLimitSettings, *, key_prefix: str) -> None:
+        self.per_ip = _budget(settings.per_ip, "per_ip")
+        self.per_viewer = _budget(settings.per_viewer, "per_viewer")
+        url = settings.storage_url.get_secret_value()
+        self._pool: redis.asyncio.ConnectionPool | None = None
+        self.storage: Storage
+        if _storage_kind(url) == "memory":
+            self.storage = MemoryStorage(wrap_exceptions=True)
+        else:
+            self._pool = redis.asyncio.ConnectionPool.from_url(url)
+            self.storage = RedisStorage(
+                f"async+{url}",
+                implementation="redispy",
+                key_prefix=key_prefix,
+                wrap_exceptions=True,
+                # Typed as scalars only, but passed on to redis-py, which takes a pool.
+                connection_pool=self._pool,  # type: ignore[arg-type]
+            )
+        self._limiter = MovingWindowRateLimiter(self.storage)
+
+    async def hit_ip(self, address: str) -> None:
+        await self._hit(self.per_ip, "ip", address)
+
+    async def hit_viewer(self, user_id: int) -> None:
+        await self._hit(self.per_viewer, "viewer", str(user_id))
+
+    async def _hit(self, items: list[RateLimitItem], kind: str, who: str) -> None:
+        for item in items:
+            try:
+                allowed = await self._limiter.hit(item, kind, who)
+                if not allowed:
+                    stats = await self._limiter.get_window_stats(item, kind, who)
+            except StorageError as exc:
+                log.warning("rate_limit_storage_failed", error=type(exc.storage_error).__name__)
+                return
+            if not allowed:
+                raise RateLimited(max(1, math.ceil(stats.reset_time - time.time())))
+
+    async def aclose(self) -> None:
+        timer = getattr(self.storage, "timer", None)  # MemoryStorage's expiry task
+        if timer is not None and not timer.done():
+            timer.cancel()
+        if self._pool is not None:
+            await self._pool.aclose()

@@ -1,0 +1,235 @@
+"""The frontend-facing schema: issueChatToken, chatWidget, chatUsers, invalidateChatUsers.
+
+No operation takes a user id for the token: the viewer is whoever the site says is signed in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+from urllib.parse import quote
+
+import strawberry
+import structlog
+from graphql import GraphQLError
+from strawberry.scalars import JSON
+from strawberry.types import ExecutionContext
+
+from adapter.config import GraphQLSettings, IdSettings, Settings, WidgetSettings
+from adapter.directory import UserId
+from adapter.errors import AdapterError
+from adapter.web.graphql.context import ChatContext
+from adapter.web.graphql.errors import ExpectedError, expected_from, should_mask
+from adapter.web.graphql.limits import schema_extensions
+from adapter.web.ids import parse_ids
+
+__all__ = ["ChatProfile", "ChatToken", "ChatUser", "ChatWidget", "build_schema", "widget_options"]
+
+log = structlog.get_logger(__name__)
+
+Info = strawberry.Info[ChatContext, None]
+
+
+@strawberry.type(description="A widget token for the signed-in viewer (PROTOCOL.md section 4).")
+class ChatToken:
+    token: str
+    user_id: int
+    expires_at: int = strawberry.field(description="Unix seconds; ask for a new token before.")
+
+
+@strawberry.type(description="What a page needs to load the chat widget for its viewer.")
+class ChatWidget:
+    script_url: str
+    options: JSON = strawberry.field(
+        description="The argument of ImbaChat.load: empty for an anonymous viewer."
+    )
+    user_id: int | None
+    expires_at: int | None = strawberry.field(description="When the token in options expires.")
+
+
+@strawberry.type(description="A sub-profile of a chat user.")
+class ChatProfile:
+    key: str
+    user_id: strawberry.ID
+    name: str
+    avatar_url: str | None
+
+
+@strawberry.type(description="A user as the chat sees them: the same mapped profile.")
+class ChatUser:
+    user_id: strawberry.ID
+    name: str
+    avatar_url: str | None
+    profile_url: str | None
+    last_login: int | None
+    badge: str | None
+    chat_role: str | None
+    profiles: list[ChatProfile]
+
+    @classmethod
+    def from_profile(cls, profile: dict[str, Any]) -> ChatUser:
+        subs = profile.get("profiles")
+        return cls(
+            user_id=strawberry.ID(str(profile["user_id"])),
+            name=str(profile["name"]),
+            avatar_url=_text(profile.get("avatar_url")),
+            profile_url=_text(profile.get("profile_url")),
+            last_login=_integer(profile.get("lastlogin")),
+            badge=_text(profile.get("badge")),
+            chat_role=_text(profile.get("chat_role")),
+            profiles=[
+                ChatProfile(
+                    key=str(key),
+                    user_id=strawberry.ID(str(sub.get("user_id"))),
+                    name=str(sub.get("name")),
+                    avatar_url=_text(sub.get("avatar_url")),
+                )
+                for key, sub in (subs.items() if isinstance(subs, dict) else ())
+                if isinstance(sub, dict)
+            ],
+        )
+
+
+def _text(value: Any) -> str | None:
+    # The chat's "no avatar" is `false`; GraphQL says null.
+    return None if value is None or value is False else str(value)
+
+
+def _integer(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+_OPTION_NAMES = {
+    "language": "language",
+    "theme": "theme",
+    "position": "position",
+    "resizable": "resizable",
+    "draggable": "draggable",
+    "use_favicon_badge": "useFaviconBadge",
+    "update_title": "updateTitle",
+}
+
+
+def widget_options(widget: WidgetSettings) -> dict[str, Any]:
+    """The configured init options (PROTOCOL.md section 5), without user_id and token."""
+    options = {
+        name: getattr(widget, field)
+        for field, name in _OPTION_NAMES.items()
+        if getattr(widget, field) is not None
+    }
+    return {**options, **widget.extra_options}
+
+
+def _user_ids(ids: Sequence[str], settings: IdSettings, *, limit: int) -> list[UserId]:
+    if len(ids) > limit:
+        raise ExpectedError(f"at most {limit} ids per call", "BAD_USER_INPUT")
+    parsed: dict[UserId, None] = {}
+    for raw in ids:
+        try:
+            found = parse_ids(raw, settings)
+        except AdapterError as exc:
+            raise ExpectedError(exc.message, "BAD_USER_INPUT") from exc
+        if len(found) != 1:
+            raise ExpectedError(f"{raw[:40]!r} is not one user id", "BAD_USER_INPUT")
+        parsed.setdefault(found[0], None)
+    return list(parsed)
+
+
+async def resolve_chat_widget(info: Info) -> ChatWidget | None:
+    """The widget script URL, and init options with a fresh token when someone is signed in."""
+    context = info.context
+    frontend = context.frontend
+    script_url = frontend.widget.script_url.replace(
+        "{widget_id}", quote(frontend.widget_id or "", safe="")
+    )
+    user_id = await context.viewer_id()
+    if user_id is None:
+        return ChatWidget(script_url=script_url, options=JSON({}), user_id=None, expires_at=None)
+    issued = await context.issue_token(user_id)
+    options = {"user_id": issued.user_id, "token": issued.token, **widget_options(frontend.widget)}
+    return ChatWidget(
+        script_url=script_url,
+        options=JSON(options),
+        user_id=issued.user_id,
+        expires_at=issued.expires_at,
+    )
+
+
+async def resolve_chat_users(info: Info, ids: list[strawberry.ID]) -> list[ChatUser]:
+    """Profiles through the directory (and its cache), batched per request by the DataLoader."""
+    context = info.context
+    graphql = context.frontend.graphql
+    if not graphql.chat_users_public:
+        await context.signed_in()
+    wanted = _user_ids(ids, context.directory.settings.chat.ids, limit=graphql.max_chat_users)
+    try:
+        profiles = await context.users.load_many(wanted)
+    except AdapterError as exc:
+        raise expected_from(exc) from exc
+    return [ChatUser.from_profile(p) for p in profiles if p is not None]
+
+
+async def resolve_issue_chat_token(info: Info) -> ChatToken:
+    """A fresh token for whoever the site says is signed in; nobody else."""
+    context = info.context
+    user_id = await context.signed_in()
+    issued = await context.issue_token(user_id)
+    return ChatToken(token=issued.token, user_id=issued.user_id, expires_at=issued.expires_at)
+
+
+async def resolve_invalidate_chat_users(info: Info, ids: list[strawberry.ID]) -> int:
+    """Forget cached profiles; only for callers with the admin bearer token."""
+    context = info.context
+    context.require_admin()
+    settings = context.directory.settings.chat.ids
+    wanted = _user_ids(ids, settings, limit=settings.max_per_call)
+    try:
+        await context.directory.invalidate(wanted)
+    except AdapterError as exc:
+        raise expected_from(exc) from exc
+    return len(wanted)
+
+
+@strawberry.type
+class Query:
+    chat_widget: ChatWidget | None = strawberry.field(
+        resolver=resolve_chat_widget,
+        description="The widget script and init options for the viewer (empty when anonymous).",
+    )
+    chat_users: list[ChatUser] = strawberry.field(
+        resolver=resolve_chat_users,
+        description="Chat profiles of these users, in order; unknown ids left out.",
+    )
+
+
+@strawberry.type
+class Mutation:
+    issue_chat_token: ChatToken = strawberry.mutation(
+        resolver=resolve_issue_chat_token,
+        description="A fresh widget token for the signed-in viewer; ask again before expiresAt.",
+    )
+    invalidate_chat_users: int = strawberry.mutation(
+        resolver=resolve_invalidate_chat_users,
+        description="Forget cached profiles (admin bearer token only); the count of ids.",
+    )
+
+
+class _ChatSchema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        # Expected errors are answers, not incidents; only what gets masked is logged.
+        for error in errors:
+            if should_mask(error):
+                log.error(
+                    "graphql_unexpected_error",
+                    error=type(error.original_error).__name__,
+                    path=error.path,
+                    exc_info=error.original_error,
+                )
+
+
+def build_schema(settings: Settings) -> strawberry.Schema:
+    """The schema with the configured limits (defaults when `graphql` is not configured)."""
+    graphql = settings.graphql or GraphQLSettings()
+    return _ChatSchema(query=Query, mutation=Mutation, extensions=schema_extensions(graphql))

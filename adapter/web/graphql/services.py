@@ -1,0 +1,54 @@
+"""What the GraphQL API holds for the life of the process: opened in the app's lifespan."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import httpx
+
+from adapter.config import GraphQLSettings, Settings, TokenSettings, WidgetSettings
+from adapter.metrics import Metrics
+from adapter.operations import Operations
+from adapter.viewer import ViewerSource, build_viewer
+from adapter.web.graphql.ratelimit import TokenRateLimiter
+
+__all__ = ["FrontendApi", "open_frontend"]
+
+
+@dataclass
+class FrontendApi:
+    """The viewer source, the token budgets and the settings the resolvers need."""
+
+    graphql: GraphQLSettings
+    tokens: TokenSettings
+    widget: WidgetSettings
+    widget_id: str | None
+    viewer: ViewerSource
+    limiter: TokenRateLimiter
+
+    async def aclose(self) -> None:
+        await self.viewer.aclose()
+        await self.limiter.aclose()
+
+
+def open_frontend(
+    settings: Settings,
+    operations: Operations,
+    *,
+    metrics: Metrics,
+    transport: httpx.AsyncBaseTransport | None = None,
+    url: str | None = None,
+) -> FrontendApi:
+    """Build the services for `settings.graphql` (which must be set, with tokens and viewer)."""
+    assert settings.graphql is not None
+    assert settings.tokens is not None
+    return FrontendApi(
+        graphql=settings.graphql,
+        tokens=settings.tokens,
+        widget=settings.widget,
+        widget_id=settings.chat.widget_id,
+        viewer=build_viewer(settings, operations, metrics=metrics, transport=transport, url=url),
+        limiter=TokenRateLimiter(
+            settings.graphql.rate_limit, key_prefix=f"{settings.cache.prefix}ratelimit"
+        ),
+    )
