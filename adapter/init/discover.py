@@ -208,27 +208,23 @@ def _type_score(obj: GraphQLObjectType) -> tuple[int, list[str]]:
     elif any(word in name for word in USER_TYPE_NAMES):
         score += 15
         reasons.append(f"its name, {obj.name}, mentions a user")
-    signals = [
+    fields = leaves(obj)
+    # Only people have usernames, emails and last logins; products have names and images too.
+    user_specific = False
+    for words, points, what in (
         (USERNAMES, 15, "a username"),
         (EMAILS, 10, "an email"),
-        (AVATAR_WORDS, 10, "an avatar"),
         (LAST_LOGIN_WORDS, 10, "a last-login time"),
-    ]
-    fields = leaves(obj)
-    user_specific = False
-    for words, points, what in signals:
+    ):
         found = find_leaves(fields, words)
-        if not found and words is AVATAR_WORDS:
-            found_objects = [n for n in obj.fields if normalise(n) in AVATAR_WORDS]
-            if found_objects:
-                score += points
-                reasons.append(f"it has {what} ({found_objects[0]})")
-                user_specific = True
-            continue
         if found:
             score += points
             reasons.append(f"it has {what} ({found[0].name})")
             user_specific = True
+    avatars = [n for n in obj.fields if _word(n, AVATAR_WORDS)]
+    if avatars:
+        score += 10
+        reasons.append(f"it has an avatar ({avatars[0]})")
     display = find_leaves(fields, DISPLAY_NAMES)
     if display:
         score += 5
@@ -238,6 +234,11 @@ def _type_score(obj: GraphQLObjectType) -> tuple[int, list[str]]:
         # with user-only fields (username, email, last login) is.
         return 0, []
     return score, reasons
+
+
+def _word(name: str, words: tuple[str, ...]) -> bool:
+    key = normalise(name)
+    return any(key == word or key.startswith(word) for word in words)
 
 
 def _id_argument(
@@ -440,7 +441,7 @@ def discover(schema: GraphQLSchema) -> Discovery:
         raise InitError(
             "found no user-like type in the schema: init looks for an object type with an id "
             "field that is named like a user (User, Member, Account, …) or has user fields "
-            "(username, email, avatar, last login). "
+            "(a username, an email, a last login). "
             f"The schema's object types: {', '.join(objects) or 'none'}."
         )
     scored.sort(key=lambda item: (-item[0], item[1].name))

@@ -11,7 +11,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any, TypeVar
 
-import click
 import typer
 import yaml
 from pydantic import TypeAdapter, ValidationError
@@ -53,11 +52,18 @@ def _choose(title: str, options: Sequence[_Root], *, optional: bool) -> _Root | 
         typer.echo("  0) none")
     for number, option in enumerate(options, start=1):
         typer.echo(f"  {number}) {getattr(option, 'signature', option.name)}: {option.reason}")
-    low = 0 if optional else 1
-    choice: int = typer.prompt(
-        f"{title}: which one", default=1, type=click.IntRange(low, len(options))
-    )
+    numbers = [str(n) for n in range(0 if optional else 1, len(options) + 1)]
+    choice = int(_ask_choice(f"{title}: which one", numbers, "1", show_choices=False))
     return options[choice - 1] if choice else None
+
+
+def _ask_choice(text: str, choices: Sequence[str], default: str, *, show_choices: bool) -> str:
+    shown = f"{text} ({', '.join(choices)})" if show_choices else text
+    while True:
+        answer = str(typer.prompt(shown, default=default)).strip()
+        if answer in choices:
+            return answer
+        typer.echo(f"  answer one of: {', '.join(choices)}")
 
 
 def _parse(field: str, text: str, plan: Plan, samples: Sequence[Mapping[str, Any]]) -> Guess | str:
@@ -122,10 +128,11 @@ def review(plan: Plan, samples: Sequence[Mapping[str, Any]] = ()) -> Plan:
     search = _choose("Search users with", discovery.searches, optional=True)
     viewer = _choose("Find the signed-in user with", discovery.viewers, optional=True)
     proposal = plan.proposal
-    id_type: IdType = typer.prompt(
-        f"\nids: {proposal.id_reason}.\nChat ids are",
-        default=proposal.id_type,
-        type=click.Choice(["int", "str"]),
+    typer.echo(f"\nids: {proposal.id_reason}.")
+    id_type: IdType = (
+        "str"
+        if _ask_choice("Chat ids are", ["int", "str"], proposal.id_type, show_choices=True) == "str"
+        else "int"
     )
     proposal = replace(proposal, id_type=id_type)
     for guess in proposal.guesses:
