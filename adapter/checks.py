@@ -313,7 +313,8 @@ async def _check_upstream(
             report.fail("upstream", ProblemClass.UPSTREAM, [f"{shown}: {exc.message}"])
             report.add("schema", "skip", "needs an answering site")
             return
-        except (TypeError, ValueError) as exc:
+        # A malformed answer can fail anywhere in graphql-core's builder.
+        except (TypeError, ValueError, KeyError, AttributeError) as exc:
             report.fail("upstream", ProblemClass.UPSTREAM, [f"{shown}: not a schema: {exc}"])
             report.add("schema", "skip", "needs the site's schema")
             return

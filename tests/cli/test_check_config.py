@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from tests.cli.support import cli, environment, remote, write_config
@@ -21,33 +20,6 @@ def test_reference_configuration_passes(tmp_path: Path) -> None:
     assert "all checks passed" in output
     for stage in ("file", "environment", "values", "documents", "mapping", "upstream", "schema"):
         assert f"OK        {stage}" in output
-
-
-def test_remote_site_and_redis_pass(
-    tmp_path: Path, demo_upstream: DemoUpstream, redis_url: str
-) -> None:
-    """A real site process and a real Redis both answer: the schema is checked and exit is 0."""
-    config = write_config(tmp_path, remote(demo_upstream.graphql_url))
-    code, output = check(config, IMBACHAT_CACHE_BACKEND="redis", REDIS_URL=redis_url)
-    assert code == 0, output
-    assert f"{demo_upstream.graphql_url} answers; schema introspected" in output
-    assert "redis at 127.0.0.1:6379 answers" in output
-
-
-def test_unreadable_file_is_class_2(tmp_path: Path) -> None:
-    """A file that does not exist exits 2 and says so."""
-    code, output = check(tmp_path / "missing.yaml")
-    assert code == 2
-    assert "cannot read the file" in output
-
-
-def test_invalid_yaml_is_class_2(tmp_path: Path) -> None:
-    """Text that is not YAML exits 2 with the line of the problem."""
-    config = tmp_path / "config.yaml"
-    config.write_text("chat:\n  prefix: [unclosed\n")
-    code, output = check(config)
-    assert code == 2
-    assert "line 3" in output
 
 
 def test_invalid_value_is_class_2(tmp_path: Path) -> None:
@@ -74,14 +46,6 @@ def test_bad_operation_document_is_class_4(tmp_path: Path) -> None:
     code, output = check(config)
     assert code == 4, output
     assert "search.graphql: line 2" in output
-
-
-def test_mapping_reading_an_unselected_field_is_class_4(tmp_path: Path) -> None:
-    """A mapping that reads a field no document selects exits 4 naming the mapping's path."""
-    config = write_config(tmp_path, {"mapping": {"fields": {"user_mail": "email"}}})
-    code, output = check(config)
-    assert code == 4, output
-    assert "mapping.fields.user_mail: reads 'email'" in output
 
 
 def test_unreachable_site_is_class_5(tmp_path: Path) -> None:
@@ -119,43 +83,6 @@ def test_unreachable_cache_is_class_7(tmp_path: Path) -> None:
     assert code == 7, output
     assert "redis at 127.0.0.1" in output
     assert "cache-password-91c2" not in output
-
-
-def test_first_problem_class_decides_the_exit_code(tmp_path: Path) -> None:
-    """With both an unreachable site and an unreachable cache, the site's class (5) is the code."""
-    config = write_config(tmp_path, remote(f"http://127.0.0.1:{free_port()}/graphql"))
-    code, output = check(
-        config, IMBACHAT_CACHE_BACKEND="redis", REDIS_URL=f"redis://127.0.0.1:{free_port()}/0"
-    )
-    assert code == 5
-    assert "2 problems; exit code 5 (upstream)" in output
-
-
-def test_offline_and_json_report(tmp_path: Path) -> None:
-    """--offline contacts neither site nor cache; --json prints a report programs can read."""
-    config = write_config(tmp_path, remote(f"http://127.0.0.1:{free_port()}/graphql"))
-    result = cli("check-config", "-c", str(config), "--offline", "--json")
-    assert result.returncode == 0, result.stderr
-    report = json.loads(result.stdout)
-    assert report["ok"] is True
-    assert {c["stage"]: c["status"] for c in report["checks"]}["upstream"] == "skip"
-
-
-def test_no_introspect_only_pings_the_site(tmp_path: Path, demo_upstream: DemoUpstream) -> None:
-    """--no-introspect checks that the site answers and skips the schema comparison."""
-    config = write_config(tmp_path, remote(demo_upstream.graphql_url))
-    code, output = check(config, "--no-introspect")
-    assert code == 0, output
-    assert demo_upstream.requests() == 1
-    assert "not checked: --no-introspect" in output
-
-
-def test_config_path_from_the_environment(tmp_path: Path) -> None:
-    """Without --config the file named by IMBACHAT_ADAPTER_CONFIG is checked."""
-    config = write_config(tmp_path, {"upstream": {"batch": {"size": 0}}})
-    result = cli("check-config", env=environment(IMBACHAT_ADAPTER_CONFIG=str(config)))
-    assert result.returncode == 2
-    assert str(config) in result.stdout
 
 
 def test_help_documents_every_exit_code() -> None:
