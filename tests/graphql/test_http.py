@@ -1,0 +1,253 @@
+"""The endpoint's transport rules: POST JSON only for mutations, sizes, limits, CORS, errors.
+
+Every refusal is GraphQL-shaped (`{"errors": [{"message", "extensions": {"code"}}]}`), never
+the chat's REST error shape, never a traceback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+from websockets.asyncio.client import connect
+from websockets.exceptions import InvalidStatus
+from websockets.typing import Subprotocol
+
+from adapter.app import create_app
+from tests.conftest import LiveServer, SettingsFactory
+from tests.graphql.conftest import ISSUE, error_code, gql, session_cookie
+
+Api = Any
+
+
+def refusal(response: httpx.Response, status: int, code: str) -> str:
+    """Assert a GraphQL-shaped request refusal; return its message."""
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert set(body) == {"errors"}
+    assert body["errors"][0]["extensions"]["code"] == code
+    assert "Traceback" not in response.text
+    message: str = body["errors"][0]["message"]
+    return message
+
+
+async def test_mutations_never_run_over_get(api: Api) -> None:
+    """A mutation sent with GET is refused before it runs, even with a valid session."""
+    async with api() as client:
+        response = await client.get("/graphql", params={"query": ISSUE}, headers=session_cookie(6))
+    assert "mutations are not allowed when using GET" in refusal(response, 400, "BAD_REQUEST")
+
+
+async def test_queries_over_get_are_off_by_default(api: Api) -> None:
+    """Queries carry tokens too: GET is refused unless queries_via_get is on."""
+    query = {"query": "{ chatWidget { userId } }"}
+    async with api() as client:
+        closed = await client.get("/graphql", params=query)
+    async with api({"graphql": {"queries_via_get": True}}) as client:
+        opened = await client.get("/graphql", params=query)
+        mutation = await client.get("/graphql", params={"query": ISSUE})
+    refusal(closed, 400, "BAD_REQUEST")
+    assert opened.json() == {"data": {"chatWidget": {"userId": None}}}
+    refusal(mutation, 400, "BAD_REQUEST")
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", None],
+)
+async def test_post_needs_a_json_content_type(api: Api, content_type: str | None) -> None:
+    """Simple (CORS-free) content types are refused, so a cross-site form cannot post."""
+    headers = {"Content-Type": content_type} if content_type else {}
+    async with api() as client:
+        response = await client.post(
+            "/graphql", content=b'{"query": "{ __typename }"}', headers=headers
+        )
+    refusal(response, 415, "UNSUPPORTED_MEDIA_TYPE")
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b"{not json", "Unable to parse request body as JSON"),
+        (b"\xff\xfe\x00", "Unable to parse request body as JSON"),
+        (b"[" * 5000 + b"]" * 5000, "Unable to parse request body as JSON"),
+        (b'"just a string"', "must be one JSON object"),
+        (b'[{"query": "{ __typename }"}]', "must be one JSON object"),
+        (b"{}", "No GraphQL query found"),
+        (b'{"query": 42}', "must be a string or null"),
+        (b'{"query": "{ __typename }", "variables": []}', "must be an object or null"),
+    ],
+    ids=["broken", "not-utf8", "deep", "string", "batch", "empty", "number", "variables"],
+)
+async def test_bad_bodies_get_a_clean_400(api: Api, body: bytes, message: str) -> None:
+    """Malformed bodies are a 400 in the GraphQL error shape, with no traceback."""
+    async with api() as client:
+        response = await client.post(
+            "/graphql", content=body, headers={"Content-Type": "application/json"}
+        )
+    assert message in refusal(response, 400, "BAD_REQUEST")
+
+
+async def test_oversized_documents_are_refused_before_parsing(api: Api) -> None:
+    """A document over max_document_bytes is a 400 DOCUMENT_TOO_LARGE."""
+    document = "{ " + "__typename " * 800 + "}"
+    async with api() as client:
+        response = await client.post("/graphql", json={"query": document})
+    refusal(response, 400, "DOCUMENT_TOO_LARGE")
+
+
+async def test_bodies_over_the_global_limit_are_refused(api: Api) -> None:
+    """A body over limits.max_body_bytes never reaches GraphQL (the server-wide 413)."""
+    async with api() as client:
+        response = await client.post("/graphql", json={"query": "#" * 70_000})
+    assert response.status_code == 413
+
+
+@pytest.mark.parametrize(
+    ("document", "message"),
+    [
+        ("{ " + " ".join(f"a{i}: __typename" for i in range(11)) + " }", "11 aliases found"),
+        ("{ " + "__typename " * 120 + "}", "more than 100 tokens"),
+        (
+            "{ chatUsers(ids: []) { profiles { name } } }",
+            "exceeds maximum operation depth of 1",
+        ),
+    ],
+    ids=["aliases", "tokens", "depth"],
+)
+async def test_cost_limits(api: Api, document: str, message: str) -> None:
+    """Alias count, token count and depth over their limits stop the document before it runs."""
+    async with api({"graphql": {"max_depth": 1, "max_tokens": 100}}) as client:
+        body = await gql(client, document)
+    assert body["data"] is None
+    assert message in body["errors"][0]["message"]
+
+
+async def test_introspection_and_graphiql_switch(api: Api) -> None:
+    """Introspection and the GraphiQL page are on in the demo config and off when switched off."""
+    introspect = "{ __schema { queryType { name } } }"
+    html = {"Accept": "text/html"}
+    async with api() as client:
+        on = await gql(client, introspect)
+        page = await client.get("/graphql", headers=html)
+    async with api({"graphql": {"introspection": False, "graphiql": False}}) as client:
+        off = await gql(client, introspect)
+        no_page = await client.get("/graphql", headers=html)
+    assert on == {"data": {"__schema": {"queryType": {"name": "Query"}}}}
+    assert page.status_code == 200
+    assert "graphiql" in page.text.lower()
+    assert "introspection" in off["errors"][0]["message"].lower()
+    refusal(no_page, 404, "NOT_FOUND")
+
+
+@pytest.mark.parametrize("method", ["PUT", "PATCH", "DELETE"])
+async def test_other_methods_are_graphql_shaped(api: Api, method: str) -> None:
+    """Other methods get a GraphQL-shaped 405, not the chat's error shape."""
+    async with api() as client:
+        response = await client.request(method, "/graphql")
+    refusal(response, 405, "METHOD_NOT_ALLOWED")
+
+
+async def test_no_websocket_route(
+    make_settings: SettingsFactory, live_server: Callable[[Any], LiveServer]
+) -> None:
+    """There is no WebSocket endpoint: sockets escape CORS and nothing here needs one."""
+    server = live_server(create_app(make_settings()))
+    url = server.url.replace("http://", "ws://") + "/graphql"
+    with pytest.raises(InvalidStatus) as refused:
+        async with connect(
+            url,
+            subprotocols=[Subprotocol("graphql-transport-ws")],
+            additional_headers=session_cookie(6),
+        ):
+            pass  # pragma: no cover - the handshake is refused
+    assert refused.value.response.status_code == 403
+
+
+# --- CORS -------------------------------------------------------------------------------------
+
+SPA = "https://app.example.com"
+CORS = {"graphql": {"cors": {"allowed_origins": [SPA]}}}
+
+
+async def test_preflight_from_an_allowed_origin(api: Api) -> None:
+    """A listed origin may send credentials, JSON and the forwarded Authorization header."""
+    headers = {
+        "Origin": SPA,
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "content-type, authorization",
+    }
+    async with api(CORS) as client:
+        response = await client.options("/graphql", headers=headers)
+    assert response.status_code == 200
+    assert response.headers["access-control-allow-origin"] == SPA
+    assert response.headers["access-control-allow-credentials"] == "true"
+    allowed = response.headers["access-control-allow-headers"].lower()
+    assert "authorization" in allowed
+    assert "content-type" in allowed
+
+
+async def test_preflight_from_another_origin_is_refused(api: Api) -> None:
+    """An unlisted origin gets no CORS permission: the browser will not send the request."""
+    headers = {"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"}
+    async with api(CORS) as client:
+        response = await client.options("/graphql", headers=headers)
+    assert response.status_code == 400
+    assert "access-control-allow-origin" not in response.headers
+
+
+async def test_allowed_origin_reads_the_answer_with_credentials(api: Api) -> None:
+    """The answer to a listed origin names that origin (never `*`) and allows credentials."""
+    async with api(CORS) as client:
+        response = await client.post(
+            "/graphql", json={"query": ISSUE}, headers={"Origin": SPA, **session_cookie(6)}
+        )
+    assert response.json()["data"]["issueChatToken"]["userId"] == 6
+    assert response.headers["access-control-allow-origin"] == SPA
+    assert response.headers["access-control-allow-credentials"] == "true"
+
+
+async def test_foreign_origin_is_refused_outright(api: Api) -> None:
+    """A request from an unlisted origin, even with the victim's cookie, is a 403 with no token."""
+    async with api(CORS) as client:
+        response = await client.post(
+            "/graphql",
+            json={"query": ISSUE},
+            headers={"Origin": "https://evil.example", **session_cookie(6)},
+        )
+        null_origin = await client.post(
+            "/graphql", json={"query": ISSUE}, headers={"Origin": "null", **session_cookie(6)}
+        )
+    refusal(response, 403, "FORBIDDEN_ORIGIN")
+    refusal(null_origin, 403, "FORBIDDEN_ORIGIN")
+
+
+async def test_same_origin_pages_need_no_entry(api: Api) -> None:
+    """A page served by the adapter's own host (the demo page) may call without a CORS entry."""
+    async with api() as client:
+        response = await client.post(
+            "/graphql",
+            json={"query": ISSUE},
+            headers={"Origin": "http://adapter.test", **session_cookie(6)},
+        )
+    assert response.json()["data"]["issueChatToken"]["userId"] == 6
+
+
+async def test_cors_covers_the_graphql_path_only(api: Api) -> None:
+    """The chat-facing routes get no CORS headers from the GraphQL allow-list."""
+    async with api(CORS) as client:
+        response = await client.get("/imbachat/v1", headers={"Origin": SPA})
+    assert response.status_code == 200
+    assert "access-control-allow-origin" not in response.headers
+
+
+async def test_expected_errors_are_not_logged_as_incidents(
+    api: Api, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """UNAUTHENTICATED is an answer, not an incident: nothing is logged as an error."""
+    async with api() as client:
+        body = await gql(client, ISSUE)
+    assert error_code(body) == "UNAUTHENTICATED"
+    assert "graphql_unexpected_error" not in capsys.readouterr().out

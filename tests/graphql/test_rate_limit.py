@@ -1,0 +1,87 @@
+"""Token budgets: per signed-in viewer and per client address, in memory or shared in Redis."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from adapter.app import create_app
+from tests.conftest import SettingsFactory, asgi_client, free_port
+from tests.graphql.conftest import ISSUE, WIDGET, error_code, gql, session_cookie
+
+Api = Any
+
+
+def budget(
+    per_viewer: str = "1000/hour", per_ip: str = "1000/hour", **extra: Any
+) -> dict[str, Any]:
+    return {"graphql": {"rate_limit": {"per_viewer": per_viewer, "per_ip": per_ip, **extra}}}
+
+
+async def test_per_viewer_budget(api: Api) -> None:
+    """After its budget a viewer gets RATE_LIMITED with a retry time; others are unaffected."""
+    async with api(budget(per_viewer="3/hour")) as client:
+        answers = [await gql(client, ISSUE, headers=session_cookie(6)) for _ in range(4)]
+        other = await gql(client, ISSUE, headers=session_cookie(7))
+    assert [a["data"] is not None for a in answers] == [True, True, True, False]
+    refused = answers[3]["errors"][0]
+    assert refused["extensions"]["code"] == "RATE_LIMITED"
+    assert 0 < refused["extensions"]["retryAfterSeconds"] <= 3600
+    assert other["data"]["issueChatToken"]["userId"] == 7
+
+
+async def test_chat_widget_spends_the_same_budget(api: Api) -> None:
+    """chatWidget issues a token too, so it draws on the viewer's budget."""
+    async with api(budget(per_viewer="2/hour")) as client:
+        await gql(client, WIDGET, headers=session_cookie(6))
+        await gql(client, ISSUE, headers=session_cookie(6))
+        body = await gql(client, WIDGET, headers=session_cookie(6))
+    assert error_code(body) == "RATE_LIMITED"
+
+
+async def test_per_address_budget_covers_anonymous_attempts(api: Api) -> None:
+    """Guessing sessions from one address is bounded: each attempt spends its budget."""
+    forged = {"Cookie": "demo_session=1.9999999999.guess"}
+    async with api(budget(per_ip="3/hour")) as client:
+        answers = [await gql(client, ISSUE, headers=forged) for _ in range(3)]
+        after = await gql(client, ISSUE, headers=session_cookie(6))
+    assert [error_code(a) for a in answers] == ["UNAUTHENTICATED"] * 3
+    assert error_code(after) == "RATE_LIMITED"
+
+
+async def test_the_address_budget_is_spent_once_per_request(api: Api) -> None:
+    """A request that needs the viewer in several fields spends one unit, not one per field."""
+    query = '{ chatWidget { userId } chatUsers(ids: ["6"]) { name } }'
+    async with api(budget(per_ip="2/hour")) as client:
+        first = await gql(client, query, headers=session_cookie(6))
+        second = await gql(client, query, headers=session_cookie(6))
+        third = await gql(client, query, headers=session_cookie(6))
+    assert "errors" not in first
+    assert "errors" not in second
+    assert error_code(third) == "RATE_LIMITED"
+
+
+async def test_replicas_share_the_budget_in_redis(
+    make_settings: SettingsFactory, redis_url: str, redis_prefix: str
+) -> None:
+    """With Redis storage, two replicas draw on one budget per viewer."""
+    settings = make_settings(
+        {**budget(per_viewer="2/hour", storage_url=redis_url), "cache": {"prefix": redis_prefix}}
+    )
+    async with asgi_client(create_app(settings)) as one, asgi_client(create_app(settings)) as two:
+        first = await gql(one, ISSUE, headers=session_cookie(6))
+        second = await gql(two, ISSUE, headers=session_cookie(6))
+        third = await gql(one, ISSUE, headers=session_cookie(6))
+    assert first["data"] is not None
+    assert second["data"] is not None
+    assert error_code(third) == "RATE_LIMITED"
+
+
+async def test_a_failing_storage_fails_open(api: Api, capsys: pytest.CaptureFixture[str]) -> None:
+    """When the budget store is down, tokens are still issued and the log says why."""
+    dead = f"redis://127.0.0.1:{free_port()}/0"
+    async with api(budget(per_viewer="1/hour", storage_url=dead)) as client:
+        answers = [await gql(client, ISSUE, headers=session_cookie(6)) for _ in range(2)]
+    assert all(a["data"]["issueChatToken"]["userId"] == 6 for a in answers)
+    assert "rate_limit_storage_failed" in capsys.readouterr().out

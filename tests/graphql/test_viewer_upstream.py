@@ -1,0 +1,112 @@
+"""viewer.mode upstream: only the configured credentials reach the site's viewer query."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from adapter.app import create_app
+from tests.conftest import SettingsFactory, asgi_client
+from tests.graphql.conftest import ISSUE, RecordingSite, error_code, gql, site_settings
+
+
+async def issue(settings: Any, headers: dict[str, str]) -> dict[str, Any]:
+    async with asgi_client(create_app(settings)) as client:
+        return await gql(client, ISSUE, headers=headers)
+
+
+async def test_only_configured_headers_and_cookies_are_forwarded(
+    make_settings: SettingsFactory, recording_site: RecordingSite
+) -> None:
+    """The site sees the configured header and cookie, and none of the page's other headers."""
+    settings = site_settings(
+        make_settings,
+        recording_site.url,
+        forward_headers=["X-Site-Session"],
+        forward_cookies=["sid"],
+    )
+    headers = {
+        "X-Site-Session": "abc",
+        "Authorization": "Bearer user-6",
+        "Cookie": "tracking=1; sid=user-8; other=2",
+        "X-Forwarded-For": "203.0.113.9",
+        "X-Secret": "do-not-pass",
+    }
+    body = await issue(settings, headers)
+    (seen,) = recording_site.viewer_requests()
+    assert body["data"]["issueChatToken"]["userId"] == 8
+    assert seen["x-site-session"] == "abc"
+    assert seen["cookie"] == "sid=user-8"
+    for name in ("x-forwarded-for", "x-secret", "authorization", "x-api-key"):
+        assert name not in seen, name
+
+
+async def test_the_service_credentials_never_travel_with_the_viewer(
+    make_settings: SettingsFactory, recording_site: RecordingSite
+) -> None:
+    """upstream.headers (a service token) are not sent with the viewer query, unless kept."""
+    settings = site_settings(make_settings, recording_site.url, keep_service_headers=["X-Api-Key"])
+    body = await issue(settings, {"Authorization": "Bearer user-5"})
+    (seen,) = recording_site.viewer_requests()
+    assert body["data"]["issueChatToken"]["userId"] == 5
+    assert seen["authorization"] == "Bearer user-5"  # the viewer's, not the service's
+    assert seen["x-api-key"] == "k-1"
+
+
+async def test_no_credentials_means_no_question(
+    make_settings: SettingsFactory, recording_site: RecordingSite
+) -> None:
+    """A request without any configured credential is anonymous without asking the site."""
+    settings = site_settings(make_settings, recording_site.url, forward_cookies=["sid"])
+    body = await issue(settings, {"Cookie": "tracking=1", "X-Other": "user-6"})
+    assert error_code(body) == "UNAUTHENTICATED"
+    assert recording_site.requests == []
+
+
+@pytest.mark.parametrize(
+    ("behaviour", "code"),
+    [
+        ("anonymous", "UNAUTHENTICATED"),
+        ("errors", "UNAUTHENTICATED"),
+        ("status-401", "UNAUTHENTICATED"),
+        ("status-500", "UPSTREAM_UNAVAILABLE"),
+        ("user-abc", "VIEWER_ID_INVALID"),
+        ("user-", "VIEWER_ID_INVALID"),
+    ],
+)
+async def test_site_answers(
+    make_settings: SettingsFactory, recording_site: RecordingSite, behaviour: str, code: str
+) -> None:
+    """null, GraphQL errors and 401 are anonymous; a failing site or a non-integer id, errors."""
+    settings = site_settings(make_settings, recording_site.url)
+    body = await issue(settings, {"Authorization": f"Bearer {behaviour}"})
+    assert body["data"] is None
+    assert error_code(body) == code
+
+
+async def test_numeric_ids_in_json_are_accepted(
+    make_settings: SettingsFactory, recording_site: RecordingSite
+) -> None:
+    """A site that answers the id as a JSON number works as well as one that sends a string."""
+    settings = site_settings(make_settings, recording_site.url)
+    body = await issue(settings, {"Authorization": "Bearer number-42"})
+    assert body["data"]["issueChatToken"]["userId"] == 42
+
+
+async def test_default_result_path_is_the_top_field_id(
+    make_settings: SettingsFactory, recording_site: RecordingSite
+) -> None:
+    """Without result_path the id is read at <only top-level field>.id."""
+    settings = site_settings(make_settings, recording_site.url)
+    data = settings.model_copy(
+        update={
+            "upstream": settings.upstream.model_copy(
+                update={
+                    "operations": settings.upstream.operations.model_copy(update={"viewer": None})
+                }
+            )
+        }
+    )
+    body = await issue(data, {"Authorization": "Bearer user-11"})
+    assert body["data"]["issueChatToken"]["userId"] == 11
