@@ -74,7 +74,6 @@ _SEARCH_ARGUMENTS = (
     "contains",
 )
 _LIMIT_ARGUMENTS = ("limit", "first", "take", "count", "size", "pagesize", "perpage", "max")
-_ID_SCALARS = ("ID", "Int", "String")
 _SKIPPED_TYPE_SUFFIXES = ("connection", "edge", "payload", "input", "result", "response", "page")
 
 
@@ -259,8 +258,6 @@ def _id_argument(
         )
         if not id_like and not (named.name in ("ID", "Int") and set(required) == {name}):
             continue
-        if named.name not in _ID_SCALARS and not id_like:
-            continue
         if set(required) - {name}:
             continue  # another argument is required too: we cannot fill it in
         rank = 0 if key in ("id", "ids") else 1 if normalise(type_name) in key else 2
@@ -308,7 +305,7 @@ def _fetcher(
         if key in (type_key, "user", "member") or key.endswith("byid"):
             score += 10
     if returns.abstract:
-        reason += f"; it returns an interface, so the document asks for `... on {user.name}`"
+        reason += f"; it returns an abstract type, so the document asks for `... on {user.name}`"
     else:
         score += 20
     if returns.shape == "nodes":
