@@ -25,11 +25,13 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 ## Serve the adapter on http://$(HOST):$(PORT) with the embedded demo upstream and memory cache.
 demo: $(VENV)/.installed
 	@echo "Try: curl -u root:abc 'http://$(HOST):$(PORT)/imbachat/v1/users?user_ids=1,2,3'"
+	@echo "Open http://$(HOST):$(PORT)/demo/ (sign in as user6 / demo) and http://$(HOST):$(PORT)/graphql"
 	$(BIN)/imbachat-adapter serve --config config.yaml --host $(HOST) --port $(PORT)
 
 ## Format check, lint, strict types, and the whole suite with branch coverage.
 test: $(VENV)/.installed-dev
 	scripts/ensure-redis
+	scripts/ensure-chromium
 	$(MAKE) --no-print-directory lint typecheck pytest
 
 lint: $(VENV)/.installed-dev
