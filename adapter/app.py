@@ -129,6 +129,9 @@ def create_app(
         lifespan=lifespan,
         docs_url=None,
         redoc_url=None,
+        # FastAPI's own OpenTelemetry spans would carry query strings (the chat's jwt_token);
+        # tracing is adapter.telemetry's, which keeps them out.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.include_router(chat_router(settings))
     app.include_router(health_router())

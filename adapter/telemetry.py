@@ -16,7 +16,7 @@ from collections.abc import MutableMapping
 from typing import TYPE_CHECKING, Any
 
 import structlog
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from adapter.config import TelemetrySettings
 from adapter.errors import ConfigError
@@ -38,28 +38,50 @@ _INSTRUMENTATIONS = ("opentelemetry.instrumentation.asgi", "opentelemetry.instru
 
 
 class _HideQuery:
-    """Outside the tracing middleware: put the query string aside."""
+    """Outside the tracing middleware: put the query string aside (in the same scope dict)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            scope = {**scope, "query_string": b"", _HIDDEN_QUERY: scope.get("query_string", b"")}
+            scope[_HIDDEN_QUERY] = scope.get("query_string", b"")
+            scope["query_string"] = b""
         await self.app(scope, receive, send)
 
 
 class _RestoreQuery:
-    """Inside the tracing middleware: give the application its query string back."""
+    """Inside the tracing middleware: give the application its query string back, and name
+    the span after the route template once the router has chosen the route."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
         if _HIDDEN_QUERY in scope:
-            scope = {**scope, "query_string": scope[_HIDDEN_QUERY]}
-            del scope[_HIDDEN_QUERY]
-        await self.app(scope, receive, send)
+            scope["query_string"] = scope.pop(_HIDDEN_QUERY)
+
+        async def naming_send(message: Message) -> None:
+            # The span ends with the last body chunk; the route is known by the first message.
+            if message["type"] == "http.response.start":
+                _name_span(scope)
+            await send(message)
+
+        await self.app(scope, receive, naming_send)
+
+
+def _name_span(scope: Scope) -> None:
+    from opentelemetry import trace
+
+    span = trace.get_current_span()
+    if span.is_recording():
+        # A path such as /getusers/6,7,12 would make a span name per call; the template does not.
+        route = route_template(scope)
+        span.update_name(f"{scope['method']} {route}")
+        span.set_attribute("http.route", route)
 
 
 def _tag_request_id(span: Span, _: MutableMapping[str, Any]) -> None:
@@ -69,9 +91,8 @@ def _tag_request_id(span: Span, _: MutableMapping[str, Any]) -> None:
 
 
 def _span_details(scope: Scope) -> tuple[str, dict[str, str]]:
-    # Named by the route template: a path such as /getusers/6,7,12 would make a name per call.
-    route = route_template(scope)
-    return f"{scope.get('method', 'HTTP')} {route}", {"http.route": route}
+    # The route is not known yet; _RestoreQuery renames the span when it is.
+    return str(scope.get("method", "HTTP")), {}
 
 
 class Tracing:

@@ -12,7 +12,6 @@ import time
 import uuid
 
 import structlog
-from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from adapter.metrics import Metrics
@@ -27,14 +26,14 @@ PROBE_ROUTES = frozenset({"/healthz", "/readyz", "/metrics"})
 
 
 def route_template(scope: Scope) -> str:
-    """The path template of the route that serves `scope`, or `(unmatched)`."""
-    app = scope.get("app")
-    router = getattr(app, "router", None)
-    for route in getattr(router, "routes", []):
-        match, _ = route.matches(scope)
-        if match == Match.FULL:
-            return str(getattr(route, "path", scope["path"]))
-    return "(unmatched)"
+    """The path template of the route that served `scope`, or `(unmatched)`.
+
+    The router records the matched route in the scope (a dict shared by every layer), so this
+    is known once the application has run; middleware must not copy the scope.
+    """
+    route = scope.get("route")
+    template = getattr(route, "path_format", None) or getattr(route, "path", None)
+    return template if isinstance(template, str) else "(unmatched)"
 
 
 def _request_id(scope: Scope) -> str:

@@ -1,0 +1,75 @@
+"""Graceful shutdown: SIGTERM lets the calls in flight finish, then the pools close."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+
+from tests.cli.support import remote, write_config
+from tests.conftest import CHAT_AUTH, free_port, stop_process, wait_for_port
+from tests.ops.conftest import Served
+
+LATENCY = "1.5"
+
+
+def wait_for_site_requests(base_url: str, count: int) -> None:
+    """Block until the demo site has received `count` GraphQL requests (it counts on arrival)."""
+    for _ in range(600):
+        if httpx.get(f"{base_url}/stats").json()["graphql_requests"] >= count:
+            return
+        threading.Event().wait(0.01)
+    raise AssertionError(f"the site never received {count} request(s)")
+
+
+def test_sigterm_during_a_slow_site_call_lets_it_finish(
+    tmp_path: Path, serve_adapter: Callable[..., Served]
+) -> None:
+    """SIGTERM while the site is answering: the chat's call still gets its 200, serve exits 0."""
+    port = free_port()
+    site = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "adapter",
+            "demo-upstream",
+            "--port",
+            str(port),
+            "--latency",
+            LATENCY,
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for_port(port)
+        site_url = f"http://127.0.0.1:{port}"
+        served = serve_adapter(write_config(tmp_path, remote(f"{site_url}/graphql")))
+        answers: list[httpx.Response] = []
+
+        def chat_call() -> None:
+            answers.append(
+                httpx.get(
+                    f"{served.url}/imbachat/v1/users?user_ids=1,2", auth=CHAT_AUTH, timeout=30
+                )
+            )
+
+        caller = threading.Thread(target=chat_call)
+        caller.start()
+        wait_for_site_requests(site_url, 1)
+        code, log = served.stop()
+        caller.join(timeout=30)
+    finally:
+        stop_process(site)
+    (answer,) = answers
+    assert answer.status_code == 200
+    assert [user["user_id"] for user in answer.json()] == [1, 2]
+    assert code == 0
+    events = [json.loads(line)["event"] for line in log.splitlines() if line.strip()]
+    # The call was answered before the lifespan closed the upstream pool and the cache.
+    assert events.index("request") < events.index("stopped")
