@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from adapter.app import create_app
-from adapter.config import settings_from_mapping
+from adapter.config import load_settings, settings_from_mapping
 from adapter.errors import ConfigError
 from tests.conftest import ROOT, SettingsFactory, reference_data
 
@@ -135,3 +135,32 @@ def test_missing_demo_page_folder_fails_at_start(make_settings: SettingsFactory)
     settings = make_settings({"demo_page": {"directory": "examples/nowhere"}})
     with pytest.raises(ConfigError, match=r"demo_page\.directory"):
         create_app(settings)
+
+
+PRODUCTION_ENV = {
+    "SITE_GRAPHQL_URL": "https://www.example.com/graphql",
+    "IMBACHAT_API_LOGIN": "login",
+    "IMBACHAT_API_PASSWORD": "password",
+    "IMBACHAT_WIDGET_ID": "w1",
+    "IMBACHAT_SECRET_KEY": "k" * 64,
+    "REDIS_URL": "redis://127.0.0.1:6379/0",
+}
+
+
+def test_the_production_example_is_locked_down() -> None:
+    """examples/config.production.yaml loads and builds, with introspection and GraphiQL off
+    and trusted documents on."""
+    settings = load_settings(ROOT / "examples" / "config.production.yaml", environ=PRODUCTION_ENV)
+    graphql = settings.graphql
+    assert graphql is not None
+    assert (graphql.introspection, graphql.graphiql) == (False, False)
+    assert graphql.trusted_documents.enabled
+    assert settings.widget.script_url.startswith("https://api.imbachat.com/")
+    create_app(settings)
+
+
+def test_the_production_example_needs_its_secrets() -> None:
+    """Without the secret key in the environment the production example does not start."""
+    environ = {k: v for k, v in PRODUCTION_ENV.items() if k != "IMBACHAT_SECRET_KEY"}
+    with pytest.raises(ConfigError, match="IMBACHAT_SECRET_KEY is not set"):
+        load_settings(ROOT / "examples" / "config.production.yaml", environ=environ)
