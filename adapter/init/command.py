@@ -7,6 +7,7 @@ import re
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
+from urllib.parse import urlsplit
 
 import orjson
 import typer
@@ -191,6 +192,8 @@ def init_command(
     if interactive:
         typer.echo("\nConfirm each guess with Enter, or type another answer.")
         plan = review(plan, samples.users)
+    elif not yes:
+        typer.echo("\nNo terminal attached: taking every guess, as with --yes.")
     files = render(plan)
     if interactive and not typer.confirm(f"\nWrite {', '.join(files)} in {output}?", default=True):
         typer.echo("Nothing written.")
@@ -201,6 +204,11 @@ def init_command(
         typer.echo(f"error: {exc.message}", err=True)
         raise typer.Exit(EXIT_USAGE) from None
     typer.echo("\nWrote " + ", ".join(str(path) for path in written))
+    if urlsplit(upstream).password or urlsplit(upstream).query:
+        typer.echo(
+            "Note: upstream.url is written as given, with its user info or query string; if that "
+            "holds a credential, move it to a header or write it as ${VARIABLE}."
+        )
     if headers:
         names = ", ".join(header_variable(name) for name in headers)
         typer.echo(f"Set {names} (the --header values) in the adapter's environment.")

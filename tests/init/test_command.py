@@ -43,6 +43,7 @@ def test_force_overwrites(
     done = run_init("--upstream", demo_upstream.graphql_url, "--yes", "--force")
     assert done.returncode == 0, done.stderr + done.stdout
     assert "written by `imbachat-adapter init`" in (tmp_path / "config.yaml").read_text()
+    assert "No terminal attached: taking every guess" not in done.stdout
 
 
 def test_unreachable_upstream(run_init: InitRunner, tmp_path: Path) -> None:

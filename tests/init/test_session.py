@@ -40,10 +40,10 @@ def _init(*args: str, answers: list[str] | None = None) -> tuple[int, str]:
 
 def test_yes_in_process(serve_site: SiteServer, members: CountingSite, tmp_path: Path) -> None:
     """`--yes` with given ids writes a working configuration and shows those users."""
-    code, output = _init(
-        "--upstream", serve_site(members), "--yes", "-o", str(tmp_path), "--sample-ids", "7,1"
-    )
+    url = serve_site(members) + "?site=crew"
+    code, output = _init("--upstream", url, "--yes", "-o", str(tmp_path), "--sample-ids", "7,1")
     assert code == 0, output
+    assert "upstream.url is written as given" in output
     assert '"name": "Lookout"' in output
     assert "the ids you gave (7, 1)" in output
     nothing = verify(tmp_path / "config.yaml", (), {})
@@ -145,11 +145,12 @@ def test_empty_sample_ids() -> None:
 def test_output_that_cannot_be_written(
     serve_site: SiteServer, members: CountingSite, tmp_path: Path
 ) -> None:
-    """An output directory that cannot be made is a clear error after the site was read."""
+    """Without a terminal every guess is taken; an unwritable output is a clear error."""
     blocker = tmp_path / "file"
     blocker.write_text("")
-    code, output = _init("--upstream", serve_site(members), "--yes", "-o", str(blocker / "sub"))
+    code, output = _init("--upstream", serve_site(members), "-o", str(blocker / "sub"))
     assert code == 2
+    assert "No terminal attached: taking every guess, as with --yes." in output
     assert "cannot write" in output
 
 
