@@ -122,6 +122,8 @@ async def test_tracing_without_its_packages_is_an_invalid_value(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Tracing switched on without the `otel` extra is class 2 and says what to install."""
+    for name in [n for n in sys.modules if n.startswith("opentelemetry.sdk.")]:
+        monkeypatch.setitem(sys.modules, name, None)
     monkeypatch.setitem(sys.modules, "opentelemetry.sdk", None)
     config = write_config(tmp_path, {"telemetry": {"enabled": True}})
     report = await run_checks(config, environ={}, connect=False)
