@@ -6,7 +6,7 @@ import contextlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from redis.asyncio import Redis, RedisCluster
+from redis.asyncio import BlockingConnectionPool, Redis, RedisCluster
 from redis.asyncio.lock import Lock
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
@@ -67,12 +67,16 @@ class RedisCache:
 
     @classmethod
     def from_settings(cls, settings: RedisSettings) -> RedisCache:
-        client = Redis.from_url(
+        # Blocking: past `max_connections` a call waits (at most a socket timeout) for a free
+        # connection; the default pool raises at once, and a burst of chat calls would turn
+        # into cache errors and a stampede on the site.
+        pool = BlockingConnectionPool.from_url(
             settings.url.get_secret_value(),
+            timeout=settings.socket_timeout,
             health_check_interval=30,
             **client_options(settings),
         )
-        return cls(client)
+        return cls(Redis.from_pool(pool))
 
     async def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
         if not keys:
