@@ -25,6 +25,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from adapter.app import create_app
+from adapter.config import CorsSettings
 from tests.conftest import LiveServer, SettingsFactory, asgi_client, free_port
 from tests.graphql.conftest import ISSUE, error_code, gql
 
@@ -302,3 +303,33 @@ async def test_scheme_and_size_are_checked(make_settings: SettingsFactory) -> No
     answers += await issue_all(settings, [big])
     answers += await issue_all(settings, [""], scheme="Bearer")
     assert user_ids(answers) == ["UNAUTHENTICATED"] * 3
+
+
+async def test_header_without_scheme_and_missing_header(make_settings: SettingsFactory) -> None:
+    """A custom header may carry the bare token; a request without it is anonymous."""
+    settings = jwt_settings(
+        make_settings, header="X-Site-Token", scheme=None, algorithms=["HS256"], secret=HS_SECRET
+    )
+    spa = "https://app.example.com"
+    settings = settings.model_copy(
+        update={
+            "graphql": settings.graphql.model_copy(
+                update={"cors": CorsSettings(allowed_origins=[spa])}
+            )
+        }
+    )
+    token = jwt.encode(claims(), HS_SECRET, "HS256")
+    async with asgi_client(create_app(settings)) as client:
+        bare = await gql(client, ISSUE, headers={"X-Site-Token": token})
+        missing = await gql(client, ISSUE)
+        preflight = await client.options(
+            "/graphql",
+            headers={
+                "Origin": spa,
+                "Access-Control-Request-Method": "POST",
+                "Access-Control-Request-Headers": "x-site-token",
+            },
+        )
+    assert user_ids([bare, missing]) == [6, "UNAUTHENTICATED"]
+    # A page on another origin may send the header that carries the token.
+    assert "x-site-token" in preflight.headers["access-control-allow-headers"].lower()

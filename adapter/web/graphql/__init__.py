@@ -20,22 +20,22 @@ from adapter.web.graphql.trusted import TrustedDocuments
 __all__ = ["FrontendApi", "build_schema", "install_graphql", "open_frontend"]
 
 
-def _credential_headers(viewer: ViewerSettings | None) -> list[str]:
+def _credential_headers(viewer: ViewerSettings) -> list[str]:
     """Headers a page may send across origins: the ones that say who the viewer is."""
-    if viewer is None:
-        return []
-    if viewer.mode == "jwt" and viewer.jwt is not None and viewer.jwt.header is not None:
-        return [viewer.jwt.header]
+    if viewer.mode == "jwt":
+        assert viewer.jwt is not None  # the settings require it in this mode
+        return [viewer.jwt.header] if viewer.jwt.header is not None else []
     return list(viewer.upstream.forward_headers)
 
 
 def install_graphql(app: FastAPI, settings: Settings) -> None:
     """Mount the endpoint and its CORS; raise ConfigError for what cannot work."""
-    graphql = settings.graphql
+    graphql, viewer = settings.graphql, settings.viewer
     if graphql is None:
         return
+    assert viewer is not None  # the settings require it with `graphql`
     check_rate_limits(graphql.rate_limit)
-    if settings.viewer is not None and settings.viewer.mode == "upstream":
+    if viewer.mode == "upstream":
         viewer_operation(settings)  # a missing or broken document fails here, at start-up
     trusted = None
     if graphql.trusted_documents.enabled:
@@ -46,5 +46,5 @@ def install_graphql(app: FastAPI, settings: Settings) -> None:
         GraphQLCors,
         path=graphql.path,
         settings=graphql.cors,
-        allow_headers=_credential_headers(settings.viewer),
+        allow_headers=_credential_headers(viewer),
     )

@@ -12,7 +12,7 @@ import orjson
 from graphql import GraphQLError
 from starlette.responses import Response
 
-from adapter.errors import AdapterError, UpstreamError
+from adapter.errors import AdapterError, CacheError, UpstreamError
 
 __all__ = [
     "MASKED_MESSAGE",
@@ -37,6 +37,8 @@ def expected_from(exc: AdapterError) -> ExpectedError:
     """The GraphQL face of a domain error: its message and a code, nothing more."""
     if isinstance(exc, UpstreamError):
         return ExpectedError(exc.message, "UPSTREAM_UNAVAILABLE")
+    if isinstance(exc, CacheError):
+        return ExpectedError(exc.message, "CACHE_UNAVAILABLE")
     return ExpectedError(exc.message, "BAD_REQUEST")
 
 
