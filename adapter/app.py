@@ -84,7 +84,8 @@ def create_app(
         if demo is not None and transport is None:
             transport, url = httpx.ASGITransport(app=demo), _EMBEDDED_URL
         upstream = UpstreamClient(settings.upstream, metrics=metrics, transport=transport, url=url)
-        profiles = cache or build_cache(settings.cache, metrics)
+        # `is None`, not `or`: an empty MemoryCache is falsy (it has a length).
+        profiles = cache if cache is not None else build_cache(settings.cache, metrics)
         directory = Directory(
             settings=settings,
             operations=operations,
