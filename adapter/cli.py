@@ -89,6 +89,7 @@ def serve(
     workers: Annotated[
         int,
         typer.Option(
+            envvar="WEB_CONCURRENCY",
             help="Worker processes. Each has its own upstream pool, memory cache and metrics; "
             "in Kubernetes prefer 1 and more replicas.",
             min=1,
@@ -112,7 +113,11 @@ def serve(
     ] = 5,
     forwarded_allow_ips: Annotated[
         str,
-        typer.Option(help="Proxies whose X-Forwarded-* headers are trusted (comma-separated)."),
+        typer.Option(
+            envvar="FORWARDED_ALLOW_IPS",
+            help="Proxies whose X-Forwarded-* headers are trusted (addresses or networks, "
+            "comma-separated); their X-Forwarded-For becomes the client address.",
+        ),
     ] = "127.0.0.1",
 ) -> None:
     """Serve the adapter.
