@@ -115,7 +115,13 @@ class UpstreamClient:
         self._breakers = AsyncCircuitBreakerFactory(
             default_threshold=settings.breaker.failure_threshold,
             default_ttl=settings.breaker.recovery_seconds,
-            exclude=[UpstreamGraphQLError, asyncio.CancelledError],
+            # The site answering "no" (GraphQL errors, 4xx but 429) is not the site failing;
+            # counting it would let junk requests open the breaker for everyone.
+            exclude=[
+                UpstreamGraphQLError,
+                asyncio.CancelledError,
+                (UpstreamStatusError, _is_client_error),
+            ],
         )
 
     async def __aenter__(self) -> Self:
@@ -254,6 +260,11 @@ class UpstreamClient:
                 f"the site's GraphQL API answered with {len(errors)} error(s) and no data"
             )
         return GraphQLResult(data, errors)
+
+
+def _is_client_error(exc: BaseException) -> bool:
+    status = getattr(exc, "status_code", 0)
+    return 400 <= status < 500 and status != 429
 
 
 def _error_message(error: Any) -> str:

@@ -209,6 +209,21 @@ async def test_breaker_ignores_graphql_errors(client_for: Callable[..., Upstream
     assert len(script.sent) == 3
 
 
+@pytest.mark.parametrize(
+    ("status", "opens"), [(400, False), (401, False), (404, False), (429, True)]
+)
+async def test_breaker_ignores_client_errors_but_429(
+    client_for: Callable[..., UpstreamClient], status: int, opens: bool
+) -> None:
+    """4xx answers do not open the breaker (junk requests must not block everyone); 429 does."""
+    script = Script(httpx.Response(status, text="no"))
+    client = client_for(script, breaker={"failure_threshold": 1, "recovery_seconds": 60})
+    for _ in range(2):
+        with pytest.raises((UpstreamStatusError, UpstreamUnavailable)):
+            await client.execute(QUERY, {})
+    assert len(script.sent) == (1 if opens else 2)
+
+
 async def test_breaker_recovers(client_for: Callable[..., UpstreamClient]) -> None:
     """Once the recovery time has passed, a call goes through again and closes the breaker."""
     script = Script(httpx.Response(500), ok())
