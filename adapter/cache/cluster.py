@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Mapping, Sequence
 
 from redis.asyncio.cluster import RedisCluster
 
@@ -16,22 +18,42 @@ class RedisClusterCache:
     """Keys spread over every node (no hash tags): one id's traffic lands on one node only.
 
     Reads use `mget_nonatomic` (one MGET per slot, sent as one pipeline that redis-py groups
-    per node); writes and deletes are one pipeline the same way.
+    per node); writes and deletes are one pipeline the same way. Each operation holds at most
+    one connection per node.
     """
 
-    def __init__(self, client: RedisCluster) -> None:
+    def __init__(
+        self, client: RedisCluster, *, max_in_flight: int = 64, wait_seconds: float = 0.25
+    ) -> None:
         self.client = client
         self._locks = TokenLocks(client)
+        self._turns = asyncio.Semaphore(max_in_flight)
+        self._wait_seconds = wait_seconds
 
     @classmethod
     def from_settings(cls, settings: RedisSettings) -> RedisClusterCache:
         client = RedisCluster.from_url(settings.url.get_secret_value(), **client_options(settings))
-        return cls(client)
+        return cls(
+            client, max_in_flight=settings.max_connections, wait_seconds=settings.socket_timeout
+        )
+
+    @contextlib.asynccontextmanager
+    async def _turn(self) -> AsyncIterator[None]:
+        # redis-py's cluster pool has no blocking mode: past max_connections per node it raises
+        # at once, and a burst of chat calls would fail open into a stampede on the site. A burst
+        # waits here instead, at most a socket timeout.
+        async with asyncio.timeout(self._wait_seconds):
+            await self._turns.acquire()
+        try:
+            yield
+        finally:
+            self._turns.release()
 
     async def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
         if not keys:
             return []
-        values: list[bytes | None] = await self.client.mget_nonatomic(list(keys))
+        async with self._turn():
+            values: list[bytes | None] = await self.client.mget_nonatomic(list(keys))
         return values
 
     async def set_many(self, items: Mapping[str, bytes], ttl_seconds: float) -> None:
@@ -41,7 +63,8 @@ class RedisClusterCache:
         pipe = self.client.pipeline()
         for key, value in items.items():
             pipe.set(key, value, px=milliseconds)
-        await pipe.execute()
+        async with self._turn():
+            await pipe.execute()
 
     async def delete_many(self, keys: Sequence[str]) -> None:
         # One DEL per key: a multi-key DEL must not span slots.
@@ -50,16 +73,20 @@ class RedisClusterCache:
         pipe = self.client.pipeline()
         for key in keys:
             pipe.delete(key)
-        await pipe.execute()
+        async with self._turn():
+            await pipe.execute()
 
     async def acquire_lock(self, key: str, ttl_seconds: float) -> bool:
-        return await self._locks.acquire(key, ttl_seconds)
+        async with self._turn():
+            return await self._locks.acquire(key, ttl_seconds)
 
     async def release_lock(self, key: str) -> None:
-        await self._locks.release(key)
+        async with self._turn():
+            await self._locks.release(key)
 
     async def ping(self) -> None:
-        await self.client.ping()
+        async with self._turn():
+            await self.client.ping()
 
     async def aclose(self) -> None:
         await self.client.aclose()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 
@@ -82,3 +83,28 @@ async def test_the_directory_on_a_cluster_reads_50_ids_across_slots_in_one_call(
     assert demo_upstream.requests() == 2
     assert asked(demo_upstream)["3"] == asked(demo_upstream)["40"] == 2
     assert sum(asked(demo_upstream).values()) == 52
+
+
+async def test_a_warm_burst_larger_than_the_pool_is_answered_from_the_cluster(
+    make_settings: SettingsFactory, demo_upstream: DemoUpstream, redis_cluster: str
+) -> None:
+    """200 concurrent look-ups on 4 connections per node wait their turn, never failing open."""
+    settings = make_settings(
+        {
+            "upstream": {"embedded_demo": False, "url": demo_upstream.graphql_url},
+            "cache": {
+                "backend": "redis-cluster",
+                "prefix": f"imbachat-test:{uuid.uuid4().hex[:12]}:",
+                "redis": {"url": redis_cluster, "max_connections": 4, "socket_timeout": 5},
+            },
+        }
+    )
+    ids = list(range(1, 21))
+    async with open_directory(settings) as directory:
+        await directory.lookup(ids)
+        demo_upstream.reset()
+        answers = await asyncio.gather(*(directory.lookup(ids) for _ in range(200)))
+        await directory.invalidate(ids)
+    assert all(len(answer) == 20 for answer in answers)
+    assert demo_upstream.requests() == 0
+    assert directory.metrics.cache_errors.labels("get")._value.get() == 0
