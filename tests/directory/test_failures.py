@@ -74,7 +74,7 @@ async def test_with_redis_stopped_mid_run_calls_succeed_from_upstream_and_recove
     settings = redis_settings(
         {
             "cache": {
-                "redis": {"url": server.url},
+                "redis": {"url": server.url, "socket_timeout": 5},
                 "retry_after_error_seconds": 0,
                 "error_log_interval_seconds": 3600,
             }
