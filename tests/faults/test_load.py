@@ -14,7 +14,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -144,7 +144,9 @@ async def bad(client: httpx.AsyncClient, rng: random.Random) -> tuple[httpx.Resp
 
 _JSON = {"Content-Type": "application/json"}
 # Twenty slots: about half warm users-info, the rest spread over the other kinds.
-MIX: list[Call] = [warm] * 9 + [cold] * 2 + [path_form, search, search, token, token] + [bad] * 4
+MIX: Sequence[Call] = (
+    [warm] * 9 + [cold] * 2 + [path_form, search, search, token, token] + [bad] * 4
+)
 
 
 async def drive(base_url: str, seconds: float, tally: Tally, on_tick: Callable[[], None]) -> None:
