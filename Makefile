@@ -44,5 +44,16 @@ typecheck: $(VENV)/.installed-dev
 pytest: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest --cov --cov-report=term-missing:skip-covered -q
 
+## Benchmarks (about 2 minutes; never part of `make test`): a table, and bench/results/*.json.
+bench: $(VENV)/.installed-dev
+	scripts/ensure-redis
+	@command -v wrk >/dev/null 2>&1 || { apt-get update -qq >/dev/null && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
+	$(BIN)/python -m bench
+
+## The load test of `make test`, for 10 minutes instead of 20 seconds.
+soak: $(VENV)/.installed-dev
+	IMBACHAT_LOAD_SECONDS=600 $(BIN)/python -m pytest -q -s -p no:cacheprovider tests/faults/test_load.py
+
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage
