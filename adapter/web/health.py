@@ -66,9 +66,7 @@ def health_router() -> APIRouter:
     @router.get("/readyz")
     async def readyz(request: Request) -> Response:
         directory: Directory = request.state.directory
-        upstream, cache = await asyncio.gather(
-            _upstream_check(directory), _cache_check(directory)
-        )
+        upstream, cache = await asyncio.gather(_upstream_check(directory), _cache_check(directory))
         checks = {"config": "ok", "upstream": upstream, "cache": cache}
         ready = upstream == "ok"
         body = {"status": "ready" if ready else "not ready", "checks": checks}
