@@ -136,3 +136,49 @@ async def test_tracing_with_its_packages_passes(tmp_path: Path) -> None:
     config = write_config(tmp_path, {"telemetry": {"enabled": True, "exporter": "console"}})
     report = await run_checks(config, environ={}, connect=False)
     assert report.ok, list(report.lines())
+
+
+async def test_document_that_does_not_parse_is_a_document_problem(tmp_path: Path) -> None:
+    """A document with a syntax error is class 4; the mapping check is skipped, not failed."""
+    config = write_config(tmp_path, own_documents=True)
+    (tmp_path / "resolvers" / "users.graphql").write_text("query {\n  users(ids: $ids) {\n")
+    report = await run_checks(config, environ={}, connect=False)
+    assert report.exit_code == ProblemClass.DOCUMENTS
+    assert {c.stage: c.status for c in report.checks}["mapping"] == "skip"
+
+
+async def test_schema_check_follows_aliases_and_fragments(
+    tmp_path: Path, demo_upstream: DemoUpstream
+) -> None:
+    """Fields are looked up through aliases and fragments; an unknown field or type is class 6,
+    and a mapped path into a missing field names the field the type lacks."""
+    config = write_config(
+        tmp_path,
+        {
+            **remote(demo_upstream.graphql_url),
+            "mapping": {"fields": {"nick": "nickname", "handle": "handle", "kind": "__typename"}},
+        },
+        own_documents=True,
+    )
+    extra = "  nickname\n  handle: username\n  __typename\n  ... on User { badge }\n"
+    for name in ("users.graphql", "search.graphql"):
+        document = tmp_path / "resolvers" / name
+        text = document.read_text()
+        if "fragment ChatUser on User {\n" in text:
+            text = text.replace(
+                "fragment ChatUser on User {\n", "fragment ChatUser on User {\n" + extra
+            )
+        else:
+            text = text.replace("    badge\n", "    badge\n" + extra.replace("  ", "    "), 1)
+        document.write_text(text)
+    ghost = tmp_path / "resolvers" / "viewer.graphql"
+    ghost.write_text("query ChatViewer {\n  viewer {\n    id\n    ... on Ghost { id }\n  }\n}\n")
+    report = await run_checks(config, environ={})
+    messages = [c.message for c in report.problems]
+    assert report.exit_code == ProblemClass.SCHEMA, messages
+    assert any("Cannot query field 'nickname' on type 'User'" in m for m in messages)
+    assert any("Unknown type 'Ghost'" in m for m in messages)
+    assert (
+        "mapping.fields.nick: reads 'nickname', but type User has no field 'nickname'" in messages
+    )
+    assert not any("mapping.fields.handle" in m or "mapping.fields.kind" in m for m in messages)
