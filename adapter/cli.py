@@ -148,9 +148,10 @@ def serve(
         "forwarded_allow_ips": forwarded_allow_ips,
         "server_header": False,
     }
-    # uvicorn shuts down gracefully on SIGTERM and then re-raises the signal; with this handler
-    # in place the re-raised signal is a no-op and a clean shutdown exits 0.
-    signal.signal(signal.SIGTERM, lambda *_: None)
+    # uvicorn shuts down gracefully on SIGTERM or SIGINT and then re-raises the signal; with
+    # these handlers in place the re-raised signal is a no-op and a clean shutdown exits 0.
+    for stop in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(stop, lambda *_: None)
     if workers > 1:
         # Each worker process builds its own app from the same file and level.
         os.environ[CONFIG_ENV_VAR] = str(config.resolve())

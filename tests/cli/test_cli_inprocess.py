@@ -100,6 +100,7 @@ def test_token_without_tokens_section(runner: CliRunner, tmp_path: Path) -> None
     assert "tokens.secret_key" in result.stderr
 
 
+@pytest.mark.usefixtures("restore_signals")
 def test_serve_hands_uvicorn_the_shutdown_settings(
     runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -109,14 +110,12 @@ def test_serve_hands_uvicorn_the_shutdown_settings(
 
     calls: list[tuple[Any, dict[str, Any]]] = []
     monkeypatch.setattr(uvicorn, "run", lambda app, **options: calls.append((app, options)))
-    previous = signal.getsignal(signal.SIGTERM)
-    try:
-        args = ["serve", "-c", str(write_config(tmp_path)), "--port", "8123", "--host", "127.0.0.2"]
-        args += ["--log-level", "warning", "--graceful-timeout", "7", "--keep-alive", "65"]
-        result = runner.invoke(cli.app, args)
-        handler = signal.getsignal(signal.SIGTERM)
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+    previous, previous_int = signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)
+    args = ["serve", "-c", str(write_config(tmp_path)), "--port", "8123", "--host", "127.0.0.2"]
+    args += ["--log-level", "warning", "--graceful-timeout", "7", "--keep-alive", "65"]
+    result = runner.invoke(cli.app, args)
+    handler = signal.getsignal(signal.SIGTERM)
+    handler_int = signal.getsignal(signal.SIGINT)
     assert result.exit_code == 0, result.output
     ((_, options),) = calls
     assert options["host"] == "127.0.0.2"
@@ -126,8 +125,10 @@ def test_serve_hands_uvicorn_the_shutdown_settings(
     assert options["timeout_keep_alive"] == 65
     assert handler is not previous
     assert callable(handler)
+    assert handler_int is not previous_int
 
 
+@pytest.mark.usefixtures("restore_signals")
 def test_serve_with_workers_builds_apps_from_the_environment(
     runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -139,14 +140,10 @@ def test_serve_with_workers_builds_apps_from_the_environment(
     # Recorded, so that what serve writes into the environment is undone after the test.
     monkeypatch.setenv("IMBACHAT_ADAPTER_CONFIG", "unused")
     monkeypatch.setenv("IMBACHAT__LOGGING__LEVEL", "warning")
-    previous = signal.getsignal(signal.SIGTERM)
     config = write_config(tmp_path)
-    try:
-        result = runner.invoke(
-            cli.app, ["serve", "-c", str(config), "--workers", "3", "--log-level", "debug"]
-        )
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+    result = runner.invoke(
+        cli.app, ["serve", "-c", str(config), "--workers", "3", "--log-level", "debug"]
+    )
     assert result.exit_code == 0, result.output
     ((app, options),) = calls
     assert app == "adapter.app:app_from_environment"
