@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import math
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,7 +19,7 @@ import redis
 from bench.load import WrkResult, wrk
 from bench.processes import ROOT, Service, free_port, start_service
 from bench.report import Row, machine, table, write_json
-from bench.tokens import token_scenario
+from bench.tokens import WIDGET_SECRET, token_scenario
 
 __all__ = ["main"]
 
@@ -82,7 +82,8 @@ class Bench:
         body_file = self.workdir / "baseline-body.json"
         body_file.write_bytes(body)
         argv = ["-m", "uvicorn", "bench.baseline:app", "--no-access-log", "--no-server-header"]
-        return self.start("baseline", argv, "/healthz", {"BENCH_BASELINE_BODY": str(body_file)})
+        env = {"BENCH_BASELINE_BODY": str(body_file), "BENCH_WIDGET_SECRET": WIDGET_SECRET}
+        return self.start("baseline", argv, "/healthz", env)
 
     def stop(self) -> None:
         for service in reversed(self.services):
@@ -99,14 +100,21 @@ class Bench:
 
     # --- helpers ------------------------------------------------------------------------------
 
-    def load(self, url: str, *, before: Callable[[], None] | None = None, **env: str) -> WrkResult:
+    def load(
+        self,
+        url: str,
+        *,
+        headers: Mapping[str, str] = BASIC,
+        before: Callable[[], None] | None = None,
+        env: Mapping[str, str] | None = None,
+    ) -> WrkResult:
         """A 1 s warm-up, then the measured run."""
         connections = self.options.connections
-        wrk(url, connections=connections, seconds=1, headers=BASIC, env=env)
+        wrk(url, connections=connections, seconds=1, headers=headers, env=env)
         if before is not None:
             before()
         seconds = self.options.seconds
-        return wrk(url, connections=connections, seconds=seconds, headers=BASIC, env=env)
+        return wrk(url, connections=connections, seconds=seconds, headers=headers, env=env)
 
     def calls(self, url: str, count: int, **env: str) -> WrkResult:
         """Exactly `count` calls, one after another (wrk -c1, stopped by the script)."""
@@ -126,11 +134,15 @@ class Bench:
         base: Service,
         url: str,
         target: str,
+        *,
         before: Callable[[], None] | None = None,
-        **env: str,
+        base_path: str = "/users",
+        headers: Mapping[str, str] = BASIC,
+        base_env: Mapping[str, str] | None = None,
+        env: Mapping[str, str] | None = None,
     ) -> tuple[Row, WrkResult]:
-        reference = self.load(f"{base.url}/users")
-        measured = self.load(url, before=before, **env)
+        reference = self.load(f"{base.url}{base_path}", headers=headers, env=base_env)
+        measured = self.load(url, headers=headers, before=before, env=env)
         row = Row(
             name,
             rps=measured.rps,
@@ -167,16 +179,16 @@ class Bench:
             cold.url + USERS + "{ids}",
             "",
             before=stats.reset,
-            BENCH_PATH=USERS + "{ids}",
-            BENCH_WINDOW="20",
+            env={"BENCH_PATH": USERS + "{ids}", "BENCH_WINDOW": "20"},
         )
         row.upstream_per_call = stats.count() / measured.requests
         row.note = "every call misses; concurrent calls for the same ids share a fetch"
 
         self.burst(memory, base, stats)
         self.scaling(memory, cold, base, stats)
-        self.rows.extend(token_scenario(self, upstream, base))
-        for service in (memory, shared, cold):
+        rows, tokens = token_scenario(self, upstream, base)
+        self.rows.extend(rows)
+        for service in (memory, shared, cold, *([tokens] if tokens else [])):
             rss = service.sample_rss()
             self.rows.append(
                 Row(
