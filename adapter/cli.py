@@ -310,6 +310,17 @@ def users(
     )
 
 
+# --- export-schema -----------------------------------------------------------------------------
+
+
+@app.command("export-schema")
+def export_schema(config: ConfigOption = DEFAULT_CONFIG) -> None:
+    """Print the adapter's own GraphQL SDL (committed as schema.graphql; a test keeps it true)."""
+    from adapter.web.graphql.schema import build_schema
+
+    typer.echo(build_schema(_load(config)).as_str())
+
+
 # --- init (adapter/init/) ----------------------------------------------------------------------
 
 app.command("init")(init_command)
