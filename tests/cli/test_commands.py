@@ -10,14 +10,17 @@ from pathlib import Path
 import httpx
 import jwt
 import pytest
+import typer.main
 
 from adapter.app import create_app
+from adapter.cli import app as cli_app
 from adapter.config import Settings
 from tests.cli.support import cli, environment, remote, write_config
 from tests.conftest import CHAT_AUTH, DemoUpstream, LiveServer
 
 SECRET_KEY = "cli-test-widget-secret-key-0123456789abcdef"
-COMMANDS = ("serve", "check-config", "token", "users", "demo-upstream")
+# Every command the app has, so that a new one is held to the same rule.
+COMMANDS = sorted(getattr(typer.main.get_command(cli_app), "commands", {}))
 
 
 @pytest.mark.parametrize("command", COMMANDS)
@@ -32,6 +35,7 @@ def test_top_level_help_lists_the_commands() -> None:
     """`python -m adapter --help` lists every command."""
     result = cli("--help")
     assert result.returncode == 0
+    assert {"serve", "check-config", "token", "users", "demo-upstream"} <= set(COMMANDS)
     for command in COMMANDS:
         assert command in result.stdout
 
