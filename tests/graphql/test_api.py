@@ -288,3 +288,13 @@ async def test_a_failed_eviction_is_reported(make_settings: SettingsFactory) -> 
     async with asgi_client(create_app(settings)) as client:
         body = await gql(client, INVALIDATE, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
     assert error_code(body) == "CACHE_UNAVAILABLE"
+
+
+async def test_token_outcomes_are_counted(api: Api) -> None:
+    """`adapter_tokens_total` counts issued tokens and refusals by their code."""
+    async with api() as client:
+        await gql(client, ISSUE, headers=session_cookie(6))
+        await gql(client, ISSUE)
+        metrics = (await client.get("/metrics")).text
+    assert 'adapter_tokens_total{outcome="issued"} 1.0' in metrics
+    assert 'adapter_tokens_total{outcome="unauthenticated"} 1.0' in metrics

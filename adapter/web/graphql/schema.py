@@ -18,6 +18,7 @@ from strawberry.types import ExecutionContext
 from adapter.config import GraphQLSettings, IdSettings, Settings, WidgetSettings
 from adapter.directory import UserId
 from adapter.errors import AdapterError
+from adapter.metrics import Metrics
 from adapter.web.graphql.context import ChatContext
 from adapter.web.graphql.errors import ExpectedError, expected_from, should_mask
 from adapter.web.graphql.limits import schema_extensions
@@ -172,8 +173,15 @@ async def resolve_chat_users(info: Info, ids: list[strawberry.ID]) -> list[ChatU
 async def resolve_issue_chat_token(info: Info) -> ChatToken:
     """A fresh token for whoever the site says is signed in; nobody else."""
     context = info.context
-    user_id = await context.signed_in()
-    issued = await context.issue_token(user_id)
+    metrics: Metrics = context.http.state.metrics
+    try:
+        user_id = await context.signed_in()
+        issued = await context.issue_token(user_id)
+    except ExpectedError as exc:
+        code = (exc.extensions or {}).get("code", "error")
+        metrics.tokens.labels(str(code).lower()).inc()
+        raise
+    metrics.tokens.labels("issued").inc()
     return ChatToken(token=issued.token, user_id=issued.user_id, expires_at=issued.expires_at)
 
 
