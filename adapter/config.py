@@ -784,10 +784,22 @@ def _apply_overrides(data: dict[str, Any], environ: Mapping[str, str]) -> None:
                 child = {}
                 target[key] = child
             target = child
-        try:
-            target[keys[-1]] = yaml.safe_load(raw)
-        except yaml.YAMLError:
-            target[keys[-1]] = raw
+        target[keys[-1]] = _override_value(raw)
+
+
+def _override_value(raw: str) -> Any:
+    """`7` -> 7, `true` -> True, `[a, b]` -> a list; anything else stays the text it is.
+
+    Only explicit flow collections become lists or mappings: `prefix: "app:"` must not turn
+    into a mapping because the text ends in a colon.
+    """
+    try:
+        value = yaml.safe_load(raw)
+    except yaml.YAMLError:
+        return raw
+    if isinstance(value, dict | list) and not raw.lstrip().startswith(("[", "{")):
+        return raw
+    return value
 
 
 def _location(loc: tuple[int | str, ...]) -> str:

@@ -68,12 +68,18 @@ def test_environment_overrides_beat_the_file() -> None:
             "IMBACHAT__UPSTREAM__BATCH__SIZE": "7",
             "IMBACHAT__CACHE__BACKEND": "redis",
             "IMBACHAT__CHAT__IDS__TYPE": "str",
+            "IMBACHAT__CACHE__PREFIX": "site-a:",
+            "IMBACHAT__CHAT__PRODUCT_NAME": "a: b",
+            "IMBACHAT__UPSTREAM__HEADERS": "{X-Site: main}",
             "IMBACHAT__": "ignored",
         },
     )
     assert settings.upstream.batch.size == 7
     assert settings.cache.backend == "redis"
     assert settings.chat.ids.type == "str"
+    assert settings.cache.prefix == "site-a:"
+    assert settings.chat.product_name == "a: b"
+    assert settings.upstream.headers["X-Site"].get_secret_value() == "main"
 
 
 def test_every_problem_is_listed_with_its_path() -> None:
