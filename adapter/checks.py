@@ -33,7 +33,6 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import httpx
-import yaml
 from graphql import (
     FieldNode,
     FragmentDefinitionNode,
@@ -52,7 +51,13 @@ from graphql import (
 
 from adapter.app import upstream_target
 from adapter.cache import build_cache
-from adapter.config import Settings, env_references, iter_operation_documents, settings_from_mapping
+from adapter.config import (
+    Settings,
+    env_references,
+    iter_operation_documents,
+    read_config_file,
+    settings_from_mapping,
+)
 from adapter.directory import check_mapping_paths
 from adapter.errors import CacheError, ConfigError, UpstreamError, UpstreamGraphQLError
 from adapter.mapping import referenced_paths
@@ -202,17 +207,9 @@ def _stage_order(check: Check) -> int:
 
 def _read_file(path: Path, report: CheckReport) -> dict[str, Any] | None:
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        report.fail("file", ProblemClass.INVALID, [f"cannot read the file: {exc.strerror}"])
-        return None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        problem = getattr(exc, "problem", None) or "not valid YAML"
-        report.fail("file", ProblemClass.INVALID, [f"{where}{problem}"])
+        data = read_config_file(path)
+    except ConfigError as exc:
+        report.fail("file", ProblemClass.INVALID, exc.problems)
         return None
     if not isinstance(data, dict):
         report.fail("file", ProblemClass.INVALID, ["the top level must be a mapping of sections"])

@@ -854,20 +854,24 @@ def settings_from_mapping(
 def load_settings(path: Path | str, *, environ: Mapping[str, str] | None = None) -> Settings:
     """Read, interpolate and validate a YAML configuration file."""
     path = Path(path)
+    return settings_from_mapping(
+        read_config_file(path), environ=environ, base_dir=path.resolve().parent, source=str(path)
+    )
+
+
+def read_config_file(path: Path) -> Any:
+    """The file's YAML as data; ConfigError when it cannot be read or parsed."""
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError([f"cannot read the file: {exc.strerror}"], source=str(path)) from None
     try:
-        data = yaml.safe_load(text)
+        return yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
         problem = getattr(exc, "problem", None) or "not valid YAML"
         raise ConfigError([f"{where}{problem}"], source=str(path)) from None
-    return settings_from_mapping(
-        data, environ=environ, base_dir=path.resolve().parent, source=str(path)
-    )
 
 
 def iter_operation_documents(settings: Settings) -> Iterator[tuple[str, Path]]:
