@@ -24,6 +24,7 @@ class WrkResult:
     p50_ms: float
     p99_ms: float
     errors: int
+    cpu_us: float | None = None  # the server's CPU time per request, when measured
 
 
 def wrk(

@@ -56,6 +56,12 @@ class Service:
             self.peak_rss = max(self.peak_rss, peak_rss_mb(self.process.pid))
         return self.peak_rss
 
+    def cpu_seconds(self) -> float:
+        """User plus system CPU time the process has used so far."""
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        ticks = int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+        return ticks / os.sysconf("SC_CLK_TCK")
+
     def stop(self) -> None:
         self.sample_rss()
         if self.process.poll() is None:

@@ -23,6 +23,9 @@ class Row:
     p99_ms: float | None = None
     baseline_rps: float | None = None
     baseline_p99_ms: float | None = None
+    # Server CPU time per request: steadier than throughput on a machine shared with others.
+    cpu_us: float | None = None
+    baseline_cpu_us: float | None = None
     upstream_per_call: float | None = None
     expected_upstream_per_call: float | None = None
     rss_mb: float | None = None
@@ -36,6 +39,12 @@ class Row:
         if self.rps is None or not self.baseline_rps:
             return None
         return self.rps / self.baseline_rps
+
+    @property
+    def cpu_ratio(self) -> float | None:
+        if self.cpu_us is None or not self.baseline_cpu_us:
+            return None
+        return self.cpu_us / self.baseline_cpu_us
 
     @property
     def p99_ratio(self) -> float | None:
@@ -85,7 +94,7 @@ def table(rows: list[Row]) -> str:
     """A plain-text table: every figure beside its same-run baseline."""
     header = (
         f"{'scenario':<24} {'req/s':>8} {'x base':>7} {'p50 ms':>7} {'p99 ms':>7} "
-        f"{'x base':>7} {'up/call':>8} {'RSS MB':>7} {'err':>4}  target"
+        f"{'x base':>7} {'CPU us':>7} {'x base':>7} {'up/call':>8} {'RSS MB':>7} {'err':>4}  target"
     )
     lines = [header, "-" * len(header)]
     for row in rows:
@@ -96,7 +105,8 @@ def table(rows: list[Row]) -> str:
         lines.append(
             f"{row.scenario:<24} {_fmt(row.rps, '.0f'):>8} {_fmt(row.rps_ratio, '.2f'):>7} "
             f"{_fmt(row.p50_ms, '.2f'):>7} {_fmt(row.p99_ms, '.2f'):>7} "
-            f"{_fmt(row.p99_ratio, '.2f'):>7} {upstream:>8} {_fmt(row.rss_mb, '.1f'):>7} "
+            f"{_fmt(row.p99_ratio, '.2f'):>7} {_fmt(row.cpu_us, '.0f'):>7} "
+            f"{_fmt(row.cpu_ratio, '.2f'):>7} {upstream:>8} {_fmt(row.rss_mb, '.1f'):>7} "
             f"{row.errors:>4}  {row.target} {verdict}".rstrip()
             + (f"  ({row.note})" if row.note else "")
         )
@@ -109,7 +119,13 @@ def write_json(rows: list[Row], info: dict[str, Any], directory: Path) -> Path:
     document = {
         "machine": info,
         "rows": [
-            {**asdict(row), "rps_ratio": row.rps_ratio, "p99_ratio": row.p99_ratio} for row in rows
+            {
+                **asdict(row),
+                "rps_ratio": row.rps_ratio,
+                "p99_ratio": row.p99_ratio,
+                "cpu_ratio": row.cpu_ratio,
+            }
+            for row in rows
         ],
     }
     text = json.dumps(document, indent=2)

@@ -66,7 +66,8 @@ def token_scenario(
     row, _ = bench.throughput(
         NAME,
         base,
-        f"{adapter.url}/graphql",
+        adapter,
+        "/graphql",
         TARGET,
         base_path="/token",
         headers=headers,
