@@ -140,23 +140,33 @@ class Directory:
         misses: list[UserId] = []
         refresh: list[UserId] = []
         stale_until = self._cache_settings.stale_seconds
+        hits = negatives = 0
         for user_id, value in zip(ids, raw, strict=True):
             entry = decode_entry(value) if value is not None else None
             if entry is None:
                 misses.append(user_id)
-                self._results["miss"].inc()
             elif entry.is_fresh(now):
                 answers[user_id] = entry.profile
-                self._results["hit" if entry.profile else "negative"].inc()
+                if entry.profile is None:
+                    negatives += 1
+                else:
+                    hits += 1
             elif entry.profile is not None and now < entry.fresh_until + stale_until:
                 answers[user_id] = entry.profile
                 refresh.append(user_id)
-                self._results["stale"].inc()
             else:
                 if entry.profile is not None:
                     fallbacks[user_id] = entry
                 misses.append(user_id)
-                self._results["miss"].inc()
+        # Counted once per call, not per id: this is the warm path.
+        for result, count in (
+            ("hit", hits),
+            ("negative", negatives),
+            ("stale", len(refresh)),
+            ("miss", len(misses)),
+        ):
+            if count:
+                self._results[result].inc(count)
         if refresh:
             self._refresh_in_background(refresh)
         if misses:

@@ -9,12 +9,14 @@ variables, which could hold a password.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import sys
 from collections.abc import MutableMapping
 from typing import Any
 
+import orjson
 import structlog
 
 __all__ = ["REDACTED", "configure_logging", "redact_text"]
@@ -42,8 +44,17 @@ _SECRET_TEXT = re.compile(
 )
 
 
+_SECRET_KEY = re.compile("|".join(_SECRET_WORDS), re.IGNORECASE)
+
+
+@functools.lru_cache(maxsize=1024)
+def _secret_name(key: str) -> bool:
+    return _SECRET_KEY.search(key) is not None
+
+
 def _secret_key(key: object) -> bool:
-    return isinstance(key, str) and any(word in key.lower() for word in _SECRET_WORDS)
+    # Every log line asks this of each of its keys; the keys are few and repeat.
+    return isinstance(key, str) and _secret_name(key)
 
 
 def redact_text(text: str) -> str:
@@ -67,11 +78,15 @@ def _redact(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[
     return event
 
 
+def _json(event: Any, **_: Any) -> str:
+    return orjson.dumps(event, default=str).decode()
+
+
 def configure_logging(level: str = "info", *, json: bool = True) -> None:
     """Route structlog and the standard library (uvicorn) through one redacting renderer."""
     numeric = logging.getLevelNamesMapping().get(level.upper(), logging.INFO)
     renderer: Any = (
-        structlog.processors.JSONRenderer()
+        structlog.processors.JSONRenderer(serializer=_json)
         if json
         else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
     )

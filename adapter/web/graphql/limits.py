@@ -7,12 +7,15 @@ from collections.abc import Callable
 from functools import partial
 
 from strawberry.extensions import (
+    AddValidationRules,
     DisableIntrospection,
     MaskErrors,
     MaxAliasesLimiter,
     MaxTokensLimiter,
+    ParserCache,
     QueryDepthLimiter,
     SchemaExtension,
+    ValidationCache,
 )
 
 from adapter.config import GraphQLSettings
@@ -20,15 +23,29 @@ from adapter.web.graphql.errors import MASKED_MESSAGE, should_mask
 
 __all__ = ["schema_extensions"]
 
+# Distinct documents remembered parsed and validated. A SPA sends a handful; documents past
+# this are parsed and validated again, never refused.
+_CACHED_DOCUMENTS = 256
+
 
 def schema_extensions(settings: GraphQLSettings) -> list[Callable[[], SchemaExtension]]:
-    """Factories (one extension per request) for the configured limits."""
-    extensions: list[Callable[[], SchemaExtension]] = [
-        partial(MaxTokensLimiter, max_token_count=settings.max_tokens),
-        partial(MaxAliasesLimiter, max_alias_count=settings.max_aliases),
-        partial(QueryDepthLimiter, max_depth=settings.max_depth),
-        partial(MaskErrors, should_mask_error=should_mask, error_message=MASKED_MESSAGE),
+    """Factories (one extension per request) for the configured limits.
+
+    The depth, alias and introspection rules are built once, here: the limiter extensions
+    would build new rule classes per request, and the validation cache is keyed by the rule
+    classes, so it would never hit.
+    """
+    limiters: list[AddValidationRules] = [
+        QueryDepthLimiter(max_depth=settings.max_depth),
+        MaxAliasesLimiter(max_alias_count=settings.max_aliases),
     ]
     if not settings.introspection:
-        extensions.append(DisableIntrospection)
-    return extensions
+        limiters.append(DisableIntrospection())
+    rules = [rule for limiter in limiters for rule in limiter.validation_rules]
+    return [
+        partial(MaxTokensLimiter, max_token_count=settings.max_tokens),
+        partial(ParserCache, maxsize=_CACHED_DOCUMENTS),
+        partial(AddValidationRules, rules),
+        partial(ValidationCache, maxsize=_CACHED_DOCUMENTS),
+        partial(MaskErrors, should_mask_error=should_mask, error_message=MASKED_MESSAGE),
+    ]
