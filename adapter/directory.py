@@ -27,7 +27,7 @@ from adapter.errors import ConfigError, LoginRejected, UpstreamError, UpstreamUn
 from adapter.mapping import UserMapper, referenced_paths
 from adapter.metrics import Metrics
 from adapter.operations import Operations
-from adapter.upstream import UpstreamClient, is_upstream_failure
+from adapter.upstream import UpstreamClient
 
 __all__ = ["Directory", "UserId", "check_mapping_paths", "fingerprint"]
 
@@ -179,7 +179,9 @@ class Directory:
         try:
             found = await self._single_flight(ids)
         except UpstreamError as exc:
-            if not is_upstream_failure(exc) or len(fallbacks) < len(ids):
+            # Any failure to get data (errors-only GraphQL answers too) is served from stale
+            # copies when every id has one; otherwise the chat gets the 502.
+            if len(fallbacks) < len(ids):
                 raise
             self.metrics.cache_requests.labels("stale_if_error").inc(len(ids))
             log.warning("serving_stale_after_upstream_error", ids=len(ids), error=exc.message)

@@ -25,7 +25,6 @@ from purgatory.domain.model import OpenedState
 
 from adapter.config import UpstreamSettings
 from adapter.errors import (
-    UpstreamError,
     UpstreamGraphQLError,
     UpstreamProtocolError,
     UpstreamStatusError,
@@ -271,7 +270,3 @@ def _error_message(error: Any) -> str:
     message = error.get("message") if isinstance(error, dict) else error
     return str(message)[:200]
 
-
-def is_upstream_failure(exc: BaseException) -> bool:
-    """An error that says the site failed (as opposed to answering with GraphQL errors)."""
-    return isinstance(exc, UpstreamError) and not isinstance(exc, UpstreamGraphQLError)
