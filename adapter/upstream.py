@@ -269,4 +269,3 @@ def _is_client_error(exc: BaseException) -> bool:
 def _error_message(error: Any) -> str:
     message = error.get("message") if isinstance(error, dict) else error
     return str(message)[:200]
-
