@@ -1,0 +1,122 @@
+"""Configuration: the models and the YAML loader.
+
+The file is read once, at start-up. Strings may use `${VAR}` and `${VAR:-default}` to take values
+(secrets above all) from the environment, and any setting may be overridden by an environment
+variable `IMBACHAT__SECTION__KEY=value` (the environment beats the file). Every problem is reported
+with its path in the file; none of them ever reaches a client.
+
+The models live in one module per area (chat, upstream, mapping, cache, frontend, running);
+`settings.py` joins them and `loader.py` reads the file. Import from `adapter.config`.
+"""
+
+from __future__ import annotations
+
+from adapter.config.base import (
+    Model,
+)
+from adapter.config.cache import (
+    CacheSettings,
+    RedisSettings,
+)
+from adapter.config.chat import (
+    ChatSettings,
+    IdSettings,
+    LimitsSettings,
+    QueryTokenSettings,
+    WebhookSettings,
+)
+from adapter.config.frontend import (
+    CorsSettings,
+    DemoPageSettings,
+    GraphQLSettings,
+    JwtViewerSettings,
+    RateLimitSettings,
+    TokenSettings,
+    TrustedDocumentsSettings,
+    UpstreamViewerSettings,
+    ViewerSettings,
+    WidgetSettings,
+)
+from adapter.config.loader import (
+    CONFIG_ENV_VAR,
+    OVERRIDE_PREFIX,
+    env_references,
+    load_settings,
+    read_config_file,
+    settings_from_mapping,
+)
+from adapter.config.mapping import (
+    RESERVED_FIELDS,
+    Converter,
+    FieldRule,
+    FieldSpec,
+    MappingSettings,
+    ProfilesRule,
+)
+from adapter.config.running import (
+    LoggingSettings,
+    TelemetrySettings,
+)
+from adapter.config.settings import (
+    Settings,
+    iter_operation_documents,
+)
+from adapter.config.upstream import (
+    BatchSettings,
+    BreakerSettings,
+    LoginOperation,
+    OperationsSettings,
+    RetrySettings,
+    SearchOperation,
+    TimeoutSettings,
+    UpstreamSettings,
+    UsersOperation,
+    ViewerOperation,
+)
+
+__all__ = [
+    "CONFIG_ENV_VAR",
+    "OVERRIDE_PREFIX",
+    "RESERVED_FIELDS",
+    "BatchSettings",
+    "BreakerSettings",
+    "CacheSettings",
+    "ChatSettings",
+    "Converter",
+    "CorsSettings",
+    "DemoPageSettings",
+    "FieldRule",
+    "FieldSpec",
+    "GraphQLSettings",
+    "IdSettings",
+    "JwtViewerSettings",
+    "LimitsSettings",
+    "LoggingSettings",
+    "LoginOperation",
+    "MappingSettings",
+    "Model",
+    "OperationsSettings",
+    "ProfilesRule",
+    "QueryTokenSettings",
+    "RateLimitSettings",
+    "RedisSettings",
+    "RetrySettings",
+    "SearchOperation",
+    "Settings",
+    "TelemetrySettings",
+    "TimeoutSettings",
+    "TokenSettings",
+    "TrustedDocumentsSettings",
+    "UpstreamSettings",
+    "UpstreamViewerSettings",
+    "UsersOperation",
+    "ViewerOperation",
+    "ViewerSettings",
+    "WebhookSettings",
+    "WidgetSettings",
+    "env_references",
+    "iter_operation_documents",
+    "load_settings",
+    "read_config_file",
+    "settings_from_mapping",
+]

@@ -1,0 +1,88 @@
+"""The chat-facing side: credentials, id lists, request bounds, the users-changed webhook."""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+
+from adapter.config.base import Model
+
+__all__ = ["ChatSettings", "IdSettings", "LimitsSettings", "QueryTokenSettings", "WebhookSettings"]
+
+
+class IdSettings(Model):
+    type: Literal["int", "str"] = "int"
+    separator: str = Field(",", min_length=1, max_length=4)
+    max_per_call: int = Field(1000, gt=0, le=100_000)
+    # Only used when type is "str": what a valid id looks like.
+    str_pattern: str = r"[A-Za-z0-9_.:@-]{1,128}"
+
+    @field_validator("str_pattern")
+    @classmethod
+    def _compiles(cls, value: str) -> str:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"not a regular expression: {exc}") from None
+        return value
+
+
+class QueryTokenSettings(Model):
+    """The `jwt_token` query parameter, for hosts that strip the Authorization header."""
+
+    enabled: bool = False
+    parameter: str = "jwt_token"
+
+
+class ChatSettings(Model):
+    prefix: str = "/imbachat/v1"
+    product_name: str = "imbachat-adapter"
+    api_login: SecretStr
+    api_password: SecretStr
+    widget_id: str | None = None
+    ids: IdSettings = IdSettings()
+    query_token: QueryTokenSettings = QueryTokenSettings()
+
+    @field_validator("prefix")
+    @classmethod
+    def _prefix_shape(cls, value: str) -> str:
+        if not value.startswith("/") or (len(value) > 1 and value.endswith("/")):
+            raise ValueError("must start with '/' and not end with '/'")
+        return value
+
+    @field_validator("api_login", "api_password")
+    @classmethod
+    def _not_empty(cls, value: SecretStr) -> SecretStr:
+        if not value.get_secret_value():
+            raise ValueError("must not be empty: an empty credential would let anyone in")
+        return value
+
+
+class LimitsSettings(Model):
+    max_body_bytes: int = Field(64 * 1024, gt=0)
+    max_url_bytes: int = Field(16 * 1024, gt=0)
+    max_header_bytes: int = Field(8 * 1024, gt=0)
+
+
+class WebhookSettings(Model):
+    """`POST {chat.prefix}/webhooks/users-changed`: the site tells us which profiles changed."""
+
+    # HMAC-SHA256 key shared with the site. Empty (the default) turns the webhook off: the
+    # route is not mounted and answers 404.
+    secret: SecretStr = SecretStr("")
+    # A signature older or newer than this is refused (replays, badly set clocks).
+    tolerance_seconds: int = Field(300, gt=0, le=3600)
+    max_body_bytes: int = Field(64 * 1024, gt=0, le=16 * 1024 * 1024)
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.secret.get_secret_value())
+
+    @field_validator("secret")
+    @classmethod
+    def _long_enough(cls, value: SecretStr) -> SecretStr:
+        if 0 < len(value.get_secret_value()) < 16:
+            raise ValueError("must be at least 16 characters, or empty to turn the webhook off")
+        return value

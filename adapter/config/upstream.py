@@ -1,0 +1,115 @@
+"""The site's GraphQL API: where it is, how it is called, and the operation documents."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Literal
+
+from pydantic import (
+    Field,
+    JsonValue,
+    SecretStr,
+    model_validator,
+)
+
+from adapter.config.base import Model
+
+__all__ = [
+    "BatchSettings",
+    "BreakerSettings",
+    "LoginOperation",
+    "OperationsSettings",
+    "RetrySettings",
+    "SearchOperation",
+    "TimeoutSettings",
+    "UpstreamSettings",
+    "UsersOperation",
+    "ViewerOperation",
+]
+
+
+class TimeoutSettings(Model):
+    connect: float = Field(2.0, gt=0)
+    read: float = Field(5.0, gt=0)
+    write: float = Field(5.0, gt=0)
+    pool: float = Field(2.0, gt=0)
+
+
+class RetrySettings(Model):
+    attempts: int = Field(3, ge=1, le=10)
+    backoff_initial: float = Field(0.05, ge=0)
+    backoff_max: float = Field(1.0, ge=0)
+    # Each first attempt earns `budget_ratio` retries; a retry spends one. The bucket holds at
+    # most `budget_reserve`, so a failing site sees at most (1 + ratio) x its normal load.
+    budget_ratio: float = Field(0.2, ge=0, le=1)
+    budget_reserve: float = Field(10.0, ge=0)
+
+
+class BreakerSettings(Model):
+    failure_threshold: int = Field(5, gt=0)
+    recovery_seconds: float = Field(10.0, gt=0)
+
+
+class BatchSettings(Model):
+    strategy: Literal["list", "alias"] = "list"
+    size: int = Field(100, gt=0, le=1000)
+
+
+class UsersOperation(Model):
+    document: Path = Path("resolvers/users.graphql")
+    # Defaults: the operation's only variable, and the response key of its only top-level field.
+    ids_variable: str | None = None
+    result_path: str | None = None
+    variables: dict[str, JsonValue] = {}
+
+
+class SearchOperation(Model):
+    document: Path = Path("resolvers/search.graphql")
+    query_variable: str | None = None
+    result_path: str | None = None
+    variables: dict[str, JsonValue] = {}
+    min_length: int = Field(1, ge=1)
+    max_length: int = Field(64, ge=1, le=1000)
+
+
+class LoginOperation(Model):
+    document: Path = Path("resolvers/login.graphql")
+    username_variable: str = "username"
+    password_variable: str = "password"  # noqa: S105 - a variable name
+    # Where the signed-in user object is; null there means the login was refused.
+    result_path: str = "login.user"
+
+
+class ViewerOperation(Model):
+    document: Path = Path("resolvers/viewer.graphql")
+    result_path: str | None = None
+
+
+class OperationsSettings(Model):
+    users: UsersOperation = UsersOperation()
+    search: SearchOperation | None = None
+    login: LoginOperation | None = None
+    viewer: ViewerOperation | None = None
+
+
+class UpstreamSettings(Model):
+    url: str | None = None
+    # Serve the bundled demo user API in-process and query it without a network hop.
+    embedded_demo: bool = False
+    headers: dict[str, SecretStr] = {}
+    timeouts: TimeoutSettings = TimeoutSettings()
+    max_concurrency: int = Field(8, gt=0, le=1000)
+    max_response_bytes: int = Field(16 * 1024 * 1024, gt=0)
+    retry: RetrySettings = RetrySettings()
+    breaker: BreakerSettings = BreakerSettings()
+    batch: BatchSettings = BatchSettings()
+    operations: OperationsSettings = OperationsSettings()
+
+    @model_validator(mode="after")
+    def _has_target(self) -> UpstreamSettings:
+        if self.url is None and not self.embedded_demo:
+            raise ValueError("set `url` (the site's GraphQL endpoint) or `embedded_demo: true`")
+        if self.url is not None and not re.match(r"^https?://[^\s/]+", self.url):
+            raise ValueError(f"url must be an http(s) URL, got {self.url!r}")
+        return self
