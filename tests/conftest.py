@@ -12,7 +12,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -104,19 +104,27 @@ class DemoUpstream:
         httpx.post(f"{self.base_url}/stats/reset").raise_for_status()
 
 
-def start_demo_upstream(port: int | None = None) -> DemoUpstream:
-    """Start `imbachat-adapter demo-upstream` and wait until it listens."""
-    port = port or free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "adapter", "demo-upstream", "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+# The project's own command, as a subprocess runs it.
+ADAPTER_COMMAND = (sys.executable, "-m", "adapter")
+
+
+def spawn_listening(argv: Sequence[str], port: int, **options: Any) -> subprocess.Popen[bytes]:
+    """Start a server process and wait until it listens on `port`; stop it if it never does."""
+    options.setdefault("stdout", subprocess.DEVNULL)
+    options.setdefault("stderr", subprocess.DEVNULL)
+    process = subprocess.Popen(list(argv), **options)
     try:
         wait_for_port(port)
     except TimeoutError:
-        process.kill()
+        stop_process(process)
         raise
+    return process
+
+
+def start_demo_upstream(port: int | None = None, *args: str) -> DemoUpstream:
+    """Start `imbachat-adapter demo-upstream` and wait until it listens."""
+    port = port or free_port()
+    process = spawn_listening([*ADAPTER_COMMAND, "demo-upstream", "--port", str(port), *args], port)
     return DemoUpstream(f"http://127.0.0.1:{port}", process)
 
 

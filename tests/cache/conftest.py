@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from tests.conftest import free_port, stop_process, wait_for_port
+from tests.conftest import free_port, spawn_listening, stop_process
 
 __all__ = ["PrivateRedis", "private_redis", "redis_cluster", "require_redis_server"]
 
@@ -31,33 +31,9 @@ def require_redis_server() -> str:
 
 
 def _spawn(binary: str, port: int, workdir: Path, *extra: str) -> subprocess.Popen[bytes]:
-    process = subprocess.Popen(
-        [
-            binary,
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--daemonize",
-            "no",
-            "--dir",
-            str(workdir),
-            *extra,
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        wait_for_port(port)
-    except TimeoutError:
-        process.kill()
-        process.wait()
-        raise
-    return process
+    options = ("--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no")
+    argv = [binary, "--port", str(port), *options, "--dir", str(workdir), *extra]
+    return spawn_listening(argv, port)
 
 
 @dataclass

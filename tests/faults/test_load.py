@@ -10,8 +10,6 @@ from __future__ import annotations
 import asyncio
 import os
 import random
-import subprocess
-import sys
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator, Sequence
@@ -22,7 +20,15 @@ import httpx
 import jwt
 import pytest
 
-from tests.conftest import CHAT_AUTH, ROOT, DemoUpstream, free_port, stop_process, wait_for_port
+from tests.conftest import (
+    ADAPTER_COMMAND,
+    CHAT_AUTH,
+    ROOT,
+    DemoUpstream,
+    free_port,
+    spawn_listening,
+    stop_process,
+)
 
 SECONDS = float(os.environ.get("IMBACHAT_LOAD_SECONDS", "20"))
 pytestmark = [pytest.mark.faults, pytest.mark.timeout(SECONDS + 90)]
@@ -63,17 +69,9 @@ def adapter_process(demo_upstream: DemoUpstream) -> Iterator[tuple[str, int]]:
         "IMBACHAT__GRAPHQL__RATE_LIMIT__PER_VIEWER": "1000000/second",
         "IMBACHAT__GRAPHQL__RATE_LIMIT__PER_IP": "1000000/second",
     }
-    process = subprocess.Popen(
-        [
-            *(sys.executable, "-m", "adapter", "serve", "--config", str(ROOT / "config.yaml")),
-            *("--port", str(port), "--log-level", "warning"),
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    argv = [*ADAPTER_COMMAND, "serve", "--config", str(ROOT / "config.yaml")]
+    process = spawn_listening([*argv, "--port", str(port), "--log-level", "warning"], port, env=env)
     try:
-        wait_for_port(port)
         yield f"http://127.0.0.1:{port}", process.pid
     finally:
         stop_process(process)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,7 +12,7 @@ import pytest
 import structlog
 
 from tests.cli.support import environment
-from tests.conftest import free_port, stop_process, wait_for_port
+from tests.conftest import ADAPTER_COMMAND, free_port, spawn_listening, stop_process
 
 
 @dataclass
@@ -44,18 +43,12 @@ def serve(config: Path, *args: str, env: dict[str, str] | None = None) -> Served
     port = free_port()
     stderr = config.with_name(f"serve-{port}.log")
     with stderr.open("wb") as sink:
-        command = [sys.executable, "-m", "adapter", "serve", "-c", str(config)]
-        process = subprocess.Popen(
-            [*command, "--port", str(port), *args],
-            stdout=subprocess.DEVNULL,
+        process = spawn_listening(
+            [*ADAPTER_COMMAND, "serve", "-c", str(config), "--port", str(port), *args],
+            port,
             stderr=sink,
             env=env if env is not None else environment(),
         )
-    try:
-        wait_for_port(port)
-    except TimeoutError:
-        stop_process(process)
-        raise
     return Served(process, port, stderr)
 
 

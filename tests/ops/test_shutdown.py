@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -12,7 +10,7 @@ from pathlib import Path
 import httpx
 
 from tests.cli.support import remote, write_config
-from tests.conftest import CHAT_AUTH, free_port, stop_process, wait_for_port
+from tests.conftest import CHAT_AUTH, start_demo_upstream, stop_process
 from tests.ops.conftest import Served
 
 LATENCY = "1.5"
@@ -31,25 +29,9 @@ def test_sigterm_during_a_slow_site_call_lets_it_finish(
     tmp_path: Path, serve_adapter: Callable[..., Served]
 ) -> None:
     """SIGTERM while the site is answering: the chat's call still gets its 200, serve exits 0."""
-    port = free_port()
-    site = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "adapter",
-            "demo-upstream",
-            "--port",
-            str(port),
-            "--latency",
-            LATENCY,
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    site = start_demo_upstream(None, "--latency", LATENCY)
     try:
-        wait_for_port(port)
-        site_url = f"http://127.0.0.1:{port}"
-        served = serve_adapter(write_config(tmp_path, remote(f"{site_url}/graphql")))
+        served = serve_adapter(write_config(tmp_path, remote(site.graphql_url)))
         answers: list[httpx.Response] = []
 
         def chat_call() -> None:
@@ -61,11 +43,11 @@ def test_sigterm_during_a_slow_site_call_lets_it_finish(
 
         caller = threading.Thread(target=chat_call)
         caller.start()
-        wait_for_site_requests(site_url, 1)
+        wait_for_site_requests(site.base_url, 1)
         code, log = served.stop()
         caller.join(timeout=30)
     finally:
-        stop_process(site)
+        stop_process(site.process)
     (answer,) = answers
     assert answer.status_code == 200
     assert [user["user_id"] for user in answer.json()] == [1, 2]
