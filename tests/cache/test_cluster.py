@@ -5,14 +5,31 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 from pydantic import SecretStr
 
 from adapter.cache.cluster import RedisClusterCache
-from adapter.config import RedisSettings
+from adapter.config import RedisSettings, Settings
 from tests.conftest import DemoUpstream, SettingsFactory
 from tests.directory.support import asked, open_directory
+
+
+def cluster_settings(
+    make_settings: SettingsFactory, demo: DemoUpstream, cluster_url: str, **redis: Any
+) -> Settings:
+    """The reference settings on the demo upstream process and the cluster, keys of their own."""
+    return make_settings(
+        {
+            "upstream": {"embedded_demo": False, "url": demo.graphql_url},
+            "cache": {
+                "backend": "redis-cluster",
+                "prefix": f"imbachat-test:{uuid.uuid4().hex[:12]}:",
+                "redis": {"url": cluster_url, **redis},
+            },
+        }
+    )
 
 
 @pytest.fixture
@@ -62,16 +79,7 @@ async def test_the_directory_on_a_cluster_reads_50_ids_across_slots_in_one_call(
     make_settings: SettingsFactory, demo_upstream: DemoUpstream, redis_cluster: str
 ) -> None:
     """Through redis-cluster, 50 ids cost one upstream request, then none, then only the evicted."""
-    settings = make_settings(
-        {
-            "upstream": {"embedded_demo": False, "url": demo_upstream.graphql_url},
-            "cache": {
-                "backend": "redis-cluster",
-                "prefix": f"imbachat-test:{uuid.uuid4().hex[:12]}:",
-                "redis": {"url": redis_cluster},
-            },
-        }
-    )
+    settings = cluster_settings(make_settings, demo_upstream, redis_cluster)
     ids = list(range(1, 51))
     async with open_directory(settings) as directory:
         assert len(await directory.lookup(ids)) == 50
@@ -89,15 +97,8 @@ async def test_a_warm_burst_larger_than_the_pool_is_answered_from_the_cluster(
     make_settings: SettingsFactory, demo_upstream: DemoUpstream, redis_cluster: str
 ) -> None:
     """200 concurrent look-ups on 4 connections per node wait their turn, never failing open."""
-    settings = make_settings(
-        {
-            "upstream": {"embedded_demo": False, "url": demo_upstream.graphql_url},
-            "cache": {
-                "backend": "redis-cluster",
-                "prefix": f"imbachat-test:{uuid.uuid4().hex[:12]}:",
-                "redis": {"url": redis_cluster, "max_connections": 4, "socket_timeout": 5},
-            },
-        }
+    settings = cluster_settings(
+        make_settings, demo_upstream, redis_cluster, max_connections=4, socket_timeout=5
     )
     ids = list(range(1, 21))
     async with open_directory(settings) as directory:
