@@ -106,23 +106,33 @@ async def test_bodies_over_the_global_limit_are_refused(api: Api) -> None:
 
 
 @pytest.mark.parametrize(
-    ("document", "message"),
+    ("document", "message", "code"),
     [
-        ("{ " + " ".join(f"a{i}: __typename" for i in range(11)) + " }", "11 aliases found"),
-        ("{ " + "__typename " * 120 + "}", "more than 100 tokens"),
+        (
+            "{ " + " ".join(f"a{i}: __typename" for i in range(11)) + " }",
+            "11 aliases found",
+            "GRAPHQL_VALIDATION_FAILED",
+        ),
+        ("{ " + "__typename " * 120 + "}", "more than 100 tokens", "GRAPHQL_PARSE_FAILED"),
         (
             "{ chatUsers(ids: []) { profiles { name } } }",
             "exceeds maximum operation depth of 1",
+            "GRAPHQL_VALIDATION_FAILED",
         ),
+        ("{ chatUsers(ids: [1]) { name ", "Syntax Error", "GRAPHQL_PARSE_FAILED"),
+        ("{ chatViewer }", "Cannot query field 'chatViewer'", "GRAPHQL_VALIDATION_FAILED"),
     ],
-    ids=["aliases", "tokens", "depth"],
+    ids=["aliases", "tokens", "depth", "syntax", "unknown-field"],
 )
-async def test_cost_limits(api: Api, document: str, message: str) -> None:
-    """Alias count, token count and depth over their limits stop the document before it runs."""
+async def test_cost_limits_and_bad_documents(
+    api: Api, document: str, message: str, code: str
+) -> None:
+    """Over a cost limit, or not valid, a document stops before it runs, with a code to match."""
     async with api({"graphql": {"max_depth": 1, "max_tokens": 100}}) as client:
         body = await gql(client, document)
-    assert body["data"] is None
+    assert body.get("data") is None
     assert message in body["errors"][0]["message"]
+    assert body["errors"][0]["extensions"] == {"code": code}
 
 
 async def test_introspection_and_graphiql_switch(api: Api) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from graphql import GraphQLError
+from graphql import GraphQLError, GraphQLSyntaxError
 from starlette.responses import Response
 
 from adapter.errors import AdapterError, CacheError, UpstreamError
@@ -18,6 +18,7 @@ __all__ = [
     "MASKED_MESSAGE",
     "ExpectedError",
     "RequestRefused",
+    "code_document_error",
     "expected_from",
     "graphql_error_response",
     "should_mask",
@@ -48,6 +49,23 @@ def should_mask(error: GraphQLError) -> bool:
     # No original error: a syntax or validation error about the document, which the caller
     # needs to see to fix it.
     return original is not None and not isinstance(original, ExpectedError)
+
+
+def code_document_error(error: GraphQLError) -> None:
+    """Give a syntax or validation error about the document a code, as expected errors have.
+
+    Such errors (a typo, an unknown field, too many tokens, aliases or levels) come from the
+    parser and the validation rules, which set no `extensions.code`; a SPA should not have to
+    match their messages. Apollo's names are used, which GraphQL clients already know.
+    """
+    if error.original_error is not None or (error.extensions or {}).get("code"):
+        return
+    code = (
+        "GRAPHQL_PARSE_FAILED"
+        if isinstance(error, GraphQLSyntaxError)
+        else "GRAPHQL_VALIDATION_FAILED"
+    )
+    error.extensions = {**(error.extensions or {}), "code": code}
 
 
 class RequestRefused(Exception):

@@ -20,7 +20,12 @@ from adapter.directory import UserId
 from adapter.errors import AdapterError
 from adapter.metrics import Metrics
 from adapter.web.graphql.context import ChatContext
-from adapter.web.graphql.errors import ExpectedError, expected_from, should_mask
+from adapter.web.graphql.errors import (
+    ExpectedError,
+    code_document_error,
+    expected_from,
+    should_mask,
+)
 from adapter.web.graphql.limits import schema_extensions
 from adapter.web.ids import parse_ids
 
@@ -228,6 +233,7 @@ class _ChatSchema(strawberry.Schema):
     ) -> None:
         # Expected errors are answers, not incidents; only what gets masked is logged.
         for error in errors:
+            code_document_error(error)
             if should_mask(error):
                 log.error(
                     "graphql_unexpected_error",
