@@ -82,8 +82,24 @@ def _json(event: Any, **_: Any) -> str:
     return orjson.dumps(event, default=str).decode()
 
 
+class _StderrLogger(structlog.WriteLogger):
+    """structlog's own output: the rendered line straight to stderr, under the logger's name.
+
+    The adapter's events skip the standard library's records, handlers and formatter (most of
+    an access line's cost); only libraries' records (uvicorn's) take that road.
+    """
+
+    def __init__(self, name: str) -> None:
+        super().__init__(sys.stderr)
+        self.name = name  # read by add_logger_name
+
+
+def _stderr_logger(*args: Any) -> _StderrLogger:
+    return _StderrLogger(str(args[0]) if args else "")
+
+
 def configure_logging(level: str = "info", *, json: bool = True) -> None:
-    """Route structlog and the standard library (uvicorn) through one redacting renderer."""
+    """Render structlog's events and the standard library's (uvicorn) the same redacting way."""
     numeric = logging.getLevelNamesMapping().get(level.upper(), logging.INFO)
     renderer: Any = (
         structlog.processors.JSONRenderer(serializer=_json)
@@ -96,21 +112,17 @@ def configure_logging(level: str = "info", *, json: bool = True) -> None:
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]
+    rendering: list[Any] = [structlog.processors.format_exc_info, _redact, renderer]
     structlog.configure(
-        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
-        logger_factory=structlog.stdlib.LoggerFactory(),
-        wrapper_class=structlog.stdlib.BoundLogger,
+        processors=[*shared, *rendering],
+        logger_factory=_stderr_logger,
+        wrapper_class=structlog.make_filtering_bound_logger(numeric),
         cache_logger_on_first_use=False,
     )
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
-            processors=[
-                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-                structlog.processors.format_exc_info,
-                _redact,
-                renderer,
-            ],
+            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *rendering],
             foreign_pre_chain=shared,
         )
     )
