@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Depends, Request
+from fastapi.routing import APIRoute
 from starlette.responses import Response
 
 from adapter.config import Settings
@@ -31,6 +33,24 @@ async def _directory(request: Request) -> Directory:
 Users = Annotated[Directory, Depends(_directory)]
 
 
+class _PlainRoute(APIRoute):
+    """A route FastAPI documents but does not solve: the endpoint reads the request itself.
+
+    The endpoint is called with the request and the path parameters as text. Dependency
+    solving and the response machinery cost a fifth of a warm users-info answer
+    (BENCHMARKS.md); the OpenAPI document still lists the route and its parameters.
+    """
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        endpoint = self.endpoint
+
+        async def handle(request: Request) -> Response:
+            response: Response = await endpoint(request, **request.path_params)
+            return response
+
+        return handle
+
+
 def _array(profiles: list[bytes]) -> Response:
     # The profiles were encoded when they were fetched; the answer only joins them.
     return Response(b"[" + b",".join(profiles) + b"]", media_type=JSON)
@@ -53,10 +73,8 @@ def chat_router(settings: Settings) -> APIRouter:
     async def api_version() -> Response:
         return Response(version, media_type=JSON)
 
-    # The two users-info routes are the chat's hot path: they check the credentials and take
-    # the directory themselves, because FastAPI's dependency solving cost a fifth of a warm
-    # answer (BENCHMARKS.md). The other routes keep the dependencies.
-    @router.get("/users", summary="Users info, ids in the query string")
+    # The two users-info routes are the chat's hot path: plain routes that check the
+    # credentials and take the directory themselves. The other routes keep the dependencies.
     async def users_by_query(request: Request) -> Response:
         auth.check(request)
         values = request.query_params.getlist("user_ids") + request.query_params.getlist("ids")
@@ -67,13 +85,32 @@ def chat_router(settings: Settings) -> APIRouter:
         directory: Directory = request.state.directory
         return _array(await directory.lookup(ids))
 
-    @router.get("/getusers/{user_ids}", summary="Users info, ids in the path")
     async def users_by_path(request: Request, user_ids: str) -> Response:
         auth.check(request)
         ids = parse_ids(user_ids, ids_settings)
         request.state.ids_count = len(ids)
         directory: Directory = request.state.directory
         return _array(await directory.lookup(ids))
+
+    # The query form reads its parameters itself, so the OpenAPI document is told of them.
+    id_lists = {
+        "parameters": [
+            {"name": name, "in": "query", "required": False, "schema": {"type": "string"}}
+            for name in ("user_ids", "ids")
+        ]
+    }
+    for path, endpoint, summary, extra in (
+        ("/users", users_by_query, "Users info, ids in the query string", id_lists),
+        ("/getusers/{user_ids}", users_by_path, "Users info, ids in the path", None),
+    ):
+        router.add_api_route(
+            path,
+            endpoint,
+            methods=["GET"],
+            summary=summary,
+            openapi_extra=extra,
+            route_class_override=_PlainRoute,
+        )
 
     if settings.upstream.operations.search is not None:
         search = settings.upstream.operations.search
