@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test lint typecheck pytest check-python bench soak clean
+.PHONY: demo test lint typecheck pytest check-python bench soak lock clean
 
 check-python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=python3.11)")'
@@ -14,12 +14,12 @@ $(BIN)/python: | check-python
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e .
+$(VENV)/.installed: pyproject.toml constraints.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -c constraints.txt -e .
 	@touch $@
 
-$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[dev]'
+$(VENV)/.installed-dev: pyproject.toml constraints.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
 	@touch $(VENV)/.installed $@
 
 ## Serve the adapter on http://$(HOST):$(PORT) with the embedded demo upstream and memory cache.
@@ -54,6 +54,11 @@ bench: $(VENV)/.installed-dev
 ## The load test of `make test`, for 10 minutes instead of 20 seconds.
 soak: $(VENV)/.installed-dev
 	IMBACHAT_LOAD_SECONDS=600 $(BIN)/python -m pytest -q -s -p no:cacheprovider tests/faults/test_load.py
+
+## Pin constraints.txt to what the venv holds now (after a dependency change and a green `make test`).
+lock: $(VENV)/.installed-dev
+	@{ sed -n '/^#/p' constraints.txt; $(BIN)/pip freeze --exclude-editable; } > constraints.txt.new
+	mv constraints.txt.new constraints.txt
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage
