@@ -69,11 +69,11 @@ def _load(config: Path) -> Settings:
         ) from None
 
 
-def _quiet_logs() -> None:
+def _quiet_logs(level: str = "warning") -> None:
     """Commands other than `serve` keep stdout for their answer and log only problems."""
     from adapter.logs import configure_logging
 
-    configure_logging("warning", json=False)
+    configure_logging(level, json=False)
 
 
 # --- serve -------------------------------------------------------------------------------------
@@ -195,7 +195,9 @@ def check_config(
     """
     from adapter.checks import run_checks
 
-    _quiet_logs()
+    # The report names every problem; the warnings the stack logs on the way (retries of an
+    # unreachable site, a cache failing open) would only say it again, out of order.
+    _quiet_logs("error")
     report = asyncio.run(run_checks(config, introspect=introspect, connect=not offline))
     if json_output:
         typer.echo(orjson.dumps(report.as_dict(), option=orjson.OPT_INDENT_2).decode())
