@@ -12,6 +12,8 @@ from typing import Any
 import pytest
 import typer.main
 import yaml
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 from adapter.app import create_app
 from adapter.cli import app as cli_app
@@ -263,20 +265,15 @@ def test_dockerfile_is_multi_stage_slim_and_unprivileged() -> None:
     assert f'ENTRYPOINT ["{next(iter(script))}"]' in final
 
 
-def _project_name(requirement: str) -> str:
-    name = re.match(r"[A-Za-z0-9._-]+", requirement)
-    assert name is not None, requirement
-    return re.sub(r"[-_.]+", "-", name.group(0)).lower()
-
-
 def test_every_dependency_is_pinned_and_the_image_installs_the_pins() -> None:
     """Each dependency pyproject names has an exact pin, and the image's pip uses the pins."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     extras = project["optional-dependencies"].values()
     named = [*project["dependencies"], *(r for extra in extras for r in extra)]
-    wanted = {_project_name(r) for r in named} - {_project_name(project["name"])}
+    wanted = {canonicalize_name(Requirement(r).name) for r in named}
+    wanted.discard(canonicalize_name(project["name"]))
     pinned = {
-        _project_name(line)
+        canonicalize_name(Requirement(line).name)
         for line in (ROOT / "constraints.txt").read_text().splitlines()
         if "==" in line and not line.startswith("#")
     }
