@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test lint typecheck pytest check-python bench soak lock clean
+.PHONY: demo test quick lint typecheck pytest check-python bench soak lock clean
 
 check-python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=python3.11)")'
@@ -33,6 +33,12 @@ test: $(VENV)/.installed-dev
 	scripts/ensure-redis
 	scripts/ensure-chromium
 	$(MAKE) --no-print-directory lint typecheck pytest
+
+## The inner loop: lint, types and every test but those marked `slow` (faults, load, cluster, browser).
+quick: $(VENV)/.installed-dev
+	scripts/ensure-redis
+	$(MAKE) --no-print-directory lint typecheck
+	$(BIN)/python -m pytest -q -m "not slow"
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff format --check .
