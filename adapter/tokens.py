@@ -1,4 +1,4 @@
-"""Widget tokens (PROTOCOL.md section 4), byte for byte what the vendor's PHP `getJWT` makes.
+"""Widget tokens (docs/protocol.md section 4), byte for byte what the vendor's PHP `getJWT` makes.
 
 Header `{"typ":"JWT","alg":"HS256"}` in that order, payload `{"exp":<int>,"user_id":<int>}`,
 compact JSON, base64url without padding, HMAC-SHA256 with the widget's secret key (or, as a

@@ -65,7 +65,7 @@ def _hmac_key(value: SecretStr | None) -> SecretStr | None:
 
 
 class TokenSettings(Model):
-    """The widget token (PROTOCOL.md section 4): HS256 over {"exp", "user_id"}."""
+    """The widget token (docs/protocol.md section 4): HS256 over {"exp", "user_id"}."""
 
     # The widget's "Secret key" from imbachat.com; keep it in the environment.
     secret_key: SecretStr
@@ -162,7 +162,7 @@ class ViewerSettings(Model):
 
 
 class WidgetSettings(Model):
-    """What the page needs to load the widget (PROTOCOL.md section 5)."""
+    """What the page needs to load the widget (docs/protocol.md section 5)."""
 
     # `{widget_id}` is replaced by chat.widget_id.
     script_url: str = "https://api.imbachat.com/imbachat/v1/{widget_id}/widget"

@@ -1,4 +1,4 @@
-"""The chat-facing REST routes (PROTOCOL.md sections 1-3)."""
+"""The chat-facing REST routes (docs/protocol.md sections 1-3)."""
 
 from __future__ import annotations
 

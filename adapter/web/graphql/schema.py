@@ -36,7 +36,9 @@ log = structlog.get_logger(__name__)
 Info = strawberry.Info[ChatContext, None]
 
 
-@strawberry.type(description="A widget token for the signed-in viewer (PROTOCOL.md section 4).")
+@strawberry.type(
+    description="A widget token for the signed-in viewer (docs/protocol.md section 4)."
+)
 class ChatToken:
     token: str
     user_id: int
@@ -117,7 +119,7 @@ _OPTION_NAMES = {
 
 
 def widget_options(widget: WidgetSettings) -> dict[str, Any]:
-    """The configured init options (PROTOCOL.md section 5), without user_id and token."""
+    """The configured init options (docs/protocol.md section 5), without user_id and token."""
     options = {
         name: getattr(widget, field)
         for field, name in _OPTION_NAMES.items()
