@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 import uvicorn
@@ -53,18 +54,25 @@ class _DemoGraphQL(GraphQL[DemoContext, None]):
 class _CountingEndpoint:
     """ASGI wrapper that counts HTTP requests and optionally delays them."""
 
-    def __init__(self, inner: _DemoGraphQL, counter: RequestCounter, latency: float) -> None:
+    def __init__(
+        self,
+        inner: _DemoGraphQL,
+        counter: RequestCounter,
+        latency: float,
+        sleep: Callable[[float], Awaitable[None]],
+    ) -> None:
         """Wrap `inner`, counting into `counter` and sleeping `latency` seconds per request."""
         self._inner = inner
         self._counter = counter
         self._latency = latency
+        self._sleep = sleep
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Count, delay, then hand over to Strawberry."""
         if scope["type"] == "http":
             self._counter.value += 1
             if self._latency > 0:
-                await asyncio.sleep(self._latency)
+                await self._sleep(self._latency)
         await self._inner(scope, receive, send)
 
 
@@ -92,11 +100,13 @@ async def _reset_stats(request: Request) -> JSONResponse:
     return JSONResponse({"graphql_requests": counter.value})
 
 
-def create_demo_upstream_app(*, latency: float = 0.0) -> Starlette:
-    """A fresh demo upstream; `latency` seconds are added to every GraphQL request."""
+def create_demo_upstream_app(
+    *, latency: float = 0.0, sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+) -> Starlette:
+    """A fresh demo upstream; `latency` seconds, slept by `sleep`, precede every GraphQL call."""
     counter = RequestCounter()
     graphql = _CountingEndpoint(
-        _DemoGraphQL(DemoDirectory.generate(), counter.asked), counter, latency
+        _DemoGraphQL(DemoDirectory.generate(), counter.asked), counter, latency, sleep
     )
     app = Starlette(
         routes=[

@@ -29,7 +29,7 @@ def test_sigterm_during_a_slow_site_call_lets_it_finish(
     tmp_path: Path, serve_adapter: Callable[..., Served]
 ) -> None:
     """SIGTERM while the site is answering: the chat's call still gets its 200, serve exits 0."""
-    site = start_demo_upstream(None, "--latency", LATENCY)
+    site = start_demo_upstream("--latency", LATENCY)
     try:
         served = serve_adapter(write_config(tmp_path, remote(site.graphql_url)))
         answers: list[httpx.Response] = []
