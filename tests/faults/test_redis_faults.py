@@ -188,6 +188,7 @@ async def test_slow_redis_is_timed_out_and_the_site_answers(
     """Redis answering slower than its socket timeout: every call is answered from the site."""
     server = private_redis()
     site = FaultySite()
+    assert server.port is not None
     async with delaying_proxy(server.port, delay=0.5) as port:
         settings = _redis_settings(fault_settings, f"redis://127.0.0.1:{port}/0")
         app = create_app(settings, upstream_transport=site)
