@@ -12,9 +12,10 @@ refreshed in the background; older -> refetched, but kept to answer if the site 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import time
-from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,11 +24,18 @@ import structlog
 
 from adapter.cache import Cache, Entry, decode_entry, encode_entry
 from adapter.config import Settings
-from adapter.errors import ConfigError, LoginRejected, UpstreamError, UpstreamUnavailable
+from adapter.errors import (
+    ConfigError,
+    LoginRejected,
+    UpstreamError,
+    UpstreamGraphQLError,
+    UpstreamProtocolError,
+    UpstreamUnavailable,
+)
 from adapter.mapping import UserMapper, referenced_paths
 from adapter.metrics import Metrics
 from adapter.operations import Operations
-from adapter.upstream import UpstreamClient
+from adapter.upstream import GraphQLResult, UpstreamClient
 
 __all__ = ["Directory", "UserId", "check_mapping_paths", "fingerprint"]
 
@@ -79,6 +87,24 @@ def check_mapping_paths(settings: Settings, operations: Operations) -> None:
     ]
     if problems:
         raise ConfigError(problems, source="mapping")
+
+
+@contextlib.contextmanager
+def _shape_checked(result: GraphQLResult) -> Iterator[None]:
+    """An answer without the document's shape is a failure, never "no such users".
+
+    With GraphQL errors beside it, the null or missing result is what those errors explain.
+    """
+    try:
+        yield
+    except UpstreamProtocolError as exc:
+        log.warning("upstream_answer_malformed", problem=exc.message, errors=len(result.errors))
+        if result.errors:
+            raise UpstreamGraphQLError(
+                f"the site's GraphQL API answered with {len(result.errors)} error(s) "
+                "and no usable data"
+            ) from None
+        raise
 
 
 @dataclass(frozen=True, slots=True)
@@ -319,10 +345,12 @@ class Directory:
         wanted = {str(user_id): user_id for user_id in chunk}
         found: dict[UserId, _Found] = {}
         candidates: Iterable[tuple[UserId | None, Any]]
+        with _shape_checked(result):
+            objects = batch.users(result.data, chunk)
         if batch.strategy == "alias":
-            candidates = zip(chunk, batch.users(result.data, chunk), strict=True)
+            candidates = zip(chunk, objects, strict=True)
         else:
-            candidates = ((None, obj) for obj in batch.users(result.data, chunk))
+            candidates = ((None, obj) for obj in objects)
         for expected, obj in candidates:
             if obj is None:
                 continue
@@ -406,7 +434,9 @@ class Directory:
             return []
         document, variables = query.request(text)
         result = await self.upstream.execute(document, variables)
-        return self._map_many(query.users(result.data))
+        with _shape_checked(result):
+            objects = query.users(result.data)
+        return self._map_many(objects)
 
     async def login(self, username: str, password: str) -> dict[str, Any]:
         """The chat's password login: the signed-in user, or LoginRejected."""

@@ -36,7 +36,7 @@ from graphql import (
 )
 
 from adapter.config import LoginOperation, SearchOperation, Settings, UsersOperation
-from adapter.errors import ConfigError
+from adapter.errors import ConfigError, UpstreamProtocolError
 
 __all__ = [
     "AliasBatch",
@@ -48,6 +48,7 @@ __all__ = [
     "build_operations",
     "dig",
     "load_operation",
+    "user_list",
 ]
 
 IdWireType = Literal["int", "str"]
@@ -60,6 +61,39 @@ def dig(value: Any, path: Sequence[str]) -> Any:
             return None
         value = value.get(key)
     return value
+
+
+def _at(data: Mapping[str, Any], path: Sequence[str], *, where: str) -> Any:
+    """The value at `path`, None where a nullable field on the way is null.
+
+    A key that is missing, or a step into something that is not an object, is not an answer to
+    the document we sent: an `UpstreamProtocolError`, so that no id is taken for unknown.
+    """
+    value: Any = data
+    for key in path:
+        if value is None:
+            return None
+        if not isinstance(value, Mapping) or key not in value:
+            raise UpstreamProtocolError(f"the site's answer has no {where!r}")
+        value = value[key]
+    return value
+
+
+def _user_or_none(value: Any, *, where: str) -> Any:
+    if value is not None and not isinstance(value, Mapping):
+        raise UpstreamProtocolError(
+            f"the site's answer has a value that is not a user object at {where!r}"
+        )
+    return value
+
+
+def user_list(data: Mapping[str, Any], path: Sequence[str]) -> list[Any]:
+    """The list of user objects (or nulls) at `path`; anything else is an UpstreamProtocolError."""
+    where = ".".join(path)
+    found = _at(data, path, where=where)
+    if not isinstance(found, list):
+        raise UpstreamProtocolError(f"the site's answer has no list of users at {where!r}")
+    return [_user_or_none(item, where=where) for item in found]
 
 
 @dataclass(frozen=True)
@@ -217,7 +251,10 @@ class UsersBatch:
         raise NotImplementedError
 
     def users(self, data: Mapping[str, Any], ids: Sequence[int | str]) -> list[Any]:
-        """Candidate user objects in the answer (unverified: the directory checks their ids)."""
+        """Candidate user objects in the answer (unverified: the directory checks their ids).
+
+        Raises UpstreamProtocolError when the answer does not have the document's shape.
+        """
         raise NotImplementedError
 
 
@@ -238,8 +275,7 @@ class ListBatch(UsersBatch):
         return self.operation.text, {**self.constants, self.ids_variable: wire}
 
     def users(self, data: Mapping[str, Any], ids: Sequence[int | str]) -> list[Any]:
-        found = dig(data, self.result)
-        return found if isinstance(found, list) else []
+        return user_list(data, self.result)
 
 
 @dataclass
@@ -263,7 +299,12 @@ class AliasBatch(UsersBatch):
         return text, {**self.constants, **variables}
 
     def users(self, data: Mapping[str, Any], ids: Sequence[int | str]) -> list[Any]:
-        return [dig(data, (f"u{i}", *self.below)) for i in range(len(ids))]
+        # A null aliased field is a user the site does not have; a missing one is no answer.
+        users = []
+        for i in range(len(ids)):
+            where = ".".join((f"u{i}", *self.below))
+            users.append(_user_or_none(_at(data, (f"u{i}", *self.below), where=where), where=where))
+        return users
 
     def _build(self, count: int) -> str:
         definition = self.operation.definition
@@ -323,8 +364,7 @@ class SearchQuery:
         return self.operation.text, {**self.constants, self.query_variable: text}
 
     def users(self, data: Mapping[str, Any]) -> list[Any]:
-        found = dig(data, self.result)
-        return found if isinstance(found, list) else []
+        return user_list(data, self.result)
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from graphql import parse, validate
 from adapter.config import Settings, settings_from_mapping
 from adapter.demo.schema import build_schema
 from adapter.directory import check_mapping_paths
-from adapter.errors import ConfigError
+from adapter.errors import ConfigError, UpstreamProtocolError
 from adapter.operations import AliasBatch, ListBatch, build_operations, dig, load_operation
 from tests.conftest import ROOT, SettingsFactory, deep_merge, reference_data
 
@@ -56,7 +56,41 @@ def test_list_request_sends_ids_in_one_variable(make_settings: SettingsFactory) 
     assert not validate(DEMO_SCHEMA, parse(text))
     data = {"users": [{"id": "1"}, {"id": "2"}]}
     assert batch.users(data, [1, 2, 3]) == [{"id": "1"}, {"id": "2"}]
-    assert batch.users({"users": None}, [1]) == []
+    assert batch.users({"users": []}, [1]) == []
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"users": None},
+        {},
+        {"users": {}},
+        {"users": "notalist"},
+        {"users": [{"id": "1"}, "x"]},
+        {"other": []},
+    ],
+)
+def test_list_answer_without_the_documents_shape_is_a_protocol_error(
+    make_settings: SettingsFactory, data: dict[str, Any]
+) -> None:
+    """A list result that is missing, null, not a list, or holds non-objects is no answer."""
+    batch = build_operations(make_settings()).users
+    with pytest.raises(UpstreamProtocolError, match="users"):
+        batch.users(data, [1])
+
+
+@pytest.mark.parametrize(
+    "data",
+    [{}, {"u0": {"id": "5"}}, {"u0": {"id": "5"}, "u1": 7}, {"u0": [], "u1": None}],
+)
+def test_alias_answer_without_the_documents_shape_is_a_protocol_error(
+    make_settings: SettingsFactory, data: dict[str, Any]
+) -> None:
+    """An aliased field that is missing or not an object (null is an absent user) is no answer."""
+    settings = users_settings(make_settings, "resolvers/user_by_id.graphql", "alias")
+    batch = build_operations(settings).users
+    with pytest.raises(UpstreamProtocolError):
+        batch.users(data, [5, 9])
 
 
 def test_alias_request_repeats_the_field(make_settings: SettingsFactory) -> None:
