@@ -4,7 +4,9 @@ Every failure leaves this module as an `UpstreamError`. Retries (stamina) happen
 are safe: connection errors and 502/503/504, and for mutations only when the request never left.
 A retry budget keeps retries to a fraction of first attempts, so a struggling site is not hit
 harder for struggling; after `failure_threshold` failures in a row the circuit breaker opens and
-calls fail at once until `recovery_seconds` have passed.
+calls fail at once until `recovery_seconds` have passed. Every call has a total deadline
+(`timeouts.total`) across its attempts: httpx's read timeout bounds each read, so a site that drips
+one byte at a time would otherwise hold a call, and its concurrency slot, for as long as it likes.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from purgatory.domain.model import OpenedState
 
 from adapter.config import UpstreamSettings
 from adapter.errors import (
+    UpstreamError,
     UpstreamGraphQLError,
     UpstreamProtocolError,
     UpstreamStatusError,
@@ -108,6 +111,10 @@ class UpstreamClient:
             follow_redirects=False,
         )
         self._slots = asyncio.Semaphore(settings.max_concurrency)
+        self.deadline = settings.total_deadline()
+        # stamina's own hook logs each retry with the call's internals (`callable=<context
+        # block> args=[] kwargs={}`); this client logs one readable line per failed call instead.
+        stamina.instrumentation.set_on_retry_hooks(())
         self.budget = RetryBudget(
             ratio=settings.retry.budget_ratio, reserve=settings.retry.budget_reserve
         )
@@ -164,8 +171,13 @@ class UpstreamClient:
         body = orjson.dumps({"query": document, "variables": variables})
         retry = self.settings.retry
         self.budget.earn()
+        attempts = 0
 
         def should_retry(exc: Exception) -> bool:
+            # stamina asks before it checks its attempt limit: a last attempt never retries,
+            # so it must not spend the budget or count as retried.
+            if attempts >= retry.attempts:
+                return False
             if mutation:
                 retryable = isinstance(exc, _UNSENT)
             else:
@@ -176,34 +188,58 @@ class UpstreamClient:
             return False
 
         try:
-            async for attempt in stamina.retry_context(
-                on=should_retry,
-                attempts=retry.attempts,
-                wait_initial=retry.backoff_initial,
-                wait_max=retry.backoff_max,
-                wait_jitter=retry.backoff_initial,
-                timeout=None,
-            ):
-                with attempt:
-                    status, payload = await self._send(body, headers)
-                    if status in _RETRY_STATUSES:
-                        raise _RetryableStatus(status)
+            async with asyncio.timeout(self.deadline):
+                async for attempt in stamina.retry_context(
+                    on=should_retry,
+                    attempts=retry.attempts,
+                    wait_initial=retry.backoff_initial,
+                    wait_max=retry.backoff_max,
+                    wait_jitter=retry.backoff_initial,
+                    timeout=None,
+                ):
+                    with attempt:
+                        attempts += 1
+                        status, payload = await self._send(body, headers)
+                        if status in _RETRY_STATUSES:
+                            raise _RetryableStatus(status)
         except _RetryableStatus as exc:
-            raise UpstreamStatusError(
-                f"the site's GraphQL API answered HTTP {exc.status_code}",
-                status_code=exc.status_code,
+            raise self._failed(
+                UpstreamStatusError(
+                    f"the site's GraphQL API answered HTTP {exc.status_code}",
+                    status_code=exc.status_code,
+                ),
+                attempts,
+            ) from None
+        except TimeoutError:
+            self.metrics.upstream_requests.labels("deadline").inc()
+            raise self._failed(
+                UpstreamUnavailable(
+                    f"the site's GraphQL API did not answer within {self.deadline:g} s"
+                ),
+                attempts,
             ) from None
         except httpx.TimeoutException as exc:
             self.metrics.upstream_requests.labels("timeout").inc()
-            raise UpstreamUnavailable(
-                f"the site's GraphQL API did not answer in time ({type(exc).__name__})"
+            raise self._failed(
+                UpstreamUnavailable(
+                    f"the site's GraphQL API did not answer in time ({type(exc).__name__})"
+                ),
+                attempts,
             ) from exc
         except httpx.TransportError as exc:
             self.metrics.upstream_requests.labels("unreachable").inc()
-            raise UpstreamUnavailable(
-                f"the site's GraphQL API cannot be reached ({type(exc).__name__})"
+            raise self._failed(
+                UpstreamUnavailable(
+                    f"the site's GraphQL API cannot be reached ({type(exc).__name__})"
+                ),
+                attempts,
             ) from exc
-        return self._interpret(status, payload)
+        except UpstreamProtocolError as exc:
+            raise self._failed(exc, attempts) from None
+        try:
+            return self._interpret(status, payload)
+        except (UpstreamStatusError, UpstreamProtocolError) as exc:
+            raise self._failed(exc, attempts) from None
 
     async def _send(self, body: bytes, headers: Mapping[str, str]) -> tuple[int, bytes]:
         limit = self.settings.max_response_bytes
@@ -227,6 +263,10 @@ class UpstreamClient:
                 self.metrics.upstream_latency.observe(time.perf_counter() - started)
         self.metrics.upstream_requests.labels(str(response.status_code)).inc()
         return response.status_code, b"".join(chunks)
+
+    def _failed(self, error: UpstreamError, attempts: int) -> UpstreamError:
+        log.warning("upstream_call_failed", cause=error.message, attempts=attempts)
+        return error
 
     def _too_large(self, limit: int) -> UpstreamProtocolError:
         self.metrics.upstream_requests.labels("too_large").inc()

@@ -31,9 +31,11 @@ __all__ = [
 
 class TimeoutSettings(Model):
     connect: float = Field(2.0, gt=0)
-    read: float = Field(5.0, gt=0)
+    read: float = Field(5.0, gt=0)  # between two reads, not for the whole answer
     write: float = Field(5.0, gt=0)
     pool: float = Field(2.0, gt=0)
+    # The whole call, every attempt and backoff included; None derives it from the others.
+    total: float | None = Field(None, gt=0, le=600)
 
 
 class RetrySettings(Model):
@@ -105,6 +107,14 @@ class UpstreamSettings(Model):
     breaker: BreakerSettings = BreakerSettings()
     batch: BatchSettings = BatchSettings()
     operations: OperationsSettings = OperationsSettings()
+
+    def total_deadline(self) -> float:
+        """`timeouts.total`, or: each attempt's connect and read time, plus the backoffs between."""
+        if self.timeouts.total is not None:
+            return self.timeouts.total
+        attempts = self.retry.attempts
+        per_attempt = self.timeouts.connect + self.timeouts.read
+        return attempts * per_attempt + (attempts - 1) * self.retry.backoff_max
 
     @model_validator(mode="after")
     def _has_target(self) -> UpstreamSettings:
