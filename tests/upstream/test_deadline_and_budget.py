@@ -51,7 +51,7 @@ async def test_a_dripping_site_is_cut_off_at_the_deadline_and_frees_its_slot() -
         options = settings(site.url, timeouts={"read": 2, "total": 0.5}, max_concurrency=1)
         async with UpstreamClient(options, metrics=Metrics()) as client:
             site.drip(every=0.05, length=200)
-            with capture_logs() as logs, pytest.raises(UpstreamUnavailable, match="within 0.5 s"):
+            with capture_logs() as logs, pytest.raises(UpstreamUnavailable, match=r"within 0\.5 s"):
                 await client.execute(QUERY, VARIABLES)
             assert site.requests == 1  # the deadline is for the call, not per attempt
             failures = [e for e in logs if e["event"] == "upstream_call_failed"]
@@ -90,11 +90,13 @@ async def test_the_last_attempt_does_not_spend_the_retry_budget() -> None:
 
 async def test_a_failed_call_logs_one_readable_line() -> None:
     """A site answering 503 gives one line with the cause and the attempts, no retry internals."""
-    async with misbehaving_site() as site:
-        async with UpstreamClient(settings(site.url), metrics=Metrics()) as client:
-            site.answer_with(b"{}", status=503)
-            with capture_logs() as logs, pytest.raises(UpstreamStatusError):
-                await client.execute(QUERY, VARIABLES)
+    async with (
+        misbehaving_site() as site,
+        UpstreamClient(settings(site.url), metrics=Metrics()) as client,
+    ):
+        site.answer_with(b"{}", status=503)
+        with capture_logs() as logs, pytest.raises(UpstreamStatusError):
+            await client.execute(QUERY, VARIABLES)
     assert [(e["event"], e.get("cause"), e.get("attempts")) for e in logs] == [
         ("upstream_call_failed", "the site's GraphQL API answered HTTP 503", 3)
     ]
