@@ -24,7 +24,14 @@ import jwt
 import structlog
 from starlette.requests import cookie_parser
 
-from adapter.config import JwtViewerSettings, Settings, UpstreamViewerSettings, ViewerOperation
+from adapter.config import (
+    MAX_CHAT_ID,
+    JwtViewerSettings,
+    Settings,
+    UpstreamViewerSettings,
+    ViewerOperation,
+    chat_int_id,
+)
 from adapter.errors import (
     AdapterError,
     UpstreamGraphQLError,
@@ -46,13 +53,12 @@ __all__ = [
 
 log = structlog.get_logger(__name__)
 
-_MAX_ID_DIGITS = 18
 # The site saying "not signed in" with a status instead of `viewer: null`.
 _REFUSED_STATUSES = frozenset({401, 403})
 
 
 class ViewerIdInvalid(AdapterError):
-    """The site named a viewer whose id is not an integer, which the widget token needs."""
+    """The site named a viewer whose id is not in the chat's integer range (the token needs one)."""
 
 
 class ViewerSource(Protocol):
@@ -68,16 +74,12 @@ class ViewerSource(Protocol):
 def _user_id(value: Any, where: str) -> int | None:
     if value is None:
         return None
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if (
-        isinstance(value, str)
-        and value.isascii()
-        and value.isdigit()
-        and len(value) <= _MAX_ID_DIGITS
-    ):
-        return int(value)
-    raise ViewerIdInvalid(f"the viewer id at {where} is not an integer")
+    user_id = chat_int_id(value)
+    if user_id is None:
+        raise ViewerIdInvalid(
+            f"the viewer id at {where} is not a chat user id (an integer from 0 to {MAX_CHAT_ID})"
+        )
+    return user_id
 
 
 def _lowered(headers: Mapping[str, str]) -> dict[str, str]:

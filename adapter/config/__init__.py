@@ -19,11 +19,13 @@ from adapter.config.cache import (
     RedisSettings,
 )
 from adapter.config.chat import (
+    MAX_CHAT_ID,
     ChatSettings,
     IdSettings,
     LimitsSettings,
     QueryTokenSettings,
     WebhookSettings,
+    chat_int_id,
 )
 from adapter.config.frontend import (
     CorsSettings,
@@ -76,6 +78,7 @@ from adapter.config.upstream import (
 
 __all__ = [
     "CONFIG_ENV_VAR",
+    "MAX_CHAT_ID",
     "OVERRIDE_PREFIX",
     "RESERVED_FIELDS",
     "BatchSettings",
@@ -114,6 +117,7 @@ __all__ = [
     "ViewerSettings",
     "WebhookSettings",
     "WidgetSettings",
+    "chat_int_id",
     "env_references",
     "iter_operation_documents",
     "load_settings",

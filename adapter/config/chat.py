@@ -9,7 +9,36 @@ from pydantic import Field, SecretStr, field_validator
 
 from adapter.config.base import Model
 
-__all__ = ["ChatSettings", "IdSettings", "LimitsSettings", "QueryTokenSettings", "WebhookSettings"]
+__all__ = [
+    "MAX_CHAT_ID",
+    "ChatSettings",
+    "IdSettings",
+    "LimitsSettings",
+    "QueryTokenSettings",
+    "WebhookSettings",
+    "chat_int_id",
+]
+
+# The chat's integer ids are 0 to 2**63-1 (its database's signed 64-bit key).
+MAX_CHAT_ID = 2**63 - 1
+
+
+def chat_int_id(value: object) -> int | None:
+    """`value` as an integer chat id (an int, or a string of ASCII digits), or None if it is not.
+
+    The one rule for every integer id the adapter takes in: no sign, no spaces, no bools, no
+    number outside the chat's range.
+    """
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        # Checked for length first: int() of a megabyte of digits is slow.
+        if not (value.isascii() and value.isdigit()) or len(value) > len(str(MAX_CHAT_ID)):
+            return None
+        value = int(value)
+    if isinstance(value, int) and 0 <= value <= MAX_CHAT_ID:
+        return value
+    return None
 
 
 class IdSettings(Model):

@@ -9,12 +9,11 @@ from __future__ import annotations
 import functools
 import re
 
-from adapter.config import IdSettings
+from adapter.config import IdSettings, chat_int_id
 from adapter.errors import InvalidUserIds
 
 __all__ = ["parse_ids"]
 
-_MAX_INT_ID = 2**63 - 1
 _SHOWN = 40
 
 
@@ -45,12 +44,13 @@ def parse_ids(raw: str, settings: IdSettings) -> list[int | str]:
             continue
         user_id: int | str
         if pattern is None:
-            if not (item.isascii() and item.isdigit()) or int(item) > _MAX_INT_ID:
+            number = chat_int_id(item)
+            if number is None:
                 raise InvalidUserIds(
                     f"invalid user id {_shown(item)!r} at position {position}: "
                     "expected a non-negative integer"
                 )
-            user_id = int(item)
+            user_id = number
         else:
             if not pattern.fullmatch(item):
                 raise InvalidUserIds(

@@ -73,6 +73,7 @@ export class Chat {
   async refresh() {
     try {
       const { issueChatToken } = await graphql(ISSUE_CHAT_TOKEN);
+      // userId is a GraphQL ID (a string: chat ids reach 2^63-1, past what a JS number holds).
       this.options = { ...this.options, user_id: issueChatToken.userId, token: issueChatToken.token };
       imbachatWidget(this.options);
       this.onChange({ userId: issueChatToken.userId, expiresAt: issueChatToken.expiresAt });

@@ -36,7 +36,7 @@ async def test_issue_chat_token_for_the_signed_in_viewer(
     issued = body["data"]["issueChatToken"]
     claims = verify_widget_token(tokens, issued["token"])
     assert claims == {"exp": issued["expiresAt"], "user_id": 6}
-    assert issued["userId"] == 6
+    assert issued["userId"] == "6"
 
 
 async def test_the_site_bearer_token_works_too(api: Api) -> None:
@@ -45,7 +45,7 @@ async def test_the_site_bearer_token_works_too(api: Api) -> None:
 
     async with api() as client:
         body = await gql(client, ISSUE, headers={"Authorization": f"Bearer {issue_session(7)}"})
-    assert body["data"]["issueChatToken"]["userId"] == 7
+    assert body["data"]["issueChatToken"]["userId"] == "7"
 
 
 @pytest.mark.parametrize(
@@ -103,7 +103,7 @@ async def test_chat_widget_for_a_signed_in_viewer(api: Api, make_settings: Setti
         "resizable": True,
         "foo": [1],
     }
-    assert widget["userId"] == 6
+    assert widget["userId"] == "6"
 
 
 async def test_vendor_script_url_by_default(api: Api) -> None:
@@ -180,7 +180,7 @@ async def test_one_upstream_request_per_request_for_all_chat_users_fields(
         body = await gql(client, query, headers=session_cookie(6))
     assert body["data"]["a"] == [{"userId": "1"}, {"userId": "2"}]
     assert body["data"]["b"] == [{"userId": "2"}, {"userId": "3"}]
-    assert body["data"]["chatWidget"] == {"userId": 6}
+    assert body["data"]["chatWidget"] == {"userId": "6"}
     assert demo_upstream.requests() == 2
 
 
@@ -192,8 +192,8 @@ async def test_viewer_identities_are_never_cached(
         first = await gql(client, ISSUE, headers=session_cookie(6))
         second = await gql(client, ISSUE, headers=session_cookie(7))
         third = await gql(client, ISSUE)
-    assert first["data"]["issueChatToken"]["userId"] == 6
-    assert second["data"]["issueChatToken"]["userId"] == 7
+    assert first["data"]["issueChatToken"]["userId"] == "6"
+    assert second["data"]["issueChatToken"]["userId"] == "7"
     assert error_code(third) == "UNAUTHENTICATED"
     assert demo_upstream.requests() == 2  # the anonymous one had nothing to ask about
 

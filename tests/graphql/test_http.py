@@ -214,7 +214,7 @@ async def test_allowed_origin_reads_the_answer_with_credentials(api: Api) -> Non
         response = await client.post(
             "/graphql", json={"query": ISSUE}, headers={"Origin": SPA, **session_cookie(6)}
         )
-    assert response.json()["data"]["issueChatToken"]["userId"] == 6
+    assert response.json()["data"]["issueChatToken"]["userId"] == "6"
     assert response.headers["access-control-allow-origin"] == SPA
     assert response.headers["access-control-allow-credentials"] == "true"
 
@@ -242,7 +242,7 @@ async def test_same_origin_pages_need_no_entry(api: Api) -> None:
             json={"query": ISSUE},
             headers={"Origin": "http://adapter.test", **session_cookie(6)},
         )
-    assert response.json()["data"]["issueChatToken"]["userId"] == 6
+    assert response.json()["data"]["issueChatToken"]["userId"] == "6"
 
 
 async def test_cors_covers_the_graphql_path_only(api: Api) -> None:

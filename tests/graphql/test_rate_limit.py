@@ -28,7 +28,7 @@ async def test_per_viewer_budget(api: Api) -> None:
     refused = answers[3]["errors"][0]
     assert refused["extensions"]["code"] == "RATE_LIMITED"
     assert 0 < refused["extensions"]["retryAfterSeconds"] <= 3600
-    assert other["data"]["issueChatToken"]["userId"] == 7
+    assert other["data"]["issueChatToken"]["userId"] == "7"
 
 
 async def test_chat_widget_spends_the_same_budget(api: Api) -> None:
@@ -83,5 +83,5 @@ async def test_a_failing_storage_fails_open(api: Api, capsys: pytest.CaptureFixt
     dead = f"redis://127.0.0.1:{refused_port()}/0"
     async with api(budget(per_viewer="1/hour", storage_url=dead)) as client:
         answers = [await gql(client, ISSUE, headers=session_cookie(6)) for _ in range(2)]
-    assert all(a["data"]["issueChatToken"]["userId"] == 6 for a in answers)
+    assert all(a["data"]["issueChatToken"]["userId"] == "6" for a in answers)
     assert "rate_limit_storage_failed" in capsys.readouterr().out

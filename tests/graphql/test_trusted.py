@@ -46,7 +46,7 @@ async def test_listed_documents_run(api: Api) -> None:
     widget = next(t for t in manifest().values() if "chatWidget" in t)
     async with api(TRUSTED) as client:
         response = await client.post("/graphql", json={"query": widget}, headers=session_cookie(6))
-    assert response.json()["data"]["chatWidget"]["userId"] == 6
+    assert response.json()["data"]["chatWidget"]["userId"] == "6"
 
 
 async def test_a_hash_alone_runs_its_document(api: Api) -> None:
@@ -55,7 +55,7 @@ async def test_a_hash_alone_runs_its_document(api: Api) -> None:
     body = {"extensions": {"persistedQuery": {"version": 1, "sha256Hash": digest}}}
     async with api(TRUSTED) as client:
         response = await client.post("/graphql", json=body, headers=session_cookie(6))
-    assert response.json()["data"]["issueChatToken"]["userId"] == 6
+    assert response.json()["data"]["issueChatToken"]["userId"] == "6"
 
 
 @pytest.mark.parametrize(

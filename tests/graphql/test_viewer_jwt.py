@@ -117,7 +117,10 @@ async def issue_all(settings: Any, tokens: list[str], *, scheme: str = "Bearer")
 
 
 def user_ids(answers: list[dict[str, Any]]) -> list[int | str]:
-    return [a["data"]["issueChatToken"]["userId"] if a["data"] else error_code(a) for a in answers]
+    # userId is a GraphQL ID (a string); read back as the integer the token carries.
+    return [
+        int(a["data"]["issueChatToken"]["userId"]) if a["data"] else error_code(a) for a in answers
+    ]
 
 
 async def test_rs256_and_es256_tokens_from_the_site(
@@ -281,12 +284,24 @@ async def test_token_from_a_cookie_and_a_custom_claim(make_settings: SettingsFac
 
 
 @pytest.mark.parametrize(
-    ("sub", "expected"), [("abc", "VIEWER_ID_INVALID"), (True, "VIEWER_ID_INVALID"), ("0012", 12)]
+    ("sub", "expected"),
+    [
+        ("abc", "VIEWER_ID_INVALID"),
+        (True, "VIEWER_ID_INVALID"),
+        ("0012", 12),
+        (-1, "VIEWER_ID_INVALID"),
+        ("-1", "VIEWER_ID_INVALID"),
+        (10**30, "VIEWER_ID_INVALID"),
+        (2**63, "VIEWER_ID_INVALID"),
+        (" 12", "VIEWER_ID_INVALID"),
+        (2**63 - 1, 2**63 - 1),
+        (str(2**63 - 1), 2**63 - 1),
+    ],
 )
 async def test_the_id_claim_must_be_an_integer(
     make_settings: SettingsFactory, sub: Any, expected: int | str
 ) -> None:
-    """A signed token whose id is not an integer is an error, never a guessed id."""
+    """A signed id outside the chat's range 0..2**63-1 is VIEWER_ID_INVALID, never a guessed id."""
     settings = jwt_settings(make_settings, algorithms=["HS256"], secret=HS_SECRET)
     token = jwt.encode(claims(sub=sub), HS_SECRET, "HS256")
     assert user_ids(await issue_all(settings, [token])) == [expected]

@@ -35,7 +35,7 @@ async def test_only_configured_headers_and_cookies_are_forwarded(
     }
     body = await issue(settings, headers)
     (seen,) = recording_site.viewer_requests()
-    assert body["data"]["issueChatToken"]["userId"] == 8
+    assert body["data"]["issueChatToken"]["userId"] == "8"
     assert seen["x-site-session"] == "abc"
     assert seen["cookie"] == "sid=user-8"
     for name in ("x-forwarded-for", "x-secret", "authorization", "x-api-key"):
@@ -49,7 +49,7 @@ async def test_the_service_credentials_never_travel_with_the_viewer(
     settings = site_settings(make_settings, recording_site.url, keep_service_headers=["X-Api-Key"])
     body = await issue(settings, {"Authorization": "Bearer user-5"})
     (seen,) = recording_site.viewer_requests()
-    assert body["data"]["issueChatToken"]["userId"] == 5
+    assert body["data"]["issueChatToken"]["userId"] == "5"
     assert seen["authorization"] == "Bearer user-5"  # the viewer's, not the service's
     assert seen["x-api-key"] == "k-1"
 
@@ -73,6 +73,10 @@ async def test_no_credentials_means_no_question(
         ("status-500", "UPSTREAM_UNAVAILABLE"),
         ("user-abc", "VIEWER_ID_INVALID"),
         ("user-", "VIEWER_ID_INVALID"),
+        ("user--1", "VIEWER_ID_INVALID"),
+        ("number--1", "VIEWER_ID_INVALID"),
+        (f"number-{2**63}", "VIEWER_ID_INVALID"),
+        (f"user-{10**30}", "VIEWER_ID_INVALID"),
     ],
 )
 async def test_site_answers(
@@ -85,13 +89,23 @@ async def test_site_answers(
     assert error_code(body) == code
 
 
+@pytest.mark.parametrize("behaviour", [f"user-{2**63 - 1}", f"number-{2**63 - 1}", "number-0"])
+async def test_every_chat_id_up_to_2_63_minus_1_gets_its_token(
+    make_settings: SettingsFactory, recording_site: RecordingSite, behaviour: str
+) -> None:
+    """Ids beyond GraphQL's 32-bit Int (as 19-digit strings or JSON numbers) are tokens, as ID."""
+    settings = site_settings(make_settings, recording_site.url)
+    body = await issue(settings, {"Authorization": f"Bearer {behaviour}"})
+    assert body["data"]["issueChatToken"]["userId"] == behaviour.rpartition("-")[2]
+
+
 async def test_numeric_ids_in_json_are_accepted(
     make_settings: SettingsFactory, recording_site: RecordingSite
 ) -> None:
     """A site that answers the id as a JSON number works as well as one that sends a string."""
     settings = site_settings(make_settings, recording_site.url)
     body = await issue(settings, {"Authorization": "Bearer number-42"})
-    assert body["data"]["issueChatToken"]["userId"] == 42
+    assert body["data"]["issueChatToken"]["userId"] == "42"
 
 
 async def test_default_result_path_is_the_top_field_id(
@@ -109,4 +123,4 @@ async def test_default_result_path_is_the_top_field_id(
         }
     )
     body = await issue(data, {"Authorization": "Bearer user-11"})
-    assert body["data"]["issueChatToken"]["userId"] == 11
+    assert body["data"]["issueChatToken"]["userId"] == "11"

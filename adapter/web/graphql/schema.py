@@ -41,7 +41,8 @@ Info = strawberry.Info[ChatContext, None]
 )
 class ChatToken:
     token: str
-    user_id: int
+    # ID (a string on the wire): the chat's ids reach 2**63-1, beyond GraphQL's 32-bit Int.
+    user_id: strawberry.ID
     expires_at: int = strawberry.field(description="Unix seconds; ask for a new token before.")
 
 
@@ -51,7 +52,7 @@ class ChatWidget:
     options: JSON = strawberry.field(
         description="The argument of ImbaChat.load: empty for an anonymous viewer."
     )
-    user_id: int | None
+    user_id: strawberry.ID | None
     expires_at: int | None = strawberry.field(description="When the token in options expires.")
 
 
@@ -158,7 +159,7 @@ async def resolve_chat_widget(info: Info) -> ChatWidget | None:
     return ChatWidget(
         script_url=script_url,
         options=JSON(options),
-        user_id=issued.user_id,
+        user_id=strawberry.ID(str(issued.user_id)),
         expires_at=issued.expires_at,
     )
 
@@ -189,7 +190,9 @@ async def resolve_issue_chat_token(info: Info) -> ChatToken:
         metrics.tokens.labels(str(code).lower()).inc()
         raise
     metrics.tokens.labels("issued").inc()
-    return ChatToken(token=issued.token, user_id=issued.user_id, expires_at=issued.expires_at)
+    return ChatToken(
+        token=issued.token, user_id=strawberry.ID(str(issued.user_id)), expires_at=issued.expires_at
+    )
 
 
 async def resolve_invalidate_chat_users(info: Info, ids: list[strawberry.ID]) -> int:
