@@ -17,7 +17,7 @@ from starlette.responses import Response
 from adapter.cache import Cache, build_cache
 from adapter.config import Settings
 from adapter.directory import Directory, check_mapping_paths
-from adapter.errors import AdapterError
+from adapter.errors import AdapterError, ConfigError
 from adapter.metrics import Metrics
 from adapter.operations import Operations, build_operations
 from adapter.telemetry import build_tracing
@@ -180,9 +180,13 @@ def app_from_environment() -> FastAPI:
     """For uvicorn's `--factory` worker processes: the app from $IMBACHAT_ADAPTER_CONFIG."""
     import os
 
-    from adapter.config import CONFIG_ENV_VAR, load_settings
+    from adapter.config import CONFIG_ENV_VAR, load_settings, sample_value_problems
     from adapter.logs import configure_logging
 
-    settings = load_settings(os.environ.get(CONFIG_ENV_VAR, "config.yaml"))
+    path = os.environ.get(CONFIG_ENV_VAR, "config.yaml")
+    settings = load_settings(path)
+    samples = sample_value_problems(settings)
+    if samples:
+        raise ConfigError(samples, source=path)
     configure_logging(settings.logging.level, json=settings.logging.format == "json")
     return create_app(settings)

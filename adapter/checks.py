@@ -56,6 +56,7 @@ from adapter.config import (
     env_references,
     iter_operation_documents,
     read_config_file,
+    sample_value_problems,
     settings_from_mapping,
 )
 from adapter.directory import check_mapping_paths
@@ -163,12 +164,15 @@ async def run_checks(
     environ: Mapping[str, str] | None = None,
     introspect: bool = True,
     connect: bool = True,
+    samples_allowed: bool = False,
 ) -> CheckReport:
     """Check the configuration file at `settings_path`; never raises for a bad configuration.
 
     `environ` replaces `os.environ` for `${NAME}` references and `IMBACHAT__` overrides.
     `introspect=False` only checks that the site answers; `connect=False` skips the site and
-    the cache altogether (stages 5 to 7), for a check without network. The returned report has
+    the cache altogether (stages 5 to 7), for a check without network. Sample and placeholder
+    secrets fail the values stage outside the embedded demo unless `samples_allowed` (`init`,
+    whose file reads them from the environment that is yet to be set). The returned report has
     `ok`, `exit_code`, `checks` (each with its `ProblemClass`), `lines()` for people,
     `as_dict()` for programs, the validated `settings` (None when stages 1-3 failed) and the
     introspected `schema` (None unless introspection worked).
@@ -178,7 +182,7 @@ async def run_checks(
     data = _read_file(settings_path, report)
     if data is None:
         return report
-    settings = _settings(settings_path, data, environ, report)
+    settings = _settings(settings_path, data, environ, report, samples_allowed=samples_allowed)
     if settings is None:
         return report
     report.settings = settings
@@ -219,7 +223,12 @@ def _read_file(path: Path, report: CheckReport) -> dict[str, Any] | None:
 
 
 def _settings(
-    path: Path, data: dict[str, Any], environ: Mapping[str, str], report: CheckReport
+    path: Path,
+    data: dict[str, Any],
+    environ: Mapping[str, str],
+    report: CheckReport,
+    *,
+    samples_allowed: bool,
 ) -> Settings | None:
     references = list(env_references(data))
     missing = [
@@ -246,7 +255,12 @@ def _settings(
         return None
     if tracing is not None:
         tracing.provider.shutdown()
-    report.add("values", "ok", "every setting is valid")
+    samples = [] if samples_allowed else sample_value_problems(settings)
+    if samples:
+        # The rest can still be checked: a sample password does not stop the site answering.
+        report.fail("values", ProblemClass.INVALID, samples)
+    else:
+        report.add("values", "ok", "every setting is valid")
     return settings
 
 

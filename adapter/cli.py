@@ -17,7 +17,7 @@ from typing import Annotated, Any
 import orjson
 import typer
 
-from adapter.config import CONFIG_ENV_VAR, Settings, load_settings
+from adapter.config import CONFIG_ENV_VAR, Settings, load_settings, sample_value_problems
 from adapter.errors import ConfigError
 from adapter.init.command import init_command
 
@@ -132,6 +132,9 @@ def serve(
     from adapter.logs import configure_logging
 
     settings = _load(config)
+    samples = sample_value_problems(settings)
+    if samples:
+        raise _fail(str(ConfigError(samples, source=str(config))), EXIT_CONFIG)
     level = log_level.value if log_level is not None else settings.logging.level
     configure_logging(level, json=settings.logging.format == "json")
     try:

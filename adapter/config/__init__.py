@@ -59,6 +59,9 @@ from adapter.config.running import (
     LoggingSettings,
     TelemetrySettings,
 )
+from adapter.config.samples import (
+    sample_value_problems,
+)
 from adapter.config.settings import (
     Settings,
     iter_operation_documents,
@@ -122,5 +125,6 @@ __all__ = [
     "iter_operation_documents",
     "load_settings",
     "read_config_file",
+    "sample_value_problems",
     "settings_from_mapping",
 ]

@@ -38,14 +38,22 @@ def write_config(
     return path
 
 
+# Outside the embedded demo, serve and check-config refuse the vendor's sample password and the
+# demo widget secret: a configuration for a real site carries values of its own.
+SITE_AUTH = ("root", "a-test-password-not-the-sample")
+SITE_SECRET_KEY = "a-test-widget-secret-key-not-the-demo-one-0123"
+
+
 def remote(url: str) -> dict[str, Any]:
-    """Overrides that point the upstream at `url` without retry waits."""
+    """Overrides that point the upstream at `url` without retry waits, with non-sample secrets."""
     return {
+        "chat": {"api_password": SITE_AUTH[1]},
+        "tokens": {"secret_key": SITE_SECRET_KEY},
         "upstream": {
             "embedded_demo": False,
             "url": url,
             "retry": {"backoff_initial": 0, "backoff_max": 0},
-        }
+        },
     }
 
 

@@ -23,6 +23,7 @@ from adapter.config import (
     Settings,
     env_references,
     load_settings,
+    sample_value_problems,
 )
 from tests.cli.support import cli, environment
 from tests.conftest import ROOT, SettingsFactory, asgi_client, reference_data
@@ -186,6 +187,7 @@ def test_compose_points_the_adapter_at_its_services() -> None:
     assert settings.cache.backend == "redis"
     assert settings.cache.redis.url.get_secret_value().startswith("redis://redis:6379/")
     assert services["adapter"]["depends_on"].keys() == {"redis", "demo-upstream"}
+    assert sample_value_problems(settings) == []  # a separate site: no sample secrets
 
 
 def materialize(configmap: dict[str, Any], volume: dict[str, Any], into: Path) -> Path:
@@ -220,8 +222,10 @@ def test_k8s_variables_are_what_the_code_reads() -> None:
     assert plain[CONFIG_ENV_VAR] == "/etc/imbachat-adapter/config.yaml"
 
 
-def test_k8s_configuration_passes_check_config(tmp_path: Path) -> None:
-    """The ConfigMap, mounted as the Deployment mounts it, passes `check-config --offline`."""
+def test_k8s_configuration_passes_check_config_once_the_placeholders_are_filled(
+    tmp_path: Path,
+) -> None:
+    """The ConfigMap as mounted fails `check-config` on each `REPLACE-` value, then passes."""
     configmap = k8s_documents()[("ConfigMap", "imbachat-adapter-config")]
     pod = k8s_documents()[("Deployment", "imbachat-adapter")]["spec"]["template"]["spec"]
     volume = next(v for v in pod["volumes"] if v["name"] == "config")
@@ -229,8 +233,20 @@ def test_k8s_configuration_passes_check_config(tmp_path: Path) -> None:
     plain, secret = k8s_environment()
     assert Path(plain[CONFIG_ENV_VAR]).parent == Path(mount["mountPath"])
     config = materialize(configmap, volume, tmp_path)
-    env = environment(**{**plain, **secret, CONFIG_ENV_VAR: str(config)})
-    result = cli("check-config", "--offline", env=env)
+    as_shipped = cli(
+        "check-config",
+        "--offline",
+        env=environment(**{**plain, **secret, CONFIG_ENV_VAR: str(config)}),
+    )
+    assert as_shipped.returncode == 2, as_shipped.stdout + as_shipped.stderr
+    for setting in ("chat.api_login", "chat.api_password", "chat.widget_id", "tokens.secret_key"):
+        assert f"{setting}: is a placeholder" in as_shipped.stdout
+    filled = {
+        name: value.replace("REPLACE-", "filled-in-") for name, value in {**plain, **secret}.items()
+    }
+    result = cli(
+        "check-config", "--offline", env=environment(**{**filled, CONFIG_ENV_VAR: str(config)})
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 

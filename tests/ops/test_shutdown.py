@@ -10,8 +10,8 @@ from pathlib import Path
 
 import httpx
 
-from tests.cli.support import remote, write_config
-from tests.conftest import CHAT_AUTH, start_demo_upstream, stop_process
+from tests.cli.support import SITE_AUTH, remote, write_config
+from tests.conftest import start_demo_upstream, stop_process
 from tests.ops.conftest import Served
 
 LATENCY = "1.5"
@@ -39,7 +39,7 @@ def test_sigterm_during_a_slow_site_call_lets_it_finish(
         def chat_call() -> None:
             answers.append(
                 httpx.get(
-                    f"{served.url}/imbachat/v1/users?user_ids=1,2", auth=CHAT_AUTH, timeout=30
+                    f"{served.url}/imbachat/v1/users?user_ids=1,2", auth=SITE_AUTH, timeout=30
                 )
             )
 
