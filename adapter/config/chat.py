@@ -63,6 +63,8 @@ class QueryTokenSettings(Model):
 
     enabled: bool = False
     parameter: str = "jwt_token"
+    # Tokens must carry `exp`, at most this far ahead: a leaked URL stops working by then.
+    max_lifetime_seconds: int = Field(3600, gt=0, le=30 * 86400)
 
 
 class ChatSettings(Model):

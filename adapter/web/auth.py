@@ -2,7 +2,8 @@
 
 The login is compared case-insensitively and the password exactly, both in constant time and both
 always, so the time taken says nothing about which one was wrong. Optionally, for hosts that strip
-the Authorization header, a `jwt_token` query parameter signed with "<login>:<password>".
+the Authorization header, a `jwt_token` query parameter signed with "<login>:<password>"; it
+must carry `exp`, at most `chat.query_token.max_lifetime_seconds` ahead.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
+import time
 import warnings
 
 import jwt
@@ -38,6 +40,7 @@ class ChatServerAuth:
             settings.api_login.get_secret_value() + ":" + settings.api_password.get_secret_value()
         )
         self._widget_id = settings.widget_id
+        self._token_lifetime = settings.query_token.max_lifetime_seconds
 
     def check(self, request: Request) -> None:
         """Return when the caller is the chat server; raise NotAuthenticated otherwise."""
@@ -79,9 +82,13 @@ class ChatServerAuth:
                 # The vendor fixed the key as "login:password"; a short one is not ours to refuse.
                 warnings.simplefilter("ignore", InsecureKeyLengthWarning)
                 claims = jwt.decode(
-                    token, self._token_key, algorithms=["HS256"], options={"require": []}
+                    token, self._token_key, algorithms=["HS256"], options={"require": ["exp"]}
                 )
         except jwt.PyJWTError:
+            return False
+        # PyJWT has checked that `exp` is a number in the future; a URL that works for years
+        # is a password in every access log it passes through.
+        if claims["exp"] > time.time() + self._token_lifetime:
             return False
         if "imba_id" in claims:
             return self._widget_id is not None and str(claims["imba_id"]) == self._widget_id

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import math
+import time
 import warnings
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -167,17 +168,21 @@ def test_s1_query_token_is_off_unless_configured(chat: httpx.Client) -> None:
 
 
 def test_s1_query_token_when_configured(served: Serve, demo_upstream_process: DemoUpstream) -> None:
-    """§1: with the option on, a JWT signed with "login:password" (right imba_id) passes."""
+    """§1: on, a JWT signed with "login:password" passes with a near `exp`; never without one."""
     client = served(remote(demo_upstream_process, {"chat": {"query_token": {"enabled": True}}}))
-    good = sign({"imba_id": "demo"}, "root:abc")
-    plain = sign({"sub": "chat"}, "root:abc")
+    soon = int(time.time()) + 600
+    good = sign({"imba_id": "demo", "exp": soon}, "root:abc")
+    plain = sign({"sub": "chat", "exp": soon}, "root:abc")
     expired = sign({"imba_id": "demo", "exp": 1}, "root:abc")
-    wrong_widget = sign({"imba_id": "other"}, "root:abc")
-    wrong_key = sign({"imba_id": "demo"}, "root:abd")
-    unsigned = jwt.encode({"imba_id": "demo"}, "", algorithm="none")
+    no_expiry = sign({"imba_id": "demo"}, "root:abc")
+    too_long = sign({"imba_id": "demo", "exp": soon + 3600}, "root:abc")
+    wrong_widget = sign({"imba_id": "other", "exp": soon}, "root:abc")
+    wrong_key = sign({"imba_id": "demo", "exp": soon}, "root:abd")
+    unsigned = jwt.encode({"imba_id": "demo", "exp": soon}, "", algorithm="none")
     assert ids_of(client.get(f"/users?user_ids=2&jwt_token={good}")) == [2]
     assert ids_of(client.get(f"/users?user_ids=2&jwt_token={plain}")) == [2]
-    for token in (expired, wrong_widget, wrong_key, unsigned, "garbage", "x" * 2000):
+    refused = (expired, no_expiry, too_long, wrong_widget, wrong_key, unsigned)
+    for token in (*refused, "garbage", "x" * 2000):
         assert client.get(f"/users?user_ids=2&jwt_token={token}").json() == ERROR_401
 
 

@@ -47,8 +47,8 @@ SITE_SECRET_KEY = "a-test-widget-secret-key-not-the-demo-one-0123"
 def remote(url: str) -> dict[str, Any]:
     """Overrides that point the upstream at `url` without retry waits, with non-sample secrets."""
     return {
-        "chat": {"api_password": SITE_AUTH[1]},
-        "tokens": {"secret_key": SITE_SECRET_KEY},
+        "chat": {"api_password": f"${{IMBACHAT_API_PASSWORD:-{SITE_AUTH[1]}}}"},
+        "tokens": {"secret_key": f"${{IMBACHAT_SECRET_KEY:-{SITE_SECRET_KEY}}}"},
         "upstream": {
             "embedded_demo": False,
             "url": url,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import secrets
+import time
 import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -69,7 +70,9 @@ def test_no_secret_value_in_any_log_line(
     served = serve_adapter(write_config(tmp_path, overrides), "--log-level", "debug", env=env)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", InsecureKeyLengthWarning)
-        query_token = jwt.encode({"sub": "chat"}, f"{login}:{password}", algorithm="HS256")
+        query_token = jwt.encode(
+            {"sub": "chat", "exp": int(time.time()) + 600}, f"{login}:{password}", algorithm="HS256"
+        )
     session = site_session(demo_upstream, 5)
 
     statuses: list[int] = []
