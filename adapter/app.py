@@ -12,6 +12,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 
 from adapter.cache import Cache, build_cache
@@ -27,7 +28,7 @@ from adapter.web.demo_page import mount_demo_page
 from adapter.web.graphql import FrontendApi, install_graphql, open_frontend
 from adapter.web.health import health_router
 from adapter.web.limits import RequestLimits
-from adapter.web.observe import RequestObserver
+from adapter.web.observe import RequestObserver, route_template
 from adapter.web.responses import error_response, response_for
 from adapter.web.webhooks import webhook_router
 
@@ -166,6 +167,12 @@ def _install_error_handlers(app: FastAPI) -> None:
         where = ".".join(str(part) for part in first.get("loc", ()))
         return error_response(400, f"invalid request: {where} {first.get('msg', '')}".strip())
 
+    async def client_gone(request: Request, _: Exception) -> Response:
+        # The caller hung up while sending its body: nothing failed here, and nobody is left to
+        # answer. 499 (nginx's "client closed request") keeps it out of the 5xx figures.
+        log.info("client_disconnected", route=route_template(request.scope))
+        return Response(status_code=499)
+
     async def unexpected(_: Request, exc: Exception) -> Response:
         log.exception("unexpected_error", error=type(exc).__name__)
         return error_response(500, "Internal error")
@@ -173,6 +180,7 @@ def _install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AdapterError, adapter_error)
     app.add_exception_handler(HTTPException, http_error)
     app.add_exception_handler(RequestValidationError, invalid_request)
+    app.add_exception_handler(ClientDisconnect, client_gone)
     app.add_exception_handler(Exception, unexpected)
 
 
