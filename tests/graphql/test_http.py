@@ -152,6 +152,30 @@ async def test_introspection_and_graphiql_switch(api: Api) -> None:
     refusal(no_page, 404, "NOT_FOUND")
 
 
+@pytest.mark.parametrize(
+    "document",
+    [
+        "{ chatWidgt { scriptUrl } }",
+        "{ chatWidget { scriptUr } }",
+        "mutation { issueChatTokn { token } }",
+        "query Q($ids: [ID!]!) { chatUsers(idz: $ids) { userId } }",
+    ],
+)
+async def test_without_introspection_errors_suggest_no_names(api: Api, document: str) -> None:
+    """With introspection off, a typo gets no "Did you mean ...?" naming the schema's fields."""
+    async with api() as client:
+        on = await gql(client, document)
+    async with api({"graphql": {"introspection": False}}) as client:
+        off = await gql(client, document)
+        again = await gql(client, document)  # the validation cache hands back the same errors
+    assert "Did you mean" in on["errors"][0]["message"]
+    for body in (off, again):
+        message = body["errors"][0]["message"]
+        assert "Did you mean" not in message
+        assert message.startswith(("Cannot query field", "Unknown argument"))
+        assert body["errors"][0]["extensions"] == {"code": "GRAPHQL_VALIDATION_FAILED"}
+
+
 @pytest.mark.parametrize("method", ["PUT", "PATCH", "DELETE"])
 async def test_other_methods_are_graphql_shaped(api: Api, method: str) -> None:
     """Other methods get a GraphQL-shaped 405, not the chat's error shape."""

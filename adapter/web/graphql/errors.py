@@ -6,6 +6,7 @@ chat's REST shape: a single page app reads them with the same client that reads 
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import orjson
@@ -21,6 +22,7 @@ __all__ = [
     "code_document_error",
     "expected_from",
     "graphql_error_response",
+    "hide_suggestion",
     "should_mask",
 ]
 
@@ -49,6 +51,15 @@ def should_mask(error: GraphQLError) -> bool:
     # No original error: a syntax or validation error about the document, which the caller
     # needs to see to fix it.
     return original is not None and not isinstance(original, ExpectedError)
+
+
+_SUGGESTION = re.compile(r"\s*Did you mean .*\?\s*$", re.DOTALL)
+
+
+def hide_suggestion(error: GraphQLError) -> None:
+    """Drop graphql-core's "Did you mean 'chatWidget'?": with introspection off it would list
+    the schema's names one typo at a time."""
+    error.message = _SUGGESTION.sub("", error.message)
 
 
 def code_document_error(error: GraphQLError) -> None:

@@ -24,6 +24,7 @@ from adapter.web.graphql.errors import (
     ExpectedError,
     code_document_error,
     expected_from,
+    hide_suggestion,
     should_mask,
 )
 from adapter.web.graphql.limits import schema_extensions
@@ -233,12 +234,16 @@ class Mutation:
 
 
 class _ChatSchema(strawberry.Schema):
+    hide_suggestions = False
+
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
         # Expected errors are answers, not incidents; only what gets masked is logged.
         for error in errors:
             code_document_error(error)
+            if self.hide_suggestions:
+                hide_suggestion(error)
             if should_mask(error):
                 log.error(
                     "graphql_unexpected_error",
@@ -251,4 +256,6 @@ class _ChatSchema(strawberry.Schema):
 def build_schema(settings: Settings) -> strawberry.Schema:
     """The schema with the configured limits (defaults when `graphql` is not configured)."""
     graphql = settings.graphql or GraphQLSettings()
-    return _ChatSchema(query=Query, mutation=Mutation, extensions=schema_extensions(graphql))
+    schema = _ChatSchema(query=Query, mutation=Mutation, extensions=schema_extensions(graphql))
+    schema.hide_suggestions = not graphql.introspection
+    return schema
