@@ -5,8 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from structlog.testing import capture_logs
 
 from adapter.app import create_app
+from adapter.config import RateLimitSettings
+from adapter.web.graphql.ratelimit import TokenRateLimiter
 from tests.conftest import SettingsFactory, asgi_client, refused_port
 from tests.graphql.conftest import ISSUE, WIDGET, error_code, gql, session_cookie
 
@@ -85,3 +88,23 @@ async def test_a_failing_storage_fails_open(api: Api, capsys: pytest.CaptureFixt
         answers = [await gql(client, ISSUE, headers=session_cookie(6)) for _ in range(2)]
     assert all(a["data"]["issueChatToken"]["userId"] == "6" for a in answers)
     assert "rate_limit_storage_failed" in capsys.readouterr().out
+
+
+async def test_a_failing_storage_is_logged_once_per_interval() -> None:
+    """40 checks against a dead store write one warning; the next interval's says how many."""
+    dead = f"redis://127.0.0.1:{refused_port()}/0"
+    settings = RateLimitSettings.model_validate({"storage_url": dead})
+    now = [0.0]
+    limiter = TokenRateLimiter(
+        settings, key_prefix="imbachat-test:rl", log_interval=30, clock=lambda: now[0]
+    )
+    try:
+        with capture_logs() as logs:
+            for _ in range(40):
+                await limiter.hit_ip("192.0.2.1")
+            now[0] = 31.0
+            await limiter.hit_ip("192.0.2.1")
+    finally:
+        await limiter.aclose()
+    warnings = [e for e in logs if e["event"] == "rate_limit_storage_failed"]
+    assert [w["failures_since_last_log"] for w in warnings] == [0, 39]

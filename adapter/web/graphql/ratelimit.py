@@ -1,13 +1,15 @@
 """Budgets for token requests: per client address and per signed-in viewer (`limits`).
 
 A moving window per budget, in process memory or in Redis (shared by every replica). When the
-storage fails the limiter lets requests through and says so in the log: the chat keeps working.
+storage fails the limiter lets requests through and says so in the log, once per interval (as
+the cache does; `cache.error_log_interval_seconds`): the chat keeps working.
 """
 
 from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 
 import redis.asyncio
 import structlog
@@ -63,7 +65,18 @@ def _storage_kind(url: str) -> str:
 class TokenRateLimiter:
     """One per process; `hit_*` raise RateLimited when a budget is spent."""
 
-    def __init__(self, settings: RateLimitSettings, *, key_prefix: str) -> None:
+    def __init__(
+        self,
+        settings: RateLimitSettings,
+        *,
+        key_prefix: str,
+        log_interval: float = 30.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._log_interval = log_interval
+        self._clock = clock
+        self._last_logged = float("-inf")
+        self._suppressed = 0
         self.per_ip = _budget(settings.per_ip, "per_ip")
         self.per_viewer = _budget(settings.per_viewer, "per_viewer")
         url = settings.storage_url.get_secret_value()
@@ -96,10 +109,23 @@ class TokenRateLimiter:
                 if not allowed:
                     stats = await self._limiter.get_window_stats(item, kind, who)
             except StorageError as exc:
-                log.warning("rate_limit_storage_failed", error=type(exc.storage_error).__name__)
+                self._storage_failed(exc)
                 return
             if not allowed:
                 raise RateLimited(max(1, math.ceil(stats.reset_time - time.time())))
+
+    def _storage_failed(self, exc: StorageError) -> None:
+        now = self._clock()
+        if now - self._last_logged < self._log_interval:
+            self._suppressed += 1
+            return
+        log.warning(
+            "rate_limit_storage_failed",
+            error=type(exc.storage_error).__name__,
+            failures_since_last_log=self._suppressed,
+        )
+        self._last_logged = now
+        self._suppressed = 0
 
     async def aclose(self) -> None:
         timer = getattr(self.storage, "timer", None)  # MemoryStorage's expiry task

@@ -49,6 +49,8 @@ def open_frontend(
         widget_id=settings.chat.widget_id,
         viewer=build_viewer(settings, operations, metrics=metrics, transport=transport, url=url),
         limiter=TokenRateLimiter(
-            settings.graphql.rate_limit, key_prefix=f"{settings.cache.prefix}ratelimit"
+            settings.graphql.rate_limit,
+            key_prefix=f"{settings.cache.prefix}ratelimit",
+            log_interval=settings.cache.error_log_interval_seconds,
         ),
     )
