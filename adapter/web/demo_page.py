@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import FastAPI
+from starlette.requests import Request
+from starlette.responses import RedirectResponse
 from starlette.staticfiles import StaticFiles
 
 from adapter.config import Settings
@@ -25,5 +27,14 @@ def mount_demo_page(app: FastAPI, settings: Settings) -> None:
     directory = settings.resolve(page.directory)
     if not directory.is_dir():
         raise ConfigError([f"demo_page.directory: {directory} is not a folder"])
+    folder = f"{page.path}/"
+
+    # Starlette's slash redirect writes the request's Host into Location, so a forged Host would
+    # send the visitor elsewhere; a path-only Location stays on whatever host the browser used.
+    @app.get(page.path, include_in_schema=False)
+    async def to_folder(request: Request) -> RedirectResponse:
+        query = request.url.query
+        return RedirectResponse(f"{folder}?{query}" if query else folder)
+
     app.mount(f"{page.path}{STAND_IN_PATH}", StaticFiles(directory=_STAND_IN), name="stand-in")
     app.mount(page.path, StaticFiles(directory=directory, html=True), name="demo-page")

@@ -269,6 +269,42 @@ async def test_same_origin_pages_need_no_entry(api: Api) -> None:
     assert response.json()["data"]["issueChatToken"]["userId"] == "6"
 
 
+@pytest.mark.parametrize(
+    ("host", "origin"),
+    [
+        ("adapter.test", "https://adapter.test"),
+        ("adapter.test", "http://adapter.test/"),
+        ("adapter.test:9101", "http://adapter.test:09101"),
+        ("adapter.test:9101", "http://adapter.test"),
+        ("adapter.test", "http://adapter.test:8080"),
+        ("adapter.test", "http://evil.adapter.test"),
+    ],
+)
+async def test_same_origin_is_scheme_host_and_port_exactly(
+    api: Api, host: str, origin: str
+) -> None:
+    """Another scheme, a trailing slash, a port written otherwise: not this origin (403)."""
+    async with api() as client:
+        response = await client.post(
+            "/graphql",
+            json={"query": ISSUE},
+            headers={"Host": host, "Origin": origin, **session_cookie(6)},
+        )
+    refusal(response, 403, "FORBIDDEN_ORIGIN")
+
+
+async def test_same_origin_with_a_port_and_a_default_port(api: Api) -> None:
+    """A Host with a port matches that port; `Host: h:80` matches `http://h`, as browsers send."""
+    async with api() as client:
+        for host, origin in (("h.test:9101", "http://h.test:9101"), ("h.test:80", "http://h.test")):
+            response = await client.post(
+                "/graphql",
+                json={"query": ISSUE},
+                headers={"Host": host, "Origin": origin, **session_cookie(6)},
+            )
+            assert response.json()["data"]["issueChatToken"]["userId"] == "6", (host, origin)
+
+
 async def test_cors_covers_the_graphql_path_only(api: Api) -> None:
     """The chat-facing routes get no CORS headers from the GraphQL allow-list."""
     async with api(CORS) as client:
@@ -285,3 +321,15 @@ async def test_expected_errors_are_not_logged_as_incidents(
         body = await gql(client, ISSUE)
     assert error_code(body) == "UNAUTHENTICATED"
     assert "graphql_unexpected_error" not in capsys.readouterr().out
+
+
+async def test_the_demo_page_redirect_names_no_host(api: Api) -> None:
+    """`GET /demo` with a forged Host redirects to the path `/demo/`, never to that host."""
+    async with api() as client:
+        response = await client.get("/demo", headers={"Host": "evil.example"})
+        with_query = await client.get("/demo?x=1", headers={"Host": "evil.example"})
+        page = await client.get("/demo/")
+    assert response.status_code == 307
+    assert response.headers["location"] == "/demo/"
+    assert with_query.headers["location"] == "/demo/?x=1"
+    assert page.status_code == 200

@@ -1,9 +1,9 @@
 """CORS for the GraphQL path only: an allow-list of exact origins, with credentials.
 
 Browsers enforce CORS on reading answers; this also refuses, with a 403, any request whose
-`Origin` is neither listed nor this host itself, so a cross-site page cannot even make the
-adapter ask the site who its visitor is. Requests without `Origin` (not from a browser page)
-carry no ambient credentials and pass.
+`Origin` is neither listed nor exactly this request's own origin (scheme, host and port), so a
+cross-site page cannot even make the adapter ask the site who its visitor is. Requests without
+`Origin` (not from a browser page) carry no ambient credentials and pass.
 """
 
 from __future__ import annotations
@@ -13,12 +13,30 @@ from collections.abc import Iterable
 from starlette.datastructures import Headers
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
-from strawberry.http.websocket_origin import is_same_origin, normalize_origin
+from strawberry.http.websocket_origin import normalize_origin
 
 from adapter.config import CorsSettings
 from adapter.web.graphql.errors import graphql_error_response
 
-__all__ = ["GraphQLCors"]
+__all__ = ["GraphQLCors", "own_origin"]
+
+_DEFAULT_PORTS = {"http": ":80", "https": ":443"}
+
+
+def own_origin(scope: Scope) -> str | None:
+    """This request's own origin as a browser would write it: scheme, Host, no default port.
+
+    The scheme is the one the request arrived with (behind a proxy that terminates TLS, uvicorn
+    takes it from the trusted proxy's X-Forwarded-Proto).
+    """
+    host = Headers(scope=scope).get("host", "").strip().lower()
+    if not host:
+        return None
+    scheme = str(scope.get("scheme", "http"))
+    default = _DEFAULT_PORTS.get(scheme)
+    if default is not None and host.endswith(default):
+        host = host.removesuffix(default)
+    return f"{scheme}://{host}"
 
 
 class GraphQLCors:
@@ -49,11 +67,7 @@ class GraphQLCors:
             return
         headers = Headers(scope=scope)
         origin = headers.get("origin")
-        if (
-            origin is not None
-            and scope["method"] != "OPTIONS"
-            and not self._allowed(origin, headers)
-        ):
+        if origin is not None and scope["method"] != "OPTIONS" and not self._allowed(origin, scope):
             response = graphql_error_response(
                 403, "this origin may not call the API", "FORBIDDEN_ORIGIN"
             )
@@ -61,7 +75,9 @@ class GraphQLCors:
             return
         await self.cors(scope, receive, send)
 
-    def _allowed(self, origin: str, headers: Headers) -> bool:
+    def _allowed(self, origin: str, scope: Scope) -> bool:
         if normalize_origin(origin) in self.allowed:
             return True
-        return is_same_origin(origin, headers.get("host"))
+        # Exactly as browsers send it: `https://` for an http host, a trailing slash or a port
+        # written `09101` is some other origin, or no browser's.
+        return origin == own_origin(scope)
