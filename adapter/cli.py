@@ -7,8 +7,10 @@ Every command reads the configuration from `--config`, else `$IMBACHAT_ADAPTER_C
 from __future__ import annotations
 
 import asyncio
+import errno
 import os
 import signal
+import socket
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -33,6 +35,7 @@ app = typer.Typer(
 
 # Exit codes shared by the commands (check-config's classes are in adapter.checks).
 EXIT_CONFIG = 2
+EXIT_ADDRESS = 4  # serve: the host and port cannot be listened on (in use, or not ours)
 EXIT_UPSTREAM = 5
 
 ConfigOption = Annotated[
@@ -124,7 +127,8 @@ def serve(
 
     On SIGTERM (or Ctrl-C) it stops accepting connections, lets in-flight requests finish for up
     to --graceful-timeout seconds, closes the upstream pool and the cache, and exits 0.
-    Exits 2 when the configuration is not valid.
+    Exits 2 when the configuration is not valid, 4 when the port is in use (or the address
+    cannot be listened on).
     """
     import uvicorn
 
@@ -151,6 +155,9 @@ def serve(
         "forwarded_allow_ips": forwarded_allow_ips,
         "server_header": False,
     }
+    problem = _listen_problem(host, port)
+    if problem is not None:
+        raise _fail(problem, EXIT_ADDRESS)
     # uvicorn shuts down gracefully on SIGTERM or SIGINT and then re-raises the signal; with
     # these handlers in place the re-raised signal is a no-op and a clean shutdown exits 0.
     for stop in (signal.SIGTERM, signal.SIGINT):
@@ -162,6 +169,22 @@ def serve(
         uvicorn.run("adapter.app:app_from_environment", factory=True, workers=workers, **options)
         return
     uvicorn.run(application, **options)
+
+
+def _listen_problem(host: str, port: int) -> str | None:
+    """One plain line when `host:port` cannot be listened on, before uvicorn tries (and logs a
+    traceback-like error per worker); None when it can."""
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            # As uvicorn binds: a port with connections still closing is not "in use".
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((host, port))
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            return f"port {port} is in use; set --port, or PORT= for make demo"
+        return f"cannot listen on {host}:{port}: {exc.strerror or exc}"
+    return None
 
 
 # --- check-config ------------------------------------------------------------------------------
