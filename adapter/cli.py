@@ -134,6 +134,7 @@ def serve(
 
     from adapter.app import create_app
     from adapter.logs import configure_logging
+    from adapter.web.slow_headers import HeaderDeadlineProtocol
 
     settings = _load(config)
     samples = sample_value_problems(settings)
@@ -154,6 +155,8 @@ def serve(
         "timeout_keep_alive": keep_alive,
         "forwarded_allow_ips": forwarded_allow_ips,
         "server_header": False,
+        # uvicorn has no deadline for request headers; this protocol adds one.
+        "http": HeaderDeadlineProtocol,
     }
     problem = _listen_problem(host, port)
     if problem is not None:

@@ -95,6 +95,8 @@ class LimitsSettings(Model):
     max_body_bytes: int = Field(64 * 1024, gt=0)
     max_url_bytes: int = Field(16 * 1024, gt=0)
     max_header_bytes: int = Field(8 * 1024, gt=0)
+    # From a request's first byte to the end of its headers (`serve` only; slowloris clients).
+    header_timeout_seconds: float = Field(10.0, gt=0, le=300)
 
 
 class WebhookSettings(Model):

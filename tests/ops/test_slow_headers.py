@@ -1,0 +1,76 @@
+"""A client that trickles its headers (slowloris) is cut off at `limits.header_timeout_seconds`."""
+
+from __future__ import annotations
+
+import base64
+import socket
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+import uvicorn
+
+from adapter.app import create_app
+from adapter.web.slow_headers import HeaderDeadlineProtocol
+from tests.conftest import CHAT_AUTH, SettingsFactory
+
+pytestmark = [pytest.mark.faults, pytest.mark.slow]
+
+BASIC = base64.b64encode(":".join(CHAT_AUTH).encode())
+
+
+@pytest.fixture
+def port(make_settings: SettingsFactory) -> Iterator[int]:
+    """The adapter under uvicorn with the header deadline protocol, on a port it bound itself."""
+    app = create_app(make_settings({"limits": {"header_timeout_seconds": 0.3}}))
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=0, log_config=None, lifespan="on", http=HeaderDeadlineProtocol
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started and thread.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert server.started, "the server did not start"
+    yield server.servers[0].sockets[0].getsockname()[1]
+    server.should_exit = True
+    thread.join(timeout=15)
+
+
+def closed_by_server(sock: socket.socket) -> bool:
+    """Whether the server closes the connection (recv sees EOF) within the socket's timeout."""
+    try:
+        return sock.recv(1024) == b""
+    except TimeoutError:
+        return False
+
+
+def test_trickled_headers_are_cut_off(port: int) -> None:
+    """A request line and then nothing more: the connection is closed, not held."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(b"GET /imbachat/v1 HTTP/1.1\r\nHost: a\r\nX-Slow: 1\r\n")
+        assert closed_by_server(sock)
+
+
+def test_a_silent_connection_is_cut_off(port: int) -> None:
+    """A connection that never sends a byte is closed at the same deadline."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        assert closed_by_server(sock)
+
+
+def test_whole_requests_on_one_connection_still_work(port: int) -> None:
+    """Headers sent at once are answered, twice on one keep-alive connection."""
+    request = (
+        b"GET /imbachat/v1/users?user_ids=1 HTTP/1.1\r\nHost: a\r\nAuthorization: Basic %s\r\n\r\n"
+    )
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        for _ in range(2):
+            sock.sendall(request % BASIC)
+            answer = b""
+            while b"\r\n\r\n" not in answer or not answer.rstrip().endswith(b"]"):
+                chunk = sock.recv(65536)
+                assert chunk, "the connection closed before the answer"
+                answer += chunk
+            assert answer.startswith(b"HTTP/1.1 200")
