@@ -23,7 +23,6 @@ import pytest
 
 from tests.conftest import (
     ADAPTER_COMMAND,
-    CHAT_AUTH,
     ROOT,
     DemoUpstream,
     spawn_on_free_port,
@@ -36,6 +35,8 @@ pytestmark = [pytest.mark.faults, pytest.mark.slow, pytest.mark.timeout(300 + CA
 
 WORKERS = 8
 SITE_JWT_SECRET = "load-test-site-session-secret-0123456789abcdef"
+# A separate site, not the embedded demo: serve refuses the vendor's sample password there.
+CHAT_AUTH = ("root", "load-test-chat-password")
 # Growth allowed between the end of warm-up and the end of the run. Warm-up has asked for every
 # id the run asks for, so the profile cache is as full as it gets before the first sample.
 MAX_GROWTH_MIB = 8.0
@@ -61,6 +62,8 @@ def adapter_process(demo_upstream: DemoUpstream) -> Iterator[tuple[str, int]]:
         "IMBACHAT__UPSTREAM__EMBEDDED_DEMO": "false",
         "IMBACHAT__UPSTREAM__URL": demo_upstream.graphql_url,
         "IMBACHAT__CACHE__BACKEND": "memory",
+        "IMBACHAT_API_PASSWORD": CHAT_AUTH[1],
+        "IMBACHAT_SECRET_KEY": "load-test-widget-secret-key-0123456789abcdef",
         # Short windows: stale answers and background refreshes happen during the run too.
         "IMBACHAT__CACHE__FRESH_SECONDS": "4",
         "IMBACHAT__CACHE__STALE_SECONDS": "4",
@@ -123,7 +126,7 @@ async def token(client: httpx.AsyncClient, rng: random.Random) -> tuple[httpx.Re
     )
     if response.status_code == 200:
         issued = response.json().get("data", {}) or {}
-        if (issued.get("issueChatToken") or {}).get("userId") != user:
+        if (issued.get("issueChatToken") or {}).get("userId") != str(user):
             return response, set()  # a 200 without this viewer's token is unexpected
     return response, {200}
 
