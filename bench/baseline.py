@@ -32,7 +32,9 @@ async def users(_: Request) -> Response:
 async def token(_: Request) -> Response:
     expires = int(time.time()) + _LIFETIME
     signed = jwt.encode({"exp": expires, "user_id": _USER_ID}, _SECRET, algorithm="HS256")
-    body = {"data": {"issueChatToken": {"token": signed, "userId": _USER_ID, "expiresAt": expires}}}
+    body = {
+        "data": {"issueChatToken": {"token": signed, "userId": str(_USER_ID), "expiresAt": expires}}
+    }
     return Response(orjson.dumps(body), media_type="application/json")
 
 

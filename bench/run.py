@@ -7,6 +7,7 @@ shared machine; ratios do not): throughput rows each get a baseline run right be
 from __future__ import annotations
 
 import argparse
+import base64
 import math
 import uuid
 from collections.abc import Callable, Mapping
@@ -23,8 +24,10 @@ from bench.tokens import WIDGET_SECRET, token_scenario
 
 __all__ = ["main"]
 
-AUTH = ("root", "abc")
-BASIC = {"Authorization": "Basic cm9vdDphYmM="}  # root:abc, the reference config's demo login
+# The adapters query a separate site (not the embedded demo), so serve refuses the vendor's
+# sample password and the demo widget secret: the bench brings its own.
+AUTH = ("root", "bench-chat-password")
+BASIC = {"Authorization": "Basic " + base64.b64encode(":".join(AUTH).encode()).decode()}
 USERS = "/imbachat/v1/users?user_ids="
 BATCH_SIZE = 100  # config.yaml upstream.batch.size
 RESULTS = ROOT / "bench" / "results"
@@ -71,6 +74,8 @@ class Bench:
         env = {
             "IMBACHAT__UPSTREAM__EMBEDDED_DEMO": "false",
             "IMBACHAT__UPSTREAM__URL": f"{upstream.url}/graphql",
+            "IMBACHAT_API_PASSWORD": AUTH[1],
+            "IMBACHAT_SECRET_KEY": WIDGET_SECRET,
             "IMBACHAT__CACHE__PREFIX": f"'{self.redis_prefix}'",  # YAML-quoted: ends in ":"
             "REDIS_URL": REDIS_URL,
             **{f"IMBACHAT__{key.upper()}": value for key, value in overrides.items()},
