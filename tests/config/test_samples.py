@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from adapter.config import sample_value_problems
+import pytest
+
+from adapter.app import app_from_environment
+from adapter.config import CONFIG_ENV_VAR, sample_value_problems
 from adapter.config.samples import DEMO_WIDGET_SECRET
+from adapter.errors import ConfigError
 from tests.cli.support import cli, environment, write_config
 from tests.conftest import REFERENCE_CONFIG, SettingsFactory
 
@@ -57,3 +61,12 @@ def test_serve_and_check_config_refuse_the_samples(tmp_path: Path) -> None:
     checked = cli("check-config", "--offline", "--config", str(config), env=environment())
     assert checked.returncode == 2
     assert "tokens.secret_key: is the reference configuration's demo secret" in checked.stdout
+
+
+def test_worker_processes_refuse_the_samples_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`serve --workers N` builds each worker's app from the file: it refuses them as well."""
+    monkeypatch.setenv(CONFIG_ENV_VAR, str(write_config(tmp_path, SITE)))
+    with pytest.raises(ConfigError, match=r"chat\.api_password: is the vendor's sample password"):
+        app_from_environment()
