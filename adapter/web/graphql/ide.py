@@ -7,6 +7,7 @@ npm (scripts/vendor-graphiql, licences beside it) and is served under `<path>/gr
 
 from __future__ import annotations
 
+import json
 from html import escape
 from pathlib import Path
 
@@ -18,6 +19,7 @@ __all__ = ["ASSETS", "graphiql_page", "mount_graphiql_assets"]
 ASSETS = Path(__file__).resolve().parent.parent / "static" / "graphiql"
 _ASSETS_PATH = "/graphiql"
 
+_DEFAULT_QUERY = "query ChatWidget {\n  chatWidget {\n    scriptUrl\n    options\n    userId\n    expiresAt\n  }\n}\n"
 _PAGE = """<!doctype html>
 <html lang="en">
 <head>
@@ -38,7 +40,7 @@ _PAGE = """<!doctype html>
     const root = ReactDOM.createRoot(document.getElementById("graphiql"));
     root.render(React.createElement(GraphiQL, {{
       fetcher,
-      defaultQuery: "query ChatWidget {{\\n  chatWidget {{\\n    scriptUrl\\n    options\\n    userId\\n    expiresAt\\n  }}\\n}}\\n",
+      defaultQuery: {default_query},
     }}));
   </script>
 </body>
@@ -49,7 +51,11 @@ _PAGE = """<!doctype html>
 def graphiql_page(path: str) -> str:
     """The GraphiQL page for the endpoint at `path`, its scripts under `path`/graphiql/."""
     endpoint = escape(path, quote=True)
-    return _PAGE.format(assets=f"{endpoint}{_ASSETS_PATH}", endpoint=endpoint)
+    return _PAGE.format(
+        assets=f"{endpoint}{_ASSETS_PATH}",
+        endpoint=endpoint,
+        default_query=json.dumps(_DEFAULT_QUERY),
+    )
 
 
 def mount_graphiql_assets(app: FastAPI, path: str) -> None:
