@@ -19,7 +19,15 @@ __all__ = ["ASSETS", "graphiql_page", "mount_graphiql_assets"]
 ASSETS = Path(__file__).resolve().parent.parent / "static" / "graphiql"
 _ASSETS_PATH = "/graphiql"
 
-_DEFAULT_QUERY = "query ChatWidget {\n  chatWidget {\n    scriptUrl\n    options\n    userId\n    expiresAt\n  }\n}\n"
+_DEFAULT_QUERY = """query ChatWidget {
+  chatWidget {
+    scriptUrl
+    options
+    userId
+    expiresAt
+  }
+}
+"""
 _PAGE = """<!doctype html>
 <html lang="en">
 <head>
