@@ -74,6 +74,9 @@ class ChatUser:
     badge: str | None
     chat_role: str | None
     profiles: list[ChatProfile]
+    chat_json: JSON = strawberry.field(
+        description="The JSON object the chat's users-info call receives for this user."
+    )
 
     @classmethod
     def from_profile(cls, profile: dict[str, Any]) -> ChatUser:
@@ -96,6 +99,7 @@ class ChatUser:
                 for key, sub in (subs.items() if isinstance(subs, dict) else ())
                 if isinstance(sub, dict)
             ],
+            chat_json=JSON(profile),
         )
 
 
