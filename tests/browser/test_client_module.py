@@ -3,6 +3,7 @@ without a reload, renewal, a sign-out noticed at renewal, openDialog, chatUsers,
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -169,7 +170,8 @@ def test_a_widget_script_that_fails_to_load_is_widget_unavailable(
         lambda route: route.fulfill(body=BLANK, content_type="text/html"),
     )
     page.goto(f"{server.url}/blank.html")
-    answer = '{"data":{"chatWidget":{"scriptUrl":"/no-such-widget.js","options":{},"userId":null,"expiresAt":null}}}'
+    widget = {"scriptUrl": "/no-such-widget.js", "options": {}, "userId": None, "expiresAt": None}
+    answer = json.dumps({"data": {"chatWidget": widget}})
     failed = page.evaluate(
         ERROR_OF,
         "import('/graphql/client/imbachat.js').then(({ ImbaChatClient }) => new ImbaChatClient({"
