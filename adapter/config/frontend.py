@@ -300,6 +300,16 @@ class GraphQLSettings(Model):
             raise ValueError("must start with '/' and not end with '/'")
         return value
 
+    @model_validator(mode="after")
+    def _gateway_plans_are_not_listed(self) -> GraphQLSettings:
+        # A gateway sends the documents its query planner writes, which no manifest can list.
+        if self.federation.enabled and self.trusted_documents.enabled:
+            raise ValueError(
+                "federation.enabled and trusted_documents.enabled cannot both be on: a gateway "
+                "sends its own query plans; enforce persisted documents at the gateway"
+            )
+        return self
+
 
 class DemoPageSettings(Model):
     """The example single page app and the stand-in widget script (demo only)."""

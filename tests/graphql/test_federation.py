@@ -158,6 +158,18 @@ def test_bad_federation_settings_name_their_path(
     assert where in str(caught.value)
 
 
+def test_trusted_documents_and_federation_cannot_both_be_on(
+    make_settings: SettingsFactory,
+) -> None:
+    """A gateway's query plans are in no manifest: the pair is refused at start-up, named."""
+    with pytest.raises(ConfigError) as caught:
+        make_settings(
+            {"graphql": {"federation": {"enabled": True}, "trusted_documents": {"enabled": True}}}
+        )
+    assert "graphql: " in str(caught.value)
+    assert "enforce persisted documents at the gateway" in str(caught.value)
+
+
 async def test_a_key_of_type_int_is_declared_and_resolved(api: Api) -> None:
     """`key_type: Int` declares `id: Int!` and resolves numeric keys."""
     entity = {**ENTITY, "key_type": "Int"}
