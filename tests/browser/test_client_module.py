@@ -170,7 +170,12 @@ def test_a_widget_script_that_fails_to_load_is_widget_unavailable(
         lambda route: route.fulfill(body=BLANK, content_type="text/html"),
     )
     page.goto(f"{server.url}/blank.html")
-    widget = {"scriptUrl": "/no-such-widget.js", "options": {}, "userId": None, "expiresAt": None}
+    widget: dict[str, Any] = {
+        "scriptUrl": "/no-such-widget.js",
+        "options": {},
+        "userId": None,
+        "expiresAt": None,
+    }
     answer = json.dumps({"data": {"chatWidget": widget}})
     failed = page.evaluate(
         ERROR_OF,
