@@ -1,4 +1,4 @@
-"""The demo upstream as an ASGI app: GraphQL at /graphql, its users' avatars, a request counter."""
+"""The demo upstream as an ASGI app: GraphQL at /graphql (and as a subgraph), avatars, counters."""
 
 from __future__ import annotations
 
@@ -16,10 +16,12 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.schema import BaseSchema
 
 from adapter.demo.avatars import avatar_png
 from adapter.demo.data import CDN_BASE, DemoDirectory, DemoUser
 from adapter.demo.schema import DemoContext, build_schema
+from adapter.demo.subgraph import build_subgraph_schema
 
 # Where the avatar URLs point: the demo serves the files at <its base>/avatars/<id>.png, so
 # `make demo` sets this to the demo's own address (a root-relative path works for its page).
@@ -37,9 +39,11 @@ class RequestCounter:
 class _DemoGraphQL(GraphQL[DemoContext, None]):
     """Strawberry's ASGI view with the directory in the context."""
 
-    def __init__(self, directory: DemoDirectory, asked: Counter[str]) -> None:
-        """Serve the demo schema over `directory`, counting asked ids into `asked`."""
-        super().__init__(build_schema(), graphql_ide="graphiql")
+    def __init__(
+        self, directory: DemoDirectory, asked: Counter[str], schema: BaseSchema | None = None
+    ) -> None:
+        """Serve the demo schema (or `schema`) over `directory`, counting ids into `asked`."""
+        super().__init__(schema or build_schema(), graphql_ide="graphiql")
         self._directory = directory
         self._asked = asked
 
@@ -140,9 +144,12 @@ def create_demo_upstream_app(*, latency: float = 0.0) -> Starlette:
     counter = RequestCounter()
     directory = DemoDirectory.generate(avatar_base=os.environ.get(AVATAR_BASE_ENV) or CDN_BASE)
     graphql = _CountingEndpoint(_DemoGraphQL(directory, counter.asked), counter, latency)
+    # The site as a federation subgraph (its User entity), for gateways; not counted.
+    subgraph = _DemoGraphQL(directory, Counter(), build_subgraph_schema())
     app = Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/subgraph/graphql", subgraph, methods=["GET", "POST"]),
             Route("/avatars/{name}", _avatar, methods=["GET"]),
             Route("/profiles/{name}", _profile_avatar, methods=["GET"]),
             Route("/stats", _stats, methods=["GET"]),

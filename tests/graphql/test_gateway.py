@@ -96,7 +96,7 @@ def composed(
     live_server: Callable[[Any], LiveServer],
     tmp_path: Path,
 ) -> Iterator[tuple[Gateway, LiveServer]]:
-    """The adapter (federation on, the demo site embedded) composed by a running gateway."""
+    """The demo site's subgraph and the adapter's (federation on), composed by a gateway."""
     settings = make_settings(
         {
             "graphql": {
@@ -106,9 +106,11 @@ def composed(
         }
     )
     adapter = live_server(create_app(settings))
-    gateway = start_gateway(
-        gateway_folder, {"chat": f"{adapter.url}/graphql"}, tmp_path / "gateway.log"
-    )
+    subgraphs = {
+        "site": f"{adapter.url}/demo-upstream/subgraph/graphql",
+        "chat": f"{adapter.url}/graphql",
+    }
+    gateway = start_gateway(gateway_folder, subgraphs, tmp_path / "gateway.log")
     try:
         yield gateway, adapter
     finally:
@@ -168,3 +170,33 @@ def test_chat_users_through_the_gateway_match_the_chats_answer(
     assert body["data"]["chatUsers"] == [
         {"userId": str(user["user_id"]), "name": user["name"]} for user in chat.json()
     ]
+
+
+PROFILE = '{ user(id: "7") { id displayName chatProfile { userId name avatarUrl } } }'
+
+
+def test_the_site_user_entity_carries_its_chat_profile(
+    composed: tuple[Gateway, LiveServer],
+) -> None:
+    """The site's User gets chatProfile from the adapter: the name the chat receives for 7."""
+    gateway, adapter = composed
+    cookie = sign_in(adapter, "user6")
+    body = gateway.post(PROFILE, cookie=cookie)
+    assert "errors" not in body, body
+    chat = httpx.get(f"{adapter.url}/imbachat/v1/users?user_ids=7", auth=("root", "abc")).json()
+    user = body["data"]["user"]
+    assert user["id"] == "7"
+    assert user["chatProfile"]["userId"] == "7"
+    assert user["chatProfile"]["name"] == chat[0]["name"]
+    assert user["chatProfile"]["avatarUrl"] == (chat[0]["avatar_url"] or None)
+
+
+def test_the_chat_profile_needs_a_signed_in_viewer_through_the_gateway(
+    composed: tuple[Gateway, LiveServer],
+) -> None:
+    """Anonymous: the site's fields still answer, chatProfile is null with UNAUTHENTICATED."""
+    gateway, _ = composed
+    body = gateway.post(PROFILE)
+    assert body["data"]["user"]["id"] == "7"
+    assert body["data"]["user"]["chatProfile"] is None
+    assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
