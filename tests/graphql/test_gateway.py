@@ -1,7 +1,7 @@
 """Through a real federation gateway: Apollo Gateway (IntrospectAndCompose) composes the adapter.
 
-scripts/ensure-gateway installs the gateway from npm into a cached folder (pinned by
-scripts/gateway/package-lock.json); the fixture starts it with node on a port it binds itself,
+`scripts/ensure-npm gateway` installs the gateway from npm into a cached folder (pinned by
+scripts/npm/gateway/package-lock.json); the fixture starts it with node on a port it binds itself,
 and stops it by pid. Skips, saying why, only where node or npm cannot install it.
 """
 
@@ -22,12 +22,12 @@ import pytest
 from adapter.app import create_app
 from adapter.demo.sessions import SESSION_COOKIE
 from adapter.tokens import verify_widget_token
-from tests.conftest import ROOT, LiveServer, SettingsFactory, stop_process
+from tests.conftest import LiveServer, SettingsFactory, stop_process
 from tests.graphql.conftest import ISSUE
+from tests.npm import npm_tool
 
 pytestmark = pytest.mark.slow
 
-ENSURE = ROOT / "scripts" / "ensure-gateway"
 LOGIN = """mutation ($username: String!, $password: String!) {
   login(username: $username, password: $password) { user { id } }
 }"""
@@ -60,10 +60,7 @@ class Gateway:
 @pytest.fixture(scope="module")
 def gateway_folder() -> Path:
     """The installed gateway, or a skip naming why it cannot be installed."""
-    result = subprocess.run([str(ENSURE)], capture_output=True, text=True, timeout=600, check=False)
-    if result.returncode != 0:
-        pytest.skip(f"the federation gateway cannot be installed: {result.stderr.strip()[-300:]}")
-    return Path(result.stdout.strip().splitlines()[-1])
+    return npm_tool("gateway")
 
 
 def start_gateway(folder: Path, subgraphs: dict[str, str], log: Path) -> Gateway:
