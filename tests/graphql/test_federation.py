@@ -90,12 +90,34 @@ async def test_entities_resolve_the_chat_profile_of_site_users(api: Api) -> None
     assert unknown == {"id": "999999", "chatProfile": None}
 
 
+async def test_entities_are_bounded_like_chat_users(api: Api) -> None:
+    """More representations than graphql.max_chat_users are BAD_USER_INPUT, nothing fetched."""
+    overrides = {"graphql": {"max_chat_users": 3, "federation": FEDERATED["graphql"]["federation"]}}
+    async with api(overrides) as client:
+        at_limit = await gql(client, ENTITIES, users("1", "2", "3"), headers=session_cookie(6))
+        over = await gql(client, ENTITIES, users("1", "2", "3", "4"), headers=session_cookie(6))
+    assert "errors" not in at_limit
+    assert over["data"] is None
+    assert error_code(over) == "BAD_USER_INPUT"
+    assert "at most 3 entities" in over["errors"][0]["message"]
+
+
 async def test_entities_follow_the_chat_users_rule_for_anonymous_callers(api: Api) -> None:
     """Without the site's credentials the profile is UNAUTHENTICATED, as chatUsers is."""
     async with api(FEDERATED) as client:
         body = await gql(client, ENTITIES, users("6"))
     assert body["data"]["_entities"] == [{"id": "6", "chatProfile": None}]
     assert error_code(body) == "UNAUTHENTICATED"
+
+
+async def test_entities_are_public_when_chat_users_are(api: Api) -> None:
+    """With graphql.chat_users_public, an anonymous gateway call gets the profile too."""
+    federation = FEDERATED["graphql"]["federation"]
+    overrides = {"graphql": {"chat_users_public": True, "federation": federation}}
+    async with api(overrides) as client:
+        body = await gql(client, ENTITIES, users("6"))
+    assert "errors" not in body
+    assert body["data"]["_entities"][0]["chatProfile"]["userId"] == "6"
 
 
 async def test_entities_with_an_invalid_key_are_bad_user_input(api: Api) -> None:

@@ -12,6 +12,7 @@ from urllib.parse import quote
 import strawberry
 import structlog
 from graphql import GraphQLError
+from strawberry.federation.schema import FederationAny
 from strawberry.scalars import JSON
 from strawberry.types import ExecutionContext
 
@@ -268,7 +269,14 @@ class _ChatSchema(_ErrorLog, strawberry.Schema):
 
 
 class _FederatedChatSchema(_ErrorLog, strawberry.federation.Schema):
-    pass
+    def entities_resolver(
+        self, info: strawberry.Info, representations: list[FederationAny]
+    ) -> list[FederationAny]:
+        # The gateway batches every user of a response into one call: bounded like chatUsers.
+        limit = info.context.frontend.graphql.max_chat_users
+        if len(representations) > limit:
+            raise ExpectedError(f"at most {limit} entities per request", "BAD_USER_INPUT")
+        return super().entities_resolver(info, representations)
 
 
 def build_schema(settings: Settings) -> strawberry.Schema:
