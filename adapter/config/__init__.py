@@ -28,6 +28,8 @@ from adapter.config.chat import (
 from adapter.config.frontend import (
     CorsSettings,
     DemoPageSettings,
+    FederationEntitySettings,
+    FederationSettings,
     GraphQLSettings,
     JwtViewerSettings,
     RateLimitSettings,
@@ -85,6 +87,8 @@ __all__ = [
     "Converter",
     "CorsSettings",
     "DemoPageSettings",
+    "FederationEntitySettings",
+    "FederationSettings",
     "FieldRule",
     "FieldSpec",
     "GraphQLSettings",

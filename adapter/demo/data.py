@@ -71,7 +71,7 @@ class DemoUser:
     profiles: tuple[DemoSubProfile, ...]
 
 
-def _make_user(user_id: int, rng: random.Random) -> DemoUser:
+def _make_user(user_id: int, rng: random.Random, avatar_base: str) -> DemoUser:
     """Build one user; all draws happen regardless of overrides, so later users stay stable."""
     name = f"{rng.choice(_FIRST_NAMES)} {rng.choice(_LAST_NAMES)}"
     has_name = rng.random() >= 0.10
@@ -94,7 +94,7 @@ def _make_user(user_id: int, rng: random.Random) -> DemoUser:
     username = f"user{user_id}"
     display_name = name if has_name else None
     avatar = (
-        DemoAvatar(file=f"avatars/{user_id}.png", url=f"{CDN_BASE}/avatars/{user_id}.png")
+        DemoAvatar(file=f"avatars/{user_id}.png", url=f"{avatar_base}/avatars/{user_id}.png")
         if has_avatar
         else None
     )
@@ -112,7 +112,7 @@ def _make_user(user_id: int, rng: random.Random) -> DemoUser:
                 key=str(user_id * 10 + n),
                 name=f"P{user_id}-{display_name or username}",
                 avatar_url=(
-                    f"{CDN_BASE}/profiles/{user_id}-{letter}.png"
+                    f"{avatar_base}/profiles/{user_id}-{letter}.png"
                     if profile_avatar_rolls[n - 1] < 0.7
                     else None
                 ),
@@ -133,10 +133,15 @@ def _make_user(user_id: int, rng: random.Random) -> DemoUser:
     )
 
 
-def generate_users(seed: int = DEFAULT_SEED, count: int = DEFAULT_COUNT) -> list[DemoUser]:
-    """Generate users 1..count; the same seed always yields the same users."""
+def generate_users(
+    seed: int = DEFAULT_SEED, count: int = DEFAULT_COUNT, *, avatar_base: str = CDN_BASE
+) -> list[DemoUser]:
+    """Generate users 1..count; the same seed always yields the same users.
+
+    `avatar_base` is where the avatar files are served (the demo serves them at /avatars/).
+    """
     rng = random.Random(seed)  # noqa: S311 - demo data, not cryptography
-    return [_make_user(user_id, rng) for user_id in range(1, count + 1)]
+    return [_make_user(user_id, rng, avatar_base) for user_id in range(1, count + 1)]
 
 
 class DemoDirectory:
@@ -147,9 +152,11 @@ class DemoDirectory:
         self._by_id: Mapping[int, DemoUser] = {user.id: user for user in users}
 
     @classmethod
-    def generate(cls, seed: int = DEFAULT_SEED, count: int = DEFAULT_COUNT) -> DemoDirectory:
+    def generate(
+        cls, seed: int = DEFAULT_SEED, count: int = DEFAULT_COUNT, *, avatar_base: str = CDN_BASE
+    ) -> DemoDirectory:
         """Build the standard deterministic directory."""
-        return cls(generate_users(seed, count))
+        return cls(generate_users(seed, count, avatar_base=avatar_base))
 
     def __len__(self) -> int:
         """Number of users."""
