@@ -1,4 +1,4 @@
-"""The demo upstream as an ASGI app: GraphQL at /graphql plus a request counter."""
+"""The demo upstream as an ASGI app: GraphQL at /graphql, a request counter, its notifications."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
 from adapter.demo.data import DemoDirectory
+from adapter.demo.notifications import NotificationLog
 from adapter.demo.schema import DemoContext, build_schema
 
 
@@ -30,11 +31,14 @@ class RequestCounter:
 class _DemoGraphQL(GraphQL[DemoContext, None]):
     """Strawberry's ASGI view with the directory in the context."""
 
-    def __init__(self, directory: DemoDirectory, asked: Counter[str]) -> None:
+    def __init__(
+        self, directory: DemoDirectory, asked: Counter[str], notifications: NotificationLog
+    ) -> None:
         """Serve the demo schema over `directory`, counting asked ids into `asked`."""
         super().__init__(build_schema(), graphql_ide="graphiql")
         self._directory = directory
         self._asked = asked
+        self._notifications = notifications
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
@@ -47,6 +51,7 @@ class _DemoGraphQL(GraphQL[DemoContext, None]):
             "response": response,
             "directory": self._directory,
             "asked": self._asked,
+            "notifications": self._notifications,
         }
 
 
@@ -92,11 +97,32 @@ async def _reset_stats(request: Request) -> JSONResponse:
     return JSONResponse({"graphql_requests": counter.value})
 
 
+async def _notifications(request: Request) -> JSONResponse:
+    """`GET /notifications`: what the site was asked to tell its users, newest first."""
+    log: NotificationLog = request.app.state.notifications
+    return JSONResponse(
+        {
+            "notifications": [
+                {"user_id": n.user_id, "email": n.email, "title": n.title, "body": n.body}
+                for n in log.recent(len(log))
+            ]
+        }
+    )
+
+
+async def _clear_notifications(request: Request) -> JSONResponse:
+    """`POST /notifications/clear`: forget them (tests start from none)."""
+    log: NotificationLog = request.app.state.notifications
+    log.clear()
+    return JSONResponse({"notifications": []})
+
+
 def create_demo_upstream_app(*, latency: float = 0.0) -> Starlette:
     """A fresh demo upstream; `latency` seconds are added to every GraphQL request."""
     counter = RequestCounter()
+    notifications = NotificationLog()
     graphql = _CountingEndpoint(
-        _DemoGraphQL(DemoDirectory.generate(), counter.asked), counter, latency
+        _DemoGraphQL(DemoDirectory.generate(), counter.asked, notifications), counter, latency
     )
     app = Starlette(
         routes=[
@@ -104,9 +130,12 @@ def create_demo_upstream_app(*, latency: float = 0.0) -> Starlette:
             Route("/stats", _stats, methods=["GET"]),
             Route("/stats/ids", _asked_ids, methods=["GET"]),
             Route("/stats/reset", _reset_stats, methods=["POST"]),
+            Route("/notifications", _notifications, methods=["GET"]),
+            Route("/notifications/clear", _clear_notifications, methods=["POST"]),
         ]
     )
     app.state.graphql_counter = counter
+    app.state.notifications = notifications
     return app
 
 
