@@ -16,6 +16,8 @@ import pytest
 
 from adapter.config import settings_from_mapping
 from adapter.tokens import verify_widget_token
+from adapter.web.chat import chat_router
+from tests.chat.conftest import PREFIX
 from tests.chat.test_contract import assert_error, ids_of, remote
 from tests.conftest import CHAT_AUTH, ROOT, DemoUpstream, reference_data
 
@@ -461,3 +463,12 @@ def test_sync_leaves_the_credentials_alone(chat: httpx.Client) -> None:
     chat.post("/sync", data={"api_login": "evil", "api_password": "evil", "secret_key": "evil"})
     assert chat.get("/users?user_ids=1", auth=CHAT_AUTH).status_code == 200
     assert chat.get("/users?user_ids=1", auth=("evil", "evil")).status_code == 401
+
+
+def test_users_info_routes_are_matched_first(make_settings: Callable[..., Any]) -> None:
+    """The hot path pays nothing for the plugins' routes: the users-info routes come first."""
+    paths = [getattr(route, "path", "") for route in chat_router(make_settings()).routes]
+    assert set(paths[:2]) == {PREFIX, f"{PREFIX}/"}  # the version call
+    assert paths[2:4] == [f"{PREFIX}/users", f"{PREFIX}/getusers/{{user_ids}}"]
+    assert f"{PREFIX}/users/{{user_ids}}" in paths[4:]
+    assert f"{PREFIX}/user/friends/{{user_id}}" in paths[4:]
