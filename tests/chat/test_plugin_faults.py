@@ -86,3 +86,19 @@ async def test_site_failures_on_friends_and_gettoken_are_502(
         assert_error_shape(await client.get("/imbachat/v1/gettoken", headers=session), 502)
         site.fault = None
         assert (await client.get("/imbachat/v1/gettoken", headers=session)).status_code == 200
+
+
+def _answer(body: dict[str, object]) -> Fault:
+    return lambda _: httpx.Response(200, json=body)
+
+
+async def test_odd_site_answers_are_502(fault_settings: SettingsBuilder) -> None:
+    """A notification answered with errors, or a viewer id that is no integer: 502, not 500."""
+    site = FaultySite()
+    session = {"Cookie": f"{SESSION_COOKIE}={issue_session(6)}"}
+    async with asgi_client(create_app(fault_settings(), upstream_transport=site)) as client:
+        site.fault = _answer({"data": {"sendNotification": None}, "errors": [{"message": "x"}]})
+        assert_error_shape(await client.post(NOTIFY, data=FORM, auth=CHAT_AUTH), 502)
+        site.fault = _answer({"data": {"viewer": {"id": "not-a-number"}}})
+        body = assert_error_shape(await client.get("/imbachat/v1/gettoken", headers=session), 502)
+        assert "not an integer" in body["error"]
