@@ -431,6 +431,24 @@ def test_gettoken_spends_the_token_budgets(
     assert refused.headers["cache-control"] == "no-store"
 
 
+def test_gettoken_shares_the_address_budget_with_graphql(
+    served: Serve, demo_upstream_process: DemoUpstream
+) -> None:
+    """`gettoken` and `issueChatToken` spend one per-address budget: no way around it."""
+    data = remote(demo_upstream_process, {"graphql": {"rate_limit": {"per_ip": "3/minute"}}})
+    client = served(data)
+    graphql = client.base_url.copy_with(path="/graphql")
+    mutation = {"query": "mutation { issueChatToken { token } }"}
+    assert_error(client.get("/gettoken"), 401)
+    assert client.post(graphql, json=mutation).json()["errors"][0]["extensions"]["code"] == (
+        "UNAUTHENTICATED"
+    )
+    assert_error(client.get("/gettoken"), 401)
+    assert_error(client.get("/gettoken"), 429)
+    refused = client.post(graphql, json=mutation).json()["errors"][0]["extensions"]
+    assert refused["code"] == "RATE_LIMITED"
+
+
 def test_gettoken_is_off_without_the_frontend_api(
     served: Serve, demo_upstream_process: DemoUpstream
 ) -> None:
