@@ -61,14 +61,13 @@ def _notification(fields: dict[str, Any], settings: Settings, notifier: Notifier
     body = _text(fields, "body", limits.max_body_length)
     if not body or not body.strip():
         raise RequestRejected("give the notification's body")
-    email = _text(fields, "email_to", _MAX_EMAIL)
-    if email is not None:
-        email = email.strip()
-        if not _EMAIL.fullmatch(email):
-            raise RequestRejected("email_to is not an email address")
+    # An empty field is an absent one: a form sends every field it has, filled or not.
+    email = (_text(fields, "email_to", _MAX_EMAIL) or "").strip() or None
+    if email is not None and not _EMAIL.fullmatch(email):
+        raise RequestRejected("email_to is not an email address")
     user_id = None
     raw_id = fields.get("user_id")
-    if raw_id is not None:
+    if raw_id is not None and raw_id != "":
         if isinstance(raw_id, bool) or not isinstance(raw_id, str | int):
             raise RequestRejected("user_id must be one user id")
         ids = parse_ids(str(raw_id), settings.chat.ids)
@@ -78,7 +77,7 @@ def _notification(fields: dict[str, Any], settings: Settings, notifier: Notifier
     notification = Notification(
         body=body,
         title=_text(fields, "title", limits.max_title_length),
-        email_to=email or None,
+        email_to=email,
         user_id=user_id,
     )
     given = set(notification.fields())

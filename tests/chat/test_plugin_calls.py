@@ -169,6 +169,19 @@ def test_notification_as_json_with_a_user_id(
     assert [(n["user_id"], n["title"], n["body"]) for n in outbox()] == [(12, None, "hello")]
 
 
+def test_notification_empty_fields_are_absent(
+    chat: httpx.Client, outbox: Callable[[], list[dict[str, Any]]]
+) -> None:
+    """A form's empty `email_to` or `user_id` counts as not given, so the other names the user."""
+    form = {"body": "hi", "email_to": "", "user_id": "9"}
+    assert chat.post("/notifications", data=form, auth=CHAT_AUTH).status_code == 200
+    form = {"body": "hi", "email_to": "user8@example.com", "user_id": ""}
+    assert chat.post("/notifications", data=form, auth=CHAT_AUTH).status_code == 200
+    assert [n["user_id"] for n in outbox()] == [8, 9]
+    form = {"body": "hi", "email_to": " ", "user_id": ""}
+    assert_error(chat.post("/notifications", data=form, auth=CHAT_AUTH), 400, "recipient")
+
+
 def test_notification_for_nobody_is_422(
     chat: httpx.Client, outbox: Callable[[], list[dict[str, Any]]]
 ) -> None:
