@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 import uvicorn
@@ -58,18 +59,25 @@ class _DemoGraphQL(GraphQL[DemoContext, None]):
 class _CountingEndpoint:
     """ASGI wrapper that counts HTTP requests and optionally delays them."""
 
-    def __init__(self, inner: _DemoGraphQL, counter: RequestCounter, latency: float) -> None:
+    def __init__(
+        self,
+        inner: _DemoGraphQL,
+        counter: RequestCounter,
+        latency: float,
+        sleep: Callable[[float], Awaitable[None]],
+    ) -> None:
         """Wrap `inner`, counting into `counter` and sleeping `latency` seconds per request."""
         self._inner = inner
         self._counter = counter
         self._latency = latency
+        self._sleep = sleep
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Count, delay, then hand over to Strawberry."""
         if scope["type"] == "http":
             self._counter.value += 1
             if self._latency > 0:
-                await asyncio.sleep(self._latency)
+                await self._sleep(self._latency)
         await self._inner(scope, receive, send)
 
 
@@ -117,12 +125,17 @@ async def _clear_notifications(request: Request) -> JSONResponse:
     return JSONResponse({"notifications": []})
 
 
-def create_demo_upstream_app(*, latency: float = 0.0) -> Starlette:
-    """A fresh demo upstream; `latency` seconds are added to every GraphQL request."""
+def create_demo_upstream_app(
+    *, latency: float = 0.0, sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+) -> Starlette:
+    """A fresh demo upstream; `latency` seconds, slept by `sleep`, precede every GraphQL call."""
     counter = RequestCounter()
     notifications = NotificationLog()
     graphql = _CountingEndpoint(
-        _DemoGraphQL(DemoDirectory.generate(), counter.asked, notifications), counter, latency
+        _DemoGraphQL(DemoDirectory.generate(), counter.asked, notifications),
+        counter,
+        latency,
+        sleep,
     )
     app = Starlette(
         routes=[

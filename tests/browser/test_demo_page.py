@@ -18,7 +18,7 @@ from adapter.app import create_app
 from adapter.tokens import verify_widget_token
 from tests.conftest import CHAT_AUTH, LiveServer, SettingsFactory
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [

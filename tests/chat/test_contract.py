@@ -1,4 +1,4 @@
-"""docs/protocol.md sections 1-3, end to end: a real adapter against the demo upstream process.
+"""docs/protocol.md sections 1-3, end to end: a real adapter server against the demo upstream.
 
 Each test names the clause it proves. The adapter runs under uvicorn on a loopback port and asks
 the demo upstream, itself a separate process, over HTTP.

@@ -15,7 +15,7 @@ import pytest
 from adapter.app import create_app
 from adapter.errors import ConfigError
 from adapter.web.webhooks import SIGNATURE_HEADER, _Refused, _verify, sign
-from tests.conftest import SettingsFactory, asgi_client, free_port
+from tests.conftest import SettingsFactory, asgi_client, refused_port
 from tests.directory.support import RedisSettingsFactory
 
 SECRET = "0123456789abcdef-webhook"
@@ -210,7 +210,7 @@ async def test_an_eviction_redis_could_not_do_is_a_503_the_site_may_retry(
     redis_settings: RedisSettingsFactory,
 ) -> None:
     """With Redis unreachable the webhook answers 503, and the same delivery may be retried."""
-    dead = f"redis://127.0.0.1:{free_port()}/0"
+    dead = f"redis://127.0.0.1:{refused_port()}/0"
     settings = redis_settings({"webhooks": {"secret": SECRET}, "cache": {"redis": {"url": dead}}})
     header = sign(SECRET.encode(), b"[1]", int(time.time()))
     async with asgi_client(create_app(settings)) as client:
