@@ -313,6 +313,15 @@ def test_users_path_form_of_octobercms(chat: httpx.Client) -> None:
     assert_error(chat.get("/users/1a2", auth=CHAT_AUTH), 400, "'1a2'")
 
 
+def test_octobercms_prefix_keeps_its_urls(
+    served: Serve, demo_upstream_process: DemoUpstream
+) -> None:
+    """With `chat.prefix: /imbachat/api/v1` the OctoberCMS plugin's URLs answer as they did."""
+    client = served(remote(demo_upstream_process, {"chat": {"prefix": "/imbachat/api/v1"}}))
+    url = client.base_url.copy_with(path="/imbachat/api/v1/users/6,7")
+    assert ids_of(client.get(url, auth=CHAT_AUTH)) == [6, 7]
+
+
 def test_authuser_marks_administrators(chat: httpx.Client) -> None:
     """`authuser` answers `{user_id, name}`, plus `user_role: "admin"` for the mapping's admins."""
     admin = chat.post("/authuser", data={"username": "user1", "password": "demo"}, auth=CHAT_AUTH)
