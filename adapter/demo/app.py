@@ -1,4 +1,4 @@
-"""The demo upstream as an ASGI app: GraphQL at /graphql (and as a subgraph), avatars, counters."""
+"""The demo upstream as an ASGI app: GraphQL (also as a subgraph), avatars, counters, outbox."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from strawberry.schema import BaseSchema
 
 from adapter.demo.avatars import avatar_png
 from adapter.demo.data import CDN_BASE, DemoDirectory, DemoUser
+from adapter.demo.notifications import NotificationLog
 from adapter.demo.schema import DemoContext, build_schema
 from adapter.demo.subgraph import build_subgraph_schema
 
@@ -41,12 +42,17 @@ class _DemoGraphQL(GraphQL[DemoContext, None]):
     """Strawberry's ASGI view with the directory in the context."""
 
     def __init__(
-        self, directory: DemoDirectory, asked: Counter[str], schema: BaseSchema | None = None
+        self,
+        directory: DemoDirectory,
+        asked: Counter[str],
+        notifications: NotificationLog,
+        schema: BaseSchema | None = None,
     ) -> None:
         """Serve the demo schema (or `schema`) over `directory`, counting ids into `asked`."""
         super().__init__(schema or build_schema(), graphql_ide="graphiql")
         self._directory = directory
         self._asked = asked
+        self._notifications = notifications
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
@@ -59,6 +65,7 @@ class _DemoGraphQL(GraphQL[DemoContext, None]):
             "response": response,
             "directory": self._directory,
             "asked": self._asked,
+            "notifications": self._notifications,
         }
 
 
@@ -147,15 +154,38 @@ async def _profile_avatar(request: Request) -> Response:
     return _picture(request, "profiles")
 
 
+async def _notifications(request: Request) -> JSONResponse:
+    """`GET /notifications`: what the site was asked to tell its users, newest first."""
+    log: NotificationLog = request.app.state.notifications
+    return JSONResponse(
+        {
+            "notifications": [
+                {"user_id": n.user_id, "email": n.email, "title": n.title, "body": n.body}
+                for n in log.recent(len(log))
+            ]
+        }
+    )
+
+
+async def _clear_notifications(request: Request) -> JSONResponse:
+    """`POST /notifications/clear`: forget them (tests start from none)."""
+    log: NotificationLog = request.app.state.notifications
+    log.clear()
+    return JSONResponse({"notifications": []})
+
+
 def create_demo_upstream_app(
     *, latency: float = 0.0, sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
 ) -> Starlette:
     """A fresh demo upstream; `latency` seconds, slept by `sleep`, precede every GraphQL call."""
     counter = RequestCounter()
     directory = DemoDirectory.generate(avatar_base=os.environ.get(AVATAR_BASE_ENV) or CDN_BASE)
-    graphql = _CountingEndpoint(_DemoGraphQL(directory, counter.asked), counter, latency, sleep)
+    notifications = NotificationLog()
+    graphql = _CountingEndpoint(
+        _DemoGraphQL(directory, counter.asked, notifications), counter, latency, sleep
+    )
     # The site as a federation subgraph (its User entity), for gateways; not counted.
-    subgraph = _DemoGraphQL(directory, Counter(), build_subgraph_schema())
+    subgraph = _DemoGraphQL(directory, Counter(), notifications, build_subgraph_schema())
     app = Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
@@ -165,10 +195,13 @@ def create_demo_upstream_app(
             Route("/stats", _stats, methods=["GET"]),
             Route("/stats/ids", _asked_ids, methods=["GET"]),
             Route("/stats/reset", _reset_stats, methods=["POST"]),
+            Route("/notifications", _notifications, methods=["GET"]),
+            Route("/notifications/clear", _clear_notifications, methods=["POST"]),
         ]
     )
     app.state.graphql_counter = counter
     app.state.directory = directory
+    app.state.notifications = notifications
     return app
 
 

@@ -28,6 +28,9 @@ _LOGIN_WINDOW_SECONDS = 180 * 24 * 3600
 _FULL_USERS = frozenset({1, 2, 3})
 _BARE_USERS = frozenset({4})
 _PROFILE_USERS = frozenset({6, 11})
+# Friends differ in id by one of these; user 4 has none and is nobody's friend.
+_FRIEND_OFFSETS = (-10, -2, -1, 1, 2, 10)
+_FRIENDLESS_USERS = frozenset({4})
 
 
 class Role(enum.Enum):
@@ -176,6 +179,25 @@ class DemoDirectory:
                 seen.add(user_id)
                 found.append(user)
         return found
+
+    def friends(self, user_id: int, limit: int) -> list[DemoUser]:
+        """A user's friends, ordered by id; at most `limit` (deterministic and symmetric)."""
+        if user_id in _FRIENDLESS_USERS or user_id not in self._by_id or limit <= 0:
+            return []
+        ids = sorted(user_id + offset for offset in _FRIEND_OFFSETS)
+        found = [self._by_id[i] for i in ids if i in self._by_id and i not in _FRIENDLESS_USERS]
+        return found[:limit]
+
+    def by_email(self, email: str) -> DemoUser | None:
+        """The user with this email address (case-insensitive), or None."""
+        name, at, domain = email.strip().lower().partition("@")
+        if not at or domain != "example.com" or not name.startswith("user"):
+            return None
+        digits = name.removeprefix("user")
+        if not digits.isascii() or not digits.isdigit() or len(digits) > 12:
+            return None
+        user = self._by_id.get(int(digits))
+        return user if user is not None and user.email == email.strip().lower() else None
 
     def search(self, text: str, limit: int) -> list[DemoUser]:
         """Case-insensitive substring match on username or display name, ordered by id."""
