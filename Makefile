@@ -26,7 +26,8 @@ $(VENV)/.installed-dev: pyproject.toml constraints.txt | $(BIN)/python
 demo: $(VENV)/.installed
 	@echo "Try: curl -u root:abc 'http://$(HOST):$(PORT)/imbachat/v1/users?user_ids=1,2,3'"
 	@echo "Open http://$(HOST):$(PORT)/demo/ (sign in as user6 / demo) and http://$(HOST):$(PORT)/graphql"
-	$(BIN)/imbachat-adapter serve --config config.yaml --host $(HOST) --port $(PORT)
+	IMBACHAT_DEMO_AVATAR_BASE=http://$(HOST):$(PORT)/demo-upstream \
+		$(BIN)/imbachat-adapter serve --config config.yaml --host $(HOST) --port $(PORT)
 
 ## Format check, lint, strict types, and the whole suite with branch coverage.
 test: $(VENV)/.installed-dev

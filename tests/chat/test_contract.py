@@ -10,7 +10,7 @@ import base64
 import math
 import time
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -18,18 +18,13 @@ import jwt
 import pytest
 from jwt.warnings import InsecureKeyLengthWarning
 
-from adapter.app import create_app
-from adapter.config import settings_from_mapping
 from tests.conftest import (
     CHAT_AUTH,
-    ROOT,
     DemoUpstream,
-    LiveServer,
     deep_merge,
     reference_data,
 )
 
-PREFIX = "/imbachat/v1"
 ERROR_401 = {"code": 401, "version": 1, "error": "Authenticate required!", "debug": ""}
 
 
@@ -52,27 +47,6 @@ def remote(demo: DemoUpstream, overrides: dict[str, Any] | None = None) -> dict[
 
 
 Serve = Callable[[dict[str, Any]], httpx.Client]
-
-
-@pytest.fixture(scope="module")
-def served() -> Iterator[Callable[[dict[str, Any]], httpx.Client]]:
-    """Start adapters from configuration data; all of them stop after the module."""
-    servers: list[LiveServer] = []
-    clients: list[httpx.Client] = []
-
-    def serve(data: dict[str, Any]) -> httpx.Client:
-        settings = settings_from_mapping(data, environ={}, base_dir=ROOT)
-        server = LiveServer(create_app(settings)).__enter__()
-        servers.append(server)
-        client = httpx.Client(base_url=server.url + PREFIX, timeout=10)
-        clients.append(client)
-        return client
-
-    yield serve
-    for client in clients:
-        client.close()
-    for server in servers:
-        server.__exit__()
 
 
 @pytest.fixture(scope="module")

@@ -67,7 +67,7 @@ def test_field_missing_from_the_site_schema_is_class_6(
         {**remote(demo_upstream.graphql_url), "mapping": {"fields": {"nick": "nickname"}}},
         own_documents=True,
     )
-    for name in ("users.graphql", "search.graphql"):
+    for name in ("users.graphql", "search.graphql", "friends.graphql"):
         document = tmp_path / "resolvers" / name
         document.write_text(document.read_text().replace("  badge\n", "  badge\n  nickname\n", 1))
     code, output = check(config)

@@ -164,7 +164,7 @@ async def test_schema_check_follows_aliases_and_fragments(
         own_documents=True,
     )
     extra = "  nickname\n  handle: username\n  __typename\n  ... on User { badge }\n"
-    for name in ("users.graphql", "search.graphql"):
+    for name in ("users.graphql", "search.graphql", "friends.graphql"):
         document = tmp_path / "resolvers" / name
         text = document.read_text()
         if "fragment ChatUser on User {\n" in text:
