@@ -83,7 +83,7 @@ def test_sign_in_renewal_and_sign_out_without_a_reload(
 
     sign_in(page, server, 6)
     state = page.evaluate("window.chat.refresh()")
-    assert state["userId"] == 6
+    assert state["userId"] == "6"
     options = page.evaluate(CALLS)[1]["options"]
     claims = verify_widget_token(tokens, options["token"])
     assert options["user_id"] == claims["user_id"] == 6
@@ -103,7 +103,7 @@ def test_sign_in_renewal_and_sign_out_without_a_reload(
     assert page.evaluate("window.chat.refresh()") == {"userId": None, "expiresAt": None}
     assert page.evaluate(CALLS)[3] == {"argumentCount": 0, "options": None}
     changes = page.evaluate("window.changes")
-    assert [change["userId"] for change in changes] == [None, 6, 6, None]
+    assert [change["userId"] for change in changes] == [None, "6", "6", None]
     assert traffic.off_origin() == []
     assert traffic.errors == []
 
@@ -112,7 +112,7 @@ def test_a_sign_out_elsewhere_is_noticed_at_renewal(page: Any, server: LiveServe
     """When the renewal finds nobody signed in, the widget is loaded bare and the state cleared."""
     sign_in(page, server, 6)
     state = page.evaluate(START)
-    assert state["userId"] == 6
+    assert state["userId"] == "6"
     page.context.clear_cookies()
     page.clock.fast_forward((state["expiresAt"] - 5 - page.evaluate("Date.now() / 1000")) * 1000)
     page.wait_for_function(f"({CALLS}).length === 2")

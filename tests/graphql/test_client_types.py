@@ -29,14 +29,14 @@ const chat = new ImbaChatClient({
 });
 async function main(): Promise<void> {
   const state: ChatState = await chat.start();
-  const id: number | null = state.userId;
+  const id: string | null = state.userId;
   await chat.refresh();
   await chat.openDialog(2);
   await chat.openDialog("7");
   const users: ChatUser[] = await chat.chatUsers([6, "7"]);
   const name: string = users[0].name;
   const stop: () => void = chat.onChange(() => undefined);
-  const data = await chat.request<{ chatWidget: { userId: number | null } }>(CHAT_WIDGET);
+  const data = await chat.request<{ chatWidget: { userId: string | null } }>(CHAT_WIDGET);
   console.log(id, name, stop, data.chatWidget.userId, chat.signedIn);
   chat.stop();
 }
@@ -45,7 +45,7 @@ void main();
 MISUSE = {
     "a dialog with an object": "chat.openDialog({ id: 2 });",
     "an unknown option": 'new ImbaChatClient({ graphqlURL: "/graphql" });',
-    "a state that is written": "chat.state.userId = 6;",
+    "a state that is written": "chat.state.userId = \"6\";",
     "ids that are not ids": "chat.chatUsers([{}]);",
 }
 

@@ -66,7 +66,7 @@ async def test_prefix_renames_the_adapters_fields_and_types(api: Api) -> None:
     assert "type ImbaChatUser {" in sdl
     assert "chatProfile: ImbaChatUser" in sdl
     assert " issueChatToken" not in sdl
-    assert issued["data"]["imbaIssueChatToken"]["userId"] == 6
+    assert issued["data"]["imbaIssueChatToken"]["userId"] == "6"
     assert error_code(old_name) == "GRAPHQL_VALIDATION_FAILED"
 
 
@@ -156,7 +156,7 @@ async def test_browser_origins_are_still_checked_on_a_subgraph(api: Api) -> None
             json={"query": ISSUE},
             headers={"Origin": "https://evil.example", **session_cookie(6)},
         )
-    assert gateway.json()["data"]["issueChatToken"]["userId"] == 6
+    assert gateway.json()["data"]["issueChatToken"]["userId"] == "6"
     assert foreign.status_code == 403
     assert foreign.json()["errors"][0]["extensions"]["code"] == "FORBIDDEN_ORIGIN"
 

@@ -136,7 +136,7 @@ def test_a_signed_in_user_gets_a_widget_token_through_the_gateway(
     token = issued["data"]["issueChatToken"]
     tokens = make_settings().tokens
     assert tokens is not None
-    assert token["userId"] == 6
+    assert token["userId"] == "6"
     assert verify_widget_token(tokens, token["token"])["user_id"] == 6
     options = widget["data"]["chatWidget"]["options"]
     assert options["user_id"] == 6

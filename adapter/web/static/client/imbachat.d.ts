@@ -19,7 +19,8 @@ export interface WidgetOptions {
 
 /** Who the widget is loaded for; both null when nobody is signed in. */
 export interface ChatState {
-  readonly userId: number | null;
+  /** A GraphQL ID: a string, since the chat's ids reach 2^63-1. */
+  readonly userId: string | null;
   /** Unix seconds; the client renews the token before then. */
   readonly expiresAt: number | null;
 }
