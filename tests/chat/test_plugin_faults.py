@@ -93,12 +93,14 @@ def _answer(body: dict[str, object]) -> Fault:
 
 
 async def test_odd_site_answers_are_502(fault_settings: SettingsBuilder) -> None:
-    """A notification answered with errors, or a viewer id that is no integer: 502, not 500."""
+    """A notification answered with errors, or a viewer id outside the chat's: 502, not 500."""
     site = FaultySite()
     session = {"Cookie": f"{SESSION_COOKIE}={issue_session(6)}"}
     async with asgi_client(create_app(fault_settings(), upstream_transport=site)) as client:
         site.fault = _answer({"data": {"sendNotification": None}, "errors": [{"message": "x"}]})
         assert_error_shape(await client.post(NOTIFY, data=FORM, auth=CHAT_AUTH), 502)
-        site.fault = _answer({"data": {"viewer": {"id": "not-a-number"}}})
-        body = assert_error_shape(await client.get("/imbachat/v1/gettoken", headers=session), 502)
-        assert "not an integer" in body["error"]
+        for outside in ("not-a-number", "-1", str(2**63)):  # the chat's ids are 0 to 2**63-1
+            site.fault = _answer({"data": {"viewer": {"id": outside}}})
+            response = await client.get("/imbachat/v1/gettoken", headers=session)
+            body = assert_error_shape(response, 502)
+            assert "is not a chat user id" in body["error"]
