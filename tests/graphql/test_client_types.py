@@ -45,7 +45,7 @@ void main();
 MISUSE = {
     "a dialog with an object": "chat.openDialog({ id: 2 });",
     "an unknown option": 'new ImbaChatClient({ graphqlURL: "/graphql" });',
-    "a state that is written": "chat.state.userId = \"6\";",
+    "a state that is written": 'chat.state.userId = "6";',
     "ids that are not ids": "chat.chatUsers([{}]);",
 }
 
