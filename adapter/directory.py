@@ -24,6 +24,7 @@ import structlog
 from adapter.cache import Cache, Entry, decode_entry, encode_entry
 from adapter.config import Settings
 from adapter.errors import ConfigError, LoginRejected, UpstreamError, UpstreamUnavailable
+from adapter.globalids import build_global_ids
 from adapter.mapping import UserMapper, referenced_paths
 from adapter.metrics import Metrics
 from adapter.operations import Operations
@@ -68,15 +69,24 @@ def _covered(path: str, selected: frozenset[str]) -> bool:
 
 def check_mapping_paths(settings: Settings, operations: Operations) -> None:
     """Every path the mapping reads must be selected by each document that returns users."""
-    documents = {"users": operations.users.user_paths}
+    users = operations.users
+    documents = {"users": (users.user_paths, users.operation, users.result_path, "users")}
     if operations.search is not None:
-        documents["search"] = operations.search.user_paths
-    problems = [
-        f"{where}: reads {path!r}, which the {document} document does not select"
-        for document, selected in documents.items()
-        for where, path in referenced_paths(settings.mapping)
-        if not _covered(path, selected)
-    ]
+        search = operations.search
+        documents["search"] = (search.user_paths, search.operation, search.result, "search")
+    problems = []
+    for document, (selected, operation, result, setting) in documents.items():
+        for where, path in referenced_paths(settings.mapping):
+            if _covered(path, selected):
+                continue
+            problem = f"{where}: reads {path!r}, which the {document} document does not select"
+            elsewhere = operation.selected_under(path, result)
+            if elsewhere is not None:
+                problem += (
+                    f" under {'.'.join(result)!r}; it is selected under {elsewhere!r}: set "
+                    f"upstream.operations.{setting}.result_path: {elsewhere}"
+                )
+            problems.append(problem)
     if problems:
         raise ConfigError(problems, source="mapping")
 
@@ -110,6 +120,7 @@ class Directory:
         self._cache_settings = settings.cache
         self._batch_size = settings.upstream.batch.size
         self._int_ids = settings.chat.ids.type == "int"
+        self._global_ids = build_global_ids(settings.upstream.global_id)
         self._key_prefix = f"{settings.cache.prefix}{fingerprint(settings, operations)}:"
         self._in_flight: dict[str, asyncio.Future[_Found]] = {}
         # Bound once: `labels()` per id was a tenth of a warm answer's time.
@@ -326,7 +337,7 @@ class Directory:
         for expected, obj in candidates:
             if obj is None:
                 continue
-            upstream_id = self.mapper.upstream_id(obj)
+            upstream_id = self._local_id(self.mapper.upstream_id(obj))
             user_id = wanted.get(upstream_id) if upstream_id is not None else None
             if user_id is None or (expected is not None and user_id != expected):
                 self.metrics.users_dropped.labels("not_requested").inc()
@@ -423,13 +434,18 @@ class Directory:
     def _map_many(self, objects: Iterable[Any]) -> list[dict[str, Any]]:
         users = []
         for obj in objects:
-            user_id = self.canonical_id(self.mapper.upstream_id(obj))
+            user_id = self.canonical_id(self._local_id(self.mapper.upstream_id(obj)))
             if user_id is None:
                 continue
             user = self.mapper.to_chat_user(obj, user_id)
             if user is not None:
                 users.append(user)
         return users
+
+    def _local_id(self, text: str | None) -> str | None:
+        if text is None or self._global_ids is None:
+            return text
+        return self._global_ids.local_id(text)
 
     def canonical_id(self, text: str | None) -> UserId | None:
         """An upstream id as the chat wants it: an int when ids are integers."""

@@ -37,6 +37,7 @@ from graphql import (
 
 from adapter.config import LoginOperation, SearchOperation, Settings, UsersOperation
 from adapter.errors import ConfigError
+from adapter.globalids import GlobalIds, build_global_ids
 
 __all__ = [
     "AliasBatch",
@@ -47,6 +48,7 @@ __all__ = [
     "UsersBatch",
     "build_operations",
     "dig",
+    "dig_all",
     "load_operation",
 ]
 
@@ -60,6 +62,22 @@ def dig(value: Any, path: Sequence[str]) -> Any:
             return None
         value = value.get(key)
     return value
+
+
+def dig_all(value: Any, path: Sequence[str]) -> list[Any]:
+    """The values at `path`, stepping into every list on the way (`edges.node`); a list at the
+    end is spread out."""
+    if isinstance(value, list):
+        return [found for item in value for found in dig_all(item, path)]
+    if not path:
+        return [] if value is None else [value]
+    if not isinstance(value, Mapping):
+        return []
+    return dig_all(value.get(path[0]), path[1:])
+
+
+# Where the objects sit below a connection field, in the order tried.
+_CONNECTION_PATHS = (("nodes",), ("edges", "node"))
 
 
 @dataclass(frozen=True)
@@ -102,12 +120,37 @@ class Operation:
         return name
 
     def result_path(self, configured: str | None) -> tuple[str, ...]:
+        """The configured path, else the only top-level field, followed into `nodes` or
+        `edges.node` when it is a connection that selects them."""
         if configured:
             return tuple(configured.split("."))
         fields = self.top_fields
         if len(fields) != 1:
             raise self.problem("more than one top-level field: configure result_path")
-        return (_response_key(fields[0]),)
+        top = (_response_key(fields[0]),)
+        for below in _CONNECTION_PATHS:
+            if self._selects_objects((*top, *below)):
+                return (*top, *below)
+        return top
+
+    def _selects_objects(self, path: Sequence[str]) -> bool:
+        selection: SelectionSetNode | None = self.definition.selection_set
+        for key in path:
+            selection = _find_field_selection(selection, key, self.fragments)
+            if selection is None:
+                return False
+        return True
+
+    def selected_under(self, path: str, result: Sequence[str]) -> str | None:
+        """The result path to use when `path` is selected not under `result` but under its
+        connection's `nodes` or `edges.node`, or under a shorter result path."""
+        everything = self.selected_paths(())
+        candidates = [(*result, *below) for below in _CONNECTION_PATHS]
+        candidates += [tuple(result[:end]) for end in range(len(result) - 1, 0, -1)]
+        for candidate in candidates:
+            if ".".join((*candidate, path)) in everything:
+                return ".".join(candidate)
+        return None
 
     def selected_paths(self, below: Sequence[str]) -> frozenset[str]:
         """Dotted paths of every field selected under the response path `below`."""
@@ -212,6 +255,12 @@ class UsersBatch:
 
     strategy: str
     user_paths: frozenset[str]
+    operation: Operation
+    global_ids: GlobalIds | None
+
+    @property
+    def result_path(self) -> tuple[str, ...]:
+        raise NotImplementedError
 
     def request(self, ids: Sequence[int | str]) -> tuple[str, dict[str, Any]]:
         raise NotImplementedError
@@ -232,14 +281,18 @@ class ListBatch(UsersBatch):
     constants: Mapping[str, Any]
     strategy: str = "list"
     user_paths: frozenset[str] = frozenset()
+    global_ids: GlobalIds | None = None
+
+    @property
+    def result_path(self) -> tuple[str, ...]:
+        return self.result
 
     def request(self, ids: Sequence[int | str]) -> tuple[str, dict[str, Any]]:
-        wire = [_to_wire(i, self.wire) for i in ids]
+        wire = [_to_wire(i, self.wire, self.global_ids) for i in ids]
         return self.operation.text, {**self.constants, self.ids_variable: wire}
 
     def users(self, data: Mapping[str, Any], ids: Sequence[int | str]) -> list[Any]:
-        found = dig(data, self.result)
-        return found if isinstance(found, list) else []
+        return dig_all(data, self.result)
 
 
 @dataclass
@@ -253,13 +306,21 @@ class AliasBatch(UsersBatch):
     constants: Mapping[str, Any]
     strategy: str = "alias"
     user_paths: frozenset[str] = frozenset()
+    global_ids: GlobalIds | None = None
     _documents: dict[int, str] = field(default_factory=dict)
+
+    @property
+    def result_path(self) -> tuple[str, ...]:
+        return (_response_key(self.operation.top_fields[0]), *self.below)
 
     def request(self, ids: Sequence[int | str]) -> tuple[str, dict[str, Any]]:
         text = self._documents.get(len(ids))
         if text is None:
             text = self._documents[len(ids)] = self._build(len(ids))
-        variables = {f"{self.id_variable}_{i}": _to_wire(v, self.wire) for i, v in enumerate(ids)}
+        variables = {
+            f"{self.id_variable}_{i}": _to_wire(v, self.wire, self.global_ids)
+            for i, v in enumerate(ids)
+        }
         return text, {**self.constants, **variables}
 
     def users(self, data: Mapping[str, Any], ids: Sequence[int | str]) -> list[Any]:
@@ -306,7 +367,9 @@ class _RenameVariable(Visitor):
         return VariableNode(name=NameNode(value=node.name.value + self.suffix))
 
 
-def _to_wire(value: int | str, wire: IdWireType) -> int | str:
+def _to_wire(value: int | str, wire: IdWireType, global_ids: GlobalIds | None) -> int | str:
+    if global_ids is not None:
+        return global_ids.encode(value)
     return int(value) if wire == "int" else str(value)
 
 
@@ -323,8 +386,7 @@ class SearchQuery:
         return self.operation.text, {**self.constants, self.query_variable: text}
 
     def users(self, data: Mapping[str, Any]) -> list[Any]:
-        found = dig(data, self.result)
-        return found if isinstance(found, list) else []
+        return dig_all(data, self.result)
 
 
 @dataclass(frozen=True)
@@ -353,11 +415,22 @@ def _users_batch(settings: Settings, config: UsersOperation) -> UsersBatch:
     definition = operation.variables[name]
     result = operation.result_path(config.result_path)
     user_paths = operation.selected_paths(result)
+    global_ids = build_global_ids(settings.upstream.global_id)
+    if global_ids is not None and _wire_type(definition) == "int":
+        raise operation.problem(
+            f"${name} is declared Int, but upstream.global_id sends global ids, which are text"
+        )
     if strategy == "list":
         if not _is_list(definition.type):
             raise operation.problem(f"${name} must be a list for the list strategy")
         return ListBatch(
-            operation, name, _wire_type(definition), result, config.variables, user_paths=user_paths
+            operation,
+            name,
+            _wire_type(definition),
+            result,
+            config.variables,
+            user_paths=user_paths,
+            global_ids=global_ids,
         )
     if _is_list(definition.type):
         raise operation.problem(f"${name} must be a single id for the alias strategy")
@@ -371,6 +444,7 @@ def _users_batch(settings: Settings, config: UsersOperation) -> UsersBatch:
         result[1:],
         config.variables,
         user_paths=user_paths,
+        global_ids=global_ids,
     )
 
 

@@ -64,6 +64,7 @@ from adapter.config.settings import (
 from adapter.config.upstream import (
     BatchSettings,
     BreakerSettings,
+    GlobalIdSettings,
     LoginOperation,
     OperationsSettings,
     RetrySettings,
@@ -87,6 +88,7 @@ __all__ = [
     "DemoPageSettings",
     "FieldRule",
     "FieldSpec",
+    "GlobalIdSettings",
     "GraphQLSettings",
     "IdSettings",
     "JwtViewerSettings",
