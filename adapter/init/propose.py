@@ -16,6 +16,7 @@ from typing import Any, Literal
 from graphql import GraphQLEnumType, GraphQLObjectType, GraphQLScalarType
 
 from adapter.init.discover import Discovery
+from adapter.init.globalid import GlobalIdGuess, detect_global_ids
 from adapter.init.vocabulary import (
     AVATAR_OBJECT_URL,
     AVATAR_WORDS,
@@ -74,6 +75,8 @@ class Proposal:
     id_type: IdType
     id_reason: str
     guesses: tuple[Guess, ...]
+    # Set when the site's ids are global ids (`base64("User:5")`): the chat uses the id inside.
+    global_id: GlobalIdGuess | None = None
 
     def guess(self, name: str) -> Guess:
         return next(g for g in self.guesses if g.field == name)
@@ -292,14 +295,46 @@ def _id_type(discovery: Discovery, samples: Sequence[Mapping[str, Any]]) -> tupl
     return "int", "numbers, as the chat prefers; set `str` if the site's ids are not numbers"
 
 
+_ROW_IDS = ("databaseid", "rowid", "pk", "userid", "memberid")
+
+
+def _id_field(
+    discovery: Discovery, samples: Sequence[Mapping[str, Any]]
+) -> tuple[str, GlobalIdGuess | None, str | None]:
+    """The mapping's id, any global-id encoding, and why (None: the plain id field)."""
+    ids = [str(v) for v in _values(samples, discovery.id_field)]
+    guess = detect_global_ids(ids)
+    if guess is None:
+        return discovery.id_field, None, None
+    if discovery.fetcher.scalar == "Int":
+        # The fetch field takes the row's number (WPGraphQL's `include`): match on that field.
+        for leaf in leaves(discovery.user_type):
+            if normalise(leaf.name) in _ROW_IDS and leaf.scalar == "Int":
+                why = (
+                    f"{discovery.id_field} holds global ids, and {discovery.fetcher.signature} "
+                    f"takes numbers: {leaf.name} is the number"
+                )
+                return leaf.name, None, why
+        return discovery.id_field, None, None
+    return discovery.id_field, guess, guess.reason
+
+
 def propose(discovery: Discovery, samples: Sequence[Mapping[str, Any]] = ()) -> Proposal:
     """Every chat field's guess for the discovered user type."""
     user = discovery.user_type
+    id_field, global_id, why = _id_field(discovery, samples)
     id_type, id_reason = _id_type(discovery, samples)
+    if global_id is not None:
+        numbers = all(i.isascii() and i.isdigit() for i in global_id.local_ids)
+        id_type = "int" if numbers else "str"
+        id_reason = f"the ids inside the site's global ids ({', '.join(global_id.local_ids)})"
+    elif why is not None:
+        id_type, id_reason = "int", why
     return Proposal(
-        id_field=discovery.id_field,
+        id_field=id_field,
         id_type=id_type,
         id_reason=id_reason,
+        global_id=global_id,
         guesses=(
             _name(user),
             _avatar(user),

@@ -126,7 +126,12 @@ def collect_samples(
             return Samples(
                 tuple(given), tuple(users), f"the ids you gave ({', '.join(given)})", bool(users)
             )
-        users = _fetch_users(endpoint, discovery, DEFAULT_IDS[:count])
+        refused: InitError | None = None
+        try:
+            users = _fetch_users(endpoint, discovery, DEFAULT_IDS[:count])
+        except InitError as exc:
+            # Ids 1, 2, 3 may not even be valid here (a site of global ids): try a listing.
+            users, refused = [], exc
         if users:
             ids = _ids(users, discovery.id_field)
             return Samples(ids, tuple(users), f"ids {', '.join(ids)} exist", True)
@@ -134,6 +139,8 @@ def collect_samples(
         if ids:
             users = _fetch_users(endpoint, discovery, ids)
             return Samples(ids, tuple(users), source, bool(users))
+        if refused is not None:
+            raise refused
     except InitError as exc:
         return Samples(DEFAULT_IDS[:count], (), f"the site would not give sample users: {exc}")
     return Samples(
