@@ -83,6 +83,9 @@ def _explain_proposal(proposal: Proposal, samples: Samples) -> None:
             if not guess.enabled:
                 shown = f"off ({shown})"
         typer.echo(f"  {guess.field:<12} {shown}\n  {'':<12} {guess.reason}")
+    if proposal.profiles is not None:
+        shown = orjson.dumps(proposal.profiles).decode()
+        typer.echo(f"  {'profiles':<12} {shown}\n  {'':<12} {proposal.profiles_reason}")
 
 
 def chat_ids(proposal: Proposal, samples: Samples, id_field: str) -> tuple[str, ...]:
@@ -200,7 +203,7 @@ def init_command(
     except InitError as exc:
         typer.echo(f"error: {exc.message}", err=True)
         raise typer.Exit(EXIT_NOTHING_WRITTEN) from None
-    proposal = propose(discovery, samples.users)
+    proposal = propose(discovery, samples.users, site=upstream)
     _explain_proposal(proposal, samples)
     plan = Plan(
         url=upstream,

@@ -53,9 +53,10 @@ class Plan:
     proposal: Proposal
 
     def mapping(self) -> MappingSettings:
-        return MappingSettings.model_validate(
-            {"id": self.proposal.id_field, "fields": self.proposal.fields()}
-        )
+        data: dict[str, Any] = {"id": self.proposal.id_field, "fields": self.proposal.fields()}
+        if self.proposal.profiles is not None:
+            data["profiles"] = self.proposal.profiles
+        return MappingSettings.model_validate(data)
 
     def selected_paths(self) -> list[str]:
         """What the documents select: every path the mapping reads, the id first."""
@@ -197,6 +198,9 @@ def _mapping(plan: Plan) -> list[str]:
         else:
             lines += _comment(f"{guess.reason}.", 4)
             lines.append(f"    {guess.field}: {_flow(guess.spec)}")
+    if proposal.profiles is not None:
+        lines += _comment(f"{proposal.profiles_reason}.", 2)
+        lines.append(f"  profiles: {_flow(proposal.profiles)}")
     return [*lines, ""]
 
 
