@@ -129,3 +129,23 @@ def test_int_variable_with_global_ids_is_refused(
     )
     with pytest.raises(ConfigError, match="global ids, which are text"):
         build_operations(settings)
+
+
+def test_list_batch_sends_template_ids(tmp_path: Path, make_settings: SettingsFactory) -> None:
+    """With a gid template, the list strategy sends every chat id as a gid:// URI."""
+    path = tmp_path / "nodes.graphql"
+    path.write_text(
+        "query ChatUsers($ids: [ID!]!) { nodes(ids: $ids) { ... on Customer { id name } } }"
+    )
+    settings = make_settings(
+        {
+            "upstream": {
+                "global_id": {"encoding": "template", "template": "gid://shopify/Customer/{id}"},
+                "operations": {"users": {"document": str(path)}},
+            }
+        }
+    )
+    batch = build_operations(settings).users
+    _, variables = batch.request([5, 7])
+    assert variables == {"ids": ["gid://shopify/Customer/5", "gid://shopify/Customer/7"]}
+    assert batch.result_path == ("nodes",)
