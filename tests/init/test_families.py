@@ -6,6 +6,7 @@ would load it and must return the right users, in the order asked, in one reques
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ import yaml
 from adapter.app import create_app
 from adapter.config import load_settings
 from adapter.tokens import verify_widget_token
+from tests.cli.support import cli, environment
 from tests.conftest import asgi_client
 from tests.graphql.conftest import ISSUE, gql
 from tests.init.conftest import OPERATOR_ENVIRONMENT, InitRunner, SiteServer, chat_users
@@ -37,10 +39,29 @@ async def test_hasura_where_in(
     document = (tmp_path / "resolvers/users.graphql").read_text()
     assert "users(where: {id: {_in: $ids}}, limit: 100)" in document
     assert "$ids: [Int!]!" in document
+    fields = config["mapping"]["fields"]
+    assert fields["avatar_url"] == {
+        "template": "https://files.example.com/avatars/{avatar_file}",
+        "convert": "or_false",
+    }
+    assert fields["chat_role"]["lookup"] == {
+        "admin": "admin",
+        "moderator": "admin",
+        "member": "user",
+    }
+    # No signed-in-user field: the token API is written switched off, and the checks say so.
+    assert re.search(r"WARN\s+frontend\s+the token API is off", done.stdout)
+    assert "#   mode: jwt" in (tmp_path / "config.yaml").read_text()
     site.requests = 0
     answer = await chat_users(tmp_path / "config.yaml", [9, 5, 7, 6])
     assert [u["user_id"] for u in answer] == [9, 5, 6]
     assert [u["name"] for u in answer] == ["Edsger Dijkstra", "Ada Lovelace", "grace"]
+    assert [u["avatar_url"] for u in answer] == [
+        False,
+        "https://files.example.com/avatars/ada.png",
+        False,
+    ]
+    assert [u["chat_role"] for u in answer] == ["user", "admin", "user"]
     assert site.requests == 1
 
 
@@ -77,6 +98,16 @@ async def test_relay_viewer_id_is_decoded_for_the_token(
     assert issued["userId"] == 5
     assert settings.tokens is not None
     assert verify_widget_token(settings.tokens, issued["token"])["user_id"] == 5
+    printed = cli(
+        "token",
+        "--user-id",
+        "5",
+        "--config",
+        str(tmp_path / "config.yaml"),
+        env=environment(**OPERATOR_ENVIRONMENT),
+    )
+    assert printed.returncode == 0, printed.stderr
+    assert verify_widget_token(settings.tokens, printed.stdout.strip())["user_id"] == 5
 
 
 async def test_edges_connection_with_filter_ids(
