@@ -31,10 +31,6 @@ class GlobalIdGuess:
     local_ids: tuple[str, ...]
     reason: str
 
-    @property
-    def codec(self) -> GlobalIds:
-        return GlobalIds(GlobalIdSettings.model_validate(self.settings))
-
 
 def _decoded(text: str) -> str | None:
     try:
@@ -67,31 +63,32 @@ def _kind(text: str) -> tuple[dict[str, Any], str] | None:
     return None
 
 
+def _shown(settings: dict[str, Any]) -> str:
+    """The encoding as a person reads it: base64("User:<id>")."""
+    kind = settings["encoding"]
+    if kind == "relay":
+        return f'base64("{settings["type"]}:<id>")'
+    if kind == "postgraphile":
+        return f"base64('[\"{settings['type']}\",<id>]')"
+    return str(settings["template"]).replace("{id}", "<id>")
+
+
 def detect_global_ids(ids: Sequence[str]) -> GlobalIdGuess | None:
     """The global-id encoding every one of `ids` uses, checked by encoding them back."""
-    if not ids:
-        return None
     kinds = [_kind(text) for text in ids]
-    if any(kind is None for kind in kinds):
+    found = [kind for kind in kinds if kind is not None]
+    if not found or len(found) != len(ids):
         return None
-    settings = {str(sorted(k[0].items())) for k in kinds if k is not None}
-    if len(settings) != 1:
-        return None
-    first = kinds[0]
-    assert first is not None
-    guess = GlobalIdGuess(first[0], tuple(k[1] for k in kinds if k is not None), "")
-    codec = guess.codec
-    if any(codec.encode(local) != text for local, text in zip(guess.local_ids, ids, strict=True)):
+    settings = found[0][0]
+    if any(kind[0] != settings for kind in found):
+        return None  # two encodings or two types: not one site's user ids
+    local_ids = tuple(local for _, local in found)
+    codec = GlobalIds(GlobalIdSettings.model_validate(settings))
+    if any(codec.encode(local) != text for local, text in zip(local_ids, ids, strict=True)):
         return None  # the site writes them some other way: sending ours would find nobody
-    shown = codec.encode("<id>") if first[0]["encoding"] != "postgraphile" else None
-    example = f"{ids[0]} is {first[1]!r} inside"
-    how = {
-        "relay": f'base64("{first[0].get("type")}:<id>")',
-        "postgraphile": f"base64('[\"{first[0].get('type')}\",<id>]')",
-        "template": shown or "",
-    }[first[0]["encoding"]]
     reason = (
-        f"the sampled ids are global ids, {how} ({example}): the chat uses the id inside, "
-        "and the adapter encodes it for the site and decodes the site's answers"
+        f"the sampled ids are global ids, {_shown(settings)} ({ids[0]} holds {local_ids[0]!r}): "
+        "the chat uses the id inside, and the adapter encodes it for the site and decodes "
+        "the site's answers"
     )
-    return GlobalIdGuess(first[0], guess.local_ids, reason)
+    return GlobalIdGuess(settings, local_ids, reason)
