@@ -1,16 +1,21 @@
 """A few real users from the site: their ids (for the final check) and their values (for guesses).
 
 Ids come from, in order: the ids the person gave; ids 1, 2, 3 when the fetch field knows them
-(most sites number their users); a field that lists users with a limit; the search field. A
+(most sites number their users); a field that lists users with a limit; the search field. Given
+ids and 1, 2, 3 are also tried as Relay's and PostGraphile's global ids of the user type, when
+the fetch field finds nothing by them as they are. A
 failure here is not fatal: guesses then rest on the schema alone, and the note says so.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from adapter.config import GlobalIdSettings
+from adapter.globalids import GlobalIds
 from adapter.init.discover import Discovery, Fetcher
 from adapter.init.documents import listing_query, sample_query, search_document
 from adapter.init.errors import InitError
@@ -84,6 +89,43 @@ def _fetch_users(
         return _fetch(endpoint, discovery, ids, [discovery.id_field])
 
 
+def _global_forms(discovery: Discovery, ids: Sequence[str]) -> list[list[str]]:
+    """`ids` as the global ids a site of the user type would take: Relay's, PostGraphile's."""
+    if discovery.fetcher.scalar == "Int" or not all(i.isascii() and i.isdigit() for i in ids):
+        return []
+    name = discovery.user_type.name
+    table = re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower() + "s"
+    forms = []
+    for settings in (
+        GlobalIdSettings(encoding="relay", type=name),
+        GlobalIdSettings(encoding="postgraphile", type=table),
+    ):
+        codec = GlobalIds(settings)
+        forms.append([codec.encode(i) for i in ids])
+    return forms
+
+
+def _fetch_by_ids(
+    endpoint: Endpoint, discovery: Discovery, ids: Sequence[str]
+) -> list[dict[str, Any]]:
+    """The users with `ids`, asked as given, else as global ids of the user type."""
+    refused: InitError | None = None
+    try:
+        users = _fetch_users(endpoint, discovery, ids)
+    except InitError as exc:
+        users, refused = [], exc
+    for form in [] if users else _global_forms(discovery, ids):
+        try:
+            users = _fetch_users(endpoint, discovery, form)
+        except InitError:
+            continue
+        if users:
+            return users
+    if refused is not None and not users:
+        raise refused
+    return users
+
+
 def _ids(users: Sequence[dict[str, Any]], id_field: str) -> tuple[str, ...]:
     return tuple(str(u[id_field]) for u in users if u.get(id_field) is not None)
 
@@ -122,13 +164,13 @@ def collect_samples(
     """Up to `count` users of the site; never raises for a site that will not say."""
     try:
         if given:
-            users = _fetch_users(endpoint, discovery, given)
+            users = _fetch_by_ids(endpoint, discovery, given)
             return Samples(
                 tuple(given), tuple(users), f"the ids you gave ({', '.join(given)})", bool(users)
             )
         refused: InitError | None = None
         try:
-            users = _fetch_users(endpoint, discovery, DEFAULT_IDS[:count])
+            users = _fetch_by_ids(endpoint, discovery, DEFAULT_IDS[:count])
         except InitError as exc:
             # Ids 1, 2, 3 may not even be valid here (a site of global ids): try a listing.
             users, refused = [], exc

@@ -123,3 +123,14 @@ async def test_edges_connection_with_filter_ids(
     answer = await chat_users(tmp_path / "config.yaml", [9, 8, 6, 5])
     assert [u["user_id"] for u in answer] == [9, 8, 6, 5]
     assert site.requests == 1
+
+
+async def test_sample_ids_given_as_the_chat_knows_them(
+    run_init: InitRunner, serve_site: SiteServer, tmp_path: Path
+) -> None:
+    """--sample-ids 5,9 on a site of global ids is tried as base64("User:n"), and found."""
+    done = run_init("--upstream", serve_site(global_site()), "--yes", "--sample-ids", "5,9")
+    assert done.returncode == 0, done.stderr + done.stdout
+    assert "the ids you gave (5, 9)" in done.stdout
+    assert "GET /imbachat/v1/users?user_ids=5,9 (HTTP 200)" in done.stdout
+    assert _config(tmp_path)["upstream"]["global_id"] == {"encoding": "relay", "type": "User"}
