@@ -109,14 +109,19 @@ class Fetcher(RootField):
 
     def call(self, value: str) -> str:
         """The argument text with `value` (a variable, or a type for showing) in its place."""
-        for key in reversed(self.path):
-            value = f"{{{key}: {value}}}"
-        return f"{self.argument}: {value}"
+        return _argument_text(self.argument, self.path, value)
 
     @property
     def signature(self) -> str:
         shown = f"[{self.scalar}!]" if self.strategy == "list" else self.scalar
         return f"{self.name}({self.call(shown)})"
+
+
+def _argument_text(argument: str, path: Sequence[str], value: str) -> str:
+    """`filter: {id: {in: VALUE}}` for argument `filter` and path (id, in)."""
+    for key in reversed(path):
+        value = f"{{{key}: {value}}}"
+    return f"{argument}: {value}"
 
 
 @dataclass(frozen=True)
@@ -303,7 +308,7 @@ def _fetcher(
     fragment = user.name if returns.abstract else None
     key = normalise(name)
     type_key = normalise(user.name)
-    shown = Fetcher(name, None, (), 0, "", argument=argument, path=path).call("…")
+    shown = _argument_text(argument, path, "…")
     if want_list:
         score = 100
         where = f" inside its `{argument}` argument" if path else ""

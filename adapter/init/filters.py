@@ -42,13 +42,6 @@ class IdList:
     scalar: str
     rank: int
 
-    def call(self, value: str) -> str:
-        """The argument text with `value` at the list's place: `filter: {id: {in: $ids}}`."""
-        text = value
-        for key in reversed(self.path):
-            text = f"{{{key}: {text}}}"
-        return f"{self.argument}: {text}"
-
 
 def _unwrapped(type_: GraphQLInputType) -> GraphQLInputType:
     return type_.of_type if isinstance(type_, GraphQLNonNull) else type_
