@@ -203,7 +203,7 @@ def init_command(
     except InitError as exc:
         typer.echo(f"error: {exc.message}", err=True)
         raise typer.Exit(EXIT_NOTHING_WRITTEN) from None
-    proposal = propose(discovery, samples.users, site=upstream)
+    proposal = propose(discovery, samples.users, site=upstream, encoded_by=samples.encoded_by)
     _explain_proposal(proposal, samples)
     plan = Plan(
         url=upstream,

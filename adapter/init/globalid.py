@@ -11,14 +11,14 @@ import base64
 import binascii
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from adapter.config import GlobalIdSettings
 from adapter.globalids import GlobalIds
 
-__all__ = ["GlobalIdGuess", "detect_global_ids"]
+__all__ = ["GlobalIdGuess", "describe_global_ids", "detect_global_ids"]
 
 _RELAY = re.compile(r"([A-Za-z_][A-Za-z0-9_]{0,99}):(.{1,100})", re.DOTALL)
 _GID = re.compile(r"(gid://[A-Za-z0-9_.-]+/[A-Za-z0-9_]+/)([^/]+)")
@@ -63,7 +63,7 @@ def _kind(text: str) -> tuple[dict[str, Any], str] | None:
     return None
 
 
-def _shown(settings: dict[str, Any]) -> str:
+def describe_global_ids(settings: Mapping[str, Any]) -> str:
     """The encoding as a person reads it: base64("User:<id>")."""
     kind = settings["encoding"]
     if kind == "relay":
@@ -86,9 +86,9 @@ def detect_global_ids(ids: Sequence[str]) -> GlobalIdGuess | None:
     codec = GlobalIds(GlobalIdSettings.model_validate(settings))
     if any(codec.encode(local) != text for local, text in zip(local_ids, ids, strict=True)):
         return None  # the site writes them some other way: sending ours would find nobody
+    shown = describe_global_ids(settings)
     reason = (
-        f"the sampled ids are global ids, {_shown(settings)} ({ids[0]} holds {local_ids[0]!r}): "
-        "the chat uses the id inside, and the adapter encodes it for the site and decodes "
-        "the site's answers"
+        f"the sampled ids are global ids, {shown} ({ids[0]} holds {local_ids[0]!r}): the chat "
+        "uses the id inside, and the adapter encodes it for the site and decodes its answers"
     )
     return GlobalIdGuess(settings, local_ids, reason)

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 from graphql import GraphQLEnumType, GraphQLObjectType, GraphQLScalarType, get_named_type
 
 from adapter.init.discover import Discovery
-from adapter.init.globalid import GlobalIdGuess, detect_global_ids
+from adapter.init.globalid import GlobalIdGuess, describe_global_ids, detect_global_ids
 from adapter.init.vocabulary import (
     AVATAR_OBJECT_URL,
     AVATAR_WORDS,
@@ -427,11 +427,20 @@ _ROW_IDS = ("databaseid", "rowid", "pk", "userid", "memberid")
 
 
 def _id_field(
-    discovery: Discovery, samples: Sequence[Mapping[str, Any]]
+    discovery: Discovery,
+    samples: Sequence[Mapping[str, Any]],
+    encoded_by: Mapping[str, Any] | None,
 ) -> tuple[str, GlobalIdGuess | None, str | None]:
     """The mapping's id, any global-id encoding, and why (None: the plain id field)."""
     ids = [str(v) for v in _values(samples, discovery.id_field)]
     guess = detect_global_ids(ids)
+    if guess is None and encoded_by is not None and ids:
+        reason = (
+            f"{discovery.fetcher.signature} found the sampled users only by global ids, "
+            f"{describe_global_ids(encoded_by)}, and {discovery.id_field} holds the id inside: "
+            "the adapter encodes the chat's ids for the site"
+        )
+        return discovery.id_field, GlobalIdGuess(dict(encoded_by), tuple(ids), reason), reason
     if guess is None:
         return discovery.id_field, None, None
     if discovery.fetcher.scalar == "Int":
@@ -448,11 +457,15 @@ def _id_field(
 
 
 def propose(
-    discovery: Discovery, samples: Sequence[Mapping[str, Any]] = (), *, site: str | None = None
+    discovery: Discovery,
+    samples: Sequence[Mapping[str, Any]] = (),
+    *,
+    site: str | None = None,
+    encoded_by: Mapping[str, Any] | None = None,
 ) -> Proposal:
     """Every chat field's guess for the discovered user type."""
     user = discovery.user_type
-    id_field, global_id, why = _id_field(discovery, samples)
+    id_field, global_id, why = _id_field(discovery, samples, encoded_by)
     profiles, profiles_reason = _profiles(user)
     id_type, id_reason = _id_type(discovery, samples)
     if global_id is not None:

@@ -35,6 +35,8 @@ class Samples:
     note: str
     # True when the site itself named these ids (so an empty final check is a real problem).
     confirmed: bool = False
+    # The global-id settings the users were found by, when the ids as they are found nobody.
+    encoded_by: dict[str, Any] | None = None
 
 
 def wide_paths(discovery: Discovery) -> list[str]:
@@ -89,41 +91,38 @@ def _fetch_users(
         return _fetch(endpoint, discovery, ids, [discovery.id_field])
 
 
-def _global_forms(discovery: Discovery, ids: Sequence[str]) -> list[list[str]]:
-    """`ids` as the global ids a site of the user type would take: Relay's, PostGraphile's."""
+def _global_forms(discovery: Discovery, ids: Sequence[str]) -> list[GlobalIdSettings]:
+    """The global ids a site of the user type may take instead: Relay's, PostGraphile's."""
     if discovery.fetcher.scalar == "Int" or not all(i.isascii() and i.isdigit() for i in ids):
         return []
     name = discovery.user_type.name
     table = re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower() + "s"
-    forms = []
-    for settings in (
+    return [
         GlobalIdSettings(encoding="relay", type=name),
         GlobalIdSettings(encoding="postgraphile", type=table),
-    ):
-        codec = GlobalIds(settings)
-        forms.append([codec.encode(i) for i in ids])
-    return forms
+    ]
 
 
 def _fetch_by_ids(
     endpoint: Endpoint, discovery: Discovery, ids: Sequence[str]
-) -> list[dict[str, Any]]:
-    """The users with `ids`, asked as given, else as global ids of the user type."""
+) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    """The users with `ids`, asked as given, else as global ids of the user type (and which)."""
     refused: InitError | None = None
     try:
         users = _fetch_users(endpoint, discovery, ids)
     except InitError as exc:
         users, refused = [], exc
-    for form in [] if users else _global_forms(discovery, ids):
+    for settings in [] if users else _global_forms(discovery, ids):
+        codec = GlobalIds(settings)
         try:
-            users = _fetch_users(endpoint, discovery, form)
+            users = _fetch_users(endpoint, discovery, [codec.encode(i) for i in ids])
         except InitError:
             continue
         if users:
-            return users
+            return users, settings.model_dump(exclude_none=True)
     if refused is not None and not users:
         raise refused
-    return users
+    return users, None
 
 
 def _ids(users: Sequence[dict[str, Any]], id_field: str) -> tuple[str, ...]:
@@ -164,23 +163,22 @@ def collect_samples(
     """Up to `count` users of the site; never raises for a site that will not say."""
     try:
         if given:
-            users = _fetch_by_ids(endpoint, discovery, given)
-            return Samples(
-                tuple(given), tuple(users), f"the ids you gave ({', '.join(given)})", bool(users)
-            )
+            users, encoded_by = _fetch_by_ids(endpoint, discovery, given)
+            note = f"the ids you gave ({', '.join(given)})"
+            return Samples(tuple(given), tuple(users), note, bool(users), encoded_by)
         refused: InitError | None = None
         try:
-            users = _fetch_by_ids(endpoint, discovery, DEFAULT_IDS[:count])
+            users, encoded_by = _fetch_by_ids(endpoint, discovery, DEFAULT_IDS[:count])
         except InitError as exc:
             # Ids 1, 2, 3 may not even be valid here (a site of global ids): try a listing.
-            users, refused = [], exc
+            users, encoded_by, refused = [], None, exc
         if users:
             ids = _ids(users, discovery.id_field)
-            return Samples(ids, tuple(users), f"ids {', '.join(ids)} exist", True)
+            return Samples(ids, tuple(users), f"ids {', '.join(ids)} exist", True, encoded_by)
         ids, source = _listed_ids(endpoint, discovery, count)
         if ids:
-            users = _fetch_users(endpoint, discovery, ids)
-            return Samples(ids, tuple(users), source, bool(users))
+            users, encoded_by = _fetch_by_ids(endpoint, discovery, ids)
+            return Samples(ids, tuple(users), source, bool(users), encoded_by)
         if refused is not None:
             raise refused
     except InitError as exc:

@@ -5,6 +5,9 @@
 - `global_site`: Relay style with global ids only. `node(id:)` takes `base64("User:<n>")` and
   refuses anything else with a GraphQL error, as graphql-relay servers do; users are listed
   through an `edges { node }` connection; `viewer` is the signed-in user.
+- `nodeid_site`: PostGraphile's shape without its filter plugin or `memberById`: a `Member` has
+  a plain `id` and a `nodeId`, base64('["members",<n>]'), and `member(nodeId:)` is the only
+  fetch by id; `allMembers(first:)` lists them.
 - `edges_site`: a JSON-backed server: `allUsers(filter: {ids: $ids}, first:)` returns a
   connection that has only `edges { node }`, and `User(id:)` fetches one.
 """
@@ -192,6 +195,53 @@ class GlobalQuery:
 
 def global_site() -> CountingSite:
     return CountingSite(strawberry.Schema(query=GlobalQuery, types=[GlobalUser]))
+
+
+# --- nodeid_site ------------------------------------------------------------------------------
+
+
+def postgraphile_id(user_id: int) -> str:
+    return base64.b64encode(f'["members",{user_id}]'.encode()).decode()
+
+
+@strawberry.type
+class Member:
+    id: int
+    node_id: strawberry.ID
+    username: str
+    display_name: str | None
+
+    @classmethod
+    def of(cls, person: Someone) -> Member:
+        return cls(
+            id=person.id,
+            node_id=strawberry.ID(postgraphile_id(person.id)),
+            username=person.username,
+            display_name=person.display_name,
+        )
+
+
+@strawberry.type
+class MembersConnection:
+    nodes: list[Member]
+
+
+@strawberry.type
+class NodeIdQuery:
+    @strawberry.field
+    def member(self, node_id: strawberry.ID) -> Member | None:
+        found = [p for p in PEOPLE.values() if postgraphile_id(p.id) == node_id]
+        if not found and not node_id.startswith("WyJ"):
+            raise ValueError(f"invalid nodeId {node_id!r}")
+        return Member.of(found[0]) if found else None
+
+    @strawberry.field
+    def all_members(self, first: int = 10) -> MembersConnection:
+        return MembersConnection(nodes=[Member.of(p) for _, p in sorted(PEOPLE.items())][:first])
+
+
+def nodeid_site() -> CountingSite:
+    return CountingSite(strawberry.Schema(query=NodeIdQuery))
 
 
 # --- edges_site --------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from tests.cli.support import cli, environment
 from tests.conftest import asgi_client
 from tests.graphql.conftest import ISSUE, gql
 from tests.init.conftest import OPERATOR_ENVIRONMENT, InitRunner, SiteServer, chat_users
-from tests.init.families import VIEWER_TOKEN, edges_site, global_site, hasura_site
+from tests.init.families import VIEWER_TOKEN, edges_site, global_site, hasura_site, nodeid_site
 
 
 def _config(tmp_path: Path) -> dict[str, Any]:
@@ -134,3 +134,19 @@ async def test_sample_ids_given_as_the_chat_knows_them(
     assert "the ids you gave (5, 9)" in done.stdout
     assert "GET /imbachat/v1/users?user_ids=5,9 (HTTP 200)" in done.stdout
     assert _config(tmp_path)["upstream"]["global_id"] == {"encoding": "relay", "type": "User"}
+
+
+async def test_node_id_only_fetch(
+    run_init: InitRunner, serve_site: SiteServer, tmp_path: Path
+) -> None:
+    """A site fetching only by PostGraphile node ids, with plain ids in its answers, is found."""
+    site = nodeid_site()
+    done = run_init("--upstream", serve_site(site), "--yes")
+    assert done.returncode == 0, done.stderr + done.stdout
+    config = _config(tmp_path)
+    assert config["upstream"]["global_id"] == {"encoding": "postgraphile", "type": "members"}
+    assert config["mapping"]["id"] == "id"
+    site.requests = 0
+    answer = await chat_users(tmp_path / "config.yaml", [8, 5, 7])
+    assert [(u["user_id"], u["name"]) for u in answer] == [(8, "Alan Turing"), (5, "Ada Lovelace")]
+    assert site.requests == 1
