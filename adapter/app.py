@@ -19,6 +19,7 @@ from adapter.config import Settings
 from adapter.directory import Directory, check_mapping_paths
 from adapter.errors import AdapterError
 from adapter.metrics import Metrics
+from adapter.notify import Notifier
 from adapter.operations import Operations, build_operations
 from adapter.telemetry import build_tracing
 from adapter.upstream import UpstreamClient
@@ -27,7 +28,9 @@ from adapter.web.demo_page import mount_demo_page
 from adapter.web.graphql import FrontendApi, install_graphql, open_frontend
 from adapter.web.health import health_router
 from adapter.web.limits import RequestLimits
+from adapter.web.notifications import notifications_router
 from adapter.web.observe import RequestObserver
+from adapter.web.page_token import page_token_router
 from adapter.web.responses import error_response, response_for
 from adapter.web.webhooks import webhook_router
 
@@ -47,6 +50,7 @@ class AppState(TypedDict):
     operations: Operations
     directory: Directory
     frontend: FrontendApi | None
+    notifier: Notifier | None
 
 
 def _demo_upstream() -> Starlette:
@@ -93,6 +97,7 @@ def create_app(
             cache=profiles,
             metrics=metrics,
         )
+        notifier = Notifier(operations.notify, upstream) if operations.notify else None
         frontend = None
         if settings.graphql is not None:
             frontend = open_frontend(
@@ -111,6 +116,7 @@ def create_app(
                 "operations": operations,
                 "directory": directory,
                 "frontend": frontend,
+                "notifier": notifier,
             }
         finally:
             if frontend is not None:
@@ -135,6 +141,10 @@ def create_app(
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.include_router(chat_router(settings))
+    if operations.notify is not None:
+        app.include_router(notifications_router(settings))
+    if settings.graphql is not None:
+        app.include_router(page_token_router(settings))
     app.include_router(health_router())
     if settings.webhooks.enabled:
         app.include_router(webhook_router(settings))

@@ -388,11 +388,13 @@ def _schema_problems(settings: Settings, schema: GraphQLSchema) -> list[str]:
             if error.locations:
                 where = f"line {error.locations[0].line}: "
             problems.append(f"{name} ({path.name}): {where}{error.message}")
-    # The mapping reads the users document's objects, and the search document's when it has one.
+    # The mapping reads the objects of every document returning users.
     configured = settings.upstream.operations
     returning_users = {"users": (configured.users.document, configured.users.result_path)}
-    if configured.search is not None:
-        returning_users["search"] = (configured.search.document, configured.search.result_path)
+    for name in ("search", "friends"):
+        extra = getattr(configured, name)
+        if extra is not None:
+            returning_users[name] = (extra.document, extra.result_path)
     for document, result_path in returning_users.values():
         operation = load_operation(settings.resolve(document))
         result = operation.result_path(result_path)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import re
 import time
 from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -23,7 +24,14 @@ import structlog
 
 from adapter.cache import Cache, Entry, decode_entry, encode_entry
 from adapter.config import Settings
-from adapter.errors import ConfigError, LoginRejected, UpstreamError, UpstreamUnavailable
+from adapter.errors import (
+    ConfigError,
+    FriendsUnavailable,
+    LoginRejected,
+    UpstreamError,
+    UpstreamGraphQLError,
+    UpstreamUnavailable,
+)
 from adapter.globalids import build_global_ids
 from adapter.mapping import UserMapper, referenced_paths
 from adapter.metrics import Metrics
@@ -38,6 +46,7 @@ UserId = int | str
 _LOCK_POLL_SECONDS = 0.05
 # Bump when the entry envelope changes, so old entries become misses rather than puzzles.
 _ENTRY_FORMAT = b"entry-v1"
+_MAX_INT_ID_DIGITS = 18
 
 
 def fingerprint(settings: Settings, operations: Operations) -> str:
@@ -74,6 +83,9 @@ def check_mapping_paths(settings: Settings, operations: Operations) -> None:
     if operations.search is not None:
         search = operations.search
         documents["search"] = (search.user_paths, search.operation, search.result, "search")
+    if operations.friends is not None:
+        friends = operations.friends
+        documents["friends"] = (friends.user_paths, friends.operation, friends.result, "friends")
     problems = []
     for document, (selected, operation, result, setting) in documents.items():
         for where, path in referenced_paths(settings.mapping):
@@ -121,6 +133,7 @@ class Directory:
         self._batch_size = settings.upstream.batch.size
         self._int_ids = settings.chat.ids.type == "int"
         self._global_ids = build_global_ids(settings.upstream.global_id)
+        self._str_id = re.compile(settings.chat.ids.str_pattern)
         self._key_prefix = f"{settings.cache.prefix}{fingerprint(settings, operations)}:"
         self._in_flight: dict[str, asyncio.Future[_Found]] = {}
         # Bound once: `labels()` per id was a tenth of a warm answer's time.
@@ -390,6 +403,67 @@ class Directory:
                 log.exception("background_refresh_failed", ids=len(fresh), error=type(exc).__name__)
 
         self._spawn(report())
+
+    # --- friends ------------------------------------------------------------------------------
+
+    async def friends(self, user_id: UserId) -> list[bytes]:
+        """The user's friends as encoded profiles, in the site's order, at most `max_friends`.
+
+        Each friend is stored in the cache like a users-info answer, so the chat's next
+        users-info call for them costs the site nothing. Raises FriendsUnavailable when no
+        friends operation is configured or the site has no such user.
+        """
+        query = self.operations.friends
+        if query is None:
+            raise FriendsUnavailable()
+        generation = self._generation
+        self._fetches += 1
+        try:
+            document, variables = query.request(user_id)
+            result = await self.upstream.execute(document, variables)
+            objects = query.friends(result.data)
+            if objects is None:
+                if result.errors:
+                    # The user may exist; the site failed to say who their friends are.
+                    raise UpstreamGraphQLError(
+                        "the site's GraphQL API answered friends with errors"
+                    )
+                raise FriendsUnavailable()
+            limit = query.settings.max_friends
+            if len(objects) > limit:
+                log.warning("upstream_friends_truncated", count=len(objects), kept=limit)
+                objects = objects[:limit]
+            found = self._map_friends(objects)
+            await self._store(found, generation)
+        finally:
+            self._fetches -= 1
+            if not self._fetches:
+                self._evicted.clear()
+        return [f.profile for f in found.values() if f.profile is not None]
+
+    def _map_friends(self, objects: Iterable[Any]) -> dict[UserId, _Found]:
+        found: dict[UserId, _Found] = {}
+        for obj in objects:
+            friend_id = self._chat_id(self._local_id(self.mapper.upstream_id(obj)))
+            if friend_id is None:
+                self.metrics.users_dropped.labels("bad_id").inc()
+                continue
+            user = self.mapper.to_chat_user(obj, friend_id)
+            if user is None:
+                self.metrics.users_dropped.labels("no_name").inc()
+                log.warning("upstream_user_without_name", user_id=friend_id)
+                continue
+            found.setdefault(friend_id, _Found(orjson.dumps(user)))
+        return found
+
+    def _chat_id(self, text: str | None) -> UserId | None:
+        """An upstream id as the chat's id type would accept it in a request, else None."""
+        if text is None:
+            return None
+        if self._int_ids:
+            ok = text.isascii() and text.isdigit() and len(text) <= _MAX_INT_ID_DIGITS
+            return int(text) if ok else None
+        return text if self._str_id.fullmatch(text) else None
 
     # --- invalidation, search, login ----------------------------------------------------------
 

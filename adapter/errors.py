@@ -6,9 +6,14 @@ JSON error shape, and the GraphQL layer shows only their messages.
     AdapterError
     ├── ConfigError ............... the configuration cannot be used (start-up only)
     ├── RequestRejected ........... the caller asked for something we refuse (400)
-    │   └── InvalidUserIds ........ an id that is not valid for the configured id type
+    │   ├── InvalidUserIds ........ an id that is not valid for the configured id type
+    │   └── UnsupportedBody ....... a body in a media type the route does not read (415)
     ├── NotAuthenticated .......... the chat server's credentials are missing or wrong (401)
     ├── LoginRejected ............. the site refused a password login (403)
+    ├── NotSignedIn ............... a page asked for a widget token with no signed-in viewer (401)
+    ├── Unanswerable .............. understood, but the site cannot answer it (422)
+    │   ├── FriendsUnavailable .... no friends operation, or the site has no such user
+    │   └── NotificationRefused ... the site did not take the notification
     ├── UpstreamError ............. the site's GraphQL API failed us (502)
     │   ├── UpstreamUnavailable ... connection refused, timeout, or the circuit breaker is open
     │   ├── UpstreamStatusError ... an HTTP status that is not 200
@@ -25,10 +30,15 @@ __all__ = [
     "AdapterError",
     "CacheError",
     "ConfigError",
+    "FriendsUnavailable",
     "InvalidUserIds",
     "LoginRejected",
     "NotAuthenticated",
+    "NotSignedIn",
+    "NotificationRefused",
     "RequestRejected",
+    "Unanswerable",
+    "UnsupportedBody",
     "UpstreamError",
     "UpstreamGraphQLError",
     "UpstreamProtocolError",
@@ -63,6 +73,10 @@ class InvalidUserIds(RequestRejected):
     """A user id in the request is not valid for the configured id type."""
 
 
+class UnsupportedBody(RequestRejected):
+    """The body's media type is not one the route reads."""
+
+
 class NotAuthenticated(AdapterError):
     """The chat server did not prove who it is."""
 
@@ -72,6 +86,28 @@ class NotAuthenticated(AdapterError):
 
 class LoginRejected(AdapterError):
     """The site did not accept a login and password."""
+
+
+class NotSignedIn(AdapterError):
+    """A page's request carries no credentials the site accepts as a signed-in user."""
+
+    def __init__(self, message: str = "Sign in to the site first.") -> None:
+        super().__init__(message)
+
+
+class Unanswerable(AdapterError):
+    """The request is well formed, but the site has nothing to answer it with."""
+
+
+class FriendsUnavailable(Unanswerable):
+    """The site offers no friends, or has no such user; the plugins' words are kept."""
+
+    def __init__(self, message: str = "Friends are not available!") -> None:
+        super().__init__(message)
+
+
+class NotificationRefused(Unanswerable):
+    """The site answered, but did not take the notification (no such recipient, say)."""
 
 
 class UpstreamError(AdapterError):

@@ -35,14 +35,24 @@ from graphql import (
     visit,
 )
 
-from adapter.config import LoginOperation, SearchOperation, Settings, UsersOperation
+from adapter.config import (
+    FriendsOperation,
+    LoginOperation,
+    NotifyField,
+    NotifyOperation,
+    SearchOperation,
+    Settings,
+    UsersOperation,
+)
 from adapter.errors import ConfigError
 from adapter.globalids import GlobalIds, build_global_ids
 
 __all__ = [
     "AliasBatch",
+    "FriendsQuery",
     "ListBatch",
     "LoginQuery",
+    "NotifyMutation",
     "Operation",
     "SearchQuery",
     "UsersBatch",
@@ -407,6 +417,119 @@ class LoginQuery:
         return dig(data, self.result)
 
 
+@dataclass(frozen=True)
+class FriendsQuery:
+    """One user's friends: a list of user objects at `result`; null there: no such user."""
+
+    operation: Operation
+    user_variable: str
+    wire: IdWireType
+    result: tuple[str, ...]
+    constants: Mapping[str, Any]
+    user_paths: frozenset[str]
+    settings: FriendsOperation
+    global_ids: GlobalIds | None = None
+
+    def request(self, user_id: int | str) -> tuple[str, dict[str, Any]]:
+        return self.operation.text, {
+            **self.constants,
+            self.user_variable: _to_wire(user_id, self.wire, self.global_ids),
+        }
+
+    def friends(self, data: Mapping[str, Any]) -> list[Any] | None:
+        found = dig(data, self.result)
+        if isinstance(found, list):
+            return found
+        # A connection's `edges.node`: the edges are the list.
+        edges = dig(data, self.result[:-1])
+        return dig_all(edges, self.result[-1:]) if isinstance(edges, list) else None
+
+
+@dataclass(frozen=True)
+class NotifyMutation:
+    """The site's notification mutation; its variables are filled from the chat's request."""
+
+    operation: Operation
+    settings: NotifyOperation
+    result: tuple[str, ...]
+    # Request fields the mutation cannot do without (their variables are declared non-null).
+    required: frozenset[NotifyField]
+    user_id_wire: IdWireType
+    global_ids: GlobalIds | None = None
+
+    def request(self, fields: Mapping[NotifyField, int | str]) -> tuple[str, dict[str, Any]]:
+        variables: dict[str, Any] = dict(self.settings.constants)
+        for variable, source in self.settings.variables.items():
+            if source in fields:
+                value = fields[source]
+                variables[variable] = (
+                    _to_wire(value, self.user_id_wire, self.global_ids)
+                    if source == "user_id"
+                    else value
+                )
+        return self.operation.text, variables
+
+    def accepted(self, data: Mapping[str, Any]) -> bool:
+        return dig(data, self.result) is True
+
+
+def _friends_query(settings: Settings, config: FriendsOperation) -> FriendsQuery:
+    operation = load_operation(settings.resolve(config.document))
+    name = operation.variable(config.user_variable, role="user id")
+    if _is_list(operation.variables[name].type):
+        raise operation.problem(f"${name} must be a single user id")
+    result = operation.result_path(config.result_path)
+    return FriendsQuery(
+        operation,
+        name,
+        _wire_type(operation.variables[name]),
+        result,
+        config.variables,
+        operation.selected_paths(result),
+        config,
+        build_global_ids(settings.upstream.global_id),
+    )
+
+
+def _notify_mutation(settings: Settings, config: NotifyOperation) -> NotifyMutation:
+    operation = load_operation(settings.resolve(config.document))
+    if operation.definition.operation.value != "mutation":
+        raise operation.problem("the notify document must be a mutation")
+    declared = operation.variables
+    problems = [
+        f"the operation declares no variable ${name} (upstream.operations.notify)"
+        for name in (*config.variables, *config.constants)
+        if name not in declared
+    ]
+    problems += [
+        f"${name} is required by the mutation but neither mapped nor constant"
+        for name, definition in declared.items()
+        if isinstance(definition.type, NonNullTypeNode)
+        and definition.default_value is None
+        and name not in config.variables
+        and name not in config.constants
+    ]
+    if problems:
+        raise ConfigError(
+            [f"{operation.source}: {p}" for p in problems], source="operation document"
+        )
+    required = frozenset(
+        source
+        for name, source in config.variables.items()
+        if isinstance(declared[name].type, NonNullTypeNode) and declared[name].default_value is None
+    )
+    user_variables = [n for n, source in config.variables.items() if source == "user_id"]
+    wire: IdWireType = _wire_type(declared[user_variables[0]]) if user_variables else "str"
+    return NotifyMutation(
+        operation,
+        config,
+        operation.result_path(config.result_path),
+        required,
+        wire,
+        build_global_ids(settings.upstream.global_id),
+    )
+
+
 def _users_batch(settings: Settings, config: UsersOperation) -> UsersBatch:
     operation = load_operation(settings.resolve(config.document))
     strategy = settings.upstream.batch.strategy
@@ -454,6 +577,8 @@ class Operations:
     search: SearchQuery | None
     login: LoginQuery | None
     viewer: Operation | None
+    friends: FriendsQuery | None = None
+    notify: NotifyMutation | None = None
 
 
 def build_operations(settings: Settings) -> Operations:
@@ -498,6 +623,17 @@ def build_operations(settings: Settings) -> Operations:
             viewer = load_operation(settings.resolve(configured.viewer.document))
         except ConfigError as exc:
             problems.extend(exc.problems)
+    friends = notify = None
+    if configured.friends is not None:
+        try:
+            friends = _friends_query(settings, configured.friends)
+        except ConfigError as exc:
+            problems.extend(exc.problems)
+    if configured.notify is not None:
+        try:
+            notify = _notify_mutation(settings, configured.notify)
+        except ConfigError as exc:
+            problems.extend(exc.problems)
     if problems or users is None:
         raise ConfigError(problems, source="operation documents")
-    return Operations(users, search, login, viewer)
+    return Operations(users, search, login, viewer, friends, notify)

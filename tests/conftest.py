@@ -36,19 +36,64 @@ SettingsFactory = Callable[..., Settings]
 
 
 def free_port() -> int:
-    """A TCP port on loopback that nobody listens on right now."""
+    """A TCP port on loopback that nobody listens on right now (it may be taken a moment later).
+
+    Only for a server that is started with `spawn_on_free_port`, which tries another port when
+    this one was taken in between; a port that must stay closed comes from `refused_port`.
+    """
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
 
 
-def wait_for_port(port: int, *, timeout: float = 15.0) -> None:
-    """Block until something accepts connections on 127.0.0.1:port."""
+# Sockets bound (never listening) for the rest of the session by `refused_port`.
+_HELD_PORTS: list[socket.socket] = []
+
+
+def refused_port() -> int:
+    """A loopback port that refuses every connection for the rest of the test session.
+
+    The port stays bound by this process without listening, so the kernel answers a connection
+    with a reset and no other server can take the port in the meantime.
+    """
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    _HELD_PORTS.append(sock)
+    port: int = sock.getsockname()[1]
+    return port
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Let go of the ports `refused_port` held."""
+    while _HELD_PORTS:
+        _HELD_PORTS.pop().close()
+
+
+def listening_socket() -> socket.socket:
+    """A loopback socket bound to a port of the kernel's choosing and listening: no race."""
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(128)
+    return sock
+
+
+class ServerExited(RuntimeError):
+    """A server process ended before it listened (typically: its port was taken meanwhile)."""
+
+
+def wait_for_port(
+    port: int, *, timeout: float = 15.0, process: subprocess.Popen[bytes] | None = None
+) -> None:
+    """Block until something accepts connections on 127.0.0.1:port (and `process` still runs)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise ServerExited(f"the server exited with {process.returncode} before listening")
         with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
-            return
+            if process is None or process.poll() is None:
+                return
         time.sleep(0.05)
     raise TimeoutError(f"nothing listens on 127.0.0.1:{port} after {timeout}s")
 
@@ -114,17 +159,40 @@ def spawn_listening(argv: Sequence[str], port: int, **options: Any) -> subproces
     options.setdefault("stderr", subprocess.DEVNULL)
     process = subprocess.Popen(list(argv), **options)
     try:
-        wait_for_port(port)
-    except TimeoutError:
+        wait_for_port(port, process=process)
+    except (TimeoutError, ServerExited):
         stop_process(process)
         raise
     return process
 
 
-def start_demo_upstream(port: int | None = None, *args: str) -> DemoUpstream:
-    """Start `imbachat-adapter demo-upstream` and wait until it listens."""
-    port = port or free_port()
-    process = spawn_listening([*ADAPTER_COMMAND, "demo-upstream", "--port", str(port), *args], port)
+_PORT_ATTEMPTS = 5
+
+
+def spawn_on_free_port(
+    argv_for: Callable[[int], Sequence[str]], **options: Any
+) -> tuple[subprocess.Popen[bytes], int]:
+    """Start the server `argv_for(port)` on a free port, trying another when one was taken."""
+    for attempt in range(1, _PORT_ATTEMPTS + 1):
+        port = free_port()
+        try:
+            return spawn_listening(argv_for(port), port, **options), port
+        except ServerExited:
+            if attempt == _PORT_ATTEMPTS:
+                raise
+    raise AssertionError("unreachable")
+
+
+async def stop_process_async(process: subprocess.Popen[bytes]) -> None:
+    """`stop_process` off the event loop, so the loop's other tasks keep running meanwhile."""
+    await asyncio.to_thread(stop_process, process)
+
+
+def start_demo_upstream(*args: str) -> DemoUpstream:
+    """Start `imbachat-adapter demo-upstream` on a free port and wait until it listens."""
+    process, port = spawn_on_free_port(
+        lambda port: [*ADAPTER_COMMAND, "demo-upstream", "--port", str(port), *args]
+    )
     return DemoUpstream(f"http://127.0.0.1:{port}", process)
 
 
@@ -173,12 +241,14 @@ class LiveServer:
     """uvicorn serving an ASGI app on a loopback port in a background thread."""
 
     def __init__(self, app: ASGIApp) -> None:
-        self.port = free_port()
-        config = uvicorn.Config(
-            app, host="127.0.0.1", port=self.port, log_config=None, lifespan="on"
-        )
+        # The socket is bound and listening before uvicorn starts: no port can be lost to a race.
+        self.socket = listening_socket()
+        self.port: int = self.socket.getsockname()[1]
+        config = uvicorn.Config(app, log_config=None, lifespan="on")
         self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread = threading.Thread(
+            target=self.server.run, kwargs={"sockets": [self.socket]}, daemon=True
+        )
 
     @property
     def url(self) -> str:
@@ -196,6 +266,7 @@ class LiveServer:
     def __exit__(self, *_: object) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=15)
+        self.socket.close()
 
 
 @pytest.fixture

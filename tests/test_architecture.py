@@ -23,6 +23,7 @@ LAYERS: dict[str, int] = {
     "adapter.tokens": 2,
     "adapter.directory": 3,
     "adapter.viewer": 3,
+    "adapter.notify": 3,
     "adapter.web": 4,
     "adapter.telemetry": 4,  # wraps the ASGI app, beside the web middleware
     "adapter.app": 5,

@@ -19,6 +19,8 @@ from adapter.config.base import Model
 __all__ = [
     "CorsSettings",
     "DemoPageSettings",
+    "FederationEntitySettings",
+    "FederationSettings",
     "GraphQLSettings",
     "JwtViewerSettings",
     "RateLimitSettings",
@@ -221,6 +223,46 @@ class RateLimitSettings(Model):
     storage_url: SecretStr = SecretStr("memory://")
 
 
+_GRAPHQL_NAME = re.compile(r"^[_A-Za-z][_A-Za-z0-9]*$")
+
+
+def _graphql_name(value: str) -> str:
+    if not _GRAPHQL_NAME.match(value) or value.startswith("__"):
+        raise ValueError(f"{value!r} is not a GraphQL name")
+    return value
+
+
+class FederationEntitySettings(Model):
+    """The site's user entity, extended with the chat-facing profile (`chatProfile`)."""
+
+    # The entity as the site's subgraph declares it: `type User @key(fields: "id")`.
+    type_name: str = "User"
+    key_field: str = "id"
+    key_type: Literal["ID", "Int", "String"] = "ID"
+    # The field this subgraph adds to it: the same profile as chatUsers.
+    field: str = "chatProfile"
+
+    _names = field_validator("type_name", "key_field", "field")(_graphql_name)
+
+
+class FederationSettings(Model):
+    """The API as a federation-2 subgraph (`_service { sdl }`, `@key`, `_entities`)."""
+
+    enabled: bool = False
+    # Put before the root fields and the adapter's type names when the site's graph already
+    # uses them: `imba` gives imbaIssueChatToken, imbaChatWidget, ImbaChatUser, ...
+    prefix: str = ""
+    # The site's user entity to extend; unset: no entity, only the root fields.
+    entity: FederationEntitySettings | None = None
+
+    @field_validator("prefix")
+    @classmethod
+    def _prefix_shape(cls, value: str) -> str:
+        if value and not re.match(r"^[a-z][A-Za-z0-9]*$", value):
+            raise ValueError("must be a lower-case letter, then letters and digits (e.g. imba)")
+        return value
+
+
 class GraphQLSettings(Model):
     """The frontend-facing GraphQL API: issueChatToken, chatWidget, chatUsers."""
 
@@ -241,6 +283,7 @@ class GraphQLSettings(Model):
     cors: CorsSettings = CorsSettings()
     trusted_documents: TrustedDocumentsSettings = TrustedDocumentsSettings()
     rate_limit: RateLimitSettings = RateLimitSettings()
+    federation: FederationSettings = FederationSettings()
 
     _admin_token_length = field_validator("admin_token")(_hmac_key)
 
@@ -256,6 +299,16 @@ class GraphQLSettings(Model):
         if not re.match(r"^/[A-Za-z0-9._~/-]*[^/]$", value):
             raise ValueError("must start with '/' and not end with '/'")
         return value
+
+    @model_validator(mode="after")
+    def _gateway_plans_are_not_listed(self) -> GraphQLSettings:
+        # A gateway sends the documents its query planner writes, which no manifest can list.
+        if self.federation.enabled and self.trusted_documents.enabled:
+            raise ValueError(
+                "federation.enabled and trusted_documents.enabled cannot both be on: a gateway "
+                "sends its own query plans; enforce persisted documents at the gateway"
+            )
+        return self
 
 
 class DemoPageSettings(Model):

@@ -77,7 +77,7 @@ class Settings(Model):
 def iter_operation_documents(settings: Settings) -> Iterator[tuple[str, Path]]:
     """Each configured operation with its resolved document path."""
     operations = settings.upstream.operations
-    for name in ("users", "search", "login", "viewer"):
+    for name in ("users", "search", "login", "viewer", "friends", "notify"):
         operation = getattr(operations, name)
         if operation is not None:
             yield name, settings.resolve(operation.document)

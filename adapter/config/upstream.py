@@ -18,8 +18,11 @@ from adapter.config.base import Model
 __all__ = [
     "BatchSettings",
     "BreakerSettings",
+    "FriendsOperation",
     "GlobalIdSettings",
     "LoginOperation",
+    "NotifyField",
+    "NotifyOperation",
     "OperationsSettings",
     "RetrySettings",
     "SearchOperation",
@@ -109,6 +112,48 @@ class LoginOperation(Model):
     result_path: str = "login.user"
 
 
+class FriendsOperation(Model):
+    document: Path = Path("resolvers/friends.graphql")
+    # Default: the operation's only variable; it takes the user's id.
+    user_variable: str | None = None
+    # Where the list of friends is; null there means the site has no such user.
+    result_path: str | None = None
+    variables: dict[str, JsonValue] = {}
+    # Costs: each friend is mapped, encoded and written to the cache.
+    max_friends: int = Field(500, ge=1, le=5000)
+
+
+NotifyField = Literal["title", "body", "email_to", "user_id"]
+
+
+class NotifyOperation(Model):
+    document: Path = Path("resolvers/notify.graphql")
+    # The mutation's variables, each filled from a field of the chat's request.
+    variables: dict[str, NotifyField] = {
+        "title": "title",
+        "body": "body",
+        "emailTo": "email_to",
+        "userId": "user_id",
+    }
+    # Constant values for the mutation's other variables.
+    constants: dict[str, JsonValue] = {}
+    # Where the site says whether it took the notification (true); false or null: refused.
+    result_path: str | None = None
+    max_title_length: int = Field(200, ge=1, le=10000)
+    max_body_length: int = Field(4000, ge=1, le=100000)
+
+    @model_validator(mode="after")
+    def _names_a_recipient(self) -> NotifyOperation:
+        if not {"email_to", "user_id"} & set(self.variables.values()):
+            raise ValueError(
+                "variables must pass email_to or user_id: the notification's recipient"
+            )
+        overlap = set(self.variables) & set(self.constants)
+        if overlap:
+            raise ValueError(f"variables and constants both set {', '.join(sorted(overlap))}")
+        return self
+
+
 class ViewerOperation(Model):
     document: Path = Path("resolvers/viewer.graphql")
     result_path: str | None = None
@@ -119,6 +164,8 @@ class OperationsSettings(Model):
     search: SearchOperation | None = None
     login: LoginOperation | None = None
     viewer: ViewerOperation | None = None
+    friends: FriendsOperation | None = None
+    notify: NotifyOperation | None = None
 
 
 class UpstreamSettings(Model):

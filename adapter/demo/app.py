@@ -1,9 +1,12 @@
-"""The demo upstream as an ASGI app: GraphQL at /graphql plus a request counter."""
+"""The demo upstream as an ASGI app: GraphQL (also as a subgraph), avatars, counters, outbox."""
 
 from __future__ import annotations
 
 import asyncio
+import os
+import re
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 import uvicorn
@@ -14,9 +17,17 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.schema import BaseSchema
 
-from adapter.demo.data import DemoDirectory
+from adapter.demo.avatars import avatar_png
+from adapter.demo.data import CDN_BASE, DemoDirectory, DemoUser
+from adapter.demo.notifications import NotificationLog
 from adapter.demo.schema import DemoContext, build_schema
+from adapter.demo.subgraph import build_subgraph_schema
+
+# Where the avatar URLs point: the demo serves the files at <its base>/avatars/<id>.png, so
+# `make demo` sets this to the demo's own address (a root-relative path works for its page).
+AVATAR_BASE_ENV = "IMBACHAT_DEMO_AVATAR_BASE"
 
 
 @dataclass(slots=True)
@@ -30,11 +41,18 @@ class RequestCounter:
 class _DemoGraphQL(GraphQL[DemoContext, None]):
     """Strawberry's ASGI view with the directory in the context."""
 
-    def __init__(self, directory: DemoDirectory, asked: Counter[str]) -> None:
-        """Serve the demo schema over `directory`, counting asked ids into `asked`."""
-        super().__init__(build_schema(), graphql_ide="graphiql")
+    def __init__(
+        self,
+        directory: DemoDirectory,
+        asked: Counter[str],
+        notifications: NotificationLog,
+        schema: BaseSchema | None = None,
+    ) -> None:
+        """Serve the demo schema (or `schema`) over `directory`, counting ids into `asked`."""
+        super().__init__(schema or build_schema(), graphql_ide="graphiql")
         self._directory = directory
         self._asked = asked
+        self._notifications = notifications
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
@@ -47,24 +65,32 @@ class _DemoGraphQL(GraphQL[DemoContext, None]):
             "response": response,
             "directory": self._directory,
             "asked": self._asked,
+            "notifications": self._notifications,
         }
 
 
 class _CountingEndpoint:
     """ASGI wrapper that counts HTTP requests and optionally delays them."""
 
-    def __init__(self, inner: _DemoGraphQL, counter: RequestCounter, latency: float) -> None:
+    def __init__(
+        self,
+        inner: _DemoGraphQL,
+        counter: RequestCounter,
+        latency: float,
+        sleep: Callable[[float], Awaitable[None]],
+    ) -> None:
         """Wrap `inner`, counting into `counter` and sleeping `latency` seconds per request."""
         self._inner = inner
         self._counter = counter
         self._latency = latency
+        self._sleep = sleep
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Count, delay, then hand over to Strawberry."""
         if scope["type"] == "http":
             self._counter.value += 1
             if self._latency > 0:
-                await asyncio.sleep(self._latency)
+                await self._sleep(self._latency)
         await self._inner(scope, receive, send)
 
 
@@ -92,21 +118,90 @@ async def _reset_stats(request: Request) -> JSONResponse:
     return JSONResponse({"graphql_requests": counter.value})
 
 
-def create_demo_upstream_app(*, latency: float = 0.0) -> Starlette:
-    """A fresh demo upstream; `latency` seconds are added to every GraphQL request."""
-    counter = RequestCounter()
-    graphql = _CountingEndpoint(
-        _DemoGraphQL(DemoDirectory.generate(), counter.asked), counter, latency
+_AVATAR_FILE = re.compile(r"^([1-9][0-9]{0,8})(-[A-Z])?\.png$")
+
+
+def _has_avatar(user: DemoUser, path: str) -> bool:
+    """Whether `path` (avatars/<id>.png, profiles/<id>-<letter>.png) is one of the user's."""
+    if path.startswith("avatars/"):
+        return user.avatar is not None and user.avatar.file == path
+    return any(
+        p.avatar_url is not None and p.avatar_url.endswith(f"/{path}") for p in user.profiles
     )
+
+
+def _picture(request: Request, folder: str) -> Response:
+    """The picture at `folder`/<name> of a user who has it, or 404."""
+    directory: DemoDirectory = request.app.state.directory
+    name = request.path_params["name"]
+    match = _AVATAR_FILE.match(name)
+    user = directory.get(int(match.group(1))) if match else None
+    path = f"{folder}/{name}"
+    if user is None or not _has_avatar(user, path):
+        return Response("no such avatar", status_code=404, media_type="text/plain")
+    return Response(
+        avatar_png(path), media_type="image/png", headers={"Cache-Control": "public, max-age=86400"}
+    )
+
+
+async def _avatar(request: Request) -> Response:
+    """`GET /avatars/<id>.png`: a user's avatar."""
+    return _picture(request, "avatars")
+
+
+async def _profile_avatar(request: Request) -> Response:
+    """`GET /profiles/<id>-<letter>.png`: a sub-profile's avatar."""
+    return _picture(request, "profiles")
+
+
+async def _notifications(request: Request) -> JSONResponse:
+    """`GET /notifications`: what the site was asked to tell its users, newest first."""
+    log: NotificationLog = request.app.state.notifications
+    return JSONResponse(
+        {
+            "notifications": [
+                {"user_id": n.user_id, "email": n.email, "title": n.title, "body": n.body}
+                for n in log.recent(len(log))
+            ]
+        }
+    )
+
+
+async def _clear_notifications(request: Request) -> JSONResponse:
+    """`POST /notifications/clear`: forget them (tests start from none)."""
+    log: NotificationLog = request.app.state.notifications
+    log.clear()
+    return JSONResponse({"notifications": []})
+
+
+def create_demo_upstream_app(
+    *, latency: float = 0.0, sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+) -> Starlette:
+    """A fresh demo upstream; `latency` seconds, slept by `sleep`, precede every GraphQL call."""
+    counter = RequestCounter()
+    directory = DemoDirectory.generate(avatar_base=os.environ.get(AVATAR_BASE_ENV) or CDN_BASE)
+    notifications = NotificationLog()
+    graphql = _CountingEndpoint(
+        _DemoGraphQL(directory, counter.asked, notifications), counter, latency, sleep
+    )
+    # The site as a federation subgraph (its User entity), for gateways; not counted.
+    subgraph = _DemoGraphQL(directory, Counter(), notifications, build_subgraph_schema())
     app = Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/subgraph/graphql", subgraph, methods=["GET", "POST"]),
+            Route("/avatars/{name}", _avatar, methods=["GET"]),
+            Route("/profiles/{name}", _profile_avatar, methods=["GET"]),
             Route("/stats", _stats, methods=["GET"]),
             Route("/stats/ids", _asked_ids, methods=["GET"]),
             Route("/stats/reset", _reset_stats, methods=["POST"]),
+            Route("/notifications", _notifications, methods=["GET"]),
+            Route("/notifications/clear", _clear_notifications, methods=["POST"]),
         ]
     )
     app.state.graphql_counter = counter
+    app.state.directory = directory
+    app.state.notifications = notifications
     return app
 
 

@@ -28,6 +28,9 @@ _LOGIN_WINDOW_SECONDS = 180 * 24 * 3600
 _FULL_USERS = frozenset({1, 2, 3})
 _BARE_USERS = frozenset({4})
 _PROFILE_USERS = frozenset({6, 11})
+# Friends differ in id by one of these; user 4 has none and is nobody's friend.
+_FRIEND_OFFSETS = (-10, -2, -1, 1, 2, 10)
+_FRIENDLESS_USERS = frozenset({4})
 
 
 class Role(enum.Enum):
@@ -71,7 +74,7 @@ class DemoUser:
     profiles: tuple[DemoSubProfile, ...]
 
 
-def _make_user(user_id: int, rng: random.Random) -> DemoUser:
+def _make_user(user_id: int, rng: random.Random, avatar_base: str) -> DemoUser:
     """Build one user; all draws happen regardless of overrides, so later users stay stable."""
     name = f"{rng.choice(_FIRST_NAMES)} {rng.choice(_LAST_NAMES)}"
     has_name = rng.random() >= 0.10
@@ -94,7 +97,7 @@ def _make_user(user_id: int, rng: random.Random) -> DemoUser:
     username = f"user{user_id}"
     display_name = name if has_name else None
     avatar = (
-        DemoAvatar(file=f"avatars/{user_id}.png", url=f"{CDN_BASE}/avatars/{user_id}.png")
+        DemoAvatar(file=f"avatars/{user_id}.png", url=f"{avatar_base}/avatars/{user_id}.png")
         if has_avatar
         else None
     )
@@ -112,7 +115,7 @@ def _make_user(user_id: int, rng: random.Random) -> DemoUser:
                 key=str(user_id * 10 + n),
                 name=f"P{user_id}-{display_name or username}",
                 avatar_url=(
-                    f"{CDN_BASE}/profiles/{user_id}-{letter}.png"
+                    f"{avatar_base}/profiles/{user_id}-{letter}.png"
                     if profile_avatar_rolls[n - 1] < 0.7
                     else None
                 ),
@@ -133,10 +136,15 @@ def _make_user(user_id: int, rng: random.Random) -> DemoUser:
     )
 
 
-def generate_users(seed: int = DEFAULT_SEED, count: int = DEFAULT_COUNT) -> list[DemoUser]:
-    """Generate users 1..count; the same seed always yields the same users."""
+def generate_users(
+    seed: int = DEFAULT_SEED, count: int = DEFAULT_COUNT, *, avatar_base: str = CDN_BASE
+) -> list[DemoUser]:
+    """Generate users 1..count; the same seed always yields the same users.
+
+    `avatar_base` is where the avatar files are served (the demo serves them at /avatars/).
+    """
     rng = random.Random(seed)  # noqa: S311 - demo data, not cryptography
-    return [_make_user(user_id, rng) for user_id in range(1, count + 1)]
+    return [_make_user(user_id, rng, avatar_base) for user_id in range(1, count + 1)]
 
 
 class DemoDirectory:
@@ -147,9 +155,11 @@ class DemoDirectory:
         self._by_id: Mapping[int, DemoUser] = {user.id: user for user in users}
 
     @classmethod
-    def generate(cls, seed: int = DEFAULT_SEED, count: int = DEFAULT_COUNT) -> DemoDirectory:
+    def generate(
+        cls, seed: int = DEFAULT_SEED, count: int = DEFAULT_COUNT, *, avatar_base: str = CDN_BASE
+    ) -> DemoDirectory:
         """Build the standard deterministic directory."""
-        return cls(generate_users(seed, count))
+        return cls(generate_users(seed, count, avatar_base=avatar_base))
 
     def __len__(self) -> int:
         """Number of users."""
@@ -169,6 +179,25 @@ class DemoDirectory:
                 seen.add(user_id)
                 found.append(user)
         return found
+
+    def friends(self, user_id: int, limit: int) -> list[DemoUser]:
+        """A user's friends, ordered by id; at most `limit` (deterministic and symmetric)."""
+        if user_id in _FRIENDLESS_USERS or user_id not in self._by_id or limit <= 0:
+            return []
+        ids = sorted(user_id + offset for offset in _FRIEND_OFFSETS)
+        found = [self._by_id[i] for i in ids if i in self._by_id and i not in _FRIENDLESS_USERS]
+        return found[:limit]
+
+    def by_email(self, email: str) -> DemoUser | None:
+        """The user with this email address (case-insensitive), or None."""
+        name, at, domain = email.strip().lower().partition("@")
+        if not at or domain != "example.com" or not name.startswith("user"):
+            return None
+        digits = name.removeprefix("user")
+        if not digits.isascii() or not digits.isdigit() or len(digits) > 12:
+            return None
+        user = self._by_id.get(int(digits))
+        return user if user is not None and user.email == email.strip().lower() else None
 
     def search(self, text: str, limit: int) -> list[DemoUser]:
         """Case-insensitive substring match on username or display name, ordered by id."""

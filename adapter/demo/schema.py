@@ -1,4 +1,4 @@
-"""The demo site's GraphQL schema: users, search, viewer, login and logout."""
+"""The demo site's GraphQL schema: users, friends, search, viewer, login, logout, notifications."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from adapter.demo.data import DemoDirectory, DemoUser, Role
+from adapter.demo.notifications import DemoNotification, NotificationLog
 from adapter.demo.sessions import (
     DEMO_PASSWORD,
     SESSION_COOKIE,
@@ -21,6 +22,9 @@ from adapter.demo.sessions import (
 
 MAX_IDS = 1000
 MAX_SEARCH_LIMIT = 100
+MAX_FRIENDS_LIMIT = 1000
+MAX_NOTIFICATION_TITLE = 1000
+MAX_NOTIFICATION_BODY = 100_000
 _MAX_ID_DIGITS = 12
 
 strawberry.enum(Role, name="Role")
@@ -34,6 +38,7 @@ class DemoContext(TypedDict):
     directory: DemoDirectory
     # How often each id was asked for by `users`/`user` (the adapter's tests count refetches).
     asked: Counter[str]
+    notifications: NotificationLog
 
 
 DemoInfo = strawberry.Info[DemoContext, None]
@@ -57,6 +62,13 @@ class SubProfile:
     avatar_url: str | None
 
 
+def resolve_friends(root: User, info: DemoInfo, limit: int = 100) -> list[User]:
+    """A user's friends, ordered by id; the limit is capped at 1000."""
+    capped = max(0, min(limit, MAX_FRIENDS_LIMIT))
+    found = info.context["directory"].friends(int(root.id), capped)
+    return [User.from_demo(user) for user in found]
+
+
 @strawberry.type
 class User:
     """A member of the demo site."""
@@ -71,6 +83,11 @@ class User:
     badge: str | None
     role: Role
     profiles: list[SubProfile]
+
+    friends: list[User] = strawberry.field(
+        resolver=resolve_friends,
+        description="Friends ordered by id; limit <= 1000.",
+    )
 
     @classmethod
     def from_demo(cls, user: DemoUser) -> User:
@@ -98,6 +115,28 @@ class LoginPayload:
 
     token: str
     user: User
+
+
+@strawberry.type
+class Notification:
+    """A notification the site took for one of its users."""
+
+    user_id: strawberry.ID
+    email: str
+    title: str | None
+    body: str
+    received_at: float
+
+    @classmethod
+    def from_demo(cls, notification: DemoNotification) -> Notification:
+        """Convert a recorded notification to its GraphQL shape."""
+        return cls(
+            user_id=strawberry.ID(str(notification.user_id)),
+            email=notification.email,
+            title=notification.title,
+            body=notification.body,
+            received_at=notification.received_at,
+        )
 
 
 def parse_user_id(raw: str) -> int | None:
@@ -175,6 +214,34 @@ def resolve_login(info: DemoInfo, username: str, password: str) -> LoginPayload 
     return LoginPayload(token=token, user=user)
 
 
+def resolve_send_notification(
+    info: DemoInfo,
+    body: str,
+    title: str | None = None,
+    email_to: str | None = None,
+    user_id: strawberry.ID | None = None,
+) -> bool:
+    """Record a notification for the user with this email (or id); false when there is none."""
+    if len(body) > MAX_NOTIFICATION_BODY or len(title or "") > MAX_NOTIFICATION_TITLE:
+        raise ValueError("the notification is too long")
+    directory = info.context["directory"]
+    by_id = directory.get(parse_user_id(user_id) or 0) if user_id is not None else None
+    by_email = directory.by_email(email_to) if email_to is not None else None
+    if by_id is not None and by_email is not None and by_id.id != by_email.id:
+        return False
+    user = by_id or by_email
+    if user is None or (user_id is not None and by_id is None):
+        return False
+    info.context["notifications"].record(user.id, user.email, title, body)
+    return True
+
+
+def resolve_notifications(info: DemoInfo, limit: int = 20) -> list[Notification]:
+    """The newest notifications the site took, newest first."""
+    recent = info.context["notifications"].recent(max(0, min(limit, 200)))
+    return [Notification.from_demo(n) for n in recent]
+
+
 def resolve_logout(info: DemoInfo) -> bool:
     """Expire the session cookie."""
     info.context["response"].delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax")
@@ -201,11 +268,15 @@ class Query:
         resolver=resolve_viewer,
         description="The signed-in user (Bearer token or demo_session cookie), else null.",
     )
+    notifications: list[Notification] = strawberry.field(
+        resolver=resolve_notifications,
+        description="The newest notifications the site took, newest first; limit <= 200.",
+    )
 
 
 @strawberry.type
 class Mutation:
-    """Sign in and out of the demo site."""
+    """Sign in and out of the demo site, and take notifications for its users."""
 
     login: LoginPayload | None = strawberry.mutation(
         resolver=resolve_login,
@@ -213,6 +284,10 @@ class Mutation:
     )
     logout: bool = strawberry.mutation(
         resolver=resolve_logout, description="Clear the demo_session cookie; always true."
+    )
+    send_notification: bool = strawberry.mutation(
+        resolver=resolve_send_notification,
+        description="Record a notification for the user with this email or id; false if none.",
     )
 
 

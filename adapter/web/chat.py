@@ -1,4 +1,4 @@
-"""The chat-facing REST routes (docs/protocol.md sections 1-3)."""
+"""The chat-facing REST routes (docs/protocol.md sections 1-3), with the plugins' route names."""
 
 from __future__ import annotations
 
@@ -15,12 +15,19 @@ from adapter.directory import Directory
 from adapter.errors import LoginRejected, RequestRejected
 from adapter.web.auth import ChatServerAuth
 from adapter.web.ids import parse_ids
-from adapter.web.responses import API_VERSION, JSON
+from adapter.web.responses import API_VERSION, JSON, error_response
 
 __all__ = ["chat_router"]
 
 _LOGIN_FIELDS = ("login", "username", "email")
+# WordPress's `authuser` reads only these.
+_PLUGIN_LOGIN_FIELDS = ("username",)
 _MAX_FORM_FIELD = 1024
+# Calls of the plugins the adapter refuses on purpose (docs/protocol.md section 3).
+_REFUSED = {
+    "sync": "sync is not offered: it overwrites the site's API credentials without authentication",
+    "getauthdata": "getauthdata is not offered: it hands out the site's API credentials",
+}
 
 
 # Dependencies are `async def` on purpose: FastAPI runs a plain `def` one in a worker thread,
@@ -56,6 +63,26 @@ def _array(profiles: list[bytes]) -> Response:
     return Response(b"[" + b",".join(profiles) + b"]", media_type=JSON)
 
 
+def _refusal(reason: str) -> Callable[[], Coroutine[Any, Any, Response]]:
+    async def refuse() -> Response:
+        return error_response(404, reason)
+
+    return refuse
+
+
+async def _login(request: Request, directory: Directory, fields: tuple[str, ...]) -> dict[str, Any]:
+    """The site's user for the form's login (the first of `fields` given) and password."""
+    form = await request.form(max_files=0, max_fields=16)
+    login = next((form[f] for f in fields if isinstance(form.get(f), str)), None)
+    password = form.get("password")
+    if not isinstance(login, str) or not isinstance(password, str) or not login:
+        others = f" (or {', or '.join(fields[1:])})" if len(fields) > 1 else ""
+        raise LoginRejected(f"give {fields[0]}{others} and password")
+    if len(login) > _MAX_FORM_FIELD or len(password) > _MAX_FORM_FIELD:
+        raise LoginRejected("Wrong login or password")
+    return await directory.login(login, password)
+
+
 def chat_router(settings: Settings) -> APIRouter:
     """The routes under the configured prefix, bound to these settings."""
     auth = ChatServerAuth(settings.chat)
@@ -73,7 +100,7 @@ def chat_router(settings: Settings) -> APIRouter:
     async def api_version() -> Response:
         return Response(version, media_type=JSON)
 
-    # The two users-info routes are the chat's hot path: plain routes that check the
+    # The users-info routes are the chat's hot path: plain routes that check the
     # credentials and take the directory themselves. The other routes keep the dependencies.
     async def users_by_query(request: Request) -> Response:
         auth.check(request)
@@ -102,6 +129,8 @@ def chat_router(settings: Settings) -> APIRouter:
     for path, endpoint, summary, extra in (
         ("/users", users_by_query, "Users info, ids in the query string", id_lists),
         ("/getusers/{user_ids}", users_by_path, "Users info, ids in the path", None),
+        # OctoberCMS's form; after the two above, so the hot path matches as early as before.
+        ("/users/{user_ids}", users_by_path, "Users info, ids in the path (OctoberCMS)", None),
     ):
         router.add_api_route(
             path,
@@ -115,30 +144,60 @@ def chat_router(settings: Settings) -> APIRouter:
     if settings.upstream.operations.search is not None:
         search = settings.upstream.operations.search
 
-        @router.get("/search/{key}", summary="User search", dependencies=authenticated)
-        async def search_users(key: str, directory: Users) -> Response:
-            text = key.strip()
+        def search_text(raw: str) -> str:
+            text = raw.strip()
             if not search.min_length <= len(text) <= search.max_length:
                 raise RequestRejected(
                     f"the search text must be {search.min_length} to {search.max_length} characters"
                 )
-            users = await directory.search(text)
+            return text
+
+        @router.get("/search/{key}", summary="User search", dependencies=authenticated)
+        async def search_users(key: str, directory: Users) -> Response:
+            users = await directory.search(search_text(key))
             body = {"code": 200, "version": API_VERSION, "data": users}
             return Response(orjson.dumps(body), media_type=JSON)
+
+        @router.post(
+            "/searchusers/{text}",
+            summary="User search (WordPress: `_` for a space, a plain array)",
+            dependencies=authenticated,
+        )
+        async def search_users_plugin(text: str, directory: Users) -> Response:
+            users = await directory.search(search_text(text.replace("_", " ")))
+            found = [{"user_id": user["user_id"], "name": user["name"]} for user in users]
+            return Response(orjson.dumps(found), media_type=JSON)
 
     if settings.upstream.operations.login is not None:
 
         @router.post("/auth_users", summary="Password login", dependencies=authenticated)
         async def auth_users(request: Request, directory: Users) -> Response:
-            form = await request.form(max_files=0, max_fields=16)
-            login = next((form[f] for f in _LOGIN_FIELDS if isinstance(form.get(f), str)), None)
-            password = form.get("password")
-            if not isinstance(login, str) or not isinstance(password, str) or not login:
-                raise LoginRejected("give login (or username, or email) and password")
-            if len(login) > _MAX_FORM_FIELD or len(password) > _MAX_FORM_FIELD:
-                raise LoginRejected("Wrong login or password")
-            user = await directory.login(login, password)
+            user = await _login(request, directory, _LOGIN_FIELDS)
             body = {"user_id": user["user_id"], "name": user["name"]}
             return Response(orjson.dumps(body), media_type=JSON)
+
+        @router.post("/authuser", summary="Password login (WordPress)", dependencies=authenticated)
+        async def auth_user(request: Request, directory: Users) -> Response:
+            user = await _login(request, directory, _PLUGIN_LOGIN_FIELDS)
+            body = {"user_id": user["user_id"], "name": user["name"]}
+            if user.get("chat_role") == "admin":
+                body["user_role"] = "admin"
+            return Response(orjson.dumps(body), media_type=JSON)
+
+    @router.get("/user/friends/{user_id}", summary="A user's friends", dependencies=authenticated)
+    async def friends(user_id: str, directory: Users) -> Response:
+        ids = parse_ids(user_id, ids_settings)
+        if len(ids) != 1:
+            raise RequestRejected("give one user id")
+        # Without a friends operation the directory answers the plugins' 422.
+        return _array(await directory.friends(ids[0]))
+
+    for name, reason in _REFUSED.items():
+        router.add_api_route(
+            f"/{name}",
+            _refusal(reason),
+            methods=["GET", "POST"],
+            include_in_schema=False,
+        )
 
     return router

@@ -9,7 +9,10 @@ from adapter.errors import (
     AdapterError,
     LoginRejected,
     NotAuthenticated,
+    NotSignedIn,
     RequestRejected,
+    Unanswerable,
+    UnsupportedBody,
     UpstreamError,
 )
 
@@ -30,10 +33,17 @@ def response_for(exc: AdapterError) -> Response:
     """The status and message a domain error shows to the chat."""
     if isinstance(exc, NotAuthenticated):
         return error_response(401, "Authenticate required!", headers=_BASIC_CHALLENGE)
+    if isinstance(exc, UnsupportedBody):
+        return error_response(415, exc.message)
     if isinstance(exc, RequestRejected):
         return error_response(400, exc.message)
     if isinstance(exc, LoginRejected):
         return error_response(403, exc.message)
+    if isinstance(exc, NotSignedIn):
+        # No Basic challenge: a browser would answer it with a password dialog.
+        return error_response(401, exc.message)
+    if isinstance(exc, Unanswerable):
+        return error_response(422, exc.message)
     if isinstance(exc, UpstreamError):
         return error_response(502, exc.message)
     return error_response(500, "Internal error")

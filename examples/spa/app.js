@@ -1,39 +1,169 @@
-// The example page: sign in to the demo site, then load the chat for the signed-in user.
+// Harbor Makers, the demo community: the site's own sign-in (site.js), and the chat through the
+// adapter's client module (ImbaChatClient): the widget for whoever is signed in, its token
+// renewed in time, member names and avatars from chatUsers, "Write message" with openDialog.
+// Sign-in and sign-out happen without a page reload: the client is asked to refresh.
 
-import { Chat } from "./chat.js";
 import { signIn, signOut } from "./site.js";
 
-const status = document.getElementById("status");
-const form = document.getElementById("sign-in");
-const signOutButton = document.getElementById("sign-out");
-const problem = document.getElementById("problem");
+const GRAPHQL_URL = document.querySelector('meta[name="imbachat-graphql"]')?.content || "/graphql";
+const { ImbaChatClient } = await import(`${GRAPHQL_URL}/client/imbachat.js`);
 
-function show({ userId, expiresAt }) {
-  const signedIn = userId !== null;
-  status.textContent = signedIn
-    ? `Signed in as user ${userId}; widget token valid until ${new Date(expiresAt * 1000).toLocaleTimeString()}`
-    : "Not signed in: the chat loads with no options.";
-  status.dataset.userId = signedIn ? String(userId) : "";
-  form.hidden = signedIn;
-  signOutButton.hidden = !signedIn;
+const MEMBER_IDS = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12];
+const $ = (selector) => document.querySelector(selector);
+
+const chat = new ImbaChatClient({ graphqlUrl: GRAPHQL_URL, onChange: () => render() });
+let members = new Map(); // id -> chatUsers entry, for the signed-in viewer
+const asked = new Set(); // profile ids asked for beyond the list (unknown ones stay unknown)
+
+function avatar(user, size = "") {
+  const initials = (user?.name || "?").split(/\s+/).map((w) => w[0]).join("").slice(0, 2);
+  const placeholder = Object.assign(document.createElement("span"), {
+    className: `avatar ${size}`,
+    textContent: initials.toUpperCase(),
+  });
+  if (!user?.avatarUrl) return placeholder;
+  const image = Object.assign(document.createElement("img"), {
+    className: `avatar ${size}`,
+    src: user.avatarUrl,
+    alt: "",
+  });
+  image.addEventListener("error", () => image.replaceWith(placeholder));
+  return image;
 }
 
-form.addEventListener("submit", async (event) => {
+function button(text, className, onClick) {
+  const element = Object.assign(document.createElement("button"), { type: "button", textContent: text });
+  if (className) element.className = className;
+  element.addEventListener("click", onClick);
+  return element;
+}
+
+function writeTo(userId) {
+  chat.openDialog(userId).catch((error) => alert(error.message));
+}
+
+function renderAccount() {
+  const account = $("#account");
+  const { userId, expiresAt } = chat.state;
+  account.dataset.userId = userId === null ? "" : String(userId);
+  account.replaceChildren();
+  $("#token-note").textContent = "";
+  if (userId === null) {
+    account.append(button("Sign in", "primary", () => $("#sign-in input[name=username]").focus()));
+    return;
+  }
+  const me = members.get(String(userId));
+  const who = Object.assign(document.createElement("span"), { className: "who" });
+  who.append(avatar(me, "small"), me?.name ?? `Member ${userId}`);
+  account.append(who, button("Sign out", "", onSignOut));
+  const until = new Date(expiresAt * 1000).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  $("#token-note").textContent = `Chat session renews itself before ${until}.`;
+}
+
+function renderMembers() {
+  const list = $("#member-list");
+  list.replaceChildren();
+  for (const id of MEMBER_IDS) {
+    const user = members.get(String(id));
+    if (!user) continue;
+    const item = Object.assign(document.createElement("li"), { className: "card member" });
+    item.dataset.userId = user.userId;
+    const name = Object.assign(document.createElement("a"), {
+      className: "name",
+      href: `#/members/${user.userId}`,
+      textContent: user.name,
+    });
+    const badge = Object.assign(document.createElement("p"), { className: "badge", textContent: user.badge ?? "" });
+    const actions = Object.assign(document.createElement("div"), { className: "actions" });
+    const own = String(chat.state.userId) === user.userId;
+    if (own) actions.append(Object.assign(document.createElement("span"), { className: "you", textContent: "You" }));
+    else actions.append(button("Message", "primary", () => writeTo(user.userId)));
+    item.append(avatar(user), name, badge, actions);
+    list.append(item);
+  }
+  showJson(MEMBER_IDS.map(String).filter((id) => members.has(id)));
+}
+
+function renderProfile(id) {
+  const user = members.get(id);
+  if (!user) {
+    $("#profile-name").textContent = "No such member";
+    $("#write-message").hidden = true;
+    showJson([]);
+    return;
+  }
+  $("#profile-avatar").replaceWith(Object.assign(avatar(user, "large"), { id: "profile-avatar" }));
+  $("#profile-name").textContent = user.name;
+  $("#profile-badge").textContent = user.badge ?? "";
+  $("#profile-link").href = user.profileUrl ?? "#";
+  $("#write-message").hidden = String(chat.state.userId) === id;
+  $("#write-message").onclick = () => writeTo(id);
+  showJson([id]);
+}
+
+function showJson(ids) {
+  const panel = $("#chat-json-panel");
+  panel.hidden = ids.length === 0;
+  $("#chat-json-call").textContent = `GET /imbachat/v1/users?user_ids=${ids.join(",")}`;
+  $("#chat-json").textContent = JSON.stringify(ids.map((id) => members.get(id).chatJson), null, 2);
+}
+
+function render() {
+  const signedIn = chat.signedIn;
+  const route = location.hash.match(/^#\/members\/([^/]+)$/);
+  $("#welcome").hidden = signedIn;
+  $("#members").hidden = !signedIn || route !== null;
+  $("#profile").hidden = !signedIn || route === null;
+  if (!signedIn) $("#chat-json-panel").hidden = true;
+  renderAccount();
+  if (!signedIn) return;
+  if (route) {
+    if (!members.has(route[1]) && !asked.has(route[1])) {
+      asked.add(route[1]);
+      loadMembers([route[1]]);
+    }
+    renderProfile(route[1]);
+  } else {
+    renderMembers();
+  }
+}
+
+async function loadMembers(extra = []) {
+  if (!chat.signedIn) return;
+  const ids = [...new Set([...MEMBER_IDS.map(String), ...extra, String(chat.state.userId)])];
+  const found = await chat.chatUsers(ids);
+  members = new Map(found.map((user) => [user.userId, user]));
+  render();
+}
+
+async function onSignIn(event) {
   event.preventDefault();
-  problem.textContent = "";
+  const form = event.target;
+  $("#problem").textContent = "";
   try {
     await signIn(form.username.value, form.password.value);
-    location.reload(); // a widget, once loaded, stays: start the page again as the new user
+    await chat.refresh();
+    await loadMembers();
   } catch (error) {
-    problem.textContent = error.message;
+    $("#problem").textContent = error.message;
   }
-});
+}
 
-signOutButton.addEventListener("click", async () => {
+async function onSignOut() {
   await signOut();
-  location.reload();
-});
+  members = new Map();
+  location.hash = "#/";
+  await chat.refresh();
+}
 
-new Chat(show).start().catch((error) => {
-  problem.textContent = `The chat could not be loaded: ${error.message}`;
-});
+$("#sign-in").addEventListener("submit", onSignIn);
+window.addEventListener("hashchange", render);
+
+try {
+  await chat.start();
+  if (chat.signedIn) await loadMembers();
+  render();
+} catch (error) {
+  $("#problem").textContent = `The chat could not be loaded: ${error.message}`;
+  render();
+}

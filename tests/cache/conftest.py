@@ -6,13 +6,13 @@ import shutil
 import subprocess
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import redis
 
-from tests.conftest import free_port, spawn_listening, stop_process
+from tests.conftest import free_port, spawn_listening, spawn_on_free_port, stop_process
 
 __all__ = ["PrivateRedis", "private_redis", "redis_cluster", "require_redis_server"]
 
@@ -30,19 +30,24 @@ def require_redis_server() -> str:
     return binary
 
 
-def _spawn(binary: str, port: int, workdir: Path, *extra: str) -> subprocess.Popen[bytes]:
-    options = ("--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no")
-    argv = [binary, "--port", str(port), *options, "--dir", str(workdir), *extra]
-    return spawn_listening(argv, port)
+_OPTIONS = ("--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no")
+
+
+def _argv(binary: str, port: int, workdir: Path, *extra: str) -> list[str]:
+    return [binary, "--port", str(port), *_OPTIONS, "--dir", str(workdir), *extra]
 
 
 @dataclass
 class PrivateRedis:
-    """A redis-server of one test's own, on a fixed free port, that the test may stop and start."""
+    """A redis-server of one test's own that the test may stop and start again on its port.
+
+    Without a `port`, the first start takes a free one (another if it was taken meanwhile); a
+    restart reuses it, so clients configured with `url` reach the new server.
+    """
 
     binary: str
     workdir: Path
-    port: int = field(default_factory=free_port)
+    port: int | None = None
     extra: tuple[str, ...] = ()
     process: subprocess.Popen[bytes] | None = None
 
@@ -51,8 +56,15 @@ class PrivateRedis:
         return f"redis://127.0.0.1:{self.port}/0"
 
     def start(self) -> PrivateRedis:
-        if self.process is None:
-            self.process = _spawn(self.binary, self.port, self.workdir, *self.extra)
+        if self.process is not None:
+            return self
+        if self.port is None:
+            self.process, self.port = spawn_on_free_port(
+                lambda port: _argv(self.binary, port, self.workdir, *self.extra)
+            )
+        else:
+            argv = _argv(self.binary, self.port, self.workdir, *self.extra)
+            self.process = spawn_listening(argv, self.port)
         return self
 
     def stop(self) -> None:
@@ -87,24 +99,28 @@ def redis_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if cli is None:
         pytest.skip("redis-cli is not installed; it is needed to create the test cluster")
     workdir = tmp_path_factory.mktemp("redis-cluster")
-    ports = [free_port() for _ in range(3)]
+    ports: list[int] = []
     processes: list[subprocess.Popen[bytes]] = []
+
+    def node(port: int) -> list[str]:
+        return _argv(
+            binary,
+            port,
+            workdir,
+            "--cluster-enabled",
+            "yes",
+            # The bus port defaults to port + 10000, which may be taken or above 65535.
+            "--cluster-port",
+            str(free_port()),
+            "--cluster-config-file",
+            str(workdir / f"nodes-{port}.conf"),
+        )
+
     try:
-        for port in ports:
-            processes.append(
-                _spawn(
-                    binary,
-                    port,
-                    workdir,
-                    "--cluster-enabled",
-                    "yes",
-                    # The bus port defaults to port + 10000, which may be taken or above 65535.
-                    "--cluster-port",
-                    str(free_port()),
-                    "--cluster-config-file",
-                    str(workdir / f"nodes-{port}.conf"),
-                )
-            )
+        for _ in range(3):
+            process, port = spawn_on_free_port(node)
+            processes.append(process)
+            ports.append(port)
         subprocess.run(
             [
                 cli,

@@ -15,6 +15,8 @@ from adapter.config import RedisSettings, Settings
 from tests.conftest import DemoUpstream, SettingsFactory
 from tests.directory.support import asked, open_directory
 
+pytestmark = pytest.mark.slow  # starts and joins three redis-server processes
+
 
 def cluster_settings(
     make_settings: SettingsFactory, demo: DemoUpstream, cluster_url: str, **redis: Any

@@ -24,7 +24,7 @@ from adapter.cache.redis import RedisCache, client_options
 from adapter.config import CacheSettings, RedisSettings
 from adapter.metrics import Metrics
 from tests.cache.conftest import PrivateRedis, require_redis_server
-from tests.conftest import free_port
+from tests.conftest import spawn_on_free_port, stop_process
 
 PASSWORD = "a-redis-password"
 
@@ -158,21 +158,18 @@ async def test_rediss_urls_speak_tls(tmp_path: Path) -> None:
     """A `rediss://` URL connects over TLS to a TLS-only redis-server, verifying its certificate."""
     binary = require_redis_server()
     cert_file, key_file = _self_signed(tmp_path)
-    port = free_port()
-    server = PrivateRedis(
-        binary,
-        tmp_path,
-        port=port,
-        extra=(
+    process, port = spawn_on_free_port(
+        lambda port: [
+            binary,
             "--port", "0",
             "--tls-port", str(port),
+            "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", str(tmp_path),
             "--tls-cert-file", str(cert_file),
             "--tls-key-file", str(key_file),
             "--tls-ca-cert-file", str(cert_file),
             "--tls-auth-clients", "no",
-        ),
+        ]
     )  # fmt: skip
-    server.start()
     backend = RedisCache.from_settings(
         _settings(f"rediss://127.0.0.1:{port}/0?ssl_ca_certs={cert_file}")
     )
@@ -182,7 +179,7 @@ async def test_rediss_urls_speak_tls(tmp_path: Path) -> None:
         assert await backend.get_many(["k"]) == [b"over tls"]
     finally:
         await backend.aclose()
-        server.stop()
+        stop_process(process)
 
 
 async def test_a_frozen_redis_times_out_and_the_cache_fails_open(

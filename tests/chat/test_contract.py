@@ -1,4 +1,4 @@
-"""docs/protocol.md sections 1-3, end to end: a real adapter server against the demo upstream process.
+"""docs/protocol.md sections 1-3, end to end: a real adapter server against the demo upstream.
 
 Each test names the clause it proves. The adapter runs under uvicorn on a loopback port and asks
 the demo upstream, itself a separate process, over HTTP.
@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import math
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -17,18 +17,13 @@ import jwt
 import pytest
 from jwt.warnings import InsecureKeyLengthWarning
 
-from adapter.app import create_app
-from adapter.config import settings_from_mapping
 from tests.conftest import (
     CHAT_AUTH,
-    ROOT,
     DemoUpstream,
-    LiveServer,
     deep_merge,
     reference_data,
 )
 
-PREFIX = "/imbachat/v1"
 ERROR_401 = {"code": 401, "version": 1, "error": "Authenticate required!", "debug": ""}
 
 
@@ -51,27 +46,6 @@ def remote(demo: DemoUpstream, overrides: dict[str, Any] | None = None) -> dict[
 
 
 Serve = Callable[[dict[str, Any]], httpx.Client]
-
-
-@pytest.fixture(scope="module")
-def served() -> Iterator[Callable[[dict[str, Any]], httpx.Client]]:
-    """Start adapters from configuration data; all of them stop after the module."""
-    servers: list[LiveServer] = []
-    clients: list[httpx.Client] = []
-
-    def serve(data: dict[str, Any]) -> httpx.Client:
-        settings = settings_from_mapping(data, environ={}, base_dir=ROOT)
-        server = LiveServer(create_app(settings)).__enter__()
-        servers.append(server)
-        client = httpx.Client(base_url=server.url + PREFIX, timeout=10)
-        clients.append(client)
-        return client
-
-    yield serve
-    for client in clients:
-        client.close()
-    for server in servers:
-        server.__exit__()
 
 
 @pytest.fixture(scope="module")

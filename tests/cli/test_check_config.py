@@ -8,7 +8,7 @@ from pathlib import Path
 import yaml
 
 from tests.cli.support import cli, environment, remote, write_config
-from tests.conftest import DemoUpstream, free_port
+from tests.conftest import DemoUpstream, refused_port
 
 
 def check(config: Path, *extra: str, **env: str) -> tuple[int, str]:
@@ -53,7 +53,7 @@ def test_bad_operation_document_is_class_4(tmp_path: Path) -> None:
 
 def test_unreachable_site_is_class_5(tmp_path: Path) -> None:
     """A site on a closed port exits 5; the schema stage is skipped, not failed."""
-    config = write_config(tmp_path, remote(f"http://127.0.0.1:{free_port()}/graphql"))
+    config = write_config(tmp_path, remote(f"http://127.0.0.1:{refused_port()}/graphql"))
     result = cli("check-config", "--config", str(config), env=environment())
     assert result.returncode == 5, result.stdout + result.stderr
     assert "cannot be reached" in result.stdout
@@ -70,7 +70,7 @@ def test_field_missing_from_the_site_schema_is_class_6(
         {**remote(demo_upstream.graphql_url), "mapping": {"fields": {"nick": "nickname"}}},
         own_documents=True,
     )
-    for name in ("users.graphql", "search.graphql"):
+    for name in ("users.graphql", "search.graphql", "friends.graphql"):
         document = tmp_path / "resolvers" / name
         document.write_text(document.read_text().replace("  badge\n", "  badge\n  nickname\n", 1))
     code, output = check(config)
@@ -82,7 +82,7 @@ def test_field_missing_from_the_site_schema_is_class_6(
 
 def test_unreachable_cache_is_class_7(tmp_path: Path) -> None:
     """A Redis on a closed port exits 7, with its host and port but no credentials."""
-    url = f"redis://:cache-password-91c2@127.0.0.1:{free_port()}/0"
+    url = f"redis://:cache-password-91c2@127.0.0.1:{refused_port()}/0"
     code, output = check(write_config(tmp_path), IMBACHAT_CACHE_BACKEND="redis", REDIS_URL=url)
     assert code == 7, output
     assert "redis at 127.0.0.1" in output

@@ -11,7 +11,7 @@ import respx
 
 from adapter.checks import ProblemClass, run_checks
 from tests.cli.support import remote, write_config
-from tests.conftest import DemoUpstream, free_port
+from tests.conftest import DemoUpstream, refused_port
 
 SITE = "http://site.test/graphql"
 
@@ -50,8 +50,11 @@ async def test_mapping_that_reads_an_unselected_field_is_a_document_problem(
 
 async def test_the_first_problem_decides_the_exit_code(tmp_path: Path) -> None:
     """With the site and the cache both unreachable, the site's class (5) is the exit code."""
-    config = write_config(tmp_path, remote(f"http://127.0.0.1:{free_port()}/graphql"))
-    environ = {"IMBACHAT_CACHE_BACKEND": "redis", "REDIS_URL": f"redis://127.0.0.1:{free_port()}/0"}
+    config = write_config(tmp_path, remote(f"http://127.0.0.1:{refused_port()}/graphql"))
+    environ = {
+        "IMBACHAT_CACHE_BACKEND": "redis",
+        "REDIS_URL": f"redis://127.0.0.1:{refused_port()}/0",
+    }
     report = await run_checks(config, environ=environ)
     assert [c.problem for c in report.problems] == [ProblemClass.UPSTREAM, ProblemClass.CACHE]
     assert report.exit_code == 5
@@ -73,7 +76,7 @@ async def test_a_real_site_and_redis_pass_and_the_schema_is_kept(
 
 async def test_offline_contacts_nothing(tmp_path: Path) -> None:
     """connect=False skips the site and the cache; the report says so and passes."""
-    config = write_config(tmp_path, remote(f"http://127.0.0.1:{free_port()}/graphql"))
+    config = write_config(tmp_path, remote(f"http://127.0.0.1:{refused_port()}/graphql"))
     report = await run_checks(config, environ={}, connect=False)
     assert report.ok
     body = report.as_dict()
@@ -161,7 +164,7 @@ async def test_schema_check_follows_aliases_and_fragments(
         own_documents=True,
     )
     extra = "  nickname\n  handle: username\n  __typename\n  ... on User { badge }\n"
-    for name in ("users.graphql", "search.graphql"):
+    for name in ("users.graphql", "search.graphql", "friends.graphql"):
         document = tmp_path / "resolvers" / name
         text = document.read_text()
         if "fragment ChatUser on User {\n" in text:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -267,14 +266,20 @@ async def test_counters_are_per_app_instance() -> None:
 
 @pytest.mark.asyncio
 async def test_latency_delays_graphql_requests() -> None:
-    """The latency option slows every GraphQL request by at least that many seconds."""
-    app = create_demo_upstream_app(latency=0.05)
+    """The latency option sleeps that many seconds before each GraphQL request, and only those."""
+    slept: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        slept.append(seconds)
+
+    app = create_demo_upstream_app(latency=0.05, sleep=sleep)
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://demo"
     ) as client:
-        started = time.perf_counter()
         await gql(client, '{ user(id: "1") { id } }')
-        assert time.perf_counter() - started >= 0.05
+        await gql(client, '{ user(id: "2") { id } }')
+        assert (await client.get("/stats")).json() == {"graphql_requests": 2}
+    assert slept == [0.05, 0.05]
 
 
 @pytest.mark.asyncio

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from adapter.app import create_app
-from tests.conftest import CHAT_AUTH, DemoUpstream, asgi_client, free_port
+from tests.conftest import CHAT_AUTH, DemoUpstream, asgi_client, refused_port
 from tests.directory.support import RedisSettingsFactory
 
 
@@ -31,7 +31,7 @@ async def test_metrics_count_cache_errors_while_answering_from_upstream(
     redis_settings: RedisSettingsFactory, demo_upstream: DemoUpstream
 ) -> None:
     """With Redis unreachable the call still succeeds and the failure is counted."""
-    dead = f"redis://127.0.0.1:{free_port()}/0"
+    dead = f"redis://127.0.0.1:{refused_port()}/0"
     app = create_app(redis_settings({"cache": {"redis": {"url": dead}}}))
     async with asgi_client(app) as client:
         response = await client.get("/imbachat/v1/users?user_ids=1", auth=CHAT_AUTH)

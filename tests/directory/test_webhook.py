@@ -17,7 +17,7 @@ from adapter.config import GlobalIdSettings, IdSettings
 from adapter.errors import ConfigError
 from adapter.globalids import GlobalIds
 from adapter.web.webhooks import SIGNATURE_HEADER, _ids, _Refused, _verify, sign
-from tests.conftest import SettingsFactory, asgi_client, free_port
+from tests.conftest import SettingsFactory, asgi_client, refused_port
 from tests.directory.support import RedisSettingsFactory
 
 SECRET = "0123456789abcdef-webhook"
@@ -212,7 +212,7 @@ async def test_an_eviction_redis_could_not_do_is_a_503_the_site_may_retry(
     redis_settings: RedisSettingsFactory,
 ) -> None:
     """With Redis unreachable the webhook answers 503, and the same delivery may be retried."""
-    dead = f"redis://127.0.0.1:{free_port()}/0"
+    dead = f"redis://127.0.0.1:{refused_port()}/0"
     settings = redis_settings({"webhooks": {"secret": SECRET}, "cache": {"redis": {"url": dead}}})
     header = sign(SECRET.encode(), b"[1]", int(time.time()))
     async with asgi_client(create_app(settings)) as client:

@@ -18,10 +18,10 @@ from prometheus_client.parser import text_string_to_metric_families
 from adapter.app import create_app
 from adapter.config import Settings
 from tests.cache.conftest import PrivateRedis
-from tests.conftest import CHAT_AUTH, asgi_client, free_port
+from tests.conftest import CHAT_AUTH, asgi_client, refused_port
 from tests.faults.conftest import FaultySite
 
-pytestmark = pytest.mark.faults
+pytestmark = [pytest.mark.faults, pytest.mark.slow]
 
 USERS = "/imbachat/v1/users?user_ids="
 WORKERS = 16
@@ -97,7 +97,7 @@ async def test_redis_down_at_start_every_call_is_answered_from_the_site(
 ) -> None:
     """Nothing listens where Redis should be: the adapter starts and answers every call."""
     site = FaultySite()
-    settings = _redis_settings(fault_settings, f"redis://127.0.0.1:{free_port()}/0")
+    settings = _redis_settings(fault_settings, f"redis://127.0.0.1:{refused_port()}/0")
     app = create_app(settings, upstream_transport=site)
     async with asgi_client(app) as client:
         traffic = Traffic(client)
@@ -120,10 +120,11 @@ async def test_redis_killed_and_restarted_under_load(
         traffic = Traffic(client)
 
         async def chaos() -> None:
+            # Process control blocks; off the event loop, the traffic goes on meanwhile.
             await traffic.after(40)
-            server.stop()
+            await asyncio.to_thread(server.stop)
             await traffic.after(120)
-            server.start()
+            await asyncio.to_thread(server.start)
 
         await asyncio.gather(traffic.run(calls_per_worker=16), chaos())
         assert set(traffic.statuses) == {200}
@@ -187,6 +188,7 @@ async def test_slow_redis_is_timed_out_and_the_site_answers(
     """Redis answering slower than its socket timeout: every call is answered from the site."""
     server = private_redis()
     site = FaultySite()
+    assert server.port is not None
     async with delaying_proxy(server.port, delay=0.5) as port:
         settings = _redis_settings(fault_settings, f"redis://127.0.0.1:{port}/0")
         app = create_app(settings, upstream_transport=site)

@@ -13,10 +13,10 @@ import pytest
 from adapter.app import create_app
 from adapter.cache import MemoryCache
 from adapter.config import Settings
-from tests.conftest import CHAT_AUTH, asgi_client, free_port
+from tests.conftest import CHAT_AUTH, asgi_client, refused_port
 from tests.faults.conftest import Fault, FaultySite, assert_error_shape, slow_server
 
-pytestmark = pytest.mark.faults
+pytestmark = [pytest.mark.faults, pytest.mark.slow]
 
 USERS = "/imbachat/v1/users?user_ids="
 SettingsBuilder = Callable[..., Settings]
@@ -103,7 +103,7 @@ async def test_a_failing_site_is_answered_from_stale_copies(
 
 async def test_a_refused_connection_is_a_502(fault_settings: SettingsBuilder) -> None:
     """Nothing listens at the site's address: 502 in the JSON error shape, naming no address."""
-    url = f"http://127.0.0.1:{free_port()}/graphql"
+    url = f"http://127.0.0.1:{refused_port()}/graphql"
     app = create_app(fault_settings({"upstream": {"url": url}}))
     async with asgi_client(app) as client:
         body = assert_error_shape(await client.get(USERS + "1", auth=CHAT_AUTH), 502)

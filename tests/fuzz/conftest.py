@@ -20,7 +20,7 @@ from adapter.app import create_app
 from adapter.config import settings_from_mapping
 from tests.conftest import ROOT, asgi_client, deep_merge, reference_data
 
-__all__ = ["WEBHOOK_SECRET", "FuzzClient", "assert_no_crash", "fuzz_client"]
+__all__ = ["WEBHOOK_SECRET", "WEBHOOK_TOLERANCE", "FuzzClient", "assert_no_crash", "fuzz_client"]
 
 settings.register_profile(
     "fuzz",
@@ -31,6 +31,8 @@ settings.register_profile(
 )
 
 WEBHOOK_SECRET = "fuzzing-webhook-secret-0123456789"
+# The widest window the settings allow, so every generated delivery can carry its own timestamp.
+WEBHOOK_TOLERANCE = 3600
 
 
 class FuzzClient:
@@ -56,7 +58,10 @@ class FuzzClient:
 @pytest.fixture(scope="module")
 def fuzz_client() -> Iterator[FuzzClient]:
     """The reference configuration with the webhook on, served in-process for the module."""
-    data = deep_merge(reference_data(), {"webhooks": {"secret": WEBHOOK_SECRET}})
+    data = deep_merge(
+        reference_data(),
+        {"webhooks": {"secret": WEBHOOK_SECRET, "tolerance_seconds": WEBHOOK_TOLERANCE}},
+    )
     app = create_app(settings_from_mapping(data, environ={}, base_dir=ROOT))
 
     @contextlib.asynccontextmanager

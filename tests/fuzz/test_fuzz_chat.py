@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from adapter.web.webhooks import SIGNATURE_HEADER, sign
 from tests.conftest import CHAT_AUTH
-from tests.fuzz.conftest import WEBHOOK_SECRET, FuzzClient, assert_no_crash
+from tests.fuzz.conftest import WEBHOOK_SECRET, WEBHOOK_TOLERANCE, FuzzClient, assert_no_crash
 
 pytestmark = pytest.mark.faults
 
@@ -122,6 +122,18 @@ json_values = st.recursive(
 
 
 _DELIVERIES = itertools.count()
+_FIRST_DELIVERY = int(time.time())
+
+
+def _unique_timestamp() -> int:
+    """A timestamp no earlier delivery of this module used, inside the fuzz app's tolerance.
+
+    Each delivery steps one second further into the past from the module's start, so no two
+    share a timestamp (and so a signature) however the clock moves between them.
+    """
+    timestamp = _FIRST_DELIVERY - next(_DELIVERIES)
+    assert time.time() - timestamp < WEBHOOK_TOLERANCE, "more deliveries than the window holds"
+    return timestamp
 
 
 @FUZZ
@@ -129,7 +141,7 @@ _DELIVERIES = itertools.count()
 def test_signed_webhook_bodies_never_crash(fuzz_client: FuzzClient, body: bytes) -> None:
     """Correctly signed but arbitrary bodies: accepted (200) or refused with 400, never a crash."""
     # A timestamp of its own per delivery: a repeated body must not look like a replay.
-    signature = sign(WEBHOOK_SECRET.encode(), body, int(time.time()) - next(_DELIVERIES) % 250)
+    signature = sign(WEBHOOK_SECRET.encode(), body, _unique_timestamp())
     response = fuzz_client.post(
         f"{PREFIX}/webhooks/users-changed",
         content=body,

@@ -11,7 +11,7 @@ import pytest
 from adapter.app import create_app
 from adapter.directory import Directory, UserId
 from adapter.tokens import verify_widget_token
-from tests.conftest import CHAT_AUTH, DemoUpstream, SettingsFactory, asgi_client, free_port
+from tests.conftest import CHAT_AUTH, DemoUpstream, SettingsFactory, asgi_client, refused_port
 from tests.graphql.conftest import (
     ADMIN_TOKEN,
     ISSUE,
@@ -278,7 +278,7 @@ async def test_admin_mutation_invalidates_the_cache(
 
 async def test_a_failed_eviction_is_reported(make_settings: SettingsFactory) -> None:
     """When the shared cache cannot evict, invalidateChatUsers says CACHE_UNAVAILABLE."""
-    dead = f"redis://127.0.0.1:{free_port()}/0"
+    dead = f"redis://127.0.0.1:{refused_port()}/0"
     settings = make_settings(
         {
             "cache": {"backend": "redis", "redis": {"url": dead}},

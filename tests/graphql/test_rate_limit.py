@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from adapter.app import create_app
-from tests.conftest import SettingsFactory, asgi_client, free_port
+from tests.conftest import SettingsFactory, asgi_client, refused_port
 from tests.graphql.conftest import ISSUE, WIDGET, error_code, gql, session_cookie
 
 Api = Any
@@ -80,7 +80,7 @@ async def test_replicas_share_the_budget_in_redis(
 
 async def test_a_failing_storage_fails_open(api: Api, capsys: pytest.CaptureFixture[str]) -> None:
     """When the budget store is down, tokens are still issued and the log says why."""
-    dead = f"redis://127.0.0.1:{free_port()}/0"
+    dead = f"redis://127.0.0.1:{refused_port()}/0"
     async with api(budget(per_viewer="1/hour", storage_url=dead)) as client:
         answers = [await gql(client, ISSUE, headers=session_cookie(6)) for _ in range(2)]
     assert all(a["data"]["issueChatToken"]["userId"] == 6 for a in answers)

@@ -16,8 +16,8 @@ from tests.conftest import ROOT, SettingsFactory
 from tests.graphql.conftest import session_cookie
 
 Api = Any
-SPA = ROOT / "examples" / "spa"
-MANIFEST = SPA / "trusted-documents.json"
+MANIFEST = ROOT / "examples" / "spa" / "trusted-documents.json"
+CLIENT_DOCUMENTS = ROOT / "adapter" / "web" / "static" / "client" / "documents.js"
 TRUSTED = {"graphql": {"trusted_documents": {"enabled": True}}}
 
 
@@ -27,18 +27,22 @@ def manifest() -> dict[str, str]:
 
 
 def documents_in_the_code() -> list[str]:
-    """Every document the example page and the stand-in widget send, exactly as sent."""
-    page = (SPA / "documents.js").read_text().split("`")[1::2]
+    """Every document the client module sends, exactly as sent."""
+    return CLIENT_DOCUMENTS.read_text().split("`")[1::2]
+
+
+def test_the_manifest_lists_exactly_what_the_client_sends() -> None:
+    """The shipped manifest holds the SHA-256 of each document the client sends, and no other."""
+    expected = {document_hash(text): text for text in documents_in_the_code()}
+    assert manifest() == expected, json.dumps(expected, indent=2)
+
+
+def test_the_stand_in_widget_sends_one_of_the_clients_documents() -> None:
+    """The demo's stand-in widget asks chatUsers with the client's own document."""
     widget = (ROOT / "adapter" / "demo" / "static" / "widget.js").read_text()
     match = re.search(r'var CHAT_USERS = (".*?");\n', widget)
     assert match is not None
-    return [*page, json.loads(match.group(1))]
-
-
-def test_the_manifest_lists_exactly_what_the_page_sends() -> None:
-    """The shipped manifest holds the SHA-256 of each document the SPA sends, and no other."""
-    expected = {document_hash(text): text for text in documents_in_the_code()}
-    assert manifest() == expected, json.dumps(expected, indent=2)
+    assert json.loads(match.group(1)) in documents_in_the_code()
 
 
 async def test_listed_documents_run(api: Api) -> None:

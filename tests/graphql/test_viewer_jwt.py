@@ -26,7 +26,7 @@ from starlette.routing import Route
 
 from adapter.app import create_app
 from adapter.config import CorsSettings
-from tests.conftest import LiveServer, SettingsFactory, asgi_client, free_port
+from tests.conftest import LiveServer, SettingsFactory, asgi_client, refused_port
 from tests.graphql.conftest import ISSUE, error_code, gql
 
 ISSUER = "https://site.example"
@@ -247,7 +247,7 @@ async def test_an_unreachable_key_set_is_an_upstream_error(
     make_settings: SettingsFactory, keys: Keys
 ) -> None:
     """When the key set cannot be fetched the answer says so, rather than 'not signed in'."""
-    settings = jwt_settings(make_settings, jwks_url=f"http://127.0.0.1:{free_port()}/jwks.json")
+    settings = jwt_settings(make_settings, jwks_url=f"http://127.0.0.1:{refused_port()}/jwks.json")
     token = jwt.encode(claims(), keys.site_rsa, "RS256", headers={"kid": "rsa-1"})
     assert user_ids(await issue_all(settings, [token])) == ["UPSTREAM_UNAVAILABLE"]
 

@@ -1,8 +1,9 @@
 """A real PostGraphile (with the connection-filter plugin) over the machine's PostgreSQL.
 
-`scripts/ensure-postgraphile` installs it from npm into a cached folder; `start_postgraphile`
-creates a database of its own (dropped afterwards), fills a `members` table, and starts
-PostGraphile on a port the system picks, reading the port from its first line of output.
+`scripts/ensure-npm postgraphile` installs it from npm into a cached folder (`tests.npm`);
+`start_postgraphile` creates a database of its own (dropped afterwards), fills a `members` table,
+and starts PostGraphile on a port the system picks, reading the port from its first line of
+output.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.conftest import ROOT, stop_process
+from tests.conftest import stop_process
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 _START_SECONDS = 60.0
@@ -65,20 +66,6 @@ def _psql(database_url: str, sql: str) -> None:
         raise Unavailable(f"PostgreSQL at {POSTGRES_URL} refused: {done.stderr.strip()[:200]}")
 
 
-def install() -> Path:
-    """The folder holding PostGraphile, installed from npm by the project's script."""
-    done = subprocess.run(
-        [str(ROOT / "scripts/ensure-postgraphile")],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise Unavailable(f"scripts/ensure-postgraphile failed: {done.stderr.strip()[-300:]}")
-    return Path(done.stdout.strip().splitlines()[-1])
-
-
 def _read_port(process: subprocess.Popen[bytes]) -> int:
     assert process.stdout is not None
     ready, _, _ = select.select([process.stdout], [], [], _START_SECONDS)
@@ -91,9 +78,9 @@ def _read_port(process: subprocess.Popen[bytes]) -> int:
 
 
 @contextmanager
-def start_postgraphile() -> Iterator[PostGraphile]:
-    """PostGraphile over a fresh database holding `members`; both gone afterwards."""
-    folder = install()
+def start_postgraphile(folder: Path) -> Iterator[PostGraphile]:
+    """PostGraphile (installed in `folder`) over a fresh database holding `members`; both gone
+    afterwards."""
     node = shutil.which("node")
     if node is None:
         raise Unavailable("node is not installed")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.conftest import DemoUpstream, free_port
+from tests.conftest import DemoUpstream, refused_port
 from tests.init.conftest import InitRunner, SiteServer
 from tests.init.schemas import RELAY_TOKEN, CountingSite, product_site
 
@@ -48,7 +48,7 @@ def test_force_overwrites(
 
 def test_unreachable_upstream(run_init: InitRunner, tmp_path: Path) -> None:
     """A site nobody answers for gives one clear line, exit 1, no traceback and no files."""
-    url = f"http://127.0.0.1:{free_port()}/graphql"
+    url = f"http://127.0.0.1:{refused_port()}/graphql"
     done = run_init("--upstream", url, "--yes")
     assert done.returncode == 1
     assert f"cannot connect to {url}" in done.stderr

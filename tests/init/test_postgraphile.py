@@ -14,6 +14,7 @@ import yaml
 
 from tests.init.conftest import InitRunner, chat_users
 from tests.init.postgraphile import PostGraphile, Unavailable, start_postgraphile
+from tests.npm import npm_tool
 
 pytestmark = pytest.mark.slow
 
@@ -21,8 +22,9 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def postgraphile() -> Iterator[PostGraphile]:
     """One PostGraphile server (and database) for this module."""
+    folder = npm_tool("postgraphile")
     try:
-        with start_postgraphile() as server:
+        with start_postgraphile(folder) as server:
             yield server
     except Unavailable as exc:
         pytest.skip(f"PostGraphile cannot run here: {exc}")

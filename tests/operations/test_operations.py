@@ -172,13 +172,13 @@ def test_login_variables_must_exist(tmp_path: Path, make_settings: SettingsFacto
 
 
 def test_mapping_must_read_selected_fields(make_settings: SettingsFactory) -> None:
-    """A mapping path that the users document does not select fails at start-up."""
+    """A mapping path that a document returning users does not select fails at start-up."""
     settings = make_settings({"mapping": {"fields": {"user_mail": "email", "x": "avatar.file"}}})
     with pytest.raises(ConfigError) as caught:
         check_mapping_paths(settings, build_operations(settings))
     assert caught.value.problems == [
         f"mapping.fields.{field}: reads {path!r}, which the {document} document does not select"
-        for document in ("users", "search")
+        for document in ("users", "search", "friends")
         for field, path in (("user_mail", "email"), ("x", "avatar.file"))
     ]
 
@@ -191,6 +191,7 @@ def test_paths_into_a_selected_scalar_are_allowed(
     data = deep_merge(reference_data(), {"upstream": {"operations": {"users": {"document": path}}}})
     data["mapping"] = {"fields": {"name": "name", "perm": "meta.canWrite"}}
     del data["upstream"]["operations"]["search"]
+    del data["upstream"]["operations"]["friends"]
     settings = settings_from_mapping(data, environ={}, base_dir=ROOT)
     check_mapping_paths(settings, build_operations(settings))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import subprocess
 from collections.abc import Callable, Iterator
@@ -12,7 +13,7 @@ import pytest
 import structlog
 
 from tests.cli.support import environment
-from tests.conftest import ADAPTER_COMMAND, free_port, spawn_listening, stop_process
+from tests.conftest import ADAPTER_COMMAND, spawn_on_free_port, stop_process
 
 
 @dataclass
@@ -38,14 +39,15 @@ class Served:
         return code, self.stderr.read_text()
 
 
+_SERVED = itertools.count()
+
+
 def serve(config: Path, *args: str, env: dict[str, str] | None = None) -> Served:
     """Start `serve` with `config` (stderr to a file beside it) and wait until it listens."""
-    port = free_port()
-    stderr = config.with_name(f"serve-{port}.log")
+    stderr = config.with_name(f"serve-{next(_SERVED)}.log")
     with stderr.open("wb") as sink:
-        process = spawn_listening(
-            [*ADAPTER_COMMAND, "serve", "-c", str(config), "--port", str(port), *args],
-            port,
+        process, port = spawn_on_free_port(
+            lambda port: [*ADAPTER_COMMAND, "serve", "-c", str(config), "--port", str(port), *args],
             stderr=sink,
             env=env if env is not None else environment(),
         )

@@ -12,7 +12,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from adapter.app import create_app
 from adapter.logs import configure_logging
 from adapter.web import health
-from tests.conftest import CHAT_AUTH, SettingsFactory, asgi_client, free_port
+from tests.conftest import CHAT_AUTH, SettingsFactory, asgi_client, refused_port
 
 
 def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -50,7 +50,7 @@ async def test_readyz_not_ready_when_the_site_is_down(make_settings: SettingsFac
         {
             "upstream": {
                 "embedded_demo": False,
-                "url": f"http://127.0.0.1:{free_port()}/graphql",
+                "url": f"http://127.0.0.1:{refused_port()}/graphql",
                 "retry": {"attempts": 1},
             }
         }
@@ -69,7 +69,7 @@ async def test_readyz_not_ready_when_the_site_is_down(make_settings: SettingsFac
 async def test_readyz_ready_but_degraded_without_redis(make_settings: SettingsFactory) -> None:
     """A Redis that does not answer leaves the replica ready, with the cache marked degraded."""
     settings = make_settings(
-        IMBACHAT_CACHE_BACKEND="redis", REDIS_URL=f"redis://127.0.0.1:{free_port()}/0"
+        IMBACHAT_CACHE_BACKEND="redis", REDIS_URL=f"redis://127.0.0.1:{refused_port()}/0"
     )
     async with asgi_client(create_app(settings)) as client:
         response = await client.get("/readyz")

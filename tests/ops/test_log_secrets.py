@@ -50,7 +50,8 @@ def site_session(demo_upstream: DemoUpstream, user_id: int) -> str:
 def test_no_secret_value_in_any_log_line(
     tmp_path: Path, demo_upstream: DemoUpstream, serve_adapter: Callable[..., Served]
 ) -> None:
-    """Basic and query-token auth, logins, sessions, cookies, widget and admin tokens: none logs."""
+    """Basic and query-token auth, logins, sessions, cookies, widget and admin tokens, and what a
+    notification says and to whom: none of it logs."""
     login, password = f"chat{secrets.token_hex(6)}", f"chat-pw-{secrets.token_hex(8)}"
     wrong_password = f"wrong-pw-{secrets.token_hex(8)}"
     site_key = f"site-key-{secrets.token_hex(12)}"
@@ -71,6 +72,7 @@ def test_no_secret_value_in_any_log_line(
         warnings.simplefilter("ignore", InsecureKeyLengthWarning)
         query_token = jwt.encode({"sub": "chat"}, f"{login}:{password}", algorithm="HS256")
     session = site_session(demo_upstream, 5)
+    note_title, note_body = f"title-{secrets.token_hex(6)}", f"body-{secrets.token_hex(6)}"
 
     statuses: list[int] = []
     issued: list[str] = []
@@ -102,15 +104,26 @@ def test_no_secret_value_in_any_log_line(
             json={"query": 'mutation { invalidateChatUsers(userIds: ["1"]) }'},
             headers={"Authorization": f"Bearer {admin_token}"},
         )
+        # The plugins' calls: a WordPress login, a page's token, a notification (personal data),
+        # friends, and a `sync` carrying credentials of its own.
+        form = {"username": "user5", "password": wrong_password}
+        call("POST", "/imbachat/v1/authuser", data=form, auth=(login, password))
+        answer = call("GET", "/imbachat/v1/gettoken", headers={"Cookie": f"demo_session={session}"})
+        issued.append(answer.json()["token"])
+        note = {"title": note_title, "body": note_body, "email_to": "user5@example.com"}
+        call("POST", "/imbachat/v1/notifications", data=note, auth=(login, password))
+        call("GET", "/imbachat/v1/user/friends/5", auth=(login, password))
+        call("POST", "/imbachat/v1/sync", data={"api_login": login, "api_password": wrong_password})
         for probe in ("/healthz", "/readyz", "/metrics"):
             call("GET", probe)
     code, log = served.stop()
 
     assert code == 0
-    assert statuses == [200, 200, 401, 200, 400, 200, 403, 200, 200, 200, 200, 200, 200]
+    assert statuses[:10] == [200, 200, 401, 200, 400, 200, 403, 200, 200, 200]
+    assert statuses[10:] == [403, 200, 200, 200, 404, 200, 200, 200]
     basic = base64.b64encode(f"{login}:{password}".encode()).decode()
     forbidden = [login, password, wrong_password, site_key, widget_secret, admin_token, session]
-    forbidden += [query_token, basic, *issued]
+    forbidden += [query_token, basic, *issued, note_title, note_body, "user5@example.com"]
     lines = [json.loads(line) for line in log.splitlines() if line.strip()]
     for secret in forbidden:
         assert secret not in log

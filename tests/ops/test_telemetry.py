@@ -16,7 +16,7 @@ from adapter.app import create_app
 from adapter.config import Settings, TelemetrySettings
 from adapter.errors import ConfigError
 from adapter.telemetry import INSTALL_HINT, build_tracing
-from tests.conftest import CHAT_AUTH, SettingsFactory, asgi_client, free_port
+from tests.conftest import CHAT_AUTH, SettingsFactory, asgi_client, refused_port
 
 
 def test_off_by_default() -> None:
@@ -40,7 +40,7 @@ def test_missing_packages_are_a_configuration_error(
 
 def test_otlp_exporter_is_built_for_its_endpoint() -> None:
     """The OTLP exporter is the default and shuts down cleanly with nothing to send."""
-    endpoint = f"http://127.0.0.1:{free_port()}/v1/traces"
+    endpoint = f"http://127.0.0.1:{refused_port()}/v1/traces"
     tracing = build_tracing(TelemetrySettings(enabled=True, endpoint=endpoint))
     assert tracing is not None
     tracing.shutdown()

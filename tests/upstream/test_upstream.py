@@ -6,11 +6,11 @@ Success is proven against the real demo upstream process; faults are injected wi
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import httpx
+import purgatory.domain.model
 import pytest
 
 from adapter.config import UpstreamSettings
@@ -224,14 +224,33 @@ async def test_breaker_ignores_client_errors_but_429(
     assert len(script.sent) == (1 if opens else 2)
 
 
-async def test_breaker_recovers(client_for: Callable[..., UpstreamClient]) -> None:
-    """Once the recovery time has passed, a call goes through again and closes the breaker."""
+class FrozenClock:
+    """Stands in for the `time` module of the breaker library: time moves only when told."""
+
+    def __init__(self) -> None:
+        self.now = 1_000_000.0
+
+    def time(self) -> float:
+        return self.now
+
+
+async def test_breaker_recovers(
+    client_for: Callable[..., UpstreamClient], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Until the recovery time has passed calls fail at once; then one goes through again."""
+    clock = FrozenClock()
+    monkeypatch.setattr(purgatory.domain.model, "time", clock)
     script = Script(httpx.Response(500), ok())
-    client = client_for(script, breaker={"failure_threshold": 1, "recovery_seconds": 0.001})
+    client = client_for(script, breaker={"failure_threshold": 1, "recovery_seconds": 5})
     with pytest.raises(UpstreamStatusError):
         await client.execute(QUERY, {})
-    await asyncio.sleep(0.01)  # past the 1 ms recovery time
+    clock.now += 4.9
+    with pytest.raises(UpstreamUnavailable, match="not calling it"):
+        await client.execute(QUERY, {})
+    assert len(script.sent) == 1
+    clock.now += 0.2
     assert (await client.execute(QUERY, {})).data == {"users": []}
+    assert len(script.sent) == 2
 
 
 async def test_partial_data_is_used_and_errors_kept(

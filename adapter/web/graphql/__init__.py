@@ -10,7 +10,9 @@ from fastapi import FastAPI
 
 from adapter.config import Settings, ViewerSettings
 from adapter.viewer import viewer_operation
+from adapter.web.graphql.client import mount_client
 from adapter.web.graphql.cors import GraphQLCors
+from adapter.web.graphql.ide import mount_graphiql_assets
 from adapter.web.graphql.ratelimit import check_rate_limits
 from adapter.web.graphql.router import ChatGraphQLRouter
 from adapter.web.graphql.schema import build_schema
@@ -42,6 +44,9 @@ def install_graphql(app: FastAPI, settings: Settings) -> None:
         assert graphql.trusted_documents.manifest is not None  # the settings guarantee it
         trusted = TrustedDocuments.load(settings.resolve(graphql.trusted_documents.manifest))
     app.include_router(ChatGraphQLRouter(build_schema(settings), graphql, trusted=trusted))
+    mount_client(app, graphql.path)
+    if graphql.graphiql:
+        mount_graphiql_assets(app, graphql.path)
     app.add_middleware(
         GraphQLCors,
         path=graphql.path,

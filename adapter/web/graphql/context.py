@@ -12,7 +12,7 @@ from strawberry.fastapi import BaseContext
 
 from adapter.directory import Directory, UserId
 from adapter.errors import AdapterError
-from adapter.tokens import IssuedToken, widget_token
+from adapter.tokens import IssuedToken
 from adapter.viewer import ViewerIdInvalid
 from adapter.web.graphql.errors import ExpectedError, expected_from
 from adapter.web.graphql.services import FrontendApi
@@ -46,9 +46,10 @@ class ChatContext(BaseContext):
         """The signed-in user's id, or None; the per-address budget is spent once per request."""
         async with self._viewer_lock:
             if not self._identified:
-                await self.frontend.limiter.hit_ip(self.client_address)
                 try:
-                    self._viewer = await self.frontend.viewer.identify(self.http.headers)
+                    self._viewer = await self.frontend.identify(
+                        self.http.headers, self.client_address
+                    )
                 except ViewerIdInvalid as exc:
                     raise ExpectedError(exc.message, "VIEWER_ID_INVALID") from exc
                 except AdapterError as exc:
@@ -64,8 +65,7 @@ class ChatContext(BaseContext):
 
     async def issue_token(self, user_id: int) -> IssuedToken:
         """A widget token for `user_id`, spending one from the viewer's budget."""
-        await self.frontend.limiter.hit_viewer(user_id)
-        return widget_token(self.frontend.tokens, user_id)
+        return await self.frontend.issue_token(user_id)
 
     def require_admin(self) -> None:
         """Return when the request carries the configured admin bearer token."""

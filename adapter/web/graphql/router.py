@@ -26,6 +26,7 @@ from strawberry.types.unset import UNSET
 from adapter.config import GraphQLSettings
 from adapter.web.graphql.context import ChatContext, get_context
 from adapter.web.graphql.errors import RequestRefused, graphql_error_response
+from adapter.web.graphql.ide import graphiql_page
 from adapter.web.graphql.trusted import TrustedDocuments
 
 __all__ = ["ChatGraphQLRouter"]
@@ -56,12 +57,18 @@ class ChatGraphQLRouter(GraphQLRouter[ChatContext, None]):
         self.routes[:] = [r for r in self.routes if not isinstance(r, APIWebSocketRoute)]
         self._max_document_bytes = settings.max_document_bytes
         self._trusted = trusted
+        self._ide_html = graphiql_page(settings.path)
 
         @self.api_route(settings.path, methods=["PUT", "PATCH", "DELETE"])
         async def other_methods() -> Response:
             return graphql_error_response(
                 405, "GraphQL is served over POST with a JSON body", "METHOD_NOT_ALLOWED"
             )
+
+    @property
+    def graphql_ide_html(self) -> str:
+        # The vendored GraphiQL, not Strawberry's page that loads it from a CDN.
+        return self._ide_html
 
     def decode_json(self, data: str | bytes) -> object:
         # orjson: invalid UTF-8 and absurd nesting are JSONDecodeErrors, not 500s.

@@ -12,6 +12,7 @@ from urllib.parse import quote
 import strawberry
 import structlog
 from graphql import GraphQLError
+from strawberry.federation.schema import FederationAny
 from strawberry.scalars import JSON
 from strawberry.types import ExecutionContext
 
@@ -26,6 +27,7 @@ from adapter.web.graphql.errors import (
     expected_from,
     should_mask,
 )
+from adapter.web.graphql.federation import entity_type, federation_config
 from adapter.web.graphql.limits import schema_extensions
 from adapter.web.ids import parse_ids
 
@@ -73,6 +75,9 @@ class ChatUser:
     badge: str | None
     chat_role: str | None
     profiles: list[ChatProfile]
+    chat_json: JSON = strawberry.field(
+        description="The JSON object the chat's users-info call receives for this user."
+    )
 
     @classmethod
     def from_profile(cls, profile: dict[str, Any]) -> ChatUser:
@@ -95,6 +100,7 @@ class ChatUser:
                 for key, sub in (subs.items() if isinstance(subs, dict) else ())
                 if isinstance(sub, dict)
             ],
+            chat_json=JSON(profile),
         )
 
 
@@ -177,6 +183,19 @@ async def resolve_chat_users(info: Info, ids: list[strawberry.ID]) -> list[ChatU
     return [ChatUser.from_profile(p) for p in profiles if p is not None]
 
 
+async def resolve_entity_profile(root: Any, info: Info) -> ChatUser | None:
+    """The chat profile of a federated user entity (`root.key`), by the chatUsers rules."""
+    context = info.context
+    if not context.frontend.graphql.chat_users_public:
+        await context.signed_in()
+    (wanted,) = _user_ids([str(root.key)], context.directory.settings.chat.ids, limit=1)
+    try:
+        profile = await context.users.load(wanted)
+    except AdapterError as exc:
+        raise expected_from(exc) from exc
+    return None if profile is None else ChatUser.from_profile(profile)
+
+
 async def resolve_issue_chat_token(info: Info) -> ChatToken:
     """A fresh token for whoever the site says is signed in; nobody else."""
     context = info.context
@@ -229,7 +248,7 @@ class Mutation:
     )
 
 
-class _ChatSchema(strawberry.Schema):
+class _ErrorLog:
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
@@ -245,7 +264,37 @@ class _ChatSchema(strawberry.Schema):
                 )
 
 
+class _ChatSchema(_ErrorLog, strawberry.Schema):
+    pass
+
+
+class _FederatedChatSchema(_ErrorLog, strawberry.federation.Schema):
+    def entities_resolver(
+        self, info: strawberry.Info, representations: list[FederationAny]
+    ) -> list[FederationAny]:
+        # The gateway batches every user of a response into one call: bounded like chatUsers.
+        limit = info.context.frontend.graphql.max_chat_users
+        if len(representations) > limit:
+            raise ExpectedError(f"at most {limit} entities per request", "BAD_USER_INPUT")
+        return super().entities_resolver(info, representations)
+
+
 def build_schema(settings: Settings) -> strawberry.Schema:
-    """The schema with the configured limits (defaults when `graphql` is not configured)."""
+    """The schema with the configured limits (defaults when `graphql` is not configured);
+    a federation-2 subgraph when `graphql.federation.enabled`."""
     graphql = settings.graphql or GraphQLSettings()
-    return _ChatSchema(query=Query, mutation=Mutation, extensions=schema_extensions(graphql))
+    federation = graphql.federation
+    if not federation.enabled:
+        return _ChatSchema(query=Query, mutation=Mutation, extensions=schema_extensions(graphql))
+    types = (
+        []
+        if federation.entity is None
+        else [entity_type(federation.entity, resolve_entity_profile)]
+    )
+    return _FederatedChatSchema(
+        query=Query,
+        mutation=Mutation,
+        types=types,
+        extensions=schema_extensions(graphql),
+        config=federation_config(federation),
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import httpx
@@ -9,6 +10,7 @@ import httpx
 from adapter.config import GraphQLSettings, Settings, TokenSettings, WidgetSettings
 from adapter.metrics import Metrics
 from adapter.operations import Operations
+from adapter.tokens import IssuedToken, widget_token
 from adapter.viewer import ViewerSource, build_viewer
 from adapter.web.graphql.ratelimit import TokenRateLimiter
 
@@ -25,6 +27,16 @@ class FrontendApi:
     widget_id: str | None
     viewer: ViewerSource
     limiter: TokenRateLimiter
+
+    async def identify(self, headers: Mapping[str, str], address: str) -> int | None:
+        """The signed-in user's id, or None; spends one from the client address's budget."""
+        await self.limiter.hit_ip(address)
+        return await self.viewer.identify(headers)
+
+    async def issue_token(self, user_id: int) -> IssuedToken:
+        """A widget token for `user_id`, spending one from the viewer's budget."""
+        await self.limiter.hit_viewer(user_id)
+        return widget_token(self.tokens, user_id)
 
     async def aclose(self) -> None:
         await self.viewer.aclose()

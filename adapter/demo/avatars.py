@@ -1,0 +1,68 @@
+"""The demo site's avatar files: a symmetric 5x5 pattern per user, as a PNG, made on request.
+
+The demo users' avatars are "uploaded" files (`avatars/<id>.png`, `profiles/<id>-<key>.png`);
+the demo serves them itself, so the demo page shows pictures without any other host.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import struct
+import zlib
+
+__all__ = ["avatar_png"]
+
+_GRID = 5
+_CELL = 16
+_MARGIN = 16
+_SIZE = _GRID * _CELL + 2 * _MARGIN
+_BACKGROUND = (240, 242, 245)
+
+
+def _chunk(kind: bytes, data: bytes) -> bytes:
+    body = kind + data
+    return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+
+def _colour(digest: bytes) -> tuple[int, int, int]:
+    # A saturated colour from the digest, kept dark enough to stand out on the light ground.
+    hue = digest[0] / 255 * 6
+    sector, fraction = int(hue) % 6, hue - int(hue)
+    high, low = 200, 70
+    rising = int(low + (high - low) * fraction)
+    falling = int(high - (high - low) * fraction)
+    return [
+        (high, rising, low),
+        (falling, high, low),
+        (low, high, rising),
+        (low, falling, high),
+        (rising, low, high),
+        (high, low, falling),
+    ][sector]
+
+
+def avatar_png(seed: str) -> bytes:
+    """A deterministic PNG avatar for `seed` (the same seed, the same bytes)."""
+    digest = hashlib.sha256(seed.encode()).digest()
+    colour = _colour(digest)
+    half = (_GRID + 1) // 2
+    cells = [
+        [bool(digest[1 + row * half + col] & 1) for col in range(half)] for row in range(_GRID)
+    ]
+    rows = []
+    for y in range(_SIZE):
+        row = bytearray(b"\x00")  # filter: none
+        grid_y = (y - _MARGIN) // _CELL
+        for x in range(_SIZE):
+            grid_x = (x - _MARGIN) // _CELL
+            inside = 0 <= grid_x < _GRID and 0 <= grid_y < _GRID
+            mirrored = min(grid_x, _GRID - 1 - grid_x) if inside else 0
+            row += bytes(colour if inside and cells[grid_y][mirrored] else _BACKGROUND)
+        rows.append(bytes(row))
+    header = struct.pack(">IIBBBBB", _SIZE, _SIZE, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + _chunk(b"IHDR", header)
+        + _chunk(b"IDAT", zlib.compress(b"".join(rows), 9))
+        + _chunk(b"IEND", b"")
+    )

@@ -1,0 +1,63 @@
+"""The demo site as a federation-2 subgraph (served at /subgraph/graphql): its user entity.
+
+A site with a federated graph owns `type User @key(fields: "id")`; the adapter's subgraph
+extends it with `chatProfile`. This is the smallest such site, over the same demo users, for
+the gateway test and for trying a gateway by hand; the demo's main API stays as it is.
+"""
+
+from __future__ import annotations
+
+import strawberry
+
+from adapter.demo.data import DemoDirectory, DemoUser
+from adapter.demo.schema import DemoInfo, parse_user_id, resolve_viewer
+
+__all__ = ["build_subgraph_schema"]
+
+
+@strawberry.federation.type(keys=["id"], name="User")
+class SiteUser:
+    """A member of the demo site, as its subgraph shows them."""
+
+    id: strawberry.ID
+    username: str
+    display_name: str | None
+
+    @classmethod
+    def from_demo(cls, user: DemoUser) -> SiteUser:
+        return cls(
+            id=strawberry.ID(str(user.id)), username=user.username, display_name=user.display_name
+        )
+
+    @classmethod
+    def resolve_reference(cls, info: DemoInfo, id: strawberry.ID) -> SiteUser | None:
+        return _site_user(info, id)
+
+
+def _site_user(info: DemoInfo, raw: str) -> SiteUser | None:
+    directory: DemoDirectory = info.context["directory"]
+    user_id = parse_user_id(raw)
+    found = directory.get(user_id) if user_id is not None else None
+    return SiteUser.from_demo(found) if found else None
+
+
+def resolve_user(info: DemoInfo, id: strawberry.ID) -> SiteUser | None:
+    """One member by id, or null."""
+    return _site_user(info, id)
+
+
+def resolve_me(info: DemoInfo) -> SiteUser | None:
+    """The signed-in member (the session cookie or bearer token), or null."""
+    viewer = resolve_viewer(info)
+    return None if viewer is None else _site_user(info, viewer.id)
+
+
+@strawberry.type
+class Query:
+    user: SiteUser | None = strawberry.field(resolver=resolve_user)
+    me: SiteUser | None = strawberry.field(resolver=resolve_me)
+
+
+def build_subgraph_schema() -> strawberry.Schema:
+    """The site's subgraph schema."""
+    return strawberry.federation.Schema(query=Query)

@@ -1,0 +1,75 @@
+"""`GET {prefix}/gettoken`: the widget token for a server-rendered page of the site.
+
+The WordPress plugin's route, with `issueChatToken`'s rules: the viewer is whoever the site says
+is signed in, from the page's own credentials (the viewer settings' headers and cookies), never
+an id the request claims; the same budgets per address and per viewer. A browser sends those
+credentials to any page that asks, so only the site's own pages get an answer: a request with
+an `Origin` of another site, or marked cross-site or same-site by `Sec-Fetch-Site`, is refused
+(403), and the answer is never stored by a cache.
+"""
+
+from __future__ import annotations
+
+import orjson
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+from strawberry.http.websocket_origin import is_same_origin
+
+from adapter.config import Settings
+from adapter.errors import NotSignedIn, UpstreamError
+from adapter.metrics import Metrics
+from adapter.viewer import ViewerIdInvalid
+from adapter.web.graphql.ratelimit import RateLimited
+from adapter.web.graphql.services import FrontendApi
+from adapter.web.responses import JSON, error_response
+
+__all__ = ["page_token_router"]
+
+_UNKNOWN_ADDRESS = "unknown"
+# `none`: the user opened the URL themselves; nothing another site can cause.
+_SAFE_FETCH_SITES = frozenset({"same-origin", "none"})
+_PRIVATE = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
+
+
+def _from_this_site(request: Request) -> bool:
+    origin = request.headers.get("origin")
+    if origin is not None and not is_same_origin(origin, request.headers.get("host")):
+        return False
+    fetch_site = request.headers.get("sec-fetch-site")
+    return fetch_site is None or fetch_site.lower() in _SAFE_FETCH_SITES
+
+
+def page_token_router(settings: Settings) -> APIRouter:
+    """The gettoken route under the chat's prefix (mount only when `graphql` is set)."""
+    router = APIRouter(prefix=settings.chat.prefix)
+
+    @router.get("/gettoken", summary="Widget token for the signed-in viewer of a site page")
+    async def get_token(request: Request) -> Response:
+        metrics: Metrics = request.state.metrics
+        if not _from_this_site(request):
+            metrics.tokens.labels("forbidden_origin").inc()
+            return error_response(403, "only the site's own pages may ask for a token")
+        frontend: FrontendApi = request.state.frontend
+        address = request.client.host if request.client else _UNKNOWN_ADDRESS
+        try:
+            user_id = await frontend.identify(request.headers, address)
+            if user_id is None:
+                raise NotSignedIn()
+            issued = await frontend.issue_token(user_id)
+        except RateLimited as exc:
+            metrics.tokens.labels("rate_limited").inc()
+            retry_after = str((exc.extensions or {}).get("retryAfterSeconds", 1))
+            return error_response(
+                429, exc.message, headers={**_PRIVATE, "Retry-After": retry_after}
+            )
+        except NotSignedIn:
+            metrics.tokens.labels("unauthenticated").inc()
+            raise
+        except ViewerIdInvalid as exc:
+            metrics.tokens.labels("viewer_id_invalid").inc()
+            raise UpstreamError(exc.message) from exc
+        metrics.tokens.labels("issued").inc()
+        body = {"token": issued.token, "user_id": issued.user_id, "expires_at": issued.expires_at}
+        return Response(orjson.dumps(body), media_type=JSON, headers=_PRIVATE)
+
+    return router

@@ -1,0 +1,101 @@
+"""The client's TypeScript declarations compile under `tsc --strict`, and catch misuse.
+
+TypeScript comes from npm (scripts/ensure-npm typescript, pinned by its package-lock.json).
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from adapter.web.graphql.client import CLIENT
+from tests.npm import npm_tool
+
+pytestmark = pytest.mark.slow
+
+USAGE = """
+import {
+  ChatApiError, CHAT_WIDGET, ImbaChatClient, type ChatState, type ChatUser,
+} from "./client/imbachat.js";
+
+const chat = new ImbaChatClient({
+  graphqlUrl: "https://chat.example.com/graphql",
+  headers: async () => ({ Authorization: "Bearer t" }),
+  onChange: (state: ChatState) => console.log(state.userId, state.expiresAt),
+  onError: (error: ChatApiError) => console.log(error.code, error.extensions),
+});
+async function main(): Promise<void> {
+  const state: ChatState = await chat.start();
+  const id: number | null = state.userId;
+  await chat.refresh();
+  await chat.openDialog(2);
+  await chat.openDialog("7");
+  const users: ChatUser[] = await chat.chatUsers([6, "7"]);
+  const name: string = users[0].name;
+  const stop: () => void = chat.onChange(() => undefined);
+  const data = await chat.request<{ chatWidget: { userId: number | null } }>(CHAT_WIDGET);
+  console.log(id, name, stop, data.chatWidget.userId, chat.signedIn);
+  chat.stop();
+}
+void main();
+"""
+MISUSE = {
+    "a dialog with an object": "chat.openDialog({ id: 2 });",
+    "an unknown option": 'new ImbaChatClient({ graphqlURL: "/graphql" });',
+    "a state that is written": "chat.state.userId = 6;",
+    "ids that are not ids": "chat.chatUsers([{}]);",
+}
+
+
+def compile_ts(tsc: Path, folder: Path, source: str) -> subprocess.CompletedProcess[str]:
+    """`tsc --noEmit --strict` over one file that imports the client from ./client/."""
+    shutil.copytree(CLIENT, folder / "client", dirs_exist_ok=True)
+    (folder / "usage.ts").write_text(source)
+    return subprocess.run(
+        [
+            "node",
+            str(tsc),
+            "--noEmit",
+            "--strict",
+            "--target",
+            "es2022",
+            "--module",
+            "nodenext",
+            "--moduleResolution",
+            "nodenext",
+            "--lib",
+            "es2022,dom",
+            str(folder / "usage.ts"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def tsc() -> Path:
+    """The TypeScript compiler, or a skip naming why it cannot be installed."""
+    return npm_tool("typescript") / "node_modules" / "typescript" / "bin" / "tsc"
+
+
+def test_the_documented_use_compiles(tsc: Path, tmp_path: Path) -> None:
+    """Every method and option the README shows type-checks under --strict."""
+    result = compile_ts(tsc, tmp_path, USAGE)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("line", MISUSE.values(), ids=MISUSE.keys())
+def test_misuse_is_a_type_error(tsc: Path, tmp_path: Path, line: str) -> None:
+    """A wrong call is refused by the declarations, so they are not `any` in disguise."""
+    source = (
+        'import { ImbaChatClient } from "./client/imbachat.js";\n'
+        f"const chat = new ImbaChatClient();\n{line}\nvoid chat;\n"
+    )
+    result = compile_ts(tsc, tmp_path, source)
+    assert result.returncode != 0
+    assert "error TS" in result.stdout
