@@ -149,3 +149,30 @@ def test_list_batch_sends_template_ids(tmp_path: Path, make_settings: SettingsFa
     _, variables = batch.request([5, 7])
     assert variables == {"ids": ["gid://shopify/Customer/5", "gid://shopify/Customer/7"]}
     assert batch.result_path == ("nodes",)
+
+
+def test_friends_query_sends_a_global_id_and_reads_edges(
+    tmp_path: Path, make_settings: SettingsFactory
+) -> None:
+    """The friends query encodes the user's id, and finds friends through `edges { node }`."""
+    path = tmp_path / "friends.graphql"
+    path.write_text(
+        "query ChatFriends($id: ID!) { node(id: $id) { ... on User { "
+        "friends { edges { node { id displayName username } } } } } }"
+    )
+    settings = make_settings(
+        {
+            "upstream": {
+                "global_id": {"encoding": "relay", "type": "User"},
+                "operations": {
+                    "friends": {"document": str(path), "result_path": "node.friends.edges.node"}
+                },
+            }
+        }
+    )
+    friends = build_operations(settings).friends
+    assert friends is not None
+    assert friends.request(5)[1] == {"id": b64("User:5")}
+    data = {"node": {"friends": {"edges": [{"node": {"id": b64("User:6")}}, {"node": None}]}}}
+    assert friends.friends(data) == [{"id": b64("User:6")}]
+    assert friends.friends({"node": None}) is None  # no such user
