@@ -8,6 +8,7 @@ first problem found. Stages, in order:
 1. the file: readable, valid YAML (class 2, INVALID);
 2. the environment: every `${NAME}` without a default is set (class 3, ENVIRONMENT);
 3. the values: every setting valid, tracing packages present when tracing is on (class 2);
+   a configuration without the token API (`tokens`, `viewer`, `graphql`) gives a warning;
 4. the operation documents parse and fit their settings, and every path the mapping reads is
    selected by the users document (class 4, DOCUMENTS);
 5. the site's GraphQL API answers (class 5, UPSTREAM), and, with `introspect`, its schema is
@@ -16,7 +17,8 @@ first problem found. Stages, in order:
    it (class 6, SCHEMA); a site that refuses introspection gives a warning, not a failure;
 7. the cache answers a ping (class 7, CACHE).
 
-A stage that the earlier ones make meaningless is reported as skipped. No message holds a
+A stage that the earlier ones make meaningless is reported as skipped. `strict_exit_code` is 8
+(STRICT) when nothing failed but something warned, for `check-config --strict`. No message holds a
 secret's value: environment variables are named, never shown, and URLs lose their user info.
 """
 
@@ -52,6 +54,7 @@ from graphql import (
 from adapter.app import upstream_target
 from adapter.cache import build_cache
 from adapter.config import (
+    GraphQLSettings,
     Settings,
     env_references,
     iter_operation_documents,
@@ -83,6 +86,7 @@ class ProblemClass(IntEnum):
     UPSTREAM = 5  # the site's GraphQL API cannot be reached or does not answer
     SCHEMA = 6  # a document or the mapping asks for a field the site's schema lacks
     CACHE = 7  # the cache backend does not answer
+    STRICT = 8  # nothing failed, but a check warned (only with --strict)
 
 
 @dataclass(frozen=True)
@@ -113,6 +117,17 @@ class CheckReport:
         return not self.problems
 
     @property
+    def warnings(self) -> list[Check]:
+        return [check for check in self.checks if check.status == "warn"]
+
+    @property
+    def strict_exit_code(self) -> int:
+        """`exit_code`, or STRICT when nothing failed but something warned."""
+        if self.ok and self.warnings:
+            return int(ProblemClass.STRICT)
+        return self.exit_code
+
+    @property
     def exit_code(self) -> int:
         """0 when nothing failed, else the class of the first problem found."""
         first = next((c.problem for c in self.problems if c.problem is not None), None)
@@ -134,7 +149,10 @@ class CheckReport:
         for check in self.checks:
             code = f" [{int(check.problem)}]" if check.problem is not None else ""
             yield f"  {check.status.upper():<4}{code:>4}  {check.stage:<{width}}  {check.message}"
-        if self.ok:
+        if self.ok and self.warnings:
+            count = len(self.warnings)
+            yield f"all checks passed, with {count} warning{'s' if count > 1 else ''} (WARN above)"
+        elif self.ok:
             yield "all checks passed"
         else:
             count = len(self.problems)
@@ -146,6 +164,7 @@ class CheckReport:
             "source": str(self.source),
             "ok": self.ok,
             "exit_code": self.exit_code,
+            "strict_exit_code": self.strict_exit_code,
             "checks": [
                 {
                     "stage": c.stage,
@@ -199,7 +218,17 @@ async def run_checks(
     return report
 
 
-_STAGES = ("file", "environment", "values", "documents", "mapping", "upstream", "schema", "cache")
+_STAGES = (
+    "file",
+    "environment",
+    "values",
+    "frontend",
+    "documents",
+    "mapping",
+    "upstream",
+    "schema",
+    "cache",
+)
 
 
 def _stage_order(check: Check) -> int:
@@ -261,7 +290,25 @@ def _settings(
         report.fail("values", ProblemClass.INVALID, samples)
     else:
         report.add("values", "ok", "every setting is valid")
+    _check_frontend(settings, report)
     return settings
+
+
+def _check_frontend(settings: Settings, report: CheckReport) -> None:
+    if settings.graphql is None:
+        report.add(
+            "frontend",
+            "warn",
+            "the token API is off: without `tokens`, `viewer` and `graphql` sections, POST "
+            f"{GraphQLSettings().path} answers 404 and pages cannot get widget tokens",
+        )
+        return
+    assert settings.viewer is not None  # Settings checks graphql has tokens and viewer
+    report.add(
+        "frontend",
+        "ok",
+        f"the token API is on at POST {settings.graphql.path} (viewer: {settings.viewer.mode})",
+    )
 
 
 # --- stage 4: documents and mapping --------------------------------------------------------------

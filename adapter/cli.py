@@ -204,6 +204,9 @@ def check_config(
         bool, typer.Option("--offline", help="Contact neither the site nor the cache.")
     ] = False,
     json_output: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Exit 8 when nothing failed but a check warned.")
+    ] = False,
 ) -> None:
     """Check a configuration before deploying it; exit 0 only when all is well.
 
@@ -221,6 +224,7 @@ def check_config(
     5  the site's GraphQL API cannot be reached
     6  a document or the mapping asks for a field the site's schema lacks
     7  the cache does not answer
+    8  with --strict: nothing failed, but a check warned (the token API is off, say)
     """
     from adapter.checks import run_checks
 
@@ -233,7 +237,7 @@ def check_config(
     else:
         for line in report.lines():
             typer.echo(line)
-    raise typer.Exit(report.exit_code)
+    raise typer.Exit(report.strict_exit_code if strict else report.exit_code)
 
 
 # --- token -------------------------------------------------------------------------------------

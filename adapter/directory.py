@@ -34,6 +34,7 @@ from adapter.errors import (
     UpstreamProtocolError,
     UpstreamUnavailable,
 )
+from adapter.globalids import build_global_ids
 from adapter.mapping import UserMapper, referenced_paths
 from adapter.metrics import Metrics
 from adapter.operations import Operations
@@ -79,17 +80,27 @@ def _covered(path: str, selected: frozenset[str]) -> bool:
 
 def check_mapping_paths(settings: Settings, operations: Operations) -> None:
     """Every path the mapping reads must be selected by each document that returns users."""
-    documents = {"users": operations.users.user_paths}
+    users = operations.users
+    documents = {"users": (users.user_paths, users.operation, users.result_path, "users")}
     if operations.search is not None:
-        documents["search"] = operations.search.user_paths
+        search = operations.search
+        documents["search"] = (search.user_paths, search.operation, search.result, "search")
     if operations.friends is not None:
-        documents["friends"] = operations.friends.user_paths
-    problems = [
-        f"{where}: reads {path!r}, which the {document} document does not select"
-        for document, selected in documents.items()
-        for where, path in referenced_paths(settings.mapping)
-        if not _covered(path, selected)
-    ]
+        friends = operations.friends
+        documents["friends"] = (friends.user_paths, friends.operation, friends.result, "friends")
+    problems = []
+    for document, (selected, operation, result, setting) in documents.items():
+        for where, path in referenced_paths(settings.mapping):
+            if _covered(path, selected):
+                continue
+            problem = f"{where}: reads {path!r}, which the {document} document does not select"
+            elsewhere = operation.selected_under(path, result)
+            if elsewhere is not None:
+                problem += (
+                    f" under {'.'.join(result)!r}; it is selected under {elsewhere!r}: set "
+                    f"upstream.operations.{setting}.result_path: {elsewhere}"
+                )
+            problems.append(problem)
     if problems:
         raise ConfigError(problems, source="mapping")
 
@@ -141,6 +152,7 @@ class Directory:
         self._cache_settings = settings.cache
         self._batch_size = settings.upstream.batch.size
         self._int_ids = settings.chat.ids.type == "int"
+        self._global_ids = build_global_ids(settings.upstream.global_id)
         self._str_id = re.compile(settings.chat.ids.str_pattern)
         self._key_prefix = f"{settings.cache.prefix}{fingerprint(settings, operations)}:"
         self._in_flight: dict[str, asyncio.Future[_Found]] = {}
@@ -360,7 +372,7 @@ class Directory:
         for expected, obj in candidates:
             if obj is None:
                 continue
-            upstream_id = self.mapper.upstream_id(obj)
+            upstream_id = self._local_id(self.mapper.upstream_id(obj))
             user_id = wanted.get(upstream_id) if upstream_id is not None else None
             if user_id is None or (expected is not None and user_id != expected):
                 self.metrics.users_dropped.labels("not_requested").inc()
@@ -454,7 +466,7 @@ class Directory:
     def _map_friends(self, objects: Iterable[Any]) -> dict[UserId, _Found]:
         found: dict[UserId, _Found] = {}
         for obj in objects:
-            friend_id = self._chat_id(self.mapper.upstream_id(obj))
+            friend_id = self._chat_id(self._local_id(self.mapper.upstream_id(obj)))
             if friend_id is None:
                 self.metrics.users_dropped.labels("bad_id").inc()
                 continue
@@ -520,13 +532,18 @@ class Directory:
     def _map_many(self, objects: Iterable[Any]) -> list[dict[str, Any]]:
         users = []
         for obj in objects:
-            user_id = self.canonical_id(self.mapper.upstream_id(obj))
+            user_id = self.canonical_id(self._local_id(self.mapper.upstream_id(obj)))
             if user_id is None:
                 continue
             user = self.mapper.to_chat_user(obj, user_id)
             if user is not None:
                 users.append(user)
         return users
+
+    def _local_id(self, text: str | None) -> str | None:
+        if text is None or self._global_ids is None:
+            return text
+        return self._global_ids.local_id(text)
 
     def canonical_id(self, text: str | None) -> UserId | None:
         """An upstream id as the chat wants it: an int when ids are integers."""

@@ -45,6 +45,7 @@ from adapter.config import (
     UsersOperation,
 )
 from adapter.errors import ConfigError, UpstreamProtocolError
+from adapter.globalids import GlobalIds, build_global_ids
 
 __all__ = [
     "AliasBatch",
@@ -57,6 +58,7 @@ __all__ = [
     "UsersBatch",
     "build_operations",
     "dig",
+    "dig_all",
     "load_operation",
     "user_list",
 ]
@@ -98,12 +100,41 @@ def _user_or_none(value: Any, *, where: str) -> Any:
 
 
 def user_list(data: Mapping[str, Any], path: Sequence[str]) -> list[Any]:
-    """The list of user objects (or nulls) at `path`; anything else is an UpstreamProtocolError."""
+    """The user objects at `path`, nulls left out; anything else is an UpstreamProtocolError.
+
+    The list may stand at the end of the path (`allMembers.nodes`) or on the way to it
+    (`allMembers.edges.node`: each edge holds one user). A null where the list should be is
+    not an answer either: it would take every requested id for unknown.
+    """
     where = ".".join(path)
-    found = _at(data, path, where=where)
-    if not isinstance(found, list):
+    value: Any = data
+    for position, key in enumerate(path):
+        if isinstance(value, list):
+            rest = path[position:]
+            found = [_user_or_none(_at(item, rest, where=where), where=where) for item in value]
+            return [user for user in found if user is not None]
+        if not isinstance(value, Mapping) or key not in value or value[key] is None:
+            raise UpstreamProtocolError(f"the site's answer has no list of users at {where!r}")
+        value = value[key]
+    if not isinstance(value, list):
         raise UpstreamProtocolError(f"the site's answer has no list of users at {where!r}")
-    return [_user_or_none(item, where=where) for item in found]
+    return [user for item in value if (user := _user_or_none(item, where=where)) is not None]
+
+
+def dig_all(value: Any, path: Sequence[str]) -> list[Any]:
+    """The values at `path`, stepping into every list on the way (`edges.node`); a list at the
+    end is spread out."""
+    if isinstance(value, list):
+        return [found for item in value for found in dig_all(item, path)]
+    if not path:
+        return [] if value is None else [value]
+    if not isinstance(value, Mapping):
+        return []
+    return dig_all(value.get(path[0]), path[1:])
+
+
+# Where the objects sit below a connection field, in the order tried.
+_CONNECTION_PATHS = (("nodes",), ("edges", "node"))
 
 
 @dataclass(frozen=True)
@@ -146,12 +177,37 @@ class Operation:
         return name
 
     def result_path(self, configured: str | None) -> tuple[str, ...]:
+        """The configured path, else the only top-level field, followed into `nodes` or
+        `edges.node` when it is a connection that selects them."""
         if configured:
             return tuple(configured.split("."))
         fields = self.top_fields
         if len(fields) != 1:
             raise self.problem("more than one top-level field: configure result_path")
-        return (_response_key(fields[0]),)
+        top = (_response_key(fields[0]),)
+        for below in _CONNECTION_PATHS:
+            if self._selects_objects((*top, *below)):
+                return (*top, *below)
+        return top
+
+    def _selects_objects(self, path: Sequence[str]) -> bool:
+        selection: SelectionSetNode | None = self.definition.selection_set
+        for key in path:
+            selection = _find_field_selection(selection, key, self.fragments)
+            if selection is None:
+                return False
+        return True
+
+    def selected_under(self, path: str, result: Sequence[str]) -> str | None:
+        """The result path to use when `path` is selected not under `result` but under its
+        connection's `nodes` or `edges.node`, or under a shorter result path."""
+        everything = self.selected_paths(())
+        candidates = [(*result, *below) for below in _CONNECTION_PATHS]
+        candidates += [tuple(result[:end]) for end in range(len(result) - 1, 0, -1)]
+        for candidate in candidates:
+            if ".".join((*candidate, path)) in everything:
+                return ".".join(candidate)
+        return None
 
     def selected_paths(self, below: Sequence[str]) -> frozenset[str]:
         """Dotted paths of every field selected under the response path `below`."""
@@ -256,6 +312,12 @@ class UsersBatch:
 
     strategy: str
     user_paths: frozenset[str]
+    operation: Operation
+    global_ids: GlobalIds | None
+
+    @property
+    def result_path(self) -> tuple[str, ...]:
+        raise NotImplementedError
 
     def request(self, ids: Sequence[int | str]) -> tuple[str, dict[str, Any]]:
         raise NotImplementedError
@@ -279,9 +341,14 @@ class ListBatch(UsersBatch):
     constants: Mapping[str, Any]
     strategy: str = "list"
     user_paths: frozenset[str] = frozenset()
+    global_ids: GlobalIds | None = None
+
+    @property
+    def result_path(self) -> tuple[str, ...]:
+        return self.result
 
     def request(self, ids: Sequence[int | str]) -> tuple[str, dict[str, Any]]:
-        wire = [_to_wire(i, self.wire) for i in ids]
+        wire = [_to_wire(i, self.wire, self.global_ids) for i in ids]
         return self.operation.text, {**self.constants, self.ids_variable: wire}
 
     def users(self, data: Mapping[str, Any], ids: Sequence[int | str]) -> list[Any]:
@@ -299,13 +366,21 @@ class AliasBatch(UsersBatch):
     constants: Mapping[str, Any]
     strategy: str = "alias"
     user_paths: frozenset[str] = frozenset()
+    global_ids: GlobalIds | None = None
     _documents: dict[int, str] = field(default_factory=dict)
+
+    @property
+    def result_path(self) -> tuple[str, ...]:
+        return (_response_key(self.operation.top_fields[0]), *self.below)
 
     def request(self, ids: Sequence[int | str]) -> tuple[str, dict[str, Any]]:
         text = self._documents.get(len(ids))
         if text is None:
             text = self._documents[len(ids)] = self._build(len(ids))
-        variables = {f"{self.id_variable}_{i}": _to_wire(v, self.wire) for i, v in enumerate(ids)}
+        variables = {
+            f"{self.id_variable}_{i}": _to_wire(v, self.wire, self.global_ids)
+            for i, v in enumerate(ids)
+        }
         return text, {**self.constants, **variables}
 
     def users(self, data: Mapping[str, Any], ids: Sequence[int | str]) -> list[Any]:
@@ -357,7 +432,9 @@ class _RenameVariable(Visitor):
         return VariableNode(name=NameNode(value=node.name.value + self.suffix))
 
 
-def _to_wire(value: int | str, wire: IdWireType) -> int | str:
+def _to_wire(value: int | str, wire: IdWireType, global_ids: GlobalIds | None) -> int | str:
+    if global_ids is not None:
+        return global_ids.encode(value)
     return int(value) if wire == "int" else str(value)
 
 
@@ -406,16 +483,21 @@ class FriendsQuery:
     constants: Mapping[str, Any]
     user_paths: frozenset[str]
     settings: FriendsOperation
+    global_ids: GlobalIds | None = None
 
     def request(self, user_id: int | str) -> tuple[str, dict[str, Any]]:
         return self.operation.text, {
             **self.constants,
-            self.user_variable: _to_wire(user_id, self.wire),
+            self.user_variable: _to_wire(user_id, self.wire, self.global_ids),
         }
 
     def friends(self, data: Mapping[str, Any]) -> list[Any] | None:
         found = dig(data, self.result)
-        return found if isinstance(found, list) else None
+        if isinstance(found, list):
+            return found
+        # A connection's `edges.node`: the edges are the list.
+        edges = dig(data, self.result[:-1])
+        return dig_all(edges, self.result[-1:]) if isinstance(edges, list) else None
 
 
 @dataclass(frozen=True)
@@ -428,6 +510,7 @@ class NotifyMutation:
     # Request fields the mutation cannot do without (their variables are declared non-null).
     required: frozenset[NotifyField]
     user_id_wire: IdWireType
+    global_ids: GlobalIds | None = None
 
     def request(self, fields: Mapping[NotifyField, int | str]) -> tuple[str, dict[str, Any]]:
         variables: dict[str, Any] = dict(self.settings.constants)
@@ -435,7 +518,9 @@ class NotifyMutation:
             if source in fields:
                 value = fields[source]
                 variables[variable] = (
-                    _to_wire(value, self.user_id_wire) if source == "user_id" else value
+                    _to_wire(value, self.user_id_wire, self.global_ids)
+                    if source == "user_id"
+                    else value
                 )
         return self.operation.text, variables
 
@@ -457,6 +542,7 @@ def _friends_query(settings: Settings, config: FriendsOperation) -> FriendsQuery
         config.variables,
         operation.selected_paths(result),
         config,
+        build_global_ids(settings.upstream.global_id),
     )
 
 
@@ -490,7 +576,12 @@ def _notify_mutation(settings: Settings, config: NotifyOperation) -> NotifyMutat
     user_variables = [n for n, source in config.variables.items() if source == "user_id"]
     wire: IdWireType = _wire_type(declared[user_variables[0]]) if user_variables else "str"
     return NotifyMutation(
-        operation, config, operation.result_path(config.result_path), required, wire
+        operation,
+        config,
+        operation.result_path(config.result_path),
+        required,
+        wire,
+        build_global_ids(settings.upstream.global_id),
     )
 
 
@@ -502,11 +593,22 @@ def _users_batch(settings: Settings, config: UsersOperation) -> UsersBatch:
     definition = operation.variables[name]
     result = operation.result_path(config.result_path)
     user_paths = operation.selected_paths(result)
+    global_ids = build_global_ids(settings.upstream.global_id)
+    if global_ids is not None and _wire_type(definition) == "int":
+        raise operation.problem(
+            f"${name} is declared Int, but upstream.global_id sends global ids, which are text"
+        )
     if strategy == "list":
         if not _is_list(definition.type):
             raise operation.problem(f"${name} must be a list for the list strategy")
         return ListBatch(
-            operation, name, _wire_type(definition), result, config.variables, user_paths=user_paths
+            operation,
+            name,
+            _wire_type(definition),
+            result,
+            config.variables,
+            user_paths=user_paths,
+            global_ids=global_ids,
         )
     if _is_list(definition.type):
         raise operation.problem(f"${name} must be a single id for the alias strategy")
@@ -520,6 +622,7 @@ def _users_batch(settings: Settings, config: UsersOperation) -> UsersBatch:
         result[1:],
         config.variables,
         user_paths=user_paths,
+        global_ids=global_ids,
     )
 
 

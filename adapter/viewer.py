@@ -38,6 +38,7 @@ from adapter.errors import (
     UpstreamStatusError,
     UpstreamUnavailable,
 )
+from adapter.globalids import GlobalIds, build_global_ids
 from adapter.metrics import Metrics
 from adapter.operations import Operation, Operations, dig, load_operation
 from adapter.upstream import UpstreamClient
@@ -96,12 +97,14 @@ class UpstreamViewer:
         operation: Operation,
         result_path: tuple[str, ...],
         client: UpstreamClient,
+        global_ids: GlobalIds | None = None,
     ) -> None:
         self._headers = [name.lower() for name in settings.forward_headers]
         self._cookies = frozenset(settings.forward_cookies)
         self._document = operation.text
         self._path = result_path
         self._where = ".".join(result_path)
+        self._global_ids = global_ids
         self.client = client
 
     def forwarded(self, headers: Mapping[str, str]) -> dict[str, str]:
@@ -132,7 +135,10 @@ class UpstreamViewer:
                 raise
             log.info("viewer_refused_by_site", reason=f"http_{exc.status_code}")
             return None
-        return _user_id(dig(result.data, self._path), self._where)
+        found = dig(result.data, self._path)
+        if isinstance(found, str) and self._global_ids is not None:
+            found = self._global_ids.local_id(found)
+        return _user_id(found, self._where)
 
     async def aclose(self) -> None:
         await self.client.aclose()
@@ -242,4 +248,10 @@ def build_viewer(
         update={"headers": {k: v for k, v in settings.upstream.headers.items() if k in kept}}
     )
     client = UpstreamClient(upstream, metrics=metrics, transport=transport, url=url)
-    return UpstreamViewer(viewer.upstream, operation=operation, result_path=path, client=client)
+    return UpstreamViewer(
+        viewer.upstream,
+        operation=operation,
+        result_path=path,
+        client=client,
+        global_ids=build_global_ids(settings.upstream.global_id),
+    )

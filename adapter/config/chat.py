@@ -46,7 +46,7 @@ class IdSettings(Model):
     separator: str = Field(",", min_length=1, max_length=4)
     max_per_call: int = Field(1000, gt=0, le=100_000)
     # Only used when type is "str": what a valid id looks like.
-    str_pattern: str = r"[A-Za-z0-9_.:@-]{1,128}"
+    str_pattern: str = r"[A-Za-z0-9_.:@+/=-]{1,128}"
 
     @field_validator("str_pattern")
     @classmethod

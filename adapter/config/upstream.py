@@ -19,6 +19,7 @@ __all__ = [
     "BatchSettings",
     "BreakerSettings",
     "FriendsOperation",
+    "GlobalIdSettings",
     "LoginOperation",
     "NotifyField",
     "NotifyOperation",
@@ -59,6 +60,33 @@ class BreakerSettings(Model):
 class BatchSettings(Model):
     strategy: Literal["list", "alias"] = "list"
     size: int = Field(100, gt=0, le=1000)
+
+
+class GlobalIdSettings(Model):
+    """Sites that fetch users only by a global id: how a chat id becomes one, and back.
+
+    relay: base64("<type>:<id>") (graphql-relay, Graphene, Saleor, WPGraphQL's `id`);
+    postgraphile: base64('["<type>",<id>]') with the table's name as `type` (its `nodeId`);
+    template: `template` with `{id}` in it, such as "gid://shopify/Customer/{id}".
+    """
+
+    encoding: Literal["relay", "postgraphile", "template"]
+    type: str | None = Field(None, min_length=1, max_length=200)
+    template: str | None = Field(None, max_length=500)
+
+    @model_validator(mode="after")
+    def _complete(self) -> GlobalIdSettings:
+        if self.encoding == "template":
+            if self.template is None or self.template.count("{id}") != 1:
+                raise ValueError("encoding template needs `template` holding {id} exactly once")
+            if self.type is not None:
+                raise ValueError("encoding template takes no `type`: write it into the template")
+        else:
+            if self.type is None:
+                raise ValueError(f"encoding {self.encoding} needs `type` (e.g. User, or a table)")
+            if self.template is not None:
+                raise ValueError(f"encoding {self.encoding} takes no `template`")
+        return self
 
 
 class UsersOperation(Model):
@@ -153,6 +181,8 @@ class UpstreamSettings(Model):
     retry: RetrySettings = RetrySettings()
     breaker: BreakerSettings = BreakerSettings()
     batch: BatchSettings = BatchSettings()
+    # Unset: ids are sent to the site as the chat gives them.
+    global_id: GlobalIdSettings | None = None
     operations: OperationsSettings = OperationsSettings()
 
     def total_deadline(self) -> float:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -69,6 +70,9 @@ def _explain_discovery(discovery: Discovery) -> None:
 
 def _explain_proposal(proposal: Proposal, samples: Samples) -> None:
     typer.echo(f"Sample users: {samples.note}")
+    if proposal.global_id is not None:
+        typer.echo(f"Global ids: {orjson.dumps(proposal.global_id.settings).decode()}")
+        typer.echo(f"  {proposal.global_id.reason}")
     typer.echo(f"Chat ids: {proposal.id_type} ({proposal.id_reason})")
     typer.echo("Mapping:")
     for guess in proposal.guesses:
@@ -79,6 +83,19 @@ def _explain_proposal(proposal: Proposal, samples: Samples) -> None:
             if not guess.enabled:
                 shown = f"off ({shown})"
         typer.echo(f"  {guess.field:<12} {shown}\n  {'':<12} {guess.reason}")
+    if proposal.profiles is not None:
+        shown = orjson.dumps(proposal.profiles).decode()
+        typer.echo(f"  {'profiles':<12} {shown}\n  {'':<12} {proposal.profiles_reason}")
+
+
+def chat_ids(proposal: Proposal, samples: Samples, id_field: str) -> tuple[str, ...]:
+    """The sampled users' ids as the chat will ask for them."""
+    if proposal.global_id is not None:
+        return proposal.global_id.local_ids
+    if proposal.id_field == id_field:
+        return samples.ids
+    found = (user.get(proposal.id_field) for user in samples.users)
+    return tuple(str(value) for value in found if value is not None)
 
 
 def _report(verification: Verification, samples: Samples) -> int:
@@ -155,7 +172,15 @@ def init_command(
     from adapter.init.errors import InitError
     from adapter.init.introspect import Endpoint
     from adapter.init.propose import propose
-    from adapter.init.render import CONFIG_FILE, Plan, header_variable, render, write_files
+    from adapter.init.render import (
+        CONFIG_FILE,
+        SECRET_KEY_VARIABLE,
+        WIDGET_ID_VARIABLE,
+        Plan,
+        header_variable,
+        render,
+        write_files,
+    )
     from adapter.init.review import review
     from adapter.init.sample import collect_samples
     from adapter.init.verify import verify
@@ -178,7 +203,7 @@ def init_command(
     except InitError as exc:
         typer.echo(f"error: {exc.message}", err=True)
         raise typer.Exit(EXIT_NOTHING_WRITTEN) from None
-    proposal = propose(discovery, samples.users)
+    proposal = propose(discovery, samples.users, site=upstream, encoded_by=samples.encoded_by)
     _explain_proposal(proposal, samples)
     plan = Plan(
         url=upstream,
@@ -213,7 +238,21 @@ def init_command(
         names = ", ".join(header_variable(name) for name in headers)
         typer.echo(f"Set {names} (the --header values) in the adapter's environment.")
     environ = {**os.environ, **{header_variable(k): v for k, v in headers.items()}}
-    verification = verify(output / CONFIG_FILE, samples.ids, environ)
+    if plan.viewer is not None:
+        typer.echo(
+            f"Set {SECRET_KEY_VARIABLE} and {WIDGET_ID_VARIABLE} to the widget's secret key "
+            "and id from imbachat.com before serving (the checks below stand in throwaway "
+            "values for any that are unset)."
+        )
+        environ.setdefault(SECRET_KEY_VARIABLE, secrets.token_urlsafe(48))
+        environ.setdefault(WIDGET_ID_VARIABLE, "init-check")
+    else:
+        typer.echo(
+            "The token API is written switched off: the site has no field for the signed-in "
+            "user. Fill in the jwt section of config.yaml to switch it on."
+        )
+    ids = chat_ids(plan.proposal, samples, discovery.id_field)
+    verification = verify(output / CONFIG_FILE, ids, environ)
     code = _report(verification, samples)
     if code == 0:
         typer.echo(

@@ -1,7 +1,8 @@
 """Find the user type and rank the root fields that fetch, search and identify users.
 
 Pure: a schema in, a `Discovery` out, every choice with its reason. The fetch field decides the
-batching strategy: a field taking a list of ids (`users(ids:)`) becomes the `list` strategy and is
+batching strategy: a field taking a list of ids (`users(ids:)`, or inside a filter argument such
+as `allMembers(filter: {id: {in: $ids}})`, see `filters.py`) becomes the `list` strategy and is
 preferred, since a chunk of ids is one field; a field taking one id (`user(id:)`, Relay's
 `node(id:)`) becomes the `alias` strategy, where the adapter repeats the field once per id.
 """
@@ -27,6 +28,7 @@ from graphql import (
 )
 
 from adapter.init.errors import InitError
+from adapter.init.filters import id_lists
 from adapter.init.vocabulary import (
     AVATAR_WORDS,
     DISPLAY_NAMES,
@@ -100,11 +102,26 @@ class Fetcher(RootField):
     argument: str = "ids"
     # The id argument's scalar: Int ids go over the wire as numbers, others as text.
     scalar: str = "ID"
+    # Where the ids go inside an input-object argument: ("id", "in") for `filter: {id: {in:}}`.
+    path: tuple[str, ...] = ()
+    # A page-size argument of a list field, given the batch size so no page is cut short.
+    limit_argument: str | None = None
+
+    def call(self, value: str) -> str:
+        """The argument text with `value` (a variable, or a type for showing) in its place."""
+        return _argument_text(self.argument, self.path, value)
 
     @property
     def signature(self) -> str:
         shown = f"[{self.scalar}!]" if self.strategy == "list" else self.scalar
-        return f"{self.name}({self.argument}: {shown})"
+        return f"{self.name}({self.call(shown)})"
+
+
+def _argument_text(argument: str, path: Sequence[str], value: str) -> str:
+    """`filter: {id: {in: VALUE}}` for argument `filter` and path (id, in)."""
+    for key in reversed(path):
+        value = f"{{{key}: {value}}}"
+    return f"{argument}: {value}"
 
 
 @dataclass(frozen=True)
@@ -278,24 +295,33 @@ def _nested_list(arg: GraphQLArgument) -> bool:
 def _fetcher(
     name: str, field_: GraphQLField, returns: _Returns, user: GraphQLObjectType
 ) -> Fetcher | None:
-    if returns.shape == "edges":
-        return None
-    want_list = returns.shape in ("list", "nodes")
+    want_list = returns.shape in ("list", "nodes", "edges")
+    path: tuple[str, ...] = ()
     found = _id_argument(field_, want_list=want_list, type_name=user.name)
+    if found is None and want_list:
+        nested = id_lists(field_, user.name)
+        if nested:
+            found, path = (nested[0].argument, nested[0].scalar), nested[0].path
     if found is None:
         return None
     argument, scalar = found
     fragment = user.name if returns.abstract else None
     key = normalise(name)
     type_key = normalise(user.name)
+    shown = _argument_text(argument, path, "…")
     if want_list:
         score = 100
+        where = f" inside its `{argument}` argument" if path else ""
         reason = (
-            f"`{name}({argument}:)` takes a list of ids: each chunk of ids is one field "
+            f"`{name}({shown})` takes a list of ids{where}: each chunk of ids is one field "
             "in one request (the `list` strategy)"
         )
         if key in (f"{type_key}s", "users", "members") or key.endswith("byids"):
             score += 10
+        if key.startswith("all") and key.removeprefix("all") in (f"{type_key}s", "users"):
+            score += 10
+        if path:
+            score -= 3  # a plain `ids` argument is the simpler document
     else:
         score = 50
         reason = (
@@ -308,8 +334,9 @@ def _fetcher(
         reason += f"; it returns an abstract type, so the document asks for `... on {user.name}`"
     else:
         score += 20
-    if returns.shape == "nodes":
+    if returns.shape in ("nodes", "edges"):
         score -= 5
+        reason += f"; a connection, so the users are under `{'.'.join(returns.below)}`"
     if scalar in ("ID", "Int"):
         score += 3
     return Fetcher(
@@ -321,6 +348,8 @@ def _fetcher(
         strategy="list" if want_list else "alias",
         argument=argument,
         scalar=scalar,
+        path=path,
+        limit_argument=_limit_argument(field_) if want_list else None,
     )
 
 

@@ -78,12 +78,16 @@ def _variable_type(fetcher: Fetcher) -> str:
     return f"[{fetcher.scalar}!]!" if fetcher.strategy == "list" else f"{fetcher.scalar}!"
 
 
-def users_document(fetcher: Fetcher, paths: Sequence[str]) -> str:
-    """The users operation: one field taking the ids (list) or one id (alias)."""
+def users_document(fetcher: Fetcher, paths: Sequence[str], *, limit: int = 100) -> str:
+    """The users operation: one field taking the ids (list) or one id (alias); a list field's
+    page size, when it has one, is `limit` (the batch size)."""
     variable = "ids" if fetcher.strategy == "list" else "id"
     name = "ChatUsers" if fetcher.strategy == "list" else "ChatUser"
+    arguments = fetcher.call(f"${variable}")
+    if fetcher.limit_argument:
+        arguments += f", {fetcher.limit_argument}: {limit}"
     lines = [f"query {name}(${variable}: {_variable_type(fetcher)}) {{"]
-    lines += _field(fetcher, f"{fetcher.argument}: ${variable}", paths, 1)
+    lines += _field(fetcher, arguments, paths, 1)
     lines.append("}")
     return "\n".join(lines) + "\n"
 
@@ -113,7 +117,7 @@ def sample_query(fetcher: Fetcher, count: int, paths: Sequence[str]) -> tuple[st
     declared = ", ".join(f"${name}: {_variable_type(fetcher)}" for name in names)
     lines = [f"query InitSample({declared}) {{"]
     for i, name in enumerate(names):
-        lines += _field(fetcher, f"{fetcher.argument}: ${name}", paths, 1, alias=f"u{i}")
+        lines += _field(fetcher, fetcher.call(f"${name}"), paths, 1, alias=f"u{i}")
     lines.append("}")
     return "\n".join(lines) + "\n", names
 

@@ -12,10 +12,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
-from graphql import GraphQLEnumType, GraphQLObjectType, GraphQLScalarType
+from graphql import GraphQLEnumType, GraphQLObjectType, GraphQLScalarType, get_named_type
 
 from adapter.init.discover import Discovery
+from adapter.init.globalid import GlobalIdGuess, describe_global_ids, detect_global_ids
 from adapter.init.vocabulary import (
     AVATAR_OBJECT_URL,
     AVATAR_WORDS,
@@ -26,9 +28,11 @@ from adapter.init.vocabulary import (
     USERNAMES,
     Leaf,
     find_leaves,
+    is_list,
     leaves,
     normalise,
     object_fields,
+    required_arguments,
     resolve_path,
 )
 from adapter.operations import dig
@@ -52,9 +56,46 @@ _NUMBER_SCALARS = ("Int", "Float")
 _SECONDS_SCALARS = ("timestamp", "long", "epoch", "bigint", "unix")
 _DATE_SCALARS = ("datetime", "date", "time", "instant", "iso")
 _ROLE_NAMES = ("role", "userrole", "usertype", "accounttype", "type", "group", "rank")
-_ADMIN_VALUES = ("admin", "administrator", "owner", "superuser", "superadmin", "root")
+# Site moderators moderate the chat too; chat admins are the chat's moderators.
+_ADMIN_VALUES = (
+    "admin",
+    "administrator",
+    "owner",
+    "superuser",
+    "superadmin",
+    "root",
+    "moderator",
+    "mod",
+    "staff",
+)
+_USER_VALUES = (
+    "user",
+    "member",
+    "subscriber",
+    "customer",
+    "guest",
+    "author",
+    "contributor",
+    "editor",
+    "viewer",
+    "reader",
+    "basic",
+    "regular",
+    "standard",
+    "normal",
+    "default",
+    "client",
+    "banned",
+    "blocked",
+    "suspended",
+    "pending",
+)
+_FILE_SUFFIXES = ("file", "filename", "path", "key", "name")
+_PROFILE_LISTS = ("profiles", "subprofiles", "characters", "personas", "identities", "aliases")
+_KEYS = ("key", "slug", "handle", "code")
 _ADMIN_FLAGS = ("isadmin", "admin", "issuperuser", "superuser", "isowner")
 _PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
+_FILES_BASE = "https://files.example.com/avatars"
 
 
 @dataclass(frozen=True)
@@ -74,6 +115,10 @@ class Proposal:
     id_type: IdType
     id_reason: str
     guesses: tuple[Guess, ...]
+    # Set when the site's ids are global ids (`base64("User:5")`): the chat uses the id inside.
+    global_id: GlobalIdGuess | None = None
+    profiles: dict[str, Any] | None = None
+    profiles_reason: str = ""
 
     def guess(self, name: str) -> Guess:
         return next(g for g in self.guesses if g.field == name)
@@ -134,7 +179,7 @@ def _name(user: GraphQLObjectType) -> Guess:
     )
 
 
-def _avatar(user: GraphQLObjectType) -> Guess:
+def _avatar(user: GraphQLObjectType, samples: Sequence[Mapping[str, Any]]) -> Guess:
     ranked: list[tuple[int, int, str, str]] = []
     for leaf in find_leaves(_texts(leaves(user)), AVATAR_WORDS):
         rank = _word_rank(leaf.name, AVATAR_WORDS)
@@ -149,7 +194,7 @@ def _avatar(user: GraphQLObjectType) -> Guess:
             path = inner[0].path
             ranked.append((rank, 1, path, f"{name} is an object; {path} is its URL"))
     if not ranked:
-        return Guess("avatar_url", None, "no avatar, picture, photo or image field")
+        return _avatar_file(user, samples)
     ranked.sort()
     _, _, path, reason = ranked[0]
     return Guess(
@@ -157,6 +202,30 @@ def _avatar(user: GraphQLObjectType) -> Guess:
         {"path": path, "convert": "or_false"},
         f"{reason}; no avatar -> false, which the chat shows as its default picture",
     )
+
+
+def _avatar_file(user: GraphQLObjectType, samples: Sequence[Mapping[str, Any]]) -> Guess:
+    """A field holding an avatar's file name (`avatar_file`): a URL template around it."""
+    for leaf in _texts(leaves(user)):
+        key = normalise(leaf.name)
+        word = next((w for w in AVATAR_WORDS if key.startswith(w)), None)
+        if word is None or key[len(word) :] not in _FILE_SUFFIXES:
+            continue
+        values = [v for v in _values(samples, leaf.path) if isinstance(v, str)]
+        if values and all(v.startswith(("http://", "https://")) for v in values):
+            return Guess(
+                "avatar_url",
+                {"path": leaf.path, "convert": "or_false"},
+                f"the sampled {leaf.name} values are URLs; no avatar -> false",
+            )
+        template = f"{_FILES_BASE}/{{{leaf.path}}}"
+        return Guess(
+            "avatar_url",
+            {"template": template, "convert": "or_false"},
+            f"{leaf.name} holds a file name, not a URL: {_FILES_BASE}/ is a placeholder, "
+            "replace it with where the site serves these files; no avatar -> false",
+        )
+    return Guess("avatar_url", None, "no avatar, picture, photo or image field")
 
 
 def _word_rank(name: str, words: Sequence[str]) -> int | None:
@@ -167,18 +236,35 @@ def _word_rank(name: str, words: Sequence[str]) -> int | None:
     return None
 
 
-def _profile_url(user: GraphQLObjectType) -> Guess:
+def _profile_url(user: GraphQLObjectType, site: str | None) -> Guess:
     found = find_leaves(_texts(leaves(user)), PROFILE_URLS)
     if found:
         return Guess("profile_url", found[0].path, f"{found[0].name} looks like a profile link")
     usernames = find_leaves(_texts(leaves(user)), USERNAMES)
-    key = usernames[0].name if usernames else "id"
+    key = (
+        usernames[0].path
+        if usernames
+        else next((leaf.path for leaf in leaves(user) if normalise(leaf.name) == "id"), None)
+    )
+    if key is None:
+        return Guess("profile_url", None, "no profile-link field, and no username or id for one")
+    origin = _origin(site)
+    template = f"{origin}/members/{{{key}}}/"
     return Guess(
         "profile_url",
-        None,
-        "no profile-link field; a template builds one, for example "
-        f'"https://www.example.com/members/{{{key}}}/"',
+        template,
+        f"no profile-link field, so a template on the site's address: /members/ is a guess, "
+        f"change it to where the site shows a member's page (a missing {key} leaves it out)",
     )
+
+
+def _origin(site: str | None) -> str:
+    parts = urlsplit(site or "")
+    if parts.scheme in ("http", "https") and parts.hostname:
+        host = parts.hostname
+        port = f":{parts.port}" if parts.port else ""
+        return f"{parts.scheme}://{host}{port}"
+    return "https://www.example.com"
 
 
 def converter_for(leaf: Leaf, samples: Sequence[Mapping[str, Any]]) -> tuple[str, str]:
@@ -241,21 +327,38 @@ def _badge(user: GraphQLObjectType) -> Guess:
     return Guess("badge", found[0].path, f"{found[0].name} is shown as the user's badge")
 
 
+def _role_lookup(values: Sequence[str]) -> tuple[dict[str, str], list[str]]:
+    """Each value the vocabulary can classify -> admin or user; and those it cannot."""
+    lookup: dict[str, str] = {}
+    unsure: list[str] = []
+    for value in values:
+        key = normalise(value)
+        if key in _ADMIN_VALUES:
+            lookup[value] = "admin"
+        elif key in _USER_VALUES:
+            lookup[value] = "user"
+        else:
+            unsure.append(value)
+    return lookup, unsure
+
+
 def _chat_role(user: GraphQLObjectType) -> Guess:
     for leaf in leaves(user):
         key = normalise(leaf.name)
         if isinstance(leaf.type, GraphQLEnumType) and key in _ROLE_NAMES:
-            admins = [v for v in leaf.type.values if normalise(v) in _ADMIN_VALUES]
+            lookup, unsure = _role_lookup(list(leaf.type.values))
+            admins = [value for value, role in lookup.items() if role == "admin"]
             if admins:
+                users = [value for value, role in lookup.items() if role == "user"]
+                reason = f"{leaf.name} {', '.join(admins)} -> chat admin"
+                if users:
+                    reason += f"; {', '.join(users)} -> user"
+                if unsure:
+                    reason += f"; not classified, so user: {', '.join(unsure)}"
                 return Guess(
                     "chat_role",
-                    {
-                        "path": leaf.path,
-                        "lookup": dict.fromkeys(admins, "admin"),
-                        "default": "user",
-                    },
-                    f"{leaf.name} {', '.join(admins)} -> chat admin, every other value -> user; "
-                    "chat admins moderate the chat, so check this",
+                    {"path": leaf.path, "lookup": lookup, "default": "user"},
+                    f"{reason}; chat admins moderate the chat, so check this",
                 )
         if leaf.scalar == "Boolean" and key in _ADMIN_FLAGS:
             return Guess(
@@ -280,6 +383,34 @@ def _user_mail(user: GraphQLObjectType) -> Guess:
     )
 
 
+def _profiles(user: GraphQLObjectType) -> tuple[dict[str, Any] | None, str]:
+    """`mapping.profiles` for a list of profile-like objects on the user, and why."""
+    for name, field_ in user.fields.items():
+        named = get_named_type(field_.type)
+        if not isinstance(named, GraphQLObjectType) or not is_list(field_.type):
+            continue
+        if normalise(name) not in _PROFILE_LISTS or required_arguments(field_):
+            continue
+        inner = leaves(named)
+        ids = [leaf.name for leaf in inner if normalise(leaf.name) == "id"]
+        names = find_leaves(_texts(inner), DISPLAY_NAMES)
+        if not ids or not names:
+            continue
+        fields: dict[str, Any] = {"user_id": ids[0], "name": names[0].name}
+        avatars = find_leaves(_texts(inner), AVATAR_WORDS)
+        if avatars:
+            fields["avatar_url"] = {"path": avatars[0].name, "convert": "or_false"}
+        rule: dict[str, Any] = {"path": name, "fields": fields}
+        keys = [leaf.name for leaf in inner if normalise(leaf.name) in _KEYS]
+        if keys:
+            rule["key"] = keys[0]
+        return rule, (
+            f"{name} lists {named.name} objects with an id and a name: the chat shows them as "
+            "the user's sub-profiles"
+        )
+    return None, "no list of sub-profiles"
+
+
 def _id_type(discovery: Discovery, samples: Sequence[Mapping[str, Any]]) -> tuple[IdType, str]:
     fetcher = discovery.fetcher
     if fetcher.scalar == "Int":
@@ -292,18 +423,68 @@ def _id_type(discovery: Discovery, samples: Sequence[Mapping[str, Any]]) -> tupl
     return "int", "numbers, as the chat prefers; set `str` if the site's ids are not numbers"
 
 
-def propose(discovery: Discovery, samples: Sequence[Mapping[str, Any]] = ()) -> Proposal:
+_ROW_IDS = ("databaseid", "rowid", "pk", "userid", "memberid")
+
+
+def _id_field(
+    discovery: Discovery,
+    samples: Sequence[Mapping[str, Any]],
+    encoded_by: Mapping[str, Any] | None,
+) -> tuple[str, GlobalIdGuess | None, str | None]:
+    """The mapping's id, any global-id encoding, and why (None: the plain id field)."""
+    ids = [str(v) for v in _values(samples, discovery.id_field)]
+    guess = detect_global_ids(ids)
+    if guess is None and encoded_by is not None and ids:
+        reason = (
+            f"{discovery.fetcher.signature} found the sampled users only by global ids, "
+            f"{describe_global_ids(encoded_by)}, and {discovery.id_field} holds the id inside: "
+            "the adapter encodes the chat's ids for the site"
+        )
+        return discovery.id_field, GlobalIdGuess(dict(encoded_by), tuple(ids), reason), reason
+    if guess is None:
+        return discovery.id_field, None, None
+    if discovery.fetcher.scalar == "Int":
+        # The fetch field takes the row's number (WPGraphQL's `include`): match on that field.
+        for leaf in leaves(discovery.user_type):
+            if normalise(leaf.name) in _ROW_IDS and leaf.scalar == "Int":
+                why = (
+                    f"{discovery.id_field} holds global ids, and {discovery.fetcher.signature} "
+                    f"takes numbers: {leaf.name} is the number"
+                )
+                return leaf.name, None, why
+        return discovery.id_field, None, None
+    return discovery.id_field, guess, guess.reason
+
+
+def propose(
+    discovery: Discovery,
+    samples: Sequence[Mapping[str, Any]] = (),
+    *,
+    site: str | None = None,
+    encoded_by: Mapping[str, Any] | None = None,
+) -> Proposal:
     """Every chat field's guess for the discovered user type."""
     user = discovery.user_type
+    id_field, global_id, why = _id_field(discovery, samples, encoded_by)
+    profiles, profiles_reason = _profiles(user)
     id_type, id_reason = _id_type(discovery, samples)
+    if global_id is not None:
+        numbers = all(i.isascii() and i.isdigit() for i in global_id.local_ids)
+        id_type = "int" if numbers else "str"
+        id_reason = f"the ids inside the site's global ids ({', '.join(global_id.local_ids)})"
+    elif why is not None:
+        id_type, id_reason = "int", why
     return Proposal(
-        id_field=discovery.id_field,
+        id_field=id_field,
         id_type=id_type,
         id_reason=id_reason,
+        global_id=global_id,
+        profiles=profiles,
+        profiles_reason=profiles_reason,
         guesses=(
             _name(user),
-            _avatar(user),
-            _profile_url(user),
+            _avatar(user, samples),
+            _profile_url(user, site),
             _lastlogin(user, samples),
             _badge(user),
             _chat_role(user),

@@ -24,9 +24,19 @@ from adapter.init.introspect import display_url
 from adapter.init.propose import Proposal
 from adapter.mapping import referenced_paths
 
-__all__ = ["Plan", "header_variable", "render", "write_files"]
+__all__ = [
+    "SECRET_KEY_VARIABLE",
+    "WIDGET_ID_VARIABLE",
+    "Plan",
+    "header_variable",
+    "render",
+    "write_files",
+]
 
 CONFIG_FILE = "config.yaml"
+# The widget's secret key is never written to the file: it comes from this variable.
+SECRET_KEY_VARIABLE = "IMBACHAT_SECRET_KEY"  # noqa: S105 - a variable name
+WIDGET_ID_VARIABLE = "IMBACHAT_WIDGET_ID"
 _WIDTH = 96
 
 
@@ -43,9 +53,10 @@ class Plan:
     proposal: Proposal
 
     def mapping(self) -> MappingSettings:
-        return MappingSettings.model_validate(
-            {"id": self.proposal.id_field, "fields": self.proposal.fields()}
-        )
+        data: dict[str, Any] = {"id": self.proposal.id_field, "fields": self.proposal.fields()}
+        if self.proposal.profiles is not None:
+            data["profiles"] = self.proposal.profiles
+        return MappingSettings.model_validate(data)
 
     def selected_paths(self) -> list[str]:
         """What the documents select: every path the mapping reads, the id first."""
@@ -99,6 +110,14 @@ def _chat(plan: Plan) -> list[str]:
         "  # are the vendor's sample (root / abc): set both variables before going live.",
         "  api_login: ${IMBACHAT_API_LOGIN:-root}",
         "  api_password: ${IMBACHAT_API_PASSWORD:-abc}",
+        *(
+            [
+                "  # The widget's id from imbachat.com: the page loads the widget script by it.",
+                f"  widget_id: ${{{WIDGET_ID_VARIABLE}}}",
+            ]
+            if plan.viewer is not None
+            else []
+        ),
         "  ids:",
         *_comment(f"{proposal.id_type}: {proposal.id_reason}", 4),
         f"    type: {proposal.id_type}",
@@ -125,6 +144,18 @@ def _upstream(plan: Plan) -> list[str]:
         f"    strategy: {fetcher.strategy}",
         "    # Ids per upstream request; a call for N uncached ids costs ceil(N / size) requests.",
         "    size: 100",
+    ]
+    if fetcher.limit_argument:
+        lines += _comment(
+            f"The users document asks for {fetcher.limit_argument}: 100, so that a page of "
+            "the site's answer holds a whole batch; keep the two equal.",
+            4,
+        )
+    global_id = plan.proposal.global_id
+    if global_id is not None:
+        lines += _comment(f"{global_id.reason}.", 2)
+        lines.append(f"  global_id: {_flow(global_id.settings)}")
+    lines += [
         "  operations:",
         "    users:",
         f"      document: {plan.users_file}",
@@ -167,7 +198,64 @@ def _mapping(plan: Plan) -> list[str]:
         else:
             lines += _comment(f"{guess.reason}.", 4)
             lines.append(f"    {guess.field}: {_flow(guess.spec)}")
+    if proposal.profiles is not None:
+        lines += _comment(f"{proposal.profiles_reason}.", 2)
+        lines.append(f"  profiles: {_flow(proposal.profiles)}")
     return [*lines, ""]
+
+
+def _frontend(plan: Plan) -> list[str]:
+    tokens = [
+        "tokens:",
+        '  # The widget\'s "Secret key" from imbachat.com (32 bytes or more). It is not written',
+        f"  # here: set {SECRET_KEY_VARIABLE} in the adapter's environment.",
+        f"  secret_key: ${{{SECRET_KEY_VARIABLE}}}",
+        "  lifetime_seconds: 3600",
+    ]
+    graphql = [
+        "graphql:",
+        "  path: /graphql",
+        "  cors:",
+        "    # The origins of your single page apps, e.g. https://app.example.com",
+        "    allowed_origins: []",
+    ]
+    head = [
+        "# --- the token API: POST /graphql, mutation { issueChatToken { token userId } } ------",
+        "",
+    ]
+    if plan.viewer is not None:
+        viewer = [
+            "viewer:",
+            *_comment(
+                f"upstream: {plan.viewer.reason}; the query runs with the page's own "
+                "Authorization header (add the site's session cookie to forward_cookies if it "
+                "signs in with one).",
+                2,
+            ),
+            "  mode: upstream",
+            "  upstream:",
+            "    forward_headers: [Authorization]",
+            "    forward_cookies: []",
+        ]
+        return [*head, *tokens, "", *viewer, "", *graphql, ""]
+    off = [
+        "# No Query field returns the signed-in user, so the token API is off until the site's",
+        "# session JWT is described here (check-config warns until then): fill in the jwt",
+        "# section and remove the leading '# ' from these lines.",
+        *(f"# {line}" for line in tokens),
+        "# viewer:",
+        "#   mode: jwt",
+        "#   jwt:",
+        "#     header: Authorization        # or  cookie: <the session cookie's name>",
+        "#     scheme: Bearer",
+        "#     algorithms: [RS256]          # HS256 with secret, or RS/ES with jwks_url",
+        "#     jwks_url: https://<your site>/.well-known/jwks.json",
+        "#     issuer: https://<your site>",
+        "#     audience: <the audience your site puts in its tokens>",
+        "#     user_id_claim: sub",
+        *(f"# {line}" for line in graphql),
+    ]
+    return [*head, *off, ""]
 
 
 def _cache() -> list[str]:
@@ -188,7 +276,14 @@ def _document(comment: str, body: str) -> str:
 def render(plan: Plan) -> dict[str, str]:
     """The files to write, by path relative to the output directory."""
     paths = plan.selected_paths()
-    config = [*_header(plan), *_chat(plan), *_upstream(plan), *_mapping(plan), *_cache()]
+    config = [
+        *_header(plan),
+        *_chat(plan),
+        *_upstream(plan),
+        *_mapping(plan),
+        *_frontend(plan),
+        *_cache(),
+    ]
     files = {CONFIG_FILE: "\n".join(config) + "\n"}
     strategy = plan.fetcher.strategy
     how = (

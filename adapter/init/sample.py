@@ -1,16 +1,21 @@
 """A few real users from the site: their ids (for the final check) and their values (for guesses).
 
 Ids come from, in order: the ids the person gave; ids 1, 2, 3 when the fetch field knows them
-(most sites number their users); a field that lists users with a limit; the search field. A
+(most sites number their users); a field that lists users with a limit; the search field. Given
+ids and 1, 2, 3 are also tried as Relay's and PostGraphile's global ids of the user type, when
+the fetch field finds nothing by them as they are. A
 failure here is not fatal: guesses then rest on the schema alone, and the note says so.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from adapter.config import GlobalIdSettings
+from adapter.globalids import GlobalIds
 from adapter.init.discover import Discovery, Fetcher
 from adapter.init.documents import listing_query, sample_query, search_document
 from adapter.init.errors import InitError
@@ -30,6 +35,8 @@ class Samples:
     note: str
     # True when the site itself named these ids (so an empty final check is a real problem).
     confirmed: bool = False
+    # The global-id settings the users were found by, when the ids as they are found nobody.
+    encoded_by: dict[str, Any] | None = None
 
 
 def wide_paths(discovery: Discovery) -> list[str]:
@@ -84,6 +91,40 @@ def _fetch_users(
         return _fetch(endpoint, discovery, ids, [discovery.id_field])
 
 
+def _global_forms(discovery: Discovery, ids: Sequence[str]) -> list[GlobalIdSettings]:
+    """The global ids a site of the user type may take instead: Relay's, PostGraphile's."""
+    if discovery.fetcher.scalar == "Int" or not all(i.isascii() and i.isdigit() for i in ids):
+        return []
+    name = discovery.user_type.name
+    table = re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower() + "s"
+    return [
+        GlobalIdSettings(encoding="relay", type=name),
+        GlobalIdSettings(encoding="postgraphile", type=table),
+    ]
+
+
+def _fetch_by_ids(
+    endpoint: Endpoint, discovery: Discovery, ids: Sequence[str]
+) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    """The users with `ids`, asked as given, else as global ids of the user type (and which)."""
+    refused: InitError | None = None
+    try:
+        users = _fetch_users(endpoint, discovery, ids)
+    except InitError as exc:
+        users, refused = [], exc
+    for settings in [] if users else _global_forms(discovery, ids):
+        codec = GlobalIds(settings)
+        try:
+            users = _fetch_users(endpoint, discovery, [codec.encode(i) for i in ids])
+        except InitError:
+            continue
+        if users:
+            return users, settings.model_dump(exclude_none=True)
+    if refused is not None and not users:
+        raise refused
+    return users, None
+
+
 def _ids(users: Sequence[dict[str, Any]], id_field: str) -> tuple[str, ...]:
     return tuple(str(u[id_field]) for u in users if u.get(id_field) is not None)
 
@@ -122,18 +163,24 @@ def collect_samples(
     """Up to `count` users of the site; never raises for a site that will not say."""
     try:
         if given:
-            users = _fetch_users(endpoint, discovery, given)
-            return Samples(
-                tuple(given), tuple(users), f"the ids you gave ({', '.join(given)})", bool(users)
-            )
-        users = _fetch_users(endpoint, discovery, DEFAULT_IDS[:count])
+            users, encoded_by = _fetch_by_ids(endpoint, discovery, given)
+            note = f"the ids you gave ({', '.join(given)})"
+            return Samples(tuple(given), tuple(users), note, bool(users), encoded_by)
+        refused: InitError | None = None
+        try:
+            users, encoded_by = _fetch_by_ids(endpoint, discovery, DEFAULT_IDS[:count])
+        except InitError as exc:
+            # Ids 1, 2, 3 may not even be valid here (a site of global ids): try a listing.
+            users, encoded_by, refused = [], None, exc
         if users:
             ids = _ids(users, discovery.id_field)
-            return Samples(ids, tuple(users), f"ids {', '.join(ids)} exist", True)
+            return Samples(ids, tuple(users), f"ids {', '.join(ids)} exist", True, encoded_by)
         ids, source = _listed_ids(endpoint, discovery, count)
         if ids:
-            users = _fetch_users(endpoint, discovery, ids)
-            return Samples(ids, tuple(users), source, bool(users))
+            users, encoded_by = _fetch_by_ids(endpoint, discovery, ids)
+            return Samples(ids, tuple(users), source, bool(users), encoded_by)
+        if refused is not None:
+            raise refused
     except InitError as exc:
         return Samples(DEFAULT_IDS[:count], (), f"the site would not give sample users: {exc}")
     return Samples(

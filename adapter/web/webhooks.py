@@ -26,6 +26,7 @@ from starlette.responses import Response
 from adapter.config import IdSettings, Settings
 from adapter.directory import Directory
 from adapter.errors import CacheError, InvalidUserIds
+from adapter.globalids import GlobalIds, build_global_ids
 from adapter.web.ids import parse_ids
 from adapter.web.responses import API_VERSION, JSON, error_response
 
@@ -88,8 +89,9 @@ def _verify(
     return timestamp, matching[0]
 
 
-def _ids(body: bytes, settings: IdSettings) -> list[int | str]:
-    """`[6, 7]` or `{"ids": [6, 7]}`, each id checked as the chat's ids are."""
+def _ids(body: bytes, settings: IdSettings, global_ids: GlobalIds | None = None) -> list[int | str]:
+    """`[6, 7]` or `{"ids": [6, 7]}`, each id checked as the chat's ids are; a site of global
+    ids may send its own (`VXNlcjo2`), which are decoded to the chat's."""
     try:
         data: Any = orjson.loads(body)
     except orjson.JSONDecodeError:
@@ -103,7 +105,7 @@ def _ids(body: bytes, settings: IdSettings) -> list[int | str]:
         if isinstance(item, int) and not isinstance(item, bool):
             text = str(item)
         elif isinstance(item, str) and item.strip() and settings.separator not in item:
-            text = item
+            text = global_ids.local_id(item) if global_ids is not None else item
         else:
             shown = orjson.dumps(item)[:40].decode(errors="replace")
             raise _Refused(400, f"invalid user id {shown} at position {position}")
@@ -134,6 +136,7 @@ def webhook_router(settings: Settings, *, clock: Callable[[], float] = time.time
     secret = hooks.secret.get_secret_value().encode()
     replay_prefix = f"{settings.cache.prefix}webhook:"
     router = APIRouter(prefix=settings.chat.prefix)
+    global_ids = build_global_ids(settings.upstream.global_id)
 
     @router.post("/webhooks/users-changed", summary="Evict changed users (signed by the site)")
     async def users_changed(request: Request) -> Response:
@@ -148,7 +151,7 @@ def webhook_router(settings: Settings, *, clock: Callable[[], float] = time.time
                 now=now,
                 tolerance=hooks.tolerance_seconds,
             )
-            ids = _ids(body, settings.chat.ids)
+            ids = _ids(body, settings.chat.ids, global_ids)
             # Remembered until the timestamp check alone would refuse it.
             replay_key = replay_prefix + mac
             if not await directory.cache.acquire_lock(

@@ -40,3 +40,17 @@ def test_fast_path_agrees_with_the_general_parser(ids: list[int], separator: str
 def test_edge_lists(raw: str, expected: list[int]) -> None:
     """Empty items are skipped and leading zeros collapse to the same id."""
     assert parse_ids(raw, IDS) == expected
+
+
+def test_string_ids_accept_global_ids() -> None:
+    """String ids take base64's `+`, `/` and `=` (global ids) and gid URIs by default."""
+    config = IdSettings(type="str")
+    raw = "VXNlcjo1,a+b/c==,gid://shopify/Customer/5"
+    assert parse_ids(raw, config) == ["VXNlcjo1", "a+b/c==", "gid://shopify/Customer/5"]
+
+
+@pytest.mark.parametrize("item", ["a b", "é", "x" * 129, "a?b", "<a>"])
+def test_string_ids_refuse_other_characters(item: str) -> None:
+    """A string id with a space, non-ASCII, `?` or `<`, or over 128 characters is refused."""
+    with pytest.raises(InvalidUserIds, match="expected an id matching"):
+        parse_ids(f"ok,{item}x", IdSettings(type="str"))

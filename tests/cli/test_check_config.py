@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+
+import yaml
 
 from tests.cli.support import cli, environment, remote, write_config
 from tests.conftest import DemoUpstream, refused_port
@@ -90,5 +93,29 @@ def test_help_documents_every_exit_code() -> None:
     """`check-config --help` lists the exit code of every problem class."""
     result = cli("check-config", "--help")
     assert result.returncode == 0
-    for code in ("0", "2", "3", "4", "5", "6", "7"):
+    for code in ("0", "2", "3", "4", "5", "6", "7", "8"):
         assert f"\n {code}  " in result.stdout
+
+
+def test_token_api_off_warns_and_fails_strict(tmp_path: Path) -> None:
+    """Without tokens, viewer and graphql the check warns (exit 0), and exits 8 with --strict."""
+    config = write_config(tmp_path)
+    data = yaml.safe_load(config.read_text())
+    for section in ("tokens", "viewer", "graphql"):
+        del data[section]
+    config.write_text(yaml.safe_dump(data))
+    code, output = check(config, "--offline")
+    assert code == 0, output
+    assert re.search(r"WARN\s+frontend\s+the token API is off", output)
+    assert "all checks passed, with 1 warning (WARN above)" in output
+    code, output = check(config, "--offline", "--strict")
+    assert code == 8, output
+
+
+def test_token_api_on_passes_strict(tmp_path: Path) -> None:
+    """The reference configuration has the token API on: --strict exits 0."""
+    code, output = check(write_config(tmp_path), "--offline", "--strict")
+    assert code == 0, output
+    assert re.search(
+        r"OK\s+frontend\s+the token API is on at POST /graphql \(viewer: upstream\)", output
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -170,3 +171,31 @@ async def test_string_ids_are_kept_as_text(redis_settings: RedisSettingsFactory)
     async with open_directory(settings) as directory:
         assert directory.canonical_id("P11-A") == "P11-A"
         assert directory.canonical_id(None) is None
+
+
+async def test_global_ids_are_sent_encoded_and_matched_decoded(
+    redis_settings: RedisSettingsFactory,
+) -> None:
+    """With global_id, the site gets global ids, and answers match by the id inside them."""
+
+    def relay(text: str) -> str:
+        return base64.b64encode(text.encode()).decode()
+
+    sent: list[Any] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        sent.append(orjson.loads(request.content)["variables"])
+        users = [
+            {"id": relay("User:1"), "username": "user1", "displayName": "One"},
+            {"id": relay("Post:2"), "username": "post2", "displayName": "A post"},
+            {"id": "3", "username": "user3", "displayName": "Three"},  # a plain id: as it is
+        ]
+        return httpx.Response(200, json={"data": {"users": users}})
+
+    settings = redis_settings({"upstream": {"global_id": {"encoding": "relay", "type": "User"}}})
+    async with open_directory(settings, transport=httpx.MockTransport(answer)) as directory:
+        with capture_logs():
+            users = await directory.users([1, 2, 3])
+    assert sent == [{"ids": [relay("User:1"), relay("User:2"), relay("User:3")]}]
+    assert [(u["user_id"], u["name"]) for u in users] == [(1, "One"), (3, "Three")]
+    assert directory.metrics.users_dropped.labels("not_requested")._value.get() == 1

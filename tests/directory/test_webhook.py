@@ -13,8 +13,10 @@ import orjson
 import pytest
 
 from adapter.app import create_app
+from adapter.config import GlobalIdSettings, IdSettings
 from adapter.errors import ConfigError
-from adapter.web.webhooks import SIGNATURE_HEADER, _Refused, _verify, sign
+from adapter.globalids import GlobalIds
+from adapter.web.webhooks import SIGNATURE_HEADER, _ids, _Refused, _verify, sign
 from tests.conftest import SettingsFactory, asgi_client, refused_port
 from tests.directory.support import RedisSettingsFactory
 
@@ -233,3 +235,12 @@ def test_the_readme_shell_recipe_signs_like_the_adapter() -> None:
         check=True,
     ).stdout.split()[0]
     assert sign(SECRET.encode(), body, timestamp) == f"t={timestamp},v1={digest.decode()}"
+
+
+def test_global_ids_in_the_body_are_decoded() -> None:
+    """A site of global ids may name changed users by its own ids; the chat's ids are evicted."""
+    relay = GlobalIds(GlobalIdSettings(encoding="relay", type="User"))
+    body = orjson.dumps([relay.encode(5), 6, "7"])
+    assert _ids(body, IdSettings(), relay) == [5, 6, 7]
+    with pytest.raises(_Refused, match="invalid user id"):
+        _ids(orjson.dumps([relay.encode(5)]), IdSettings())  # without global_id: not an id

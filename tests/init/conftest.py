@@ -17,6 +17,11 @@ from adapter.config import load_settings
 from tests.conftest import CHAT_AUTH, LiveServer, asgi_client
 from tests.init.schemas import CountingSite, member_site, relay_site
 
+# What the operator sets before serving a configuration `init` wrote with the token API on.
+OPERATOR_ENVIRONMENT = {
+    "IMBACHAT_SECRET_KEY": "operator-set-widget-secret-key-0123456789abcdef",
+    "IMBACHAT_WIDGET_ID": "widget-7",
+}
 InitRunner = Callable[..., subprocess.CompletedProcess[str]]
 SiteServer = Callable[[CountingSite], str]
 
@@ -70,7 +75,7 @@ async def chat_users(
     config: Path, ids: Sequence[int | str], environ: Mapping[str, str] | None = None
 ) -> list[dict[str, Any]]:
     """The users-info answer of an adapter built from `config`, as the chat calls it."""
-    app = create_app(load_settings(config, environ=environ or {}))
+    app = create_app(load_settings(config, environ={**OPERATOR_ENVIRONMENT, **(environ or {})}))
     async with asgi_client(app) as client:
         response = await client.get(
             "/imbachat/v1/users",

@@ -19,12 +19,14 @@ from tests.init.conftest import InitRunner, SiteServer, chat_users
 from tests.init.schemas import MEMBERS, RELAY_PEOPLE, RELAY_TOKEN, CountingSite
 
 
-def _demo_expected(user_id: int) -> dict[str, Any]:
+def _demo_expected(user_id: int, origin: str) -> dict[str, Any]:
     user = generate_users()[user_id - 1]
     expected: dict[str, Any] = {
         "user_id": user_id,
         "name": user.display_name or user.username,
         "avatar_url": user.avatar.url if user.avatar else False,
+        # No profile-link field: init's template on the site's own address.
+        "profile_url": f"{origin}/members/{user.username}/",
     }
     if user.last_login_at:
         expected["lastlogin"] = int(datetime.fromisoformat(user.last_login_at).timestamp())
@@ -60,7 +62,7 @@ async def test_demo_upstream(
         "search.graphql",
         "viewer.graphql",
     }
-    expected = [_demo_expected(i) for i in (1, 2, 3, 4)]
+    expected = [_demo_expected(i, demo_upstream.base_url) for i in (1, 2, 3, 4)]
     assert _printed_answer(done.stdout) == expected[:3]
     demo_upstream.reset()
     assert await chat_users(tmp_path / "config.yaml", [1, 2, 3, 4, 999999]) == expected
@@ -110,7 +112,8 @@ async def test_member_site(
     run_init: InitRunner, serve_site: SiteServer, members: CountingSite, tmp_path: Path
 ) -> None:
     """A site whose only user field is member(id: Int!), with its own field names."""
-    done = run_init("--upstream", serve_site(members), "--yes", "--output", "site")
+    url = serve_site(members)
+    done = run_init("--upstream", url, "--yes", "--output", "site")
     assert done.returncode == 0, done.stderr + done.stdout
     config = yaml.safe_load((tmp_path / "site/config.yaml").read_text())
     assert config["upstream"]["batch"]["strategy"] == "alias"
@@ -123,6 +126,7 @@ async def test_member_site(
             "user_id": person.id,
             "name": person.nickname or person.login,
             "avatar_url": person.photo or False,
+            "profile_url": f"{url.removesuffix('/graphql')}/members/{person.login}/",
         }
         if person.last_seen is not None:
             user["lastlogin"] = int(person.last_seen.timestamp())

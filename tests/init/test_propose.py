@@ -77,16 +77,64 @@ def test_profile_url_and_badge_and_mail() -> None:
 def test_nothing_optional_found() -> None:
     """Without the fields, each optional guess is empty and says what was missing."""
     proposal = _proposal("id: ID! username: String")
-    for field in ("avatar_url", "profile_url", "lastlogin", "badge", "chat_role", "user_mail"):
+    for field in ("avatar_url", "lastlogin", "badge", "chat_role", "user_mail"):
         assert proposal.guess(field).spec is None
-    assert "{username}" in proposal.guess("profile_url").reason
-    assert proposal.fields() == {"name": "username"}
+    template = "https://www.example.com/members/{username}/"
+    assert proposal.fields() == {"name": "username", "profile_url": template}
+    assert "is a guess" in proposal.guess("profile_url").reason
+
+
+def test_profile_url_template_uses_the_site_address() -> None:
+    """Without a link field, profile_url is a template on the upstream's own origin."""
+    discovery = discover(build_schema(f"type User {{ id: ID! login: String }} {QUERY}"))
+    proposal = propose(discovery, site="https://api.site.test:8443/graphql?x=1")
+    assert proposal.guess("profile_url").spec == "https://api.site.test:8443/members/{login}/"
+
+
+def test_avatar_file_name_becomes_a_template() -> None:
+    """A field holding an avatar's file name gets a URL template with a placeholder base."""
+    guess = _proposal("id: ID! username: String avatar_file: String").guess("avatar_url")
+    assert guess.spec == {
+        "template": "https://files.example.com/avatars/{avatar_file}",
+        "convert": "or_false",
+    }
+    assert "placeholder" in guess.reason
+    samples = ({"avatar_file": "https://cdn.test/a.png"},)
+    fields = "id: ID! username: String avatar_file: String"
+    assert _proposal(fields, samples=samples).guess("avatar_url").spec == {
+        "path": "avatar_file",
+        "convert": "or_false",
+    }
+
+
+def test_sub_profiles_are_mapped() -> None:
+    """A `profiles` list of objects with an id and a name becomes mapping.profiles."""
+    extra = "type Persona { key: String! id: ID! name: String avatarUrl: String }"
+    proposal = _proposal("id: ID! username: String profiles: [Persona!]!", extra)
+    assert proposal.profiles == {
+        "path": "profiles",
+        "fields": {
+            "user_id": "id",
+            "name": "name",
+            "avatar_url": {"path": "avatarUrl", "convert": "or_false"},
+        },
+        "key": "key",
+    }
 
 
 @pytest.mark.parametrize(
     ("fields", "extra", "role"),
     [
-        ("role: Role", "enum Role { OWNER ADMIN MEMBER }", {"OWNER": "admin", "ADMIN": "admin"}),
+        (
+            "role: Role",
+            "enum Role { OWNER ADMIN MEMBER }",
+            {"OWNER": "admin", "ADMIN": "admin", "MEMBER": "user"},
+        ),
+        (
+            "role: Role",
+            "enum Role { MODERATOR SUBSCRIBER BANNED WIZARD }",
+            {"MODERATOR": "admin", "SUBSCRIBER": "user", "BANNED": "user"},
+        ),
         ("role: Role", "enum Role { EDITOR MEMBER }", None),
         ("isAdmin: Boolean", "", {"true": "admin"}),
     ],

@@ -78,7 +78,7 @@ def test_answers_on_a_terminal(demo_upstream: DemoUpstream, tmp_path: Path) -> N
         )
         session.answer("avatar_url (field, template, fallbacks, or -) [avatar.url]", "")
         session.answer(
-            "profile_url (field, template, fallbacks, or -) [-]", "https://x.example/u/{id}"
+            "profile_url (field, template, fallbacks, or -) [http", "https://x.example/u/{id}"
         )
         session.answer("lastlogin (field, template, fallbacks, or -) [lastLoginAt]", "lastSeenMs")
         session.answer("badge (field, template, fallbacks, or -) [badge]", "-")

@@ -239,3 +239,61 @@ def test_load_operation_and_dig(tmp_path: Path) -> None:
     assert operation.selected_paths(("a",)) == frozenset({"b"})
     assert dig({"a": {"b": 1}}, ("a", "b")) == 1
     assert dig({"a": [1]}, ("a", "b")) is None
+
+
+@pytest.mark.parametrize(
+    ("selection", "expected"),
+    [
+        ("allMembers(filter: {id: {in: $ids}}) { nodes { id name } }", ("allMembers", "nodes")),
+        ("users(ids: $ids) { edges { cursor node { id name } } }", ("users", "edges", "node")),
+        ("users(ids: $ids) { id name }", ("users",)),
+    ],
+)
+def test_result_path_follows_connections(
+    tmp_path: Path, make_settings: SettingsFactory, selection: str, expected: tuple[str, ...]
+) -> None:
+    """Without result_path, a connection's `nodes` or `edges.node` is where the users are."""
+    path = document(tmp_path, f"query ChatUsers($ids: [ID!]!) {{ {selection} }}")
+    settings = make_settings({"upstream": {"operations": {"users": {"document": path}}}})
+    users = build_operations(settings).users
+    assert users.result_path == expected
+    assert {"id", "name"} <= users.user_paths
+
+
+def test_users_are_found_through_edges(tmp_path: Path, make_settings: SettingsFactory) -> None:
+    """The users of an `edges { node }` answer are each edge's node, nulls left out.
+
+    A null where the connection should be is not an answer: no id may be taken for unknown.
+    """
+    path = document(
+        tmp_path, "query ChatUsers($ids: [ID!]!) { users(ids: $ids) { edges { node { id } } } }"
+    )
+    settings = make_settings({"upstream": {"operations": {"users": {"document": path}}}})
+    batch = build_operations(settings).users
+    data = {"users": {"edges": [{"node": {"id": "1"}}, {"node": None}, {"node": {"id": "2"}}]}}
+    assert batch.users(data, [1, 2]) == [{"id": "1"}, {"id": "2"}]
+    with pytest.raises(UpstreamProtocolError, match="no list of users at 'users.edges.node'"):
+        batch.users({"users": None}, [1])
+    with pytest.raises(UpstreamProtocolError, match="no list of users at 'users.edges.node'"):
+        batch.users({"users": {"edges": None}}, [1])
+
+
+def test_mapping_error_names_the_result_path_to_use(
+    tmp_path: Path, make_settings: SettingsFactory
+) -> None:
+    """A mapped path selected under the connection's `nodes` gets an error naming that path."""
+    path = document(
+        tmp_path,
+        "query ChatUsers($ids: [Int!]!) { allMembers(filter: {id: {in: $ids}}) "
+        "{ nodes { id name } } }",
+    )
+    settings = make_settings(
+        {"upstream": {"operations": {"users": {"document": path, "result_path": "allMembers"}}}}
+    )
+    with pytest.raises(ConfigError) as caught:
+        check_mapping_paths(settings, build_operations(settings))
+    assert caught.value.problems[0] == (
+        "mapping.id: reads 'id', which the users document does not select under 'allMembers'; "
+        "it is selected under 'allMembers.nodes': set "
+        "upstream.operations.users.result_path: allMembers.nodes"
+    )
