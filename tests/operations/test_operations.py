@@ -272,9 +272,9 @@ def test_users_are_found_through_edges(tmp_path: Path, make_settings: SettingsFa
     batch = build_operations(settings).users
     data = {"users": {"edges": [{"node": {"id": "1"}}, {"node": None}, {"node": {"id": "2"}}]}}
     assert batch.users(data, [1, 2]) == [{"id": "1"}, {"id": "2"}]
-    with pytest.raises(UpstreamProtocolError, match="no list of users at 'users.edges.node'"):
+    with pytest.raises(UpstreamProtocolError, match=r"no list of users at 'users\.edges\.node'"):
         batch.users({"users": None}, [1])
-    with pytest.raises(UpstreamProtocolError, match="no list of users at 'users.edges.node'"):
+    with pytest.raises(UpstreamProtocolError, match=r"no list of users at 'users\.edges\.node'"):
         batch.users({"users": {"edges": None}}, [1])
 
 
