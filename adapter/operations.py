@@ -58,7 +58,6 @@ __all__ = [
     "UsersBatch",
     "build_operations",
     "dig",
-    "dig_all",
     "load_operation",
     "user_list",
 ]
@@ -121,16 +120,18 @@ def user_list(data: Mapping[str, Any], path: Sequence[str]) -> list[Any]:
     return [user for item in value if (user := _user_or_none(item, where=where)) is not None]
 
 
-def dig_all(value: Any, path: Sequence[str]) -> list[Any]:
-    """The values at `path`, stepping into every list on the way (`edges.node`); a list at the
-    end is spread out."""
-    if isinstance(value, list):
-        return [found for item in value for found in dig_all(item, path)]
-    if not path:
-        return [] if value is None else [value]
-    if not isinstance(value, Mapping):
-        return []
-    return dig_all(value.get(path[0]), path[1:])
+def _null_before_a_list(data: Mapping[str, Any], path: Sequence[str]) -> bool:
+    """Whether a field on `path` is null before any list is reached (`user: null`)."""
+    value: Any = data
+    for key in path:
+        if not isinstance(value, Mapping) or key not in value:
+            return False
+        value = value[key]
+        if value is None:
+            return True
+        if isinstance(value, list):
+            return False
+    return False
 
 
 # Where the objects sit below a connection field, in the order tried.
@@ -492,12 +493,14 @@ class FriendsQuery:
         }
 
     def friends(self, data: Mapping[str, Any]) -> list[Any] | None:
-        found = dig(data, self.result)
-        if isinstance(found, list):
-            return found
-        # A connection's `edges.node`: the edges are the list.
-        edges = dig(data, self.result[:-1])
-        return dig_all(edges, self.result[-1:]) if isinstance(edges, list) else None
+        """The friends' user objects; None where the site says null on the way (no such user).
+
+        Anything else that is not the document's shape is an UpstreamProtocolError, as for
+        users-info: a malformed answer must not read as "this user has no friends".
+        """
+        if _null_before_a_list(data, self.result):
+            return None
+        return user_list(data, self.result)
 
 
 @dataclass(frozen=True)

@@ -104,3 +104,27 @@ async def test_a_user_absent_from_a_well_formed_list_stays_unknown(
             site.behave()
             again = await client.get(USERS, auth=CHAT_AUTH)
             assert [user["user_id"] for user in again.json()] == [1]  # 2 cached as unknown
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        (b'{"data":{"user":null}}', 422),  # the site has no such user
+        (b'{"data":{}}', 502),
+        (b'{"data":{"user":{}}}', 502),
+        (b'{"data":{"user":{"friends":"notalist"}}}', 502),
+        (b'{"data":{"user":{"friends":null}}}', 422),
+        (b'{"data":{"user":{"friends":[1,2]}}}', 502),
+    ],
+)
+async def test_a_malformed_friends_answer_is_a_502_not_no_friends(
+    site_settings: Callable[[str], Settings], body: bytes, status: int
+) -> None:
+    """Friends: null on the way means no such user (422); any other wrong shape is a 502."""
+    async with misbehaving_site() as site:
+        app = create_app(site_settings(site.url))
+        async with asgi_client(app) as client:
+            site.answer_with(body)
+            answer = await client.get("/imbachat/v1/user/friends/6", auth=CHAT_AUTH)
+    assert answer.status_code == status, answer.text
+    assert answer.json()["code"] == status

@@ -9,7 +9,7 @@ import pytest
 from graphql import parse, validate
 
 from adapter.config import Settings, settings_from_mapping
-from adapter.errors import ConfigError
+from adapter.errors import ConfigError, UpstreamProtocolError
 from adapter.operations import build_operations
 from tests.conftest import ROOT, SettingsFactory, reference_data
 from tests.operations.test_operations import DEMO_SCHEMA, document
@@ -39,13 +39,22 @@ def test_reference_friends_and_notify_documents(make_settings: SettingsFactory) 
 
 
 def test_friends_result_path_null_means_no_such_user(make_settings: SettingsFactory) -> None:
-    """A list at the result path is the friends; null or anything else there is no list."""
+    """A list at the result path is the friends; null on the way is no such user; else malformed."""
     friends = build_operations(make_settings()).friends
     assert friends is not None
     assert friends.friends({"user": {"friends": [{"id": "5"}]}}) == [{"id": "5"}]
     assert friends.friends({"user": {"friends": []}}) == []
     assert friends.friends({"user": None}) is None
-    assert friends.friends({"user": {"friends": "5"}}) is None
+    assert friends.friends({"user": {"friends": None}}) is None
+    malformed: list[dict[str, Any]] = [
+        {"user": {"friends": "5"}},
+        {"user": {}},
+        {},
+        {"user": {"friends": ["5"]}},
+    ]
+    for answer in malformed:
+        with pytest.raises(UpstreamProtocolError):
+            friends.friends(answer)
 
 
 def test_friends_user_variable_must_be_one_id(
