@@ -24,7 +24,7 @@ import orjson
 import structlog
 
 from adapter.cache import Cache, Entry, decode_entry, encode_entry
-from adapter.config import Settings
+from adapter.config import Settings, chat_int_id
 from adapter.errors import (
     ConfigError,
     FriendsUnavailable,
@@ -48,7 +48,6 @@ UserId = int | str
 _LOCK_POLL_SECONDS = 0.05
 # Bump when the entry envelope changes, so old entries become misses rather than puzzles.
 _ENTRY_FORMAT = b"entry-v1"
-_MAX_INT_ID_DIGITS = 18
 
 
 def fingerprint(settings: Settings, operations: Operations) -> str:
@@ -466,7 +465,7 @@ class Directory:
     def _map_friends(self, objects: Iterable[Any]) -> dict[UserId, _Found]:
         found: dict[UserId, _Found] = {}
         for obj in objects:
-            friend_id = self._chat_id(self._local_id(self.mapper.upstream_id(obj)))
+            friend_id = self.canonical_id(self._local_id(self.mapper.upstream_id(obj)))
             if friend_id is None:
                 self.metrics.users_dropped.labels("bad_id").inc()
                 continue
@@ -477,15 +476,6 @@ class Directory:
                 continue
             found.setdefault(friend_id, _Found(orjson.dumps(user)))
         return found
-
-    def _chat_id(self, text: str | None) -> UserId | None:
-        """An upstream id as the chat's id type would accept it in a request, else None."""
-        if text is None:
-            return None
-        if self._int_ids:
-            ok = text.isascii() and text.isdigit() and len(text) <= _MAX_INT_ID_DIGITS
-            return int(text) if ok else None
-        return text if self._str_id.fullmatch(text) else None
 
     # --- invalidation, search, login ----------------------------------------------------------
 
@@ -546,12 +536,16 @@ class Directory:
         return self._global_ids.local_id(text)
 
     def canonical_id(self, text: str | None) -> UserId | None:
-        """An upstream id as the chat wants it: an int when ids are integers."""
+        """An upstream id as the chat's id type would accept it in a request, else None.
+
+        One rule for every id handed to the chat (friends, search, login): an integer in the
+        chat's range (ASCII digits only), or a string matching `chat.ids.str_pattern`.
+        """
         if text is None:
             return None
-        if not self._int_ids:
-            return text
-        return int(text) if text.isdigit() else None
+        if self._int_ids:
+            return chat_int_id(text)
+        return text if self._str_id.fullmatch(text) else None
 
     async def idle(self) -> None:
         """Wait until no fetch or background refresh is under way."""

@@ -163,6 +163,10 @@ async def test_search_results_without_an_id_or_a_name_are_left_out(
     async with open_directory(redis_settings(), transport=transport) as directory:
         assert [user["user_id"] for user in await directory.search("o")] == [1]
         assert directory.canonical_id("x9") is None
+        # Digits of other scripts are digits to str.isdigit(), and 2**63 is past the chat's range.
+        assert directory.canonical_id("\u0663") is None
+        assert directory.canonical_id(str(2**63)) is None
+        assert directory.canonical_id(str(2**63 - 1)) == 2**63 - 1
 
 
 async def test_string_ids_are_kept_as_text(redis_settings: RedisSettingsFactory) -> None:
