@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any, TypedDict
 
@@ -13,6 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
+from starlette.types import ASGIApp
 
 from adapter.cache import Cache, build_cache
 from adapter.config import Settings
@@ -24,6 +25,7 @@ from adapter.telemetry import build_tracing
 from adapter.upstream import UpstreamClient
 from adapter.web.chat import chat_router
 from adapter.web.demo_page import mount_demo_page
+from adapter.web.fast_path import UsersFastPath
 from adapter.web.graphql import FrontendApi, install_graphql, open_frontend
 from adapter.web.health import health_router
 from adapter.web.limits import RequestLimits
@@ -47,6 +49,16 @@ class AppState(TypedDict):
     operations: Operations
     directory: Directory
     frontend: FrontendApi | None
+
+
+class _AdapterApp(FastAPI):
+    """FastAPI with the users-info fast path outside its whole middleware stack."""
+
+    fast_path: Callable[[ASGIApp], ASGIApp] | None = None
+
+    def build_middleware_stack(self) -> ASGIApp:
+        stack = super().build_middleware_stack()
+        return stack if self.fast_path is None else self.fast_path(stack)
 
 
 def _demo_upstream() -> Starlette:
@@ -123,7 +135,7 @@ def create_app(
                 tracing.shutdown()
             log.info("stopped")
 
-    app = FastAPI(
+    app = _AdapterApp(
         title="imbachat-adapter",
         summary="ImbaChat's site callbacks, answered from a site's GraphQL API.",
         version="1",
@@ -147,6 +159,8 @@ def create_app(
         tracing.install(app)
     app.add_middleware(RequestLimits, limits=settings.limits)
     app.add_middleware(RequestObserver, metrics=metrics)
+    if tracing is None:
+        app.fast_path = lambda stack: UsersFastPath(stack, settings=settings, metrics=metrics)
     return app
 
 
