@@ -1,0 +1,164 @@
+"""`python -m bench.inprocess`: CPU per warm call in-process, and the cost of each piece.
+
+No network and no server: the app is called as `app(scope, receive, send)` under its lifespan,
+with the reference config.yaml and the embedded demo; CPU time per call from
+`time.process_time()`, the minimum of several rounds. Pieces are timed on their own the same way
+(the access line writes to /dev/null). Figures for BENCHMARKS.md's profile.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from asgi_lifespan import LifespanManager
+
+from adapter.app import create_app
+from adapter.config import load_settings
+from adapter.logs import access_line, configure_logging
+from adapter.metrics import Metrics
+from adapter.web.ids import parse_ids
+from adapter.web.observe import AccessRecorder
+from adapter.web.users_info import UsersInfo
+from bench.run import ROOT
+
+BASIC = b"Basic cm9vdDphYmM="
+IDS = ",".join(str(i) for i in range(1, 21))
+
+
+def _scope(path: str, query: bytes, state: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": query,
+        "root_path": "",
+        "headers": [(b"host", b"adapter"), (b"authorization", BASIC)],
+        "client": ("127.0.0.1", 1),
+        "server": ("127.0.0.1", 80),
+        "state": dict(state),
+    }
+
+
+async def _receive() -> dict[str, Any]:
+    return {"type": "http.request", "body": b"", "more_body": False}
+
+
+async def _per_call(call: Callable[[], Awaitable[Any]], calls: int, rounds: int) -> float:
+    best = float("inf")
+    for _ in range(rounds):
+        started = time.process_time()
+        for _ in range(calls):
+            await call()
+        best = min(best, (time.process_time() - started) / calls)
+    return best * 1e6
+
+
+def _sync_per_call(call: Callable[[], Any], calls: int, rounds: int) -> float:
+    async def wrapped() -> None:
+        call()
+
+    return asyncio.run(_per_call(wrapped, calls, rounds))
+
+
+async def _app_figures(fast: bool, calls: int, rounds: int, level: str) -> float:
+    settings = load_settings(ROOT / "config.yaml")
+    configure_logging(level)
+    app = create_app(settings)
+    if not fast:
+        app.fast_path = None  # type: ignore[attr-defined]
+    async with LifespanManager(app) as manager:
+        state = manager._state  # the lifespan's state, as a server copies it into each scope
+        statuses: list[int] = []
+
+        async def send(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                statuses.append(message["status"])
+
+        async def call() -> None:
+            await app(
+                _scope("/imbachat/v1/users", b"user_ids=" + IDS.encode(), state), _receive, send
+            )
+
+        await call()
+        assert statuses == [200], statuses
+        return await _per_call(call, calls, rounds)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.inprocess")
+    parser.add_argument("--calls", type=int, default=3000)
+    parser.add_argument("--rounds", type=int, default=5)
+    options = parser.parse_args(argv)
+    calls, rounds = options.calls, options.rounds
+    stderr = sys.stderr
+    sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - the access lines go nowhere
+    try:
+        rows = {
+            "warm call, fast path (info)": asyncio.run(_app_figures(True, calls, rounds, "info")),
+            "warm call, fast path (warning: no access line)": asyncio.run(
+                _app_figures(True, calls, rounds, "warning")
+            ),
+            "warm call, FastAPI stack (info)": asyncio.run(
+                _app_figures(False, calls, rounds, "info")
+            ),
+        }
+        configure_logging("info")
+        settings = load_settings(ROOT / "config.yaml")
+        info = UsersInfo(settings)
+        query = b"user_ids=" + IDS.encode()
+        recorder = AccessRecorder(Metrics())
+        rows["access line (one orjson write)"] = _sync_per_call(
+            lambda: access_line(
+                debug=False,
+                request_id="0123456789abcdef0123456789abcdef",
+                method="GET",
+                route="/imbachat/v1/users",
+                status=200,
+                duration_ms=0.12,
+                ids=20,
+            ),
+            calls,
+            rounds,
+        )
+        rows["metrics + access line (AccessRecorder)"] = _sync_per_call(
+            lambda: recorder.record(
+                request_id="0123456789abcdef0123456789abcdef",
+                method="GET",
+                route="/imbachat/v1/users",
+                status=200,
+                elapsed=0.0001,
+                ids=20,
+            ),
+            calls,
+            rounds,
+        )
+        rows["credentials + query + 20 ids"] = _sync_per_call(
+            lambda: info.ids(
+                "query", query_string=query, path_value=None, authorization=BASIC.decode()
+            ),
+            calls,
+            rounds,
+        )
+        rows["20 ids parsed alone"] = _sync_per_call(
+            lambda: parse_ids(IDS, settings.chat.ids), calls, rounds
+        )
+    finally:
+        sys.stderr.close()
+        sys.stderr = stderr
+    for name, micros in rows.items():
+        print(f"{name:<50} {micros:8.1f} us")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
