@@ -13,7 +13,7 @@ import asyncio
 import os
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from asgi_lifespan import LifespanManager
@@ -25,7 +25,7 @@ from adapter.metrics import Metrics
 from adapter.web.ids import parse_ids
 from adapter.web.observe import AccessRecorder
 from adapter.web.users_info import UsersInfo
-from bench.run import ROOT
+from bench.processes import ROOT
 
 BASIC = b"Basic cm9vdDphYmM="
 IDS = ",".join(str(i) for i in range(1, 21))
@@ -80,7 +80,7 @@ async def _app_figures(fast: bool, calls: int, rounds: int, level: str) -> float
         state = manager._state  # the lifespan's state, as a server copies it into each scope
         statuses: list[int] = []
 
-        async def send(message: dict[str, Any]) -> None:
+        async def send(message: MutableMapping[str, Any]) -> None:
             if message["type"] == "http.response.start":
                 statuses.append(message["status"])
 
