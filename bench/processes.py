@@ -81,13 +81,15 @@ def start_service(
     ready_path: str,
     log_dir: Path,
     env: Mapping[str, str] | None = None,
+    executable: str = sys.executable,
 ) -> Service:
-    """Start `argv` (a Python module command line) and wait until `ready_path` answers."""
+    """Start `argv` (a Python module command line, unless another `executable` is given) and
+    wait until `ready_path` answers."""
     log = log_dir / f"{name}.log"
     environ = {**os.environ, **(env or {})}
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [sys.executable, *argv], cwd=ROOT, env=environ, stdout=out, stderr=subprocess.STDOUT
+            [executable, *argv], cwd=ROOT, env=environ, stdout=out, stderr=subprocess.STDOUT
         )
     service = Service(name, port, process, log)
     deadline = time.monotonic() + _START_TIMEOUT
