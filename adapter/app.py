@@ -150,7 +150,7 @@ def create_app(
     app.include_router(health_router())
     if settings.webhooks.enabled:
         app.include_router(webhook_router(settings))
-    install_graphql(app, settings)
+    token_fast_path = install_graphql(app, settings, metrics)
     if demo is not None:
         app.mount(DEMO_UPSTREAM_PATH, demo)
     mount_demo_page(app, settings)
@@ -160,7 +160,13 @@ def create_app(
     app.add_middleware(RequestLimits, limits=settings.limits)
     app.add_middleware(RequestObserver, metrics=metrics)
     if tracing is None:
-        app.fast_path = lambda stack: UsersFastPath(stack, settings=settings, metrics=metrics)
+
+        def fast_paths(stack: ASGIApp) -> ASGIApp:
+            if token_fast_path is not None:
+                stack = token_fast_path(stack)
+            return UsersFastPath(stack, settings=settings, metrics=metrics)
+
+        app.fast_path = fast_paths
     return app
 
 

@@ -49,11 +49,7 @@ class GraphQLCors:
             return
         headers = Headers(scope=scope)
         origin = headers.get("origin")
-        if (
-            origin is not None
-            and scope["method"] != "OPTIONS"
-            and not self._allowed(origin, headers)
-        ):
+        if origin is not None and scope["method"] != "OPTIONS" and not self.allows(origin, headers):
             response = graphql_error_response(
                 403, "this origin may not call the API", "FORBIDDEN_ORIGIN"
             )
@@ -61,7 +57,8 @@ class GraphQLCors:
             return
         await self.cors(scope, receive, send)
 
-    def _allowed(self, origin: str, headers: Headers) -> bool:
+    def allows(self, origin: str, headers: Headers) -> bool:
+        """Is `origin` listed, or this host itself?"""
         if normalize_origin(origin) in self.allowed:
             return True
         return is_same_origin(origin, headers.get("host"))
