@@ -34,6 +34,7 @@ __all__ = ["Directory", "UserId", "check_mapping_paths", "fingerprint"]
 log = structlog.get_logger(__name__)
 
 UserId = int | str
+_REMEMBERED_KEYS = 100_000
 _LOCK_POLL_SECONDS = 0.05
 # Bump when the entry envelope changes, so old entries become misses rather than puzzles.
 _ENTRY_FORMAT = b"entry-v1"
@@ -123,9 +124,16 @@ class Directory:
         self._generation = 0
         self._evicted: dict[str, int] = {}
         self._fetches = 0
+        self._keys: dict[UserId, str] = {}
 
     def key(self, user_id: UserId) -> str:
-        return f"{self._key_prefix}u:{user_id}"
+        # Asked for every id of every call; the hot ids' keys are made once.
+        key = self._keys.get(user_id)
+        if key is None:
+            key = f"{self._key_prefix}u:{user_id}"
+            if len(self._keys) < _REMEMBERED_KEYS:
+                self._keys[user_id] = key
+        return key
 
     # --- reading ------------------------------------------------------------------------------
 
