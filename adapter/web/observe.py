@@ -8,7 +8,7 @@ checking every second does not bury the chat's requests.
 
 from __future__ import annotations
 
-import random
+import os
 import time
 from typing import Any
 
@@ -38,11 +38,8 @@ def route_template(scope: Scope) -> str:
 
 
 def new_request_id() -> str:
-    """32 random hex digits: unique enough to find a request's lines, and secret from nobody.
-
-    Not `uuid4()`, which asks the kernel for randomness on every call.
-    """
-    return f"{random.getrandbits(128):032x}"
+    """32 random hex digits (as `uuid4().hex` has, without building a UUID)."""
+    return os.urandom(16).hex()
 
 
 def request_id_from(value: bytes | None) -> str:

@@ -73,6 +73,7 @@ CASES: list[tuple[bytes, dict[str, str]]] = [
     (b"[1, 2]", SIGNED_IN),
     (b'{"query": 5}', SIGNED_IN),
     (b"{" * 70000, SIGNED_IN),
+    (_body("mutation { issueChatToken { " + "token " * 3000 + "} }"), SIGNED_IN),
 ]
 
 
@@ -242,3 +243,33 @@ async def test_an_unexpected_error_is_masked_and_logged_the_same_way(
         views.append(_view(response))
     assert views[0] == views[1]
     assert views[0]["body"]["errors"][0]["message"] == "Unexpected error."
+
+
+async def test_trusted_documents_answer_the_same_both_ways(
+    make_settings: SettingsFactory, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """With the trusted list on: a listed document, its hash alone, an unlisted document and
+    an unknown hash get the same answers both ways."""
+    from adapter.web.graphql.trusted import document_hash
+    from tests.graphql.test_trusted import manifest
+
+    listed = next(text for text in manifest().values() if "issueChatToken" in text)
+    persisted = {"persistedQuery": {"version": 1, "sha256Hash": document_hash(listed)}}
+    unknown = {"persistedQuery": {"version": 1, "sha256Hash": "0" * 64}}
+    settings = make_settings({"graphql": {"trusted_documents": {"enabled": True}}})
+    async with (
+        asgi_client(create_app(settings)) as fast,
+        asgi_client(_slow(create_app(settings))) as slow,
+    ):
+        for body in (
+            _body(listed),
+            _body(None, extensions=persisted),
+            _body(),
+            _body(None, extensions=unknown),
+        ):
+            one, other = await _both((fast, slow), capsys, body, SIGNED_IN)
+            assert one == other
+        answered = await fast.post(
+            "/graphql", content=_body(None, extensions=persisted), headers=SIGNED_IN
+        )
+        assert answered.json()["data"]["issueChatToken"]["userId"] == 6

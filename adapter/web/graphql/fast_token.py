@@ -41,7 +41,6 @@ from graphql import (
     specified_rules,
     validate,
 )
-from graphql.language import Lexer, Source, TokenKind
 from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -113,19 +112,23 @@ class _Compiler:
         if document in self._known:
             self._known.move_to_end(document)
             return self._known[document]
-        compiled = self._compile(document)
+        try:
+            compiled = self._compile(document)
+        except Exception:
+            # A rule that trips over an odd document (Strawberry's depth limiter can): leave it
+            # to the pipeline, which answers it as it always has.
+            compiled = None
         self._known[document] = compiled
         if len(self._known) > _REMEMBERED:
             self._known.popitem(last=False)
         return compiled
 
     def _compile(self, document: str) -> _Compiled | None:
-        if len(document.encode()) > self._max_bytes or not _within_tokens(
-            document, self._max_tokens
-        ):
+        if len(document.encode()) > self._max_bytes:
             return None
         try:
-            ast = parse(document, no_location=False)
+            # The token limit as MaxTokensLimiter applies it: graphql-core's parser counts.
+            ast = parse(document, max_tokens=self._max_tokens)
         except GraphQLError:
             return None
         if validate(self._schema, ast, self._rules):
@@ -195,19 +198,6 @@ def _python_names(schema: Any) -> dict[tuple[str, str], str]:
             graphql_name = converter.get_graphql_name(field)
             names[(definition.name, graphql_name)] = field.python_name
     return names
-
-
-def _within_tokens(document: str, limit: int) -> bool:
-    lexer = Lexer(Source(document))
-    count = 0
-    try:
-        while lexer.advance().kind != TokenKind.EOF:
-            count += 1
-            if count > limit:
-                return False
-    except GraphQLError:
-        return False
-    return True
 
 
 class TokenFastPath:
