@@ -147,6 +147,9 @@ def serve(
         "timeout_keep_alive": keep_alive,
         "forwarded_allow_ips": forwarded_allow_ips,
         "server_header": False,
+        # The adapter writes its own access line; uvicorn's would still format its arguments
+        # (the quoted path and query) on every request before finding its logger disabled.
+        "access_log": False,
     }
     # uvicorn shuts down gracefully on SIGTERM or SIGINT and then re-raises the signal; with
     # these handlers in place the re-raised signal is a no-op and a clean shutdown exits 0.

@@ -1,7 +1,8 @@
 """`python -m bench.inprocess`: CPU per warm call in-process, and the cost of each piece.
 
 No network and no server: the app is called as `app(scope, receive, send)` under its lifespan,
-with the reference config.yaml and the embedded demo; CPU time per call from
+with the reference config.yaml and the embedded demo (issueChatToken: the jwt viewer mode of
+bench/tokens.py); CPU time per call from
 `time.process_time()`, the minimum of several rounds. Pieces are timed on their own the same way
 (the access line writes to /dev/null). Figures for BENCHMARKS.md's profile.
 """
@@ -16,16 +17,20 @@ import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
+import jwt
 from asgi_lifespan import LifespanManager
 
 from adapter.app import create_app
-from adapter.config import load_settings
+from adapter.config import Settings, load_settings
 from adapter.logs import access_line, configure_logging
 from adapter.metrics import Metrics
+from adapter.tokens import widget_token
+from adapter.web.graphql import FrontendApi
 from adapter.web.ids import parse_ids
 from adapter.web.observe import AccessRecorder
 from adapter.web.users_info import UsersInfo
 from bench.processes import ROOT
+from bench.tokens import MUTATION, SITE_SECRET, WIDGET_SECRET
 
 BASIC = b"Basic cm9vdDphYmM="
 IDS = ",".join(str(i) for i in range(1, 21))
@@ -70,6 +75,64 @@ def _sync_per_call(call: Callable[[], Any], calls: int, rounds: int) -> float:
     return asyncio.run(_per_call(wrapped, calls, rounds))
 
 
+_TOKEN_ENV = {
+    "IMBACHAT__VIEWER__MODE": "jwt",
+    "IMBACHAT__VIEWER__JWT": "{header: Authorization, scheme: Bearer, algorithms: [HS256], "
+    f"secret: {SITE_SECRET}, issuer: bench, audience: imbachat, user_id_claim: sub}}",
+    "IMBACHAT__TOKENS__SECRET_KEY": WIDGET_SECRET,
+    "IMBACHAT__GRAPHQL__RATE_LIMIT__PER_VIEWER": "1000000/second",
+    "IMBACHAT__GRAPHQL__RATE_LIMIT__PER_IP": "1000000/second",
+}
+
+
+def _session() -> str:
+    claims = {"sub": "6", "iss": "bench", "aud": "imbachat", "exp": int(time.time()) + 3600}
+    return jwt.encode(claims, SITE_SECRET, algorithm="HS256")
+
+
+async def _token_figures(
+    fast: bool, calls: int, rounds: int
+) -> tuple[float, Settings, FrontendApi]:
+    """issueChatToken as bench/tokens.py sends it (jwt viewer mode), CPU per call."""
+    os.environ.update(_TOKEN_ENV)
+    try:
+        settings = load_settings(ROOT / "config.yaml")
+    finally:
+        for name in _TOKEN_ENV:
+            os.environ.pop(name)
+    configure_logging("info")
+    app = create_app(settings)
+    if not fast:
+        app.fast_path = None  # type: ignore[attr-defined]
+    body = MUTATION.encode()
+    headers = [
+        (b"host", b"adapter"),
+        (b"authorization", f"Bearer {_session()}".encode()),
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+    ]
+    async with LifespanManager(app) as manager:
+        state = manager._state
+        answers: list[bytes] = []
+
+        async def receive() -> dict[str, Any]:
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        async def send(message: MutableMapping[str, Any]) -> None:
+            if message["type"] == "http.response.body":
+                answers.append(message["body"])
+
+        async def call() -> None:
+            scope = _scope("/graphql", b"", state)
+            scope.update(method="POST", raw_path=b"/graphql", headers=headers)
+            await app(scope, receive, send)
+
+        await call()
+        assert b'"token"' in answers[-1], answers[-1]
+        frontend: FrontendApi = state["frontend"]
+        return await _per_call(call, calls, rounds), settings, frontend
+
+
 async def _app_figures(fast: bool, calls: int, rounds: int, level: str) -> float:
     settings = load_settings(ROOT / "config.yaml")
     configure_logging(level)
@@ -92,6 +155,11 @@ async def _app_figures(fast: bool, calls: int, rounds: int, level: str) -> float
         await call()
         assert statuses == [200], statuses
         return await _per_call(call, calls, rounds)
+
+
+async def _both_budgets(limiter: Any) -> None:
+    await limiter.hit_ip("127.0.0.1")
+    await limiter.hit_viewer(6)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -151,6 +219,25 @@ def main(argv: list[str] | None = None) -> int:
         )
         rows["20 ids parsed alone"] = _sync_per_call(
             lambda: parse_ids(IDS, settings.chat.ids), calls, rounds
+        )
+        token_fast, token_settings, frontend = asyncio.run(_token_figures(True, calls, rounds))
+        rows["issueChatToken, fast path (info)"] = token_fast
+        rows["issueChatToken, Strawberry's pipeline (info)"] = asyncio.run(
+            _token_figures(False, calls // 3, rounds)
+        )[0]
+        assert token_settings.viewer is not None
+        assert token_settings.viewer.jwt is not None
+        session = {"authorization": f"Bearer {_session()}"}
+        viewer = frontend.viewer
+        rows["site session JWT verified (PyJWT)"] = asyncio.run(
+            _per_call(lambda: viewer.identify(session), calls, rounds)
+        )
+        rows["widget token signed"] = _sync_per_call(
+            lambda: widget_token(frontend.tokens, 6), calls, rounds
+        )
+        limiter = frontend.limiter
+        rows["both rate-limit hits (memory)"] = asyncio.run(
+            _per_call(lambda: _both_budgets(limiter), calls, rounds)
         )
     finally:
         sys.stderr.close()

@@ -65,6 +65,7 @@ _FIELD = "issueChatToken"
 _REQUEST_KEYS = frozenset({"query", "variables", "operationName", "extensions"})
 _STREAMING = ("multipart/", "text/event-stream")
 _REMEMBERED = 256
+_JSON_TYPE = "application/json"
 
 
 @dataclass(frozen=True)
@@ -237,23 +238,24 @@ class TokenFastPath:
         if not state or state.get("frontend") is None:
             await self.app(scope, receive, send)
             return
-        headers = Headers(scope=scope)
-        length = headers.get("content-length", "")
-        header_bytes = sum(len(name) + len(value) for name, value in scope["headers"])
+        seen = _scan(scope["headers"])
         url_bytes = len(scope.get("raw_path") or scope["path"].encode()) + len(
             scope.get("query_string", b"")
         )
-        media_type, _ = parse_content_type(headers.get("content-type", ""))
-        accept = headers.get("accept", "")
-        origin = headers.get("origin")
+        length = seen.get(b"content-length", "")
+        content_type = seen.get(b"content-type", "")
+        # The common exact value skips the MIME parser; any other is parsed as the router does.
+        if content_type != _JSON_TYPE:
+            content_type = parse_content_type(content_type)[0]
+        origin = seen.get(b"origin")
         if (
             not length.isdigit()
             or int(length) > self.limits.max_body_bytes
-            or header_bytes > self.limits.max_header_bytes
+            or seen.size > self.limits.max_header_bytes
             or url_bytes > self.limits.max_url_bytes
-            or media_type != "application/json"
-            or any(kind in accept for kind in _STREAMING)
-            or (origin is not None and not self.cors.allows(origin, headers))
+            or content_type != _JSON_TYPE
+            or any(kind in seen.get(b"accept", "") for kind in _STREAMING)
+            or (origin is not None and not self.cors.allows(origin, Headers(scope=scope)))
         ):
             await self.app(scope, receive, send)
             return
@@ -263,7 +265,7 @@ class TokenFastPath:
             await self.app(scope, _replay(messages, receive), send)
             return
         scope["imbachat.compiled"] = compiled
-        await self._observed(scope, receive, send, headers)
+        await self._observed(scope, receive, send, seen.get(b"x-request-id"))
 
     def _compiled(self, body: bytes) -> _Compiled | None:
         try:
@@ -289,9 +291,13 @@ class TokenFastPath:
             return None
         return compiled
 
-    async def _observed(self, scope: Scope, receive: Receive, send: Send, headers: Headers) -> None:
+    async def _observed(
+        self, scope: Scope, receive: Receive, send: Send, request_id_header: str | None
+    ) -> None:
         started = time.perf_counter()
-        request_id = request_id_from(headers.get("x-request-id", "").encode("latin-1") or None)
+        request_id = request_id_from(
+            request_id_header.encode("latin-1") if request_id_header is not None else None
+        )
         status = 500
 
         async def send_with_id(message: Message) -> None:
@@ -386,6 +392,26 @@ class TokenFastPath:
                 original_error=None,
             )
         return {"data": None, "errors": [error.formatted]}
+
+
+_WANTED = frozenset({b"content-length", b"content-type", b"accept", b"origin", b"x-request-id"})
+
+
+class _Seen(dict[bytes, str]):
+    """The first value of each header this path reads, and the size of them all."""
+
+    size = 0
+
+
+def _scan(raw: list[tuple[bytes, bytes]]) -> _Seen:
+    seen = _Seen()
+    size = 0
+    for name, value in raw:
+        size += len(name) + len(value)
+        if name in _WANTED and name not in seen:
+            seen[name] = value.decode("latin-1")
+    seen.size = size
+    return seen
 
 
 class _FieldFailure(Exception):
