@@ -133,6 +133,16 @@ async def _token_figures(
         return await _per_call(call, calls, rounds), settings, frontend
 
 
+async def _lookup_figure(calls: int, rounds: int) -> float:
+    """Directory.lookup alone: 20 warm ids from the memory cache."""
+    app = create_app(load_settings(ROOT / "config.yaml"))
+    async with LifespanManager(app) as manager:
+        directory = manager._state["directory"]
+        wanted = list(range(1, 21))
+        await directory.lookup(wanted)
+        return await _per_call(lambda: directory.lookup(wanted), calls, rounds)
+
+
 async def _app_figures(fast: bool, calls: int, rounds: int, level: str) -> float:
     settings = load_settings(ROOT / "config.yaml")
     configure_logging(level)
@@ -217,6 +227,7 @@ def main(argv: list[str] | None = None) -> int:
             calls,
             rounds,
         )
+        rows["directory.lookup, 20 warm ids (memory)"] = asyncio.run(_lookup_figure(calls, rounds))
         rows["20 ids parsed alone"] = _sync_per_call(
             lambda: parse_ids(IDS, settings.chat.ids), calls, rounds
         )
