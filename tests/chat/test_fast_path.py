@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import base64
 import json
+import warnings
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import httpx
+import jwt
 import pytest
 import structlog
 from fastapi import FastAPI
+from jwt.warnings import InsecureKeyLengthWarning
 
 from adapter.app import create_app
 from adapter.config import Settings
@@ -217,3 +220,37 @@ async def test_failures_answer_the_same_both_ways(
     assert fast.pop("request_id") == 32
     assert slow.pop("request_id") == (32 if fast["status"] == 502 else 0)
     assert fast == slow
+
+
+def _query_token(claims: dict[str, Any], key: str = "root:abc") -> str:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", InsecureKeyLengthWarning)
+        return jwt.encode(claims, key, algorithm="HS256")
+
+
+@pytest.mark.parametrize(
+    ("url", "headers"),
+    [
+        (f"{P}/users?user_ids=1&jwt_token={_query_token({})}", {}),
+        (f"{P}/getusers/1,2?jwt_token={_query_token({'imba_id': 'w1'})}", {}),
+        (f"{P}/users?user_ids=1&jwt_token={_query_token({'imba_id': 'other'})}", {}),
+        (f"{P}/users?user_ids=1&jwt_token={_query_token({}, 'wrong')}", {}),
+        (f"{P}/users?user_ids=1&jwt_token=x&jwt_token={_query_token({})}", {}),
+        (f"{P}/users?user_ids=1&jwt_token={_query_token({})}&jwt_token=x", {}),
+        (f"{P}/users?user_ids=1&jwt_token={_query_token({})}", {"authorization": "Basic !!"}),
+        (f"{P}/users?user_ids=1&jwt_token=not-a-jwt", {"authorization": GOOD}),
+    ],
+)
+async def test_query_tokens_are_checked_the_same_both_ways(
+    make_settings: SettingsFactory, capsys: pytest.CaptureFixture[str], url: str, headers: Any
+) -> None:
+    """With `chat.query_token` on, a `jwt_token` parameter (last value wins) authenticates the
+    same requests both ways."""
+    settings = make_settings({"chat": {"query_token": {"enabled": True}, "widget_id": "w1"}})
+    views = []
+    for app in (create_app(settings), _slow(create_app(settings))):
+        async with asgi_client(app) as client:
+            capsys.readouterr()
+            answer = await client.get(url, headers=headers)
+            views.append((_view(answer), _access_lines(capsys.readouterr().err)))
+    assert views[0] == views[1]
