@@ -80,8 +80,13 @@ def create_app(
     *,
     upstream_transport: httpx.AsyncBaseTransport | None = None,
     cache: Cache | None = None,
+    fast_paths: bool = True,
 ) -> FastAPI:
-    """The adapter as an ASGI app. Raises ConfigError when the documents or mapping are wrong."""
+    """The adapter as an ASGI app. Raises ConfigError when the documents or mapping are wrong.
+
+    `fast_paths=False` leaves every request to FastAPI's stack (as tracing does): the reference
+    the fast paths are tested and measured against.
+    """
     operations = build_operations(settings)
     check_mapping_paths(settings, operations)
     metrics = Metrics()
@@ -159,14 +164,14 @@ def create_app(
         tracing.install(app)
     app.add_middleware(RequestLimits, limits=settings.limits)
     app.add_middleware(RequestObserver, metrics=metrics)
-    if tracing is None:
+    if tracing is None and fast_paths:
 
-        def fast_paths(stack: ASGIApp) -> ASGIApp:
+        def in_front(stack: ASGIApp) -> ASGIApp:
             if token_fast_path is not None:
                 stack = token_fast_path(stack)
             return UsersFastPath(stack, settings=settings, metrics=metrics)
 
-        app.fast_path = fast_paths
+        app.fast_path = in_front
     return app
 
 

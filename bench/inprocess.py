@@ -101,9 +101,7 @@ async def _token_figures(
         for name in _TOKEN_ENV:
             os.environ.pop(name)
     configure_logging("info")
-    app = create_app(settings)
-    if not fast:
-        app.fast_path = None  # type: ignore[attr-defined]
+    app = create_app(settings, fast_paths=fast)
     body = MUTATION.encode()
     headers = [
         (b"host", b"adapter"),
@@ -146,9 +144,7 @@ async def _lookup_figure(calls: int, rounds: int) -> float:
 async def _app_figures(fast: bool, calls: int, rounds: int, level: str) -> float:
     settings = load_settings(ROOT / "config.yaml")
     configure_logging(level)
-    app = create_app(settings)
-    if not fast:
-        app.fast_path = None  # type: ignore[attr-defined]
+    app = create_app(settings, fast_paths=fast)
     async with LifespanManager(app) as manager:
         state = manager._state  # the lifespan's state, as a server copies it into each scope
         statuses: list[int] = []

@@ -18,7 +18,6 @@ import httpx
 import jwt
 import pytest
 import structlog
-from fastapi import FastAPI
 from jwt.warnings import InsecureKeyLengthWarning
 
 from adapter.app import create_app
@@ -86,20 +85,15 @@ def json_logs() -> Iterator[None]:
     structlog.reset_defaults()
 
 
-def _slow(app: FastAPI) -> FastAPI:
-    """The same app with the fast path taken out (before its stack is built)."""
-    app.fast_path = None  # type: ignore[attr-defined]
-    return app
-
-
 @pytest.fixture
 async def clients(
     make_settings: SettingsFactory,
 ) -> AsyncIterator[tuple[httpx.AsyncClient, httpx.AsyncClient]]:
+    """The app as served and the same app without the fast path, from one configuration."""
     settings = make_settings()
     async with (
         asgi_client(create_app(settings)) as fast,
-        asgi_client(_slow(create_app(settings))) as slow,
+        asgi_client(create_app(settings, fast_paths=False)) as slow,
     ):
         yield fast, slow
 
@@ -203,7 +197,7 @@ async def test_failures_answer_the_same_both_ways(
     monkeypatch.setattr(Directory, "lookup", lookup)
     settings: Settings = make_settings()
     views = []
-    for app in (create_app(settings), _slow(create_app(settings))):
+    for app in (create_app(settings), create_app(settings, fast_paths=False)):
         async with asgi_client(app) as client:
             configure_logging("info")
             capsys.readouterr()
@@ -248,7 +242,7 @@ async def test_query_tokens_are_checked_the_same_both_ways(
     same requests both ways."""
     settings = make_settings({"chat": {"query_token": {"enabled": True}, "widget_id": "w1"}})
     views = []
-    for app in (create_app(settings), _slow(create_app(settings))):
+    for app in (create_app(settings), create_app(settings, fast_paths=False)):
         async with asgi_client(app) as client:
             capsys.readouterr()
             answer = await client.get(url, headers=headers)

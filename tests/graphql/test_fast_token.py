@@ -16,7 +16,6 @@ import httpx
 import jwt
 import pytest
 import structlog
-from fastapi import FastAPI
 
 from adapter.app import create_app
 from adapter.logs import configure_logging
@@ -85,19 +84,15 @@ def json_logs() -> Iterator[None]:
     structlog.reset_defaults()
 
 
-def _slow(app: FastAPI) -> FastAPI:
-    app.fast_path = None  # type: ignore[attr-defined]
-    return app
-
-
 @pytest.fixture
 async def clients(
     make_settings: SettingsFactory,
 ) -> AsyncIterator[tuple[httpx.AsyncClient, httpx.AsyncClient]]:
+    """The app as served and the same app without the fast paths (an allowed CORS origin)."""
     settings = make_settings({"graphql": {"cors": {"allowed_origins": [ORIGIN]}}})
     async with (
         asgi_client(create_app(settings)) as fast,
-        asgi_client(_slow(create_app(settings))) as slow,
+        asgi_client(create_app(settings, fast_paths=False)) as slow,
     ):
         yield fast, slow
 
@@ -259,7 +254,7 @@ async def test_trusted_documents_answer_the_same_both_ways(
     settings = make_settings({"graphql": {"trusted_documents": {"enabled": True}}})
     async with (
         asgi_client(create_app(settings)) as fast,
-        asgi_client(_slow(create_app(settings))) as slow,
+        asgi_client(create_app(settings, fast_paths=False)) as slow,
     ):
         for body in (
             _body(listed),
