@@ -248,3 +248,12 @@ async def test_query_tokens_are_checked_the_same_both_ways(
             answer = await client.get(url, headers=headers)
             views.append((_view(answer), _access_lines(capsys.readouterr().err)))
     assert views[0] == views[1]
+
+
+def test_the_openapi_document_still_lists_the_users_routes(make_settings: SettingsFactory) -> None:
+    """Both users-info routes, with their id parameters, stay in the OpenAPI document."""
+    paths = create_app(make_settings()).openapi()["paths"]
+    query = paths[f"{P}/users"]["get"]
+    by_path = paths[f"{P}/getusers/{{user_ids}}"]["get"]
+    assert {p["name"] for p in query["parameters"]} == {"user_ids", "ids"}
+    assert [(p["name"], p["in"]) for p in by_path["parameters"]] == [("user_ids", "path")]
