@@ -134,6 +134,7 @@ def _start_php(workdir: Path) -> Service:
         log_dir=workdir,
         env={"PHP_CLI_SERVER_WORKERS": "2", "BENCH_TABLE": f"test.{TABLE}"},
         executable=php,
+        group=True,
     )
 
 
