@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any, TypedDict
 
@@ -14,6 +14,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
 from starlette.responses import Response
+from starlette.types import ASGIApp
 
 from adapter.cache import Cache, build_cache
 from adapter.config import Settings
@@ -26,6 +27,7 @@ from adapter.telemetry import build_tracing
 from adapter.upstream import UpstreamClient
 from adapter.web.chat import chat_router
 from adapter.web.demo_page import mount_demo_page
+from adapter.web.fast_path import UsersFastPath
 from adapter.web.graphql import FrontendApi, install_graphql, open_frontend
 from adapter.web.health import health_router
 from adapter.web.limits import RequestLimits
@@ -54,6 +56,16 @@ class AppState(TypedDict):
     notifier: Notifier | None
 
 
+class _AdapterApp(FastAPI):
+    """FastAPI with the users-info fast path outside its whole middleware stack."""
+
+    fast_path: Callable[[ASGIApp], ASGIApp] | None = None
+
+    def build_middleware_stack(self) -> ASGIApp:
+        stack = super().build_middleware_stack()
+        return stack if self.fast_path is None else self.fast_path(stack)
+
+
 def _demo_upstream() -> Starlette:
     from adapter.demo import create_demo_upstream_app
 
@@ -73,8 +85,13 @@ def create_app(
     *,
     upstream_transport: httpx.AsyncBaseTransport | None = None,
     cache: Cache | None = None,
+    fast_paths: bool = True,
 ) -> FastAPI:
-    """The adapter as an ASGI app. Raises ConfigError when the documents or mapping are wrong."""
+    """The adapter as an ASGI app. Raises ConfigError when the documents or mapping are wrong.
+
+    `fast_paths=False` leaves every request to FastAPI's stack (as tracing does): the reference
+    the fast paths are tested and measured against.
+    """
     operations = build_operations(settings)
     check_mapping_paths(settings, operations)
     metrics = Metrics()
@@ -130,7 +147,7 @@ def create_app(
                 tracing.shutdown()
             log.info("stopped")
 
-    app = FastAPI(
+    app = _AdapterApp(
         title="imbachat-adapter",
         summary="ImbaChat's site callbacks, answered from a site's GraphQL API.",
         version="1",
@@ -149,7 +166,7 @@ def create_app(
     app.include_router(health_router())
     if settings.webhooks.enabled:
         app.include_router(webhook_router(settings))
-    install_graphql(app, settings)
+    token_fast_path = install_graphql(app, settings, metrics)
     if demo is not None:
         app.mount(DEMO_UPSTREAM_PATH, demo)
     mount_demo_page(app, settings)
@@ -158,6 +175,14 @@ def create_app(
         tracing.install(app)
     app.add_middleware(RequestLimits, limits=settings.limits)
     app.add_middleware(RequestObserver, metrics=metrics)
+    if tracing is None and fast_paths:
+
+        def in_front(stack: ASGIApp) -> ASGIApp:
+            if token_fast_path is not None:
+                stack = token_fast_path(stack)
+            return UsersFastPath(stack, settings=settings, metrics=metrics)
+
+        app.fast_path = in_front
     return app
 
 

@@ -157,6 +157,9 @@ def serve(
         "server_header": False,
         # uvicorn has no deadline for request headers; this protocol adds one.
         "http": HeaderDeadlineProtocol,
+        # The adapter writes its own access line; uvicorn's would still format its arguments
+        # (the quoted path and query) on every request before finding its logger disabled.
+        "access_log": False,
     }
     problem = _listen_problem(host, port)
     if problem is not None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 __all__ = ["Metrics"]
 
@@ -24,6 +24,17 @@ class Metrics:
             "adapter_cache_errors",
             "Cache backend operations that failed (the adapter failed open).",
             ["operation"],
+            registry=self.registry,
+        )
+        self.invalidation_channel_up = Gauge(
+            "adapter_cache_invalidation_channel_up",
+            "1 while the replicas' invalidation channel is subscribed and answering, else 0 "
+            "(local copies then live local_seconds only).",
+            registry=self.registry,
+        )
+        self.local_invalidations = Counter(
+            "adapter_cache_local_invalidations",
+            "Keys dropped from the local layer because another replica changed them.",
             registry=self.registry,
         )
         self.upstream_requests = Counter(

@@ -34,14 +34,15 @@ def wrk(
     seconds: float,
     headers: Mapping[str, str] | None = None,
     env: Mapping[str, str] | None = None,
+    threads: int = 1,
 ) -> WrkResult:
-    """Run wrk (one thread) against `url`; the Lua script turns its figures into JSON."""
+    """Run wrk against `url` (one thread unless told); the Lua script prints its figures as JSON."""
     binary = shutil.which("wrk")
     if binary is None:
         raise RuntimeError("wrk is not installed (Debian: apt-get install wrk; `make bench` does)")
     argv = [
         binary,
-        "-t1",
+        f"-t{threads}",
         f"-c{connections}",
         f"-d{max(1, math.ceil(seconds))}s",
         "--timeout",

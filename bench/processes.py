@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -45,6 +46,7 @@ class Service:
     process: subprocess.Popen[bytes]
     log: Path
     peak_rss: float = field(default=0.0)
+    group: bool = False  # started in a session of its own; stopped as a process group
 
     @property
     def url(self) -> str:
@@ -65,12 +67,23 @@ class Service:
     def stop(self) -> None:
         self.sample_rss()
         if self.process.poll() is None:
-            self.process.terminate()
+            self._signal(signal.SIGTERM)
             try:
                 self.process.wait(timeout=15)
             except subprocess.TimeoutExpired:
-                self.process.kill()
+                self._signal(signal.SIGKILL)
                 self.process.wait()
+        if self.group:
+            # Workers the server forked (PHP's built-in server) outlive their parent otherwise.
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
+
+    def _signal(self, number: int) -> None:
+        if self.group:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, number)
+        else:
+            self.process.send_signal(number)
 
 
 def start_service(
@@ -81,15 +94,23 @@ def start_service(
     ready_path: str,
     log_dir: Path,
     env: Mapping[str, str] | None = None,
+    executable: str = sys.executable,
+    group: bool = False,
 ) -> Service:
-    """Start `argv` (a Python module command line) and wait until `ready_path` answers."""
+    """Start `argv` (a Python module command line, unless another `executable` is given) and
+    wait until `ready_path` answers."""
     log = log_dir / f"{name}.log"
     environ = {**os.environ, **(env or {})}
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [sys.executable, *argv], cwd=ROOT, env=environ, stdout=out, stderr=subprocess.STDOUT
+            [executable, *argv],
+            cwd=ROOT,
+            env=environ,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=group,
         )
-    service = Service(name, port, process, log)
+    service = Service(name, port, process, log, group=group)
     deadline = time.monotonic() + _START_TIMEOUT
     while time.monotonic() < deadline:
         if process.poll() is not None:

@@ -1,15 +1,16 @@
 """The profile cache: one small interface, three backends, and a fail-open guard.
 
 `build_cache` returns what the directory uses: the configured backend wrapped so that a failing
-backend counts as a miss (`FailOpenCache`), with an optional small in-process layer in front
-(`LayeredCache`) for the hottest ids.
+backend counts as a miss (`FailOpenCache`), with an in-process layer in front for the hottest
+ids (`SyncedLocalCache`, kept true across replicas by `cache/invalidation.py`).
 """
 
 from __future__ import annotations
 
 from adapter.cache.base import Cache
 from adapter.cache.entries import Entry, decode_entry, encode_entry
-from adapter.cache.guard import FailOpenCache, LayeredCache
+from adapter.cache.guard import FailOpenCache
+from adapter.cache.invalidation import SyncedLocalCache, synced_cache
 from adapter.cache.memory import MemoryCache
 from adapter.config import CacheSettings
 from adapter.metrics import Metrics
@@ -18,8 +19,8 @@ __all__ = [
     "Cache",
     "Entry",
     "FailOpenCache",
-    "LayeredCache",
     "MemoryCache",
+    "SyncedLocalCache",
     "build_cache",
     "decode_entry",
     "encode_entry",
@@ -46,6 +47,5 @@ def build_cache(settings: CacheSettings, metrics: Metrics) -> Cache:
         pause_after_error=settings.retry_after_error_seconds,
     )
     if settings.local_max_entries:
-        local = MemoryCache(max_entries=settings.local_max_entries)
-        guarded = LayeredCache(local, guarded, local_seconds=settings.local_seconds)
+        return synced_cache(settings, guarded, metrics)
     return guarded

@@ -9,11 +9,10 @@ from typing import TypeVar
 import structlog
 
 from adapter.cache.base import Cache
-from adapter.cache.memory import MemoryCache
 from adapter.errors import CacheError
 from adapter.metrics import Metrics
 
-__all__ = ["FailOpenCache", "LayeredCache"]
+__all__ = ["FailOpenCache"]
 
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
@@ -110,50 +109,3 @@ class FailOpenCache:
 
     async def aclose(self) -> None:
         await self.backend.aclose()
-
-
-class LayeredCache:
-    """A small in-process layer in front of a shared backend, for the hottest ids.
-
-    Local copies live at most `local_seconds`, which bounds how long one replica can serve a
-    profile that the site has since changed and another replica has invalidated.
-    """
-
-    def __init__(self, local: MemoryCache, shared: Cache, *, local_seconds: float) -> None:
-        self.local = local
-        self.shared = shared
-        self.local_seconds = local_seconds
-
-    async def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
-        found = await self.local.get_many(keys)
-        missing = [key for key, value in zip(keys, found, strict=True) if value is None]
-        if not missing:
-            return found
-        shared = dict(zip(missing, await self.shared.get_many(missing), strict=True))
-        refill = {key: value for key, value in shared.items() if value is not None}
-        await self.local.set_many(refill, self.local_seconds)
-        return [
-            value if value is not None else shared.get(key)
-            for key, value in zip(keys, found, strict=True)
-        ]
-
-    async def set_many(self, items: Mapping[str, bytes], ttl_seconds: float) -> None:
-        await self.shared.set_many(items, ttl_seconds)
-        await self.local.set_many(items, min(ttl_seconds, self.local_seconds))
-
-    async def delete_many(self, keys: Sequence[str]) -> None:
-        await self.local.delete_many(keys)
-        await self.shared.delete_many(keys)
-
-    async def acquire_lock(self, key: str, ttl_seconds: float) -> bool:
-        return await self.shared.acquire_lock(key, ttl_seconds)
-
-    async def release_lock(self, key: str) -> None:
-        await self.shared.release_lock(key)
-
-    async def ping(self) -> None:
-        await self.shared.ping()
-
-    async def aclose(self) -> None:
-        await self.local.aclose()
-        await self.shared.aclose()

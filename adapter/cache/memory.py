@@ -47,8 +47,16 @@ class MemoryCache:
             self._items.popitem(last=False)
 
     async def delete_many(self, keys: Sequence[str]) -> None:
+        self.forget(keys)
+
+    def forget(self, keys: Sequence[str]) -> None:
+        """`delete_many` for callers outside a coroutine (the invalidation channel)."""
         for key in keys:
             self._items.pop(key, None)
+
+    def clear(self) -> None:
+        """Forget every entry (locks stay)."""
+        self._items.clear()
 
     async def acquire_lock(self, key: str, ttl_seconds: float) -> bool:
         # Locks live beside the entries (as in Redis) but are never evicted to make room.

@@ -34,9 +34,13 @@ class CacheSettings(Model):
     keep_seconds: int = Field(86_400, ge=0)
     negative_seconds: int = Field(60, ge=0)
     memory_max_entries: int = Field(100_000, gt=0)
-    # Small per-process layer in front of Redis for the hottest ids (0 turns it off).
-    local_max_entries: int = Field(0, ge=0)
+    # Per-process layer in front of Redis for the hottest ids (0 turns it off). Replicas tell
+    # each other of every change over Redis pub/sub (`local_invalidation`); while that channel
+    # is up a local copy lives up to `local_synced_seconds`, otherwise `local_seconds`.
+    local_max_entries: int = Field(10_000, ge=0)
     local_seconds: float = Field(5.0, ge=0)
+    local_synced_seconds: float = Field(300.0, ge=0)
+    local_invalidation: bool = True
     # Across replicas: a short Redis lock per chunk so that only one replica refills it.
     lock_seconds: float = Field(0.0, ge=0)
     error_log_interval_seconds: float = Field(30.0, gt=0)

@@ -42,15 +42,24 @@ class ChatServerAuth:
         self._widget_id = settings.widget_id
         self._token_lifetime = settings.query_token.max_lifetime_seconds
 
+    @property
+    def token_parameter(self) -> str | None:
+        """The query parameter that may carry a signed token, when that is switched on."""
+        return self._token_parameter
+
     def check(self, request: Request) -> None:
         """Return when the caller is the chat server; raise NotAuthenticated otherwise."""
-        header = request.headers.get("authorization")
-        if header is not None and self._basic_ok(header):
-            return
+        token = None
         if self._token_parameter is not None:
             token = request.query_params.get(self._token_parameter)
-            if token is not None and self._token_ok(token):
-                return
+        self.check_values(request.headers.get("authorization"), token)
+
+    def check_values(self, authorization: str | None, token: str | None) -> None:
+        """`check` given the Authorization header and the token parameter (last value) as text."""
+        if authorization is not None and self._basic_ok(authorization):
+            return
+        if self._token_parameter is not None and token is not None and self._token_ok(token):
+            return
         raise NotAuthenticated()
 
     def _basic_ok(self, header: str) -> bool:

@@ -16,6 +16,13 @@ from adapter.errors import LoginRejected, RequestRejected
 from adapter.web.auth import ChatServerAuth
 from adapter.web.ids import parse_ids
 from adapter.web.responses import API_VERSION, JSON, error_response
+from adapter.web.users_info import (
+    USERS_ROUTES,
+    UsersForm,
+    UsersInfo,
+    join_profiles,
+    path_parameter,
+)
 
 __all__ = ["chat_router"]
 
@@ -43,24 +50,52 @@ Users = Annotated[Directory, Depends(_directory)]
 class _PlainRoute(APIRoute):
     """A route FastAPI documents but does not solve: the endpoint reads the request itself.
 
-    The endpoint is called with the request and the path parameters as text. Dependency
-    solving and the response machinery cost a fifth of a warm users-info answer
-    (BENCHMARKS.md); the OpenAPI document still lists the route and its parameters.
+    The endpoint is called with the request alone. Dependency solving and the response
+    machinery cost a fifth of a warm users-info answer (BENCHMARKS.md); the OpenAPI document
+    still lists the route and the parameters given in `openapi_extra`.
     """
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         endpoint = self.endpoint
 
         async def handle(request: Request) -> Response:
-            response: Response = await endpoint(request, **request.path_params)
+            response: Response = await endpoint(request)
             return response
 
         return handle
 
 
-def _array(profiles: list[bytes]) -> Response:
-    # The profiles were encoded when they were fetched; the answer only joins them.
-    return Response(b"[" + b",".join(profiles) + b"]", media_type=JSON)
+def _users_endpoint(
+    info: UsersInfo, form: UsersForm, parameter: str | None
+) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+    async def users_info(request: Request) -> Response:
+        ids = info.ids(
+            form,
+            query_string=request.scope.get("query_string", b""),
+            path_value=request.path_params.get(parameter) if parameter else None,
+            authorization=request.headers.get("authorization"),
+        )
+        request.state.ids_count = len(ids)
+        directory: Directory = request.state.directory
+        return Response(await info.answer(directory, ids), media_type=JSON)
+
+    return users_info
+
+
+_USERS_SUMMARIES = {
+    "/users": "Users info, ids in the query string",
+    "/getusers/{user_ids}": "Users info, ids in the path (WordPress)",
+    "/users/{user_ids}": "Users info, ids in the path (OctoberCMS)",
+}
+
+
+def _users_documentation(form: UsersForm, parameter: str | None) -> dict[str, Any]:
+    # The endpoints read their parameters themselves, so the OpenAPI document is told of them.
+    if form == "path":
+        where = [{"name": parameter, "in": "path", "required": True}]
+    else:
+        where = [{"name": name, "in": "query", "required": False} for name in ("user_ids", "ids")]
+    return {"parameters": [{**item, "schema": {"type": "string"}} for item in where]}
 
 
 def _refusal(reason: str) -> Callable[[], Coroutine[Any, Any, Response]]:
@@ -86,7 +121,6 @@ async def _login(request: Request, directory: Directory, fields: tuple[str, ...]
 def chat_router(settings: Settings) -> APIRouter:
     """The routes under the configured prefix, bound to these settings."""
     auth = ChatServerAuth(settings.chat)
-    ids_settings = settings.chat.ids
     version = orjson.dumps({"version": API_VERSION, "type": settings.chat.product_name})
 
     async def chat_server(request: Request) -> None:
@@ -100,44 +134,18 @@ def chat_router(settings: Settings) -> APIRouter:
     async def api_version() -> Response:
         return Response(version, media_type=JSON)
 
-    # The users-info routes are the chat's hot path: plain routes that check the
-    # credentials and take the directory themselves. The other routes keep the dependencies.
-    async def users_by_query(request: Request) -> Response:
-        auth.check(request)
-        values = request.query_params.getlist("user_ids") + request.query_params.getlist("ids")
-        if not values:
-            raise RequestRejected("give the user ids as user_ids=1,2,3")
-        ids = parse_ids(ids_settings.separator.join(values), ids_settings)
-        request.state.ids_count = len(ids)
-        directory: Directory = request.state.directory
-        return _array(await directory.lookup(ids))
-
-    async def users_by_path(request: Request, user_ids: str) -> Response:
-        auth.check(request)
-        ids = parse_ids(user_ids, ids_settings)
-        request.state.ids_count = len(ids)
-        directory: Directory = request.state.directory
-        return _array(await directory.lookup(ids))
-
-    # The query form reads its parameters itself, so the OpenAPI document is told of them.
-    id_lists = {
-        "parameters": [
-            {"name": name, "in": "query", "required": False, "schema": {"type": "string"}}
-            for name in ("user_ids", "ids")
-        ]
-    }
-    for path, endpoint, summary, extra in (
-        ("/users", users_by_query, "Users info, ids in the query string", id_lists),
-        ("/getusers/{user_ids}", users_by_path, "Users info, ids in the path", None),
-        # OctoberCMS's form; after the two above, so the hot path matches as early as before.
-        ("/users/{user_ids}", users_by_path, "Users info, ids in the path (OctoberCMS)", None),
-    ):
+    # The users-info routes: answered by the fast path in front of FastAPI (web/fast_path.py),
+    # listed here for the OpenAPI document and for when the fast path is off.
+    info = UsersInfo(settings)
+    for template, form in USERS_ROUTES:
+        parameter = path_parameter(template)[1] if form == "path" else None
         router.add_api_route(
-            path,
-            endpoint,
+            template,
+            _users_endpoint(info, form, parameter),
             methods=["GET"],
-            summary=summary,
-            openapi_extra=extra,
+            name=f"users_by_{form}",
+            summary=_USERS_SUMMARIES[template],
+            openapi_extra=_users_documentation(form, parameter),
             route_class_override=_PlainRoute,
         )
 
@@ -186,11 +194,11 @@ def chat_router(settings: Settings) -> APIRouter:
 
     @router.get("/user/friends/{user_id}", summary="A user's friends", dependencies=authenticated)
     async def friends(user_id: str, directory: Users) -> Response:
-        ids = parse_ids(user_id, ids_settings)
+        ids = parse_ids(user_id, settings.chat.ids)
         if len(ids) != 1:
             raise RequestRejected("give one user id")
         # Without a friends operation the directory answers the plugins' 422.
-        return _array(await directory.friends(ids[0]))
+        return Response(join_profiles(await directory.friends(ids[0])), media_type=JSON)
 
     for name, reason in _REFUSED.items():
         router.add_api_route(

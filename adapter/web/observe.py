@@ -8,20 +8,21 @@ checking every second does not bury the chat's requests.
 
 from __future__ import annotations
 
+import os
 import time
-import uuid
+from typing import Any
 
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from adapter.logs import access_line
 from adapter.metrics import Metrics
 
-__all__ = ["PROBE_ROUTES", "RequestObserver", "route_template"]
+__all__ = ["METHODS", "PROBE_ROUTES", "AccessRecorder", "RequestObserver", "route_template"]
 
-log = structlog.get_logger("adapter.access")
 _REQUEST_ID = b"x-request-id"
 _MAX_REQUEST_ID = 64
-_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 PROBE_ROUTES = frozenset({"/healthz", "/readyz", "/metrics"})
 
 
@@ -36,13 +37,64 @@ def route_template(scope: Scope) -> str:
     return template if isinstance(template, str) else "(unmatched)"
 
 
+def new_request_id() -> str:
+    """32 random hex digits (as `uuid4().hex` has, without building a UUID)."""
+    return os.urandom(16).hex()
+
+
+def request_id_from(value: bytes | None) -> str:
+    """The caller's X-Request-ID when it is short and printable, else a new one."""
+    if value is not None:
+        candidate = value.decode("latin-1")
+        if 0 < len(candidate) <= _MAX_REQUEST_ID and candidate.isprintable():
+            return candidate
+    return new_request_id()
+
+
 def _request_id(scope: Scope) -> str:
     for name, value in scope["headers"]:
         if name == _REQUEST_ID:
-            candidate: str = value.decode("latin-1")
-            if 0 < len(candidate) <= _MAX_REQUEST_ID and candidate.isprintable():
-                return candidate
-    return uuid.uuid4().hex
+            return request_id_from(value)
+    return new_request_id()
+
+
+class AccessRecorder:
+    """After each request: the HTTP metrics (children bound once per label set) and the line."""
+
+    def __init__(self, metrics: Metrics) -> None:
+        self.metrics = metrics
+        self._counters: dict[tuple[str, str, int], Any] = {}
+        self._latencies: dict[str, Any] = {}
+
+    def record(
+        self,
+        *,
+        request_id: str,
+        method: str,
+        route: str,
+        status: int,
+        elapsed: float,
+        ids: int | None,
+    ) -> None:
+        """Count and log one request; `method` must be one of METHODS or "OTHER"."""
+        counter = self._counters.get((route, method, status))
+        if counter is None:
+            counter = self.metrics.http_requests.labels(route, method, str(status))
+            self._counters[(route, method, status)] = counter
+        counter.inc()
+        latency = self._latencies.get(route)
+        if latency is None:
+            latency = self._latencies[route] = self.metrics.http_latency.labels(route)
+        latency.observe(elapsed)
+        access_line(
+            debug=route in PROBE_ROUTES and status < 500,
+            request_id=request_id,
+            method=method,
+            route=route,
+            status=status,
+            duration_ms=round(elapsed * 1000, 2),
+            ids=ids,
+        )
 
 
 class RequestObserver:
@@ -50,7 +102,7 @@ class RequestObserver:
 
     def __init__(self, app: ASGIApp, *, metrics: Metrics) -> None:
         self.app = app
-        self.metrics = metrics
+        self.recorder = AccessRecorder(metrics)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -75,18 +127,14 @@ class RequestObserver:
                 await self.app(scope, receive, send_with_id)
             finally:
                 elapsed = time.perf_counter() - started
-                route = route_template(scope)
                 # Methods are a client's choice: an unknown one must not grow the label set.
-                method = scope["method"] if scope["method"] in _METHODS else "OTHER"
-                self.metrics.http_requests.labels(route, method, str(status)).inc()
-                self.metrics.http_latency.labels(route).observe(elapsed)
+                method = scope["method"] if scope["method"] in METHODS else "OTHER"
                 state = scope.get("state") or {}
-                emit = log.debug if route in PROBE_ROUTES and status < 500 else log.info
-                emit(
-                    "request",
+                self.recorder.record(
+                    request_id=request_id,
                     method=method,
-                    route=route,
+                    route=route_template(scope),
                     status=status,
-                    duration_ms=round(elapsed * 1000, 2),
+                    elapsed=elapsed,
                     ids=state.get("ids_count"),
                 )

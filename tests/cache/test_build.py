@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import SecretStr
 
-from adapter.cache import FailOpenCache, LayeredCache, MemoryCache, build_cache
+from adapter.cache import FailOpenCache, MemoryCache, SyncedLocalCache, build_cache
 from adapter.cache.cluster import RedisClusterCache
 from adapter.cache.redis import RedisCache
 from adapter.config import CacheSettings, RedisSettings
@@ -16,16 +16,21 @@ async def test_each_backend_is_built_as_configured() -> None:
     redis = RedisSettings(url=SecretStr("redis://127.0.0.1:1/0"))
     memory = build_cache(CacheSettings(backend="memory", local_max_entries=10), Metrics())
     assert isinstance(memory, MemoryCache)
-    single = build_cache(CacheSettings(backend="redis", redis=redis), Metrics())
+    single = build_cache(
+        CacheSettings(backend="redis", redis=redis, local_max_entries=0), Metrics()
+    )
     assert isinstance(single, FailOpenCache)
     assert isinstance(single.backend, RedisCache)
-    cluster = build_cache(CacheSettings(backend="redis-cluster", redis=redis), Metrics())
+    cluster = build_cache(
+        CacheSettings(backend="redis-cluster", redis=redis, local_max_entries=0), Metrics()
+    )
     assert isinstance(cluster, FailOpenCache)
     assert isinstance(cluster.backend, RedisClusterCache)
     layered = build_cache(
         CacheSettings(backend="redis", redis=redis, local_max_entries=10), Metrics()
     )
-    assert isinstance(layered, LayeredCache)
+    assert isinstance(layered, SyncedLocalCache)
+    assert layered.channel is not None
     assert isinstance(layered.shared, FailOpenCache)
     for cache in (memory, single, cluster, layered):
         await cache.aclose()

@@ -1,4 +1,4 @@
-"""FailOpenCache (a failing backend never fails a request) and LayeredCache (the local layer)."""
+"""FailOpenCache (a failing backend never fails a request) and the local layer in front."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 import pytest
 from structlog.testing import capture_logs
 
-from adapter.cache import FailOpenCache, LayeredCache, MemoryCache
+from adapter.cache import FailOpenCache, MemoryCache, SyncedLocalCache
 from adapter.errors import CacheError
 from adapter.metrics import Metrics
 
@@ -135,7 +135,7 @@ async def test_the_local_layer_serves_hot_keys_and_refills_from_the_shared_one()
     """Reads try the local layer first; shared hits are copied there for `local_seconds`."""
     ticks = Ticks()
     local, shared = MemoryCache(max_entries=10, clock=ticks), Flaky()
-    cache = LayeredCache(local, shared, local_seconds=5)
+    cache = SyncedLocalCache(local, shared, None, local_seconds=5, synced_seconds=300)
     await cache.set_many({"a": b"1"}, 60)
     await shared.set_many({"b": b"2"}, 60)
     calls = shared.calls
@@ -151,7 +151,7 @@ async def test_the_local_layer_serves_hot_keys_and_refills_from_the_shared_one()
 async def test_the_layers_delete_lock_ping_and_close_together() -> None:
     """Deletes clear both layers; locks, ping and close go to the shared layer."""
     local, shared = MemoryCache(max_entries=10), Flaky()
-    cache = LayeredCache(local, shared, local_seconds=5)
+    cache = SyncedLocalCache(local, shared, None, local_seconds=5, synced_seconds=300)
     await cache.set_many({"a": b"1"}, 60)
     await cache.delete_many(["a"])
     assert await local.get_many(["a"]) == [None]

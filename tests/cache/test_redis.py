@@ -190,6 +190,7 @@ async def test_a_frozen_redis_times_out_and_the_cache_fails_open(
     settings = CacheSettings(
         backend="redis",
         retry_after_error_seconds=0,
+        local_max_entries=0,
         redis=RedisSettings(url=SecretStr(server.url), socket_timeout=0.2),
     )
     metrics = Metrics()

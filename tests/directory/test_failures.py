@@ -81,6 +81,7 @@ async def test_with_redis_stopped_mid_run_calls_succeed_from_upstream_and_recove
                 "redis": {"url": server.url, "socket_timeout": 5},
                 "retry_after_error_seconds": 0,
                 "error_log_interval_seconds": 3600,
+                "local_max_entries": 0,  # the shared layer's behaviour, without copies in front
             }
         }
     )

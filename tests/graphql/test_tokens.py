@@ -41,6 +41,15 @@ def test_token_is_byte_identical_to_vendor_get_jwt(user_id: int, ttl: int) -> No
     assert issued == IssuedToken(php_get_jwt(user_id, VENDOR_KEY, NOW + ttl), user_id, NOW + ttl)
 
 
+@pytest.mark.parametrize(("user_id", "now"), [(0, 0), (6, NOW), (2**53 + 1, 2**40 + 0.9)])
+def test_token_is_what_pyjwt_would_sign(user_id: int, now: float) -> None:
+    """The hand-made signature equals PyJWT's encoding of the same header and claims."""
+    settings = TokenSettings(secret_key=VENDOR_KEY, lifetime_seconds=60)
+    claims = {"exp": int(now) + 60, "user_id": user_id}
+    expected = jwt.encode(claims, VENDOR_KEY, algorithm="HS256", sort_headers=False)
+    assert widget_token(settings, user_id, now=now).token == expected
+
+
 def test_header_and_payload_are_compact_json_in_vendor_order() -> None:
     """The header reads {"typ":"JWT","alg":"HS256"} and the payload {"exp":..,"user_id":..}."""
     token = widget_token(TokenSettings(secret_key=VENDOR_KEY), 6, now=NOW).token

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 
 import pytest
 import structlog
 
-from adapter.logs import REDACTED, configure_logging, redact_text
+from adapter.logs import REDACTED, access_line, configure_logging, redact_text
 
 
 @pytest.mark.parametrize(
@@ -80,3 +81,30 @@ def test_level_and_console_format(capsys: pytest.CaptureFixture[str]) -> None:
     assert "quiet" not in err
     assert "loud" in err
     assert "abc" not in err
+
+
+@pytest.mark.usefixtures("restore_logging")
+@pytest.mark.parametrize(
+    "request_id", ["0123456789abcdef0123456789abcdef", "id-with-Bearer abcdefgh", "eyJh.eyJi.sig"]
+)
+def test_the_access_line_is_the_line_structlog_would_write(
+    capsys: pytest.CaptureFixture[str], request_id: str
+) -> None:
+    """The hand-written access line has structlog's fields, values and redaction, bound context
+    included; at warning it is not written."""
+    configure_logging("info")
+    fields = {"method": "GET", "route": "/r/{x}", "status": 200, "duration_ms": 1.5, "ids": 3}
+    with structlog.contextvars.bound_contextvars(tenant="t1", session_cookie="c00kie"):
+        access_line(debug=False, request_id=request_id, **fields)
+        by_hand = json.loads(capsys.readouterr().err)
+        structlog.get_logger("adapter.access").info("request", request_id=request_id, **fields)
+        by_structlog = json.loads(capsys.readouterr().err)
+    stamp = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z")
+    assert stamp.fullmatch(by_hand.pop("timestamp"))
+    assert re.fullmatch(r"[0-9T:.Z-]+", by_structlog.pop("timestamp"))
+    assert by_hand == by_structlog
+    assert "c00kie" not in json.dumps(by_hand)
+    configure_logging("warning")
+    access_line(debug=False, request_id=request_id, **fields)
+    access_line(debug=True, request_id=request_id, **fields)
+    assert capsys.readouterr().err == ""

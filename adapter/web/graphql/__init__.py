@@ -6,12 +6,18 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+
 from fastapi import FastAPI
+from starlette.types import ASGIApp
 
 from adapter.config import Settings, ViewerSettings
+from adapter.metrics import Metrics
 from adapter.viewer import viewer_operation
 from adapter.web.graphql.client import mount_client
 from adapter.web.graphql.cors import GraphQLCors
+from adapter.web.graphql.fast_token import TokenFastPath
 from adapter.web.graphql.ide import mount_graphiql_assets
 from adapter.web.graphql.ratelimit import check_rate_limits
 from adapter.web.graphql.router import ChatGraphQLRouter
@@ -30,11 +36,16 @@ def _credential_headers(viewer: ViewerSettings) -> list[str]:
     return list(viewer.upstream.forward_headers)
 
 
-def install_graphql(app: FastAPI, settings: Settings) -> None:
-    """Mount the endpoint and its CORS; raise ConfigError for what cannot work."""
+def install_graphql(
+    app: FastAPI, settings: Settings, metrics: Metrics
+) -> Callable[[ASGIApp], ASGIApp] | None:
+    """Mount the endpoint and its CORS; raise ConfigError for what cannot work.
+
+    Returns what puts the token fast path (`fast_token.py`) in front of a stack.
+    """
     graphql, viewer = settings.graphql, settings.viewer
     if graphql is None:
-        return
+        return None
     assert viewer is not None  # the settings require it with `graphql`
     check_rate_limits(graphql.rate_limit)
     if viewer.mode == "upstream":
@@ -43,13 +54,18 @@ def install_graphql(app: FastAPI, settings: Settings) -> None:
     if graphql.trusted_documents.enabled:
         assert graphql.trusted_documents.manifest is not None  # the settings guarantee it
         trusted = TrustedDocuments.load(settings.resolve(graphql.trusted_documents.manifest))
-    app.include_router(ChatGraphQLRouter(build_schema(settings), graphql, trusted=trusted))
+    router = ChatGraphQLRouter(build_schema(settings), graphql, trusted=trusted)
+    app.include_router(router)
     mount_client(app, graphql.path)
     if graphql.graphiql:
         mount_graphiql_assets(app, graphql.path)
-    app.add_middleware(
+    cors = functools.partial(
         GraphQLCors,
         path=graphql.path,
         settings=graphql.cors,
         allow_headers=_credential_headers(viewer),
+    )
+    app.add_middleware(cors.func, **cors.keywords)
+    return lambda stack: TokenFastPath(
+        stack, settings=settings, metrics=metrics, router=router, trusted=trusted, cors=cors
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import hmac
 from collections.abc import Sequence
 
@@ -31,12 +32,14 @@ class ChatContext(BaseContext):
         self.http = request  # typed as HTTP only; BaseContext's `request` may be a WebSocket
         self.frontend = frontend
         self.directory = directory
-        self.users: DataLoader[UserId, dict[str, object] | None] = DataLoader(
-            load_fn=self._load_users
-        )
         self._viewer_lock = asyncio.Lock()
         self._identified = False
         self._viewer: int | None = None
+
+    @functools.cached_property
+    def users(self) -> DataLoader[UserId, dict[str, object] | None]:
+        """The request's users DataLoader, made when a resolver first asks (tokens never do)."""
+        return DataLoader(load_fn=self._load_users)
 
     @property
     def client_address(self) -> str:

@@ -67,7 +67,7 @@ class GraphQLCors:
             return
         headers = Headers(scope=scope)
         origin = headers.get("origin")
-        if origin is not None and scope["method"] != "OPTIONS" and not self._allowed(origin, scope):
+        if origin is not None and scope["method"] != "OPTIONS" and not self.allows(origin, scope):
             response = graphql_error_response(
                 403, "this origin may not call the API", "FORBIDDEN_ORIGIN"
             )
@@ -75,7 +75,8 @@ class GraphQLCors:
             return
         await self.cors(scope, receive, send)
 
-    def _allowed(self, origin: str, scope: Scope) -> bool:
+    def allows(self, origin: str, scope: Scope) -> bool:
+        """Is `origin` listed, or this host itself (exactly as a browser names it)?"""
         if normalize_origin(origin) in self.allowed:
             return True
         # Exactly as browsers send it: `https://` for an http host, a trailing slash or a port

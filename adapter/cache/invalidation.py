@@ -1,0 +1,316 @@
+"""Between replicas: which cache keys changed, over Redis pub/sub.
+
+Each replica keeps its hottest profiles in process (`SyncedLocalCache`). Whenever a replica
+writes a profile to the shared cache (a fresh fetch) or deletes one (webhook, admin mutation),
+it publishes the keys on one channel; every other replica drops its local copies of them, so
+its next look-up reads the new value from Redis. On loopback a message arrives in about a
+millisecond.
+
+Pub/sub delivers at most once: a message sent while a subscriber is disconnected is lost. So
+the local layer trusts the channel only while it is subscribed and hears the server answer a
+ping every second. The moment it is not (Redis down, the connection broken, three seconds
+without an answer), the layer forgets every local copy and keeps new ones for the short
+`local_seconds` only, says so in `adapter_cache_invalidation_channel_up` (0) and one log line
+per `error_log_interval_seconds`, and tries to subscribe again; once subscribed it forgets
+everything again (it may have missed messages) and goes back to the long window.
+
+Redis' server-assisted client-side caching (RESP3 `CLIENT TRACKING`) was the other candidate:
+redis-py supports it in its synchronous client only (`cache_config`), and a hand-made tracking
+connection for asyncio would tell each replica about its own writes too (tracking redirected to
+another connection cannot skip them) and would need one tracking connection per cluster node.
+Explicit messages work the same on one server and on a cluster (PUBLISH reaches every node).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import orjson
+import structlog
+from redis.asyncio import Redis
+from redis.asyncio.client import PubSub
+
+from adapter.cache.base import Cache
+from adapter.cache.memory import MemoryCache
+from adapter.cache.redis import client_options
+from adapter.config import CacheSettings
+from adapter.metrics import Metrics
+
+__all__ = ["InvalidationChannel", "SyncedLocalCache"]
+
+log = structlog.get_logger(__name__)
+
+_PING_EVERY = 1.0
+_SILENCE_LIMIT = 3.0
+_RESUBSCRIBE_AFTER = 0.5
+_MAX_MESSAGE_KEYS = 10_000
+
+
+class InvalidationChannel:
+    """Publish changed keys; call `on_keys` for other replicas' keys, `on_reset` when the
+    channel's state changes (every local copy must then be dropped)."""
+
+    def __init__(
+        self,
+        client: Redis,
+        publisher: Redis,
+        channel: str,
+        *,
+        metrics: Metrics,
+        log_interval: float,
+        on_keys: Callable[[list[str]], None],
+        on_reset: Callable[[], None],
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.client = client
+        self.publisher = publisher
+        self.channel = channel
+        self.replica = uuid.uuid4().hex
+        self._metrics = metrics
+        self._log_interval = log_interval
+        self._on_keys = on_keys
+        self._on_reset = on_reset
+        self._clock = clock
+        self._up = False
+        self._task: asyncio.Task[None] | None = None
+        self._last_logged = -float("inf")
+        self._up_gauge = metrics.invalidation_channel_up
+        self._received = metrics.local_invalidations
+        self._up_gauge.set(0)
+
+    @property
+    def up(self) -> bool:
+        """Subscribed and answering: local copies may live their long window."""
+        return self._up
+
+    def start(self) -> None:
+        """Subscribe in the background (once; needs a running event loop)."""
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._listen())
+
+    async def publish(self, keys: Sequence[str]) -> None:
+        """Tell the other replicas; a failure is logged (per interval), never raised.
+
+        Nothing is sent while the channel is down: Redis is then out of reach from here (so the
+        shared copy did not change either), and each attempt would cost a socket timeout.
+        """
+        if not keys or not self._up:
+            return
+        try:
+            await self.publisher.publish(self.channel, orjson.dumps([self.replica, list(keys)]))
+        except Exception as exc:
+            self._down(f"publish failed ({type(exc).__name__})")
+
+    async def aclose(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        self._set_up(False)
+        await self.client.aclose()
+        await self.publisher.aclose()
+
+    # --- listening ----------------------------------------------------------------------------
+
+    async def _listen(self) -> None:
+        while True:
+            pubsub = self.client.pubsub()
+            try:
+                await pubsub.subscribe(self.channel)
+                await self._read(pubsub)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                self._down(f"{type(exc).__name__}")
+            finally:
+                with contextlib.suppress(Exception):
+                    await pubsub.aclose()  # type: ignore[no-untyped-call]  # redis-py leaves it untyped
+            await asyncio.sleep(_RESUBSCRIBE_AFTER)
+
+    async def _read(self, pubsub: PubSub) -> None:
+        heard = pinged = self._clock()
+        while True:
+            message = await pubsub.get_message(timeout=_PING_EVERY)
+            now = self._clock()
+            if message is not None:
+                heard = now
+                self._handle(message)
+            elif now - heard > _SILENCE_LIMIT:
+                raise TimeoutError("the channel's server stopped answering")
+            if now - pinged >= _PING_EVERY:
+                pinged = now
+                await pubsub.ping()
+
+    def _handle(self, message: Mapping[str, Any]) -> None:
+        kind = message.get("type")
+        if kind == "subscribe":
+            self._set_up(True)
+        elif kind == "message":
+            keys = self._keys(message.get("data"))
+            if keys:
+                self._received.inc(len(keys))
+                self._on_keys(keys)
+
+    def _keys(self, data: object) -> list[str]:
+        # Anyone who can PUBLISH on this Redis can send here: a malformed message is dropped.
+        try:
+            replica, keys = orjson.loads(data) if isinstance(data, bytes | str) else (None, None)
+        except (orjson.JSONDecodeError, TypeError, ValueError):
+            return []
+        if replica == self.replica or not isinstance(keys, list):
+            return []
+        return [key for key in keys[:_MAX_MESSAGE_KEYS] if isinstance(key, str)]
+
+    def _set_up(self, up: bool) -> None:
+        if up != self._up:
+            self._up = up
+            self._up_gauge.set(1 if up else 0)
+            self._on_reset()
+            if up:
+                log.info("cache_invalidation_channel_up", channel=self.channel)
+
+    def _down(self, reason: str) -> None:
+        self._set_up(False)
+        now = self._clock()
+        if now - self._last_logged >= self._log_interval:
+            self._last_logged = now
+            log.warning(
+                "cache_invalidation_channel_down",
+                channel=self.channel,
+                reason=reason,
+                detail="local copies kept for local_seconds only until it is back",
+            )
+
+
+class SyncedLocalCache:
+    """A small in-process layer in front of the shared cache, kept true by the channel.
+
+    While the channel is up a local copy lives as long as the shared entry (at most
+    `local_synced_seconds`): any change anywhere drops it. While it is down, at most
+    `local_seconds`, the bound the layer has always promised without messages.
+    """
+
+    def __init__(
+        self,
+        local: MemoryCache,
+        shared: Cache,
+        channel: InvalidationChannel | None,
+        *,
+        local_seconds: float,
+        synced_seconds: float,
+    ) -> None:
+        self.local = local
+        self.shared = shared
+        self.channel = channel
+        self.local_seconds = local_seconds
+        self.synced_seconds = synced_seconds
+        # Counts drops; a read from Redis that a drop overtook is kept only for the short window
+        # (the drop may have been for the very value it read).
+        self._drops = 0
+
+    def _local_ttl(self, ttl_seconds: float, drops_before: int | None = None) -> float:
+        up = self.channel is not None and self.channel.up
+        if drops_before is not None and drops_before != self._drops:
+            up = False
+        window = self.synced_seconds if up else 0.0
+        return min(ttl_seconds, max(window, self.local_seconds))
+
+    async def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
+        if self.channel is not None:
+            self.channel.start()
+        found = await self.local.get_many(keys)
+        missing = [key for key, value in zip(keys, found, strict=True) if value is None]
+        if not missing:
+            return found
+        drops = self._drops
+        shared = dict(zip(missing, await self.shared.get_many(missing), strict=True))
+        refill = {key: value for key, value in shared.items() if value is not None}
+        # Read from Redis, not written: the replica that wrote it has told the others already.
+        await self.local.set_many(refill, self._local_ttl(self.synced_seconds, drops))
+        return [
+            value if value is not None else shared.get(key)
+            for key, value in zip(keys, found, strict=True)
+        ]
+
+    async def set_many(self, items: Mapping[str, bytes], ttl_seconds: float) -> None:
+        await self.shared.set_many(items, ttl_seconds)
+        await self.local.set_many(items, self._local_ttl(ttl_seconds))
+        if self.channel is not None:
+            await self.channel.publish(list(items))
+
+    async def delete_many(self, keys: Sequence[str]) -> None:
+        await self.local.delete_many(keys)
+        try:
+            await self.shared.delete_many(keys)
+        finally:
+            if self.channel is not None:
+                await self.channel.publish(keys)
+
+    def forget(self, keys: list[str]) -> None:
+        """Drop local copies (another replica changed these keys)."""
+        self._drops += 1
+        self.local.forget(keys)
+
+    def forget_all(self) -> None:
+        """Drop every local copy (the channel's state changed)."""
+        self._drops += 1
+        self.local.clear()
+
+    async def acquire_lock(self, key: str, ttl_seconds: float) -> bool:
+        return await self.shared.acquire_lock(key, ttl_seconds)
+
+    async def release_lock(self, key: str) -> None:
+        await self.shared.release_lock(key)
+
+    async def ping(self) -> None:
+        await self.shared.ping()
+
+    async def aclose(self) -> None:
+        if self.channel is not None:
+            await self.channel.aclose()
+        await self.local.aclose()
+        await self.shared.aclose()
+
+
+def synced_cache(
+    settings: CacheSettings,
+    shared: Cache,
+    metrics: Metrics,
+    *,
+    clock: Callable[[], float] = time.monotonic,
+) -> SyncedLocalCache:
+    """The local layer over `shared`, with the channel on the configured Redis when asked."""
+    local = MemoryCache(max_entries=settings.local_max_entries, clock=clock)
+    holder: list[SyncedLocalCache] = []
+    channel = None
+    if settings.local_invalidation:
+        url = settings.redis.url.get_secret_value()
+        options = client_options(settings.redis)
+        # The publisher is bounded like every other cache command; the subscriber waits for
+        # messages, its pings bound the silence.
+        publisher = Redis.from_url(url, **options)
+        subscriber = Redis.from_url(url, **{**options, "socket_timeout": None})
+        channel = InvalidationChannel(
+            subscriber,
+            publisher,
+            f"{settings.prefix}invalidate",
+            metrics=metrics,
+            log_interval=settings.error_log_interval_seconds,
+            on_keys=lambda keys: holder[0].forget(keys),
+            on_reset=lambda: holder[0].forget_all(),
+        )
+    cache = SyncedLocalCache(
+        local,
+        shared,
+        channel,
+        local_seconds=settings.local_seconds,
+        synced_seconds=settings.local_synced_seconds,
+    )
+    holder.append(cache)
+    return cache

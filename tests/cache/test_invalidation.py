@@ -1,0 +1,135 @@
+"""The invalidation channel on a private Redis: messages, its down state, and coming back."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+
+import orjson
+import pytest
+import redis.asyncio
+from pydantic import SecretStr
+from structlog.testing import capture_logs
+
+from adapter.cache import MemoryCache, SyncedLocalCache, build_cache
+from adapter.cache.invalidation import InvalidationChannel, synced_cache
+from adapter.config import CacheSettings, RedisSettings
+from adapter.metrics import Metrics
+from tests.cache.conftest import PrivateRedis
+
+
+class Ticks:
+    """A monotonic clock the test moves (for the local layer's expiry)."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def _eventually(check: Callable[[], bool | Awaitable[bool]], within: float = 10.0) -> bool:
+    """Poll `check` until it holds or `within` seconds have passed."""
+    deadline = time.monotonic() + within
+    while True:
+        result = check()
+        if not isinstance(result, bool):
+            result = await result
+        if result or time.monotonic() > deadline:
+            return result
+        await asyncio.sleep(0.01)
+
+
+def _layer(url: str, ticks: Ticks, metrics: Metrics) -> tuple[SyncedLocalCache, MemoryCache]:
+    settings = CacheSettings(
+        backend="redis", redis=RedisSettings(url=SecretStr(url)), local_seconds=5
+    )
+    shared = build_cache(settings.model_copy(update={"local_max_entries": 0}), metrics)
+    layer = synced_cache(settings, shared, metrics, clock=ticks)
+    return layer, layer.local
+
+
+async def test_the_channel_down_means_short_local_copies_and_one_log_line(
+    private_redis: Callable[..., PrivateRedis],
+) -> None:
+    """With Redis gone the layer forgets its copies, keeps new ones local_seconds only, says
+    so in the gauge and once in the log; back up, it trusts the channel again."""
+    server = private_redis()
+    ticks, metrics = Ticks(), Metrics()
+    layer, local = _layer(server.url, ticks, metrics)
+    channel = layer.channel
+    assert channel is not None
+    gauge = metrics.invalidation_channel_up
+    try:
+        await layer.get_many(["k"])
+        assert await _eventually(lambda: channel.up)
+        assert gauge._value.get() == 1
+        await layer.set_many({"k": b"v"}, 600)
+        ticks.now += 60  # past local_seconds: the synced copy is still there
+        assert await local.get_many(["k"]) == [b"v"]
+
+        with capture_logs() as logs:
+            server.stop()
+            assert await _eventually(lambda: not channel.up)
+        assert gauge._value.get() == 0
+        assert await local.get_many(["k"]) == [None]  # forgotten: messages may be missed now
+        downs = [line for line in logs if line["event"] == "cache_invalidation_channel_down"]
+        assert len(downs) == 1
+        await layer.set_many({"k": b"w"}, 600)  # the shared write fails open
+        ticks.now += 6
+        assert await local.get_many(["k"]) == [None]  # kept local_seconds only
+
+        server.start()
+        assert await _eventually(lambda: channel.up)
+        assert gauge._value.get() == 1
+    finally:
+        await layer.aclose()
+
+
+async def test_other_replicas_messages_drop_keys_and_junk_is_ignored(
+    private_redis: Callable[..., PrivateRedis],
+) -> None:
+    """A message from another replica drops its keys; this replica's own and malformed
+    messages drop nothing."""
+    server = private_redis()
+    ticks, metrics = Ticks(), Metrics()
+    layer, local = _layer(server.url, ticks, metrics)
+    channel = layer.channel
+    assert isinstance(channel, InvalidationChannel)
+    raw = redis.asyncio.Redis.from_url(server.url)
+    try:
+        await layer.get_many(["a"])
+        assert await _eventually(lambda: channel.up)
+        await local.set_many({"a": b"1", "b": b"2", "c": b"3"}, 600)
+        for junk in (b"not json", b"{}", b"[1, 2]", orjson.dumps(["other", [1, None]])):
+            await raw.publish(channel.channel, junk)
+        await raw.publish(channel.channel, orjson.dumps([channel.replica, ["a"]]))
+        await raw.publish(channel.channel, orjson.dumps(["another-replica", ["b"]]))
+        assert await _eventually(lambda: _missing(local, "b"))
+        assert await local.get_many(["a", "b", "c"]) == [b"1", None, b"3"]
+        assert metrics.local_invalidations._value.get() == 1
+    finally:
+        await raw.aclose()
+        await layer.aclose()
+
+
+async def _missing(local: MemoryCache, key: str) -> bool:
+    return await local.get_many([key]) == [None]
+
+
+@pytest.mark.parametrize("invalidation", [True, False])
+async def test_without_the_channel_local_copies_live_local_seconds(
+    private_redis: Callable[..., PrivateRedis], invalidation: bool
+) -> None:
+    """`local_invalidation: false` builds no channel: copies then always live local_seconds."""
+    server = private_redis()
+    settings = CacheSettings(
+        backend="redis",
+        redis=RedisSettings(url=SecretStr(server.url)),
+        local_invalidation=invalidation,
+    )
+    cache = build_cache(settings, Metrics())
+    assert isinstance(cache, SyncedLocalCache)
+    assert (cache.channel is not None) is invalidation
+    await cache.aclose()
