@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 
 import orjson
 import pytest
@@ -17,6 +15,7 @@ from adapter.cache.invalidation import InvalidationChannel, synced_cache
 from adapter.config import CacheSettings, RedisSettings
 from adapter.metrics import Metrics
 from tests.cache.conftest import PrivateRedis
+from tests.polling import eventually
 
 
 class Ticks:
@@ -27,18 +26,6 @@ class Ticks:
 
     def __call__(self) -> float:
         return self.now
-
-
-async def _eventually(check: Callable[[], bool | Awaitable[bool]], within: float = 10.0) -> bool:
-    """Poll `check` until it holds or `within` seconds have passed."""
-    deadline = time.monotonic() + within
-    while True:
-        result = check()
-        if not isinstance(result, bool):
-            result = await result
-        if result or time.monotonic() > deadline:
-            return result
-        await asyncio.sleep(0.01)
 
 
 def _layer(url: str, ticks: Ticks, metrics: Metrics) -> tuple[SyncedLocalCache, MemoryCache]:
@@ -63,7 +50,7 @@ async def test_the_channel_down_means_short_local_copies_and_one_log_line(
     gauge = metrics.invalidation_channel_up
     try:
         await layer.get_many(["k"])
-        assert await _eventually(lambda: channel.up)
+        assert await eventually(lambda: channel.up)
         assert gauge._value.get() == 1
         await layer.set_many({"k": b"v"}, 600)
         ticks.now += 60  # past local_seconds: the synced copy is still there
@@ -71,7 +58,7 @@ async def test_the_channel_down_means_short_local_copies_and_one_log_line(
 
         with capture_logs() as logs:
             server.stop()
-            assert await _eventually(lambda: not channel.up)
+            assert await eventually(lambda: not channel.up)
         assert gauge._value.get() == 0
         assert await local.get_many(["k"]) == [None]  # forgotten: messages may be missed now
         downs = [line for line in logs if line["event"] == "cache_invalidation_channel_down"]
@@ -81,7 +68,7 @@ async def test_the_channel_down_means_short_local_copies_and_one_log_line(
         assert await local.get_many(["k"]) == [None]  # kept local_seconds only
 
         server.start()
-        assert await _eventually(lambda: channel.up)
+        assert await eventually(lambda: channel.up)
         assert gauge._value.get() == 1
     finally:
         await layer.aclose()
@@ -100,13 +87,13 @@ async def test_other_replicas_messages_drop_keys_and_junk_is_ignored(
     raw = redis.asyncio.Redis.from_url(server.url)
     try:
         await layer.get_many(["a"])
-        assert await _eventually(lambda: channel.up)
+        assert await eventually(lambda: channel.up)
         await local.set_many({"a": b"1", "b": b"2", "c": b"3"}, 600)
         for junk in (b"not json", b"{}", b"[1, 2]", orjson.dumps(["other", [1, None]])):
             await raw.publish(channel.channel, junk)
         await raw.publish(channel.channel, orjson.dumps([channel.replica, ["a"]]))
         await raw.publish(channel.channel, orjson.dumps(["another-replica", ["b"]]))
-        assert await _eventually(lambda: _missing(local, "b"))
+        assert await eventually(lambda: _missing(local, "b"))
         assert await local.get_many(["a", "b", "c"]) == [b"1", None, b"3"]
         assert metrics.local_invalidations._value.get() == 1
     finally:

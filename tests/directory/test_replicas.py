@@ -7,9 +7,9 @@ answer from a fresh one. Arrival is waited for by polling with a bound, never by
 
 from __future__ import annotations
 
-import asyncio
+import functools
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 
 import httpx
 import orjson
@@ -20,21 +20,12 @@ from adapter.cache import Cache, SyncedLocalCache, encode_entry
 from adapter.web.webhooks import SIGNATURE_HEADER, sign
 from tests.conftest import CHAT_AUTH, DemoUpstream, asgi_client
 from tests.directory.support import RedisSettingsFactory, asked
+from tests.polling import eventually
 
 SECRET = "0123456789abcdef-webhook"
 USERS = "/imbachat/v1/users?user_ids="
 WEBHOOK = "/imbachat/v1/webhooks/users-changed"
 _OVERRIDES = {"webhooks": {"secret": SECRET}, "cache": {"local_seconds": 600}}
-
-
-async def _eventually(check: Callable[[], Awaitable[bool]], *, within: float = 5.0) -> bool:
-    """Poll `check` until it holds or `within` seconds have passed."""
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        if await check():
-            return True
-        await asyncio.sleep(0.005)
-    return await check()
 
 
 async def _metric(client: httpx.AsyncClient, name: str) -> float:
@@ -63,7 +54,7 @@ async def replicas(
     assert settings.cache.local_max_entries > 0  # the local layer is on by default
     async with asgi_client(create_app(settings)) as one, asgi_client(create_app(settings)) as two:
         for client in (one, two):
-            assert await _eventually(lambda c=client: _channel_up(c))  # type: ignore[misc]
+            assert await eventually(functools.partial(_channel_up, client))
         yield one, two
 
 
@@ -87,7 +78,7 @@ async def test_a_webhook_on_one_replica_reaches_the_others_local_layer(
         assert again.content == before.content  # the demo's data did not change
         return asked(demo_upstream)["6"] >= 1
 
-    assert await _eventually(asks_the_site)
+    assert await eventually(asks_the_site)
     assert asked(demo_upstream)["7"] == 0  # only the invalidated id was fetched
     assert await _metric(two, "adapter_cache_local_invalidations_total") >= 1
 
@@ -113,7 +104,7 @@ async def test_a_fresh_copy_written_by_one_replica_is_served_by_the_other(
     key = f"{settings.cache.prefix}{fingerprint(settings, build_operations(settings))}:u:9"
     try:
         assert await writer.get_many([key]) != [None]  # subscribes this writer's channel
-        assert await _eventually(lambda: _writer_up(writer))
+        assert await eventually(lambda: _writer_up(writer))
         entry = encode_entry(orjson.dumps(renamed), time.time() + 300)
         await writer.set_many({key: entry}, 600)
 
@@ -121,7 +112,7 @@ async def test_a_fresh_copy_written_by_one_replica_is_served_by_the_other(
             answer: list[dict[str, object]] = (await two.get(USERS + "9", auth=CHAT_AUTH)).json()
             return answer == [renamed]
 
-        assert await _eventually(renamed_on_two)
+        assert await eventually(renamed_on_two)
         assert (await one.get(USERS + "9", auth=CHAT_AUTH)).json() == [renamed]
     finally:
         await writer.aclose()
