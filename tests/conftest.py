@@ -20,12 +20,14 @@ from typing import Any
 import httpx
 import pytest
 import redis
+import structlog
 import uvicorn
 import yaml
 from asgi_lifespan import LifespanManager
 from starlette.types import ASGIApp
 
 from adapter.config import Settings, settings_from_mapping
+from adapter.logs import configure_logging
 
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE_CONFIG = ROOT / "config.yaml"
@@ -293,6 +295,14 @@ async def asgi_client(
         transport = httpx.ASGITransport(app=manager.app, raise_app_exceptions=False)
         async with httpx.AsyncClient(transport=transport, base_url=base_url) as client:
             yield client
+
+
+@pytest.fixture
+def json_logs() -> Iterator[None]:
+    """The served logging configuration (JSON lines at info), structlog's defaults after it."""
+    configure_logging("info")
+    yield
+    structlog.reset_defaults()
 
 
 # --- real Redis ------------------------------------------------------------------------------

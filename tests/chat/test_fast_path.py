@@ -11,13 +11,12 @@ from __future__ import annotations
 import base64
 import json
 import warnings
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import jwt
 import pytest
-import structlog
 from jwt.warnings import InsecureKeyLengthWarning
 
 from adapter.app import create_app
@@ -78,11 +77,8 @@ CASES: list[tuple[str, str, dict[str, str]]] = [
 
 
 @pytest.fixture(autouse=True)
-def json_logs() -> Iterator[None]:
-    """The served logging configuration for each test, structlog's defaults again after it."""
-    configure_logging("info")
-    yield
-    structlog.reset_defaults()
+def _served_logging(json_logs: None) -> None:
+    """Every test here logs as `serve` does."""
 
 
 @pytest.fixture

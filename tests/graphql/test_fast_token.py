@@ -9,16 +9,14 @@ access line and the HTTP and token metrics must be the same.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 import httpx
 import jwt
 import pytest
-import structlog
 
 from adapter.app import create_app
-from adapter.logs import configure_logging
 from adapter.web.graphql.fast_token import TokenFastPath
 from tests.conftest import SettingsFactory, asgi_client
 from tests.graphql.conftest import ISSUE, session_cookie
@@ -77,11 +75,8 @@ CASES: list[tuple[bytes, dict[str, str]]] = [
 
 
 @pytest.fixture(autouse=True)
-def json_logs() -> Iterator[None]:
-    """The served logging configuration for each test, structlog's defaults again after it."""
-    configure_logging("info")
-    yield
-    structlog.reset_defaults()
+def _served_logging(json_logs: None) -> None:
+    """Every test here logs as `serve` does."""
 
 
 @pytest.fixture
