@@ -46,6 +46,7 @@ from adapter.config import (
 )
 from adapter.errors import ConfigError, UpstreamProtocolError
 from adapter.globalids import GlobalIds, build_global_ids
+from adapter.paths import dig
 
 __all__ = [
     "AliasBatch",
@@ -57,21 +58,11 @@ __all__ = [
     "SearchQuery",
     "UsersBatch",
     "build_operations",
-    "dig",
     "load_operation",
     "user_list",
 ]
 
 IdWireType = Literal["int", "str"]
-
-
-def dig(value: Any, path: Sequence[str]) -> Any:
-    """Follow `path` through nested mappings; None where it stops early."""
-    for key in path:
-        if not isinstance(value, Mapping):
-            return None
-        value = value.get(key)
-    return value
 
 
 def _at(data: Mapping[str, Any], path: Sequence[str], *, where: str) -> Any:

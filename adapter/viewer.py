@@ -40,7 +40,8 @@ from adapter.errors import (
 )
 from adapter.globalids import GlobalIds, build_global_ids
 from adapter.metrics import Metrics
-from adapter.operations import Operation, Operations, dig, load_operation
+from adapter.operations import Operation, Operations, load_operation
+from adapter.paths import dig
 from adapter.upstream import UpstreamClient
 
 __all__ = [

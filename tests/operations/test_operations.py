@@ -12,7 +12,8 @@ from adapter.config import Settings, settings_from_mapping
 from adapter.demo.schema import build_schema
 from adapter.directory import check_mapping_paths
 from adapter.errors import ConfigError, UpstreamProtocolError
-from adapter.operations import AliasBatch, ListBatch, build_operations, dig, load_operation
+from adapter.operations import AliasBatch, ListBatch, build_operations, load_operation
+from adapter.paths import dig
 from tests.conftest import ROOT, SettingsFactory, deep_merge, reference_data
 
 DEMO_SCHEMA = build_schema()._schema
