@@ -25,6 +25,7 @@ import structlog
 from purgatory import AsyncCircuitBreakerFactory
 from purgatory.domain.model import OpenedState
 
+from adapter.bounded import TooLarge, read_bounded
 from adapter.config import UpstreamSettings
 from adapter.errors import (
     UpstreamError,
@@ -248,21 +249,16 @@ class UpstreamClient:
             request = self._client.build_request("POST", self.url, content=body, headers=headers)
             response = await self._client.send(request, stream=True)
             try:
-                declared = response.headers.get("content-length", "")
-                if declared.isdigit() and int(declared) > limit:
-                    raise self._too_large(limit)
-                chunks: list[bytes] = []
-                size = 0
-                async for chunk in response.aiter_bytes():
-                    size += len(chunk)
-                    if size > limit:
-                        raise self._too_large(limit)
-                    chunks.append(chunk)
+                payload = await read_bounded(
+                    response.aiter_bytes(), limit, declared=response.headers.get("content-length")
+                )
+            except TooLarge:
+                raise self._too_large(limit) from None
             finally:
                 await response.aclose()
                 self.metrics.upstream_latency.observe(time.perf_counter() - started)
         self.metrics.upstream_requests.labels(str(response.status_code)).inc()
-        return response.status_code, b"".join(chunks)
+        return response.status_code, payload
 
     def _failed(self, error: UpstreamError, attempts: int) -> UpstreamError:
         log.warning("upstream_call_failed", cause=error.message, attempts=attempts)

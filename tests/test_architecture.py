@@ -15,6 +15,7 @@ LAYERS: dict[str, int] = {
     "adapter.metrics": 0,
     "adapter.logs": 0,
     "adapter.paths": 0,
+    "adapter.bounded": 0,
     "adapter.config": 1,
     "adapter.globalids": 2,
     "adapter.operations": 2,

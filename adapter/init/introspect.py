@@ -21,6 +21,7 @@ from graphql import (
     get_introspection_query,
 )
 
+from adapter.bounded import TooLarge, read_bounded_sync
 from adapter.init.errors import InitError
 
 __all__ = ["Endpoint", "display_url"]
@@ -123,17 +124,17 @@ class Endpoint:
             with self._client.stream(
                 "POST", self.url, content=body, headers={"Content-Type": "application/json"}
             ) as response:
-                chunks: list[bytes] = []
-                size = 0
-                for chunk in response.iter_bytes():
-                    size += len(chunk)
-                    if size > MAX_RESPONSE_BYTES:
-                        raise InitError(
-                            f"{self.where} sent more than {MAX_RESPONSE_BYTES // 2**20} MiB; "
-                            "refusing to read it"
-                        )
-                    chunks.append(chunk)
-                return response.status_code, b"".join(chunks)
+                body = read_bounded_sync(
+                    response.iter_bytes(),
+                    MAX_RESPONSE_BYTES,
+                    declared=response.headers.get("content-length"),
+                )
+                return response.status_code, body
+        except TooLarge:
+            raise InitError(
+                f"{self.where} sent more than {MAX_RESPONSE_BYTES // 2**20} MiB; "
+                "refusing to read it"
+            ) from None
         except httpx.TimeoutException:
             raise InitError(
                 f"{self.where} did not answer within {self.timeout:g} s; is the URL right?"

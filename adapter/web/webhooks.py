@@ -23,6 +23,7 @@ import structlog
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from adapter.bounded import TooLarge, read_bounded
 from adapter.config import IdSettings, Settings
 from adapter.directory import Directory
 from adapter.errors import CacheError, InvalidUserIds
@@ -117,17 +118,12 @@ def _ids(body: bytes, settings: IdSettings, global_ids: GlobalIds | None = None)
 
 
 async def _read_body(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise _Refused(413, "the request body is too large")
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise _Refused(413, "the request body is too large")
-        chunks.append(chunk)
-    return b"".join(chunks)
+    try:
+        return await read_bounded(
+            request.stream(), limit, declared=request.headers.get("content-length")
+        )
+    except TooLarge:
+        raise _Refused(413, "the request body is too large") from None
 
 
 def webhook_router(settings: Settings, *, clock: Callable[[], float] = time.time) -> APIRouter:
