@@ -23,24 +23,12 @@ from graphql import (
 
 from adapter.bounded import TooLarge, read_bounded_sync
 from adapter.init.errors import InitError
+from adapter.urls import display_url
 
-__all__ = ["Endpoint", "display_url"]
+__all__ = ["Endpoint"]
 
 MAX_RESPONSE_BYTES = 64 * 1024 * 1024
 _UNAUTHORIZED = frozenset({401, 403})
-
-
-def display_url(url: str) -> str:
-    """The URL without user info, query or fragment: safe to print."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if ":" in host:
-        host = f"[{host}]"
-    try:
-        port = f":{parts.port}" if parts.port else ""
-    except ValueError:
-        port = ""
-    return f"{parts.scheme}://{host}{port}{parts.path}"
 
 
 class Endpoint:

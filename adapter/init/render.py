@@ -20,9 +20,9 @@ from adapter.config import MappingSettings
 from adapter.init.discover import Discovery, Fetcher, Search, Viewer
 from adapter.init.documents import search_document, users_document, viewer_document
 from adapter.init.errors import InitError
-from adapter.init.introspect import display_url
 from adapter.init.propose import Proposal
 from adapter.mapping import referenced_paths
+from adapter.urls import display_url
 
 __all__ = [
     "SECRET_KEY_VARIABLE",
