@@ -27,6 +27,7 @@ from purgatory.domain.model import OpenedState
 
 from adapter.bounded import TooLarge, read_bounded
 from adapter.config import UpstreamSettings
+from adapter.error_messages import error_messages
 from adapter.errors import (
     UpstreamError,
     UpstreamGraphQLError,
@@ -287,7 +288,7 @@ class UpstreamClient:
             log.warning(
                 "upstream_graphql_errors",
                 count=len(errors),
-                messages=[_error_message(e) for e in errors[:5]],
+                messages=error_messages(errors, count=5, limit=200),
                 partial=data is not None,
             )
         if data is None:
@@ -300,8 +301,3 @@ class UpstreamClient:
 def _is_client_error(exc: BaseException) -> bool:
     status = getattr(exc, "status_code", 0)
     return 400 <= status < 500 and status != 429
-
-
-def _error_message(error: Any) -> str:
-    message = error.get("message") if isinstance(error, dict) else error
-    return str(message)[:200]

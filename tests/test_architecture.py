@@ -17,6 +17,7 @@ LAYERS: dict[str, int] = {
     "adapter.paths": 0,
     "adapter.bounded": 0,
     "adapter.urls": 0,
+    "adapter.error_messages": 0,
     "adapter.config": 1,
     "adapter.globalids": 2,
     "adapter.operations": 2,

@@ -22,6 +22,7 @@ from graphql import (
 )
 
 from adapter.bounded import TooLarge, read_bounded_sync
+from adapter.error_messages import error_messages
 from adapter.init.errors import InitError
 from adapter.urls import display_url
 
@@ -90,20 +91,20 @@ class Endpoint:
         status, body = self._post(orjson.dumps({"query": query, "variables": variables or {}}))
         payload = self._json(status, body)
         data = payload.get("data")
-        errors = payload.get("errors")
+        messages = error_messages(payload.get("errors"), count=1, limit=300)
         if status in _UNAUTHORIZED:
             raise InitError(
                 f"{self.where} answered HTTP {status}: it wants credentials; pass them with "
                 "--header 'Authorization: Bearer …' (or whatever header the site expects)"
             )
         if status != 200 and not isinstance(data, dict):
-            detail = f": {_first_message(errors)}" if errors else ""
+            detail = f": {messages[0]}" if messages else ""
             raise InitError(f"{self.where} answered HTTP {status} to the {purpose}{detail}")
         if not isinstance(data, dict):
             hint = ""
             if purpose == "introspection":
                 hint = " (is introspection turned off on this server? init needs it)"
-            message = _first_message(errors) if errors else "no data in the answer"
+            message = messages[0] if messages else "no data in the answer"
             raise InitError(f"{self.where} refused the {purpose}: {message}{hint}")
         return data
 
@@ -158,11 +159,3 @@ class Endpoint:
 def _reason(exc: httpx.HTTPError) -> str:
     text = str(exc).strip()
     return text[:200] if text else type(exc).__name__
-
-
-def _first_message(errors: Any) -> str:
-    if isinstance(errors, list) and errors:
-        first = errors[0]
-        message = first.get("message") if isinstance(first, dict) else first
-        return str(message)[:300]
-    return str(errors)[:300]
