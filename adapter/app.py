@@ -23,7 +23,6 @@ from adapter.errors import AdapterError, ConfigError
 from adapter.metrics import Metrics
 from adapter.notify import Notifier
 from adapter.operations import Operations, build_operations
-from adapter.telemetry import build_tracing
 from adapter.upstream import UpstreamClient
 from adapter.web.chat import chat_router
 from adapter.web.demo_page import mount_demo_page
@@ -35,6 +34,7 @@ from adapter.web.notifications import notifications_router
 from adapter.web.observe import RequestObserver, route_template
 from adapter.web.page_token import page_token_router
 from adapter.web.responses import error_response, response_for
+from adapter.web.telemetry import build_tracing
 from adapter.web.webhooks import webhook_router
 
 __all__ = ["AppState", "create_app", "upstream_target"]
@@ -155,7 +155,7 @@ def create_app(
         docs_url=None,
         redoc_url=None,
         # FastAPI's own OpenTelemetry spans would carry query strings (the chat's jwt_token);
-        # tracing is adapter.telemetry's, which keeps them out.
+        # tracing is adapter.web.telemetry's, which keeps them out.
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.include_router(chat_router(settings))

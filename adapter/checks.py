@@ -67,8 +67,8 @@ from adapter.errors import CacheError, ConfigError, UpstreamError, UpstreamGraph
 from adapter.mapping import referenced_paths
 from adapter.metrics import Metrics
 from adapter.operations import Operation, build_operations, load_operation
-from adapter.telemetry import build_tracing
 from adapter.upstream import UpstreamClient
+from adapter.web.telemetry import build_tracing
 
 __all__ = ["Check", "CheckReport", "ProblemClass", "run_checks"]
 
