@@ -1,4 +1,4 @@
-"""What the GraphQL API holds for the life of the process: opened in the app's lifespan."""
+"""What the GraphQL API holds for the life of the process: opened by the runtime."""
 
 from __future__ import annotations
 
