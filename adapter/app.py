@@ -16,10 +16,12 @@ from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 from starlette.types import ASGIApp
 
+from adapter.accounts import Accounts
 from adapter.cache import Cache, build_cache
 from adapter.config import Settings
-from adapter.directory import Directory, check_mapping_paths
+from adapter.directory import Directory
 from adapter.errors import AdapterError, ConfigError
+from adapter.mapping_check import check_mapping_paths
 from adapter.metrics import Metrics
 from adapter.notify import Notifier
 from adapter.operations import Operations, build_operations
@@ -52,6 +54,7 @@ class AppState(TypedDict):
     metrics: Metrics
     operations: Operations
     directory: Directory
+    accounts: Accounts
     frontend: FrontendApi | None
     notifier: Notifier | None
 
@@ -115,6 +118,7 @@ def create_app(
             cache=profiles,
             metrics=metrics,
         )
+        accounts = Accounts(settings=settings, operations=operations, upstream=upstream)
         notifier = Notifier(operations.notify, upstream) if operations.notify else None
         frontend = None
         if settings.graphql is not None:
@@ -133,6 +137,7 @@ def create_app(
                 "metrics": metrics,
                 "operations": operations,
                 "directory": directory,
+                "accounts": accounts,
                 "frontend": frontend,
                 "notifier": notifier,
             }

@@ -62,9 +62,9 @@ from adapter.config import (
     sample_value_problems,
     settings_from_mapping,
 )
-from adapter.directory import check_mapping_paths
 from adapter.errors import CacheError, ConfigError, UpstreamError, UpstreamGraphQLError
 from adapter.mapping import referenced_paths
+from adapter.mapping_check import check_mapping_paths
 from adapter.metrics import Metrics
 from adapter.operations import Operation, build_operations, load_operation
 from adapter.telemetry import build_tracing
