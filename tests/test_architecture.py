@@ -14,6 +14,7 @@ LAYERS: dict[str, int] = {
     "adapter.errors": 0,
     "adapter.metrics": 0,
     "adapter.logs": 0,
+    "adapter.exit_codes": 0,
     "adapter.config": 1,
     "adapter.globalids": 2,
     "adapter.operations": 2,
