@@ -16,6 +16,7 @@ from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from adapter.accounts import Accounts
 from adapter.cache import Cache
 from adapter.config import Settings
 from adapter.directory import Directory
@@ -53,6 +54,7 @@ class AppState(TypedDict):
     upstream: UpstreamClient
     cache: Cache
     directory: Directory
+    accounts: Accounts
     frontend: FrontendApi | None
     notifier: Notifier | None
     nonces: NonceStore | None
@@ -66,6 +68,7 @@ def _state(runtime: Runtime) -> AppState:
         "upstream": runtime.upstream,
         "cache": runtime.cache,
         "directory": runtime.directory,
+        "accounts": runtime.accounts,
         "frontend": runtime.frontend,
         "notifier": runtime.notifier,
         "nonces": runtime.nonces,
