@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -12,8 +13,9 @@ import orjson
 import pytest
 from structlog.testing import capture_logs
 
-from adapter.cache import Cache, MemoryCache
-from adapter.errors import LoginRejected, UpstreamUnavailable
+from adapter.cache import Cache, MemoryCache, build_cache
+from adapter.errors import UpstreamUnavailable
+from adapter.metrics import Metrics
 from tests.conftest import DemoUpstream
 from tests.directory.support import Clock, RedisSettingsFactory, open_directory
 from tests.directory.test_policies import GatedTransport, LockWatch
@@ -54,9 +56,11 @@ async def test_a_replica_that_gets_the_lock_after_another_filled_the_chunk_does_
 ) -> None:
     """Between a miss and taking the lock another replica may fill the chunk; it is re-read."""
     settings = redis_settings({"cache": {"lock_seconds": 30}})
-    async with open_directory(settings) as slow, open_directory(settings) as quick:
-        paused = PausedRead(slow.cache)
-        slow.cache = paused
+    async with (
+        contextlib.aclosing(PausedRead(build_cache(settings.cache, Metrics()))) as paused,
+        open_directory(settings, cache=paused) as slow,
+        open_directory(settings) as quick,
+    ):
         late = asyncio.create_task(slow.lookup([1, 2]))
         await paused.read.wait()  # the slow replica has missed
         await quick.lookup([1, 2])  # and the quick one fills the chunk meanwhile
@@ -134,47 +138,6 @@ async def test_closing_the_directory_fails_waiting_lookups_instead_of_hanging(
         await directory.aclose()
         with pytest.raises(UpstreamUnavailable, match="cancelled"):
             await waiting
-
-
-async def test_search_and_login_when_not_configured(redis_settings: RedisSettingsFactory) -> None:
-    """Without search or login documents, search finds nobody and login is refused."""
-    settings = redis_settings({"upstream": {"operations": {"search": None, "login": None}}})
-    async with open_directory(settings) as directory:
-        assert await directory.search("anyone") == []
-        with pytest.raises(LoginRejected, match="not configured"):
-            await directory.login("user1", "demo")
-
-
-async def test_search_results_without_an_id_or_a_name_are_left_out(
-    redis_settings: RedisSettingsFactory,
-) -> None:
-    """A search hit whose id is missing or not an integer, or that has no name, is dropped."""
-
-    def answer(request: httpx.Request) -> httpx.Response:
-        hits = [
-            {"id": "1", "username": "user1", "displayName": "One"},
-            {"id": None, "username": "ghost", "displayName": "Ghost"},
-            {"id": "x9", "username": "odd", "displayName": "Odd"},
-            {"id": "2", "username": None, "displayName": None},
-        ]
-        return httpx.Response(200, json={"data": {"searchUsers": hits}})
-
-    transport = httpx.MockTransport(answer)
-    async with open_directory(redis_settings(), transport=transport) as directory:
-        assert [user["user_id"] for user in await directory.search("o")] == [1]
-        assert directory.canonical_id("x9") is None
-        # Digits of other scripts are digits to str.isdigit(), and 2**63 is past the chat's range.
-        assert directory.canonical_id("\u0663") is None
-        assert directory.canonical_id(str(2**63)) is None
-        assert directory.canonical_id(str(2**63 - 1)) == 2**63 - 1
-
-
-async def test_string_ids_are_kept_as_text(redis_settings: RedisSettingsFactory) -> None:
-    """With `ids.type: str`, upstream ids are used as they are."""
-    settings = redis_settings({"chat": {"ids": {"type": "str"}}})
-    async with open_directory(settings) as directory:
-        assert directory.canonical_id("P11-A") == "P11-A"
-        assert directory.canonical_id(None) is None
 
 
 async def test_global_ids_are_sent_encoded_and_matched_decoded(
