@@ -16,6 +16,7 @@ Nothing here is cached between requests: each request proves who it is again.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Mapping
 from typing import Any, Protocol
 
@@ -140,6 +141,35 @@ class UpstreamViewer:
         await self.client.aclose()
 
 
+class _VerifiedSessions:
+    """Claims of session tokens verified with the configured secret, by token.
+
+    A page asks for its widget token with the same session again and again, and PyJWT's
+    verification (segment checks, the key's preparation) is most of an `issueChatToken`'s cost.
+    A token is the same bytes each time, signed by a secret that cannot change while the
+    process runs, so its signature, issuer and audience stay verified; only time moves, and
+    `exp` is checked again on every use. Only for `secret`: keys from a JWKS can be withdrawn.
+    Bounded: when full it starts again.
+    """
+
+    def __init__(self, leeway_seconds: float, max_entries: int = 4096) -> None:
+        self._claims: dict[str, dict[str, Any]] = {}
+        self._leeway = leeway_seconds
+        self._max_entries = max_entries
+
+    def get(self, token: str) -> dict[str, Any] | None:
+        claims = self._claims.get(token)
+        if claims is not None and time.time() - self._leeway >= claims["exp"]:
+            del self._claims[token]
+            return None
+        return claims
+
+    def put(self, token: str, claims: dict[str, Any]) -> None:
+        if len(self._claims) >= self._max_entries:
+            self._claims.clear()
+        self._claims[token] = claims
+
+
 class JwtViewer:
     """The site's own session JWT, verified with the configured algorithms and keys."""
 
@@ -160,6 +190,9 @@ class JwtViewer:
             )
         self.jwks = jwks_client
         self._require = ["exp", "iss", "aud", settings.user_id_claim]
+        self._verified = (
+            _VerifiedSessions(settings.leeway_seconds) if self._secret is not None else None
+        )
 
     def token(self, headers: Mapping[str, str]) -> str | None:
         """The raw token of this request, if it carries one."""
@@ -182,9 +215,21 @@ class JwtViewer:
         token = self.token(headers)
         if token is None or len(token) > self.settings.max_token_bytes:
             return None
+        verified = self._verified
+        claims = verified.get(token) if verified is not None else None
+        if claims is None:
+            claims = await self._verify(token)
+            if claims is None:
+                return None
+            if verified is not None:
+                verified.put(token, claims)
+        return _user_id(claims.get(self.settings.user_id_claim), self.settings.user_id_claim)
+
+    async def _verify(self, token: str) -> dict[str, Any] | None:
+        """The token's claims when its signature, issuer, audience and times check out."""
         try:
             key: Any = self._secret if self._secret is not None else await self._public_key(token)
-            claims = jwt.decode(
+            claims: dict[str, Any] = jwt.decode(
                 token,
                 key,
                 algorithms=list(self.settings.algorithms),
@@ -198,7 +243,7 @@ class JwtViewer:
         except jwt.PyJWTError as exc:
             log.info("viewer_token_rejected", reason=type(exc).__name__)
             return None
-        return _user_id(claims.get(self.settings.user_id_claim), self.settings.user_id_claim)
+        return claims
 
     async def _public_key(self, token: str) -> jwt.PyJWK:
         assert self.jwks is not None
