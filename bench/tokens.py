@@ -75,5 +75,6 @@ def token_scenario(
         env=post,
     )
     row.met = (row.rps_ratio or 0) >= 0.3 and row.errors == 0
-    row.note = "viewer: site session JWT (HS256) verified; widget token signed"
+    row.note = "viewer: one site session JWT (HS256), verified once, then remembered; widget token"
+    row.note += " signed"
     return [], adapter
