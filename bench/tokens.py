@@ -75,6 +75,7 @@ def token_scenario(
         env=post,
     )
     row.met = (row.rps_ratio or 0) >= 0.3 and row.errors == 0
-    row.note = "viewer: one site session JWT (HS256), verified once, then remembered; widget token"
-    row.note += " signed"
+    row.note = (
+        "viewer: one site session JWT (HS256), verified once, then remembered; widget token signed"
+    )
     return [], adapter
