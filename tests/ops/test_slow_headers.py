@@ -39,6 +39,23 @@ def port(make_settings: SettingsFactory) -> Iterator[int]:
     thread.join(timeout=15)
 
 
+REQUEST = (
+    b"GET /imbachat/v1/users?user_ids=1 HTTP/1.1\r\nHost: a\r\nAuthorization: Basic %s\r\n\r\n"
+    % BASIC
+)
+
+
+def answered(sock: socket.socket) -> bytes:
+    """Send one whole request and read its whole answer (the connection must stay open)."""
+    sock.sendall(REQUEST)
+    answer = b""
+    while b"\r\n\r\n" not in answer or not answer.rstrip().endswith(b"]"):
+        chunk = sock.recv(65536)
+        assert chunk, "the connection closed before the answer"
+        answer += chunk
+    return answer
+
+
 def closed_by_server(sock: socket.socket) -> bool:
     """Whether the server closes the connection (recv sees EOF) within the socket's timeout."""
     try:
@@ -62,50 +79,24 @@ def test_a_silent_connection_is_cut_off(port: int) -> None:
 
 def test_whole_requests_on_one_connection_still_work(port: int) -> None:
     """Headers sent at once are answered, twice on one keep-alive connection."""
-    request = (
-        b"GET /imbachat/v1/users?user_ids=1 HTTP/1.1\r\nHost: a\r\nAuthorization: Basic %s\r\n\r\n"
-    )
     with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
         for _ in range(2):
-            sock.sendall(request % BASIC)
-            answer = b""
-            while b"\r\n\r\n" not in answer or not answer.rstrip().endswith(b"]"):
-                chunk = sock.recv(65536)
-                assert chunk, "the connection closed before the answer"
-                answer += chunk
-            assert answer.startswith(b"HTTP/1.1 200")
+            assert answered(sock).startswith(b"HTTP/1.1 200")
 
 
 def test_idle_keep_alive_is_not_reading_headers(port: int) -> None:
     """A connection idle between two quick requests for longer than the deadline stays open:
     only headers being read count, and the second request is answered."""
-    request = (
-        b"GET /imbachat/v1/users?user_ids=1 HTTP/1.1\r\nHost: a\r\nAuthorization: Basic %s\r\n\r\n"
-    )
     with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
         for pause in (0.0, 0.8):
             time.sleep(pause)
-            sock.sendall(request % BASIC)
-            answer = b""
-            while b"\r\n\r\n" not in answer or not answer.rstrip().endswith(b"]"):
-                chunk = sock.recv(65536)
-                assert chunk, "the connection closed before the answer"
-                answer += chunk
-            assert answer.startswith(b"HTTP/1.1 200")
+            assert answered(sock).startswith(b"HTTP/1.1 200")
 
 
 def test_a_trickled_second_request_is_cut_off(port: int) -> None:
     """After a whole request, the next one's headers get the same deadline."""
-    request = (
-        b"GET /imbachat/v1/users?user_ids=1 HTTP/1.1\r\nHost: a\r\nAuthorization: Basic %s\r\n\r\n"
-    )
     with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
-        sock.sendall(request % BASIC)
-        answer = b""
-        while not answer.rstrip().endswith(b"]"):
-            chunk = sock.recv(65536)
-            assert chunk
-            answer += chunk
+        assert answered(sock).startswith(b"HTTP/1.1 200")
         sock.sendall(b"GET /imbachat/v1 HTTP/1.1\r\nHost: a\r\n")
         started = time.monotonic()
         assert closed_by_server(sock)
