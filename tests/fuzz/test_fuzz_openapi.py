@@ -16,7 +16,8 @@ from schemathesis.core.result import Ok
 
 from adapter.app import create_app
 from adapter.config import settings_from_mapping
-from tests.conftest import CHAT_AUTH, ROOT, LiveServer, reference_data
+from tests.servers import LiveServer
+from tests.support import CHAT_AUTH, ROOT, reference_data
 
 pytestmark = pytest.mark.faults
 

@@ -9,7 +9,7 @@ import pytest
 from adapter.app import create_app
 from adapter.config import load_settings, settings_from_mapping
 from adapter.errors import ConfigError
-from tests.conftest import ROOT, SettingsFactory, reference_data
+from tests.support import ROOT, SettingsFactory, reference_data
 
 SECRET = "s" * 32
 JWT_BASE: dict[str, Any] = {"header": "Authorization", "issuer": "https://site", "audience": "chat"}

@@ -9,19 +9,11 @@ import pytest
 from graphql import parse, validate
 
 from adapter.config import Settings, settings_from_mapping
-from adapter.demo.schema import build_schema
 from adapter.directory import check_mapping_paths
 from adapter.errors import ConfigError, UpstreamProtocolError
 from adapter.operations import AliasBatch, ListBatch, build_operations, dig, load_operation
-from tests.conftest import ROOT, SettingsFactory, deep_merge, reference_data
-
-DEMO_SCHEMA = build_schema()._schema
-
-
-def document(tmp_path: Path, text: str, name: str = "doc.graphql") -> str:
-    path = tmp_path / name
-    path.write_text(text)
-    return str(path)
+from tests.operations.support import DEMO_SCHEMA, document
+from tests.support import ROOT, SettingsFactory, deep_merge, reference_data
 
 
 def users_settings(

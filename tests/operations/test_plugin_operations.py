@@ -11,8 +11,8 @@ from graphql import parse, validate
 from adapter.config import Settings, settings_from_mapping
 from adapter.errors import ConfigError, UpstreamProtocolError
 from adapter.operations import build_operations
-from tests.conftest import ROOT, SettingsFactory, reference_data
-from tests.operations.test_operations import DEMO_SCHEMA, document
+from tests.operations.support import DEMO_SCHEMA, document
+from tests.support import ROOT, SettingsFactory, reference_data
 
 NOTIFY = "resolvers/notify.graphql"
 
