@@ -1,7 +1,8 @@
-"""`create_app(settings)`: builds nothing at import time; clients open in the lifespan."""
+"""`create_app(settings)`: builds nothing at import time; the lifespan opens the runtime."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any, TypedDict
@@ -10,74 +11,85 @@ import httpx
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
 from starlette.responses import Response
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-from adapter.cache import Cache, build_cache
+from adapter.cache import Cache
 from adapter.config import Settings
-from adapter.directory import Directory, check_mapping_paths
+from adapter.directory import Directory
 from adapter.errors import AdapterError, ConfigError
 from adapter.metrics import Metrics
 from adapter.notify import Notifier
-from adapter.operations import Operations, build_operations
-from adapter.telemetry import build_tracing
+from adapter.operations import Operations
+from adapter.runtime import Runtime, open_runtime, prepare_runtime
 from adapter.upstream import UpstreamClient
 from adapter.web.chat import chat_router
 from adapter.web.demo_page import mount_demo_page
 from adapter.web.fast_path import UsersFastPath
-from adapter.web.graphql import FrontendApi, install_graphql, open_frontend
+from adapter.web.graphql import FrontendApi, install_graphql
 from adapter.web.health import health_router
 from adapter.web.limits import RequestLimits
 from adapter.web.notifications import notifications_router
 from adapter.web.observe import RequestObserver, route_template
 from adapter.web.page_token import page_token_router
 from adapter.web.responses import error_response, response_for
-from adapter.web.webhooks import webhook_router
+from adapter.web.webhooks import NonceStore, webhook_router
 
-__all__ = ["AppState", "create_app", "upstream_target"]
+__all__ = ["AppState", "create_app", "served_in_process"]
 
 log = structlog.get_logger(__name__)
 
 DEMO_UPSTREAM_PATH = "/demo-upstream"
-_EMBEDDED_URL = "http://demo-upstream.internal/graphql"
 
 
 class AppState(TypedDict):
-    """What every request finds in `request.state`."""
+    """What every request finds in `request.state`: the runtime's parts, by name."""
 
     settings: Settings
     metrics: Metrics
     operations: Operations
+    upstream: UpstreamClient
+    cache: Cache
     directory: Directory
     frontend: FrontendApi | None
     notifier: Notifier | None
+    nonces: NonceStore | None
+
+
+def _state(runtime: Runtime) -> AppState:
+    return {
+        "settings": runtime.settings,
+        "metrics": runtime.metrics,
+        "operations": runtime.operations,
+        "upstream": runtime.upstream,
+        "cache": runtime.cache,
+        "directory": runtime.directory,
+        "frontend": runtime.frontend,
+        "notifier": runtime.notifier,
+        "nonces": runtime.nonces,
+    }
 
 
 class _AdapterApp(FastAPI):
-    """FastAPI with the users-info fast path outside its whole middleware stack."""
+    """FastAPI with the fast paths in front of the whole framework, its own `__call__` included.
 
-    fast_path: Callable[[ASGIApp], ASGIApp] | None = None
+    The server calls the front directly: a warm users-info answer goes through no coroutine
+    of FastAPI's or Starlette's (each layer costs a few thousand instructions per request);
+    whatever the front does not answer enters FastAPI as if called first.
+    """
 
-    def build_middleware_stack(self) -> ASGIApp:
-        stack = super().build_middleware_stack()
-        return stack if self.fast_path is None else self.fast_path(stack)
+    front: ASGIApp | None = None
 
+    def put_in_front(self, fast_paths: Callable[[ASGIApp], ASGIApp]) -> None:
+        self.front = fast_paths(functools.partial(FastAPI.__call__, self))
 
-def _demo_upstream() -> Starlette:
-    from adapter.demo import create_demo_upstream_app
-
-    return create_demo_upstream_app()
-
-
-def upstream_target(settings: Settings) -> tuple[httpx.AsyncBaseTransport | None, str | None]:
-    """Transport and URL for a standalone upstream client (`check-config`): the demo runs
-    in-process when the configuration embeds it."""
-    if settings.upstream.embedded_demo:
-        return httpx.ASGITransport(app=_demo_upstream()), _EMBEDDED_URL
-    return None, settings.upstream.url
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.front is None:
+            await super().__call__(scope, receive, send)
+        else:
+            await self.front(scope, receive, send)
 
 
 def create_app(
@@ -92,60 +104,15 @@ def create_app(
     `fast_paths=False` leaves every request to FastAPI's stack (as tracing does): the reference
     the fast paths are tested and measured against.
     """
-    operations = build_operations(settings)
-    check_mapping_paths(settings, operations)
-    metrics = Metrics()
-    tracing = build_tracing(settings.telemetry)
-    demo = _demo_upstream() if settings.upstream.embedded_demo else None
+    blueprint = prepare_runtime(settings)
+    operations, metrics, tracing = blueprint.operations, blueprint.metrics, blueprint.tracing
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[AppState]:
-        if tracing is not None:
-            tracing.start()
-        transport, url = upstream_transport, settings.upstream.url
-        if demo is not None and transport is None:
-            transport, url = httpx.ASGITransport(app=demo), _EMBEDDED_URL
-        upstream = UpstreamClient(settings.upstream, metrics=metrics, transport=transport, url=url)
-        # `is None`, not `or`: an empty MemoryCache is falsy (it has a length).
-        profiles = cache if cache is not None else build_cache(settings.cache, metrics)
-        directory = Directory(
-            settings=settings,
-            operations=operations,
-            upstream=upstream,
-            cache=profiles,
-            metrics=metrics,
-        )
-        notifier = Notifier(operations.notify, upstream) if operations.notify else None
-        frontend = None
-        if settings.graphql is not None:
-            frontend = open_frontend(
-                settings, operations, metrics=metrics, transport=transport, url=url
-            )
-        log.info(
-            "started",
-            upstream="embedded demo" if url == _EMBEDDED_URL else url,
-            strategy=settings.upstream.batch.strategy,
-            cache=settings.cache.backend,
-        )
-        try:
-            yield {
-                "settings": settings,
-                "metrics": metrics,
-                "operations": operations,
-                "directory": directory,
-                "frontend": frontend,
-                "notifier": notifier,
-            }
-        finally:
-            if frontend is not None:
-                await frontend.aclose()
-            await directory.aclose()
-            await upstream.aclose()
-            if cache is None:
-                await profiles.aclose()
-            if tracing is not None:
-                tracing.shutdown()
-            log.info("stopped")
+        async with open_runtime(
+            blueprint, upstream_transport=upstream_transport, cache=cache
+        ) as runtime:
+            yield _state(runtime)
 
     app = _AdapterApp(
         title="imbachat-adapter",
@@ -155,7 +122,7 @@ def create_app(
         docs_url=None,
         redoc_url=None,
         # FastAPI's own OpenTelemetry spans would carry query strings (the chat's jwt_token);
-        # tracing is adapter.telemetry's, which keeps them out.
+        # tracing is adapter.web.telemetry's, which keeps them out.
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.include_router(chat_router(settings))
@@ -167,8 +134,9 @@ def create_app(
     if settings.webhooks.enabled:
         app.include_router(webhook_router(settings))
     token_fast_path = install_graphql(app, settings, metrics)
-    if demo is not None:
-        app.mount(DEMO_UPSTREAM_PATH, demo)
+    if blueprint.target.demo is not None:
+        # The same demo instance the upstream client calls in-process.
+        app.mount(DEMO_UPSTREAM_PATH, blueprint.target.demo)
     mount_demo_page(app, settings)
     _install_error_handlers(app)
     if tracing is not None:
@@ -182,7 +150,7 @@ def create_app(
                 stack = token_fast_path(stack)
             return UsersFastPath(stack, settings=settings, metrics=metrics)
 
-        app.fast_path = in_front
+        app.put_in_front(in_front)
     return app
 
 
@@ -217,6 +185,18 @@ def _install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, invalid_request)
     app.add_exception_handler(ClientDisconnect, client_gone)
     app.add_exception_handler(Exception, unexpected)
+
+
+@asynccontextmanager
+async def served_in_process(app: FastAPI) -> AsyncIterator[ASGIApp]:
+    """`app` with its lifespan open, to be called as a server calls it: every request gets a
+    copy of the lifespan's state (for answering in-process, as `init`'s verification does)."""
+    async with app.router.lifespan_context(app) as state:
+
+        async def serve(scope: Scope, receive: Receive, send: Send) -> None:
+            await app({**scope, "state": dict(state or {})}, receive, send)
+
+        yield serve
 
 
 def app_from_environment() -> FastAPI:

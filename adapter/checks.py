@@ -51,7 +51,6 @@ from graphql import (
     validate,
 )
 
-from adapter.app import upstream_target
 from adapter.cache import build_cache
 from adapter.config import (
     GraphQLSettings,
@@ -67,8 +66,9 @@ from adapter.errors import CacheError, ConfigError, UpstreamError, UpstreamGraph
 from adapter.mapping import referenced_paths
 from adapter.metrics import Metrics
 from adapter.operations import Operation, build_operations, load_operation
-from adapter.telemetry import build_tracing
+from adapter.runtime import upstream_target
 from adapter.upstream import UpstreamClient
+from adapter.web.telemetry import build_tracing
 
 __all__ = ["Check", "CheckReport", "ProblemClass", "run_checks"]
 
@@ -340,7 +340,8 @@ def _check_documents(settings: Settings, report: CheckReport) -> bool:
 
 def _target(settings: Settings) -> tuple[httpx.AsyncBaseTransport | None, str, str]:
     """Transport, URL and a printable name (without user info) for the site."""
-    transport, url = upstream_target(settings)
+    target = upstream_target(settings)
+    transport, url = target.transport(), target.url
     if settings.upstream.embedded_demo:
         return transport, url or "", _EMBEDDED
     parts = urlsplit(url or "")

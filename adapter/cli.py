@@ -284,14 +284,12 @@ def token(
 
 async def _chat_answer(settings: Settings, raw_ids: str) -> tuple[list[int | str], bytes]:
     """The ids as parsed, and the body the chat's users-info call would get."""
-    from adapter.app import create_app
+    from adapter.runtime import open_runtime, prepare_runtime
     from adapter.web.ids import parse_ids
 
     ids = parse_ids(raw_ids, settings.chat.ids)
-    application = create_app(settings)
-    async with application.router.lifespan_context(application) as state:
-        assert state is not None  # the adapter's lifespan always yields its state
-        profiles = await state["directory"].lookup(ids)
+    async with open_runtime(prepare_runtime(settings)) as runtime:
+        profiles = await runtime.directory.lookup(ids)
     return ids, b"[" + b",".join(profiles) + b"]"
 
 

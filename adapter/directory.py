@@ -142,10 +142,9 @@ class Directory:
         metrics: Metrics,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self.settings = settings
         self.operations = operations
-        self.upstream = upstream
-        self.cache = cache
+        self._upstream = upstream
+        self._cache = cache
         self.metrics = metrics
         self.mapper = UserMapper(settings.mapping)
         self._clock = clock
@@ -186,7 +185,7 @@ class Directory:
             return []
         now = self._clock()
         known = self._keys
-        raw = await self.cache.get_many([known.get(i) or self.key(i) for i in ids])
+        raw = await self._cache.get_many([known.get(i) or self.key(i) for i in ids])
         warm = self._all_fresh(raw, now)
         if warm is not None:
             self._results["hit"].inc(len(warm))
@@ -339,7 +338,7 @@ class Directory:
         lock = None
         if self._cache_settings.lock_seconds > 0:
             lock = f"{self._key_prefix}lock:{hashlib.sha1(repr(chunk).encode()).hexdigest()}"  # noqa: S324 - a key name, not security
-            if await self.cache.acquire_lock(lock, self._cache_settings.lock_seconds):
+            if await self._cache.acquire_lock(lock, self._cache_settings.lock_seconds):
                 # Another replica may have refilled the chunk between our read and our lock.
                 filled = await self._fresh_entries(chunk)
             else:
@@ -347,7 +346,7 @@ class Directory:
                 filled = await self._wait_for_other_replica(chunk)
             if filled is not None:
                 if lock is not None:
-                    await self.cache.release_lock(lock)
+                    await self._cache.release_lock(lock)
                 return filled
         try:
             found = await self._fetch_from_upstream(chunk)
@@ -355,7 +354,7 @@ class Directory:
             return found
         finally:
             if lock is not None:
-                await self.cache.release_lock(lock)
+                await self._cache.release_lock(lock)
 
     async def _wait_for_other_replica(self, chunk: list[UserId]) -> dict[UserId, _Found] | None:
         """The chunk as another replica stores it, or None if it has not within the lock time."""
@@ -370,7 +369,7 @@ class Directory:
     async def _fresh_entries(self, chunk: list[UserId]) -> dict[UserId, _Found] | None:
         """The chunk from the cache if every id in it is fresh there, else None."""
         now = self._clock()
-        raw = await self.cache.get_many([self.key(i) for i in chunk])
+        raw = await self._cache.get_many([self.key(i) for i in chunk])
         entries = [decode_entry(value) if value is not None else None for value in raw]
         found: dict[UserId, _Found] = {}
         for user_id, entry in zip(chunk, entries, strict=True):
@@ -382,7 +381,7 @@ class Directory:
     async def _fetch_from_upstream(self, chunk: list[UserId]) -> dict[UserId, _Found]:
         batch = self.operations.users
         document, variables = batch.request(chunk)
-        result = await self.upstream.execute(document, variables)
+        result = await self._upstream.execute(document, variables)
         wanted = {str(user_id): user_id for user_id in chunk}
         found: dict[UserId, _Found] = {}
         candidates: Iterable[tuple[UserId | None, Any]]
@@ -429,9 +428,9 @@ class Directory:
             if f.profile is None and f.cacheable
         }
         if profiles and settings.keep_seconds:
-            await self.cache.set_many(profiles, settings.keep_seconds)
+            await self._cache.set_many(profiles, settings.keep_seconds)
         if absent and settings.negative_seconds:
-            await self.cache.set_many(absent, settings.negative_seconds)
+            await self._cache.set_many(absent, settings.negative_seconds)
 
     def _refresh_in_background(self, ids: list[UserId]) -> None:
         fresh = [i for i in ids if str(i) not in self._in_flight]
@@ -465,7 +464,7 @@ class Directory:
         self._fetches += 1
         try:
             document, variables = query.request(user_id)
-            result = await self.upstream.execute(document, variables)
+            result = await self._upstream.execute(document, variables)
             objects = query.friends(result.data)
             if objects is None:
                 if result.errors:
@@ -518,7 +517,7 @@ class Directory:
             self._in_flight.pop(key, None)
             if self._fetches:
                 self._evicted[key] = self._generation
-        await self.cache.delete_many([self.key(i) for i in ids])
+        await self._cache.delete_many([self.key(i) for i in ids])
 
     async def search(self, text: str) -> list[dict[str, Any]]:
         """Users matching `text`, mapped as the chat expects (not cached: results vary)."""
@@ -526,7 +525,7 @@ class Directory:
         if query is None:
             return []
         document, variables = query.request(text)
-        result = await self.upstream.execute(document, variables)
+        result = await self._upstream.execute(document, variables)
         with _shape_checked(result):
             objects = query.users(result.data)
         return self._map_many(objects)
@@ -537,7 +536,7 @@ class Directory:
         if query is None:
             raise LoginRejected("password login is not configured")
         document, variables = query.request(username, password)
-        result = await self.upstream.execute(document, variables, mutation=True)
+        result = await self._upstream.execute(document, variables, mutation=True)
         users = self._map_many([query.user(result.data)])
         if not users:
             raise LoginRejected("Wrong login or password")

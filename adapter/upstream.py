@@ -77,7 +77,7 @@ class _RetryableStatus(Exception):
 
 
 class UpstreamClient:
-    """One per process: opened in the app's lifespan, shared by every request."""
+    """One per process: opened by the runtime, shared by every request."""
 
     def __init__(
         self,

@@ -25,15 +25,18 @@ LAYERS: dict[str, int] = {
     "adapter.viewer": 3,
     "adapter.notify": 3,
     "adapter.web": 4,
-    "adapter.telemetry": 4,  # wraps the ASGI app, beside the web middleware
-    "adapter.app": 5,
-    "adapter.checks": 6,
-    "adapter.init": 7,
-    "adapter.cli": 8,
+    "adapter.runtime": 5,  # the composition root: opens the parts above for the app and the CLI
+    "adapter.app": 6,
+    "adapter.checks": 7,
+    "adapter.init": 8,
+    "adapter.cli": 9,
 }
 # The demo stands apart: it imports nothing of the adapter, and only these may import it.
 DEMO = "adapter.demo"
-MAY_IMPORT_DEMO = {"adapter.app", "adapter.cli"}
+MAY_IMPORT_DEMO = {"adapter.runtime", "adapter.cli"}
+# Only these open the app's lifespan by hand (everyone else opens the runtime, or serves the app).
+MAY_DRIVE_LIFESPAN = {"adapter.app", "adapter.runtime"}
+ROOT = PACKAGE.parent
 
 
 def layer_of(module: str) -> str | None:
@@ -80,3 +83,54 @@ def test_no_upward_imports(module: str, path: Path) -> None:
         assert target is not None, f"{module} imports {imported}, which is in no layer"
         assert own is not None
         assert LAYERS[target] <= LAYERS[own], f"{module} imports {imported} from a layer above"
+
+
+def _python_files_outside_the_package() -> list[Path]:
+    return sorted(
+        path
+        for folder in ("tests", "bench", "scripts")
+        if (ROOT / folder).is_dir()
+        for path in (ROOT / folder).rglob("*.py")
+    )
+
+
+def test_only_the_runtime_and_the_app_drive_a_lifespan_by_hand() -> None:
+    """Nothing but the app and the runtime calls `lifespan_context`: the rest opens the runtime
+    (or runs the app under an ASGI lifespan, as servers and the tests' client do)."""
+    sources = [(name, path) for name, path in modules() if name not in MAY_DRIVE_LIFESPAN]
+    sources += [(str(path.relative_to(ROOT)), path) for path in _python_files_outside_the_package()]
+    driving = sorted(
+        name
+        for name, path in sources
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Attribute) and node.attr == "lifespan_context"
+    )
+    assert driving == []
+
+
+def imported_modules(path: Path) -> set[str]:
+    """The adapter's modules that importing `path` loads: each one named, its packages, and
+    the submodules named in `from package import module`."""
+    names = set(imports(path))
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return {
+        ".".join(name.split(".")[:end]) for name in names for end in range(1, name.count(".") + 2)
+    }
+
+
+def test_check_config_does_not_import_the_web_app() -> None:
+    """`adapter.checks`, and everything it imports in turn, stays clear of `adapter.app`."""
+    paths = dict(modules())
+    seen: set[str] = set()
+    pending = [name for name in paths if layer_of(name) == "adapter.checks"]
+    assert pending, "adapter.checks is gone: point this test at check-config's modules"
+    while pending:
+        name = pending.pop()
+        if name in seen or name not in paths:
+            continue
+        seen.add(name)
+        pending.extend(imported_modules(paths[name]))
+    assert "adapter.config" in seen  # the walk follows what the modules import
+    assert not {name for name in seen if layer_of(name) == "adapter.app"}

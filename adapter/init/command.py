@@ -171,12 +171,12 @@ def init_command(
     from adapter.init.discover import discover
     from adapter.init.errors import InitError
     from adapter.init.introspect import Endpoint
+    from adapter.init.plan import Plan
     from adapter.init.propose import propose
     from adapter.init.render import (
         CONFIG_FILE,
         SECRET_KEY_VARIABLE,
         WIDGET_ID_VARIABLE,
-        Plan,
         header_variable,
         render,
         write_files,

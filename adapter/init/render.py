@@ -10,24 +10,19 @@ from __future__ import annotations
 import re
 import textwrap
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from adapter.config import MappingSettings
-from adapter.init.discover import Discovery, Fetcher, Search, Viewer
 from adapter.init.documents import search_document, users_document, viewer_document
 from adapter.init.errors import InitError
 from adapter.init.introspect import display_url
-from adapter.init.propose import Proposal
-from adapter.mapping import referenced_paths
+from adapter.init.plan import Plan
 
 __all__ = [
     "SECRET_KEY_VARIABLE",
     "WIDGET_ID_VARIABLE",
-    "Plan",
     "header_variable",
     "render",
     "write_files",
@@ -38,35 +33,6 @@ CONFIG_FILE = "config.yaml"
 SECRET_KEY_VARIABLE = "IMBACHAT_SECRET_KEY"  # noqa: S105 - a variable name
 WIDGET_ID_VARIABLE = "IMBACHAT_WIDGET_ID"
 _WIDTH = 96
-
-
-@dataclass(frozen=True)
-class Plan:
-    """Everything `init` decided, ready to be written."""
-
-    url: str
-    header_names: tuple[str, ...]
-    discovery: Discovery
-    fetcher: Fetcher
-    search: Search | None
-    viewer: Viewer | None
-    proposal: Proposal
-
-    def mapping(self) -> MappingSettings:
-        data: dict[str, Any] = {"id": self.proposal.id_field, "fields": self.proposal.fields()}
-        if self.proposal.profiles is not None:
-            data["profiles"] = self.proposal.profiles
-        return MappingSettings.model_validate(data)
-
-    def selected_paths(self) -> list[str]:
-        """What the documents select: every path the mapping reads, the id first."""
-        paths = [path for _, path in referenced_paths(self.mapping())]
-        return list(dict.fromkeys(paths))
-
-    @property
-    def users_file(self) -> str:
-        name = "users" if self.fetcher.strategy == "list" else "user_by_id"
-        return f"resolvers/{name}.graphql"
 
 
 def header_variable(name: str) -> str:

@@ -17,8 +17,8 @@ from pydantic import TypeAdapter, ValidationError
 
 from adapter.config import FieldSpec, MappingSettings
 from adapter.init.discover import RootField
+from adapter.init.plan import Plan
 from adapter.init.propose import Guess, IdType, guess_from_source
-from adapter.init.render import Plan
 from adapter.init.vocabulary import resolve_path
 from adapter.mapping import referenced_paths
 

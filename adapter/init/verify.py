@@ -12,9 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-from starlette.types import Receive, Scope, Send
 
-from adapter.app import create_app
+from adapter.app import create_app, served_in_process
 from adapter.checks import CheckReport, run_checks
 from adapter.config import Settings
 from adapter.errors import AdapterError
@@ -43,15 +42,9 @@ class Verification:
 
 async def chat_answer(settings: Settings, ids: Sequence[str]) -> ChatAnswer:
     """What the chat's users-info call for `ids` gets from an app built from `settings`."""
-    app = create_app(settings)
     path = f"{settings.chat.prefix}/users?user_ids={settings.chat.ids.separator.join(ids)}"
-    async with app.router.lifespan_context(app) as state:
-
-        async def with_state(scope: Scope, receive: Receive, send: Send) -> None:
-            # What a server does with the lifespan's state: every request gets a copy.
-            await app({**scope, "state": dict(state or {})}, receive, send)
-
-        transport = httpx.ASGITransport(app=with_state)
+    async with served_in_process(create_app(settings)) as app:
+        transport = httpx.ASGITransport(app=app)
         auth = (
             settings.chat.api_login.get_secret_value(),
             settings.chat.api_password.get_secret_value(),

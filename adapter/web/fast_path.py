@@ -23,6 +23,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from adapter.config import LimitsSettings, Settings
 from adapter.directory import Directory
 from adapter.errors import AdapterError
+from adapter.logs import bind_request_id, unbind_request_id
 from adapter.metrics import Metrics
 from adapter.web.observe import AccessRecorder, request_id_from
 from adapter.web.responses import error_response, response_for
@@ -114,7 +115,7 @@ class UsersFastPath:
         status = 500
         ids_count: int | None = None
         # Logs written while answering (upstream failures) carry the request id, as elsewhere.
-        tokens = structlog.contextvars.bind_contextvars(request_id=request_id)
+        bound = bind_request_id(request_id)
         try:
             try:
                 ids = self.info.ids(
@@ -151,7 +152,7 @@ class UsersFastPath:
             )
             await send({"type": "http.response.body", "body": body})
         finally:
-            structlog.contextvars.reset_contextvars(**tokens)
+            unbind_request_id(bound)
             self.recorder.record(
                 request_id=request_id,
                 method="GET",

@@ -17,9 +17,10 @@ from fastapi import APIRouter, Request
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.responses import Response
 
-from adapter.directory import Directory
+from adapter.cache import Cache
 from adapter.errors import CacheError, UpstreamError
 from adapter.metrics import Metrics
+from adapter.upstream import UpstreamClient
 from adapter.web.responses import JSON
 
 __all__ = ["READY_QUERY", "READY_TIMEOUT", "health_router"]
@@ -28,9 +29,9 @@ READY_TIMEOUT = 2.0
 READY_QUERY = "query AdapterReady { __typename }"
 
 
-async def _upstream_check(directory: Directory) -> str:
+async def _upstream_check(upstream: UpstreamClient) -> str:
     try:
-        await asyncio.wait_for(directory.upstream.execute(READY_QUERY, {}), READY_TIMEOUT)
+        await asyncio.wait_for(upstream.execute(READY_QUERY, {}), READY_TIMEOUT)
     except UpstreamError as exc:
         return f"failing: {exc.message}"
     except TimeoutError:
@@ -38,9 +39,9 @@ async def _upstream_check(directory: Directory) -> str:
     return "ok"
 
 
-async def _cache_check(directory: Directory) -> str:
+async def _cache_check(cache: Cache) -> str:
     try:
-        await asyncio.wait_for(directory.cache.ping(), READY_TIMEOUT)
+        await asyncio.wait_for(cache.ping(), READY_TIMEOUT)
     except (CacheError, TimeoutError):
         # The adapter fails open without its cache: degraded, still ready.
         return "degraded"
@@ -65,8 +66,9 @@ def health_router() -> APIRouter:
 
     @router.get("/readyz")
     async def readyz(request: Request) -> Response:
-        directory: Directory = request.state.directory
-        upstream, cache = await asyncio.gather(_upstream_check(directory), _cache_check(directory))
+        upstream, cache = await asyncio.gather(
+            _upstream_check(request.state.upstream), _cache_check(request.state.cache)
+        )
         checks = {"config": "ok", "upstream": upstream, "cache": cache}
         ready = upstream == "ok"
         body = {"status": "ready" if ready else "not ready", "checks": checks}

@@ -12,10 +12,9 @@ import os
 import time
 from typing import Any
 
-import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from adapter.logs import access_line
+from adapter.logs import access_line, bind_request_id, unbind_request_id
 from adapter.metrics import Metrics
 
 __all__ = ["METHODS", "PROBE_ROUTES", "AccessRecorder", "RequestObserver", "route_template"]
@@ -122,19 +121,20 @@ class RequestObserver:
                 ]
             await send(message)
 
-        with structlog.contextvars.bound_contextvars(request_id=request_id):
-            try:
-                await self.app(scope, receive, send_with_id)
-            finally:
-                elapsed = time.perf_counter() - started
-                # Methods are a client's choice: an unknown one must not grow the label set.
-                method = scope["method"] if scope["method"] in METHODS else "OTHER"
-                state = scope.get("state") or {}
-                self.recorder.record(
-                    request_id=request_id,
-                    method=method,
-                    route=route_template(scope),
-                    status=status,
-                    elapsed=elapsed,
-                    ids=state.get("ids_count"),
-                )
+        bound = bind_request_id(request_id)
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            unbind_request_id(bound)
+            elapsed = time.perf_counter() - started
+            # Methods are a client's choice: an unknown one must not grow the label set.
+            method = scope["method"] if scope["method"] in METHODS else "OTHER"
+            state = scope.get("state") or {}
+            self.recorder.record(
+                request_id=request_id,
+                method=method,
+                route=route_template(scope),
+                status=status,
+                elapsed=elapsed,
+                ids=state.get("ids_count"),
+            )

@@ -6,8 +6,9 @@ The request is signed with a secret shared with the site, in the header
 
 (several `v1=` values may be given, e.g. while the site rotates its secret). The signature is
 compared in constant time; a timestamp further than `tolerance_seconds` from our clock is
-refused, and so is a signature already used within that window (remembered in the shared
-cache, so across replicas too). The route exists only when a secret is configured.
+refused, and so is a signature already used within that window (remembered by a `NonceStore`:
+the profile cache's, so a shared Redis remembers across replicas). The route exists only when a
+secret is configured.
 """
 
 from __future__ import annotations
@@ -16,13 +17,14 @@ import hashlib
 import hmac
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 import structlog
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from adapter.cache import Cache
 from adapter.config import IdSettings, Settings
 from adapter.directory import Directory
 from adapter.errors import CacheError, InvalidUserIds
@@ -30,7 +32,14 @@ from adapter.globalids import GlobalIds, build_global_ids
 from adapter.web.ids import parse_ids
 from adapter.web.responses import API_VERSION, JSON, error_response
 
-__all__ = ["SIGNATURE_HEADER", "sign", "webhook_router"]
+__all__ = [
+    "SIGNATURE_HEADER",
+    "CacheNonces",
+    "NonceStore",
+    "sign",
+    "signature_nonces",
+    "webhook_router",
+]
 
 log = structlog.get_logger(__name__)
 
@@ -38,6 +47,37 @@ SIGNATURE_HEADER = "X-Imbachat-Signature"
 _MAX_HEADER = 1024
 _HEX_LENGTH = 64
 _MAX_TIMESTAMP_DIGITS = 12
+
+
+class NonceStore(Protocol):
+    """Remembers the signatures already used, each for a while."""
+
+    async def claim(self, nonce: str, ttl_seconds: float) -> bool:
+        """True when `nonce` is not remembered; it then is, for `ttl_seconds`."""
+        ...
+
+    async def forget(self, nonce: str) -> None:
+        """Let `nonce` be claimed again (a delivery that failed on our side)."""
+        ...
+
+
+class CacheNonces:
+    """A NonceStore in the profile cache: its short locks (SET NX with a TTL) under `prefix`."""
+
+    def __init__(self, cache: Cache, prefix: str) -> None:
+        self._cache = cache
+        self._prefix = prefix
+
+    async def claim(self, nonce: str, ttl_seconds: float) -> bool:
+        return await self._cache.acquire_lock(self._prefix + nonce, ttl_seconds)
+
+    async def forget(self, nonce: str) -> None:
+        await self._cache.release_lock(self._prefix + nonce)
+
+
+def signature_nonces(settings: Settings, cache: Cache) -> NonceStore:
+    """Where the webhook remembers used signatures: `cache` under `{cache.prefix}webhook:`."""
+    return CacheNonces(cache, f"{settings.cache.prefix}webhook:")
 
 
 class _Refused(Exception):
@@ -134,13 +174,13 @@ def webhook_router(settings: Settings, *, clock: Callable[[], float] = time.time
     """The users-changed webhook under the chat prefix; mount it only when a secret is set."""
     hooks = settings.webhooks
     secret = hooks.secret.get_secret_value().encode()
-    replay_prefix = f"{settings.cache.prefix}webhook:"
     router = APIRouter(prefix=settings.chat.prefix)
     global_ids = build_global_ids(settings.upstream.global_id)
 
     @router.post("/webhooks/users-changed", summary="Evict changed users (signed by the site)")
     async def users_changed(request: Request) -> Response:
         directory: Directory = request.state.directory
+        nonces: NonceStore = request.state.nonces
         try:
             body = await _read_body(request, hooks.max_body_bytes)
             now = clock()
@@ -153,15 +193,12 @@ def webhook_router(settings: Settings, *, clock: Callable[[], float] = time.time
             )
             ids = _ids(body, settings.chat.ids, global_ids)
             # Remembered until the timestamp check alone would refuse it.
-            replay_key = replay_prefix + mac
-            if not await directory.cache.acquire_lock(
-                replay_key, timestamp + hooks.tolerance_seconds - now + 1
-            ):
+            if not await nonces.claim(mac, timestamp + hooks.tolerance_seconds - now + 1):
                 raise _Refused(401, "this signature was already used; sign each delivery anew")
             try:
                 await directory.invalidate(ids)
             except CacheError:
-                await directory.cache.release_lock(replay_key)  # let the site retry as is
+                await nonces.forget(mac)  # let the site retry as is
                 raise _Refused(503, "the shared cache is unavailable; retry later") from None
         except _Refused as refused:
             log.warning("webhook_refused", status=refused.status, reason=refused.message)

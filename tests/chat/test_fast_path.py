@@ -253,3 +253,36 @@ def test_the_openapi_document_still_lists_the_users_routes(make_settings: Settin
     by_path = paths[f"{P}/getusers/{{user_ids}}"]["get"]
     assert {p["name"] for p in query["parameters"]} == {"user_ids", "ids"}
     assert [(p["name"], p["in"]) for p in by_path["parameters"]] == [("user_ids", "path")]
+
+
+async def test_lines_logged_while_answering_carry_the_request_id(
+    make_settings: SettingsFactory,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A line logged while a request is answered (an upstream failure's, say) names that
+    request's id, both ways in; a line logged after the answer names none."""
+    import structlog
+
+    from adapter.directory import Directory
+
+    async def logging_lookup(self: Directory, ids: list[int]) -> list[bytes]:
+        structlog.get_logger("adapter.test").warning("while_answering")
+        return []
+
+    monkeypatch.setattr(Directory, "lookup", logging_lookup)
+    settings: Settings = make_settings()
+    for app in (create_app(settings), create_app(settings, fast_paths=False)):
+        async with asgi_client(app) as client:
+            configure_logging("info")
+            capsys.readouterr()
+            answer = await client.get(
+                f"{P}/users?user_ids=1", auth=("root", "abc"), headers={"x-request-id": "req-42"}
+            )
+            structlog.get_logger("adapter.test").warning("after_answering")
+            lines = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
+        assert answer.headers["x-request-id"] == "req-42"
+        by_event = {line["event"]: line for line in lines}
+        assert by_event["while_answering"]["request_id"] == "req-42"
+        assert by_event["request"]["request_id"] == "req-42"
+        assert "request_id" not in by_event["after_answering"]

@@ -35,7 +35,8 @@ def test_fast_path_agrees_with_the_general_parser(ids: list[int], separator: str
 
 
 @pytest.mark.parametrize(
-    ("raw", "expected"), [("1,,2", [1, 2]), (",1", [1]), ("1,", [1]), ("01,1", [1])]
+    ("raw", "expected"),
+    [("1,,2", [1, 2]), (",1", [1]), ("1,", [1]), ("01,1", [1]), ("007,7,08", [7, 8])],
 )
 def test_edge_lists(raw: str, expected: list[int]) -> None:
     """Empty items are skipped and leading zeros collapse to the same id."""

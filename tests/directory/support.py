@@ -12,12 +12,10 @@ from dataclasses import dataclass
 
 import httpx
 
-from adapter.cache import Cache, build_cache
+from adapter.cache import Cache
 from adapter.config import Settings
 from adapter.directory import Directory
-from adapter.metrics import Metrics
-from adapter.operations import build_operations
-from adapter.upstream import UpstreamClient
+from adapter.runtime import open_runtime, prepare_runtime
 from tests.caches import DelegatingCache
 from tests.servers import DemoUpstream
 
@@ -84,22 +82,15 @@ async def open_directory(
     clock: Callable[[], float] = time.time,
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> AsyncIterator[Directory]:
-    """A Directory as the app builds it (configured cache, own metrics), closed afterwards."""
-    metrics = Metrics()
-    upstream = UpstreamClient(settings.upstream, metrics=metrics, transport=transport)
-    profiles = cache if cache is not None else build_cache(settings.cache, metrics)
-    directory = Directory(
-        settings=settings,
-        operations=build_operations(settings),
-        upstream=upstream,
-        cache=profiles,
-        metrics=metrics,
-        clock=clock,
-    )
-    try:
-        yield directory
-    finally:
-        await directory.aclose()
-        await upstream.aclose()
-        if cache is None:
-            await profiles.aclose()
+    """A Directory as the app opens it (the runtime: configured cache, own metrics), closed
+    afterwards with the `transport` given, which the test hands over; a `cache` given stays
+    the test's."""
+    async with contextlib.AsyncExitStack() as stack:
+        if transport is not None:
+            stack.push_async_callback(transport.aclose)
+        runtime = await stack.enter_async_context(
+            open_runtime(
+                prepare_runtime(settings), upstream_transport=transport, cache=cache, clock=clock
+            )
+        )
+        yield runtime.directory

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -12,8 +13,9 @@ import orjson
 import pytest
 from structlog.testing import capture_logs
 
-from adapter.cache import Cache, MemoryCache
+from adapter.cache import Cache, MemoryCache, build_cache
 from adapter.errors import LoginRejected, UpstreamUnavailable
+from adapter.metrics import Metrics
 from tests.directory.support import Clock, GatedTransport, LockWatch, open_directory
 from tests.servers import DemoUpstream
 from tests.support import SettingsFactory, sample
@@ -54,9 +56,11 @@ async def test_a_replica_that_gets_the_lock_after_another_filled_the_chunk_does_
 ) -> None:
     """Between a miss and taking the lock another replica may fill the chunk; it is re-read."""
     settings = redis_settings({"cache": {"lock_seconds": 30}})
-    async with open_directory(settings) as slow, open_directory(settings) as quick:
-        paused = PausedRead(slow.cache)
-        slow.cache = paused
+    async with (
+        contextlib.aclosing(PausedRead(build_cache(settings.cache, Metrics()))) as paused,
+        open_directory(settings, cache=paused) as slow,
+        open_directory(settings) as quick,
+    ):
         late = asyncio.create_task(slow.lookup([1, 2]))
         await paused.read.wait()  # the slow replica has missed
         await quick.lookup([1, 2])  # and the quick one fills the chunk meanwhile

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import Any
 
 import httpx
 import pytest
 
+from adapter.cache import build_cache
 from adapter.errors import FriendsUnavailable, UpstreamGraphQLError
+from adapter.metrics import Metrics
 from tests.directory.support import GatedTransport, asked, open_directory
 from tests.servers import DemoUpstream
 from tests.support import SettingsFactory, sample
@@ -92,10 +95,13 @@ async def test_string_ids_must_match_the_id_pattern(redis_settings: SettingsFact
     """With string ids, a friend whose id the pattern refuses is dropped, never cached."""
     settings = redis_settings({"chat": {"ids": {"type": "str", "str_pattern": "[a-z0-9]{1,8}"}}})
     friends = [{"id": "ab12", "username": "kept"}, {"id": "AB 12", "username": "dropped"}]
-    async with open_directory(
-        settings, transport=_site({"data": {"user": {"friends": friends}}})
-    ) as d:
+    async with (
+        contextlib.aclosing(build_cache(settings.cache, Metrics())) as cache,
+        open_directory(
+            settings, transport=_site({"data": {"user": {"friends": friends}}}), cache=cache
+        ) as d,
+    ):
         found = await d.friends("ab12")
         assert len(found) == 1
         assert b'"user_id":"ab12"' in found[0]
-        assert await d.cache.get_many([d.key("AB 12")]) == [None]
+        assert await cache.get_many([d.key("AB 12")]) == [None]

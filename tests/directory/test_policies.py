@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 import orjson
 import redis
 
+from adapter.cache import build_cache
 from adapter.directory import fingerprint
+from adapter.metrics import Metrics
 from adapter.operations import build_operations
 from tests.directory.support import Clock, GatedTransport, LockWatch, asked, open_directory
 from tests.servers import DemoUpstream
@@ -124,11 +127,10 @@ async def test_two_replicas_sharing_redis_refill_a_chunk_once(
     settings = redis_settings({"cache": {"lock_seconds": 30}})
     gated = GatedTransport()
     async with (
+        contextlib.aclosing(LockWatch(build_cache(settings.cache, Metrics()))) as watch,
         open_directory(settings, transport=gated) as first,
-        open_directory(settings) as second_plain,
+        open_directory(settings, cache=watch) as second_plain,
     ):
-        watch = LockWatch(second_plain.cache)
-        second_plain.cache = watch
         ids = list(range(1, 11))
         first_call = asyncio.create_task(first.lookup(ids))
         await gated.entered.wait()  # the first replica holds the lock and is at the site
@@ -145,7 +147,11 @@ async def test_an_invalidation_during_a_fetch_keeps_its_copy_out_of_the_cache(
 ) -> None:
     """A fetch that began before an eviction does not write back, and is not joined afterwards."""
     gated = GatedTransport()
-    async with open_directory(redis_settings(), transport=gated) as directory:
+    settings = redis_settings()
+    async with (
+        contextlib.aclosing(build_cache(settings.cache, Metrics())) as cache,
+        open_directory(settings, transport=gated, cache=cache) as directory,
+    ):
         started = asyncio.create_task(directory.lookup([1, 2]))
         await gated.entered.wait()
         await directory.invalidate([1])
@@ -154,7 +160,7 @@ async def test_an_invalidation_during_a_fetch_keeps_its_copy_out_of_the_cache(
         gated.gate.set()
         assert _ids(await started) == [1, 2]
         assert _ids(await again) == [1]
-        stored = await directory.cache.get_many([directory.key(1), directory.key(2)])
+        stored = await cache.get_many([directory.key(1), directory.key(2)])
     assert all(value is not None for value in stored)
     assert asked(demo_upstream) == {"1": 2, "2": 1}
 
@@ -164,12 +170,16 @@ async def test_an_invalidation_during_a_fetch_alone_leaves_the_id_uncached(
 ) -> None:
     """Without a later look-up, the evicted id stays out of Redis after the older fetch ends."""
     gated = GatedTransport()
-    async with open_directory(redis_settings(), transport=gated) as directory:
+    settings = redis_settings()
+    async with (
+        contextlib.aclosing(build_cache(settings.cache, Metrics())) as cache,
+        open_directory(settings, transport=gated, cache=cache) as directory,
+    ):
         started = asyncio.create_task(directory.lookup([1, 2]))
         await gated.entered.wait()
         await directory.invalidate([1])
         gated.gate.set()
         assert _ids(await started) == [1, 2]
-        stored = await directory.cache.get_many([directory.key(1), directory.key(2)])
+        stored = await cache.get_many([directory.key(1), directory.key(2)])
     assert stored[0] is None
     assert stored[1] is not None

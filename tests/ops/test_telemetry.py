@@ -11,11 +11,11 @@ from opentelemetry.sdk.trace.export import ConsoleSpanExporter
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
 
-from adapter import telemetry
 from adapter.app import create_app
 from adapter.config import Settings, TelemetrySettings
 from adapter.errors import ConfigError
-from adapter.telemetry import INSTALL_HINT, build_tracing
+from adapter.web import telemetry
+from adapter.web.telemetry import INSTALL_HINT, build_tracing
 from tests.servers import refused_port
 from tests.support import CHAT_AUTH, SettingsFactory, asgi_client
 

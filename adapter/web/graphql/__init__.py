@@ -1,7 +1,7 @@
 """The frontend-facing GraphQL API: widget tokens for the signed-in viewer, and chat profiles.
 
 `install_graphql(app, settings)` mounts it (with its CORS) when `graphql` is configured;
-`open_frontend(...)` builds what it holds for the life of the process, in the app's lifespan.
+`open_frontend(...)` builds what it holds for the life of the process (the runtime calls it).
 """
 
 from __future__ import annotations

@@ -46,6 +46,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.http.parse_content_type import parse_content_type
 
 from adapter.config import LimitsSettings, Settings
+from adapter.logs import bind_request_id, unbind_request_id
 from adapter.metrics import Metrics
 from adapter.web.graphql.context import ChatContext
 from adapter.web.graphql.cors import GraphQLCors
@@ -309,11 +310,11 @@ class TokenFastPath:
                 ]
             await send(message)
 
-        tokens = structlog.contextvars.bind_contextvars(request_id=request_id)
+        bound = bind_request_id(request_id)
         try:
             await self.cors(scope, receive, send_with_id)
         finally:
-            structlog.contextvars.reset_contextvars(**tokens)
+            unbind_request_id(bound)
             self.recorder.record(
                 request_id=request_id,
                 method="POST",

@@ -177,7 +177,7 @@ async def resolve_chat_users(info: Info, ids: list[strawberry.ID]) -> list[ChatU
     graphql = context.frontend.graphql
     if not graphql.chat_users_public:
         await context.signed_in()
-    wanted = _user_ids(ids, context.directory.settings.chat.ids, limit=graphql.max_chat_users)
+    wanted = _user_ids(ids, context.frontend.ids, limit=graphql.max_chat_users)
     try:
         profiles = await context.users.load_many(wanted)
     except AdapterError as exc:
@@ -190,7 +190,7 @@ async def resolve_entity_profile(root: Any, info: Info) -> ChatUser | None:
     context = info.context
     if not context.frontend.graphql.chat_users_public:
         await context.signed_in()
-    (wanted,) = _user_ids([str(root.key)], context.directory.settings.chat.ids, limit=1)
+    (wanted,) = _user_ids([str(root.key)], context.frontend.ids, limit=1)
     try:
         profile = await context.users.load(wanted)
     except AdapterError as exc:
@@ -219,7 +219,7 @@ async def resolve_invalidate_chat_users(info: Info, ids: list[strawberry.ID]) ->
     """Forget cached profiles; only for callers with the admin bearer token."""
     context = info.context
     context.require_admin()
-    settings = context.directory.settings.chat.ids
+    settings = context.frontend.ids
     wanted = _user_ids(ids, settings, limit=settings.max_per_call)
     try:
         await context.directory.invalidate(wanted)

@@ -1,4 +1,4 @@
-"""What the GraphQL API holds for the life of the process: opened in the app's lifespan."""
+"""What the GraphQL API holds for the life of the process: opened by the runtime."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from adapter.config import GraphQLSettings, Settings, TokenSettings, WidgetSettings
+from adapter.config import GraphQLSettings, IdSettings, Settings, TokenSettings, WidgetSettings
 from adapter.metrics import Metrics
 from adapter.operations import Operations
 from adapter.tokens import IssuedToken, widget_token
@@ -22,6 +22,7 @@ class FrontendApi:
     """The viewer source, the token budgets and the settings the resolvers need."""
 
     graphql: GraphQLSettings
+    ids: IdSettings
     tokens: TokenSettings
     widget: WidgetSettings
     widget_id: str | None
@@ -56,6 +57,7 @@ def open_frontend(
     assert settings.tokens is not None
     return FrontendApi(
         graphql=settings.graphql,
+        ids=settings.chat.ids,
         tokens=settings.tokens,
         widget=settings.widget,
         widget_id=settings.chat.widget_id,

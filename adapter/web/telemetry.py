@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from adapter.config import TelemetrySettings
 from adapter.errors import ConfigError
+from adapter.logs import current_request_id
 from adapter.web.observe import route_template
 
 if TYPE_CHECKING:
@@ -85,7 +86,7 @@ def _name_span(scope: Scope) -> None:
 
 
 def _tag_request_id(span: Span, _: MutableMapping[str, Any]) -> None:
-    request_id = structlog.contextvars.get_contextvars().get("request_id")
+    request_id = current_request_id()
     if request_id and span.is_recording():
         span.set_attribute("imbachat.request_id", str(request_id))
 

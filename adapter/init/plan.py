@@ -1,0 +1,42 @@
+"""`Plan`: what `init` decided about a site, reviewed by `review.py` and written by `render.py`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from adapter.config import MappingSettings
+from adapter.init.discover import Discovery, Fetcher, Search, Viewer
+from adapter.init.propose import Proposal
+from adapter.mapping import referenced_paths
+
+__all__ = ["Plan"]
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Everything `init` decided, ready to be reviewed and written."""
+
+    url: str
+    header_names: tuple[str, ...]
+    discovery: Discovery
+    fetcher: Fetcher
+    search: Search | None
+    viewer: Viewer | None
+    proposal: Proposal
+
+    def mapping(self) -> MappingSettings:
+        data: dict[str, Any] = {"id": self.proposal.id_field, "fields": self.proposal.fields()}
+        if self.proposal.profiles is not None:
+            data["profiles"] = self.proposal.profiles
+        return MappingSettings.model_validate(data)
+
+    def selected_paths(self) -> list[str]:
+        """What the documents select: every path the mapping reads, the id first."""
+        paths = [path for _, path in referenced_paths(self.mapping())]
+        return list(dict.fromkeys(paths))
+
+    @property
+    def users_file(self) -> str:
+        name = "users" if self.fetcher.strategy == "list" else "user_by_id"
+        return f"resolvers/{name}.graphql"

@@ -1,0 +1,193 @@
+"""The one composition root: the long-lived parts, opened from settings, closed in reverse.
+
+Two steps. `prepare_runtime(settings)` opens nothing: it checks the operation documents against
+the mapping (a `ConfigError` otherwise), makes the metrics registry and the tracing (when
+configured), and decides where the site is (`upstream_target`: its URL, or the embedded demo
+served in-process). The app factory needs these before it can build its routes and middleware.
+`open_runtime(blueprint)` then opens, in this order, the tracing of outgoing calls, the upstream
+client, the cache, the directory, the notifier, the webhook's signature store and the frontend
+services, and closes what it opened in reverse order, also when a later step fails.
+
+The app's lifespan, the `users` command and the tests open the adapter through it (`init`'s
+verification through the app); `check-config` uses only `upstream_target`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+
+import httpx
+import structlog
+from starlette.types import ASGIApp
+
+from adapter.cache import Cache, build_cache
+from adapter.config import Settings
+from adapter.directory import Directory, check_mapping_paths
+from adapter.metrics import Metrics
+from adapter.notify import Notifier
+from adapter.operations import Operations, build_operations
+from adapter.upstream import UpstreamClient
+from adapter.web.graphql import FrontendApi, open_frontend
+from adapter.web.telemetry import Tracing, build_tracing
+from adapter.web.webhooks import NonceStore, signature_nonces
+
+__all__ = [
+    "EMBEDDED_URL",
+    "Blueprint",
+    "Runtime",
+    "UpstreamTarget",
+    "open_runtime",
+    "prepare_runtime",
+    "upstream_target",
+]
+
+log = structlog.get_logger(__name__)
+
+# The embedded demo's address for the upstream client; no request leaves the process.
+EMBEDDED_URL = "http://demo-upstream.internal/graphql"
+
+
+@dataclass(frozen=True)
+class UpstreamTarget:
+    """Where the site's GraphQL API is: `url`, served in-process by `demo` when embedded."""
+
+    url: str | None
+    demo: ASGIApp | None = None
+
+    def transport(self) -> httpx.AsyncBaseTransport | None:
+        """A new in-process transport to the embedded demo; None means the network."""
+        return None if self.demo is None else httpx.ASGITransport(app=self.demo)
+
+
+def upstream_target(settings: Settings) -> UpstreamTarget:
+    """The configured site, or a new demo app when the configuration embeds it."""
+    if settings.upstream.embedded_demo:
+        from adapter.demo import create_demo_upstream_app
+
+        return UpstreamTarget(EMBEDDED_URL, create_demo_upstream_app())
+    return UpstreamTarget(settings.upstream.url)
+
+
+@dataclass(frozen=True)
+class Blueprint:
+    """What the adapter is built from, decided before anything is opened."""
+
+    settings: Settings
+    operations: Operations
+    metrics: Metrics
+    tracing: Tracing | None
+    target: UpstreamTarget
+
+
+def prepare_runtime(settings: Settings) -> Blueprint:
+    """Check documents and mapping, make metrics and tracing, choose the site; ConfigError when
+    the documents, the mapping or the tracing packages are wrong."""
+    operations = build_operations(settings)
+    check_mapping_paths(settings, operations)
+    return Blueprint(
+        settings=settings,
+        operations=operations,
+        metrics=Metrics(),
+        tracing=build_tracing(settings.telemetry),
+        target=upstream_target(settings),
+    )
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """The adapter's open parts, shared by every request while the runtime is open."""
+
+    settings: Settings
+    operations: Operations
+    metrics: Metrics
+    upstream: UpstreamClient
+    cache: Cache
+    directory: Directory
+    notifier: Notifier | None
+    nonces: NonceStore | None
+    frontend: FrontendApi | None
+
+
+class _Borrowed(httpx.AsyncBaseTransport):
+    """A transport the caller keeps: requests pass through, closing it is left to the caller."""
+
+    def __init__(self, transport: httpx.AsyncBaseTransport) -> None:
+        self._transport = transport
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        return await self._transport.handle_async_request(request)
+
+
+@asynccontextmanager
+async def open_runtime(
+    blueprint: Blueprint,
+    *,
+    upstream_transport: httpx.AsyncBaseTransport | None = None,
+    cache: Cache | None = None,
+    clock: Callable[[], float] = time.time,
+) -> AsyncIterator[Runtime]:
+    """Open every part in order and close them in reverse; a step that fails closes the ones
+    opened before it.
+
+    `upstream_transport` (the site, for the upstream client and the viewer query) and `cache`
+    replace the configured ones and stay the caller's: the runtime does not close them. `clock`
+    is the directory's wall clock.
+    """
+    settings, metrics, operations = blueprint.settings, blueprint.metrics, blueprint.operations
+    transport: httpx.AsyncBaseTransport | None
+    if upstream_transport is not None:
+        transport, url = _Borrowed(upstream_transport), settings.upstream.url
+    else:
+        transport, url = blueprint.target.transport(), blueprint.target.url
+    async with AsyncExitStack() as parts:
+        if blueprint.tracing is not None:
+            blueprint.tracing.start()  # before the clients, whose calls it traces
+            parts.callback(blueprint.tracing.shutdown)
+        upstream = UpstreamClient(settings.upstream, metrics=metrics, transport=transport, url=url)
+        parts.push_async_callback(upstream.aclose)
+        # `is None`, not `or`: an empty MemoryCache is falsy (it has a length).
+        if cache is None:
+            cache = build_cache(settings.cache, metrics)
+            parts.push_async_callback(cache.aclose)
+        directory = Directory(
+            settings=settings,
+            operations=operations,
+            upstream=upstream,
+            cache=cache,
+            metrics=metrics,
+            clock=clock,
+        )
+        parts.push_async_callback(directory.aclose)
+        notifier = Notifier(operations.notify, upstream) if operations.notify else None
+        nonces = signature_nonces(settings, cache) if settings.webhooks.enabled else None
+        frontend = None
+        if settings.graphql is not None:
+            frontend = open_frontend(
+                settings, operations, metrics=metrics, transport=transport, url=url
+            )
+            parts.push_async_callback(frontend.aclose)
+        log.info(
+            "started",
+            upstream="embedded demo" if url == EMBEDDED_URL else url,
+            strategy=settings.upstream.batch.strategy,
+            cache=settings.cache.backend,
+        )
+        try:
+            yield Runtime(
+                settings=settings,
+                operations=operations,
+                metrics=metrics,
+                upstream=upstream,
+                cache=cache,
+                directory=directory,
+                notifier=notifier,
+                nonces=nonces,
+                frontend=frontend,
+            )
+        finally:
+            # Closed here, not on leaving the `async with`, so that "stopped" comes after.
+            await parts.aclose()
+            log.info("stopped")
