@@ -14,12 +14,11 @@ from typing import Any
 import httpx
 import pytest
 
-from adapter.config import settings_from_mapping
 from adapter.tokens import verify_widget_token
 from adapter.web.chat import chat_router
 from tests.chat.support import PREFIX, assert_error, demo_site_data, ids_of
 from tests.servers import DemoUpstream
-from tests.support import CHAT_AUTH, ROOT, reference_data
+from tests.support import CHAT_AUTH, ROOT, reference_data, settings_from
 
 Serve = Callable[[dict[str, Any]], httpx.Client]
 # The demo site's friends: ids one, two or ten apart, and never user 4.
@@ -62,7 +61,7 @@ def sign_in(demo: DemoUpstream, user: str) -> dict[str, str]:
 def token_for(response: httpx.Response) -> dict[str, Any]:
     """The claims of the widget token in a gettoken answer, checked with the secret key."""
     assert response.status_code == 200, response.text
-    settings = settings_from_mapping(reference_data(), environ={}, base_dir=ROOT)
+    settings = settings_from(reference_data())
     assert settings.tokens is not None
     return verify_widget_token(settings.tokens, response.json()["token"])
 

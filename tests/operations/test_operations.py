@@ -8,12 +8,12 @@ from typing import Any
 import pytest
 from graphql import parse, validate
 
-from adapter.config import Settings, settings_from_mapping
+from adapter.config import Settings
 from adapter.directory import check_mapping_paths
 from adapter.errors import ConfigError, UpstreamProtocolError
 from adapter.operations import AliasBatch, ListBatch, build_operations, dig, load_operation
 from tests.operations.support import DEMO_SCHEMA, document
-from tests.support import ROOT, SettingsFactory, deep_merge, reference_data
+from tests.support import SettingsFactory, deep_merge, reference_data, settings_from
 
 
 def users_settings(
@@ -218,7 +218,7 @@ def test_paths_into_a_selected_scalar_are_allowed(
     data["mapping"] = {"fields": {"name": "name", "perm": "meta.canWrite"}}
     del data["upstream"]["operations"]["search"]
     del data["upstream"]["operations"]["friends"]
-    settings = settings_from_mapping(data, environ={}, base_dir=ROOT)
+    settings = settings_from(data)
     check_mapping_paths(settings, build_operations(settings))
 
 
