@@ -16,6 +16,7 @@ from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from adapter.accounts import Accounts
 from adapter.cache import Cache
 from adapter.config import Settings
 from adapter.directory import Directory
@@ -37,7 +38,7 @@ from adapter.web.page_token import page_token_router
 from adapter.web.responses import error_response, response_for
 from adapter.web.webhooks import NonceStore, webhook_router
 
-__all__ = ["AppState", "create_app", "served_in_process"]
+__all__ = ["AdapterApp", "AppState", "create_app", "served_in_process"]
 
 log = structlog.get_logger(__name__)
 
@@ -53,6 +54,7 @@ class AppState(TypedDict):
     upstream: UpstreamClient
     cache: Cache
     directory: Directory
+    accounts: Accounts
     frontend: FrontendApi | None
     notifier: Notifier | None
     nonces: NonceStore | None
@@ -66,13 +68,14 @@ def _state(runtime: Runtime) -> AppState:
         "upstream": runtime.upstream,
         "cache": runtime.cache,
         "directory": runtime.directory,
+        "accounts": runtime.accounts,
         "frontend": runtime.frontend,
         "notifier": runtime.notifier,
         "nonces": runtime.nonces,
     }
 
 
-class _AdapterApp(FastAPI):
+class AdapterApp(FastAPI):
     """FastAPI with the fast paths in front of the whole framework, its own `__call__` included.
 
     The server calls the front directly: a warm users-info answer goes through no coroutine
@@ -98,7 +101,7 @@ def create_app(
     upstream_transport: httpx.AsyncBaseTransport | None = None,
     cache: Cache | None = None,
     fast_paths: bool = True,
-) -> FastAPI:
+) -> AdapterApp:
     """The adapter as an ASGI app. Raises ConfigError when the documents or mapping are wrong.
 
     `fast_paths=False` leaves every request to FastAPI's stack (as tracing does): the reference
@@ -114,7 +117,7 @@ def create_app(
         ) as runtime:
             yield _state(runtime)
 
-    app = _AdapterApp(
+    app = AdapterApp(
         title="imbachat-adapter",
         summary="ImbaChat's site callbacks, answered from a site's GraphQL API.",
         version="1",

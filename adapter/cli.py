@@ -21,6 +21,7 @@ import typer
 
 from adapter.config import CONFIG_ENV_VAR, Settings, load_settings, sample_value_problems
 from adapter.errors import ConfigError
+from adapter.exit_codes import ExitCode
 from adapter.init.command import init_command
 
 __all__ = ["app", "main"]
@@ -32,11 +33,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-
-# Exit codes shared by the commands (check-config's classes are in adapter.checks).
-EXIT_CONFIG = 2
-EXIT_ADDRESS = 4  # serve: the host and port cannot be listened on (in use, or not ours)
-EXIT_UPSTREAM = 5
 
 ConfigOption = Annotated[
     Path,
@@ -58,7 +54,7 @@ class LogLevel(StrEnum):
     error = "error"
 
 
-def _fail(message: str, code: int) -> typer.Exit:
+def _fail(message: str, code: ExitCode) -> typer.Exit:
     typer.echo(message, err=True)
     return typer.Exit(code)
 
@@ -68,7 +64,7 @@ def _load(config: Path) -> Settings:
         return load_settings(config)
     except ConfigError as exc:
         raise _fail(
-            f"{exc}\n(`imbachat-adapter check-config` checks it all)", EXIT_CONFIG
+            f"{exc}\n(`imbachat-adapter check-config` checks it all)", ExitCode.INVALID
         ) from None
 
 
@@ -139,13 +135,13 @@ def serve(
     settings = _load(config)
     samples = sample_value_problems(settings)
     if samples:
-        raise _fail(str(ConfigError(samples, source=str(config))), EXIT_CONFIG)
+        raise _fail(str(ConfigError(samples, source=str(config))), ExitCode.INVALID)
     level = log_level.value if log_level is not None else settings.logging.level
     configure_logging(level, json=settings.logging.format == "json")
     try:
         application = create_app(settings)
     except ConfigError as exc:
-        raise _fail(str(exc), EXIT_CONFIG) from None
+        raise _fail(str(exc), ExitCode.INVALID) from None
     options: dict[str, Any] = {
         "host": host,
         "port": port,
@@ -163,7 +159,7 @@ def serve(
     }
     problem = _listen_problem(host, port)
     if problem is not None:
-        raise _fail(problem, EXIT_ADDRESS)
+        raise _fail(problem, ExitCode.ADDRESS)
     # uvicorn shuts down gracefully on SIGTERM or SIGINT and then re-raises the signal; with
     # these handlers in place the re-raised signal is a no-op and a clean shutdown exits 0.
     for stop in (signal.SIGTERM, signal.SIGINT):
@@ -269,7 +265,7 @@ def token(
     if settings.tokens is None:
         raise _fail(
             f"{config}: no `tokens` section: set tokens.secret_key to the widget's secret key",
-            EXIT_CONFIG,
+            ExitCode.INVALID,
         )
     issued = widget_token(settings.tokens, user_id, ttl=ttl)
     if json_output:
@@ -329,9 +325,9 @@ def users(
     try:
         ids, body = asyncio.run(_chat_answer(settings, user_ids))
     except (ConfigError, RequestRejected) as exc:
-        raise _fail(exc.message, EXIT_CONFIG) from None
+        raise _fail(exc.message, ExitCode.INVALID) from None
     except UpstreamError as exc:
-        raise _fail(f"the site failed: {exc.message}", EXIT_UPSTREAM) from None
+        raise _fail(f"the site failed: {exc.message}", ExitCode.UPSTREAM) from None
     if json_output:
         sys.stdout.buffer.write(body + b"\n")
         sys.stdout.flush()

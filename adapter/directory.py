@@ -1,8 +1,9 @@
 """The users pipeline: cache -> single flight -> upstream -> mapping -> encoded profile bytes.
 
-One `Directory` per process serves the chat's users-info call and the GraphQL `chatUsers` query.
-Profiles are public to the chat, so entries are keyed by user id alone (plus a fingerprint of the
-mapping and the documents, so a changed `config.yaml` never serves an old shape).
+One `Directory` per process serves the chat's users-info call, the GraphQL `chatUsers` query and
+the friends call (each friend cached as users-info would cache it). Profiles are public to the
+chat, so entries are keyed by user id alone (plus a fingerprint of the mapping and the
+documents, so a changed `config.yaml` never serves an old shape).
 
 Freshness, per entry: fresh -> served as is; stale (within `stale_seconds`) -> served at once and
 refreshed in the background; older -> refetched, but kept to answer if the site fails
@@ -14,9 +15,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
-import re
 import time
-from collections.abc import Callable, Coroutine, Iterable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,27 +24,22 @@ import orjson
 import structlog
 
 from adapter.cache import Cache, Entry, decode_entry, encode_entry
-from adapter.config import Settings, chat_int_id
+from adapter.config import Settings
 from adapter.errors import (
-    ConfigError,
     FriendsUnavailable,
-    LoginRejected,
     UpstreamError,
     UpstreamGraphQLError,
-    UpstreamProtocolError,
     UpstreamUnavailable,
 )
-from adapter.globalids import build_global_ids
-from adapter.mapping import UserMapper, referenced_paths
 from adapter.metrics import Metrics
 from adapter.operations import Operations
-from adapter.upstream import GraphQLResult, UpstreamClient
+from adapter.site_users import SiteUsers, UserId, shape_checked
+from adapter.upstream import UpstreamClient
 
-__all__ = ["Directory", "UserId", "check_mapping_paths", "fingerprint"]
+__all__ = ["Directory", "UserId", "fingerprint"]
 
 log = structlog.get_logger(__name__)
 
-UserId = int | str
 _REMEMBERED_KEYS = 100_000
 _LOCK_POLL_SECONDS = 0.05
 # Bump when the entry envelope changes, so old entries become misses rather than puzzles.
@@ -52,7 +47,7 @@ _ENTRY_FORMAT = b"entry-v1"
 
 
 def fingerprint(settings: Settings, operations: Operations) -> str:
-    """A short hash of everything that shapes a cached profile."""
+    """A short hash of everything that shapes a cached profile (part of every entry's key)."""
     document, variables = operations.users.request(["0"])
     digest = hashlib.sha256(_ENTRY_FORMAT)
     for part in (
@@ -64,63 +59,6 @@ def fingerprint(settings: Settings, operations: Operations) -> str:
     ):
         digest.update(b"\0" + part.encode())
     return digest.hexdigest()[:12]
-
-
-def _covered(path: str, selected: frozenset[str]) -> bool:
-    if path in selected:
-        return True
-    # A path into a selected leaf (a JSON scalar such as `permissions.canWrite`) is fine.
-    parts = path.split(".")
-    for end in range(len(parts) - 1, 0, -1):
-        prefix = ".".join(parts[:end])
-        if prefix in selected:
-            return not any(other.startswith(prefix + ".") for other in selected)
-    return False
-
-
-def check_mapping_paths(settings: Settings, operations: Operations) -> None:
-    """Every path the mapping reads must be selected by each document that returns users."""
-    users = operations.users
-    documents = {"users": (users.user_paths, users.operation, users.result_path, "users")}
-    if operations.search is not None:
-        search = operations.search
-        documents["search"] = (search.user_paths, search.operation, search.result, "search")
-    if operations.friends is not None:
-        friends = operations.friends
-        documents["friends"] = (friends.user_paths, friends.operation, friends.result, "friends")
-    problems = []
-    for document, (selected, operation, result, setting) in documents.items():
-        for where, path in referenced_paths(settings.mapping):
-            if _covered(path, selected):
-                continue
-            problem = f"{where}: reads {path!r}, which the {document} document does not select"
-            elsewhere = operation.selected_under(path, result)
-            if elsewhere is not None:
-                problem += (
-                    f" under {'.'.join(result)!r}; it is selected under {elsewhere!r}: set "
-                    f"upstream.operations.{setting}.result_path: {elsewhere}"
-                )
-            problems.append(problem)
-    if problems:
-        raise ConfigError(problems, source="mapping")
-
-
-@contextlib.contextmanager
-def _shape_checked(result: GraphQLResult) -> Iterator[None]:
-    """An answer without the document's shape is a failure, never "no such users".
-
-    With GraphQL errors beside it, the null or missing result is what those errors explain.
-    """
-    try:
-        yield
-    except UpstreamProtocolError as exc:
-        log.warning("upstream_answer_malformed", problem=exc.message, errors=len(result.errors))
-        if result.errors:
-            raise UpstreamGraphQLError(
-                f"the site's GraphQL API answered with {len(result.errors)} error(s) "
-                "and no usable data"
-            ) from None
-        raise
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,13 +84,10 @@ class Directory:
         self._upstream = upstream
         self._cache = cache
         self.metrics = metrics
-        self.mapper = UserMapper(settings.mapping)
+        self.site_users = SiteUsers(settings)
         self._clock = clock
         self._cache_settings = settings.cache
         self._batch_size = settings.upstream.batch.size
-        self._int_ids = settings.chat.ids.type == "int"
-        self._global_ids = build_global_ids(settings.upstream.global_id)
-        self._str_id = re.compile(settings.chat.ids.str_pattern)
         self._key_prefix = f"{settings.cache.prefix}{fingerprint(settings, operations)}:"
         self._in_flight: dict[str, asyncio.Future[_Found]] = {}
         # Bound once: `labels()` per id was a tenth of a warm answer's time.
@@ -335,26 +270,33 @@ class Directory:
             future.set_result(result or _Found(None))
 
     async def _fetch_chunk(self, chunk: list[UserId], generation: int) -> dict[UserId, _Found]:
-        lock = None
-        if self._cache_settings.lock_seconds > 0:
-            lock = f"{self._key_prefix}lock:{hashlib.sha1(repr(chunk).encode()).hexdigest()}"  # noqa: S324 - a key name, not security
-            if await self._cache.acquire_lock(lock, self._cache_settings.lock_seconds):
-                # Another replica may have refilled the chunk between our read and our lock.
-                filled = await self._fresh_entries(chunk)
-            else:
-                lock = None
-                filled = await self._wait_for_other_replica(chunk)
+        async with self._chunk_lock(chunk) as filled:
             if filled is not None:
-                if lock is not None:
-                    await self._cache.release_lock(lock)
                 return filled
-        try:
             found = await self._fetch_from_upstream(chunk)
             await self._store(found, generation)
             return found
+
+    @contextlib.asynccontextmanager
+    async def _chunk_lock(self, chunk: list[UserId]) -> AsyncIterator[dict[UserId, _Found] | None]:
+        """The chunk's lock across replicas, held while this replica fetches it, released once.
+
+        Yields the chunk as another replica stored it meanwhile (nothing to fetch), else None.
+        Without `lock_seconds` there is no lock; a replica that finds it taken waits up to
+        `lock_seconds` for the other's copy, and fetches without the lock if none comes.
+        """
+        if self._cache_settings.lock_seconds <= 0:
+            yield None
+            return
+        lock = f"{self._key_prefix}lock:{hashlib.sha1(repr(chunk).encode()).hexdigest()}"  # noqa: S324 - a key name, not security
+        if not await self._cache.acquire_lock(lock, self._cache_settings.lock_seconds):
+            yield await self._wait_for_other_replica(chunk)
+            return
+        try:
+            # Another replica may have refilled the chunk between our read and our lock.
+            yield await self._fresh_entries(chunk)
         finally:
-            if lock is not None:
-                await self._cache.release_lock(lock)
+            await self._cache.release_lock(lock)
 
     async def _wait_for_other_replica(self, chunk: list[UserId]) -> dict[UserId, _Found] | None:
         """The chunk as another replica stores it, or None if it has not within the lock time."""
@@ -379,28 +321,18 @@ class Directory:
         return found
 
     async def _fetch_from_upstream(self, chunk: list[UserId]) -> dict[UserId, _Found]:
-        batch = self.operations.users
-        document, variables = batch.request(chunk)
+        document, variables = self.operations.users.request(chunk)
         result = await self._upstream.execute(document, variables)
-        wanted = {str(user_id): user_id for user_id in chunk}
+        users = self.site_users
         found: dict[UserId, _Found] = {}
-        candidates: Iterable[tuple[UserId | None, Any]]
-        with _shape_checked(result):
-            objects = batch.users(result.data, chunk)
-        if batch.strategy == "alias":
-            candidates = zip(chunk, objects, strict=True)
-        else:
-            candidates = ((None, obj) for obj in objects)
-        for expected, obj in candidates:
-            if obj is None:
-                continue
-            upstream_id = self._local_id(self.mapper.upstream_id(obj))
-            user_id = wanted.get(upstream_id) if upstream_id is not None else None
-            if user_id is None or (expected is not None and user_id != expected):
+        with shape_checked(result):
+            pairs = list(self.operations.users.pairs(result.data, chunk, users.site_id))
+        for user_id, obj in pairs:
+            if user_id is None:
                 self.metrics.users_dropped.labels("not_requested").inc()
-                log.warning("upstream_user_not_requested", upstream_id=str(upstream_id)[:64])
+                log.warning("upstream_user_not_requested", upstream_id=str(users.site_id(obj))[:64])
                 continue
-            user = self.mapper.to_chat_user(obj, user_id)
+            user = users.profile(obj, user_id)
             if user is None:
                 self.metrics.users_dropped.labels("no_name").inc()
                 log.warning("upstream_user_without_name", user_id=user_id)
@@ -488,11 +420,11 @@ class Directory:
     def _map_friends(self, objects: Iterable[Any]) -> dict[UserId, _Found]:
         found: dict[UserId, _Found] = {}
         for obj in objects:
-            friend_id = self.canonical_id(self._local_id(self.mapper.upstream_id(obj)))
+            friend_id = self.site_users.chat_id(obj)
             if friend_id is None:
                 self.metrics.users_dropped.labels("bad_id").inc()
                 continue
-            user = self.mapper.to_chat_user(obj, friend_id)
+            user = self.site_users.profile(obj, friend_id)
             if user is None:
                 self.metrics.users_dropped.labels("no_name").inc()
                 log.warning("upstream_user_without_name", user_id=friend_id)
@@ -500,7 +432,7 @@ class Directory:
             found.setdefault(friend_id, _Found(orjson.dumps(user)))
         return found
 
-    # --- invalidation, search, login ----------------------------------------------------------
+    # --- invalidation ---------------------------------------------------------------------------
 
     async def invalidate(self, ids: Sequence[UserId]) -> None:
         """Forget `ids` in every layer of this replica, so the next look-up asks the site.
@@ -518,57 +450,6 @@ class Directory:
             if self._fetches:
                 self._evicted[key] = self._generation
         await self._cache.delete_many([self.key(i) for i in ids])
-
-    async def search(self, text: str) -> list[dict[str, Any]]:
-        """Users matching `text`, mapped as the chat expects (not cached: results vary)."""
-        query = self.operations.search
-        if query is None:
-            return []
-        document, variables = query.request(text)
-        result = await self._upstream.execute(document, variables)
-        with _shape_checked(result):
-            objects = query.users(result.data)
-        return self._map_many(objects)
-
-    async def login(self, username: str, password: str) -> dict[str, Any]:
-        """The chat's password login: the signed-in user, or LoginRejected."""
-        query = self.operations.login
-        if query is None:
-            raise LoginRejected("password login is not configured")
-        document, variables = query.request(username, password)
-        result = await self._upstream.execute(document, variables, mutation=True)
-        users = self._map_many([query.user(result.data)])
-        if not users:
-            raise LoginRejected("Wrong login or password")
-        return users[0]
-
-    def _map_many(self, objects: Iterable[Any]) -> list[dict[str, Any]]:
-        users = []
-        for obj in objects:
-            user_id = self.canonical_id(self._local_id(self.mapper.upstream_id(obj)))
-            if user_id is None:
-                continue
-            user = self.mapper.to_chat_user(obj, user_id)
-            if user is not None:
-                users.append(user)
-        return users
-
-    def _local_id(self, text: str | None) -> str | None:
-        if text is None or self._global_ids is None:
-            return text
-        return self._global_ids.local_id(text)
-
-    def canonical_id(self, text: str | None) -> UserId | None:
-        """An upstream id as the chat's id type would accept it in a request, else None.
-
-        One rule for every id handed to the chat (friends, search, login): an integer in the
-        chat's range (ASCII digits only), or a string matching `chat.ids.str_pattern`.
-        """
-        if text is None:
-            return None
-        if self._int_ids:
-            return chat_int_id(text)
-        return text if self._str_id.fullmatch(text) else None
 
     async def idle(self) -> None:
         """Wait until no fetch or background refresh is under way."""

@@ -8,10 +8,10 @@ so a chunk of ids still costs one HTTP request.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol, TypeVar
 
 from graphql import (
     DocumentNode,
@@ -55,14 +55,17 @@ __all__ = [
     "NotifyMutation",
     "Operation",
     "SearchQuery",
+    "UserPair",
     "UsersBatch",
     "build_operations",
     "dig",
     "load_operation",
     "user_list",
+    "walk_selection",
 ]
 
 IdWireType = Literal["int", "str"]
+Within = TypeVar("Within")
 
 
 def dig(value: Any, path: Sequence[str]) -> Any:
@@ -217,9 +220,7 @@ class Operation:
             selection = _find_field_selection(selection, key, self.fragments)
             if selection is None:
                 raise self.problem(f"result path {'.'.join(below)!r} is not selected")
-        paths: set[str] = set()
-        _collect_paths(selection, "", self.fragments, paths)
-        return frozenset(paths)
+        return _collect_paths(selection, self.fragments)
 
 
 def load_operation(path: Path) -> Operation:
@@ -256,39 +257,75 @@ def _response_key(node: FieldNode) -> str:
     return node.alias.value if node.alias else node.name.value
 
 
-def _fields(
-    selection: SelectionSetNode | None, fragments: Mapping[str, FragmentDefinitionNode]
-) -> Iterable[FieldNode]:
+def walk_selection(
+    selection: SelectionSetNode | None,
+    fragments: Mapping[str, FragmentDefinitionNode],
+    within: Within,
+    enter_field: Callable[[FieldNode, str, Within], Within | None],
+    enter_fragment: Callable[[str, Within], Within | None] | None = None,
+    prefix: str = "",
+) -> None:
+    """Visit every field selected under `selection`, depth first in document order, through
+    inline fragments and the document's named fragments.
+
+    `enter_field(node, path, within)` sees each field with its dotted response path (aliases
+    followed) and returns what its own selection is walked `within`, or None to skip it.
+    `enter_fragment(type_condition, within)` does the same for a fragment with a type condition
+    (without it, fragments are walked within what holds them).
+    """
     if selection is None:
         return
     for node in selection.selections:
+        inner: Within | None
         if isinstance(node, FieldNode):
-            yield node
-        elif isinstance(node, InlineFragmentNode):
-            yield from _fields(node.selection_set, fragments)
+            path = f"{prefix}{_response_key(node)}"
+            inner = enter_field(node, path, within)
+            if inner is not None:
+                walk_selection(
+                    node.selection_set, fragments, inner, enter_field, enter_fragment, f"{path}."
+                )
+            continue
+        if isinstance(node, InlineFragmentNode):
+            condition = node.type_condition.name.value if node.type_condition else None
+            below = node.selection_set
         elif isinstance(node, FragmentSpreadNode) and node.name.value in fragments:
-            yield from _fields(fragments[node.name.value].selection_set, fragments)
+            fragment = fragments[node.name.value]
+            condition, below = fragment.type_condition.name.value, fragment.selection_set
+        else:
+            continue
+        inner = within
+        if condition is not None and enter_fragment is not None:
+            inner = enter_fragment(condition, within)
+        if inner is not None:
+            walk_selection(below, fragments, inner, enter_field, enter_fragment, prefix)
 
 
 def _find_field_selection(
     selection: SelectionSetNode | None, key: str, fragments: Mapping[str, FragmentDefinitionNode]
 ) -> SelectionSetNode | None:
-    for node in _fields(selection, fragments):
-        if _response_key(node) == key:
-            return node.selection_set
-    return None
+    """The selection of the first field answering at `key` directly under `selection`."""
+    found: list[SelectionSetNode | None] = []
+
+    def match(node: FieldNode, path: str, within: bool) -> bool | None:
+        if path == key:
+            found.append(node.selection_set)
+        return None  # one level only
+
+    walk_selection(selection, fragments, True, match)
+    return found[0] if found else None
 
 
 def _collect_paths(
-    selection: SelectionSetNode | None,
-    prefix: str,
-    fragments: Mapping[str, FragmentDefinitionNode],
-    into: set[str],
-) -> None:
-    for node in _fields(selection, fragments):
-        path = f"{prefix}{_response_key(node)}"
-        into.add(path)
-        _collect_paths(node.selection_set, f"{path}.", fragments, into)
+    selection: SelectionSetNode | None, fragments: Mapping[str, FragmentDefinitionNode]
+) -> frozenset[str]:
+    paths: set[str] = set()
+
+    def collect(node: FieldNode, path: str, within: bool) -> bool:
+        paths.add(path)
+        return within
+
+    walk_selection(selection, fragments, True, collect)
+    return frozenset(paths)
 
 
 def _named_type(node: TypeNode) -> str:
@@ -308,31 +345,46 @@ def _wire_type(definition: VariableDefinitionNode) -> IdWireType:
     return "int" if _named_type(definition.type) == "Int" else "str"
 
 
-class UsersBatch:
-    """How to ask the site for a chunk of users, and how to find each one in the answer."""
+# An answer's object paired with the requested id it answers; None: it answers none of them.
+UserPair = tuple[int | str | None, Any]
 
-    strategy: str
-    user_paths: frozenset[str]
-    operation: Operation
-    global_ids: GlobalIds | None
+
+class UsersBatch(Protocol):
+    """A batch strategy: how to ask the site for a chunk of users, and how to pair each user
+    object in the answer with the id it was requested by. A new strategy is a class here, built
+    by `_users_batch` (and its name in the configuration); the directory sees only this."""
 
     @property
-    def result_path(self) -> tuple[str, ...]:
-        raise NotImplementedError
+    def operation(self) -> Operation: ...
 
-    def request(self, ids: Sequence[int | str]) -> tuple[str, dict[str, Any]]:
-        raise NotImplementedError
+    @property
+    def user_paths(self) -> frozenset[str]: ...
 
-    def users(self, data: Mapping[str, Any], ids: Sequence[int | str]) -> list[Any]:
-        """Candidate user objects in the answer (unverified: the directory checks their ids).
+    @property
+    def result_path(self) -> tuple[str, ...]: ...
+
+    def request(self, ids: Sequence[int | str]) -> tuple[str, dict[str, Any]]: ...
+
+    def pairs(
+        self,
+        data: Mapping[str, Any],
+        ids: Sequence[int | str],
+        site_id: Callable[[Any], str | None],
+    ) -> Iterator[UserPair]:
+        """Each user object in the answer with the requested id it answers, found by its
+        `site_id` (the object's id as text); None for one that answers no requested id.
 
         Raises UpstreamProtocolError when the answer does not have the document's shape.
         """
-        raise NotImplementedError
+        ...
+
+
+def _requested(ids: Sequence[int | str]) -> dict[str, int | str]:
+    return {str(user_id): user_id for user_id in ids}
 
 
 @dataclass
-class ListBatch(UsersBatch):
+class ListBatch:
     """`users(ids: $ids)`: the whole chunk goes in one list variable."""
 
     operation: Operation
@@ -340,7 +392,6 @@ class ListBatch(UsersBatch):
     wire: IdWireType
     result: tuple[str, ...]
     constants: Mapping[str, Any]
-    strategy: str = "list"
     user_paths: frozenset[str] = frozenset()
     global_ids: GlobalIds | None = None
 
@@ -353,11 +404,23 @@ class ListBatch(UsersBatch):
         return self.operation.text, {**self.constants, self.ids_variable: wire}
 
     def users(self, data: Mapping[str, Any], ids: Sequence[int | str]) -> list[Any]:
+        """The user objects in the answer, in the site's order (any of them may be unasked)."""
         return user_list(data, self.result)
+
+    def pairs(
+        self,
+        data: Mapping[str, Any],
+        ids: Sequence[int | str],
+        site_id: Callable[[Any], str | None],
+    ) -> Iterator[UserPair]:
+        requested = _requested(ids)
+        for obj in self.users(data, ids):
+            text = site_id(obj)
+            yield (requested.get(text) if text is not None else None), obj
 
 
 @dataclass
-class AliasBatch(UsersBatch):
+class AliasBatch:
     """`user(id: $id)`: one aliased copy of the field per id, in one document."""
 
     operation: Operation
@@ -365,7 +428,6 @@ class AliasBatch(UsersBatch):
     wire: IdWireType
     below: tuple[str, ...]  # the result path under the aliased field
     constants: Mapping[str, Any]
-    strategy: str = "alias"
     user_paths: frozenset[str] = frozenset()
     global_ids: GlobalIds | None = None
     _documents: dict[int, str] = field(default_factory=dict)
@@ -385,12 +447,28 @@ class AliasBatch(UsersBatch):
         return text, {**self.constants, **variables}
 
     def users(self, data: Mapping[str, Any], ids: Sequence[int | str]) -> list[Any]:
+        """The object at each id's aliased field, in the order of `ids` (None: no such user)."""
         # A null aliased field is a user the site does not have; a missing one is no answer.
         users = []
         for i in range(len(ids)):
             where = ".".join((f"u{i}", *self.below))
             users.append(_user_or_none(_at(data, (f"u{i}", *self.below), where=where), where=where))
         return users
+
+    def pairs(
+        self,
+        data: Mapping[str, Any],
+        ids: Sequence[int | str],
+        site_id: Callable[[Any], str | None],
+    ) -> Iterator[UserPair]:
+        # The field `u{i}` answers `ids[i]` only: an object there with another id answers none.
+        requested = _requested(ids)
+        for expected, obj in zip(ids, self.users(data, ids), strict=True):
+            if obj is None:
+                continue
+            text = site_id(obj)
+            found = requested.get(text) if text is not None else None
+            yield (found if found == expected else None), obj
 
     def _build(self, count: int) -> str:
         definition = self.operation.definition
@@ -637,6 +715,32 @@ class Operations:
     viewer: Operation | None
     friends: FriendsQuery | None = None
     notify: NotifyMutation | None = None
+
+    def documents(self) -> Iterator[tuple[str, Operation]]:
+        """Each configured operation's document, by its name in `upstream.operations`."""
+        yield "users", self.users.operation
+        for name, query in (
+            ("search", self.search),
+            ("login", self.login),
+            ("viewer", self.viewer),
+            ("friends", self.friends),
+            ("notify", self.notify),
+        ):
+            if isinstance(query, Operation):
+                yield name, query
+            elif query is not None:
+                yield name, query.operation
+
+    def returning_users(
+        self,
+    ) -> Iterator[tuple[str, frozenset[str], Operation, tuple[str, ...]]]:
+        """Name, selected user paths, document and result path of each document whose answer
+        the mapping reads (users, search, friends)."""
+        yield "users", self.users.user_paths, self.users.operation, self.users.result_path
+        if self.search is not None:
+            yield "search", self.search.user_paths, self.search.operation, self.search.result
+        if self.friends is not None:
+            yield "friends", self.friends.user_paths, self.friends.operation, self.friends.result
 
 
 def build_operations(settings: Settings) -> Operations:

@@ -5,8 +5,9 @@ the mapping (a `ConfigError` otherwise), makes the metrics registry and the trac
 configured), and decides where the site is (`upstream_target`: its URL, or the embedded demo
 served in-process). The app factory needs these before it can build its routes and middleware.
 `open_runtime(blueprint)` then opens, in this order, the tracing of outgoing calls, the upstream
-client, the cache, the directory, the notifier, the webhook's signature store and the frontend
-services, and closes what it opened in reverse order, also when a later step fails.
+client, the cache, the directory, the accounts (search, login), the notifier, the webhook's
+signature store and the frontend services, and closes what it opened in reverse order, also
+when a later step fails.
 
 The app's lifespan, the `users` command and the tests open the adapter through it (`init`'s
 verification through the app); `check-config` uses only `upstream_target`.
@@ -23,9 +24,11 @@ import httpx
 import structlog
 from starlette.types import ASGIApp
 
+from adapter.accounts import Accounts
 from adapter.cache import Cache, build_cache
 from adapter.config import Settings
-from adapter.directory import Directory, check_mapping_paths
+from adapter.directory import Directory
+from adapter.mapping_check import check_mapping_paths
 from adapter.metrics import Metrics
 from adapter.notify import Notifier
 from adapter.operations import Operations, build_operations
@@ -106,6 +109,7 @@ class Runtime:
     upstream: UpstreamClient
     cache: Cache
     directory: Directory
+    accounts: Accounts
     notifier: Notifier | None
     nonces: NonceStore | None
     frontend: FrontendApi | None
@@ -161,6 +165,7 @@ async def open_runtime(
             clock=clock,
         )
         parts.push_async_callback(directory.aclose)
+        accounts = Accounts(settings=settings, operations=operations, upstream=upstream)
         notifier = Notifier(operations.notify, upstream) if operations.notify else None
         nonces = signature_nonces(settings, cache) if settings.webhooks.enabled else None
         frontend = None
@@ -183,6 +188,7 @@ async def open_runtime(
                 upstream=upstream,
                 cache=cache,
                 directory=directory,
+                accounts=accounts,
                 notifier=notifier,
                 nonces=nonces,
                 frontend=frontend,

@@ -13,17 +13,16 @@ from urllib.parse import urlsplit
 import orjson
 import typer
 
+from adapter.exit_codes import ExitCode
+
 if TYPE_CHECKING:
     from adapter.init.discover import Discovery
     from adapter.init.propose import Proposal
     from adapter.init.sample import Samples
     from adapter.init.verify import Verification
 
-__all__ = ["EXIT_CHECKS", "EXIT_NOTHING_WRITTEN", "EXIT_USAGE", "init_command"]
+__all__ = ["init_command"]
 
-EXIT_NOTHING_WRITTEN = 1
-EXIT_USAGE = 2
-EXIT_CHECKS = 3
 _HEADER = re.compile(r"^([!#$%&'*+.^_`|~0-9A-Za-z-]+)\s*:\s*(.*)$")
 
 
@@ -98,14 +97,14 @@ def chat_ids(proposal: Proposal, samples: Samples, id_field: str) -> tuple[str, 
     return tuple(str(value) for value in found if value is not None)
 
 
-def _report(verification: Verification, samples: Samples) -> int:
+def _report(verification: Verification, samples: Samples) -> ExitCode:
     typer.echo("\nChecks (as `imbachat-adapter check-config`):")
     for line in verification.report.lines():
         typer.echo(f"  {line}")
     answer = verification.answer
     if answer is None:
         typer.echo(f"\nNo users fetched: {verification.skipped}.")
-        return EXIT_CHECKS
+        return ExitCode.CHECKS_FAILED
     typer.echo(f"\nThe chat's answer to GET {answer.path} (HTTP {answer.status}):")
     try:
         users = orjson.loads(answer.body)
@@ -114,13 +113,13 @@ def _report(verification: Verification, samples: Samples) -> int:
         users = None
         typer.echo(answer.body.decode("utf-8", "replace"))
     if answer.status != 200:
-        return EXIT_CHECKS
+        return ExitCode.CHECKS_FAILED
     if users == [] and samples.confirmed:
         typer.echo("No user came back, though the site has them: check the mapping's name field.")
-        return EXIT_CHECKS
+        return ExitCode.CHECKS_FAILED
     if users == []:
         typer.echo("No user came back: pass ids the site has with --sample-ids to see some.")
-    return 0
+    return ExitCode.OK
 
 
 def init_command(
@@ -192,7 +191,7 @@ def init_command(
     interactive = not yes and terminal_attached()
     if (output / CONFIG_FILE).exists() and not force:
         typer.echo(f"error: not overwriting {output / CONFIG_FILE}: pass --force", err=True)
-        raise typer.Exit(EXIT_USAGE)
+        raise typer.Exit(ExitCode.USAGE)
     try:
         with Endpoint(upstream, headers, timeout=timeout) as endpoint:
             typer.echo(f"Introspecting {endpoint.where} …")
@@ -202,7 +201,7 @@ def init_command(
             samples = collect_samples(endpoint, discovery, given=given_ids)
     except InitError as exc:
         typer.echo(f"error: {exc.message}", err=True)
-        raise typer.Exit(EXIT_NOTHING_WRITTEN) from None
+        raise typer.Exit(ExitCode.NOTHING_WRITTEN) from None
     proposal = propose(discovery, samples.users, site=upstream, encoded_by=samples.encoded_by)
     _explain_proposal(proposal, samples)
     plan = Plan(
@@ -222,12 +221,12 @@ def init_command(
     files = render(plan)
     if interactive and not typer.confirm(f"\nWrite {', '.join(files)} in {output}?", default=True):
         typer.echo("Nothing written.")
-        raise typer.Exit(EXIT_NOTHING_WRITTEN)
+        raise typer.Exit(ExitCode.NOTHING_WRITTEN)
     try:
         written = write_files(output, files, force=force)
     except InitError as exc:
         typer.echo(f"error: {exc.message}", err=True)
-        raise typer.Exit(EXIT_USAGE) from None
+        raise typer.Exit(ExitCode.USAGE) from None
     typer.echo("\nWrote " + ", ".join(str(path) for path in written))
     if urlsplit(upstream).password or urlsplit(upstream).query:
         typer.echo(

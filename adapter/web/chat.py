@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.routing import APIRoute
 from starlette.responses import Response
 
+from adapter.accounts import Accounts
 from adapter.config import Settings
 from adapter.directory import Directory
 from adapter.errors import LoginRejected, RequestRejected
@@ -44,7 +45,13 @@ async def _directory(request: Request) -> Directory:
     return directory
 
 
+async def _accounts(request: Request) -> Accounts:
+    accounts: Accounts = request.state.accounts
+    return accounts
+
+
 Users = Annotated[Directory, Depends(_directory)]
+SiteAccounts = Annotated[Accounts, Depends(_accounts)]
 
 
 class _PlainRoute(APIRoute):
@@ -105,7 +112,7 @@ def _refusal(reason: str) -> Callable[[], Coroutine[Any, Any, Response]]:
     return refuse
 
 
-async def _login(request: Request, directory: Directory, fields: tuple[str, ...]) -> dict[str, Any]:
+async def _login(request: Request, accounts: Accounts, fields: tuple[str, ...]) -> dict[str, Any]:
     """The site's user for the form's login (the first of `fields` given) and password."""
     form = await request.form(max_files=0, max_fields=16)
     login = next((form[f] for f in fields if isinstance(form.get(f), str)), None)
@@ -115,7 +122,7 @@ async def _login(request: Request, directory: Directory, fields: tuple[str, ...]
         raise LoginRejected(f"give {fields[0]}{others} and password")
     if len(login) > _MAX_FORM_FIELD or len(password) > _MAX_FORM_FIELD:
         raise LoginRejected("Wrong login or password")
-    return await directory.login(login, password)
+    return await accounts.login(login, password)
 
 
 def chat_router(settings: Settings) -> APIRouter:
@@ -161,8 +168,8 @@ def chat_router(settings: Settings) -> APIRouter:
             return text
 
         @router.get("/search/{key}", summary="User search", dependencies=authenticated)
-        async def search_users(key: str, directory: Users) -> Response:
-            users = await directory.search(search_text(key))
+        async def search_users(key: str, accounts: SiteAccounts) -> Response:
+            users = await accounts.search(search_text(key))
             body = {"code": 200, "version": API_VERSION, "data": users}
             return Response(orjson.dumps(body), media_type=JSON)
 
@@ -171,22 +178,22 @@ def chat_router(settings: Settings) -> APIRouter:
             summary="User search (WordPress: `_` for a space, a plain array)",
             dependencies=authenticated,
         )
-        async def search_users_plugin(text: str, directory: Users) -> Response:
-            users = await directory.search(search_text(text.replace("_", " ")))
+        async def search_users_plugin(text: str, accounts: SiteAccounts) -> Response:
+            users = await accounts.search(search_text(text.replace("_", " ")))
             found = [{"user_id": user["user_id"], "name": user["name"]} for user in users]
             return Response(orjson.dumps(found), media_type=JSON)
 
     if settings.upstream.operations.login is not None:
 
         @router.post("/auth_users", summary="Password login", dependencies=authenticated)
-        async def auth_users(request: Request, directory: Users) -> Response:
-            user = await _login(request, directory, _LOGIN_FIELDS)
+        async def auth_users(request: Request, accounts: SiteAccounts) -> Response:
+            user = await _login(request, accounts, _LOGIN_FIELDS)
             body = {"user_id": user["user_id"], "name": user["name"]}
             return Response(orjson.dumps(body), media_type=JSON)
 
         @router.post("/authuser", summary="Password login (WordPress)", dependencies=authenticated)
-        async def auth_user(request: Request, directory: Users) -> Response:
-            user = await _login(request, directory, _PLUGIN_LOGIN_FIELDS)
+        async def auth_user(request: Request, accounts: SiteAccounts) -> Response:
+            user = await _login(request, accounts, _PLUGIN_LOGIN_FIELDS)
             body = {"user_id": user["user_id"], "name": user["name"]}
             if user.get("chat_role") == "admin":
                 body["user_role"] = "admin"

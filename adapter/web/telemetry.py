@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from opentelemetry.sdk.trace.export import SpanExporter
     from opentelemetry.trace import Span
 
-__all__ = ["INSTALL_HINT", "Tracing", "build_tracing"]
+__all__ = ["INSTALL_HINT", "Tracing", "build_tracing", "missing_packages", "tracing_modules"]
 
 log = structlog.get_logger(__name__)
 
@@ -134,6 +134,35 @@ class Tracing:
         self.provider.shutdown()
 
 
+def tracing_modules(settings: TelemetrySettings) -> tuple[str, ...]:
+    """The modules tracing imports with these settings (all from the `otel` extra)."""
+    exporter = (
+        "opentelemetry.sdk.trace.export"
+        if settings.exporter == "console"
+        else "opentelemetry.exporter.otlp.proto.http.trace_exporter"
+    )
+    return (
+        "opentelemetry.sdk.resources",
+        "opentelemetry.sdk.trace",
+        "opentelemetry.sdk.trace.export",
+        "opentelemetry.sdk.trace.sampling",
+        exporter,
+        *_INSTRUMENTATIONS,
+    )
+
+
+def missing_packages(missing: str | None) -> ConfigError:
+    """The configuration error for tracing switched on without the module `missing`."""
+    return ConfigError(
+        [
+            f"telemetry.enabled: tracing needs the optional OpenTelemetry packages "
+            f"({missing or 'an OpenTelemetry package'} is not installed): {INSTALL_HINT}, "
+            "or set telemetry.enabled: false"
+        ],
+        source="telemetry",
+    )
+
+
 def _exporter(settings: TelemetrySettings) -> SpanExporter:
     if settings.exporter == "console":
         from opentelemetry.sdk.trace.export import ConsoleSpanExporter
@@ -159,14 +188,7 @@ def build_tracing(settings: TelemetrySettings) -> Tracing | None:
         for module in _INSTRUMENTATIONS:
             importlib.import_module(module)
     except ImportError as exc:
-        missing = exc.name or "an OpenTelemetry package"
-        raise ConfigError(
-            [
-                f"telemetry.enabled: tracing needs the optional OpenTelemetry packages "
-                f"({missing} is not installed): {INSTALL_HINT}, or set telemetry.enabled: false"
-            ],
-            source="telemetry",
-        ) from None
+        raise missing_packages(exc.name) from None
     provider = TracerProvider(
         resource=Resource.create({"service.name": settings.service_name}),
         sampler=ParentBased(TraceIdRatioBased(settings.sample_ratio)),

@@ -16,7 +16,14 @@ from adapter.errors import RequestRejected
 from adapter.web.auth import ChatServerAuth
 from adapter.web.ids import parse_ids
 
-__all__ = ["USERS_ROUTES", "UsersForm", "UsersInfo", "join_profiles", "path_parameter"]
+__all__ = [
+    "USERS_ROUTES",
+    "UsersForm",
+    "UsersInfo",
+    "join_profiles",
+    "path_parameter",
+    "query_pairs",
+]
 
 UsersForm = Literal["query", "path"]
 
@@ -34,6 +41,15 @@ _QUERY_NAMES = ("user_ids", "ids")
 def join_profiles(profiles: list[bytes]) -> bytes:
     """The chat's JSON array of profiles that were encoded when they were fetched."""
     return b"[" + b",".join(profiles) + b"]"
+
+
+def query_pairs(query_string: bytes) -> list[tuple[str, str]]:
+    """The query's (name, value) pairs as Starlette's QueryParams reads them (latin-1,
+    `parse_qsl` keeping blank values), without `parse_qsl`'s unquoting when nothing is quoted."""
+    text = query_string.decode("latin-1")
+    if "%" in text or "+" in text:
+        return parse_qsl(text, keep_blank_values=True)
+    return [(name, value) for name, _, value in (p.partition("=") for p in text.split("&") if p)]
 
 
 def path_parameter(template: str) -> tuple[str, str]:
@@ -63,11 +79,7 @@ class UsersInfo:
     ) -> list[UserId]:
         """The requested ids; NotAuthenticated before anything else, RequestRejected for bad ids."""
         # Decoded the way Starlette's QueryParams decodes it, so both ways in read the same values.
-        pairs = (
-            parse_qsl(query_string.decode("latin-1"), keep_blank_values=True)
-            if query_string
-            else []
-        )
+        pairs = query_pairs(query_string)
         token = None
         if self._token_parameter is not None:
             for name, value in pairs:

@@ -156,7 +156,7 @@ async def test_the_fast_path_answers_the_users_routes_itself(
     app = create_app(make_settings())
     entered: list[str] = []
     async with asgi_client(app) as client:
-        built = app.middleware_stack
+        built = app.front
         assert isinstance(built, UsersFastPath)
         inner = built.app
 

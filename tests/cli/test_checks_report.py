@@ -9,7 +9,7 @@ import httpx
 import pytest
 import respx
 
-from adapter.checks import ProblemClass, run_checks
+from adapter.checks import ExitCode, run_checks
 from tests.commands import real_site, write_config
 from tests.servers import DemoUpstream, refused_port
 
@@ -19,7 +19,7 @@ SITE = "http://site.test/graphql"
 async def test_missing_file_is_invalid(tmp_path: Path) -> None:
     """A file that cannot be read is class 2 and nothing else is checked."""
     report = await run_checks(tmp_path / "nope.yaml", environ={})
-    assert report.exit_code == ProblemClass.INVALID
+    assert report.exit_code == ExitCode.INVALID
     assert [c.stage for c in report.checks] == ["file"]
     assert report.settings is None
 
@@ -43,7 +43,7 @@ async def test_mapping_that_reads_an_unselected_field_is_a_document_problem(
     """A mapping path no document selects is class 4, and the schema stage is skipped."""
     config = write_config(tmp_path, {"mapping": {"fields": {"user_mail": "email"}}})
     report = await run_checks(config, environ={})
-    assert report.exit_code == ProblemClass.DOCUMENTS
+    assert report.exit_code == ExitCode.DOCUMENTS
     assert any("mapping.fields.user_mail: reads 'email'" in c.message for c in report.problems)
     assert {c.stage: c.status for c in report.checks}["schema"] == "skip"
 
@@ -56,7 +56,7 @@ async def test_the_first_problem_decides_the_exit_code(tmp_path: Path) -> None:
         "REDIS_URL": f"redis://127.0.0.1:{refused_port()}/0",
     }
     report = await run_checks(config, environ=environ)
-    assert [c.problem for c in report.problems] == [ProblemClass.UPSTREAM, ProblemClass.CACHE]
+    assert [c.problem for c in report.problems] == [ExitCode.UPSTREAM, ExitCode.CACHE]
     assert report.exit_code == 5
     assert list(report.lines())[-1] == "2 problems; exit code 5 (upstream)"
 
@@ -117,7 +117,7 @@ async def test_an_answer_that_is_not_a_schema_is_an_upstream_problem(tmp_path: P
     """An introspection answer that does not describe a schema is class 5, not a crash."""
     respx.post(SITE).mock(return_value=httpx.Response(200, json={"data": {"__schema": {}}}))
     report = await run_checks(write_config(tmp_path, real_site(SITE)), environ={})
-    assert report.exit_code == ProblemClass.UPSTREAM
+    assert report.exit_code == ExitCode.UPSTREAM
     assert "not a schema" in report.problems[0].message
 
 
@@ -130,7 +130,7 @@ async def test_tracing_without_its_packages_is_an_invalid_value(
     monkeypatch.setitem(sys.modules, "opentelemetry.sdk", None)
     config = write_config(tmp_path, {"telemetry": {"enabled": True}})
     report = await run_checks(config, environ={}, connect=False)
-    assert report.exit_code == ProblemClass.INVALID
+    assert report.exit_code == ExitCode.INVALID
     assert "pip install 'imbachat-adapter[otel]'" in report.problems[0].message
 
 
@@ -146,7 +146,7 @@ async def test_document_that_does_not_parse_is_a_document_problem(tmp_path: Path
     config = write_config(tmp_path, own_documents=True)
     (tmp_path / "resolvers" / "users.graphql").write_text("query {\n  users(ids: $ids) {\n")
     report = await run_checks(config, environ={}, connect=False)
-    assert report.exit_code == ProblemClass.DOCUMENTS
+    assert report.exit_code == ExitCode.DOCUMENTS
     assert {c.stage: c.status for c in report.checks}["mapping"] == "skip"
 
 
@@ -178,7 +178,7 @@ async def test_schema_check_follows_aliases_and_fragments(
     ghost.write_text("query ChatViewer {\n  viewer {\n    id\n    ... on Ghost { id }\n  }\n}\n")
     report = await run_checks(config, environ={})
     messages = [c.message for c in report.problems]
-    assert report.exit_code == ProblemClass.SCHEMA, messages
+    assert report.exit_code == ExitCode.SCHEMA, messages
     assert any("Cannot query field 'nickname' on type 'User'" in m for m in messages)
     assert any("Unknown type 'Ghost'" in m for m in messages)
     assert (

@@ -14,7 +14,7 @@ import pytest
 from structlog.testing import capture_logs
 
 from adapter.cache import Cache, MemoryCache, build_cache
-from adapter.errors import LoginRejected, UpstreamUnavailable
+from adapter.errors import UpstreamUnavailable
 from adapter.metrics import Metrics
 from tests.directory.support import Clock, GatedTransport, LockWatch, open_directory
 from tests.servers import DemoUpstream
@@ -137,47 +137,6 @@ async def test_closing_the_directory_fails_waiting_lookups_instead_of_hanging(
         await directory.aclose()
         with pytest.raises(UpstreamUnavailable, match="cancelled"):
             await waiting
-
-
-async def test_search_and_login_when_not_configured(redis_settings: SettingsFactory) -> None:
-    """Without search or login documents, search finds nobody and login is refused."""
-    settings = redis_settings({"upstream": {"operations": {"search": None, "login": None}}})
-    async with open_directory(settings) as directory:
-        assert await directory.search("anyone") == []
-        with pytest.raises(LoginRejected, match="not configured"):
-            await directory.login("user1", "demo")
-
-
-async def test_search_results_without_an_id_or_a_name_are_left_out(
-    redis_settings: SettingsFactory,
-) -> None:
-    """A search hit whose id is missing or not an integer, or that has no name, is dropped."""
-
-    def answer(request: httpx.Request) -> httpx.Response:
-        hits = [
-            {"id": "1", "username": "user1", "displayName": "One"},
-            {"id": None, "username": "ghost", "displayName": "Ghost"},
-            {"id": "x9", "username": "odd", "displayName": "Odd"},
-            {"id": "2", "username": None, "displayName": None},
-        ]
-        return httpx.Response(200, json={"data": {"searchUsers": hits}})
-
-    transport = httpx.MockTransport(answer)
-    async with open_directory(redis_settings(), transport=transport) as directory:
-        assert [user["user_id"] for user in await directory.search("o")] == [1]
-        assert directory.canonical_id("x9") is None
-        # Digits of other scripts are digits to str.isdigit(), and 2**63 is past the chat's range.
-        assert directory.canonical_id("\u0663") is None
-        assert directory.canonical_id(str(2**63)) is None
-        assert directory.canonical_id(str(2**63 - 1)) == 2**63 - 1
-
-
-async def test_string_ids_are_kept_as_text(redis_settings: SettingsFactory) -> None:
-    """With `ids.type: str`, upstream ids are used as they are."""
-    settings = redis_settings({"chat": {"ids": {"type": "str"}}})
-    async with open_directory(settings) as directory:
-        assert directory.canonical_id("P11-A") == "P11-A"
-        assert directory.canonical_id(None) is None
 
 
 async def test_global_ids_are_sent_encoded_and_matched_decoded(

@@ -192,7 +192,7 @@ async def test_known_documents_skip_fastapi(make_settings: SettingsFactory) -> N
     app = create_app(make_settings())
     entered: list[str] = []
     async with asgi_client(app) as client:
-        users_path = app.middleware_stack
+        users_path = app.front
         token_path = getattr(users_path, "app", None)
         assert isinstance(token_path, TokenFastPath)
         inner = token_path.app

@@ -9,8 +9,8 @@ import pytest
 from graphql import parse, validate
 
 from adapter.config import Settings
-from adapter.directory import check_mapping_paths
 from adapter.errors import ConfigError, UpstreamProtocolError
+from adapter.mapping_check import check_mapping_paths
 from adapter.operations import AliasBatch, ListBatch, build_operations, dig, load_operation
 from tests.operations.support import DEMO_SCHEMA, document
 from tests.support import SettingsFactory, deep_merge, reference_data, settings_from
@@ -43,6 +43,7 @@ def test_reference_documents_load(make_settings: SettingsFactory) -> None:
 def test_list_request_sends_ids_in_one_variable(make_settings: SettingsFactory) -> None:
     """The list strategy sends the chunk as one list variable, as strings for `ID`."""
     batch = build_operations(make_settings()).users
+    assert isinstance(batch, ListBatch)
     text, variables = batch.request([1, 2, 3])
     assert variables == {"ids": ["1", "2", "3"]}
     assert not validate(DEMO_SCHEMA, parse(text))
@@ -67,6 +68,7 @@ def test_list_answer_without_the_documents_shape_is_a_protocol_error(
 ) -> None:
     """A list result that is missing, null, not a list, or holds non-objects is no answer."""
     batch = build_operations(make_settings()).users
+    assert isinstance(batch, ListBatch)
     with pytest.raises(UpstreamProtocolError, match="users"):
         batch.users(data, [1])
 
@@ -81,6 +83,7 @@ def test_alias_answer_without_the_documents_shape_is_a_protocol_error(
     """An aliased field that is missing or not an object (null is an absent user) is no answer."""
     settings = users_settings(make_settings, "resolvers/user_by_id.graphql", "alias")
     batch = build_operations(settings).users
+    assert isinstance(batch, AliasBatch)
     with pytest.raises(UpstreamProtocolError):
         batch.users(data, [5, 9])
 
@@ -129,6 +132,7 @@ def test_nested_result_path(tmp_path: Path, make_settings: SettingsFactory) -> N
     path = document(tmp_path, "query Q($ids: [ID!]!) { users(ids: $ids) { nodes { id n } } }")
     settings = users_settings(make_settings, path, result_path="users.nodes")
     batch = build_operations(settings).users
+    assert isinstance(batch, ListBatch)
     assert batch.user_paths == frozenset({"id", "n"})
     assert batch.users({"users": {"nodes": [{"id": "1"}]}}, [1]) == [{"id": "1"}]
 
@@ -262,6 +266,7 @@ def test_users_are_found_through_edges(tmp_path: Path, make_settings: SettingsFa
     )
     settings = make_settings({"upstream": {"operations": {"users": {"document": path}}}})
     batch = build_operations(settings).users
+    assert isinstance(batch, ListBatch)
     data = {"users": {"edges": [{"node": {"id": "1"}}, {"node": None}, {"node": {"id": "2"}}]}}
     assert batch.users(data, [1, 2]) == [{"id": "1"}, {"id": "2"}]
     with pytest.raises(UpstreamProtocolError, match=r"no list of users at 'users\.edges\.node'"):

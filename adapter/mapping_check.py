@@ -1,0 +1,47 @@
+"""The mapping checked against the documents: every path it reads must be selected.
+
+Checked once, where configuration is checked: by the app factory before anything opens, and by
+`check-config` as its mapping stage. A path the mapping reads that no document selects would
+map every user without that field, silently; here it is a `ConfigError` naming the setting,
+and the result path to configure when the field is selected elsewhere in the document.
+"""
+
+from __future__ import annotations
+
+from adapter.config import Settings
+from adapter.errors import ConfigError
+from adapter.mapping import referenced_paths
+from adapter.operations import Operations
+
+__all__ = ["check_mapping_paths"]
+
+
+def _covered(path: str, selected: frozenset[str]) -> bool:
+    if path in selected:
+        return True
+    # A path into a selected leaf (a JSON scalar such as `permissions.canWrite`) is fine.
+    parts = path.split(".")
+    for end in range(len(parts) - 1, 0, -1):
+        prefix = ".".join(parts[:end])
+        if prefix in selected:
+            return not any(other.startswith(prefix + ".") for other in selected)
+    return False
+
+
+def check_mapping_paths(settings: Settings, operations: Operations) -> None:
+    """Every path the mapping reads must be selected by each document that returns users."""
+    problems = []
+    for document, selected, operation, result in operations.returning_users():
+        for where, path in referenced_paths(settings.mapping):
+            if _covered(path, selected):
+                continue
+            problem = f"{where}: reads {path!r}, which the {document} document does not select"
+            elsewhere = operation.selected_under(path, result)
+            if elsewhere is not None:
+                problem += (
+                    f" under {'.'.join(result)!r}; it is selected under {elsewhere!r}: set "
+                    f"upstream.operations.{document}.result_path: {elsewhere}"
+                )
+            problems.append(problem)
+    if problems:
+        raise ConfigError(problems, source="mapping")

@@ -1,0 +1,83 @@
+"""The site's user objects read as the chat's users: one id rule and one mapping for every call.
+
+Users-info, friends, search and login all read user objects from the site's answers: their id
+as text (a global id decoded, when the site sends them), that id as the chat's id type accepts
+it, and the profile the mapping makes of the object. `shape_checked` is the one rule for an
+answer that lacks the document's shape.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import structlog
+
+from adapter.config import Settings, chat_int_id
+from adapter.errors import UpstreamGraphQLError, UpstreamProtocolError
+from adapter.globalids import build_global_ids
+from adapter.mapping import UserMapper
+from adapter.upstream import GraphQLResult
+
+__all__ = ["SiteUsers", "UserId", "shape_checked"]
+
+log = structlog.get_logger(__name__)
+
+UserId = int | str
+
+
+class SiteUsers:
+    """Reads the site's user objects as configured: ids by `mapping.id`, profiles by the mapping."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.mapper = UserMapper(settings.mapping)
+        self._global_ids = build_global_ids(settings.upstream.global_id)
+        self._int_ids = settings.chat.ids.type == "int"
+        self._str_id = re.compile(settings.chat.ids.str_pattern)
+
+    def site_id(self, obj: Any) -> str | None:
+        """The object's id as text, a global id decoded: what requested ids are matched with."""
+        text = self.mapper.upstream_id(obj)
+        if text is None or self._global_ids is None:
+            return text
+        return self._global_ids.local_id(text)
+
+    def canonical_id(self, text: str | None) -> UserId | None:
+        """An upstream id as the chat's id type would accept it in a request, else None.
+
+        One rule for every id handed to the chat (friends, search, login): an integer in the
+        chat's range (ASCII digits only), or a string matching `chat.ids.str_pattern`.
+        """
+        if text is None:
+            return None
+        if self._int_ids:
+            return chat_int_id(text)
+        return text if self._str_id.fullmatch(text) else None
+
+    def chat_id(self, obj: Any) -> UserId | None:
+        """The object's id as the chat's id type accepts it, else None."""
+        return self.canonical_id(self.site_id(obj))
+
+    def profile(self, obj: Any, user_id: UserId) -> dict[str, Any] | None:
+        """The chat's user for `obj` under `user_id`, or None when no name can be produced."""
+        return self.mapper.to_chat_user(obj, user_id)
+
+
+@contextlib.contextmanager
+def shape_checked(result: GraphQLResult) -> Iterator[None]:
+    """An answer without the document's shape is a failure, never "no such users".
+
+    With GraphQL errors beside it, the null or missing result is what those errors explain.
+    """
+    try:
+        yield
+    except UpstreamProtocolError as exc:
+        log.warning("upstream_answer_malformed", problem=exc.message, errors=len(result.errors))
+        if result.errors:
+            raise UpstreamGraphQLError(
+                f"the site's GraphQL API answered with {len(result.errors)} error(s) "
+                "and no usable data"
+            ) from None
+        raise
