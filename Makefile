@@ -41,9 +41,12 @@ quick: $(VENV)/.installed-dev
 	$(MAKE) --no-print-directory lint typecheck
 	$(BIN)/python -m pytest -q -m "not slow"
 
+## Format, lint, and every imported package declared in pyproject.toml (deptry; see [tool.deptry]).
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
+	$(BIN)/deptry adapter
+	$(BIN)/deptry tests bench --exclude '.*/__pycache__/' --ignore DEP002,DEP004
 
 typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy

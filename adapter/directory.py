@@ -23,7 +23,7 @@ from typing import Any
 import orjson
 import structlog
 
-from adapter.cache import Cache, Entry, decode_entry, encode_entry
+from adapter.cache import Cache, Entry, EntryMemo, encode_entry
 from adapter.config import Settings
 from adapter.errors import (
     FriendsUnavailable,
@@ -102,6 +102,7 @@ class Directory:
         self._evicted: dict[str, int] = {}
         self._fetches = 0
         self._keys: dict[UserId, str] = {}
+        self._entries = EntryMemo()
 
     def key(self, user_id: UserId) -> str:
         # Asked for every id of every call; the hot ids' keys are made once.
@@ -131,8 +132,9 @@ class Directory:
         refresh: list[UserId] = []
         stale_until = self._cache_settings.stale_seconds
         hits = negatives = 0
+        decode = self._entries.decode
         for user_id, value in zip(ids, raw, strict=True):
-            entry = decode_entry(value) if value is not None else None
+            entry = decode(value) if value is not None else None
             if entry is None:
                 misses.append(user_id)
             elif entry.is_fresh(now):
@@ -163,15 +165,18 @@ class Directory:
             answers.update(await self._fetch_or_fall_back(misses, fallbacks))
         return [profile for i in ids if (profile := answers.get(i)) is not None]
 
-    @staticmethod
-    def _all_fresh(raw: list[bytes | None], now: float) -> list[bytes] | None:
+    def _all_fresh(self, raw: list[bytes | None], now: float) -> list[bytes] | None:
         """The profiles when every value is a fresh profile (the warm call), else None."""
+        seen, decode = self._entries.decoded.get, self._entries.decode
         profiles: list[bytes] = []
+        append = profiles.append
         for value in raw:
-            entry = decode_entry(value) if value is not None else None
+            if value is None:
+                return None
+            entry = seen(value) or decode(value)
             if entry is None or entry.profile is None or now >= entry.fresh_until:
                 return None
-            profiles.append(entry.profile)
+            append(entry.profile)
         return profiles
 
     async def _fetch_or_fall_back(
@@ -312,7 +317,8 @@ class Directory:
         """The chunk from the cache if every id in it is fresh there, else None."""
         now = self._clock()
         raw = await self._cache.get_many([self.key(i) for i in chunk])
-        entries = [decode_entry(value) if value is not None else None for value in raw]
+        decode = self._entries.decode
+        entries = [decode(value) if value is not None else None for value in raw]
         found: dict[UserId, _Found] = {}
         for user_id, entry in zip(chunk, entries, strict=True):
             if entry is None or not entry.is_fresh(now):

@@ -1,14 +1,20 @@
 """The adapter's errors, one tree.
 
 Domain code raises these; only the web layer turns them into status codes and the chat's
-JSON error shape, and the GraphQL layer shows only their messages.
+JSON error shape (`web/responses.py`, which maps every class drawn here that reaches it), and the
+GraphQL layer shows only their messages, with a code (`web/graphql/errors.py`).
 
     AdapterError
-    ├── ConfigError ............... the configuration cannot be used (start-up only)
+    ├── ConfigError ............... the configuration cannot be used (start-up only; never
+    │                               reaches the web layer)
     ├── RequestRejected ........... the caller asked for something we refuse (400)
     │   ├── InvalidUserIds ........ an id that is not valid for the configured id type
-    │   └── UnsupportedBody ....... a body in a media type the route does not read (415)
+    │   ├── UnsupportedBody ....... a body in a media type the route does not read (415)
+    │   ├── BodyTooLarge .......... a body larger than the route reads (413)
+    │   └── RequestRefused ........ a GraphQL request refused before it runs, with its code
+    │                               (web/graphql/errors.py)
     ├── NotAuthenticated .......... the chat server's credentials are missing or wrong (401)
+    ├── SignatureRejected ......... a signed webhook whose signature does not check out (401)
     ├── LoginRejected ............. the site refused a password login (403)
     ├── NotSignedIn ............... a page asked for a widget token with no signed-in viewer (401)
     ├── Unanswerable .............. understood, but the site cannot answer it (422)
@@ -18,8 +24,20 @@ JSON error shape, and the GraphQL layer shows only their messages.
     │   ├── UpstreamUnavailable ... connection refused, timeout, or the circuit breaker is open
     │   ├── UpstreamStatusError ... an HTTP status that is not 200
     │   ├── UpstreamProtocolError . not JSON, or not the shape of a GraphQL response
-    │   └── UpstreamGraphQLError .. `errors` and no usable `data`
-    └── CacheError ................ the cache backend failed; callers fail open, never surface it
+    │   ├── UpstreamGraphQLError .. `errors` and no usable `data`
+    │   └── ViewerIdInvalid ....... the site named a viewer whose id is no chat user id
+    ├── CacheError ................ the cache backend failed (503); reads and writes fail open,
+    │                               an eviction that did not happen raises it
+    └── InitError ................. `init` cannot go on (adapter/init/errors.py; the CLI only,
+                                    never reaches the web layer)
+
+A subclass answers with its parent's status unless it is given its own. Two kinds of exception
+stay outside the tree on purpose. The GraphQL layer's `ExpectedError`s (`web/graphql/`) are the
+face these errors show inside a GraphQL answer, a message and a code; `RateLimited` among them
+is answered 429 by `web/page_token.py`. And some exceptions are local control flow, caught in
+the module that raises them and never seen by a caller: `bounded.TooLarge` (each reader answers
+with its own error), `upstream._RetryableStatus` (a status to retry) and `fast_token`'s
+`_FieldFailure`.
 """
 
 from __future__ import annotations
@@ -28,6 +46,7 @@ from collections.abc import Sequence
 
 __all__ = [
     "AdapterError",
+    "BodyTooLarge",
     "CacheError",
     "ConfigError",
     "FriendsUnavailable",
@@ -37,6 +56,7 @@ __all__ = [
     "NotSignedIn",
     "NotificationRefused",
     "RequestRejected",
+    "SignatureRejected",
     "Unanswerable",
     "UnsupportedBody",
     "UpstreamError",
@@ -44,6 +64,7 @@ __all__ = [
     "UpstreamProtocolError",
     "UpstreamStatusError",
     "UpstreamUnavailable",
+    "ViewerIdInvalid",
 ]
 
 
@@ -77,11 +98,19 @@ class UnsupportedBody(RequestRejected):
     """The body's media type is not one the route reads."""
 
 
+class BodyTooLarge(RequestRejected):
+    """The body is larger than the route reads."""
+
+
 class NotAuthenticated(AdapterError):
     """The chat server did not prove who it is."""
 
     def __init__(self, message: str = "Authenticate required!") -> None:
         super().__init__(message)
+
+
+class SignatureRejected(AdapterError):
+    """A signed request (the site's webhook) whose signature is missing, wrong, old or reused."""
 
 
 class LoginRejected(AdapterError):
@@ -134,5 +163,16 @@ class UpstreamGraphQLError(UpstreamError):
     """The answer carried GraphQL `errors` and no data we could use."""
 
 
+class ViewerIdInvalid(UpstreamError):
+    """The site named a viewer (in its viewer query's answer or its JWT) whose id is not in the
+    chat's integer range; a widget token needs one."""
+
+
 class CacheError(AdapterError):
-    """The cache backend failed; the directory treats this as a miss."""
+    """The cache backend failed.
+
+    Reads and writes fail open (`FailOpenCache`: a read is a miss, a write is skipped), so a
+    request never sees those. An eviction does: `FailOpenCache.delete_many` raises it when the
+    entries were not deleted, and the webhook (503) and the GraphQL admin mutation
+    (`CACHE_UNAVAILABLE`) tell their caller to retry.
+    """

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 from adapter.config import Converter, FieldRule, FieldSpec, MappingSettings, ProfilesRule
+from adapter.paths import dig
 
 __all__ = ["MISSING", "UserMapper", "compile_field", "referenced_paths"]
 
@@ -49,11 +50,8 @@ def _absent(value: Any) -> bool:
 
 
 def _get(obj: Any, path: Sequence[str]) -> Any:
-    for key in path:
-        if not isinstance(obj, Mapping) or key not in obj:
-            return MISSING
-        obj = obj[key]
-    return MISSING if obj is None else obj
+    found = dig(obj, path)
+    return MISSING if found is None else found
 
 
 def _path(text: str) -> Getter:

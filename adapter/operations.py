@@ -46,6 +46,7 @@ from adapter.config import (
 )
 from adapter.errors import ConfigError, UpstreamProtocolError
 from adapter.globalids import GlobalIds, build_global_ids
+from adapter.paths import dig
 
 __all__ = [
     "AliasBatch",
@@ -58,7 +59,6 @@ __all__ = [
     "UserPair",
     "UsersBatch",
     "build_operations",
-    "dig",
     "load_operation",
     "user_list",
     "walk_selection",
@@ -66,15 +66,6 @@ __all__ = [
 
 IdWireType = Literal["int", "str"]
 Within = TypeVar("Within")
-
-
-def dig(value: Any, path: Sequence[str]) -> Any:
-    """Follow `path` through nested mappings; None where it stops early."""
-    for key in path:
-        if not isinstance(value, Mapping):
-            return None
-        value = value.get(key)
-    return value
 
 
 def _at(data: Mapping[str, Any], path: Sequence[str], *, where: str) -> Any:

@@ -25,7 +25,9 @@ import structlog
 from purgatory import AsyncCircuitBreakerFactory
 from purgatory.domain.model import OpenedState
 
+from adapter.bounded import TooLarge, read_bounded
 from adapter.config import UpstreamSettings
+from adapter.error_messages import error_messages
 from adapter.errors import (
     UpstreamError,
     UpstreamGraphQLError,
@@ -248,21 +250,16 @@ class UpstreamClient:
             request = self._client.build_request("POST", self.url, content=body, headers=headers)
             response = await self._client.send(request, stream=True)
             try:
-                declared = response.headers.get("content-length", "")
-                if declared.isdigit() and int(declared) > limit:
-                    raise self._too_large(limit)
-                chunks: list[bytes] = []
-                size = 0
-                async for chunk in response.aiter_bytes():
-                    size += len(chunk)
-                    if size > limit:
-                        raise self._too_large(limit)
-                    chunks.append(chunk)
+                payload = await read_bounded(
+                    response.aiter_bytes(), limit, declared=response.headers.get("content-length")
+                )
+            except TooLarge:
+                raise self._too_large(limit) from None
             finally:
                 await response.aclose()
                 self.metrics.upstream_latency.observe(time.perf_counter() - started)
         self.metrics.upstream_requests.labels(str(response.status_code)).inc()
-        return response.status_code, b"".join(chunks)
+        return response.status_code, payload
 
     def _failed(self, error: UpstreamError, attempts: int) -> UpstreamError:
         log.warning("upstream_call_failed", cause=error.message, attempts=attempts)
@@ -291,7 +288,7 @@ class UpstreamClient:
             log.warning(
                 "upstream_graphql_errors",
                 count=len(errors),
-                messages=[_error_message(e) for e in errors[:5]],
+                messages=error_messages(errors, count=5, limit=200),
                 partial=data is not None,
             )
         if data is None:
@@ -304,8 +301,3 @@ class UpstreamClient:
 def _is_client_error(exc: BaseException) -> bool:
     status = getattr(exc, "status_code", 0)
     return 400 <= status < 500 and status != 429
-
-
-def _error_message(error: Any) -> str:
-    message = error.get("message") if isinstance(error, dict) else error
-    return str(message)[:200]

@@ -33,20 +33,20 @@ from adapter.config import (
     chat_int_id,
 )
 from adapter.errors import (
-    AdapterError,
     UpstreamGraphQLError,
     UpstreamStatusError,
     UpstreamUnavailable,
+    ViewerIdInvalid,
 )
 from adapter.globalids import GlobalIds, build_global_ids
 from adapter.metrics import Metrics
-from adapter.operations import Operation, Operations, dig, load_operation
+from adapter.operations import Operation, Operations, load_operation
+from adapter.paths import dig
 from adapter.upstream import UpstreamClient
 
 __all__ = [
     "JwtViewer",
     "UpstreamViewer",
-    "ViewerIdInvalid",
     "ViewerSource",
     "build_viewer",
     "viewer_operation",
@@ -56,10 +56,6 @@ log = structlog.get_logger(__name__)
 
 # The site saying "not signed in" with a status instead of `viewer: null`.
 _REFUSED_STATUSES = frozenset({401, 403})
-
-
-class ViewerIdInvalid(AdapterError):
-    """The site named a viewer whose id is not in the chat's integer range (the token needs one)."""
 
 
 class ViewerSource(Protocol):

@@ -96,6 +96,7 @@ def start_service(
     env: Mapping[str, str] | None = None,
     executable: str = sys.executable,
     group: bool = False,
+    start_seconds: float = _START_TIMEOUT,
 ) -> Service:
     """Start `argv` (a Python module command line, unless another `executable` is given) and
     wait until `ready_path` answers."""
@@ -111,7 +112,7 @@ def start_service(
             start_new_session=group,
         )
     service = Service(name, port, process, log, group=group)
-    deadline = time.monotonic() + _START_TIMEOUT
+    deadline = time.monotonic() + start_seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"{name} exited at start; see {log}")

@@ -8,7 +8,7 @@ ids (`SyncedLocalCache`, kept true across replicas by `cache/invalidation.py`).
 from __future__ import annotations
 
 from adapter.cache.base import Cache
-from adapter.cache.entries import Entry, decode_entry, encode_entry
+from adapter.cache.entries import Entry, EntryMemo, decode_entry, encode_entry
 from adapter.cache.guard import FailOpenCache
 from adapter.cache.invalidation import SyncedLocalCache, synced_cache
 from adapter.cache.memory import MemoryCache
@@ -18,6 +18,7 @@ from adapter.metrics import Metrics
 __all__ = [
     "Cache",
     "Entry",
+    "EntryMemo",
     "FailOpenCache",
     "MemoryCache",
     "SyncedLocalCache",

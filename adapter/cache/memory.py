@@ -23,17 +23,20 @@ class MemoryCache:
 
     async def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
         now = self._clock()
+        items = self._items
+        # Bound once: the warm users-info call reads 20 keys per request through this loop.
+        get, touch = items.get, items.move_to_end
         found: list[bytes | None] = []
+        append = found.append
         for key in keys:
-            item = self._items.get(key)
-            if item is None:
-                found.append(None)
-            elif item[0] <= now:
-                del self._items[key]
-                found.append(None)
+            item = get(key)
+            if item is not None and now < item[0]:
+                touch(key)
+                append(item[1])
             else:
-                self._items.move_to_end(key)
-                found.append(item[1])
+                if item is not None:
+                    del items[key]
+                append(None)
         return found
 
     async def set_many(self, items: Mapping[str, bytes], ttl_seconds: float) -> None:

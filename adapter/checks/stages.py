@@ -36,6 +36,7 @@ from adapter.metrics import Metrics
 from adapter.operations import Operations, build_operations
 from adapter.runtime import upstream_target
 from adapter.upstream import UpstreamClient
+from adapter.urls import display_url
 
 __all__ = ["run_checks"]
 
@@ -212,9 +213,7 @@ def _target(settings: Settings) -> tuple[httpx.AsyncBaseTransport | None, str, s
     transport, url = target.transport(), target.url
     if settings.upstream.embedded_demo:
         return transport, url or "", _EMBEDDED
-    parts = urlsplit(url or "")
-    port = f":{parts.port}" if parts.port else ""
-    return transport, url or "", f"{parts.scheme}://{parts.hostname or ''}{port}{parts.path}"
+    return transport, url or "", display_url(url or "")
 
 
 async def _check_upstream(

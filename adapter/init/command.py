@@ -8,12 +8,12 @@ import secrets
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
-from urllib.parse import urlsplit
 
 import orjson
 import typer
 
 from adapter.exit_codes import ExitCode
+from adapter.urls import may_carry_credentials
 
 if TYPE_CHECKING:
     from adapter.init.discover import Discovery
@@ -228,7 +228,7 @@ def init_command(
         typer.echo(f"error: {exc.message}", err=True)
         raise typer.Exit(ExitCode.USAGE) from None
     typer.echo("\nWrote " + ", ".join(str(path) for path in written))
-    if urlsplit(upstream).password or urlsplit(upstream).query:
+    if may_carry_credentials(upstream):
         typer.echo(
             "Note: upstream.url is written as given, with its user info or query string; if that "
             "holds a credential, move it to a header or write it as ${VARIABLE}."

@@ -21,25 +21,15 @@ from graphql import (
     get_introspection_query,
 )
 
+from adapter.bounded import TooLarge, read_bounded_sync
+from adapter.error_messages import error_messages
 from adapter.init.errors import InitError
+from adapter.urls import display_url
 
-__all__ = ["Endpoint", "display_url"]
+__all__ = ["Endpoint"]
 
 MAX_RESPONSE_BYTES = 64 * 1024 * 1024
 _UNAUTHORIZED = frozenset({401, 403})
-
-
-def display_url(url: str) -> str:
-    """The URL without user info, query or fragment: safe to print."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if ":" in host:
-        host = f"[{host}]"
-    try:
-        port = f":{parts.port}" if parts.port else ""
-    except ValueError:
-        port = ""
-    return f"{parts.scheme}://{host}{port}{parts.path}"
 
 
 class Endpoint:
@@ -101,20 +91,20 @@ class Endpoint:
         status, body = self._post(orjson.dumps({"query": query, "variables": variables or {}}))
         payload = self._json(status, body)
         data = payload.get("data")
-        errors = payload.get("errors")
+        messages = error_messages(payload.get("errors"), count=1, limit=300)
         if status in _UNAUTHORIZED:
             raise InitError(
                 f"{self.where} answered HTTP {status}: it wants credentials; pass them with "
                 "--header 'Authorization: Bearer …' (or whatever header the site expects)"
             )
         if status != 200 and not isinstance(data, dict):
-            detail = f": {_first_message(errors)}" if errors else ""
+            detail = f": {messages[0]}" if messages else ""
             raise InitError(f"{self.where} answered HTTP {status} to the {purpose}{detail}")
         if not isinstance(data, dict):
             hint = ""
             if purpose == "introspection":
                 hint = " (is introspection turned off on this server? init needs it)"
-            message = _first_message(errors) if errors else "no data in the answer"
+            message = messages[0] if messages else "no data in the answer"
             raise InitError(f"{self.where} refused the {purpose}: {message}{hint}")
         return data
 
@@ -123,17 +113,17 @@ class Endpoint:
             with self._client.stream(
                 "POST", self.url, content=body, headers={"Content-Type": "application/json"}
             ) as response:
-                chunks: list[bytes] = []
-                size = 0
-                for chunk in response.iter_bytes():
-                    size += len(chunk)
-                    if size > MAX_RESPONSE_BYTES:
-                        raise InitError(
-                            f"{self.where} sent more than {MAX_RESPONSE_BYTES // 2**20} MiB; "
-                            "refusing to read it"
-                        )
-                    chunks.append(chunk)
-                return response.status_code, b"".join(chunks)
+                body = read_bounded_sync(
+                    response.iter_bytes(),
+                    MAX_RESPONSE_BYTES,
+                    declared=response.headers.get("content-length"),
+                )
+                return response.status_code, body
+        except TooLarge:
+            raise InitError(
+                f"{self.where} sent more than {MAX_RESPONSE_BYTES // 2**20} MiB; "
+                "refusing to read it"
+            ) from None
         except httpx.TimeoutException:
             raise InitError(
                 f"{self.where} did not answer within {self.timeout:g} s; is the URL right?"
@@ -169,11 +159,3 @@ class Endpoint:
 def _reason(exc: httpx.HTTPError) -> str:
     text = str(exc).strip()
     return text[:200] if text else type(exc).__name__
-
-
-def _first_message(errors: Any) -> str:
-    if isinstance(errors, list) and errors:
-        first = errors[0]
-        message = first.get("message") if isinstance(first, dict) else first
-        return str(message)[:300]
-    return str(errors)[:300]

@@ -35,7 +35,7 @@ from adapter.init.vocabulary import (
     required_arguments,
     resolve_path,
 )
-from adapter.operations import dig
+from adapter.paths import dig
 
 __all__ = [
     "CHAT_FIELDS",

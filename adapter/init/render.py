@@ -17,8 +17,8 @@ import yaml
 
 from adapter.init.documents import search_document, users_document, viewer_document
 from adapter.init.errors import InitError
-from adapter.init.introspect import display_url
 from adapter.init.plan import Plan
+from adapter.urls import display_url
 
 __all__ = [
     "SECRET_KEY_VARIABLE",

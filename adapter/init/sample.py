@@ -21,6 +21,7 @@ from adapter.init.documents import listing_query, sample_query, search_document
 from adapter.init.errors import InitError
 from adapter.init.introspect import Endpoint
 from adapter.init.vocabulary import leaves, object_fields
+from adapter.paths import dig_each
 
 __all__ = ["Samples", "collect_samples", "wide_paths"]
 
@@ -56,13 +57,7 @@ def _wire(value: str, fetcher: Fetcher) -> int | str | None:
 
 def _collect(value: Any, path: Sequence[str]) -> list[Any]:
     """Objects at `path` under `value`, stepping into every list on the way."""
-    if isinstance(value, list):
-        return [found for item in value for found in _collect(item, path)]
-    if not path:
-        return [value] if isinstance(value, dict) else []
-    if not isinstance(value, dict):
-        return []
-    return _collect(value.get(path[0]), path[1:])
+    return [found for found in dig_each(value, path) if isinstance(found, dict)]
 
 
 def _fetch(

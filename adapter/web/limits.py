@@ -4,14 +4,11 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from adapter.bounded import ByteCounter, TooLarge, declared_size
 from adapter.config import LimitsSettings
 from adapter.web.responses import error_response
 
 __all__ = ["RequestLimits"]
-
-
-class _BodyTooLarge(Exception):
-    pass
 
 
 class RequestLimits:
@@ -37,22 +34,20 @@ class RequestLimits:
             await error_response(431, "the request headers are too large")(scope, receive, send)
             return
         for name, value in scope["headers"]:
-            if name == b"content-length" and (
-                not value.isdigit() or int(value) > limits.max_body_bytes
-            ):
-                await error_response(413, "the request body is too large")(scope, receive, send)
-                return
+            if name == b"content-length":
+                # A Content-Length that is no number is refused too (the body readers ignore one).
+                declared = declared_size(value)
+                if declared is None or declared > limits.max_body_bytes:
+                    await error_response(413, "the request body is too large")(scope, receive, send)
+                    return
 
-        received = 0
+        counter = ByteCounter(limits.max_body_bytes)
         response_started = False
 
         async def bounded_receive() -> Message:
-            nonlocal received
             message = await receive()
             if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > limits.max_body_bytes:
-                    raise _BodyTooLarge
+                counter.count(message.get("body", b""))
             return message
 
         async def tracking_send(message: Message) -> None:
@@ -63,7 +58,7 @@ class RequestLimits:
 
         try:
             await self.app(scope, bounded_receive, tracking_send)
-        except _BodyTooLarge:
+        except TooLarge:
             if response_started:
                 raise
             await error_response(413, "the request body is too large")(scope, receive, send)

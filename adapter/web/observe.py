@@ -91,7 +91,8 @@ class AccessRecorder:
             method=method,
             route=route,
             status=status,
-            duration_ms=round(elapsed * 1000, 2),
+            # In hundredths of a millisecond; round(x, 2) costs a decimal conversion per call.
+            duration_ms=round(elapsed * 100_000) / 100,
             ids=ids,
         )
 

@@ -16,9 +16,8 @@ from starlette.responses import Response
 from strawberry.http.websocket_origin import is_same_origin
 
 from adapter.config import Settings
-from adapter.errors import NotSignedIn, UpstreamError
+from adapter.errors import NotSignedIn, ViewerIdInvalid
 from adapter.metrics import Metrics
-from adapter.viewer import ViewerIdInvalid
 from adapter.web.graphql.ratelimit import RateLimited
 from adapter.web.graphql.services import FrontendApi
 from adapter.web.responses import JSON, error_response
@@ -65,9 +64,9 @@ def page_token_router(settings: Settings) -> APIRouter:
         except NotSignedIn:
             metrics.tokens.labels("unauthenticated").inc()
             raise
-        except ViewerIdInvalid as exc:
+        except ViewerIdInvalid:
             metrics.tokens.labels("viewer_id_invalid").inc()
-            raise UpstreamError(exc.message) from exc
+            raise
         metrics.tokens.labels("issued").inc()
         body = {"token": issued.token, "user_id": issued.user_id, "expires_at": issued.expires_at}
         return Response(orjson.dumps(body), media_type=JSON, headers=_PRIVATE)

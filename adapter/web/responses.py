@@ -2,25 +2,45 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import orjson
 from starlette.responses import Response
 
 from adapter.errors import (
     AdapterError,
+    BodyTooLarge,
+    CacheError,
     LoginRejected,
     NotAuthenticated,
     NotSignedIn,
     RequestRejected,
+    SignatureRejected,
     Unanswerable,
     UnsupportedBody,
     UpstreamError,
 )
 
-__all__ = ["API_VERSION", "JSON", "error_response", "response_for"]
+__all__ = ["API_VERSION", "JSON", "error_response", "response_for", "status_for"]
 
 API_VERSION = 1
 JSON = "application/json"
 _BASIC_CHALLENGE = {"WWW-Authenticate": 'Basic realm="Backend"'}
+
+# The status of each class in the error tree (errors.py) that reaches the web layer; a class not
+# listed answers with its nearest listed ancestor's. ConfigError and InitError never get here.
+_STATUSES: Mapping[type, int] = {
+    RequestRejected: 400,
+    UnsupportedBody: 415,
+    BodyTooLarge: 413,
+    NotAuthenticated: 401,
+    SignatureRejected: 401,
+    LoginRejected: 403,
+    NotSignedIn: 401,  # without a Basic challenge: a browser would show a password dialog
+    Unanswerable: 422,
+    UpstreamError: 502,
+    CacheError: 503,
+}
 
 
 def error_response(status: int, message: str, *, headers: dict[str, str] | None = None) -> Response:
@@ -29,21 +49,20 @@ def error_response(status: int, message: str, *, headers: dict[str, str] | None 
     return Response(body, status_code=status, media_type=JSON, headers=headers)
 
 
+def status_for(error: type[AdapterError]) -> int | None:
+    """The status a class of domain error answers with; None for one that has none."""
+    for cls in error.__mro__:
+        status = _STATUSES.get(cls)
+        if status is not None:
+            return status
+    return None
+
+
 def response_for(exc: AdapterError) -> Response:
     """The status and message a domain error shows to the chat."""
     if isinstance(exc, NotAuthenticated):
         return error_response(401, "Authenticate required!", headers=_BASIC_CHALLENGE)
-    if isinstance(exc, UnsupportedBody):
-        return error_response(415, exc.message)
-    if isinstance(exc, RequestRejected):
-        return error_response(400, exc.message)
-    if isinstance(exc, LoginRejected):
-        return error_response(403, exc.message)
-    if isinstance(exc, NotSignedIn):
-        # No Basic challenge: a browser would answer it with a password dialog.
-        return error_response(401, exc.message)
-    if isinstance(exc, Unanswerable):
-        return error_response(422, exc.message)
-    if isinstance(exc, UpstreamError):
-        return error_response(502, exc.message)
-    return error_response(500, "Internal error")
+    status = status_for(type(exc))
+    if status is None:
+        return error_response(500, "Internal error")
+    return error_response(status, exc.message)

@@ -2,21 +2,25 @@
 
 uvicorn times out idle keep-alive connections, but not a client that sends its request line and
 then a header every few seconds (slowloris): each such connection is held open as long as the
-client likes. `HeaderDeadlineProtocol` is uvicorn's own HTTP protocol (httptools) that notes when
-a connection (or a request on it) started and when its headers ended; past
+client likes. `HeaderDeadlineProtocol` is uvicorn's own HTTP protocol (httptools) whose
+connections are looked at by one sweep per event loop, eight times per
 `limits.header_timeout_seconds` (read from the app's lifespan state, so that uvicorn's worker
-processes, which import this class by name, get it too) the connection is closed.
+processes, which import this class by name, get it too); one still reading the same headers
+for longer than the deadline is closed.
 
-The deadline is kept by one sweep per event loop, a few times per deadline, over the connections
-still reading headers. A timer per request cost about 20 us of CPU per request over the network
-(BENCHMARKS.md); noting a time costs next to nothing. A connection is therefore closed between
-one deadline and a quarter deadline late.
+The protocol adds nothing to a request: whether a connection is reading headers is read off
+uvicorn's own state at each sweep (no scope yet: the first request has not begun; a scope
+without a method: its headers are not complete). A timer per request cost about 20 us of CPU
+per request over the network, and overriding the parser's per-request callbacks about 6,000
+instructions (BENCHMARKS.md). Since a request is first seen by the sweep after it began, a
+connection is closed between one deadline and a quarter deadline late, never early.
 """
 
 from __future__ import annotations
 
 import asyncio
 import weakref
+from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
@@ -25,7 +29,9 @@ from adapter.config import LimitsSettings
 __all__ = ["HeaderDeadlineProtocol"]
 
 _DEFAULT_SECONDS = LimitsSettings().header_timeout_seconds
-_SWEEPS_PER_DEADLINE = 4
+_SWEEPS_PER_DEADLINE = 8
+# What a connection is reading before its first request begins (uvicorn has no scope yet).
+_FIRST_REQUEST = object()
 
 
 class _Sweeper:
@@ -65,8 +71,10 @@ _SWEEPERS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Sweeper] = (
 class HeaderDeadlineProtocol(HttpToolsProtocol):
     """Pass as uvicorn's `http=`: connections whose headers take too long are closed."""
 
-    # loop.time() when the connection or its current request began, None once headers are in.
-    _reading_since: float | None = None
+    # What the connection was reading headers for at the last sweep (uvicorn's scope of that
+    # request, held so that a new request's scope can never be mistaken for it), and since when.
+    _reading: Any = None
+    _reading_since = 0.0
     _sweeper: _Sweeper | None = None
 
     @property
@@ -77,34 +85,38 @@ class HeaderDeadlineProtocol(HttpToolsProtocol):
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
-        # A connection that never sends a byte is held to the same deadline.
-        self._reading_since = self.loop.time()
+        # A connection that never sends a byte is held to the same deadline, from now.
+        self._reading, self._reading_since = _FIRST_REQUEST, self.loop.time()
         sweeper = _SWEEPERS.get(self.loop)
         if sweeper is None:
             sweeper = _SWEEPERS[self.loop] = _Sweeper(self.loop)
         self._sweeper = sweeper
         sweeper.watch(self)
 
-    def on_message_begin(self) -> None:
-        super().on_message_begin()
-        if self._reading_since is None:
-            self._reading_since = self.loop.time()  # still watched: connections stay until lost
-
-    def on_headers_complete(self) -> None:
-        self._reading_since = None
-        super().on_headers_complete()
-
     def connection_lost(self, exc: Exception | None) -> None:
         if self._sweeper is not None:
             self._sweeper.forget(self)
         super().connection_lost(exc)
 
+    def _headers_being_read(self) -> object | None:
+        """What the connection is reading headers for right now, or None between requests."""
+        scope = self.scope
+        if scope is None:
+            return _FIRST_REQUEST
+        return None if "method" in scope else scope
+
     def overdue(self, now: float) -> bool:
-        """Still reading headers, for longer than the deadline."""
-        since = self._reading_since
-        return since is not None and now - since > self.header_seconds
+        """Still reading the same headers as at an earlier sweep, for longer than the deadline."""
+        reading = self._headers_being_read()
+        if reading is None:
+            self._reading = None
+            return False
+        if reading is not self._reading:
+            self._reading, self._reading_since = reading, now
+            return False
+        return now - self._reading_since > self.header_seconds
 
     def too_slow(self) -> None:
-        self._reading_since = None
+        self._reading = None
         if not self.transport.is_closing():
             self.transport.close()

@@ -24,13 +24,14 @@ import structlog
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from adapter.bounded import TooLarge, read_bounded
 from adapter.cache import Cache
 from adapter.config import IdSettings, Settings
 from adapter.directory import Directory
-from adapter.errors import CacheError, InvalidUserIds
+from adapter.errors import BodyTooLarge, CacheError, RequestRejected, SignatureRejected
 from adapter.globalids import GlobalIds, build_global_ids
 from adapter.web.ids import parse_ids
-from adapter.web.responses import API_VERSION, JSON, error_response
+from adapter.web.responses import API_VERSION, JSON, response_for
 
 __all__ = [
     "SIGNATURE_HEADER",
@@ -80,15 +81,6 @@ def signature_nonces(settings: Settings, cache: Cache) -> NonceStore:
     return CacheNonces(cache, f"{settings.cache.prefix}webhook:")
 
 
-class _Refused(Exception):
-    """A request the webhook refuses, with its status and the message the caller sees."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-
-
 def _mac(secret: bytes, body: bytes, timestamp: int) -> str:
     return hmac.new(secret, str(timestamp).encode() + b"." + body, hashlib.sha256).hexdigest()
 
@@ -100,7 +92,7 @@ def sign(secret: bytes, body: bytes, timestamp: int) -> str:
 
 def _parse_header(value: str | None) -> tuple[int, list[str]]:
     if not value or len(value) > _MAX_HEADER:
-        raise _Refused(401, f"missing or oversized {SIGNATURE_HEADER} header")
+        raise SignatureRejected(f"missing or oversized {SIGNATURE_HEADER} header")
     timestamp: int | None = None
     macs: list[str] = []
     for part in value.split(","):
@@ -111,21 +103,21 @@ def _parse_header(value: str | None) -> tuple[int, list[str]]:
         elif name == "v1" and len(item) == _HEX_LENGTH:
             macs.append(item.lower())
     if timestamp is None or not macs:
-        raise _Refused(401, f"malformed {SIGNATURE_HEADER} header: expected t=<unix>,v1=<hex>")
+        raise SignatureRejected(f"malformed {SIGNATURE_HEADER} header: expected t=<unix>,v1=<hex>")
     return timestamp, macs
 
 
 def _verify(
     header: str | None, body: bytes, secret: bytes, *, now: float, tolerance: int
 ) -> tuple[int, str]:
-    """The timestamp and the matching signature; _Refused when they do not check out."""
+    """The timestamp and the matching signature; SignatureRejected when they do not check out."""
     timestamp, macs = _parse_header(header)
     expected = _mac(secret, body, timestamp).encode()
     matching = [mac for mac in macs if hmac.compare_digest(mac.encode(), expected)]
     if not matching:
-        raise _Refused(401, "the signature does not match the body")
+        raise SignatureRejected("the signature does not match the body")
     if abs(now - timestamp) > tolerance:
-        raise _Refused(401, "the signature timestamp is too old or in the future")
+        raise SignatureRejected("the signature timestamp is too old or in the future")
     return timestamp, matching[0]
 
 
@@ -135,11 +127,11 @@ def _ids(body: bytes, settings: IdSettings, global_ids: GlobalIds | None = None)
     try:
         data: Any = orjson.loads(body)
     except orjson.JSONDecodeError:
-        raise _Refused(400, "the body is not JSON") from None
+        raise RequestRejected("the body is not JSON") from None
     if isinstance(data, dict):
         data = data.get("ids")
     if not isinstance(data, list):
-        raise _Refused(400, 'expected a JSON list of user ids, or {"ids": [...]}')
+        raise RequestRejected('expected a JSON list of user ids, or {"ids": [...]}')
     items: list[str] = []
     for position, item in enumerate(data, start=1):
         if isinstance(item, int) and not isinstance(item, bool):
@@ -148,26 +140,18 @@ def _ids(body: bytes, settings: IdSettings, global_ids: GlobalIds | None = None)
             text = global_ids.local_id(item) if global_ids is not None else item
         else:
             shown = orjson.dumps(item)[:40].decode(errors="replace")
-            raise _Refused(400, f"invalid user id {shown} at position {position}")
+            raise RequestRejected(f"invalid user id {shown} at position {position}")
         items.append(text)
-    try:
-        return parse_ids(settings.separator.join(items), settings)
-    except InvalidUserIds as exc:
-        raise _Refused(400, exc.message) from None
+    return parse_ids(settings.separator.join(items), settings)
 
 
 async def _read_body(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise _Refused(413, "the request body is too large")
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise _Refused(413, "the request body is too large")
-        chunks.append(chunk)
-    return b"".join(chunks)
+    try:
+        return await read_bounded(
+            request.stream(), limit, declared=request.headers.get("content-length")
+        )
+    except TooLarge:
+        raise BodyTooLarge("the request body is too large") from None
 
 
 def webhook_router(settings: Settings, *, clock: Callable[[], float] = time.time) -> APIRouter:
@@ -194,15 +178,16 @@ def webhook_router(settings: Settings, *, clock: Callable[[], float] = time.time
             ids = _ids(body, settings.chat.ids, global_ids)
             # Remembered until the timestamp check alone would refuse it.
             if not await nonces.claim(mac, timestamp + hooks.tolerance_seconds - now + 1):
-                raise _Refused(401, "this signature was already used; sign each delivery anew")
+                raise SignatureRejected("this signature was already used; sign each delivery anew")
             try:
                 await directory.invalidate(ids)
             except CacheError:
                 await nonces.forget(mac)  # let the site retry as is
-                raise _Refused(503, "the shared cache is unavailable; retry later") from None
-        except _Refused as refused:
-            log.warning("webhook_refused", status=refused.status, reason=refused.message)
-            return error_response(refused.status, refused.message)
+                raise CacheError("the shared cache is unavailable; retry later") from None
+        except (RequestRejected, SignatureRejected, CacheError) as refused:
+            response = response_for(refused)
+            log.warning("webhook_refused", status=response.status_code, reason=refused.message)
+            return response
         request.state.ids_count = len(ids)
         log.info("webhook_users_changed", ids=len(ids))
         body = orjson.dumps({"code": 200, "version": API_VERSION, "invalidated": len(ids)})

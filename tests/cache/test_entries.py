@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from adapter.cache import Entry, decode_entry, encode_entry
+from adapter.cache import Entry, EntryMemo, decode_entry, encode_entry
 
 
 @pytest.mark.parametrize(
@@ -35,3 +35,20 @@ def test_freshness_is_judged_against_the_given_time() -> None:
     entry = Entry(b"{}", 100.0)
     assert entry.is_fresh(99.9)
     assert not entry.is_fresh(100.0)
+
+
+def test_the_memo_decodes_each_value_once_and_stays_bounded() -> None:
+    """A value read again is the same Entry (one decode); foreign bytes are never kept; when
+    full, the memo starts again instead of growing."""
+    memo = EntryMemo(max_entries=3)
+    values = [encode_entry(f'{{"user_id":{i}}}'.encode(), 1800000000.0) for i in range(4)]
+    first = memo.decode(values[0])
+    assert first == Entry(b'{"user_id":0}', 1800000000.0)
+    assert memo.decode(values[0]) is first
+    assert memo.decode(b"X12|{}") is None
+    assert list(memo.decoded) == [values[0]]
+    for value in values[1:3]:
+        memo.decode(value)
+    assert len(memo.decoded) == 3
+    assert memo.decode(values[3]) == Entry(b'{"user_id":3}', 1800000000.0)
+    assert list(memo.decoded) == [values[3]]

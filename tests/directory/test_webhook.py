@@ -14,9 +14,9 @@ import pytest
 
 from adapter.app import create_app
 from adapter.config import GlobalIdSettings, IdSettings
-from adapter.errors import ConfigError
+from adapter.errors import ConfigError, RequestRejected, SignatureRejected
 from adapter.globalids import GlobalIds
-from adapter.web.webhooks import SIGNATURE_HEADER, _ids, _Refused, _verify, sign
+from adapter.web.webhooks import SIGNATURE_HEADER, _ids, _verify, sign
 from tests.servers import refused_port
 from tests.support import SettingsFactory, asgi_client
 
@@ -134,7 +134,7 @@ def test_the_tolerance_edge_is_exact(offset: int, accepted: bool) -> None:
     if accepted:
         assert _verify(header, b"[1]", SECRET.encode(), now=now, tolerance=300)[0] == now + offset
     else:
-        with pytest.raises(_Refused, match="too old or in the future"):
+        with pytest.raises(SignatureRejected, match="too old or in the future"):
             _verify(header, b"[1]", SECRET.encode(), now=now, tolerance=300)
 
 
@@ -242,5 +242,5 @@ def test_global_ids_in_the_body_are_decoded() -> None:
     relay = GlobalIds(GlobalIdSettings(encoding="relay", type="User"))
     body = orjson.dumps([relay.encode(5), 6, "7"])
     assert _ids(body, IdSettings(), relay) == [5, 6, 7]
-    with pytest.raises(_Refused, match="invalid user id"):
+    with pytest.raises(RequestRejected, match="invalid user id"):
         _ids(orjson.dumps([relay.encode(5)]), IdSettings())  # without global_id: not an id

@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
+import orjson
 import pytest
 from graphql import GraphQLError
 
-from adapter.errors import AdapterError, CacheError, RequestRejected, UpstreamUnavailable
-from adapter.web.graphql.errors import ExpectedError, expected_from, should_mask
+from adapter.errors import (
+    AdapterError,
+    CacheError,
+    RequestRejected,
+    UnsupportedBody,
+    UpstreamUnavailable,
+    ViewerIdInvalid,
+)
+from adapter.web.graphql.errors import (
+    ExpectedError,
+    RequestRefused,
+    expected_from,
+    refused_response,
+    should_mask,
+)
 
 
 @pytest.mark.parametrize(
@@ -15,6 +29,8 @@ from adapter.web.graphql.errors import ExpectedError, expected_from, should_mask
         (UpstreamUnavailable("site down"), "UPSTREAM_UNAVAILABLE"),
         (CacheError("redis down"), "CACHE_UNAVAILABLE"),
         (RequestRejected("bad"), "BAD_REQUEST"),
+        (ViewerIdInvalid("id out of range"), "VIEWER_ID_INVALID"),
+        (RequestRefused("too big", "DOCUMENT_TOO_LARGE"), "DOCUMENT_TOO_LARGE"),
     ],
 )
 def test_domain_errors_keep_their_message_and_get_a_code(error: AdapterError, code: str) -> None:
@@ -29,3 +45,22 @@ def test_what_is_masked() -> None:
     assert not should_mask(GraphQLError("Cannot query field 'x'"))
     assert not should_mask(GraphQLError("x", original_error=ExpectedError("y", "Z")))
     assert should_mask(GraphQLError("x", original_error=KeyError("secret")))
+
+
+@pytest.mark.parametrize(
+    ("error", "status", "code"),
+    [
+        (RequestRefused("no batches"), 400, "BAD_REQUEST"),
+        (RequestRefused("not trusted", "UNTRUSTED_DOCUMENT"), 400, "UNTRUSTED_DOCUMENT"),
+        (UnsupportedBody("send JSON"), 415, "UNSUPPORTED_MEDIA_TYPE"),
+    ],
+)
+def test_refusals_take_the_error_trees_status(
+    error: RequestRejected, status: int, code: str
+) -> None:
+    """A request refused before it runs answers with its class's status, in the GraphQL shape."""
+    response = refused_response(error)
+    assert response.status_code == status
+    assert orjson.loads(response.body) == {
+        "errors": [{"message": error.message, "extensions": {"code": code}}]
+    }

@@ -124,3 +124,16 @@ async def test_default_result_path_is_the_top_field_id(
     )
     body = await issue(data, {"Authorization": "Bearer user-11"})
     assert body["data"]["issueChatToken"]["userId"] == "11"
+
+
+async def test_a_page_asking_for_a_token_of_an_invalid_viewer_id_gets_a_502(
+    make_settings: SettingsFactory, recording_site: RecordingSite
+) -> None:
+    """gettoken answers a viewer id the chat cannot use as the site failing: 502, its message."""
+    settings = site_settings(make_settings, recording_site.url)
+    async with asgi_client(create_app(settings)) as client:
+        response = await client.get(
+            f"{settings.chat.prefix}/gettoken", headers={"Authorization": "Bearer user-abc"}
+        )
+    assert response.status_code == 502
+    assert "is not a chat user id" in response.json()["error"]

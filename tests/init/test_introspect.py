@@ -13,7 +13,7 @@ from graphql import build_schema
 from adapter.init import introspect
 from adapter.init.discover import discover
 from adapter.init.errors import InitError
-from adapter.init.introspect import Endpoint, display_url
+from adapter.init.introspect import Endpoint
 from adapter.init.sample import collect_samples
 
 SECRET = "s3cret-value"
@@ -84,19 +84,6 @@ def test_not_an_http_url() -> None:
     """Only http(s) URLs are accepted."""
     with pytest.raises(InitError, match="not an http"):
         Endpoint("ftp://site.test/graphql", {})
-
-
-@pytest.mark.parametrize(
-    ("url", "shown"),
-    [
-        ("https://user:pw@site.test:8443/graphql?token=x#f", "https://site.test:8443/graphql"),
-        ("http://[::1]:8080/graphql", "http://[::1]:8080/graphql"),
-        ("http://site.test:99999/graphql", "http://site.test/graphql"),
-    ],
-)
-def test_display_url(url: str, shown: str) -> None:
-    """Printed URLs lose user info, query and fragment."""
-    assert display_url(url) == shown
 
 
 SAMPLE_SCHEMA = build_schema(

@@ -74,3 +74,40 @@ def test_whole_requests_on_one_connection_still_work(port: int) -> None:
                 assert chunk, "the connection closed before the answer"
                 answer += chunk
             assert answer.startswith(b"HTTP/1.1 200")
+
+
+def test_idle_keep_alive_is_not_reading_headers(port: int) -> None:
+    """A connection idle between two quick requests for longer than the deadline stays open:
+    only headers being read count, and the second request is answered."""
+    request = (
+        b"GET /imbachat/v1/users?user_ids=1 HTTP/1.1\r\nHost: a\r\nAuthorization: Basic %s\r\n\r\n"
+    )
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        for pause in (0.0, 0.8):
+            time.sleep(pause)
+            sock.sendall(request % BASIC)
+            answer = b""
+            while b"\r\n\r\n" not in answer or not answer.rstrip().endswith(b"]"):
+                chunk = sock.recv(65536)
+                assert chunk, "the connection closed before the answer"
+                answer += chunk
+            assert answer.startswith(b"HTTP/1.1 200")
+
+
+def test_a_trickled_second_request_is_cut_off(port: int) -> None:
+    """After a whole request, the next one's headers get the same deadline."""
+    request = (
+        b"GET /imbachat/v1/users?user_ids=1 HTTP/1.1\r\nHost: a\r\nAuthorization: Basic %s\r\n\r\n"
+    )
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(request % BASIC)
+        answer = b""
+        while not answer.rstrip().endswith(b"]"):
+            chunk = sock.recv(65536)
+            assert chunk
+            answer += chunk
+        sock.sendall(b"GET /imbachat/v1 HTTP/1.1\r\nHost: a\r\n")
+        started = time.monotonic()
+        assert closed_by_server(sock)
+        # Never before the deadline (0.3 s): the sweep first sees a request after it began.
+        assert time.monotonic() - started >= 0.3

@@ -14,7 +14,6 @@ from strawberry.fastapi import BaseContext
 from adapter.directory import Directory, UserId
 from adapter.errors import AdapterError
 from adapter.tokens import IssuedToken
-from adapter.viewer import ViewerIdInvalid
 from adapter.web.graphql.errors import ExpectedError, expected_from
 from adapter.web.graphql.services import FrontendApi
 
@@ -53,8 +52,6 @@ class ChatContext(BaseContext):
                     self._viewer = await self.frontend.identify(
                         self.http.headers, self.client_address
                     )
-                except ViewerIdInvalid as exc:
-                    raise ExpectedError(exc.message, "VIEWER_ID_INVALID") from exc
                 except AdapterError as exc:
                     raise expected_from(exc) from exc
                 self._identified = True

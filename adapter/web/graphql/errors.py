@@ -13,16 +13,26 @@ import orjson
 from graphql import GraphQLError, GraphQLSyntaxError
 from starlette.responses import Response
 
-from adapter.errors import AdapterError, CacheError, UpstreamError
+from adapter.errors import (
+    AdapterError,
+    CacheError,
+    RequestRejected,
+    UnsupportedBody,
+    UpstreamError,
+    ViewerIdInvalid,
+)
+from adapter.web.responses import status_for
 
 __all__ = [
     "MASKED_MESSAGE",
     "ExpectedError",
     "RequestRefused",
     "code_document_error",
+    "code_for",
     "expected_from",
     "graphql_error_response",
     "hide_suggestion",
+    "refused_response",
     "should_mask",
 ]
 
@@ -36,13 +46,35 @@ class ExpectedError(GraphQLError):
         super().__init__(message, extensions={"code": code, **extensions})
 
 
+class RequestRefused(RequestRejected):
+    """A GraphQL request refused before it runs (batches, document size, trusted documents).
+
+    A `RequestRejected` (400) in the error tree; `code` is the one its GraphQL error shows.
+    """
+
+    def __init__(self, message: str, code: str = "BAD_REQUEST") -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def code_for(exc: AdapterError) -> str:
+    """The `extensions.code` a domain error shows in a GraphQL answer."""
+    if isinstance(exc, RequestRefused):
+        return exc.code
+    if isinstance(exc, UnsupportedBody):
+        return "UNSUPPORTED_MEDIA_TYPE"
+    if isinstance(exc, ViewerIdInvalid):
+        return "VIEWER_ID_INVALID"
+    if isinstance(exc, UpstreamError):
+        return "UPSTREAM_UNAVAILABLE"
+    if isinstance(exc, CacheError):
+        return "CACHE_UNAVAILABLE"
+    return "BAD_REQUEST"
+
+
 def expected_from(exc: AdapterError) -> ExpectedError:
     """The GraphQL face of a domain error: its message and a code, nothing more."""
-    if isinstance(exc, UpstreamError):
-        return ExpectedError(exc.message, "UPSTREAM_UNAVAILABLE")
-    if isinstance(exc, CacheError):
-        return ExpectedError(exc.message, "CACHE_UNAVAILABLE")
-    return ExpectedError(exc.message, "BAD_REQUEST")
+    return ExpectedError(exc.message, code_for(exc))
 
 
 def should_mask(error: GraphQLError) -> bool:
@@ -79,17 +111,14 @@ def code_document_error(error: GraphQLError) -> None:
     error.extensions = {**(error.extensions or {}), "code": code}
 
 
-class RequestRefused(Exception):
-    """A request refused before execution (transport, size, trusted documents, origin)."""
-
-    def __init__(self, status: int, message: str, code: str = "BAD_REQUEST") -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.code = code
-
-
 def graphql_error_response(status: int, message: str, code: str) -> Response:
     """A request-level error in the GraphQL response shape (no `data`: nothing was executed)."""
     body = {"errors": [{"message": message, "extensions": {"code": code}}]}
     return Response(orjson.dumps(body), status_code=status, media_type="application/json")
+
+
+def refused_response(exc: RequestRejected) -> Response:
+    """A request refused before it ran: the error tree's status, the error's code."""
+    status = status_for(type(exc))
+    assert status is not None  # every RequestRejected has one
+    return graphql_error_response(status, exc.message, code_for(exc))

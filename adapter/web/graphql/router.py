@@ -24,8 +24,13 @@ from strawberry.schema import BaseSchema
 from strawberry.types.unset import UNSET
 
 from adapter.config import GraphQLSettings
+from adapter.errors import UnsupportedBody
 from adapter.web.graphql.context import ChatContext, get_context
-from adapter.web.graphql.errors import RequestRefused, graphql_error_response
+from adapter.web.graphql.errors import (
+    RequestRefused,
+    graphql_error_response,
+    refused_response,
+)
 from adapter.web.graphql.ide import graphiql_page
 from adapter.web.graphql.trusted import TrustedDocuments
 
@@ -80,22 +85,17 @@ class ChatGraphQLRouter(GraphQLRouter[ChatContext, None]):
         if request.method == "POST":
             media_type, _ = parse_content_type(request.content_type or "")
             if media_type != _JSON:
-                raise RequestRefused(
-                    415,
-                    "send the operation as JSON (Content-Type: application/json)",
-                    "UNSUPPORTED_MEDIA_TYPE",
-                )
+                raise UnsupportedBody("send the operation as JSON (Content-Type: application/json)")
             if not isinstance(self.parse_json(await request.get_body()), dict):
-                raise RequestRefused(400, "the body must be one JSON object (no batches)")
+                raise RequestRefused("the body must be one JSON object (no batches)")
         parsed = await super().parse_http_body(request)
         if not isinstance(parsed, GraphQLRequestData):  # pragma: no cover - batching is off
-            raise RequestRefused(400, "batched operations are not accepted")
+            raise RequestRefused("batched operations are not accepted")
         query = parsed.query
         if self._trusted is not None:
             query = self._trusted.resolve(query, parsed.extensions)
         if query is not None and len(query.encode()) > self._max_document_bytes:
             raise RequestRefused(
-                400,
                 f"the document is larger than {self._max_document_bytes} bytes",
                 "DOCUMENT_TOO_LARGE",
             )
@@ -106,8 +106,8 @@ class ChatGraphQLRouter(GraphQLRouter[ChatContext, None]):
     ) -> Response:
         try:
             return await super().run(request, context, root_value)
-        except RequestRefused as exc:
-            return graphql_error_response(exc.status, exc.message, exc.code)
+        except (RequestRefused, UnsupportedBody) as exc:
+            return refused_response(exc)
         except HTTPException as exc:
             code = _HTTP_CODES.get(exc.status_code, "BAD_REQUEST")
             return graphql_error_response(exc.status_code, exc.reason, code)

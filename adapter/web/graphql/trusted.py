@@ -66,7 +66,7 @@ class TrustedDocuments:
             if document_hash(query) in self.documents:
                 return query
             raise RequestRefused(
-                400, "this operation is not on the trusted documents list", "UNTRUSTED_DOCUMENT"
+                "this operation is not on the trusted documents list", "UNTRUSTED_DOCUMENT"
             )
         persisted = (extensions or {}).get("persistedQuery")
         digest = persisted.get("sha256Hash") if isinstance(persisted, Mapping) else None
@@ -74,5 +74,5 @@ class TrustedDocuments:
             document = self.documents.get(digest.removeprefix("sha256:"))
             if document is not None:
                 return document
-            raise RequestRefused(400, "no trusted document has this hash", "UNTRUSTED_DOCUMENT")
-        raise RequestRefused(400, "no GraphQL document in the request")
+            raise RequestRefused("no trusted document has this hash", "UNTRUSTED_DOCUMENT")
+        raise RequestRefused("no GraphQL document in the request")

@@ -1,0 +1,78 @@
+"""The one walker of nested answers: `dig` for one value, `dig_each` through lists."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from adapter.paths import dig, dig_each
+
+keys = st.text(alphabet="abcxyz", min_size=1, max_size=3)
+paths = st.lists(keys, max_size=4)
+scalars = st.none() | st.booleans() | st.integers() | st.text(max_size=5)
+# Objects only: no lists, so that `dig` and `dig_each` must agree.
+objects = st.recursive(
+    scalars, lambda inner: st.dictionaries(keys, inner, max_size=4), max_leaves=12
+)
+json_values = st.recursive(
+    scalars,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(keys, inner, max_size=3),
+    max_leaves=12,
+)
+
+
+def nest(path: list[str], leaf: Any) -> Any:
+    for key in reversed(path):
+        leaf = {key: leaf}
+    return leaf
+
+
+@given(path=paths, leaf=json_values)
+def test_dig_finds_what_was_put_at_the_path(path: list[str], leaf: Any) -> None:
+    """Whatever stands at a path of objects is what `dig` returns, lists and nulls included."""
+    assert dig(nest(path, leaf), path) == leaf
+
+
+@given(path=paths, leaf=scalars | st.lists(scalars, max_size=3), more=st.lists(keys, min_size=1))
+def test_dig_stops_at_anything_not_an_object(path: list[str], leaf: Any, more: list[str]) -> None:
+    """A step into a scalar, a null or a list finds nothing, without raising."""
+    assert dig(nest(path, leaf), [*path, *more]) is None
+
+
+def test_dig_missing_key() -> None:
+    """A key that is not there finds nothing, however deep the path goes on."""
+    assert dig({"a": {"b": 1}}, ("a", "c")) is None
+    assert dig({"a": {"b": 1}}, ("x", "y", "z")) is None
+    assert dig({"a": {"b": 1}}, ()) == {"a": {"b": 1}}
+
+
+@given(value=objects, path=paths)
+def test_dig_each_agrees_with_dig_without_lists(value: Any, path: list[str]) -> None:
+    """Without lists on the way there is at most one value, the one `dig` finds."""
+    found = dig(value, path)
+    assert dig_each(value, path) == ([] if found is None else [found])
+
+
+def test_dig_each_steps_into_lists_on_the_way_and_at_the_end() -> None:
+    """A connection's edges fan out in order; a list at the end is flattened, nulls left out."""
+    answer = {
+        "members": {
+            "edges": [
+                {"node": {"id": 1}},
+                {"node": None},
+                {"other": 2},
+                {"node": [{"id": 3}, [{"id": 4}]]},
+            ]
+        }
+    }
+    assert dig_each(answer, ["members", "edges", "node"]) == [{"id": 1}, {"id": 3}, {"id": 4}]
+    assert dig_each([{"a": 1}, {"a": 2}, 5], ["a"]) == [1, 2]
+    assert dig_each({"a": 1}, ["a", "b"]) == []
+
+
+@given(value=json_values, path=paths, copies=st.integers(min_value=0, max_value=3))
+def test_dig_each_of_a_list_answers_for_each_item(value: Any, path: list[str], copies: int) -> None:
+    """A list fans out: each item answers in turn, as it would alone."""
+    assert dig_each([value] * copies, path) == dig_each(value, path) * copies
