@@ -1,9 +1,11 @@
-"""A misbehaving site of the suite's own: a real HTTP server on loopback that answers as told.
+"""Sites of the suite's own that the adapter asks instead of a well-behaved one.
 
-It speaks just enough HTTP/1.1 (one request per connection, `connection: close`) to answer the
-adapter's upstream client, on a port the kernel chose. By default it forwards to the demo upstream
-(the real Strawberry app, in-process); `answer_with` and `drip` switch in the faults an attack run
-found, and `behave()` switches the site back.
+`MisbehavingSite` is a real HTTP server on loopback that answers as told. It speaks just enough
+HTTP/1.1 (one request per connection, `connection: close`) to answer the adapter's upstream
+client, on a port the kernel chose. By default it forwards to the demo upstream (the real
+Strawberry app, in-process); `answer_with` and `drip` switch in the faults an attack run found,
+and `behave()` switches the site back. `FaultySite` is the demo site as an httpx transport at
+SITE_URL with a fault switched in on demand; `slow_server` answers only after a delay.
 """
 
 from __future__ import annotations
@@ -14,13 +16,17 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
 import httpx
+import orjson
 
 from adapter.demo import create_demo_upstream_app
 
-__all__ = ["MisbehavingSite", "misbehaving_site"]
+__all__ = ["SITE_URL", "Fault", "FaultySite", "MisbehavingSite", "misbehaving_site", "slow_server"]
 
 Writer = asyncio.StreamWriter
 Behaviour = Callable[[bytes, Writer], Awaitable[None]]
+
+SITE_URL = "http://site.test/graphql"
+Fault = Callable[[httpx.Request], httpx.Response]
 
 
 def _response(status: int, body: bytes, content_type: str = "application/json") -> bytes:
@@ -126,5 +132,69 @@ async def misbehaving_site() -> AsyncIterator[MisbehavingSite]:
             task.cancel()
         await asyncio.gather(*handlers, return_exceptions=True)
         await site.aclose()
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(server.wait_closed(), 1)
+
+
+class FaultySite(httpx.AsyncBaseTransport):
+    """The demo site (in-process, real Strawberry), unless a fault is switched in.
+
+    `requests` counts every request that reached the site, faulty or not; `asked` lists the ids
+    of each users request.
+    """
+
+    def __init__(self) -> None:
+        self.site = httpx.ASGITransport(app=create_demo_upstream_app())
+        self.fault: Fault | None = None
+        self.requests = 0
+        self.asked: list[list[str]] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.requests += 1
+        body = orjson.loads(request.content)
+        ids = (body.get("variables") or {}).get("ids")
+        if isinstance(ids, list):
+            self.asked.append([str(i) for i in ids])
+        if self.fault is not None:
+            return self.fault(request)
+        return await self.site.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self.site.aclose()
+
+
+@contextlib.asynccontextmanager
+async def slow_server(delay: float) -> AsyncIterator[str]:
+    """A loopback HTTP server that reads a request and answers only after `delay` seconds."""
+
+    handlers: set[asyncio.Task[None]] = set()
+
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            await reader.read(65536)
+            await asyncio.sleep(delay)
+            body = b'{"data":{"users":[]}}'
+            writer.write(
+                b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n"
+                b"content-length: %d\r\n\r\n%s" % (len(body), body)
+            )
+            await writer.drain()
+        finally:
+            writer.close()
+
+    def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.ensure_future(answer(reader, writer))
+        handlers.add(task)
+        task.add_done_callback(handlers.discard)
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}/graphql"
+    finally:
+        server.close()
+        for task in list(handlers):
+            task.cancel()
+        await asyncio.gather(*handlers, return_exceptions=True)
         with contextlib.suppress(Exception):
             await asyncio.wait_for(server.wait_closed(), 1)

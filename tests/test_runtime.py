@@ -29,7 +29,7 @@ from adapter.runtime import (
 from adapter.upstream import UpstreamClient
 from adapter.web.graphql import FrontendApi
 from adapter.web.telemetry import Tracing
-from tests.conftest import CHAT_AUTH, SettingsFactory, asgi_client
+from tests.support import CHAT_AUTH, SettingsFactory, asgi_client
 
 SITE = {"upstream": {"embedded_demo": False, "url": "http://site.test/graphql"}}
 

@@ -15,7 +15,8 @@ from adapter.metrics import Metrics
 from adapter.operations import build_operations
 from adapter.site_users import SiteUsers
 from adapter.upstream import UpstreamClient
-from tests.conftest import DemoUpstream, SettingsFactory
+from tests.servers import DemoUpstream
+from tests.support import SettingsFactory
 
 
 @contextlib.asynccontextmanager

@@ -17,8 +17,9 @@ from adapter.app import create_app
 from adapter.demo.app import AVATAR_BASE_ENV
 from adapter.demo.sessions import SESSION_COOKIE, issue_session
 from adapter.tokens import verify_widget_token
-from tests.browser.conftest import Traffic, screenshot
-from tests.conftest import CHAT_AUTH, LiveServer, SettingsFactory
+from tests.browser.support import Traffic, screenshot
+from tests.servers import LiveServer
+from tests.support import CHAT_AUTH, SettingsFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

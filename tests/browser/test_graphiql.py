@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 
 from adapter.app import create_app
-from tests.browser.conftest import Traffic, screenshot
-from tests.conftest import LiveServer, SettingsFactory
+from tests.browser.support import Traffic, screenshot
+from tests.servers import LiveServer
+from tests.support import SettingsFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from tests.conftest import free_port, spawn_listening, spawn_on_free_port, stop_process
+from tests.servers import free_port, spawn_listening, spawn_on_free_port, stop_process
 
 __all__ = ["PrivateRedis", "private_redis", "redis_cluster", "require_redis_server"]
 

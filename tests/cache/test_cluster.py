@@ -12,8 +12,9 @@ from pydantic import SecretStr
 
 from adapter.cache.cluster import RedisClusterCache
 from adapter.config import RedisSettings, Settings
-from tests.conftest import DemoUpstream, SettingsFactory
 from tests.directory.support import asked, open_directory
+from tests.servers import DemoUpstream
+from tests.support import SettingsFactory, sample
 
 pytestmark = pytest.mark.slow  # starts and joins three redis-server processes
 
@@ -110,4 +111,4 @@ async def test_a_warm_burst_larger_than_the_pool_is_answered_from_the_cluster(
         await directory.invalidate(ids)
     assert all(len(answer) == 20 for answer in answers)
     assert demo_upstream.requests() == 0
-    assert directory.metrics.cache_errors.labels("get")._value.get() == 0
+    assert sample(directory.metrics, "adapter_cache_errors_total", operation="get") == 0

@@ -10,6 +10,7 @@ from structlog.testing import capture_logs
 from adapter.cache import FailOpenCache, MemoryCache, SyncedLocalCache
 from adapter.errors import CacheError
 from adapter.metrics import Metrics
+from tests.support import sample
 
 
 class Ticks:
@@ -79,8 +80,8 @@ async def test_failures_become_misses_logged_once_per_interval() -> None:
     assert [entry["event"] for entry in logs] == ["cache_unavailable", "cache_unavailable"]
     # In each round only the read reached the backend: the write and lock after it were paused.
     assert logs[1]["failures_since_last_log"] == 4
-    assert metrics.cache_errors.labels("get")._value.get() == 6
-    assert metrics.cache_errors.labels("set")._value.get() == 0
+    assert sample(metrics, "adapter_cache_errors_total", operation="get") == 6
+    assert sample(metrics, "adapter_cache_errors_total", operation="set") == 0
 
 
 async def test_after_a_failure_the_backend_is_left_alone_for_the_pause() -> None:

@@ -14,8 +14,9 @@ from adapter.cache import MemoryCache, SyncedLocalCache, build_cache
 from adapter.cache.invalidation import InvalidationChannel, synced_cache
 from adapter.config import CacheSettings, RedisSettings
 from adapter.metrics import Metrics
-from tests.cache.conftest import PrivateRedis
 from tests.polling import eventually
+from tests.servers import PrivateRedis
+from tests.support import sample
 
 
 class Ticks:
@@ -47,11 +48,10 @@ async def test_the_channel_down_means_short_local_copies_and_one_log_line(
     layer, local = _layer(server.url, ticks, metrics)
     channel = layer.channel
     assert channel is not None
-    gauge = metrics.invalidation_channel_up
     try:
         await layer.get_many(["k"])
         assert await eventually(lambda: channel.up)
-        assert gauge._value.get() == 1
+        assert sample(metrics, "adapter_cache_invalidation_channel_up") == 1
         await layer.set_many({"k": b"v"}, 600)
         ticks.now += 60  # past local_seconds: the synced copy is still there
         assert await local.get_many(["k"]) == [b"v"]
@@ -59,7 +59,7 @@ async def test_the_channel_down_means_short_local_copies_and_one_log_line(
         with capture_logs() as logs:
             server.stop()
             assert await eventually(lambda: not channel.up)
-        assert gauge._value.get() == 0
+        assert sample(metrics, "adapter_cache_invalidation_channel_up") == 0
         assert await local.get_many(["k"]) == [None]  # forgotten: messages may be missed now
         downs = [line for line in logs if line["event"] == "cache_invalidation_channel_down"]
         assert len(downs) == 1
@@ -69,7 +69,7 @@ async def test_the_channel_down_means_short_local_copies_and_one_log_line(
 
         server.start()
         assert await eventually(lambda: channel.up)
-        assert gauge._value.get() == 1
+        assert sample(metrics, "adapter_cache_invalidation_channel_up") == 1
     finally:
         await layer.aclose()
 
@@ -95,7 +95,7 @@ async def test_other_replicas_messages_drop_keys_and_junk_is_ignored(
         await raw.publish(channel.channel, orjson.dumps(["another-replica", ["b"]]))
         assert await eventually(lambda: _missing(local, "b"))
         assert await local.get_many(["a", "b", "c"]) == [b"1", None, b"3"]
-        assert metrics.local_invalidations._value.get() == 1
+        assert sample(metrics, "adapter_cache_local_invalidations_total") == 1
     finally:
         await raw.aclose()
         await layer.aclose()

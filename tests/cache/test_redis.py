@@ -23,8 +23,8 @@ from adapter.cache import FailOpenCache, build_cache
 from adapter.cache.redis import RedisCache, client_options
 from adapter.config import CacheSettings, RedisSettings
 from adapter.metrics import Metrics
-from tests.cache.conftest import PrivateRedis, require_redis_server
-from tests.conftest import spawn_on_free_port, stop_process
+from tests.servers import PrivateRedis, require_redis_server, spawn_on_free_port, stop_process
+from tests.support import sample
 
 PASSWORD = "a-redis-password"
 
@@ -207,4 +207,4 @@ async def test_a_frozen_redis_times_out_and_the_cache_fails_open(
         assert await cache.get_many(["k"]) == [b"v"]
     finally:
         await cache.aclose()
-    assert metrics.cache_errors.labels("get")._value.get() == 1
+    assert sample(metrics, "adapter_cache_errors_total", operation="get") == 1

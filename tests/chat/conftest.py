@@ -9,10 +9,9 @@ import httpx
 import pytest
 
 from adapter.app import create_app
-from adapter.config import settings_from_mapping
-from tests.conftest import ROOT, LiveServer
-
-PREFIX = "/imbachat/v1"
+from tests.chat.support import PREFIX
+from tests.servers import LiveServer
+from tests.support import settings_from
 
 
 @pytest.fixture(scope="module")
@@ -22,7 +21,7 @@ def served() -> Iterator[Callable[[dict[str, Any]], httpx.Client]]:
     clients: list[httpx.Client] = []
 
     def serve(data: dict[str, Any]) -> httpx.Client:
-        settings = settings_from_mapping(data, environ={}, base_dir=ROOT)
+        settings = settings_from(data)
         server = LiveServer(create_app(settings)).__enter__()
         servers.append(server)
         client = httpx.Client(base_url=server.url + PREFIX, timeout=10)

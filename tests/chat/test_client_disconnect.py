@@ -13,7 +13,8 @@ import pytest
 from structlog.testing import capture_logs
 
 from adapter.app import create_app
-from tests.conftest import CHAT_AUTH, LiveServer, SettingsFactory
+from tests.servers import LiveServer
+from tests.support import CHAT_AUTH, SettingsFactory
 
 pytestmark = [pytest.mark.faults, pytest.mark.slow]
 

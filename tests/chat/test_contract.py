@@ -18,12 +18,9 @@ import jwt
 import pytest
 from jwt.warnings import InsecureKeyLengthWarning
 
-from tests.conftest import (
-    CHAT_AUTH,
-    DemoUpstream,
-    deep_merge,
-    reference_data,
-)
+from tests.chat.support import assert_error, demo_site_data, ids_of
+from tests.servers import DemoUpstream
+from tests.support import CHAT_AUTH
 
 ERROR_401 = {"code": 401, "version": 1, "error": "Authenticate required!", "debug": ""}
 
@@ -35,17 +32,6 @@ def sign(claims: dict[str, Any], key: str) -> str:
         return jwt.encode(claims, key, algorithm="HS256")
 
 
-def remote(demo: DemoUpstream, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
-    base = {
-        "upstream": {
-            "embedded_demo": False,
-            "url": demo.graphql_url,
-            "retry": {"backoff_initial": 0, "backoff_max": 0},
-        }
-    }
-    return deep_merge(deep_merge(reference_data(), base), overrides or {})
-
-
 Serve = Callable[[dict[str, Any]], httpx.Client]
 
 
@@ -54,28 +40,11 @@ def chat(
     served: Callable[[dict[str, Any]], httpx.Client], demo_upstream_process: DemoUpstream
 ) -> httpx.Client:
     """The reference configuration, pointed at the demo upstream process."""
-    return served(remote(demo_upstream_process))
+    return served(demo_site_data(demo_upstream_process))
 
 
 def users(client: httpx.Client, query: str, **kwargs: Any) -> httpx.Response:
     return client.get(f"/users?{query}", auth=kwargs.pop("auth", CHAT_AUTH), **kwargs)
-
-
-def ids_of(response: httpx.Response) -> list[Any]:
-    assert response.status_code == 200, response.text
-    return [user["user_id"] for user in response.json()]
-
-
-def assert_error(response: httpx.Response, status: int, *fragments: str) -> None:
-    assert response.status_code == status
-    assert response.headers["content-type"] == "application/json"
-    body = response.json()
-    assert set(body) == {"code", "version", "error", "debug"}
-    assert body["code"] == status
-    assert body["version"] == 1
-    assert body["debug"] == ""
-    for fragment in fragments:
-        assert fragment in body["error"]
 
 
 # --- section 1: authenticating the chat server ---------------------------------------------
@@ -94,7 +63,7 @@ def test_s1_login_is_case_insensitive_password_is_not(chat: httpx.Client) -> Non
 
 def test_s1_no_php_loose_comparison(served: Serve, demo_upstream_process: DemoUpstream) -> None:
     """§1: "1e3" does not equal "1000" (the plugins' PHP loose-comparison bug is not copied)."""
-    client = served(remote(demo_upstream_process, {"chat": {"api_password": "1000"}}))
+    client = served(demo_site_data(demo_upstream_process, {"chat": {"api_password": "1000"}}))
     assert users(client, "user_ids=1", auth=("root", "1e3")).status_code == 401
     assert users(client, "user_ids=1", auth=("root", "1000")).status_code == 200
 
@@ -143,7 +112,9 @@ def test_s1_query_token_is_off_unless_configured(chat: httpx.Client) -> None:
 
 def test_s1_query_token_when_configured(served: Serve, demo_upstream_process: DemoUpstream) -> None:
     """§1: on, a JWT signed with "login:password" passes with a near `exp`; never without one."""
-    client = served(remote(demo_upstream_process, {"chat": {"query_token": {"enabled": True}}}))
+    client = served(
+        demo_site_data(demo_upstream_process, {"chat": {"query_token": {"enabled": True}}})
+    )
     soon = int(time.time()) + 600
     good = sign({"imba_id": "demo", "exp": soon}, "root:abc")
     plain = sign({"sub": "chat", "exp": soon}, "root:abc")
@@ -185,7 +156,7 @@ def test_s2_whitespace_empty_items_and_duplicates(chat: httpx.Client) -> None:
 
 def test_s2_configurable_separator(served: Serve, demo_upstream_process: DemoUpstream) -> None:
     """§2: the "symbol to split arguments" is configurable."""
-    client = served(remote(demo_upstream_process, {"chat": {"ids": {"separator": ";"}}}))
+    client = served(demo_site_data(demo_upstream_process, {"chat": {"ids": {"separator": ";"}}}))
     assert ids_of(users(client, "user_ids=3;1;2")) == [3, 1, 2]
     assert_error(users(client, "user_ids=3,1"), 400, "'3,1'")
 
@@ -214,7 +185,7 @@ def test_s2_missing_id_list_is_400(chat: httpx.Client) -> None:
 def test_s2_string_ids(served: Serve, demo_upstream_process: DemoUpstream) -> None:
     """§2: string ids are optional; they are checked against the configured pattern."""
     client = served(
-        remote(
+        demo_site_data(
             demo_upstream_process,
             {"chat": {"ids": {"type": "str", "str_pattern": "[0-9]{1,6}"}}},
         )
@@ -225,7 +196,7 @@ def test_s2_string_ids(served: Serve, demo_upstream_process: DemoUpstream) -> No
 
 def test_s2_bound_on_ids_per_call(served: Serve, demo_upstream_process: DemoUpstream) -> None:
     """§2: more ids than the configured maximum is a 400; exactly the maximum is fine."""
-    client = served(remote(demo_upstream_process, {"chat": {"ids": {"max_per_call": 5}}}))
+    client = served(demo_site_data(demo_upstream_process, {"chat": {"ids": {"max_per_call": 5}}}))
     assert ids_of(users(client, "user_ids=1,2,3,4,5,5")) == [1, 2, 3, 4, 5]
     assert_error(users(client, "user_ids=1,2,3,4,5,6"), 400, "at most 5")
 
@@ -280,7 +251,7 @@ def test_s2_250_ids_cost_one_request_per_chunk(
     """§2 batching: 250 uncached ids cost ceil(250 / 100) = 3 upstream requests, either strategy."""
     document = "users.graphql" if strategy == "list" else "user_by_id.graphql"
     client = served(
-        remote(
+        demo_site_data(
             demo_upstream,
             {
                 "upstream": {
@@ -360,7 +331,7 @@ def test_s3_unconfigured_calls_are_json_404(
     served: Serve, demo_upstream_process: DemoUpstream
 ) -> None:
     """§3: calls that are not configured answer 404 in the JSON shape."""
-    data = remote(demo_upstream_process)
+    data = demo_site_data(demo_upstream_process)
     data["upstream"]["operations"] = {"users": data["upstream"]["operations"]["users"]}
     client = served(data)
     assert_error(client.get("/search/user", auth=CHAT_AUTH), 404)

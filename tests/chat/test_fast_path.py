@@ -24,7 +24,7 @@ from adapter.config import Settings
 from adapter.errors import UpstreamError
 from adapter.logs import configure_logging
 from adapter.web.fast_path import UsersFastPath
-from tests.conftest import SettingsFactory, asgi_client
+from tests.support import SettingsFactory, asgi_client
 
 P = "/imbachat/v1"
 GOOD = "Basic " + base64.b64encode(b"root:abc").decode()

@@ -14,12 +14,11 @@ from typing import Any
 import httpx
 import pytest
 
-from adapter.config import settings_from_mapping
 from adapter.tokens import verify_widget_token
 from adapter.web.chat import chat_router
-from tests.chat.conftest import PREFIX
-from tests.chat.test_contract import assert_error, ids_of, remote
-from tests.conftest import CHAT_AUTH, ROOT, DemoUpstream, reference_data
+from tests.chat.support import PREFIX, assert_error, demo_site_data, ids_of
+from tests.servers import DemoUpstream
+from tests.support import CHAT_AUTH, ROOT, reference_data, settings_from
 
 Serve = Callable[[dict[str, Any]], httpx.Client]
 # The demo site's friends: ids one, two or ten apart, and never user 4.
@@ -29,7 +28,7 @@ FRIENDS_OF_6 = [5, 7, 8, 16]
 @pytest.fixture(scope="module")
 def chat(served: Serve, demo_upstream_process: DemoUpstream) -> httpx.Client:
     """The reference configuration, pointed at the demo site's process."""
-    return served(remote(demo_upstream_process))
+    return served(demo_site_data(demo_upstream_process))
 
 
 @pytest.fixture
@@ -62,7 +61,7 @@ def sign_in(demo: DemoUpstream, user: str) -> dict[str, str]:
 def token_for(response: httpx.Response) -> dict[str, Any]:
     """The claims of the widget token in a gettoken answer, checked with the secret key."""
     assert response.status_code == 200, response.text
-    settings = settings_from_mapping(reference_data(), environ={}, base_dir=ROOT)
+    settings = settings_from(reference_data())
     assert settings.tokens is not None
     return verify_widget_token(settings.tokens, response.json()["token"])
 
@@ -81,7 +80,7 @@ def test_friends_answer_the_users_info_shape(chat: httpx.Client) -> None:
 
 def test_friends_warm_users_info(served: Serve, demo_upstream: DemoUpstream) -> None:
     """A friends call caches each friend: users-info for them then costs the site nothing."""
-    client = served(remote(demo_upstream))
+    client = served(demo_site_data(demo_upstream))
     assert ids_of(client.get("/user/friends/6", auth=CHAT_AUTH)) == FRIENDS_OF_6
     assert demo_upstream.requests() == 1
     listed = ",".join(map(str, FRIENDS_OF_6))
@@ -103,7 +102,7 @@ def test_friends_of_an_unknown_user_are_422(chat: httpx.Client) -> None:
 
 def test_friends_not_configured_are_422(served: Serve, demo_upstream_process: DemoUpstream) -> None:
     """Without a friends operation the call is the plugins' 422, not a 404."""
-    client = served(without(remote(demo_upstream_process), "friends"))
+    client = served(without(demo_site_data(demo_upstream_process), "friends"))
     response = client.get("/user/friends/6", auth=CHAT_AUTH)
     assert_error(response, 422, "Friends are not available!")
 
@@ -116,7 +115,7 @@ def test_friends_take_one_valid_id(chat: httpx.Client, raw: str) -> None:
 
 def test_friends_list_is_bounded(served: Serve, demo_upstream_process: DemoUpstream) -> None:
     """More friends than `max_friends` are cut off, keeping the site's order."""
-    data = remote(
+    data = demo_site_data(
         demo_upstream_process, {"upstream": {"operations": {"friends": {"max_friends": 2}}}}
     )
     client = served(data)
@@ -131,7 +130,7 @@ def test_friends_site_errors_are_502(
     broken = broken.replace("friends(limit: 500) {", "friends(limit: 500, nosuch: 1) {")
     document = tmp_path / "friends.graphql"
     document.write_text(broken)
-    data = remote(
+    data = demo_site_data(
         demo_upstream_process,
         {"upstream": {"operations": {"friends": {"document": str(document)}}}},
     )
@@ -266,7 +265,7 @@ def test_notifications_not_configured_are_404(
     served: Serve, demo_upstream_process: DemoUpstream
 ) -> None:
     """Without a notify operation the route is not there: a 404 in the chat's shape."""
-    client = served(without(remote(demo_upstream_process), "notify"))
+    client = served(without(demo_site_data(demo_upstream_process), "notify"))
     form = {"body": "hi", "email_to": "user6@example.com"}
     assert_error(client.post("/notifications", data=form, auth=CHAT_AUTH), 404)
 
@@ -288,7 +287,7 @@ def test_notify_variables_follow_the_configuration(
         "variables": {"text": "body", "to": "email_to"},
         "constants": {"subject": "From the chat"},
     }
-    data = remote(demo_upstream_process)
+    data = demo_site_data(demo_upstream_process)
     data["upstream"]["operations"]["notify"] = operation
     client = served(data)
     assert_error(
@@ -317,7 +316,7 @@ def test_octobercms_prefix_keeps_its_urls(
     served: Serve, demo_upstream_process: DemoUpstream
 ) -> None:
     """With `chat.prefix: /imbachat/api/v1` the OctoberCMS plugin's URLs answer as they did."""
-    client = served(remote(demo_upstream_process, {"chat": {"prefix": "/imbachat/api/v1"}}))
+    client = served(demo_site_data(demo_upstream_process, {"chat": {"prefix": "/imbachat/api/v1"}}))
     url = client.base_url.copy_with(path="/imbachat/api/v1/users/6,7")
     assert ids_of(client.get(url, auth=CHAT_AUTH)) == [6, 7]
 
@@ -442,7 +441,9 @@ def test_gettoken_spends_the_token_budgets(
     served: Serve, demo_upstream_process: DemoUpstream
 ) -> None:
     """`gettoken` spends issueChatToken's per-viewer budget: over it, a 429 with Retry-After."""
-    data = remote(demo_upstream_process, {"graphql": {"rate_limit": {"per_viewer": "2/minute"}}})
+    data = demo_site_data(
+        demo_upstream_process, {"graphql": {"rate_limit": {"per_viewer": "2/minute"}}}
+    )
     client = served(data)
     session = sign_in(demo_upstream_process, "user7")
     for _ in range(2):
@@ -457,7 +458,9 @@ def test_gettoken_shares_the_address_budget_with_graphql(
     served: Serve, demo_upstream_process: DemoUpstream
 ) -> None:
     """`gettoken` and `issueChatToken` spend one per-address budget: no way around it."""
-    data = remote(demo_upstream_process, {"graphql": {"rate_limit": {"per_ip": "3/minute"}}})
+    data = demo_site_data(
+        demo_upstream_process, {"graphql": {"rate_limit": {"per_ip": "3/minute"}}}
+    )
     client = served(data)
     graphql = client.base_url.copy_with(path="/graphql")
     mutation = {"query": "mutation { issueChatToken { token } }"}
@@ -475,7 +478,7 @@ def test_gettoken_is_off_without_the_frontend_api(
     served: Serve, demo_upstream_process: DemoUpstream
 ) -> None:
     """Without the `graphql` section (no tokens, no viewer) the route is not there: a 404."""
-    data = remote(demo_upstream_process)
+    data = demo_site_data(demo_upstream_process)
     for section in ("graphql", "tokens", "viewer"):
         data.pop(section, None)
     client = served(data)

@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import httpx
 import pytest
 
 from adapter.app import create_app
-from adapter.config import Settings
 from adapter.demo.sessions import SESSION_COOKIE, issue_session
-from tests.conftest import CHAT_AUTH, asgi_client
-from tests.faults.conftest import Fault, FaultySite, assert_error_shape, fault_settings
-
-__all__ = ["fault_settings"]  # the fixture, shared with the fault tests
+from tests.sites import Fault, FaultySite
+from tests.support import CHAT_AUTH, SettingsFactory, asgi_client, assert_error_shape
 
 pytestmark = [pytest.mark.faults, pytest.mark.slow]
 
-SettingsBuilder = Callable[..., Settings]
 NOTIFY = "/imbachat/v1/notifications"
 FORM = {"title": "t", "body": "hello", "email_to": "user6@example.com"}
 
@@ -44,7 +38,7 @@ REACHED = {
 
 @pytest.mark.parametrize("fault", REACHED)
 async def test_a_notification_that_may_have_arrived_is_never_retried(
-    fault_settings: SettingsBuilder, fault: str
+    fault_settings: SettingsFactory, fault: str
 ) -> None:
     """A failure after the mutation may have reached the site is one request and a 502."""
     site = FaultySite()
@@ -59,7 +53,7 @@ async def test_a_notification_that_may_have_arrived_is_never_retried(
             assert site.requests == 3
 
 
-async def test_an_unsent_notification_is_retried(fault_settings: SettingsBuilder) -> None:
+async def test_an_unsent_notification_is_retried(fault_settings: SettingsFactory) -> None:
     """A connection that never opened cannot have told anyone: it is retried, then sent once."""
     site = FaultySite()
 
@@ -75,7 +69,7 @@ async def test_an_unsent_notification_is_retried(fault_settings: SettingsBuilder
 
 
 async def test_site_failures_on_friends_and_gettoken_are_502(
-    fault_settings: SettingsBuilder,
+    fault_settings: SettingsFactory,
 ) -> None:
     """Friends and gettoken answer 502 in the chat's shape when the site fails, never 500."""
     site = FaultySite()
@@ -92,7 +86,7 @@ def _answer(body: dict[str, object]) -> Fault:
     return lambda _: httpx.Response(200, json=body)
 
 
-async def test_odd_site_answers_are_502(fault_settings: SettingsBuilder) -> None:
+async def test_odd_site_answers_are_502(fault_settings: SettingsFactory) -> None:
     """A notification answered with errors, or a viewer id outside the chat's: 502, not 500."""
     site = FaultySite()
     session = {"Cookie": f"{SESSION_COOKIE}={issue_session(6)}"}

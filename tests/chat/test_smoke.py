@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from adapter.app import create_app
-from tests.conftest import CHAT_AUTH, SettingsFactory, asgi_client
+from tests.support import CHAT_AUTH, SettingsFactory, asgi_client
 
 
 async def test_reference_config_answers_users_info(make_settings: SettingsFactory) -> None:

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import yaml
 
-from tests.cli.support import cli, environment, remote, write_config
-from tests.conftest import DemoUpstream, refused_port
+from tests.commands import cli, environment, real_site, write_config
+from tests.servers import DemoUpstream, refused_port
 
 
 def check(config: Path, *extra: str, **env: str) -> tuple[int, str]:
@@ -53,7 +53,7 @@ def test_bad_operation_document_is_class_4(tmp_path: Path) -> None:
 
 def test_unreachable_site_is_class_5(tmp_path: Path) -> None:
     """A site on a closed port exits 5; the schema stage is skipped, not failed."""
-    config = write_config(tmp_path, remote(f"http://127.0.0.1:{refused_port()}/graphql"))
+    config = write_config(tmp_path, real_site(f"http://127.0.0.1:{refused_port()}/graphql"))
     result = cli("check-config", "--config", str(config), env=environment())
     assert result.returncode == 5, result.stdout + result.stderr
     assert "cannot be reached" in result.stdout
@@ -67,7 +67,7 @@ def test_field_missing_from_the_site_schema_is_class_6(
     """A document and a mapping that read a field the site's schema lacks exit 6, naming both."""
     config = write_config(
         tmp_path,
-        {**remote(demo_upstream.graphql_url), "mapping": {"fields": {"nick": "nickname"}}},
+        {**real_site(demo_upstream.graphql_url), "mapping": {"fields": {"nick": "nickname"}}},
         own_documents=True,
     )
     for name in ("users.graphql", "search.graphql", "friends.graphql"):

@@ -10,8 +10,8 @@ import pytest
 import respx
 
 from adapter.checks import ExitCode, run_checks
-from tests.cli.support import remote, write_config
-from tests.conftest import DemoUpstream, refused_port
+from tests.commands import real_site, write_config
+from tests.servers import DemoUpstream, refused_port
 
 SITE = "http://site.test/graphql"
 
@@ -50,7 +50,7 @@ async def test_mapping_that_reads_an_unselected_field_is_a_document_problem(
 
 async def test_the_first_problem_decides_the_exit_code(tmp_path: Path) -> None:
     """With the site and the cache both unreachable, the site's class (5) is the exit code."""
-    config = write_config(tmp_path, remote(f"http://127.0.0.1:{refused_port()}/graphql"))
+    config = write_config(tmp_path, real_site(f"http://127.0.0.1:{refused_port()}/graphql"))
     environ = {
         "IMBACHAT_CACHE_BACKEND": "redis",
         "REDIS_URL": f"redis://127.0.0.1:{refused_port()}/0",
@@ -65,7 +65,7 @@ async def test_a_real_site_and_redis_pass_and_the_schema_is_kept(
     tmp_path: Path, demo_upstream: DemoUpstream, redis_url: str
 ) -> None:
     """Against the demo site process and the real Redis all passes, and the schema is returned."""
-    config = write_config(tmp_path, remote(demo_upstream.graphql_url))
+    config = write_config(tmp_path, real_site(demo_upstream.graphql_url))
     environ = {"IMBACHAT_CACHE_BACKEND": "redis", "REDIS_URL": redis_url}
     report = await run_checks(config, environ=environ)
     assert report.ok, list(report.lines())
@@ -76,7 +76,7 @@ async def test_a_real_site_and_redis_pass_and_the_schema_is_kept(
 
 async def test_offline_contacts_nothing(tmp_path: Path) -> None:
     """connect=False skips the site and the cache; the report says so and passes."""
-    config = write_config(tmp_path, remote(f"http://127.0.0.1:{refused_port()}/graphql"))
+    config = write_config(tmp_path, real_site(f"http://127.0.0.1:{refused_port()}/graphql"))
     report = await run_checks(config, environ={}, connect=False)
     assert report.ok
     body = report.as_dict()
@@ -88,7 +88,7 @@ async def test_without_introspection_the_site_is_only_pinged(
     tmp_path: Path, demo_upstream: DemoUpstream
 ) -> None:
     """introspect=False costs the site one request and leaves the schema unchecked."""
-    config = write_config(tmp_path, remote(demo_upstream.graphql_url))
+    config = write_config(tmp_path, real_site(demo_upstream.graphql_url))
     report = await run_checks(config, environ={}, introspect=False)
     assert report.ok
     assert demo_upstream.requests() == 1
@@ -105,7 +105,7 @@ async def test_a_site_that_refuses_introspection_is_a_warning(tmp_path: Path) ->
         return httpx.Response(200, json={"data": {"__typename": "Query"}})
 
     respx.post(SITE).mock(side_effect=answer)
-    report = await run_checks(write_config(tmp_path, remote(SITE)), environ={})
+    report = await run_checks(write_config(tmp_path, real_site(SITE)), environ={})
     assert report.ok
     schema = next(c for c in report.checks if c.stage == "schema")
     assert schema.status == "warn"
@@ -116,7 +116,7 @@ async def test_a_site_that_refuses_introspection_is_a_warning(tmp_path: Path) ->
 async def test_an_answer_that_is_not_a_schema_is_an_upstream_problem(tmp_path: Path) -> None:
     """An introspection answer that does not describe a schema is class 5, not a crash."""
     respx.post(SITE).mock(return_value=httpx.Response(200, json={"data": {"__schema": {}}}))
-    report = await run_checks(write_config(tmp_path, remote(SITE)), environ={})
+    report = await run_checks(write_config(tmp_path, real_site(SITE)), environ={})
     assert report.exit_code == ExitCode.UPSTREAM
     assert "not a schema" in report.problems[0].message
 
@@ -158,7 +158,7 @@ async def test_schema_check_follows_aliases_and_fragments(
     config = write_config(
         tmp_path,
         {
-            **remote(demo_upstream.graphql_url),
+            **real_site(demo_upstream.graphql_url),
             "mapping": {"fields": {"nick": "nickname", "handle": "handle", "kind": "__typename"}},
         },
         own_documents=True,

@@ -12,8 +12,8 @@ import pytest
 from typer.testing import CliRunner
 
 from adapter import cli
-from tests.cli.support import remote, write_config
-from tests.conftest import refused_port
+from tests.commands import real_site, write_config
+from tests.servers import refused_port
 
 
 def test_users_table_names_the_unknown_ids(runner: CliRunner, tmp_path: Path) -> None:
@@ -42,7 +42,7 @@ def test_users_refuses_an_invalid_id(runner: CliRunner, tmp_path: Path) -> None:
 
 def test_users_reports_a_failing_site(runner: CliRunner, tmp_path: Path) -> None:
     """A site on a closed port exits 5."""
-    config = write_config(tmp_path, remote(f"http://127.0.0.1:{refused_port()}/graphql"))
+    config = write_config(tmp_path, real_site(f"http://127.0.0.1:{refused_port()}/graphql"))
     result = runner.invoke(cli.app, ["users", "1", "-c", str(config)])
     assert result.exit_code == 5
     assert "the site failed" in result.stderr

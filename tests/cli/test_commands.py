@@ -15,8 +15,9 @@ import typer.main
 from adapter.app import create_app
 from adapter.cli import app as cli_app
 from adapter.config import Settings
-from tests.cli.support import cli, environment, remote, write_config
-from tests.conftest import CHAT_AUTH, DemoUpstream, LiveServer
+from tests.commands import cli, environment, real_site, write_config
+from tests.servers import DemoUpstream, LiveServer
+from tests.support import CHAT_AUTH
 
 SECRET_KEY = "cli-test-widget-secret-key-0123456789abcdef"
 # Every command the app has, so that a new one is held to the same rule.
@@ -47,7 +48,7 @@ def test_users_json_is_exactly_the_chat_answer(
     live_server: Callable[..., LiveServer],
 ) -> None:
     """`users --json` prints byte for byte what the users-info call answers, in one site request."""
-    config = write_config(tmp_path, remote(demo_upstream.graphql_url))
+    config = write_config(tmp_path, real_site(demo_upstream.graphql_url))
     result = cli("users", "4,1,6,999999", "--json", "-c", str(config))
     assert result.returncode == 0, result.stderr
     assert demo_upstream.requests() == 1

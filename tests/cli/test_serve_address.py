@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import socket
 
-from tests.cli.support import cli
+from tests.commands import cli
 
 
 def test_serve_on_a_port_in_use_says_so_in_one_line() -> None:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.cli.support import cli, remote, write_config
-from tests.conftest import refused_port
+from tests.commands import cli, real_site, write_config
+from tests.servers import refused_port
 
 
 def test_users_with_the_site_down_prints_one_line_per_failed_call(tmp_path: Path) -> None:
     """One `upstream_call_failed` line with the cause and attempts, and none of stamina's."""
     url = f"http://127.0.0.1:{refused_port()}/graphql"
-    result = cli("users", "1", "--config", str(write_config(tmp_path, remote(url))))
+    result = cli("users", "1", "--config", str(write_config(tmp_path, real_site(url))))
     assert result.returncode == 5
     lines = result.stderr.strip().splitlines()
     failed = [line for line in lines if "upstream_call_failed" in line]

@@ -10,7 +10,7 @@ import yaml
 
 from adapter.config import load_settings, settings_from_mapping
 from adapter.errors import ConfigError
-from tests.conftest import REFERENCE_CONFIG, ROOT, deep_merge, reference_data
+from tests.support import REFERENCE_CONFIG, ROOT, deep_merge, reference_data
 
 MINIMAL: dict[str, Any] = {
     "chat": {"api_login": "root", "api_password": "abc"},

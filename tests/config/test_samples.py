@@ -10,8 +10,8 @@ from adapter.app import app_from_environment
 from adapter.config import CONFIG_ENV_VAR, sample_value_problems
 from adapter.config.samples import DEMO_WIDGET_SECRET
 from adapter.errors import ConfigError
-from tests.cli.support import cli, environment, write_config
-from tests.conftest import REFERENCE_CONFIG, SettingsFactory
+from tests.commands import cli, environment, write_config
+from tests.support import REFERENCE_CONFIG, SettingsFactory
 
 SITE = {"upstream": {"embedded_demo": False, "url": "http://127.0.0.1:9/graphql"}}
 

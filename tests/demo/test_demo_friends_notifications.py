@@ -7,9 +7,7 @@ import pytest
 
 from adapter.demo.data import DemoDirectory
 from adapter.demo.notifications import NotificationLog
-from tests.demo.test_demo_upstream import app, client, gql
-
-__all__ = ["app", "client"]  # the fixtures, shared with the demo's other tests
+from tests.support import gql
 
 NOTIFY = """
 mutation($body: String!, $title: String, $email: String, $id: ID) {

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from typing import Any
-
 import httpx
 import pytest
 from starlette.applications import Starlette
@@ -12,6 +9,7 @@ from starlette.applications import Starlette
 from adapter.demo import DEMO_PASSWORD, create_demo_upstream_app
 from adapter.demo.data import DemoDirectory, generate_users
 from adapter.demo.sessions import issue_session, read_session
+from tests.support import gql
 
 USER_FIELDS = """
   id username displayName email avatar { url file } lastLoginAt lastSeenMs badge role
@@ -20,35 +18,6 @@ USER_FIELDS = """
 LOGIN = """
 mutation($u: String!, $p: String!) { login(username: $u, password: $p) { token user { id } } }
 """
-
-
-@pytest.fixture
-def app() -> Starlette:
-    """A fresh demo upstream app."""
-    return create_demo_upstream_app()
-
-
-@pytest.fixture
-async def client(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
-    """An HTTP client talking to the app in-process."""
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://demo") as http:
-        yield http
-
-
-async def gql(
-    client: httpx.AsyncClient,
-    query: str,
-    variables: dict[str, Any] | None = None,
-    headers: dict[str, str] | None = None,
-) -> dict[str, Any]:
-    """POST a GraphQL document and return the decoded JSON body."""
-    response = await client.post(
-        "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
-    )
-    assert response.status_code == 200
-    body: dict[str, Any] = response.json()
-    return body
 
 
 @pytest.mark.asyncio

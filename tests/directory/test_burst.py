@@ -16,8 +16,9 @@ import orjson
 
 from adapter.app import create_app
 from adapter.web.webhooks import SIGNATURE_HEADER, sign
-from tests.conftest import CHAT_AUTH, DemoUpstream, asgi_client
-from tests.directory.support import RedisSettingsFactory, asked
+from tests.directory.support import asked
+from tests.servers import DemoUpstream
+from tests.support import CHAT_AUTH, SettingsFactory, asgi_client
 
 IDS = list(range(1, 51))
 CHUNK = 20
@@ -44,7 +45,7 @@ async def _users(client: httpx.AsyncClient) -> list[int]:
 
 
 async def test_burst_of_200_calls_costs_one_upstream_request_per_chunk(
-    redis_settings: RedisSettingsFactory, demo_upstream: DemoUpstream
+    redis_settings: SettingsFactory, demo_upstream: DemoUpstream
 ) -> None:
     """200 concurrent calls for the same 50 uncached ids cost ceil(50/20) = 3 upstream requests."""
     app = create_app(redis_settings(OVERRIDES))
@@ -56,7 +57,7 @@ async def test_burst_of_200_calls_costs_one_upstream_request_per_chunk(
 
 
 async def test_a_warm_burst_wider_than_the_redis_pool_costs_no_upstream_request(
-    redis_settings: RedisSettingsFactory, demo_upstream: DemoUpstream
+    redis_settings: SettingsFactory, demo_upstream: DemoUpstream
 ) -> None:
     """200 concurrent warm calls share 64 Redis connections; none fails open to the site."""
     app = create_app(redis_settings(NARROW_POOL))
@@ -71,7 +72,7 @@ async def test_a_warm_burst_wider_than_the_redis_pool_costs_no_upstream_request(
 
 
 async def test_second_call_costs_no_upstream_request(
-    redis_settings: RedisSettingsFactory, demo_upstream: DemoUpstream
+    redis_settings: SettingsFactory, demo_upstream: DemoUpstream
 ) -> None:
     """Once the 50 profiles are cached, calling again asks the site nothing."""
     app = create_app(redis_settings(OVERRIDES))
@@ -83,7 +84,7 @@ async def test_second_call_costs_no_upstream_request(
 
 
 async def test_after_the_webhook_the_next_call_refetches_exactly_the_changed_ids(
-    redis_settings: RedisSettingsFactory, demo_upstream: DemoUpstream
+    redis_settings: SettingsFactory, demo_upstream: DemoUpstream
 ) -> None:
     """After a signed users-changed webhook for 3 ids the next call asks the site for those 3."""
     app = create_app(redis_settings(OVERRIDES))

@@ -9,9 +9,9 @@ import pytest
 
 from adapter.cache import MemoryCache, encode_entry
 from adapter.errors import UpstreamError, UpstreamUnavailable
-from tests.conftest import DemoUpstream
-from tests.directory.support import Clock, RedisSettingsFactory, open_directory
-from tests.directory.test_policies import GatedTransport
+from tests.directory.support import Clock, GatedTransport, open_directory
+from tests.servers import DemoUpstream
+from tests.support import SettingsFactory
 
 
 class CountedLocks(MemoryCache):
@@ -51,7 +51,7 @@ def _site_down(request: httpx.Request) -> httpx.Response:
 
 
 async def test_the_lock_is_released_once_after_a_fetch(
-    redis_settings: RedisSettingsFactory, demo_upstream: DemoUpstream
+    redis_settings: SettingsFactory, demo_upstream: DemoUpstream
 ) -> None:
     """A fetched chunk gives its lock back once, after storing what it fetched."""
     cache = CountedLocks()
@@ -64,7 +64,7 @@ async def test_the_lock_is_released_once_after_a_fetch(
 
 
 async def test_the_lock_is_released_once_when_the_site_fails(
-    redis_settings: RedisSettingsFactory,
+    redis_settings: SettingsFactory,
 ) -> None:
     """A chunk whose fetch fails still gives its lock back, once."""
     cache = CountedLocks()
@@ -78,7 +78,7 @@ async def test_the_lock_is_released_once_when_the_site_fails(
 
 
 async def test_the_lock_is_released_once_when_the_fetch_is_cancelled(
-    redis_settings: RedisSettingsFactory,
+    redis_settings: SettingsFactory,
 ) -> None:
     """A fetch cancelled at shutdown while it holds the lock gives it back, once."""
     cache = CountedLocks()
@@ -96,7 +96,7 @@ async def test_the_lock_is_released_once_when_the_fetch_is_cancelled(
 
 
 async def test_the_lock_is_released_once_when_another_replica_filled_the_chunk(
-    redis_settings: RedisSettingsFactory, demo_upstream: DemoUpstream
+    redis_settings: SettingsFactory, demo_upstream: DemoUpstream
 ) -> None:
     """A chunk found filled after taking the lock is not fetched, and the lock goes back once."""
     clock = Clock()
@@ -112,7 +112,7 @@ async def test_the_lock_is_released_once_when_another_replica_filled_the_chunk(
 
 
 async def test_a_lock_held_elsewhere_is_never_released_here(
-    redis_settings: RedisSettingsFactory, demo_upstream: DemoUpstream
+    redis_settings: SettingsFactory, demo_upstream: DemoUpstream
 ) -> None:
     """A replica refused the lock waits for the holder, then fetches without releasing its lock."""
     cache = CountedLocks(refuse=True)

@@ -16,9 +16,9 @@ from structlog.testing import capture_logs
 from adapter.cache import Cache, MemoryCache, build_cache
 from adapter.errors import UpstreamUnavailable
 from adapter.metrics import Metrics
-from tests.conftest import DemoUpstream
-from tests.directory.support import Clock, RedisSettingsFactory, open_directory
-from tests.directory.test_policies import GatedTransport, LockWatch
+from tests.directory.support import Clock, GatedTransport, LockWatch, open_directory
+from tests.servers import DemoUpstream
+from tests.support import SettingsFactory, sample
 
 
 class PausedRead(LockWatch):
@@ -52,7 +52,7 @@ def _answering(users: list[dict[str, Any]]) -> httpx.MockTransport:
 
 
 async def test_a_replica_that_gets_the_lock_after_another_filled_the_chunk_does_not_refetch(
-    redis_settings: RedisSettingsFactory, demo_upstream: DemoUpstream
+    redis_settings: SettingsFactory, demo_upstream: DemoUpstream
 ) -> None:
     """Between a miss and taking the lock another replica may fill the chunk; it is re-read."""
     settings = redis_settings({"cache": {"lock_seconds": 30}})
@@ -70,7 +70,7 @@ async def test_a_replica_that_gets_the_lock_after_another_filled_the_chunk_does_
 
 
 async def test_a_lock_never_released_delays_a_replica_only_for_the_lock_time(
-    redis_settings: RedisSettingsFactory, demo_upstream: DemoUpstream
+    redis_settings: SettingsFactory, demo_upstream: DemoUpstream
 ) -> None:
     """A replica waiting on a lock whose holder hangs fetches for itself after `lock_seconds`."""
     settings = redis_settings({"cache": {"lock_seconds": 0.3}})
@@ -85,7 +85,7 @@ async def test_a_lock_never_released_delays_a_replica_only_for_the_lock_time(
 
 
 async def test_users_the_site_sent_unasked_or_without_a_name_are_left_out(
-    redis_settings: RedisSettingsFactory,
+    redis_settings: SettingsFactory,
 ) -> None:
     """An upstream user that was not requested, or maps to no name, is dropped and counted."""
     transport = _answering(
@@ -101,13 +101,12 @@ async def test_users_the_site_sent_unasked_or_without_a_name_are_left_out(
         assert [orjson.loads(p)["user_id"] for p in profiles] == [1]
         assert await directory.users([1]) == [orjson.loads(profiles[0])]
         assert await directory.lookup([]) == []
-    dropped = directory.metrics.users_dropped
-    assert dropped.labels("not_requested")._value.get() == 1
-    assert dropped.labels("no_name")._value.get() == 1
+    assert sample(directory.metrics, "adapter_users_dropped_total", reason="not_requested") == 1
+    assert sample(directory.metrics, "adapter_users_dropped_total", reason="no_name") == 1
 
 
 async def test_a_background_refresh_that_breaks_unexpectedly_is_logged(
-    redis_settings: RedisSettingsFactory, demo_upstream: DemoUpstream
+    redis_settings: SettingsFactory, demo_upstream: DemoUpstream
 ) -> None:
     """An unexpected error in a background refresh is logged, never raised into nowhere."""
     clock = Clock()
@@ -128,7 +127,7 @@ async def test_a_background_refresh_that_breaks_unexpectedly_is_logged(
 
 
 async def test_closing_the_directory_fails_waiting_lookups_instead_of_hanging(
-    redis_settings: RedisSettingsFactory,
+    redis_settings: SettingsFactory,
 ) -> None:
     """On shutdown a fetch under way is cancelled and its waiters get UpstreamUnavailable."""
     gated = GatedTransport()
@@ -141,7 +140,7 @@ async def test_closing_the_directory_fails_waiting_lookups_instead_of_hanging(
 
 
 async def test_global_ids_are_sent_encoded_and_matched_decoded(
-    redis_settings: RedisSettingsFactory,
+    redis_settings: SettingsFactory,
 ) -> None:
     """With global_id, the site gets global ids, and answers match by the id inside them."""
 
@@ -165,4 +164,4 @@ async def test_global_ids_are_sent_encoded_and_matched_decoded(
             users = await directory.users([1, 2, 3])
     assert sent == [{"ids": [relay("User:1"), relay("User:2"), relay("User:3")]}]
     assert [(u["user_id"], u["name"]) for u in users] == [(1, "One"), (3, "Three")]
-    assert directory.metrics.users_dropped.labels("not_requested")._value.get() == 1
+    assert sample(directory.metrics, "adapter_users_dropped_total", reason="not_requested") == 1

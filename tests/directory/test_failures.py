@@ -11,9 +11,9 @@ import redis
 from structlog.testing import capture_logs
 
 from adapter.errors import UpstreamError
-from tests.cache.conftest import PrivateRedis
-from tests.conftest import DemoUpstream, start_demo_upstream, stop_process
-from tests.directory.support import Clock, RedisSettingsFactory, open_directory
+from tests.directory.support import Clock, open_directory
+from tests.servers import DemoUpstream, PrivateRedis, start_demo_upstream, stop_process
+from tests.support import SettingsFactory, sample
 
 FRESH, STALE = 300, 3300
 
@@ -32,7 +32,7 @@ def private_upstream() -> Iterator[DemoUpstream]:
 
 
 async def test_with_the_upstream_stopped_cached_and_stale_users_are_still_served(
-    redis_settings: RedisSettingsFactory, private_upstream: DemoUpstream
+    redis_settings: SettingsFactory, private_upstream: DemoUpstream
 ) -> None:
     """Fresh, stale and kept (past the stale window) copies all answer when the site is down."""
     settings = redis_settings(
@@ -63,13 +63,12 @@ async def test_with_the_upstream_stopped_cached_and_stale_users_are_still_served
         assert _names(await directory.lookup([1, 2, 3])) == [1, 2, 3]  # stale-if-error
         with pytest.raises(UpstreamError):
             await directory.lookup([1, 4])  # 4 was never cached: nothing to answer with
-    samples = directory.metrics.cache_requests
-    assert samples.labels("stale")._value.get() == 3
-    assert samples.labels("stale_if_error")._value.get() == 3
+    assert sample(directory.metrics, "adapter_cache_requests_total", result="stale") == 3
+    assert sample(directory.metrics, "adapter_cache_requests_total", result="stale_if_error") == 3
 
 
 async def test_with_redis_stopped_mid_run_calls_succeed_from_upstream_and_recover(
-    redis_settings: RedisSettingsFactory,
+    redis_settings: SettingsFactory,
     demo_upstream: DemoUpstream,
     private_redis: Callable[..., PrivateRedis],
 ) -> None:
@@ -106,7 +105,7 @@ async def test_with_redis_stopped_mid_run_calls_succeed_from_upstream_and_recove
         before = demo_upstream.requests()
         assert _names(await directory.lookup(ids)) == ids
         assert demo_upstream.requests() == before  # answered from Redis again
-    assert directory.metrics.cache_errors.labels("get")._value.get() == 3
+    assert sample(directory.metrics, "adapter_cache_errors_total", operation="get") == 3
 
 
 def _faulty(kind: str, calls: list[int]) -> httpx.MockTransport:
@@ -124,7 +123,7 @@ def _faulty(kind: str, calls: list[int]) -> httpx.MockTransport:
 
 @pytest.mark.parametrize("kind", ["500", "503", "429", "timeout", "partial"])
 async def test_upstream_failures_are_never_cached(
-    redis_settings: RedisSettingsFactory, redis_url: str, redis_prefix: str, kind: str
+    redis_settings: SettingsFactory, redis_url: str, redis_prefix: str, kind: str
 ) -> None:
     """5xx, 429, timeouts and GraphQL errors leave nothing in Redis; the next call asks again."""
     settings = redis_settings()

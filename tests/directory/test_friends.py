@@ -12,9 +12,9 @@ import pytest
 from adapter.cache import build_cache
 from adapter.errors import FriendsUnavailable, UpstreamGraphQLError
 from adapter.metrics import Metrics
-from tests.conftest import DemoUpstream
-from tests.directory.support import RedisSettingsFactory, asked, open_directory
-from tests.directory.test_policies import GatedTransport
+from tests.directory.support import GatedTransport, asked, open_directory
+from tests.servers import DemoUpstream
+from tests.support import SettingsFactory, sample
 
 
 def _site(answer: dict[str, Any]) -> httpx.MockTransport:
@@ -23,7 +23,7 @@ def _site(answer: dict[str, Any]) -> httpx.MockTransport:
 
 
 async def test_friends_are_stored_in_the_shared_cache(
-    redis_settings: RedisSettingsFactory, demo_upstream: DemoUpstream
+    redis_settings: SettingsFactory, demo_upstream: DemoUpstream
 ) -> None:
     """Each friend lands in Redis under its users-info key, so another replica needs no query."""
     settings = redis_settings()
@@ -35,7 +35,7 @@ async def test_friends_are_stored_in_the_shared_cache(
 
 
 async def test_an_eviction_during_the_fetch_is_not_undone(
-    redis_settings: RedisSettingsFactory, demo_upstream: DemoUpstream
+    redis_settings: SettingsFactory, demo_upstream: DemoUpstream
 ) -> None:
     """A friend evicted while the friends query runs is answered, but not written back."""
     gate = GatedTransport()
@@ -52,7 +52,7 @@ async def test_an_eviction_during_the_fetch_is_not_undone(
 
 
 async def test_odd_friend_ids_and_nameless_friends_are_left_out(
-    redis_settings: RedisSettingsFactory,
+    redis_settings: SettingsFactory,
 ) -> None:
     """Friends whose id the chat could not ask for, or with no name, are dropped and counted."""
     friends = [
@@ -67,9 +67,8 @@ async def test_odd_friend_ids_and_nameless_friends_are_left_out(
     async with open_directory(redis_settings(), transport=site) as directory:
         found = await directory.friends(6)
         assert [b'"user_id":5' in profile for profile in found] == [True]
-        dropped = directory.metrics.users_dropped
-        assert dropped.labels("bad_id")._value.get() == 3
-        assert dropped.labels("no_name")._value.get() == 1
+        assert sample(directory.metrics, "adapter_users_dropped_total", reason="bad_id") == 3
+        assert sample(directory.metrics, "adapter_users_dropped_total", reason="no_name") == 1
 
 
 @pytest.mark.parametrize(
@@ -84,7 +83,7 @@ async def test_odd_friend_ids_and_nameless_friends_are_left_out(
     ],
 )
 async def test_no_list_is_no_such_user_unless_the_site_erred(
-    redis_settings: RedisSettingsFactory, answer: dict[str, Any], error: type[Exception]
+    redis_settings: SettingsFactory, answer: dict[str, Any], error: type[Exception]
 ) -> None:
     """A null list means the site has no such user; beside GraphQL errors it is the site failing."""
     async with open_directory(redis_settings(), transport=_site(answer)) as directory:
@@ -92,7 +91,7 @@ async def test_no_list_is_no_such_user_unless_the_site_erred(
             await directory.friends(6)
 
 
-async def test_string_ids_must_match_the_id_pattern(redis_settings: RedisSettingsFactory) -> None:
+async def test_string_ids_must_match_the_id_pattern(redis_settings: SettingsFactory) -> None:
     """With string ids, a friend whose id the pattern refuses is dropped, never cached."""
     settings = redis_settings({"chat": {"ids": {"type": "str", "str_pattern": "[a-z0-9]{1,8}"}}})
     friends = [{"id": "ab12", "username": "kept"}, {"id": "AB 12", "username": "dropped"}]

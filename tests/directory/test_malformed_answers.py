@@ -9,9 +9,9 @@ import pytest
 
 from adapter.app import create_app
 from adapter.config import Settings
-from tests.conftest import CHAT_AUTH, SettingsFactory, asgi_client
 from tests.directory.support import Clock, open_directory
 from tests.sites import misbehaving_site
+from tests.support import CHAT_AUTH, SettingsFactory, asgi_client
 
 pytestmark = [pytest.mark.faults, pytest.mark.slow]
 

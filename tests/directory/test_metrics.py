@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from adapter.app import create_app
-from tests.conftest import CHAT_AUTH, DemoUpstream, asgi_client, refused_port
-from tests.directory.support import RedisSettingsFactory
+from tests.servers import DemoUpstream, refused_port
+from tests.support import CHAT_AUTH, SettingsFactory, asgi_client
 
 
 async def test_metrics_count_cache_results_and_upstream_requests(
-    redis_settings: RedisSettingsFactory, demo_upstream: DemoUpstream
+    redis_settings: SettingsFactory, demo_upstream: DemoUpstream
 ) -> None:
     """Misses, hits, negatives, upstream outcomes and latency appear at /metrics with counts."""
     app = create_app(redis_settings())
@@ -28,7 +28,7 @@ async def test_metrics_count_cache_results_and_upstream_requests(
 
 
 async def test_metrics_count_cache_errors_while_answering_from_upstream(
-    redis_settings: RedisSettingsFactory, demo_upstream: DemoUpstream
+    redis_settings: SettingsFactory, demo_upstream: DemoUpstream
 ) -> None:
     """With Redis unreachable the call still succeeds and the failure is counted."""
     dead = f"redis://127.0.0.1:{refused_port()}/0"

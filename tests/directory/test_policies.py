@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Mapping, Sequence
 
-import httpx
 import orjson
 import redis
 
-from adapter.cache import Cache, build_cache
+from adapter.cache import build_cache
 from adapter.directory import fingerprint
 from adapter.metrics import Metrics
 from adapter.operations import build_operations
-from tests.conftest import DemoUpstream, SettingsFactory
-from tests.directory.support import Clock, RedisSettingsFactory, asked, open_directory
+from tests.directory.support import Clock, GatedTransport, LockWatch, asked, open_directory
+from tests.servers import DemoUpstream
+from tests.support import SettingsFactory, sample
 
 FRESH, STALE, NEGATIVE = 300, 3300, 60
 
@@ -24,60 +23,8 @@ def _ids(profiles: list[bytes]) -> list[int]:
     return [orjson.loads(profile)["user_id"] for profile in profiles]
 
 
-class GatedTransport(httpx.AsyncBaseTransport):
-    """The real HTTP transport, held at the door until the test opens it (a slow site)."""
-
-    def __init__(self) -> None:
-        self.inner = httpx.AsyncHTTPTransport()
-        self.entered = asyncio.Event()
-        self.second = asyncio.Event()
-        self.gate = asyncio.Event()
-        self.requests = 0
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        self.requests += 1
-        (self.entered if self.requests == 1 else self.second).set()
-        await self.gate.wait()
-        return await self.inner.handle_async_request(request)
-
-    async def aclose(self) -> None:
-        await self.inner.aclose()
-
-
-class LockWatch:
-    """A cache that tells the test when a lock was refused (another replica holds it)."""
-
-    def __init__(self, inner: Cache) -> None:
-        self.inner = inner
-        self.refused = asyncio.Event()
-
-    async def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
-        return await self.inner.get_many(keys)
-
-    async def set_many(self, items: Mapping[str, bytes], ttl_seconds: float) -> None:
-        await self.inner.set_many(items, ttl_seconds)
-
-    async def delete_many(self, keys: Sequence[str]) -> None:
-        await self.inner.delete_many(keys)
-
-    async def acquire_lock(self, key: str, ttl_seconds: float) -> bool:
-        taken = await self.inner.acquire_lock(key, ttl_seconds)
-        if not taken:
-            self.refused.set()
-        return taken
-
-    async def release_lock(self, key: str) -> None:
-        await self.inner.release_lock(key)
-
-    async def ping(self) -> None:
-        await self.inner.ping()
-
-    async def aclose(self) -> None:
-        await self.inner.aclose()
-
-
 async def test_unknown_ids_are_remembered_for_the_negative_ttl(
-    redis_settings: RedisSettingsFactory, demo_upstream: DemoUpstream
+    redis_settings: SettingsFactory, demo_upstream: DemoUpstream
 ) -> None:
     """An unknown id costs one upstream request per negative TTL, not one per call."""
     clock = Clock()
@@ -86,7 +33,7 @@ async def test_unknown_ids_are_remembered_for_the_negative_ttl(
         assert _ids(await directory.lookup([1, 999999])) == [1]
         assert _ids(await directory.lookup([1, 999999])) == [1]
         assert demo_upstream.requests() == 1
-        assert directory.metrics.cache_requests.labels("negative")._value.get() == 1
+        assert sample(directory.metrics, "adapter_cache_requests_total", result="negative") == 1
 
         demo_upstream.reset()
         clock.advance(NEGATIVE + 1)
@@ -95,7 +42,7 @@ async def test_unknown_ids_are_remembered_for_the_negative_ttl(
 
 
 async def test_stale_entries_are_served_at_once_and_refreshed_in_the_background(
-    redis_settings: RedisSettingsFactory, demo_upstream: DemoUpstream
+    redis_settings: SettingsFactory, demo_upstream: DemoUpstream
 ) -> None:
     """Past the fresh TTL a profile is served as is and one background request refreshes it."""
     clock = Clock()
@@ -113,8 +60,10 @@ async def test_stale_entries_are_served_at_once_and_refreshed_in_the_background(
         assert _ids(await directory.lookup([1, 2, 3])) == [1, 2, 3]
         await directory.idle()
         assert demo_upstream.requests() == 1  # fresh again after the refresh
-    samples = directory.metrics.cache_requests
-    assert (samples.labels("stale")._value.get(), samples.labels("hit")._value.get()) == (3, 3)
+    assert (
+        sample(directory.metrics, "adapter_cache_requests_total", result="stale"),
+        sample(directory.metrics, "adapter_cache_requests_total", result="hit"),
+    ) == (3, 3)
 
 
 def test_fingerprint_changes_when_the_mapping_or_document_changes(
@@ -137,7 +86,7 @@ def test_fingerprint_changes_when_the_mapping_or_document_changes(
 
 
 async def test_a_changed_mapping_never_reads_entries_of_the_old_one(
-    redis_settings: RedisSettingsFactory, demo_upstream: DemoUpstream
+    redis_settings: SettingsFactory, demo_upstream: DemoUpstream
 ) -> None:
     """After a mapping change the same Redis holds the old shape, but it is not served."""
     before = redis_settings()
@@ -151,7 +100,7 @@ async def test_a_changed_mapping_never_reads_entries_of_the_old_one(
 
 
 async def test_the_local_layer_answers_hot_ids_without_redis_until_invalidated(
-    redis_settings: RedisSettingsFactory, demo_upstream: DemoUpstream, redis_url: str
+    redis_settings: SettingsFactory, demo_upstream: DemoUpstream, redis_url: str
 ) -> None:
     """With the in-process layer on, a hot id is served locally; invalidate clears every layer."""
     settings = redis_settings({"cache": {"local_max_entries": 100, "local_seconds": 60}})
@@ -172,7 +121,7 @@ async def test_the_local_layer_answers_hot_ids_without_redis_until_invalidated(
 
 
 async def test_two_replicas_sharing_redis_refill_a_chunk_once(
-    redis_settings: RedisSettingsFactory, demo_upstream: DemoUpstream
+    redis_settings: SettingsFactory, demo_upstream: DemoUpstream
 ) -> None:
     """With chunk locks on, a replica that finds the chunk locked waits for the other's fill."""
     settings = redis_settings({"cache": {"lock_seconds": 30}})
@@ -194,7 +143,7 @@ async def test_two_replicas_sharing_redis_refill_a_chunk_once(
 
 
 async def test_an_invalidation_during_a_fetch_keeps_its_copy_out_of_the_cache(
-    redis_settings: RedisSettingsFactory, demo_upstream: DemoUpstream
+    redis_settings: SettingsFactory, demo_upstream: DemoUpstream
 ) -> None:
     """A fetch that began before an eviction does not write back, and is not joined afterwards."""
     gated = GatedTransport()
@@ -217,7 +166,7 @@ async def test_an_invalidation_during_a_fetch_keeps_its_copy_out_of_the_cache(
 
 
 async def test_an_invalidation_during_a_fetch_alone_leaves_the_id_uncached(
-    redis_settings: RedisSettingsFactory,
+    redis_settings: SettingsFactory,
 ) -> None:
     """Without a later look-up, the evicted id stays out of Redis after the older fetch ends."""
     gated = GatedTransport()

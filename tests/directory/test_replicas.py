@@ -18,9 +18,10 @@ import pytest
 from adapter.app import create_app
 from adapter.cache import Cache, SyncedLocalCache, encode_entry
 from adapter.web.webhooks import SIGNATURE_HEADER, sign
-from tests.conftest import CHAT_AUTH, DemoUpstream, asgi_client
-from tests.directory.support import RedisSettingsFactory, asked
+from tests.directory.support import asked
 from tests.polling import eventually
+from tests.servers import DemoUpstream
+from tests.support import CHAT_AUTH, SettingsFactory, asgi_client
 
 SECRET = "0123456789abcdef-webhook"
 USERS = "/imbachat/v1/users?user_ids="
@@ -43,7 +44,7 @@ async def _channel_up(client: httpx.AsyncClient) -> bool:
 
 @pytest.fixture
 async def replicas(
-    redis_settings: RedisSettingsFactory,
+    redis_settings: SettingsFactory,
 ) -> AsyncIterator[tuple[httpx.AsyncClient, httpx.AsyncClient]]:
     """Two adapters sharing one Redis prefix, the webhook on; both channels subscribed.
 
@@ -85,7 +86,7 @@ async def test_a_webhook_on_one_replica_reaches_the_others_local_layer(
 
 async def test_a_fresh_copy_written_by_one_replica_is_served_by_the_other(
     replicas: tuple[httpx.AsyncClient, httpx.AsyncClient],
-    redis_settings: RedisSettingsFactory,
+    redis_settings: SettingsFactory,
 ) -> None:
     """A replica's fresh fetch (a new profile in Redis) replaces the other's local copy."""
     one, two = replicas

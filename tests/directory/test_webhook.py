@@ -17,8 +17,8 @@ from adapter.config import GlobalIdSettings, IdSettings
 from adapter.errors import ConfigError, RequestRejected, SignatureRejected
 from adapter.globalids import GlobalIds
 from adapter.web.webhooks import SIGNATURE_HEADER, _ids, _verify, sign
-from tests.conftest import SettingsFactory, asgi_client, refused_port
-from tests.directory.support import RedisSettingsFactory
+from tests.servers import refused_port
+from tests.support import SettingsFactory, asgi_client
 
 SECRET = "0123456789abcdef-webhook"
 MALFORMED = f"malformed {SIGNATURE_HEADER} header: expected t=<unix>,v1=<hex>"
@@ -30,7 +30,7 @@ def _error(status: int, message: str) -> dict[str, Any]:
 
 
 @pytest.fixture
-async def client(redis_settings: RedisSettingsFactory) -> AsyncIterator[httpx.AsyncClient]:
+async def client(redis_settings: SettingsFactory) -> AsyncIterator[httpx.AsyncClient]:
     """The adapter with the webhook on, over the real Redis."""
     app = create_app(redis_settings({"webhooks": {"secret": SECRET}}))
     async with asgi_client(app) as client:
@@ -173,7 +173,7 @@ async def test_a_bad_body_is_a_400(client: httpx.AsyncClient, body: bytes, messa
     assert response.json() == _error(400, message)
 
 
-async def test_a_body_over_the_bound_is_a_413(redis_settings: RedisSettingsFactory) -> None:
+async def test_a_body_over_the_bound_is_a_413(redis_settings: SettingsFactory) -> None:
     """Past `max_body_bytes` the body is refused before its signature is even checked."""
     settings = redis_settings({"webhooks": {"secret": SECRET, "max_body_bytes": 64}})
     body = orjson.dumps(list(range(100)))
@@ -209,7 +209,7 @@ def test_the_secret_comes_from_the_environment_and_must_not_be_short(
 
 
 async def test_an_eviction_redis_could_not_do_is_a_503_the_site_may_retry(
-    redis_settings: RedisSettingsFactory,
+    redis_settings: SettingsFactory,
 ) -> None:
     """With Redis unreachable the webhook answers 503, and the same delivery may be retried."""
     dead = f"redis://127.0.0.1:{refused_port()}/0"

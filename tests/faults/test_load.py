@@ -21,13 +21,8 @@ import httpx
 import jwt
 import pytest
 
-from tests.conftest import (
-    ADAPTER_COMMAND,
-    ROOT,
-    DemoUpstream,
-    spawn_on_free_port,
-    stop_process,
-)
+from tests.servers import ADAPTER_COMMAND, DemoUpstream, spawn_on_free_port, stop_process
+from tests.support import ROOT
 
 CALLS = int(os.environ.get("IMBACHAT_LOAD_CALLS", "6000"))
 WARM_UP_CALLS = 2000

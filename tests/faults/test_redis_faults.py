@@ -17,18 +17,17 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from adapter.app import create_app
 from adapter.config import Settings
-from tests.cache.conftest import PrivateRedis
-from tests.conftest import CHAT_AUTH, asgi_client, refused_port
-from tests.faults.conftest import FaultySite
+from tests.servers import PrivateRedis, refused_port
+from tests.sites import FaultySite
+from tests.support import CHAT_AUTH, SettingsFactory, asgi_client
 
 pytestmark = [pytest.mark.faults, pytest.mark.slow]
 
 USERS = "/imbachat/v1/users?user_ids="
 WORKERS = 16
-SettingsBuilder = Callable[..., Settings]
 
 
-def _redis_settings(build: SettingsBuilder, url: str) -> Settings:
+def _redis_settings(build: SettingsFactory, url: str) -> Settings:
     return build(
         {
             "cache": {
@@ -93,7 +92,7 @@ async def _cache_errors(client: httpx.AsyncClient, operation: str) -> float:
 
 
 async def test_redis_down_at_start_every_call_is_answered_from_the_site(
-    fault_settings: SettingsBuilder,
+    fault_settings: SettingsFactory,
 ) -> None:
     """Nothing listens where Redis should be: the adapter starts and answers every call."""
     site = FaultySite()
@@ -110,7 +109,7 @@ async def test_redis_down_at_start_every_call_is_answered_from_the_site(
 
 
 async def test_redis_killed_and_restarted_under_load(
-    fault_settings: SettingsBuilder, private_redis: Callable[..., PrivateRedis]
+    fault_settings: SettingsFactory, private_redis: Callable[..., PrivateRedis]
 ) -> None:
     """Killed mid-traffic, then restarted: no call fails, and the cache is used again after."""
     server = private_redis()
@@ -183,7 +182,7 @@ async def delaying_proxy(target_port: int, delay: float) -> AsyncIterator[int]:
 
 
 async def test_slow_redis_is_timed_out_and_the_site_answers(
-    fault_settings: SettingsBuilder, private_redis: Callable[..., PrivateRedis]
+    fault_settings: SettingsFactory, private_redis: Callable[..., PrivateRedis]
 ) -> None:
     """Redis answering slower than its socket timeout: every call is answered from the site."""
     server = private_redis()
@@ -201,7 +200,7 @@ async def test_slow_redis_is_timed_out_and_the_site_answers(
 
 
 async def test_full_redis_refusing_writes_costs_no_call(
-    fault_settings: SettingsBuilder, private_redis: Callable[..., PrivateRedis]
+    fault_settings: SettingsFactory, private_redis: Callable[..., PrivateRedis]
 ) -> None:
     """Redis at maxmemory with noeviction refuses every write: calls still all succeed."""
     server = private_redis("--maxmemory", "1mb", "--maxmemory-policy", "noeviction")

@@ -4,7 +4,6 @@ copies answer where the cache policy says so, and no other request is affected."
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 
 import httpx
 import orjson
@@ -12,14 +11,13 @@ import pytest
 
 from adapter.app import create_app
 from adapter.cache import MemoryCache
-from adapter.config import Settings
-from tests.conftest import CHAT_AUTH, asgi_client, refused_port
-from tests.faults.conftest import Fault, FaultySite, assert_error_shape, slow_server
+from tests.servers import refused_port
+from tests.sites import Fault, FaultySite, slow_server
+from tests.support import CHAT_AUTH, SettingsFactory, asgi_client, assert_error_shape
 
 pytestmark = [pytest.mark.faults, pytest.mark.slow]
 
 USERS = "/imbachat/v1/users?user_ids="
-SettingsBuilder = Callable[..., Settings]
 
 
 def _json(status: int, body: object) -> Fault:
@@ -62,7 +60,7 @@ def _ids(response: httpx.Response) -> list[int]:
 
 @pytest.mark.parametrize("fault", [*FAILURES, "GraphQL errors only"])
 async def test_each_site_failure_is_a_502_in_the_chat_error_shape_and_never_cached(
-    fault_settings: SettingsBuilder, fault: str
+    fault_settings: SettingsFactory, fault: str
 ) -> None:
     """A failing site gives 502 with the JSON error shape; once it recovers, the same call works."""
     site = FaultySite()
@@ -85,7 +83,7 @@ async def test_each_site_failure_is_a_502_in_the_chat_error_shape_and_never_cach
 
 @pytest.mark.parametrize("fault", [*FAILURES, "GraphQL errors only"])
 async def test_a_failing_site_is_answered_from_stale_copies(
-    fault_settings: SettingsBuilder, fault: str
+    fault_settings: SettingsFactory, fault: str
 ) -> None:
     """Past their fresh and stale windows, cached profiles still answer when the site fails."""
     site = FaultySite()
@@ -101,7 +99,7 @@ async def test_a_failing_site_is_answered_from_stale_copies(
     assert again.content == first.content
 
 
-async def test_a_refused_connection_is_a_502(fault_settings: SettingsBuilder) -> None:
+async def test_a_refused_connection_is_a_502(fault_settings: SettingsFactory) -> None:
     """Nothing listens at the site's address: 502 in the JSON error shape, naming no address."""
     url = f"http://127.0.0.1:{refused_port()}/graphql"
     app = create_app(fault_settings({"upstream": {"url": url}}))
@@ -112,7 +110,7 @@ async def test_a_refused_connection_is_a_502(fault_settings: SettingsBuilder) ->
 
 
 async def test_a_site_slower_than_the_read_timeout_is_a_502_and_blocks_no_one(
-    fault_settings: SettingsBuilder,
+    fault_settings: SettingsFactory,
 ) -> None:
     """A site that answers after the read timeout: 502; a warm call meanwhile is answered first."""
     shared = MemoryCache(max_entries=100)
@@ -129,7 +127,7 @@ async def test_a_site_slower_than_the_read_timeout_is_a_502_and_blocks_no_one(
 
 
 async def test_partial_data_answers_the_users_present_and_remembers_no_absence(
-    fault_settings: SettingsBuilder,
+    fault_settings: SettingsFactory,
 ) -> None:
     """`data` with `errors`: the users present are served; the missing one is asked again later."""
     site = FaultySite()
@@ -169,7 +167,7 @@ async def _upstream_user(site: FaultySite, user_id: str) -> dict[str, object]:
     return user
 
 
-async def test_users_missing_required_fields_are_left_out(fault_settings: SettingsBuilder) -> None:
+async def test_users_missing_required_fields_are_left_out(fault_settings: SettingsFactory) -> None:
     """A user object without a name, or without an id, is dropped; the rest are served."""
     site = FaultySite()
     app = create_app(fault_settings(), upstream_transport=site)
@@ -194,7 +192,7 @@ async def test_users_missing_required_fields_are_left_out(fault_settings: Settin
 
 
 async def test_users_the_chat_did_not_ask_for_are_never_served_or_cached(
-    fault_settings: SettingsBuilder,
+    fault_settings: SettingsFactory,
 ) -> None:
     """More or other ids than asked: only the asked ones answer; a forged user 99 is not kept."""
     site = FaultySite()
@@ -211,7 +209,7 @@ async def test_users_the_chat_did_not_ask_for_are_never_served_or_cached(
 
 
 async def test_an_open_breaker_fails_fast_without_asking_the_site(
-    fault_settings: SettingsBuilder,
+    fault_settings: SettingsFactory,
 ) -> None:
     """Past the failure threshold calls get 502 without reaching the site; cached ids still 200."""
     site = FaultySite()

@@ -14,8 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from adapter.web.webhooks import SIGNATURE_HEADER, sign
-from tests.conftest import CHAT_AUTH
-from tests.fuzz.conftest import WEBHOOK_SECRET, WEBHOOK_TOLERANCE, FuzzClient, assert_no_crash
+from tests.fuzz.support import WEBHOOK_SECRET, WEBHOOK_TOLERANCE, FuzzClient, assert_no_crash
+from tests.support import CHAT_AUTH
 
 pytestmark = pytest.mark.faults
 

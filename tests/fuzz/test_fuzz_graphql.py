@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.fuzz.conftest import FuzzClient, assert_no_crash
+from tests.fuzz.support import FuzzClient, assert_no_crash
 
 pytestmark = pytest.mark.faults
 

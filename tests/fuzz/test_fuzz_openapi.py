@@ -15,13 +15,13 @@ from hypothesis import strategies as st
 from schemathesis.core.result import Ok
 
 from adapter.app import create_app
-from adapter.config import settings_from_mapping
-from tests.conftest import CHAT_AUTH, ROOT, LiveServer, reference_data
+from tests.servers import LiveServer
+from tests.support import CHAT_AUTH, reference_data, settings_from
 
 pytestmark = pytest.mark.faults
 
 FUZZ = settings.get_profile("fuzz")
-APP = create_app(settings_from_mapping(reference_data(), environ={}, base_dir=ROOT))
+APP = create_app(settings_from(reference_data()))
 SCHEMA = schemathesis.openapi.from_dict(APP.openapi())
 RESULTS = list(SCHEMA.get_all_operations())
 OPERATIONS = [result.ok() for result in RESULTS if isinstance(result, Ok)]

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import CHAT_AUTH
-from tests.fuzz.conftest import FuzzClient, assert_no_crash
+from tests.fuzz.support import FuzzClient, assert_no_crash
+from tests.support import CHAT_AUTH
 
 pytestmark = pytest.mark.faults
 

@@ -6,8 +6,8 @@ import re
 from typing import Any
 
 from adapter.web.graphql.client import CLIENT
-from tests.conftest import CHAT_AUTH
-from tests.graphql.conftest import gql, session_cookie
+from tests.graphql.support import session_cookie
+from tests.support import CHAT_AUTH, gql
 
 Api = Any
 

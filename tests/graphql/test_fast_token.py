@@ -18,8 +18,8 @@ import pytest
 
 from adapter.app import create_app
 from adapter.web.graphql.fast_token import TokenFastPath
-from tests.conftest import SettingsFactory, asgi_client
-from tests.graphql.conftest import ISSUE, session_cookie
+from tests.graphql.support import ISSUE, session_cookie
+from tests.support import SettingsFactory, asgi_client
 
 ORIGIN = "https://site.example"
 _COMPARED_HEADERS = (
@@ -241,7 +241,7 @@ async def test_trusted_documents_answer_the_same_both_ways(
     """With the trusted list on: a listed document, its hash alone, an unlisted document and
     an unknown hash get the same answers both ways."""
     from adapter.web.graphql.trusted import document_hash
-    from tests.graphql.test_trusted import manifest
+    from tests.graphql.support import manifest
 
     listed = next(text for text in manifest().values() if "issueChatToken" in text)
     persisted = {"persistedQuery": {"version": 1, "sha256Hash": document_hash(listed)}}

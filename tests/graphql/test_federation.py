@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from adapter.errors import ConfigError
-from tests.conftest import CHAT_AUTH, SettingsFactory
-from tests.graphql.conftest import ISSUE, error_code, gql, session_cookie
+from tests.graphql.support import ISSUE, error_code, session_cookie
+from tests.support import CHAT_AUTH, SettingsFactory, gql
 
 Api = Any
 

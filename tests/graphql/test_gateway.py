@@ -22,9 +22,10 @@ import pytest
 from adapter.app import create_app
 from adapter.demo.sessions import SESSION_COOKIE
 from adapter.tokens import verify_widget_token
-from tests.conftest import LiveServer, SettingsFactory, stop_process
-from tests.graphql.conftest import ISSUE
+from tests.graphql.support import ISSUE
 from tests.npm import npm_tool
+from tests.servers import LiveServer, stop_process
+from tests.support import SettingsFactory
 
 pytestmark = pytest.mark.slow
 

@@ -16,8 +16,9 @@ from websockets.exceptions import InvalidStatus
 from websockets.typing import Subprotocol
 
 from adapter.app import create_app
-from tests.conftest import LiveServer, SettingsFactory
-from tests.graphql.conftest import ISSUE, error_code, gql, session_cookie
+from tests.graphql.support import ISSUE, error_code, session_cookie
+from tests.servers import LiveServer
+from tests.support import SettingsFactory, gql
 
 Api = Any
 

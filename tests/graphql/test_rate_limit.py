@@ -10,8 +10,9 @@ from structlog.testing import capture_logs
 from adapter.app import create_app
 from adapter.config import RateLimitSettings
 from adapter.web.graphql.ratelimit import TokenRateLimiter
-from tests.conftest import SettingsFactory, asgi_client, refused_port
-from tests.graphql.conftest import ISSUE, WIDGET, error_code, gql, session_cookie
+from tests.graphql.support import ISSUE, WIDGET, error_code, session_cookie
+from tests.servers import refused_port
+from tests.support import SettingsFactory, asgi_client, gql
 
 Api = Any
 

@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 from adapter.web.graphql.schema import build_schema
-from tests.conftest import ROOT, SettingsFactory
+from tests.support import ROOT, SettingsFactory
 
 COMMITTED = ROOT / "schema.graphql"
 

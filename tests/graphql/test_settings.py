@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 
 from adapter.app import create_app
-from adapter.config import load_settings, settings_from_mapping
+from adapter.config import load_settings
 from adapter.errors import ConfigError
-from tests.conftest import ROOT, SettingsFactory, reference_data
+from tests.support import ROOT, SettingsFactory, reference_data, settings_from
 
 SECRET = "s" * 32
 JWT_BASE: dict[str, Any] = {"header": "Authorization", "issuer": "https://site", "audience": "chat"}
@@ -81,14 +81,14 @@ def without(*sections: str) -> dict[str, Any]:
 def test_graphql_needs_tokens_and_viewer() -> None:
     """The API cannot be on without a token secret and a way to tell who is asking."""
     with pytest.raises(ConfigError) as caught:
-        settings_from_mapping(without("tokens", "viewer"), environ={}, base_dir=ROOT)
+        settings_from(without("tokens", "viewer"))
     assert "graphql needs `tokens`; graphql needs `viewer`" in caught.value.problems[0]
 
 
 def test_existing_configs_without_the_sections_still_load() -> None:
     """A configuration written before the GraphQL API loads, and serves no /graphql."""
     sections = ("tokens", "viewer", "graphql", "widget", "demo_page")
-    bare = settings_from_mapping(without(*sections), environ={}, base_dir=ROOT)
+    bare = settings_from(without(*sections))
     assert bare.graphql is None
     app = create_app(bare)
     assert all(getattr(route, "path", "") != "/graphql" for route in app.routes)

@@ -12,18 +12,12 @@ import pytest
 from adapter.app import create_app
 from adapter.errors import ConfigError
 from adapter.web.graphql.trusted import document_hash
-from tests.conftest import ROOT, SettingsFactory
-from tests.graphql.conftest import session_cookie
+from tests.graphql.support import manifest, session_cookie
+from tests.support import ROOT, SettingsFactory
 
 Api = Any
-MANIFEST = ROOT / "examples" / "spa" / "trusted-documents.json"
 CLIENT_DOCUMENTS = ROOT / "adapter" / "web" / "static" / "client" / "documents.js"
 TRUSTED = {"graphql": {"trusted_documents": {"enabled": True}}}
-
-
-def manifest() -> dict[str, str]:
-    data: dict[str, str] = json.loads(MANIFEST.read_text())
-    return data
 
 
 def documents_in_the_code() -> list[str]:

@@ -26,8 +26,9 @@ from starlette.routing import Route
 
 from adapter.app import create_app
 from adapter.config import CorsSettings
-from tests.conftest import LiveServer, SettingsFactory, asgi_client, refused_port
-from tests.graphql.conftest import ISSUE, error_code, gql
+from tests.graphql.support import ISSUE, error_code
+from tests.servers import LiveServer, refused_port
+from tests.support import SettingsFactory, asgi_client, gql
 
 ISSUER = "https://site.example"
 AUDIENCE = "imbachat"

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from adapter.app import create_app
-from tests.conftest import SettingsFactory, asgi_client
-from tests.graphql.conftest import ISSUE, RecordingSite, error_code, gql, site_settings
+from tests.graphql.support import ISSUE, RecordingSite, error_code, site_settings
+from tests.support import SettingsFactory, asgi_client, gql
 
 
 async def issue(settings: Any, headers: dict[str, str]) -> dict[str, Any]:

@@ -1,35 +1,18 @@
-"""Fixtures for `init`: run the real command, serve the test sites, ask the written config."""
+"""Fixtures for `init`: run the real command, serve the test sites."""
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-import orjson
 import pytest
 
-from adapter.app import create_app
-from adapter.config import load_settings
-from tests.conftest import CHAT_AUTH, LiveServer, asgi_client
+from tests.commands import environment
 from tests.init.schemas import CountingSite, member_site, relay_site
-
-# What the operator sets before serving a configuration `init` wrote with the token API on.
-OPERATOR_ENVIRONMENT = {
-    "IMBACHAT_SECRET_KEY": "operator-set-widget-secret-key-0123456789abcdef",
-    "IMBACHAT_WIDGET_ID": "widget-7",
-}
-InitRunner = Callable[..., subprocess.CompletedProcess[str]]
-SiteServer = Callable[[CountingSite], str]
-
-
-def clean_environment(extra: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The test process's environment without adapter settings, plus `extra`."""
-    environ = {k: v for k, v in os.environ.items() if not k.startswith(("IMBACHAT", "REDIS_URL"))}
-    return {**environ, **(extra or {})}
+from tests.init.support import InitRunner, SiteServer
+from tests.servers import ADAPTER_COMMAND, LiveServer
 
 
 @pytest.fixture
@@ -38,9 +21,9 @@ def run_init(tmp_path: Path) -> InitRunner:
 
     def run(*args: str, env: Mapping[str, str] | None = None) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-m", "adapter", "init", *args],
+            [*ADAPTER_COMMAND, "init", *args],
             cwd=tmp_path,
-            env=clean_environment(env),
+            env=environment(**(env or {})),
             stdin=subprocess.DEVNULL,
             capture_output=True,
             text=True,
@@ -69,19 +52,3 @@ def relay() -> CountingSite:
 @pytest.fixture
 def members() -> CountingSite:
     return member_site()
-
-
-async def chat_users(
-    config: Path, ids: Sequence[int | str], environ: Mapping[str, str] | None = None
-) -> list[dict[str, Any]]:
-    """The users-info answer of an adapter built from `config`, as the chat calls it."""
-    app = create_app(load_settings(config, environ={**OPERATOR_ENVIRONMENT, **(environ or {})}))
-    async with asgi_client(app) as client:
-        response = await client.get(
-            "/imbachat/v1/users",
-            params={"user_ids": ",".join(str(i) for i in ids)},
-            auth=CHAT_AUTH,
-        )
-    assert response.status_code == 200, response.text
-    answer: list[dict[str, Any]] = orjson.loads(response.content)
-    return answer

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.conftest import DemoUpstream, refused_port
-from tests.init.conftest import InitRunner, SiteServer
 from tests.init.schemas import RELAY_TOKEN, CountingSite, product_site
+from tests.init.support import InitRunner, SiteServer
+from tests.servers import DemoUpstream, refused_port
 
 
 def test_refuses_to_overwrite_config(

@@ -14,9 +14,9 @@ import orjson
 import yaml
 
 from adapter.demo.data import generate_users
-from tests.conftest import DemoUpstream
-from tests.init.conftest import InitRunner, SiteServer, chat_users
 from tests.init.schemas import MEMBERS, RELAY_PEOPLE, RELAY_TOKEN, CountingSite
+from tests.init.support import InitRunner, SiteServer, chat_users
+from tests.servers import DemoUpstream
 
 
 def _demo_expected(user_id: int, origin: str) -> dict[str, Any]:

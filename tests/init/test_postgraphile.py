@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.init.conftest import InitRunner, chat_users
 from tests.init.postgraphile import PostGraphile, Unavailable, start_postgraphile
+from tests.init.support import InitRunner, chat_users
 from tests.npm import npm_tool
 
 pytestmark = pytest.mark.slow

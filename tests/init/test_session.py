@@ -14,8 +14,8 @@ from adapter.cli import app
 from adapter.init import command
 from adapter.init.sample import Samples
 from adapter.init.verify import ChatAnswer, Verification, verify
-from tests.init.conftest import SiteServer
 from tests.init.schemas import RELAY_TOKEN, CountingSite
+from tests.init.support import SiteServer
 
 
 @pytest.fixture(autouse=True)

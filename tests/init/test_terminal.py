@@ -10,8 +10,8 @@ from pathlib import Path
 
 import yaml
 
-from tests.conftest import DemoUpstream
-from tests.init.conftest import clean_environment
+from tests.commands import environment
+from tests.servers import DemoUpstream
 
 # A bound for a stuck session, not a speed requirement.
 _WAIT_SECONDS = 60.0
@@ -61,7 +61,7 @@ def test_answers_on_a_terminal(demo_upstream: DemoUpstream, tmp_path: Path) -> N
         stdout=terminal,
         stderr=terminal,
         cwd=tmp_path,
-        env=clean_environment({"TERM": "dumb"}),
+        env=environment(TERM="dumb"),
         close_fds=True,
     )
     os.close(terminal)

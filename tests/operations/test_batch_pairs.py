@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from adapter.operations import UsersBatch, build_operations
-from tests.conftest import SettingsFactory
+from tests.support import SettingsFactory
 
 
 def site_id(obj: Any) -> str | None:

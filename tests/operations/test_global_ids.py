@@ -13,7 +13,7 @@ from adapter.config import GlobalIdSettings
 from adapter.errors import ConfigError
 from adapter.globalids import GlobalIds
 from adapter.operations import build_operations
-from tests.conftest import SettingsFactory
+from tests.support import SettingsFactory
 
 
 def codec(**settings: Any) -> GlobalIds:

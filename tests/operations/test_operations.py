@@ -8,21 +8,13 @@ from typing import Any
 import pytest
 from graphql import parse, validate
 
-from adapter.config import Settings, settings_from_mapping
-from adapter.demo.schema import build_schema
+from adapter.config import Settings
 from adapter.errors import ConfigError, UpstreamProtocolError
 from adapter.mapping_check import check_mapping_paths
 from adapter.operations import AliasBatch, ListBatch, build_operations, load_operation
 from adapter.paths import dig
-from tests.conftest import ROOT, SettingsFactory, deep_merge, reference_data
-
-DEMO_SCHEMA = build_schema()._schema
-
-
-def document(tmp_path: Path, text: str, name: str = "doc.graphql") -> str:
-    path = tmp_path / name
-    path.write_text(text)
-    return str(path)
+from tests.operations.support import DEMO_SCHEMA, document
+from tests.support import SettingsFactory, deep_merge, reference_data, settings_from
 
 
 def users_settings(
@@ -231,7 +223,7 @@ def test_paths_into_a_selected_scalar_are_allowed(
     data["mapping"] = {"fields": {"name": "name", "perm": "meta.canWrite"}}
     del data["upstream"]["operations"]["search"]
     del data["upstream"]["operations"]["friends"]
-    settings = settings_from_mapping(data, environ={}, base_dir=ROOT)
+    settings = settings_from(data)
     check_mapping_paths(settings, build_operations(settings))
 
 

@@ -8,11 +8,11 @@ from typing import Any
 import pytest
 from graphql import parse, validate
 
-from adapter.config import Settings, settings_from_mapping
+from adapter.config import Settings
 from adapter.errors import ConfigError, UpstreamProtocolError
 from adapter.operations import build_operations
-from tests.conftest import ROOT, SettingsFactory, reference_data
-from tests.operations.test_operations import DEMO_SCHEMA, document
+from tests.operations.support import DEMO_SCHEMA, document
+from tests.support import SettingsFactory, reference_data, settings_from
 
 NOTIFY = "resolvers/notify.graphql"
 
@@ -21,7 +21,7 @@ def notify_settings(**notify: Any) -> Settings:
     """Reference settings with this notify operation (the reference document by default)."""
     data = reference_data()
     data["upstream"]["operations"]["notify"] = {"document": NOTIFY, **notify}
-    return settings_from_mapping(data, environ={}, base_dir=ROOT)
+    return settings_from(data)
 
 
 def test_reference_friends_and_notify_documents(make_settings: SettingsFactory) -> None:

@@ -25,8 +25,8 @@ from adapter.config import (
     load_settings,
     sample_value_problems,
 )
-from tests.cli.support import cli, environment
-from tests.conftest import ROOT, SettingsFactory, asgi_client, reference_data
+from tests.commands import cli, environment
+from tests.support import ROOT, SettingsFactory, asgi_client, reference_data
 
 DOCKER = ROOT / "docker"
 K8S = DOCKER / "k8s"

@@ -12,7 +12,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from adapter.app import create_app
 from adapter.logs import configure_logging
 from adapter.web import health
-from tests.conftest import CHAT_AUTH, SettingsFactory, asgi_client, refused_port
+from tests.servers import refused_port
+from tests.support import CHAT_AUTH, SettingsFactory, asgi_client
 
 
 def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:

@@ -15,9 +15,9 @@ import httpx
 import jwt
 from jwt.warnings import InsecureKeyLengthWarning
 
-from tests.cli.support import environment, remote, write_config
-from tests.conftest import DemoUpstream
-from tests.ops.conftest import Served
+from tests.commands import environment, real_site, write_config
+from tests.ops.support import Served
+from tests.servers import DemoUpstream
 
 TOKEN_MUTATION = "mutation { issueChatToken { token userId expiresAt } }"
 
@@ -65,7 +65,7 @@ def test_no_secret_value_in_any_log_line(
         IMBACHAT_ADMIN_TOKEN=admin_token,
         SITE_KEY=site_key,
     )
-    overrides = remote(demo_upstream.graphql_url)
+    overrides = real_site(demo_upstream.graphql_url)
     overrides["upstream"]["headers"] = {"X-Site-Key": "${SITE_KEY}"}
     overrides["chat"] = {"query_token": {"enabled": True}}
     served = serve_adapter(write_config(tmp_path, overrides), "--log-level", "debug", env=env)

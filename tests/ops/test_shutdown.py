@@ -10,9 +10,9 @@ from pathlib import Path
 
 import httpx
 
-from tests.cli.support import SITE_AUTH, remote, write_config
-from tests.conftest import start_demo_upstream, stop_process
-from tests.ops.conftest import Served
+from tests.commands import SITE_AUTH, real_site, write_config
+from tests.ops.support import Served
+from tests.servers import start_demo_upstream, stop_process
 
 LATENCY = "1.5"
 
@@ -33,7 +33,7 @@ def test_sigterm_during_a_slow_site_call_lets_it_finish(
     """SIGTERM while the site is answering: the chat's call still gets its 200, serve exits 0."""
     site = start_demo_upstream("--latency", LATENCY)
     try:
-        served = serve_adapter(write_config(tmp_path, remote(site.graphql_url)))
+        served = serve_adapter(write_config(tmp_path, real_site(site.graphql_url)))
         answers: list[httpx.Response] = []
 
         def chat_call() -> None:

@@ -13,7 +13,7 @@ import uvicorn
 
 from adapter.app import create_app
 from adapter.web.slow_headers import HeaderDeadlineProtocol
-from tests.conftest import CHAT_AUTH, SettingsFactory
+from tests.support import CHAT_AUTH, SettingsFactory
 
 pytestmark = [pytest.mark.faults, pytest.mark.slow]
 

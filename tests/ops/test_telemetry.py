@@ -16,7 +16,8 @@ from adapter.config import Settings, TelemetrySettings
 from adapter.errors import ConfigError
 from adapter.web import telemetry
 from adapter.web.telemetry import INSTALL_HINT, build_tracing
-from tests.conftest import CHAT_AUTH, SettingsFactory, asgi_client, refused_port
+from tests.servers import refused_port
+from tests.support import CHAT_AUTH, SettingsFactory, asgi_client
 
 
 def test_off_by_default() -> None:

@@ -13,6 +13,7 @@ from adapter.errors import UpstreamStatusError, UpstreamUnavailable
 from adapter.metrics import Metrics
 from adapter.upstream import UpstreamClient
 from tests.sites import misbehaving_site
+from tests.support import sample
 
 pytestmark = [pytest.mark.faults, pytest.mark.slow]
 
@@ -31,10 +32,7 @@ def settings(url: str, **overrides: Any) -> UpstreamSettings:
 
 
 def retried(metrics: Metrics) -> float:
-    value = metrics.registry.get_sample_value(
-        "adapter_upstream_requests_total", {"outcome": "retried"}
-    )
-    return value or 0.0
+    return sample(metrics, "adapter_upstream_requests_total", outcome="retried")
 
 
 def test_the_default_deadline_is_derived_from_timeouts_and_attempts() -> None:

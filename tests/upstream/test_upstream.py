@@ -22,7 +22,7 @@ from adapter.errors import (
 )
 from adapter.metrics import Metrics
 from adapter.upstream import RetryBudget, UpstreamClient
-from tests.conftest import DemoUpstream
+from tests.servers import DemoUpstream
 
 Handler = Callable[[httpx.Request], httpx.Response]
 QUERY = "query { users(ids: [1]) { id } }"

@@ -5,14 +5,16 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from tests.conftest import ROOT, deep_merge, reference_data
+from tests.servers import ADAPTER_COMMAND
+from tests.support import ROOT, deep_merge, reference_data, remote
+
+__all__ = ["SITE_AUTH", "SITE_SECRET_KEY", "cli", "environment", "real_site", "write_config"]
 
 # Variables the reference configuration reads; a test's process gets only those it sets.
 _OWN_PREFIXES = ("IMBACHAT", "REDIS_", "OTEL_")
@@ -44,17 +46,13 @@ SITE_AUTH = ("root", "a-test-password-not-the-sample")
 SITE_SECRET_KEY = "a-test-widget-secret-key-not-the-demo-one-0123"
 
 
-def remote(url: str) -> dict[str, Any]:
-    """Overrides that point the upstream at `url` without retry waits, with non-sample secrets."""
-    return {
+def real_site(url: str) -> dict[str, Any]:
+    """`remote(url)` with non-sample secrets, as the commands accept for a site of its own."""
+    secrets = {
         "chat": {"api_password": f"${{IMBACHAT_API_PASSWORD:-{SITE_AUTH[1]}}}"},
         "tokens": {"secret_key": f"${{IMBACHAT_SECRET_KEY:-{SITE_SECRET_KEY}}}"},
-        "upstream": {
-            "embedded_demo": False,
-            "url": url,
-            "retry": {"backoff_initial": 0, "backoff_max": 0},
-        },
     }
+    return {**secrets, **remote(url)}
 
 
 def environment(**extra: str) -> dict[str, str]:
@@ -69,7 +67,7 @@ def cli(
 ) -> subprocess.CompletedProcess[str]:
     """Run `python -m adapter ARGS` to completion and capture its output."""
     return subprocess.run(
-        [sys.executable, "-m", "adapter", *args],
+        [*ADAPTER_COMMAND, *args],
         capture_output=True,
         text=True,
         env=dict(env) if env is not None else environment(),
