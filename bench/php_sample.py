@@ -33,13 +33,14 @@ import httpx
 
 from bench.load import WrkResult, wrk
 from bench.processes import ROOT, Service, free_port, start_service
+from bench.run import AUTH, BASIC
+from bench.tokens import WIDGET_SECRET
 
 __all__ = ["main"]
 
 TABLE = "imbachat_bench_users"
 ROWS = 2000
 IDS = ",".join(str(i) for i in range(1, 21))
-BASIC = {"Authorization": "Basic cm9vdDphYmM="}  # root:abc, as in config.yaml's demo login
 SCRIPT = ROOT / "bench" / "php" / "users.php"
 TARGET = 3.0
 
@@ -132,7 +133,11 @@ def _start_php(workdir: Path) -> Service:
         port=port,
         ready_path="/",
         log_dir=workdir,
-        env={"PHP_CLI_SERVER_WORKERS": "2", "BENCH_TABLE": f"test.{TABLE}"},
+        env={
+            "PHP_CLI_SERVER_WORKERS": "2",
+            "BENCH_TABLE": f"test.{TABLE}",
+            "BENCH_API_PASSWORD": AUTH[1],
+        },
         executable=php,
         group=True,
     )
@@ -171,6 +176,9 @@ def main(argv: list[str] | None = None) -> int:
         adapter_env = {
             "IMBACHAT__UPSTREAM__EMBEDDED_DEMO": "false",
             "IMBACHAT__UPSTREAM__URL": f"{upstream.url}/graphql",
+            # A site of its own: serve refuses the vendor's sample password and demo secret.
+            "IMBACHAT_API_PASSWORD": AUTH[1],
+            "IMBACHAT_SECRET_KEY": WIDGET_SECRET,
         }
         config = str(ROOT / "config.yaml")
         serve = ["-m", "adapter", "serve", "--config", config, "--workers", "2"]

@@ -3,7 +3,7 @@
 // plugin's apiChat.php does it): Basic credentials, ids stripped to digits and commas, one SQL
 // query per call over mysqli, each row mapped, json_encode. Written for bench/php_sample.py.
 $login = "root";
-$password = "abc";
+$password = getenv('BENCH_API_PASSWORD') ?: 'abc';
 if (!isset($_SERVER['PHP_AUTH_USER']) || $_SERVER['PHP_AUTH_PW'] != $password
     || strtolower($_SERVER['PHP_AUTH_USER']) != $login) {
     header('WWW-Authenticate: Basic realm="Backend"');
