@@ -7,7 +7,13 @@ PORT ?= 8000
 # pytest-xdist workers: one per core by default; `make test WORKERS=0` runs the suite in one process.
 WORKERS ?= auto
 
-.PHONY: demo test quick lint typecheck pytest check-python bench soak lock clean
+.PHONY: help demo test quick lint typecheck pytest check-python bench soak lock clean
+
+## List the targets with what each does (the `##` line above each).
+help:
+	@awk '/^## / { text = substr($$0, 4); next } \
+		/^[a-z][a-z-]*:/ && text != "" { sub(/:.*/, ""); printf "  make %-10s %s\n", $$0, text } \
+		{ text = "" }' $(MAKEFILE_LIST)
 
 check-python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=python3.11)")'
@@ -50,9 +56,11 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/deptry adapter
 	$(BIN)/deptry tests bench --exclude '.*/__pycache__/' --ignore DEP002,DEP004
 
+## Strict types (mypy --strict over adapter/, tests/ and bench/).
 typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy
 
+## The whole suite with branch coverage, without lint and types.
 pytest: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest -n $(WORKERS) --cov --cov-report=term-missing:skip-covered -q
 
@@ -72,5 +80,6 @@ lock: $(VENV)/.installed-dev
 	@{ sed -n '/^#/p' constraints.txt; $(BIN)/pip freeze --exclude-editable; } > constraints.txt.new
 	mv constraints.txt.new constraints.txt
 
+## Remove the venv and the tools' caches.
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage
