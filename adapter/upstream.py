@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Mapping
+import zlib
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Self
@@ -25,7 +26,7 @@ import structlog
 from purgatory import AsyncCircuitBreakerFactory
 from purgatory.domain.model import OpenedState
 
-from adapter.bounded import TooLarge, read_bounded
+from adapter.bounded import ACCEPT_ENCODING, TooLarge, UnsupportedEncoding, read_bounded
 from adapter.config import UpstreamSettings
 from adapter.error_messages import error_messages
 from adapter.errors import (
@@ -108,6 +109,7 @@ class UpstreamClient:
             headers={
                 "Content-Type": "application/json",
                 "Accept": "application/graphql-response+json, application/json",
+                "Accept-Encoding": ACCEPT_ENCODING,
                 **{name: value.get_secret_value() for name, value in settings.headers.items()},
             },
             follow_redirects=False,
@@ -250,11 +252,24 @@ class UpstreamClient:
             request = self._client.build_request("POST", self.url, content=body, headers=headers)
             response = await self._client.send(request, stream=True)
             try:
-                payload = await read_bounded(
-                    response.aiter_bytes(), limit, declared=response.headers.get("content-length")
-                )
+                if response.is_stream_consumed:
+                    # Read whole (and decoded) by the transport itself: httpx's MockTransport.
+                    payload = await read_bounded(_once(response.content), limit)
+                else:
+                    payload = await read_bounded(
+                        response.aiter_raw(),
+                        limit,
+                        declared=response.headers.get("content-length"),
+                        encoding=response.headers.get("content-encoding"),
+                    )
             except TooLarge:
                 raise self._too_large(limit) from None
+            except UnsupportedEncoding as exc:
+                raise UpstreamProtocolError(f"the site's answer has a {exc}") from None
+            except zlib.error:
+                raise UpstreamProtocolError(
+                    "the site's answer is not what its Content-Encoding says"
+                ) from None
             finally:
                 await response.aclose()
                 self.metrics.upstream_latency.observe(time.perf_counter() - started)
@@ -296,6 +311,10 @@ class UpstreamClient:
                 f"the site's GraphQL API answered with {len(errors)} error(s) and no data"
             )
         return GraphQLResult(data, errors)
+
+
+async def _once(content: bytes) -> AsyncIterator[bytes]:
+    yield content
 
 
 def _is_client_error(exc: BaseException) -> bool:
