@@ -12,6 +12,7 @@ one byte at a time would otherwise hold a call, and its concurrency slot, for as
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 import zlib
 from collections.abc import AsyncIterator, Mapping
@@ -30,6 +31,7 @@ from adapter.bounded import ACCEPT_ENCODING, TooLarge, UnsupportedEncoding, read
 from adapter.config import UpstreamSettings
 from adapter.error_messages import error_messages
 from adapter.errors import (
+    HeaderRejected,
     UpstreamError,
     UpstreamGraphQLError,
     UpstreamProtocolError,
@@ -45,6 +47,8 @@ log = structlog.get_logger(__name__)
 _RETRY_STATUSES = frozenset({502, 503, 504})
 _UNSENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 _CIRCUIT = "upstream"
+# What RFC 9110 allows in a field value: visible ASCII, obs-text (0x80-0xFF), space and tab.
+_NOT_FIELD_VALUE = re.compile(rb"[^\t\x20-\x7e\x80-\xff]")
 
 
 @dataclass(frozen=True)
@@ -153,14 +157,19 @@ class UpstreamClient:
         document: str,
         variables: Mapping[str, Any],
         *,
-        headers: Mapping[str, str] | None = None,
+        headers: Mapping[str, str | bytes] | None = None,
         mutation: bool = False,
     ) -> GraphQLResult:
-        """Run one GraphQL operation; raise an UpstreamError subclass when it gives nothing."""
+        """Run one GraphQL operation; raise an UpstreamError subclass when it gives nothing.
+
+        `headers` come from a caller (a page's credentials): a value that is no valid field
+        value is refused here as `HeaderRejected`, before the breaker can count it.
+        """
+        wire_headers = _wire_headers(headers) if headers else {}
         try:
             breaker = await self._breakers.get_breaker(_CIRCUIT)
             async with breaker:
-                return await self._execute(document, variables, headers or {}, mutation)
+                return await self._execute(document, variables, wire_headers, mutation)
         except OpenedState:
             self.metrics.upstream_requests.labels("circuit_open").inc()
             raise UpstreamUnavailable("the site's GraphQL API is failing; not calling it") from None
@@ -169,7 +178,7 @@ class UpstreamClient:
         self,
         document: str,
         variables: Mapping[str, Any],
-        headers: Mapping[str, str],
+        headers: Mapping[bytes, bytes],
         mutation: bool,
     ) -> GraphQLResult:
         body = orjson.dumps({"query": document, "variables": variables})
@@ -245,7 +254,7 @@ class UpstreamClient:
         except (UpstreamStatusError, UpstreamProtocolError) as exc:
             raise self._failed(exc, attempts) from None
 
-    async def _send(self, body: bytes, headers: Mapping[str, str]) -> tuple[int, bytes]:
+    async def _send(self, body: bytes, headers: Mapping[bytes, bytes]) -> tuple[int, bytes]:
         limit = self.settings.max_response_bytes
         async with self._slots:
             started = time.perf_counter()
@@ -311,6 +320,20 @@ class UpstreamClient:
                 f"the site's GraphQL API answered with {len(errors)} error(s) and no data"
             )
         return GraphQLResult(data, errors)
+
+
+def _wire_headers(headers: Mapping[str, str | bytes]) -> dict[bytes, bytes]:
+    """Each value as the bytes to send: text as Latin-1, as the server that received it read it."""
+    wire: dict[bytes, bytes] = {}
+    for name, value in headers.items():
+        try:
+            raw = value.encode("latin-1") if isinstance(value, str) else value
+        except UnicodeEncodeError:
+            raw = b"\x00"  # a character no header can carry: refused just below
+        if _NOT_FIELD_VALUE.search(raw):
+            raise HeaderRejected(f"the {name} header cannot be passed on to the site")
+        wire[name.encode("ascii")] = raw
+    return wire
 
 
 async def _once(content: bytes) -> AsyncIterator[bytes]:
