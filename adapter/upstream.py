@@ -15,7 +15,7 @@ import asyncio
 import re
 import time
 import zlib
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Self
@@ -49,6 +49,9 @@ _UNSENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 _CIRCUIT = "upstream"
 # What RFC 9110 allows in a field value: visible ASCII, obs-text (0x80-0xFF), space and tab.
 _NOT_FIELD_VALUE = re.compile(rb"[^\t\x20-\x7e\x80-\xff]")
+# Shorter values sent to the site are not hidden in its error messages: they would only mangle
+# them ("id", "1"), and no credential is that short.
+_MIN_HIDDEN = 4
 
 
 @dataclass(frozen=True)
@@ -250,7 +253,7 @@ class UpstreamClient:
         except UpstreamProtocolError as exc:
             raise self._failed(exc, attempts) from None
         try:
-            return self._interpret(status, payload)
+            return self._interpret(status, payload, variables, headers)
         except (UpstreamStatusError, UpstreamProtocolError) as exc:
             raise self._failed(exc, attempts) from None
 
@@ -285,6 +288,20 @@ class UpstreamClient:
         self.metrics.upstream_requests.labels(str(response.status_code)).inc()
         return response.status_code, payload
 
+    def _sent_values(
+        self, variables: Mapping[str, Any], headers: Mapping[bytes, bytes]
+    ) -> set[str]:
+        """What this call sent that a site echoing it would put in our logs: the credentials
+        (the service's headers and the caller's, each cookie's value and each token after its
+        scheme) and every text among the variables (a chat user's password, say)."""
+        values = {value.get_secret_value() for value in self.settings.headers.values()}
+        values.update(value.decode("latin-1") for value in headers.values())
+        for value in list(values):
+            values.add(value.partition(" ")[2])
+            values.update(part.partition("=")[2].strip() for part in value.split(";"))
+        values.update(_texts(variables))
+        return {value for value in values if len(value) >= _MIN_HIDDEN}
+
     def _failed(self, error: UpstreamError, attempts: int) -> UpstreamError:
         log.warning("upstream_call_failed", cause=error.message, attempts=attempts)
         return error
@@ -293,7 +310,13 @@ class UpstreamClient:
         self.metrics.upstream_requests.labels("too_large").inc()
         return UpstreamProtocolError(f"the site's answer is larger than {limit} bytes")
 
-    def _interpret(self, status: int, payload: bytes) -> GraphQLResult:
+    def _interpret(
+        self,
+        status: int,
+        payload: bytes,
+        variables: Mapping[str, Any],
+        headers: Mapping[bytes, bytes],
+    ) -> GraphQLResult:
         try:
             decoded = orjson.loads(payload)
         except orjson.JSONDecodeError:
@@ -312,7 +335,9 @@ class UpstreamClient:
             log.warning(
                 "upstream_graphql_errors",
                 count=len(errors),
-                messages=error_messages(errors, count=5, limit=200),
+                messages=error_messages(
+                    errors, count=5, limit=200, hiding=self._sent_values(variables, headers)
+                ),
                 partial=data is not None,
             )
         if data is None:
@@ -320,6 +345,17 @@ class UpstreamClient:
                 f"the site's GraphQL API answered with {len(errors)} error(s) and no data"
             )
         return GraphQLResult(data, errors)
+
+
+def _texts(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, Mapping):
+        for item in value.values():
+            yield from _texts(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _texts(item)
 
 
 def _wire_headers(headers: Mapping[str, str | bytes]) -> dict[bytes, bytes]:

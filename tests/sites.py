@@ -74,6 +74,23 @@ class MisbehavingSite:
 
         self._behaviour = fixed
 
+    def echo_in_errors(self) -> None:
+        """Answer GraphQL errors that quote the request: its body and its credential headers."""
+
+        async def echo(body: bytes, writer: Writer) -> None:
+            lines = self.last_head.decode("latin-1").split("\r\n")[1:]
+            credentials = [
+                f"bad header {line}"
+                for line in lines
+                if line.partition(":")[0].lower() in {"cookie", "authorization"}
+            ]
+            errors = [{"message": f"cannot use {body.decode()}"}]
+            errors.extend({"message": message} for message in credentials)
+            writer.write(_response(200, orjson.dumps({"data": None, "errors": errors})))
+            await writer.drain()
+
+        self._behaviour = echo
+
     def drip(self, *, every: float, length: int = 100_000) -> None:
         """Send the headers of a `length`-byte answer at once, then one byte every `every` s."""
 
