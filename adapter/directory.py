@@ -233,7 +233,9 @@ class Directory:
     async def _fetch_and_settle(
         self, futures: dict[UserId, asyncio.Future[_Found]], generation: int
     ) -> None:
-        ids = list(futures)
+        # Sorted: the same ids asked in another order (on another replica) form the same chunks,
+        # so they meet at the same chunk locks.
+        ids = sorted(futures, key=str)
         chunks = [ids[i : i + self._batch_size] for i in range(0, len(ids), self._batch_size)]
         self._fetches += 1
         try:
@@ -293,7 +295,9 @@ class Directory:
         if self._cache_settings.lock_seconds <= 0:
             yield None
             return
-        lock = f"{self._key_prefix}lock:{hashlib.sha1(repr(chunk).encode()).hexdigest()}"  # noqa: S324 - a key name, not security
+        # Named by the set of ids, not their order.
+        members = ",".join(sorted(map(str, chunk))).encode()
+        lock = f"{self._key_prefix}lock:{hashlib.sha1(members).hexdigest()}"  # noqa: S324 - a key name, not security
         if not await self._cache.acquire_lock(lock, self._cache_settings.lock_seconds):
             yield await self._wait_for_other_replica(chunk)
             return
