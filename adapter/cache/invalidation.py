@@ -39,6 +39,7 @@ from adapter.cache.base import Cache
 from adapter.cache.memory import MemoryCache
 from adapter.cache.redis import client_options
 from adapter.config import CacheSettings
+from adapter.logs import detached_context
 from adapter.metrics import Metrics
 
 __all__ = ["InvalidationChannel", "SyncedLocalCache"]
@@ -91,7 +92,10 @@ class InvalidationChannel:
     def start(self) -> None:
         """Subscribe in the background (once; needs a running event loop)."""
         if self._task is None:
-            self._task = asyncio.get_running_loop().create_task(self._listen())
+            # The first look-up starts it, from inside a request it outlives.
+            self._task = asyncio.get_running_loop().create_task(
+                self._listen(), context=detached_context()
+            )
 
     async def publish(self, keys: Sequence[str]) -> None:
         """Tell the other replicas; a failure is logged (per interval), never raised.

@@ -10,13 +10,14 @@ import redis.asyncio
 from pydantic import SecretStr
 from structlog.testing import capture_logs
 
+from adapter.app import create_app
 from adapter.cache import MemoryCache, SyncedLocalCache, build_cache
 from adapter.cache.invalidation import InvalidationChannel, synced_cache
-from adapter.config import CacheSettings, RedisSettings
+from adapter.config import CacheSettings, RedisSettings, Settings
 from adapter.metrics import Metrics
 from tests.polling import eventually
 from tests.servers import PrivateRedis
-from tests.support import sample
+from tests.support import CHAT_AUTH, asgi_client, sample
 
 
 class Ticks:
@@ -120,3 +121,30 @@ async def test_without_the_channel_local_copies_live_local_seconds(
     assert isinstance(cache, SyncedLocalCache)
     assert (cache.channel is not None) is invalidation
     await cache.aclose()
+
+
+async def test_the_channels_lines_carry_no_request_id(
+    private_redis: Callable[..., PrivateRedis],
+    remote_settings: Settings,
+    json_logs: None,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The listener that a request started outlives it: its lines name no request."""
+    server = private_redis()
+    redis_cache = CacheSettings(backend="redis", redis=RedisSettings(url=SecretStr(server.url)))
+    settings = remote_settings.model_copy(update={"cache": redis_cache})
+    logged: list[str] = []
+
+    def channel_down() -> bool:
+        logged.extend(capsys.readouterr().err.splitlines())
+        return any("cache_invalidation_channel_down" in line for line in logged)
+
+    async with asgi_client(create_app(settings)) as client:
+        response = await client.get("/imbachat/v1/users?user_ids=1", auth=CHAT_AUTH)
+        assert response.status_code == 200
+        assert response.headers["x-request-id"]
+        server.stop()
+        assert await eventually(channel_down)
+    lines = [orjson.loads(line) for line in logged if line.startswith("{")]
+    (down,) = [line for line in lines if line["event"] == "cache_invalidation_channel_down"]
+    assert "request_id" not in down
