@@ -354,8 +354,20 @@ class Directory:
                 log.warning("upstream_user_without_name", user_id=user_id)
                 continue
             found[user_id] = _Found(orjson.dumps(user))
-        # With GraphQL errors beside the data, a missing user may be an error, not an absence.
+        # With GraphQL errors beside the data, a missing user may be an error, not an absence;
+        # an answer cut short by a page size says nothing about the ids it left out.
         remember_absence = not result.errors
+        short = self.operations.users.cut_short(result.data, asked=len(chunk), got=len(pairs))
+        if short is not None:
+            remember_absence = False
+            self.metrics.answers_cut_short.inc()
+            log.warning(
+                "upstream_answer_cut_short",
+                asked=len(chunk),
+                got=len(pairs),
+                reason=short,
+                fix="give the users document a page size of at least upstream.batch.size",
+            )
         for user_id in chunk:
             found.setdefault(user_id, _Found(None, cacheable=remember_absence))
         return found
