@@ -44,6 +44,7 @@ __all__ = [
     "package_version",
     "record",
     "require_all",
+    "run_init",
     "site_post",
     "start_node",
 ]
@@ -176,12 +177,12 @@ class Configured:
         return None if viewer is None else str(viewer["mode"])
 
 
-def init_site(
+def run_init(
     url: str, directory: Path, *args: str, env: Mapping[str, str] | None = None
-) -> Configured:
-    """Run `imbachat-adapter init --upstream URL --yes` as a site owner would; it must pass."""
+) -> subprocess.CompletedProcess[str]:
+    """Run `imbachat-adapter init --upstream URL --yes --output DIRECTORY ARGS` to completion."""
     directory.mkdir(parents=True, exist_ok=True)
-    done = subprocess.run(
+    return subprocess.run(
         [*ADAPTER_COMMAND, "init", "--upstream", url, "--yes", "--output", str(directory), *args],
         cwd=directory,
         env=environment(**(env or {})),
@@ -191,6 +192,13 @@ def init_site(
         timeout=120,
         check=False,
     )
+
+
+def init_site(
+    url: str, directory: Path, *args: str, env: Mapping[str, str] | None = None
+) -> Configured:
+    """Run `init --yes` as a site owner would; it must pass, and its files are read back."""
+    done = run_init(url, directory, *args, env=env)
     assert done.returncode == 0, done.stdout + done.stderr
     config = yaml.safe_load((directory / "config.yaml").read_text())
     return Configured(directory, done.stdout, config)
