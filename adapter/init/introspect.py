@@ -98,13 +98,20 @@ class Endpoint:
                 f"{self.where} answered HTTP {status}: it wants credentials; pass them with "
                 "--header 'Authorization: Bearer …' (or whatever header the site expects)"
             )
+        hint = ""
+        if purpose == "introspection":
+            hint = (
+                " (is introspection turned off on this server? Give init its schema "
+                "instead: --schema FILE, its SDL or introspection JSON)"
+            )
         if status != 200 and not isinstance(data, dict):
             detail = f": {messages[0]}" if messages else ""
-            raise InitError(f"{self.where} answered HTTP {status} to the {purpose}{detail}")
+            # Apollo Server refuses introspection with a 400; a 5xx is the site failing.
+            shown_hint = hint if status == 400 else ""
+            raise InitError(
+                f"{self.where} answered HTTP {status} to the {purpose}{detail}{shown_hint}"
+            )
         if not isinstance(data, dict):
-            hint = ""
-            if purpose == "introspection":
-                hint = " (is introspection turned off on this server? init needs it)"
             message = messages[0] if messages else "no data in the answer"
             raise InitError(f"{self.where} refused the {purpose}: {message}{hint}")
         return data
