@@ -68,6 +68,13 @@ class Metrics:
             ["outcome"],
             registry=self.registry,
         )
+        self.answers_cut_short = Counter(
+            "adapter_upstream_answers_cut_short",
+            "Users answers that looked cut short by a page size (fewer users than ids at a "
+            "round page size, or a next page announced): their missing ids were not cached as "
+            "unknown.",
+            registry=self.registry,
+        )
         self.upstream_latency = Histogram(
             "adapter_upstream_latency_seconds",
             "Latency of HTTP requests to the site's GraphQL API.",
