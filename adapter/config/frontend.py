@@ -120,8 +120,10 @@ class JwtViewerSettings(Model):
     algorithms: list[JwtAlgorithm] = Field(min_length=1)
     secret: SecretStr | None = None
     jwks_url: str | None = None
-    # The key set is fetched at most once per jwks_cache_seconds; an unknown key id forces a
-    # refetch at most once per jwks_refresh_cooldown_seconds (so forged kids cannot hammer it).
+    # A fetched key set is used for jwks_cache_seconds, then fetched again: a key the site
+    # withdraws is accepted at most that long after the last fetch. A token naming a key id the
+    # set lacks forces a refetch (which drops withdrawn keys too), at most once per
+    # jwks_refresh_cooldown_seconds, so forged kids cannot hammer the site.
     jwks_cache_seconds: float = Field(300.0, gt=0)
     jwks_refresh_cooldown_seconds: float = Field(30.0, ge=0)
     jwks_timeout_seconds: float = Field(2.0, gt=0, le=30)
