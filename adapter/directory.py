@@ -69,6 +69,11 @@ class _Found:
     cacheable: bool = True
 
 
+def _id_order(user_id: UserId) -> tuple[int, str]:
+    text = str(user_id)
+    return len(text), text
+
+
 class Directory:
     """Looks users up for the chat, asking the site only for what the cache cannot answer."""
 
@@ -240,8 +245,8 @@ class Directory:
         self, futures: dict[UserId, asyncio.Future[_Found]], generation: int
     ) -> None:
         # Sorted: the same ids asked in another order (on another replica) form the same chunks,
-        # so they meet at the same chunk locks.
-        ids = sorted(futures, key=str)
+        # so they meet at the same chunk locks. Shorter first, so integers go in numeric order.
+        ids = sorted(futures, key=_id_order)
         chunks = [ids[i : i + self._batch_size] for i in range(0, len(ids), self._batch_size)]
         self._fetches += 1
         try:
@@ -354,8 +359,20 @@ class Directory:
                 log.warning("upstream_user_without_name", user_id=user_id)
                 continue
             found[user_id] = _Found(orjson.dumps(user))
-        # With GraphQL errors beside the data, a missing user may be an error, not an absence.
+        # With GraphQL errors beside the data, a missing user may be an error, not an absence;
+        # an answer cut short by a page size says nothing about the ids it left out.
         remember_absence = not result.errors
+        short = self.operations.users.cut_short(result.data, asked=len(chunk), got=len(pairs))
+        if short is not None:
+            remember_absence = False
+            self.metrics.answers_cut_short.inc()
+            log.warning(
+                "upstream_answer_cut_short",
+                asked=len(chunk),
+                got=len(pairs),
+                reason=short,
+                fix="give the users document a page size of at least upstream.batch.size",
+            )
         for user_id in chunk:
             found.setdefault(user_id, _Found(None, cacheable=remember_absence))
         return found

@@ -153,12 +153,23 @@ def init_command(
     timeout: Annotated[
         float, typer.Option(help="Seconds to wait for each answer from the site.", min=0.1)
     ] = 10.0,
+    schema_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--schema",
+            help="Read the site's schema from this file (SDL or introspection JSON) instead "
+            "of introspecting it: for sites with introspection off.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Write a working configuration for a site's GraphQL API, guessed from its schema.
 
     Introspects the schema, finds the user type and the fields that fetch, search and identify
     users, guesses the mapping from field names, types and a few sampled users, and writes
-    config.yaml and resolvers/*.graphql (commented with every guess and its reason). On a
+    config.yaml and resolvers/*.graphql (commented with every guess and its reason). With
+    --schema, the schema comes from a file (SDL or introspection JSON) instead, for sites whose
+    introspection is off; the site is still asked for a few sample users. On a
     terminal each guess is confirmed or changed; --yes takes them all. Then it runs the same
     checks as check-config and fetches three users through the whole pipeline.
 
@@ -182,6 +193,7 @@ def init_command(
     )
     from adapter.init.review import review
     from adapter.init.sample import collect_samples
+    from adapter.init.schema_file import read_schema_file
     from adapter.init.verify import verify
     from adapter.logs import configure_logging
 
@@ -194,8 +206,12 @@ def init_command(
         raise typer.Exit(ExitCode.USAGE)
     try:
         with Endpoint(upstream, headers, timeout=timeout) as endpoint:
-            typer.echo(f"Introspecting {endpoint.where} …")
-            schema = endpoint.schema()
+            if schema_file is None:
+                typer.echo(f"Introspecting {endpoint.where} …")
+                schema = endpoint.schema()
+            else:
+                typer.echo(f"Reading the schema of {endpoint.where} from {schema_file} …")
+                schema = read_schema_file(schema_file)
             discovery = discover(schema)
             _explain_discovery(discovery)
             samples = collect_samples(endpoint, discovery, given=given_ids)
@@ -251,7 +267,8 @@ def init_command(
             "user. Fill in the jwt section of config.yaml to switch it on."
         )
     ids = chat_ids(plan.proposal, samples, discovery.id_field)
-    verification = verify(output / CONFIG_FILE, ids, environ)
+    given_schema = schema if schema_file is not None else None
+    verification = verify(output / CONFIG_FILE, ids, environ, schema=given_schema)
     code = _report(verification, samples)
     if code == 0:
         typer.echo(
