@@ -18,7 +18,7 @@ from graphql import GraphQLSchema, build_client_schema, get_introspection_query
 
 from adapter.cache import build_cache
 from adapter.checks.report import Check, CheckReport
-from adapter.checks.schema import schema_problems
+from adapter.checks.schema import page_size_problems, schema_problems
 from adapter.checks.tracing import tracing_problems
 from adapter.config import (
     GraphQLSettings,
@@ -255,6 +255,7 @@ async def _check_upstream(
         report.add("schema", "skip", "needs documents and a mapping that parse")
         return
     problems = schema_problems(operations, settings.mapping, schema)
+    problems += page_size_problems(operations, schema, settings.upstream.batch.size)
     if problems:
         report.fail("schema", ExitCode.SCHEMA, problems)
     else:

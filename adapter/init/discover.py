@@ -42,6 +42,7 @@ from adapter.init.vocabulary import (
     normalise,
     required_arguments,
 )
+from adapter.page_sizes import page_size_paths
 
 __all__ = ["Discovery", "Fetcher", "Listing", "RootField", "Search", "Viewer", "discover"]
 
@@ -75,7 +76,6 @@ _SEARCH_ARGUMENTS = (
     "prefix",
     "contains",
 )
-_LIMIT_ARGUMENTS = ("limit", "first", "take", "count", "size", "pagesize", "perpage", "max")
 _SKIPPED_TYPE_SUFFIXES = ("connection", "edge", "payload", "input", "result", "response", "page")
 
 
@@ -104,7 +104,8 @@ class Fetcher(RootField):
     scalar: str = "ID"
     # Where the ids go inside an input-object argument: ("id", "in") for `filter: {id: {in:}}`.
     path: tuple[str, ...] = ()
-    # A page-size argument of a list field, given the batch size so no page is cut short.
+    # A page-size argument of a list field (a dotted path into an input object:
+    # `pagination.limit`), given the batch size so no page is cut short.
     limit_argument: str | None = None
 
     def call(self, value: str) -> str:
@@ -395,15 +396,9 @@ def _search(
 
 
 def _limit_argument(field_: GraphQLField) -> str | None:
-    for arg_name, arg in field_.args.items():
-        named = get_named_type(arg.type)
-        if (
-            named.name == "Int"
-            and not is_list(arg.type)
-            and normalise(arg_name) in _LIMIT_ARGUMENTS
-        ):
-            return arg_name
-    return None
+    """The field's page-size argument as a dotted path (`first`, `pagination.limit`), if any."""
+    paths = page_size_paths(field_)
+    return ".".join(paths[0]) if paths else None
 
 
 def _viewer(
