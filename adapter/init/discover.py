@@ -61,6 +61,7 @@ _VIEWER_NAMES = (
     "loggedinuser",
     "authenticateduser",
     "current",
+    "usersme",  # Directus: users_me
 )
 _SEARCH_WORDS = ("search", "find", "lookup", "autocomplete", "suggest", "filter", "query")
 _SEARCH_ARGUMENTS = (
@@ -204,7 +205,16 @@ def _returns(schema: GraphQLSchema, type_: GraphQLOutputType) -> _Returns | None
 
 def _id_field(obj: GraphQLObjectType) -> str | None:
     names = {normalise(leaf.name): leaf.name for leaf in leaves(obj)}
-    for wanted in ("id", f"{normalise(obj.name)}id", "userid", "uid", "databaseid", "pk"):
+    # `documentId`: Strapi 5 shows its users only by it (the integer id stays inside).
+    for wanted in (
+        "id",
+        f"{normalise(obj.name)}id",
+        "userid",
+        "uid",
+        "databaseid",
+        "pk",
+        "documentid",
+    ):
         if wanted in names:
             return names[wanted]
     return None
@@ -416,6 +426,35 @@ def _viewer(
     )
 
 
+def _other_viewers(
+    query: GraphQLObjectType, returns: dict[str, _Returns], user: GraphQLObjectType, id_field: str
+) -> list[Viewer]:
+    """Viewer fields returning a type of their own that carries the users' id field (Strapi's
+    `me: UsersPermissionsMe { id documentId … }`): the id is all the token needs."""
+    found = []
+    for name, shape in returns.items():
+        key = normalise(name)
+        field_ = query.fields[name]
+        if user in shape.types or shape.shape != "one" or key not in _VIEWER_NAMES:
+            continue
+        if shape.abstract or required_arguments(field_):
+            continue
+        (other,) = shape.types
+        if id_field not in other.fields:
+            continue
+        found.append(
+            Viewer(
+                name,
+                None,
+                (),
+                len(_VIEWER_NAMES) - _VIEWER_NAMES.index(key) - len(_VIEWER_NAMES),
+                f"`{name}` takes no arguments and returns the signed-in {other.name}, whose "
+                f"{id_field} is the {user.name}'s",
+            )
+        )
+    return found
+
+
 def _listing(
     name: str, field_: GraphQLField, returns: _Returns, user: GraphQLObjectType
 ) -> Listing | None:
@@ -491,6 +530,7 @@ def discover(schema: GraphQLSchema) -> Discovery:
             continue
         id_field = _id_field(user)
         assert id_field is not None  # _type_score returned 0 otherwise
+        viewers.extend(_other_viewers(query, returns, user, id_field))
         return Discovery(
             user_type=user,
             id_field=id_field,

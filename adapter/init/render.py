@@ -206,10 +206,17 @@ def _frontend(plan: Plan) -> list[str]:
             "    forward_cookies: []",
         ]
         return [*head, *tokens, "", *viewer, "", *graphql, ""]
+    why = (
+        _comment(f"The token API is off: {plan.viewer_refused}.", 0)
+        if plan.viewer_refused is not None
+        else [
+            "# No Query field returns the signed-in user, so the token API is off until the site's",
+            "# session JWT is described here (check-config warns until then): fill in the jwt",
+            "# section and remove the leading '# ' from these lines.",
+        ]
+    )
     off = [
-        "# No Query field returns the signed-in user, so the token API is off until the site's",
-        "# session JWT is described here (check-config warns until then): fill in the jwt",
-        "# section and remove the leading '# ' from these lines.",
+        *why,
         *(f"# {line}" for line in tokens),
         "# viewer:",
         "#   mode: jwt",
