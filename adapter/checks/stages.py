@@ -18,7 +18,7 @@ from graphql import GraphQLSchema, build_client_schema, get_introspection_query
 
 from adapter.cache import build_cache
 from adapter.checks.report import Check, CheckReport
-from adapter.checks.schema import schema_problems
+from adapter.checks.schema import page_size_problems, schema_problems
 from adapter.checks.tracing import tracing_problems
 from adapter.config import (
     GraphQLSettings,
@@ -176,6 +176,23 @@ def _check_frontend(settings: Settings, report: CheckReport) -> None:
         )
         return
     assert settings.viewer is not None  # Settings checks graphql has tokens and viewer
+    if settings.chat.ids.type == "str":
+        # The viewer's id is always a number (viewer.py): with text chat ids, no token names a
+        # user the users call can find.
+        report.fail(
+            "frontend",
+            ExitCode.INVALID,
+            [
+                "chat.ids.type is str, but the widget's token carries the site's integer user "
+                "id (the chat's `(int)$user_id`): issueChatToken would answer VIEWER_ID_INVALID "
+                "or name a user the users call cannot find. Fix: give the site's users an "
+                "integer key that the users document filters on and the viewer document "
+                "selects, then set chat.ids.type: int and mapping.id to it (README: "
+                '"Integer chat ids"); or switch the token API off (remove graphql, tokens '
+                "and viewer)",
+            ],
+        )
+        return
     report.add(
         "frontend",
         "ok",
@@ -268,6 +285,7 @@ async def _check_upstream(
         report.add("schema", "skip", "needs documents and a mapping that parse")
         return
     problems = schema_problems(operations, settings.mapping, schema)
+    problems += page_size_problems(operations, schema, settings.upstream.batch.size)
     if problems:
         report.fail("schema", ExitCode.SCHEMA, problems)
     else:

@@ -6,6 +6,7 @@ import os
 import re
 import secrets
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -17,6 +18,7 @@ from adapter.urls import may_carry_credentials
 
 if TYPE_CHECKING:
     from adapter.init.discover import Discovery
+    from adapter.init.plan import Plan
     from adapter.init.propose import Proposal
     from adapter.init.sample import Samples
     from adapter.init.verify import Verification
@@ -85,6 +87,21 @@ def _explain_proposal(proposal: Proposal, samples: Samples) -> None:
     if proposal.profiles is not None:
         shown = orjson.dumps(proposal.profiles).decode()
         typer.echo(f"  {'profiles':<12} {shown}\n  {'':<12} {proposal.profiles_reason}")
+
+
+def _integer_viewer(plan: Plan) -> Plan:
+    """The plan without its viewer when the chat's ids are text: the widget's token carries
+    the site's integer user id, so no token could name a user the users call finds."""
+    if plan.viewer is None or plan.proposal.id_type != "str":
+        return plan
+    why = (
+        f"the chat's ids are text ({plan.proposal.id_field}: {plan.proposal.id_reason}), and the "
+        "widget's token carries the site's integer user id, so `"
+        f"{plan.viewer.name}` cannot name a user the users call finds; give the users an "
+        "integer key that the users field filters on and the viewer selects (README: "
+        '"Integer chat ids"), then run init again'
+    )
+    return replace(plan, viewer=None, viewer_refused=why)
 
 
 def chat_ids(proposal: Proposal, samples: Samples, id_field: str) -> tuple[str, ...]:
@@ -234,6 +251,7 @@ def init_command(
         plan = review(plan, samples.users)
     elif not yes:
         typer.echo("\nNo terminal attached: taking every guess, as with --yes.")
+    plan = _integer_viewer(plan)
     files = render(plan)
     if interactive and not typer.confirm(f"\nWrite {', '.join(files)} in {output}?", default=True):
         typer.echo("Nothing written.")
@@ -261,6 +279,8 @@ def init_command(
         )
         environ.setdefault(SECRET_KEY_VARIABLE, secrets.token_urlsafe(48))
         environ.setdefault(WIDGET_ID_VARIABLE, "init-check")
+    elif plan.viewer_refused is not None:
+        typer.echo(f"The token API is written switched off: {plan.viewer_refused}.")
     else:
         typer.echo(
             "The token API is written switched off: the site has no field for the signed-in "
