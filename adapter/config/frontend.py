@@ -282,6 +282,8 @@ class GraphQLSettings(Model):
     queries_via_get: bool = False
     max_depth: int = Field(8, ge=1, le=100)
     max_aliases: int = Field(10, ge=0, le=1000)
+    # Fields an operation selects, each fragment counted every time it is spread.
+    max_fields: int = Field(500, ge=1, le=100_000)
     max_tokens: int = Field(1000, ge=10, le=100_000)
     max_document_bytes: int = Field(8192, ge=64)
     # Off: chatUsers answers signed-in viewers only.
