@@ -69,6 +69,11 @@ class _Found:
     cacheable: bool = True
 
 
+def _id_order(user_id: UserId) -> tuple[int, str]:
+    text = str(user_id)
+    return len(text), text
+
+
 class Directory:
     """Looks users up for the chat, asking the site only for what the cache cannot answer."""
 
@@ -240,8 +245,8 @@ class Directory:
         self, futures: dict[UserId, asyncio.Future[_Found]], generation: int
     ) -> None:
         # Sorted: the same ids asked in another order (on another replica) form the same chunks,
-        # so they meet at the same chunk locks.
-        ids = sorted(futures, key=str)
+        # so they meet at the same chunk locks. Shorter first, so integers go in numeric order.
+        ids = sorted(futures, key=_id_order)
         chunks = [ids[i : i + self._batch_size] for i in range(0, len(ids), self._batch_size)]
         self._fetches += 1
         try:
