@@ -247,6 +247,11 @@ class FederationEntitySettings(Model):
     _names = field_validator("type_name", "key_field", "field")(_graphql_name)
 
 
+FederationVersion = Literal[
+    "auto", "2.0", "2.1", "2.2", "2.3", "2.4", "2.5", "2.6", "2.7", "2.8", "2.9", "2.10", "2.11"
+]
+
+
 class FederationSettings(Model):
     """The API as a federation-2 subgraph (`_service { sdl }`, `@key`, `_entities`)."""
 
@@ -256,6 +261,10 @@ class FederationSettings(Model):
     prefix: str = ""
     # The site's user entity to extend; unset: no entity, only the root fields.
     entity: FederationEntitySettings | None = None
+    # The federation version the SDL's @link names. auto: the lowest the subgraph's directives
+    # need (v2.0 today), which every gateway composes; a gateway's composition refuses versions
+    # newer than it knows (Mesh Compose 1: up to v2.9), so pin one only for a reason.
+    version: FederationVersion = "auto"
 
     @field_validator("prefix")
     @classmethod
