@@ -129,11 +129,11 @@ def serve(
     keep_alive: Annotated[
         int,
         typer.Option(
-            help="Seconds an idle client connection stays open; behind a load balancer make it "
-            "longer than the balancer's idle timeout.",
+            help="Seconds an idle client connection stays open: longer than the idle timeout "
+            "of the load balancer's or gateway's connection pool in front (DEPLOYING.md).",
             min=1,
         ),
-    ] = 5,
+    ] = 65,
     forwarded_allow_ips: Annotated[
         str,
         typer.Option(
@@ -175,7 +175,8 @@ def serve(
         "timeout_keep_alive": keep_alive,
         "forwarded_allow_ips": forwarded_allow_ips,
         "server_header": False,
-        # uvicorn has no deadline for request headers; this protocol adds one.
+        # uvicorn's httptools protocol bounds neither the time nor the size of a request's head;
+        # this one adds both (h11's incomplete-event bound would cost a pure-Python parser).
         "http": HeaderDeadlineProtocol,
         # The adapter writes its own access line; uvicorn's would still format its arguments
         # (the quoted path and query) on every request before finding its logger disabled.

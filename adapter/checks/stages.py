@@ -18,7 +18,7 @@ from graphql import GraphQLSchema, build_client_schema, get_introspection_query
 
 from adapter.cache import build_cache
 from adapter.checks.report import Check, CheckReport
-from adapter.checks.schema import schema_problems
+from adapter.checks.schema import page_size_problems, schema_problems
 from adapter.checks.tracing import tracing_problems
 from adapter.config import (
     GraphQLSettings,
@@ -50,6 +50,7 @@ async def run_checks(
     environ: Mapping[str, str] | None = None,
     introspect: bool = True,
     connect: bool = True,
+    schema: GraphQLSchema | None = None,
 ) -> CheckReport:
     """Check the configuration file at `settings_path`; never raises for a bad configuration.
 
@@ -59,7 +60,8 @@ async def run_checks(
     secrets fail the values stage outside the embedded demo. The returned report has
     `ok`, `exit_code`, `checks` (each with its `ExitCode` class), `lines()` for people,
     `as_dict()` for programs, the validated `settings` (None when stages 1-3 failed) and the
-    introspected `schema` (None unless introspection worked).
+    introspected `schema` (None unless introspection worked). A given `schema` (init's
+    --schema, for a site with introspection off) is checked against instead of introspecting.
     """
     environ = os.environ if environ is None else environ
     report = CheckReport(settings_path)
@@ -76,7 +78,9 @@ async def run_checks(
         report.add("cache", "skip", "not contacted (--offline)")
         return report
     await asyncio.gather(
-        _check_upstream(settings, report, introspect=introspect, operations=operations),
+        _check_upstream(
+            settings, report, introspect=introspect, operations=operations, given=schema
+        ),
         _check_cache(settings, report),
     )
     report.checks.sort(key=_stage_order)
@@ -168,6 +172,23 @@ def _check_frontend(settings: Settings, report: CheckReport) -> None:
         )
         return
     assert settings.viewer is not None  # Settings checks graphql has tokens and viewer
+    if settings.chat.ids.type == "str":
+        # The viewer's id is always a number (viewer.py): with text chat ids, no token names a
+        # user the users call can find.
+        report.fail(
+            "frontend",
+            ExitCode.INVALID,
+            [
+                "chat.ids.type is str, but the widget's token carries the site's integer user "
+                "id (the chat's `(int)$user_id`): issueChatToken would answer VIEWER_ID_INVALID "
+                "or name a user the users call cannot find. Fix: give the site's users an "
+                "integer key that the users document filters on and the viewer document "
+                "selects, then set chat.ids.type: int and mapping.id to it (README: "
+                '"Integer chat ids"); or switch the token API off (remove graphql, tokens '
+                "and viewer)",
+            ],
+        )
+        return
     report.add(
         "frontend",
         "ok",
@@ -213,7 +234,12 @@ def _target(settings: Settings) -> tuple[httpx.AsyncBaseTransport | None, str, s
 
 
 async def _check_upstream(
-    settings: Settings, report: CheckReport, *, introspect: bool, operations: Operations | None
+    settings: Settings,
+    report: CheckReport,
+    *,
+    introspect: bool,
+    operations: Operations | None,
+    given: GraphQLSchema | None = None,
 ) -> None:
     transport, url, shown = _target(settings)
     async with UpstreamClient(
@@ -222,7 +248,10 @@ async def _check_upstream(
         schema: GraphQLSchema | None = None
         refused = ""
         try:
-            if introspect:
+            if given is not None:
+                await client.execute(_PING_QUERY, {})
+                schema = given
+            elif introspect:
                 try:
                     result = await client.execute(get_introspection_query(descriptions=False), {})
                     schema = build_client_schema(result.data)  # type: ignore[arg-type]  # checked by build_client_schema itself
@@ -246,11 +275,13 @@ async def _check_upstream(
         report.add("schema", "warn" if refused else "skip", f"not checked: {why}")
         return
     report.schema = schema
-    report.add("upstream", "ok", f"{shown} answers; schema introspected")
+    source = "schema from the given file" if given is not None else "schema introspected"
+    report.add("upstream", "ok", f"{shown} answers; {source}")
     if operations is None:
         report.add("schema", "skip", "needs documents and a mapping that parse")
         return
     problems = schema_problems(operations, settings.mapping, schema)
+    problems += page_size_problems(operations, schema, settings.upstream.batch.size)
     if problems:
         report.fail("schema", ExitCode.SCHEMA, problems)
     else:

@@ -6,6 +6,7 @@ import os
 import re
 import shlex
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -17,6 +18,7 @@ from adapter.urls import may_carry_credentials
 
 if TYPE_CHECKING:
     from adapter.init.discover import Discovery
+    from adapter.init.plan import Plan
     from adapter.init.propose import Proposal
     from adapter.init.sample import Samples
     from adapter.init.verify import Verification
@@ -85,6 +87,21 @@ def _explain_proposal(proposal: Proposal, samples: Samples) -> None:
     if proposal.profiles is not None:
         shown = orjson.dumps(proposal.profiles).decode()
         typer.echo(f"  {'profiles':<12} {shown}\n  {'':<12} {proposal.profiles_reason}")
+
+
+def _integer_viewer(plan: Plan) -> Plan:
+    """The plan without its viewer when the chat's ids are text: the widget's token carries
+    the site's integer user id, so no token could name a user the users call finds."""
+    if plan.viewer is None or plan.proposal.id_type != "str":
+        return plan
+    why = (
+        f"the chat's ids are text ({plan.proposal.id_field}: {plan.proposal.id_reason}), and the "
+        "widget's token carries the site's integer user id, so `"
+        f"{plan.viewer.name}` cannot name a user the users call finds; give the users an "
+        "integer key that the users field filters on and the viewer selects (README: "
+        '"Integer chat ids"), then run init again'
+    )
+    return replace(plan, viewer=None, viewer_refused=why)
 
 
 def chat_ids(proposal: Proposal, samples: Samples, id_field: str) -> tuple[str, ...]:
@@ -170,12 +187,23 @@ def init_command(
     timeout: Annotated[
         float, typer.Option(help="Seconds to wait for each answer from the site.", min=0.1)
     ] = 10.0,
+    schema_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--schema",
+            help="Read the site's schema from this file (SDL or introspection JSON) instead "
+            "of introspecting it: for sites with introspection off.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Write a working configuration for a site's GraphQL API, guessed from its schema.
 
     Introspects the schema, finds the user type and the fields that fetch, search and identify
     users, guesses the mapping from field names, types and a few sampled users, and writes
-    config.yaml and resolvers/*.graphql (commented with every guess and its reason). On a
+    config.yaml and resolvers/*.graphql (commented with every guess and its reason). With
+    --schema, the schema comes from a file (SDL or introspection JSON) instead, for sites whose
+    introspection is off; the site is still asked for a few sample users. On a
     terminal each guess is confirmed or changed; --yes takes them all. Then it runs the same
     checks as check-config and fetches three users through the whole pipeline.
 
@@ -193,6 +221,7 @@ def init_command(
     from adapter.init.render import CONFIG_FILE, render, write_files
     from adapter.init.review import review
     from adapter.init.sample import collect_samples
+    from adapter.init.schema_file import read_schema_file
     from adapter.init.verify import verify
     from adapter.logs import configure_logging
 
@@ -205,8 +234,12 @@ def init_command(
         raise typer.Exit(ExitCode.USAGE)
     try:
         with Endpoint(upstream, headers, timeout=timeout) as endpoint:
-            typer.echo(f"Introspecting {endpoint.where} …")
-            schema = endpoint.schema()
+            if schema_file is None:
+                typer.echo(f"Introspecting {endpoint.where} …")
+                schema = endpoint.schema()
+            else:
+                typer.echo(f"Reading the schema of {endpoint.where} from {schema_file} …")
+                schema = read_schema_file(schema_file)
             discovery = discover(schema)
             _explain_discovery(discovery)
             samples = collect_samples(endpoint, discovery, given=given_ids)
@@ -229,6 +262,7 @@ def init_command(
         plan = review(plan, samples.users)
     elif not yes:
         typer.echo("\nNo terminal attached: taking every guess, as with --yes.")
+    plan = _integer_viewer(plan)
     files = render(plan)
     if interactive and not typer.confirm(f"\nWrite {', '.join(files)} in {output}?", default=True):
         typer.echo("Nothing written.")
@@ -244,7 +278,9 @@ def init_command(
             "Note: upstream.url is written as given, with its user info or query string; if that "
             "holds a credential, move it to a header or write it as ${VARIABLE}."
         )
-    if plan.viewer is None:
+    if plan.viewer_refused is not None and plan.viewer is None:
+        typer.echo(f"The token API is written switched off: {plan.viewer_refused}.")
+    elif plan.viewer is None:
         typer.echo(
             "The token API is written switched off: the site has no field for the signed-in "
             "user. Fill in the jwt section of config.yaml to switch it on."
@@ -258,7 +294,8 @@ def init_command(
             f"{ENV_FILE} says where to find the real ones."
         )
     ids = chat_ids(plan.proposal, samples, discovery.id_field)
-    verification = verify(output / CONFIG_FILE, ids, {**environ, **throwaway})
+    given_schema = schema if schema_file is not None else None
+    verification = verify(output / CONFIG_FILE, ids, {**environ, **throwaway}, schema=given_schema)
     code = _report(verification, samples)
     if code == 0:
         _next_steps(output)

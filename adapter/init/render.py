@@ -27,6 +27,7 @@ from adapter.init.environment import (
 )
 from adapter.init.errors import InitError
 from adapter.init.plan import Plan
+from adapter.page_sizes import page_size_text
 from adapter.urls import display_url
 
 __all__ = ["CONFIG_FILE", "render", "write_files"]
@@ -108,8 +109,9 @@ def _upstream(plan: Plan) -> list[str]:
     ]
     if fetcher.limit_argument:
         lines += _comment(
-            f"The users document asks for {fetcher.limit_argument}: 100, so that a page of "
-            "the site's answer holds a whole batch; keep the two equal.",
+            f"The users document asks for "
+            f"{page_size_text(fetcher.limit_argument.split('.'), '100')}, so that a page of "
+            "the site's answer holds a whole batch; keep the two equal (check-config checks).",
             4,
         )
     global_id = plan.proposal.global_id
@@ -199,10 +201,17 @@ def _frontend(plan: Plan) -> list[str]:
             "    forward_cookies: []",
         ]
         return [*head, *tokens, "", *viewer, "", *graphql, ""]
+    why = (
+        _comment(f"The token API is off: {plan.viewer_refused}.", 0)
+        if plan.viewer_refused is not None
+        else [
+            "# No Query field returns the signed-in user, so the token API is off until the site's",
+            "# session JWT is described here (check-config warns until then): fill in the jwt",
+            "# section and remove the leading '# ' from these lines.",
+        ]
+    )
     off = [
-        "# No Query field returns the signed-in user, so the token API is off until the site's",
-        "# session JWT is described here (check-config warns until then): fill in the jwt",
-        "# section and remove the leading '# ' from these lines.",
+        *why,
         *(f"# {line}" for line in tokens),
         "# viewer:",
         "#   mode: jwt",
