@@ -38,6 +38,9 @@ NOT_RUN = {
     ".venv/bin/imbachat-adapter init --upstream https://www.example.com/graphql "
     "--header 'Authorization: Bearer …' --output my/": "a site on the internet; the same "
     "command against the demo upstream is run (its output folder stands in for my/)",
+    ".venv/bin/imbachat-adapter init --upstream https://www.example.com/graphql "
+    "--schema path/to/schema.graphql --output my/": "a site on the internet and the reader's "
+    "schema file (tests/init cover --schema against local sites)",
     "cp my/.env.example my/.env   # then fill in my/.env": "the person's step: the test fills "
     "the variables in from my/.env.example itself",
     "set -a; . my/.env; set +a": "the test passes the variables it filled in to each command",
