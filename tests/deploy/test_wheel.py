@@ -23,6 +23,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 # What a wheel is built from (the Dockerfile copies the same).
 _SOURCES = ("pyproject.toml", "README.md", "adapter")
 _SECRETS = {
+    "IMBACHAT_API_LOGIN": "wheel-test",
     "IMBACHAT_API_PASSWORD": "wheel-test-password",
     "IMBACHAT_SECRET_KEY": "wheel-test-widget-secret-key-0123456789abcdef",
     "IMBACHAT_WIDGET_ID": "wheel-test",
@@ -138,7 +139,7 @@ def test_init_then_serve_from_an_empty_folder(
         with httpx.Client(base_url=base, timeout=10) as http:
             users = http.get(
                 "/imbachat/v1/users?user_ids=1,2",
-                auth=("root", _SECRETS["IMBACHAT_API_PASSWORD"]),
+                auth=(_SECRETS["IMBACHAT_API_LOGIN"], _SECRETS["IMBACHAT_API_PASSWORD"]),
             )
             page = http.get("/graphql", headers={"Accept": "text/html"})
             build = http.get("/graphql/graphiql/graphiql.min.js")
@@ -161,10 +162,7 @@ def test_init_then_serve_from_an_empty_folder(
 def test_serve_with_no_configuration_says_how_to_get_one(
     installed: Installed, tmp_path: Path
 ) -> None:
-    """In an empty folder `serve` exits 2 naming the file it looked for.
-
-    `init` in the message comes with the ops-handoff branch (issue 24), and its assertion with it.
-    """
+    """In an empty folder `serve` exits 2 naming the file it looked for, in full, and `init`."""
     result = subprocess.run(
         [installed.command, "serve"],
         capture_output=True,
@@ -175,5 +173,6 @@ def test_serve_with_no_configuration_says_how_to_get_one(
         check=False,
     )
     assert result.returncode == 2
-    assert "config.yaml" in result.stderr
+    assert f"no configuration at {tmp_path / 'config.yaml'}" in result.stderr
+    assert "`imbachat-adapter init --upstream" in result.stderr
     assert "Traceback" not in result.stderr
