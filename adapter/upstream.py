@@ -331,11 +331,8 @@ class UpstreamClient:
         data, errors = decoded.get("data"), decoded.get("errors") or []
         if not isinstance(errors, list) or (data is not None and not isinstance(data, dict)):
             raise UpstreamProtocolError("the site's answer is not a GraphQL response")
-        # The site's messages, with what was sent hidden, for the log and for `users`.
-        messages = (
-            error_messages(errors, count=5, limit=200, hiding=self._sent_values(variables, headers))
-            if errors
-            else []
+        messages = error_messages(
+            errors, count=5, limit=200, hiding=self._sent_values(variables, headers)
         )
         if errors:
             log.warning(

@@ -278,7 +278,7 @@ def init_command(
             "Note: upstream.url is written as given, with its user info or query string; if that "
             "holds a credential, move it to a header or write it as ${VARIABLE}."
         )
-    if plan.viewer_refused is not None and plan.viewer is None:
+    if plan.viewer is None and plan.viewer_refused is not None:
         typer.echo(f"The token API is written switched off: {plan.viewer_refused}.")
     elif plan.viewer is None:
         typer.echo(
