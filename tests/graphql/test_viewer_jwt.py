@@ -68,10 +68,11 @@ class KeySite:
     keys: list[dict[str, Any]]
     fetches: int = 0
     url: str = ""
+    status: int = 200
 
     async def jwks(self, request: Request) -> JSONResponse:
         self.fetches += 1
-        return JSONResponse({"keys": self.keys})
+        return JSONResponse({"keys": self.keys}, status_code=self.status)
 
 
 def serve_keys(live_server: Callable[[Any], LiveServer], jwks: list[dict[str, Any]]) -> KeySite:
@@ -271,6 +272,22 @@ async def test_a_withdrawn_key_is_refused_once_the_cached_key_set_expires(
         after = await gql(client, ISSUE, headers=bearer)
     assert user_ids([before, after]) == [6, "UNAUTHENTICATED"]
     assert key_site.fetches == 2
+
+
+async def test_an_expired_key_set_that_cannot_be_fetched_is_not_used(
+    make_settings: SettingsFactory, keys: Keys, key_site: KeySite
+) -> None:
+    """Once jwks_cache_seconds have passed, a key set the site cannot serve is not replaced by
+    the old one: the token is refused with UPSTREAM_UNAVAILABLE."""
+    settings = jwt_settings(make_settings, jwks_url=key_site.url, jwks_cache_seconds=0.5)
+    token = jwt.encode(claims(), keys.site_rsa, "RS256", headers={"kid": "rsa-1"})
+    bearer = {"Authorization": f"Bearer {token}"}
+    async with asgi_client(create_app(settings)) as client:
+        before = await gql(client, ISSUE, headers=bearer)
+        key_site.status = 503
+        await asyncio.sleep(1.0)  # past jwks_cache_seconds, with margin
+        after = await gql(client, ISSUE, headers=bearer)
+    assert user_ids([before, after]) == [6, "UPSTREAM_UNAVAILABLE"]
 
 
 async def test_leeway_accepts_a_slightly_expired_token(

@@ -10,6 +10,12 @@ Depth is counted as Strawberry's `QueryDepthLimiter` counts it: a field with a s
 is one level deeper than its deepest child, a leaf is level 0, and introspection fields
 (`__schema`, `__type`) add nothing, so a client's introspection query is not refused for its
 nested `ofType`s (their fields still count).
+
+What passes is then bounded for graphql-core's rules too: the OverlappingFieldsCanBeMerged rule
+compares every pair of same-named fields (and of fragments spread side by side) at each response
+path, so 240 `chatWidget { scriptUrl }` in a row (480 fields) cost it 57,360 comparisons, over a
+second; `field_pairs` counts those pairs and `cost_errors` refuses more than `max_fields` of
+them. Fragment cycles and unused fragments are refused here as well, before any rule walks them.
 """
 
 from __future__ import annotations
