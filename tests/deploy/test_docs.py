@@ -36,3 +36,15 @@ def test_every_command_line_uses_options_the_command_takes() -> None:
     assert {"serve", "check-config", "init"} <= set(helps)
     assert all(helps.values()), [name for name, text in helps.items() if not text]
     assert unknown == []
+
+
+def test_the_deploy_files_name_the_tests_that_run_them() -> None:
+    """Each test module a file under deploy/ names exists (and so runs that file)."""
+    named = {
+        (path.name, test)
+        for path in (ROOT / "deploy").rglob("*")
+        if path.is_file() and path.suffix != ".json"
+        for test in re.findall(r"tests/deploy/test_\w+\.py", path.read_text())
+    }
+    assert len({name for name, _ in named}) >= 5
+    assert sorted(f"{name}: {test}" for name, test in named if not (ROOT / test).exists()) == []
