@@ -7,7 +7,7 @@ PORT ?= 8000
 # pytest-xdist workers: one per core by default; `make test WORKERS=0` runs the suite in one process.
 WORKERS ?= auto
 
-.PHONY: help demo test quick lint typecheck pytest check-python bench soak lock clean
+.PHONY: help demo test quick lint typecheck pytest check-python bench soak lock clean interop
 
 ## List the targets with what each does (the `##` line above each).
 help:
@@ -63,6 +63,10 @@ typecheck: $(VENV)/.installed-dev
 ## The whole suite with branch coverage, without lint and types.
 pytest: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest -n $(WORKERS) --cov --cov-report=term-missing:skip-covered -q
+
+## The interop matrix (tests/interop): every third-party site, the heavy ones (minutes to install) too.
+interop: $(VENV)/.installed-dev
+	IMBACHAT_INTEROP_ALL=1 $(BIN)/python -m pytest -q -p no:cacheprovider -m interop tests/interop
 
 ## Benchmarks (about 2 minutes; never part of `make test`): a table, and bench/results/*.json.
 bench: $(VENV)/.installed-dev

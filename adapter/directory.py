@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import hashlib
 import time
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Mapping, Sequence
@@ -23,7 +24,7 @@ from typing import Any
 import orjson
 import structlog
 
-from adapter.cache import Cache, Entry, EntryMemo, encode_entry
+from adapter.cache import EVICTED, Cache, Entry, EntryMemo, encode_entry
 from adapter.config import Settings
 from adapter.errors import (
     FriendsUnavailable,
@@ -31,6 +32,7 @@ from adapter.errors import (
     UpstreamGraphQLError,
     UpstreamUnavailable,
 )
+from adapter.logs import detached_context
 from adapter.metrics import Metrics
 from adapter.operations import Operations
 from adapter.site_users import SiteUsers, UserId, shape_checked
@@ -65,6 +67,11 @@ def fingerprint(settings: Settings, operations: Operations) -> str:
 class _Found:
     profile: bytes | None  # None: the site has no such user
     cacheable: bool = True
+
+
+def _id_order(user_id: UserId) -> tuple[int, str]:
+    text = str(user_id)
+    return len(text), text
 
 
 class Directory:
@@ -207,7 +214,9 @@ class Directory:
         results = await asyncio.gather(*(asyncio.shield(f) for f in futures.values()))
         return dict(zip(futures, results, strict=True))
 
-    def _claim(self, ids: Sequence[UserId]) -> dict[UserId, asyncio.Future[_Found]]:
+    def _claim(
+        self, ids: Sequence[UserId], context: contextvars.Context | None = None
+    ) -> dict[UserId, asyncio.Future[_Found]]:
         """The pending result of each id: joined if under way, else one new fetch for the rest.
 
         Synchronous on purpose: nothing can run between the look-up and the registration.
@@ -222,18 +231,22 @@ class Directory:
                 future = mine[user_id] = self._in_flight[key] = loop.create_future()
             futures[user_id] = future
         if mine:
-            self._spawn(self._fetch_and_settle(mine, self._generation))
+            self._spawn(self._fetch_and_settle(mine, self._generation), context)
         return futures
 
-    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.ensure_future(work)
+    def _spawn(
+        self, work: Coroutine[Any, Any, None], context: contextvars.Context | None = None
+    ) -> None:
+        task = asyncio.get_running_loop().create_task(work, context=context)
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
     async def _fetch_and_settle(
         self, futures: dict[UserId, asyncio.Future[_Found]], generation: int
     ) -> None:
-        ids = list(futures)
+        # Sorted: the same ids asked in another order (on another replica) form the same chunks,
+        # so they meet at the same chunk locks. Shorter first, so integers go in numeric order.
+        ids = sorted(futures, key=_id_order)
         chunks = [ids[i : i + self._batch_size] for i in range(0, len(ids), self._batch_size)]
         self._fetches += 1
         try:
@@ -278,8 +291,12 @@ class Directory:
         async with self._chunk_lock(chunk) as filled:
             if filled is not None:
                 return filled
+            # What each key holds before the site is asked: the copy is stored only over that,
+            # so an eviction meanwhile (the webhook, on any replica) is never undone.
+            keys = [self.key(i) for i in chunk]
+            seen = dict(zip(keys, await self._cache.get_many(keys), strict=True))
             found = await self._fetch_from_upstream(chunk)
-            await self._store(found, generation)
+            await self._store(found, generation, seen)
             return found
 
     @contextlib.asynccontextmanager
@@ -293,7 +310,9 @@ class Directory:
         if self._cache_settings.lock_seconds <= 0:
             yield None
             return
-        lock = f"{self._key_prefix}lock:{hashlib.sha1(repr(chunk).encode()).hexdigest()}"  # noqa: S324 - a key name, not security
+        # Named by the set of ids, not their order.
+        members = ",".join(sorted(map(str, chunk))).encode()
+        lock = f"{self._key_prefix}lock:{hashlib.sha1(members).hexdigest()}"  # noqa: S324 - a key name, not security
         if not await self._cache.acquire_lock(lock, self._cache_settings.lock_seconds):
             yield await self._wait_for_other_replica(chunk)
             return
@@ -344,13 +363,31 @@ class Directory:
                 log.warning("upstream_user_without_name", user_id=user_id)
                 continue
             found[user_id] = _Found(orjson.dumps(user))
-        # With GraphQL errors beside the data, a missing user may be an error, not an absence.
+        # With GraphQL errors beside the data, a missing user may be an error, not an absence;
+        # an answer cut short by a page size says nothing about the ids it left out.
         remember_absence = not result.errors
+        short = self.operations.users.cut_short(result.data, asked=len(chunk), got=len(pairs))
+        if short is not None:
+            remember_absence = False
+            self.metrics.answers_cut_short.inc()
+            log.warning(
+                "upstream_answer_cut_short",
+                asked=len(chunk),
+                got=len(pairs),
+                reason=short,
+                fix="give the users document a page size of at least upstream.batch.size",
+            )
         for user_id in chunk:
             found.setdefault(user_id, _Found(None, cacheable=remember_absence))
         return found
 
-    async def _store(self, found: Mapping[UserId, _Found], generation: int) -> None:
+    async def _store(
+        self,
+        found: Mapping[UserId, _Found],
+        generation: int,
+        seen: Mapping[str, bytes | None],
+    ) -> None:
+        """Write what was fetched, where the keys still hold what they held before (`seen`)."""
         settings = self._cache_settings
         now = self._clock()
         if self._evicted:
@@ -366,15 +403,16 @@ class Directory:
             if f.profile is None and f.cacheable
         }
         if profiles and settings.keep_seconds:
-            await self._cache.set_many(profiles, settings.keep_seconds)
+            await self._cache.replace_many(profiles, seen, settings.keep_seconds)
         if absent and settings.negative_seconds:
-            await self._cache.set_many(absent, settings.negative_seconds)
+            await self._cache.replace_many(absent, seen, settings.negative_seconds)
 
     def _refresh_in_background(self, ids: list[UserId]) -> None:
         fresh = [i for i in ids if str(i) not in self._in_flight]
         if not fresh:
             return
-        futures = self._claim(fresh)
+        # Detached from the request that saw the stale copy: it is answered before this ends.
+        futures = self._claim(fresh, detached_context())
 
         async def report() -> None:
             try:
@@ -384,7 +422,7 @@ class Directory:
             except Exception as exc:  # a background task has nobody to raise to
                 log.exception("background_refresh_failed", ids=len(fresh), error=type(exc).__name__)
 
-        self._spawn(report())
+        self._spawn(report(), detached_context())
 
     # --- friends ------------------------------------------------------------------------------
 
@@ -416,7 +454,14 @@ class Directory:
                 log.warning("upstream_friends_truncated", count=len(objects), kept=limit)
                 objects = objects[:limit]
             found = self._map_friends(objects)
-            await self._store(found, generation)
+            # The friends are known only now: a key already evicted (its marker) is left alone,
+            # and one evicted from here on is not overwritten.
+            keys = [self.key(i) for i in found]
+            seen = dict(zip(keys, await self._cache.get_many(keys), strict=True))
+            evicted = {k for k, value in seen.items() if value and value.startswith(EVICTED)}
+            await self._store(
+                {i: f for i, f in found.items() if self.key(i) not in evicted}, generation, seen
+            )
         finally:
             self._fetches -= 1
             if not self._fetches:

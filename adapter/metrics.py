@@ -1,10 +1,40 @@
-"""Prometheus metrics, one registry per app so that tests can build many apps side by side."""
+"""Prometheus metrics, one registry per app so that tests can build many apps side by side.
+
+Every labelled counter whose label values are known in advance starts with each of them at 0,
+so that a rule such as `rate(adapter_cache_requests_total{result="stale_if_error"}[5m])` has a
+series to read before the first such event (a missing series is not 0 to Prometheus, and an
+alert on its rate would stay silent through the first burst). Open sets (HTTP statuses, routes)
+appear when first seen.
+"""
 
 from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
-__all__ = ["Metrics"]
+__all__ = [
+    "CACHE_ERROR_OPERATIONS",
+    "CACHE_RESULTS",
+    "TOKEN_OUTCOMES",
+    "UPSTREAM_OUTCOMES",
+    "USER_DROP_REASONS",
+    "Metrics",
+]
+
+# The label values the code uses (a test checks every `.labels("...")` literal is listed here).
+CACHE_RESULTS = ("hit", "miss", "stale", "negative", "stale_if_error")
+CACHE_ERROR_OPERATIONS = ("get", "set", "delete", "lock", "unlock")
+# Besides these, the HTTP status of every answer the site gave ("200", "502", ...).
+UPSTREAM_OUTCOMES = ("circuit_open", "retried", "deadline", "timeout", "unreachable", "too_large")
+USER_DROP_REASONS = ("not_requested", "no_name", "bad_id")
+# gettoken's outcomes and issueChatToken's (its GraphQL error code, lower-cased).
+TOKEN_OUTCOMES = (
+    "issued",
+    "forbidden_origin",
+    "rate_limited",
+    "unauthenticated",
+    "viewer_id_invalid",
+    "upstream_unavailable",
+)
 
 _LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
@@ -26,12 +56,7 @@ class Metrics:
             ["operation"],
             registry=self.registry,
         )
-        self.invalidation_channel_up = Gauge(
-            "adapter_cache_invalidation_channel_up",
-            "1 while the replicas' invalidation channel is subscribed and answering, else 0 "
-            "(local copies then live local_seconds only).",
-            registry=self.registry,
-        )
+        self._invalidation_channel_up: Gauge | None = None
         self.local_invalidations = Counter(
             "adapter_cache_local_invalidations",
             "Keys dropped from the local layer because another replica changed them.",
@@ -41,6 +66,13 @@ class Metrics:
             "adapter_upstream_requests",
             "HTTP requests to the site's GraphQL API by outcome.",
             ["outcome"],
+            registry=self.registry,
+        )
+        self.answers_cut_short = Counter(
+            "adapter_upstream_answers_cut_short",
+            "Users answers that looked cut short by a page size (fewer users than ids at a "
+            "round page size, or a next page announced): their missing ids were not cached as "
+            "unknown.",
             registry=self.registry,
         )
         self.upstream_latency = Histogram(
@@ -74,3 +106,26 @@ class Metrics:
             ["outcome"],
             registry=self.registry,
         )
+        for counter, values in (
+            (self.cache_requests, CACHE_RESULTS),
+            (self.cache_errors, CACHE_ERROR_OPERATIONS),
+            (self.upstream_requests, UPSTREAM_OUTCOMES),
+            (self.users_dropped, USER_DROP_REASONS),
+            (self.tokens, TOKEN_OUTCOMES),
+        ):
+            for value in values:
+                counter.labels(value)
+
+    @property
+    def invalidation_channel_up(self) -> Gauge:
+        """Registered by the first replica channel that asks for it: a replica without one
+        (memory cache, no local layer) exports no such series rather than a 0 that an alert on
+        a channel down would read as an outage."""
+        if self._invalidation_channel_up is None:
+            self._invalidation_channel_up = Gauge(
+                "adapter_cache_invalidation_channel_up",
+                "1 while the replicas' invalidation channel is subscribed and answering, else 0 "
+                "(local copies then live local_seconds only).",
+                registry=self.registry,
+            )
+        return self._invalidation_channel_up

@@ -49,6 +49,7 @@ from adapter.globalids import GlobalIds, build_global_ids
 from adapter.paths import dig
 
 __all__ = [
+    "ROUND_PAGE_SIZES",
     "AliasBatch",
     "FriendsQuery",
     "ListBatch",
@@ -59,6 +60,7 @@ __all__ = [
     "UserPair",
     "UsersBatch",
     "build_operations",
+    "cut_short",
     "load_operation",
     "user_list",
     "walk_selection",
@@ -126,6 +128,44 @@ def _null_before_a_list(data: Mapping[str, Any], path: Sequence[str]) -> bool:
         if isinstance(value, list):
             return False
     return False
+
+
+# Page sizes that sites default to or cap at: fewer users than ids, exactly this many, is a page.
+ROUND_PAGE_SIZES = frozenset({10, 20, 25, 30, 50, 100, 200, 250, 500, 1000})
+
+
+def _next_page(data: Mapping[str, Any], path: Sequence[str]) -> bool:
+    """Whether an object on the way to the users says more follow: a connection's
+    `pageInfo.hasNextPage`, or Strapi's `meta.pagination` with pages after this one."""
+    value: Any = data
+    for key in path:
+        if not isinstance(value, Mapping):
+            return False
+        page_info = value.get("pageInfo")
+        if isinstance(page_info, Mapping) and page_info.get("hasNextPage") is True:
+            return True
+        meta = value.get("meta")
+        pagination = meta.get("pagination") if isinstance(meta, Mapping) else None
+        if isinstance(pagination, Mapping):
+            page, count = pagination.get("page"), pagination.get("pageCount")
+            if isinstance(page, int) and isinstance(count, int) and count > page:
+                return True
+        value = value.get(key)
+    return False
+
+
+def cut_short(data: Mapping[str, Any], path: Sequence[str], *, asked: int, got: int) -> str | None:
+    """Why a list answer with `got` users for `asked` ids looks like one page of it, or None.
+
+    Such an answer does not say that the missing ids are unknown: a page size cut it.
+    """
+    if got >= asked:
+        return None
+    if _next_page(data, path):
+        return "the answer says a next page follows"
+    if got in ROUND_PAGE_SIZES:
+        return f"{got} users is a round page size"
+    return None
 
 
 # Where the objects sit below a connection field, in the order tried.
@@ -221,7 +261,7 @@ def load_operation(path: Path) -> Operation:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(
-            [f"{source}: cannot read: {exc.strerror}"], source="operation document"
+            [f"{path.absolute()}: cannot read: {exc.strerror}"], source="operation document"
         ) from None
     try:
         document = parse(text)
@@ -356,6 +396,10 @@ class UsersBatch(Protocol):
 
     def request(self, ids: Sequence[int | str]) -> tuple[str, dict[str, Any]]: ...
 
+    def cut_short(self, data: Mapping[str, Any], *, asked: int, got: int) -> str | None:
+        """Why the answer's `got` users for `asked` ids look like a page of it, else None."""
+        ...
+
     def pairs(
         self,
         data: Mapping[str, Any],
@@ -398,6 +442,9 @@ class ListBatch:
         """The user objects in the answer, in the site's order (any of them may be unasked)."""
         return user_list(data, self.result)
 
+    def cut_short(self, data: Mapping[str, Any], *, asked: int, got: int) -> str | None:
+        return cut_short(data, self.result, asked=asked, got=got)
+
     def pairs(
         self,
         data: Mapping[str, Any],
@@ -436,6 +483,9 @@ class AliasBatch:
             for i, v in enumerate(ids)
         }
         return text, {**self.constants, **variables}
+
+    def cut_short(self, data: Mapping[str, Any], *, asked: int, got: int) -> str | None:
+        return None  # one field per id: no page to cut
 
     def users(self, data: Mapping[str, Any], ids: Sequence[int | str]) -> list[Any]:
         """The object at each id's aliased field, in the order of `ids` (None: no such user)."""

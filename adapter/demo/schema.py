@@ -22,6 +22,9 @@ from adapter.demo.sessions import (
 
 MAX_IDS = 1000
 MAX_SEARCH_LIMIT = 100
+# Like the CMSs' list fields (Strapi answers 10 items unless told otherwise).
+DEFAULT_PAGE_SIZE = 10
+MAX_PAGE_SIZE = 100
 MAX_FRIENDS_LIMIT = 1000
 MAX_NOTIFICATION_TITLE = 1000
 MAX_NOTIFICATION_BODY = 100_000
@@ -176,6 +179,30 @@ def resolve_users(info: DemoInfo, ids: list[strawberry.ID]) -> list[User]:
     return [User.from_demo(user) for user in found]
 
 
+@strawberry.type
+class PageInfo:
+    """Whether more users matched than this page holds."""
+
+    has_next_page: bool
+
+
+@strawberry.type
+class UserPage:
+    """One page of the users asked for, in request order."""
+
+    nodes: list[User]
+    page_info: PageInfo
+
+
+def resolve_users_page(
+    info: DemoInfo, ids: list[strawberry.ID], limit: int = DEFAULT_PAGE_SIZE
+) -> UserPage:
+    """Users by id, at most `limit` of them (10 unless given, at most 100), as CMSs page."""
+    found = resolve_users(info, ids)
+    size = max(0, min(limit, MAX_PAGE_SIZE))
+    return UserPage(nodes=found[:size], page_info=PageInfo(has_next_page=len(found) > size))
+
+
 def resolve_user(info: DemoInfo, id: strawberry.ID) -> User | None:
     """One user by id."""
     info.context["asked"][str(id)] += 1
@@ -255,6 +282,10 @@ class Query:
     users: list[User] = strawberry.field(
         resolver=resolve_users,
         description="Users in request order; unknown ids omitted; at most 1000 ids.",
+    )
+    users_page: UserPage = strawberry.field(
+        resolver=resolve_users_page,
+        description="Users in request order, one page: 10 unless `limit` says (at most 100).",
     )
     user: User | None = strawberry.field(
         resolver=resolve_user,
