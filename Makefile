@@ -5,7 +5,10 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 # pytest-xdist workers: one per core by default; `make test WORKERS=0` runs the suite in one process.
+# --dist loadscope: a module's tests stay on one worker, so its module fixtures (a gateway, a
+# browser, a compiler run) start once, not once per worker.
 WORKERS ?= auto
+XDIST = -n $(WORKERS) --dist loadscope
 
 .PHONY: help demo test quick lint typecheck pytest check-python bench soak lock clean interop
 
@@ -47,7 +50,7 @@ test: $(VENV)/.installed-dev
 quick: $(VENV)/.installed-dev
 	scripts/ensure-redis
 	$(MAKE) --no-print-directory lint typecheck
-	$(BIN)/python -m pytest -q -n $(WORKERS) -m "not slow"
+	$(BIN)/python -m pytest -q $(XDIST) -m "not slow"
 
 ## Format, lint, and every imported package declared in pyproject.toml (deptry; see [tool.deptry]).
 lint: $(VENV)/.installed-dev
@@ -62,7 +65,7 @@ typecheck: $(VENV)/.installed-dev
 
 ## The whole suite with branch coverage, without lint and types.
 pytest: $(VENV)/.installed-dev
-	$(BIN)/python -m pytest -n $(WORKERS) --cov --cov-report=term-missing:skip-covered -q
+	$(BIN)/python -m pytest $(XDIST) --cov --cov-report=term-missing:skip-covered -q
 
 ## The interop matrix (tests/interop): every third-party site, the heavy ones (minutes to install) too.
 interop: $(VENV)/.installed-dev
