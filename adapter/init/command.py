@@ -184,6 +184,7 @@ def init_command(
     3 written, but the checks failed or no user came back.
     """
     # Imported here: the other commands should not pay for GraphQL, the app and the checks.
+    from adapter.checks.schema import is_wpgraphql, sees_less_hint
     from adapter.init.discover import discover
     from adapter.init.errors import InitError
     from adapter.init.introspect import Endpoint
@@ -215,6 +216,9 @@ def init_command(
             schema = endpoint.schema()
             discovery = discover(schema)
             _explain_discovery(discovery)
+            hint = sees_less_hint(schema, headers)
+            if hint is not None:
+                typer.echo(f"Note: {hint}.")
             samples = collect_samples(endpoint, discovery, given=given_ids)
     except InitError as exc:
         typer.echo(f"error: {exc.message}", err=True)
@@ -229,6 +233,7 @@ def init_command(
         search=discovery.searches[0] if discovery.searches else None,
         viewer=discovery.viewers[0] if discovery.viewers else None,
         proposal=proposal,
+        wordpress=is_wpgraphql(schema),
     )
     if interactive:
         typer.echo("\nConfirm each guess with Enter, or type another answer.")

@@ -26,6 +26,8 @@ class Plan:
     proposal: Proposal
     # Why a viewer field that was found is not used (the token API is then written off).
     viewer_refused: str | None = None
+    # WordPress (WPGraphQL): the viewer is its session cookie with the REST nonce beside it.
+    wordpress: bool = False
 
     def mapping(self) -> MappingSettings:
         data: dict[str, Any] = {"id": self.proposal.id_field, "fields": self.proposal.fields()}

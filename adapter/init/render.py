@@ -191,6 +191,22 @@ def _frontend(plan: Plan) -> list[str]:
         "# --- the token API: POST /graphql, mutation { issueChatToken { token userId } } ------",
         "",
     ]
+    if plan.viewer is not None and plan.wordpress:
+        viewer = [
+            "viewer:",
+            *_comment(
+                f"upstream: {plan.viewer.reason}; WordPress signs members in with its "
+                "wordpress_logged_in_<hash> cookie, which counts only with the REST nonce "
+                "beside it: the page sends X-WP-Nonce (wp_create_nonce('wp_rest')) with its "
+                "issueChatToken call.",
+                2,
+            ),
+            "  mode: upstream",
+            "  upstream:",
+            "    forward_headers: [X-WP-Nonce]",
+            '    forward_cookies: ["wordpress_logged_in_*"]',
+        ]
+        return [*head, *tokens, "", *viewer, "", *graphql, ""]
     if plan.viewer is not None:
         viewer = [
             "viewer:",
