@@ -194,6 +194,7 @@ def init_command(
     from adapter.init.review import review
     from adapter.init.sample import collect_samples
     from adapter.init.schema_file import read_schema_file
+    from adapter.init.sessions import viewer_session
     from adapter.init.verify import verify
     from adapter.logs import configure_logging
 
@@ -220,14 +221,16 @@ def init_command(
         raise typer.Exit(ExitCode.NOTHING_WRITTEN) from None
     proposal = propose(discovery, samples.users, site=upstream, encoded_by=samples.encoded_by)
     _explain_proposal(proposal, samples)
+    viewer = discovery.viewers[0] if discovery.viewers else None
     plan = Plan(
         url=upstream,
         header_names=tuple(headers),
         discovery=discovery,
         fetcher=discovery.fetcher,
         search=discovery.searches[0] if discovery.searches else None,
-        viewer=discovery.viewers[0] if discovery.viewers else None,
+        viewer=viewer,
         proposal=proposal,
+        session=None if viewer is None else viewer_session(schema, viewer),
     )
     if interactive:
         typer.echo("\nConfirm each guess with Enter, or type another answer.")
