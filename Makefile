@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test quick lint typecheck pytest check-python bench soak lock clean
+.PHONY: demo test quick lint typecheck pytest check-python bench soak lock clean interop
 
 check-python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=python3.11)")'
@@ -53,6 +53,10 @@ typecheck: $(VENV)/.installed-dev
 
 pytest: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest --cov --cov-report=term-missing:skip-covered -q
+
+## The interop matrix (tests/interop): every third-party site, the heavy ones (minutes to install) too.
+interop: $(VENV)/.installed-dev
+	IMBACHAT_INTEROP_ALL=1 $(BIN)/python -m pytest -q -p no:cacheprovider -m interop tests/interop
 
 ## Benchmarks (about 2 minutes; never part of `make test`): a table, and bench/results/*.json.
 bench: $(VENV)/.installed-dev

@@ -105,11 +105,11 @@ def serve(
     keep_alive: Annotated[
         int,
         typer.Option(
-            help="Seconds an idle client connection stays open; behind a load balancer make it "
-            "longer than the balancer's idle timeout.",
+            help="Seconds an idle client connection stays open: longer than the idle timeout "
+            "of the load balancer's or gateway's connection pool in front (DEPLOYING.md).",
             min=1,
         ),
-    ] = 5,
+    ] = 65,
     forwarded_allow_ips: Annotated[
         str,
         typer.Option(

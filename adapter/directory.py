@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import hashlib
 import time
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Mapping, Sequence
@@ -31,6 +32,7 @@ from adapter.errors import (
     UpstreamGraphQLError,
     UpstreamUnavailable,
 )
+from adapter.logs import detached_context
 from adapter.metrics import Metrics
 from adapter.operations import Operations
 from adapter.site_users import SiteUsers, UserId, shape_checked
@@ -65,6 +67,11 @@ def fingerprint(settings: Settings, operations: Operations) -> str:
 class _Found:
     profile: bytes | None  # None: the site has no such user
     cacheable: bool = True
+
+
+def _id_order(user_id: UserId) -> tuple[int, str]:
+    text = str(user_id)
+    return len(text), text
 
 
 class Directory:
@@ -207,7 +214,9 @@ class Directory:
         results = await asyncio.gather(*(asyncio.shield(f) for f in futures.values()))
         return dict(zip(futures, results, strict=True))
 
-    def _claim(self, ids: Sequence[UserId]) -> dict[UserId, asyncio.Future[_Found]]:
+    def _claim(
+        self, ids: Sequence[UserId], context: contextvars.Context | None = None
+    ) -> dict[UserId, asyncio.Future[_Found]]:
         """The pending result of each id: joined if under way, else one new fetch for the rest.
 
         Synchronous on purpose: nothing can run between the look-up and the registration.
@@ -222,18 +231,22 @@ class Directory:
                 future = mine[user_id] = self._in_flight[key] = loop.create_future()
             futures[user_id] = future
         if mine:
-            self._spawn(self._fetch_and_settle(mine, self._generation))
+            self._spawn(self._fetch_and_settle(mine, self._generation), context)
         return futures
 
-    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.ensure_future(work)
+    def _spawn(
+        self, work: Coroutine[Any, Any, None], context: contextvars.Context | None = None
+    ) -> None:
+        task = asyncio.get_running_loop().create_task(work, context=context)
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
     async def _fetch_and_settle(
         self, futures: dict[UserId, asyncio.Future[_Found]], generation: int
     ) -> None:
-        ids = list(futures)
+        # Sorted: the same ids asked in another order (on another replica) form the same chunks,
+        # so they meet at the same chunk locks. Shorter first, so integers go in numeric order.
+        ids = sorted(futures, key=_id_order)
         chunks = [ids[i : i + self._batch_size] for i in range(0, len(ids), self._batch_size)]
         self._fetches += 1
         try:
@@ -293,7 +306,9 @@ class Directory:
         if self._cache_settings.lock_seconds <= 0:
             yield None
             return
-        lock = f"{self._key_prefix}lock:{hashlib.sha1(repr(chunk).encode()).hexdigest()}"  # noqa: S324 - a key name, not security
+        # Named by the set of ids, not their order.
+        members = ",".join(sorted(map(str, chunk))).encode()
+        lock = f"{self._key_prefix}lock:{hashlib.sha1(members).hexdigest()}"  # noqa: S324 - a key name, not security
         if not await self._cache.acquire_lock(lock, self._cache_settings.lock_seconds):
             yield await self._wait_for_other_replica(chunk)
             return
@@ -386,7 +401,8 @@ class Directory:
         fresh = [i for i in ids if str(i) not in self._in_flight]
         if not fresh:
             return
-        futures = self._claim(fresh)
+        # Detached from the request that saw the stale copy: it is answered before this ends.
+        futures = self._claim(fresh, detached_context())
 
         async def report() -> None:
             try:
@@ -396,7 +412,7 @@ class Directory:
             except Exception as exc:  # a background task has nobody to raise to
                 log.exception("background_refresh_failed", ids=len(fresh), error=type(exc).__name__)
 
-        self._spawn(report())
+        self._spawn(report(), detached_context())
 
     # --- friends ------------------------------------------------------------------------------
 

@@ -11,6 +11,7 @@ GraphQL layer shows only their messages, with a code (`web/graphql/errors.py`).
     │   ├── InvalidUserIds ........ an id that is not valid for the configured id type
     │   ├── UnsupportedBody ....... a body in a media type the route does not read (415)
     │   ├── BodyTooLarge .......... a body larger than the route reads (413)
+    │   ├── HeaderRejected ........ a credential header that cannot be passed on to the site
     │   └── RequestRefused ........ a GraphQL request refused before it runs, with its code
     │                               (web/graphql/errors.py)
     ├── NotAuthenticated .......... the chat server's credentials are missing or wrong (401)
@@ -50,6 +51,7 @@ __all__ = [
     "CacheError",
     "ConfigError",
     "FriendsUnavailable",
+    "HeaderRejected",
     "InvalidUserIds",
     "LoginRejected",
     "NotAuthenticated",
@@ -100,6 +102,14 @@ class UnsupportedBody(RequestRejected):
 
 class BodyTooLarge(RequestRejected):
     """The body is larger than the route reads."""
+
+
+class HeaderRejected(RequestRejected):
+    """A header the caller sent, to be passed on to the site, is no valid HTTP field value.
+
+    Raised before anything is sent, so it is the caller's problem alone: it never counts
+    against the site's circuit breaker.
+    """
 
 
 class NotAuthenticated(AdapterError):

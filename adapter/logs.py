@@ -9,6 +9,7 @@ variables, which could hold a password.
 
 from __future__ import annotations
 
+import contextvars
 import datetime
 import functools
 import logging
@@ -28,6 +29,7 @@ __all__ = [
     "bind_request_id",
     "configure_logging",
     "current_request_id",
+    "detached_context",
     "redact_text",
     "unbind_request_id",
 ]
@@ -110,6 +112,12 @@ def unbind_request_id(token: Token[str | None]) -> None:
 
 def current_request_id() -> str | None:
     return _REQUEST_ID.get()
+
+
+def detached_context() -> contextvars.Context:
+    """A context for work that outlives the request that started it (a listener, a background
+    refresh): its lines carry no request id, which would name a request that has long ended."""
+    return contextvars.Context()
 
 
 def _add_request_id(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:

@@ -1,10 +1,40 @@
-"""Prometheus metrics, one registry per app so that tests can build many apps side by side."""
+"""Prometheus metrics, one registry per app so that tests can build many apps side by side.
+
+Every labelled counter whose label values are known in advance starts with each of them at 0,
+so that a rule such as `rate(adapter_cache_requests_total{result="stale_if_error"}[5m])` has a
+series to read before the first such event (a missing series is not 0 to Prometheus, and an
+alert on its rate would stay silent through the first burst). Open sets (HTTP statuses, routes)
+appear when first seen.
+"""
 
 from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
-__all__ = ["Metrics"]
+__all__ = [
+    "CACHE_ERROR_OPERATIONS",
+    "CACHE_RESULTS",
+    "TOKEN_OUTCOMES",
+    "UPSTREAM_OUTCOMES",
+    "USER_DROP_REASONS",
+    "Metrics",
+]
+
+# The label values the code uses (a test checks every `.labels("...")` literal is listed here).
+CACHE_RESULTS = ("hit", "miss", "stale", "negative", "stale_if_error")
+CACHE_ERROR_OPERATIONS = ("get", "set", "delete", "lock", "unlock")
+# Besides these, the HTTP status of every answer the site gave ("200", "502", ...).
+UPSTREAM_OUTCOMES = ("circuit_open", "retried", "deadline", "timeout", "unreachable", "too_large")
+USER_DROP_REASONS = ("not_requested", "no_name", "bad_id")
+# gettoken's outcomes and issueChatToken's (its GraphQL error code, lower-cased).
+TOKEN_OUTCOMES = (
+    "issued",
+    "forbidden_origin",
+    "rate_limited",
+    "unauthenticated",
+    "viewer_id_invalid",
+    "upstream_unavailable",
+)
 
 _LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
@@ -81,3 +111,12 @@ class Metrics:
             ["outcome"],
             registry=self.registry,
         )
+        for counter, values in (
+            (self.cache_requests, CACHE_RESULTS),
+            (self.cache_errors, CACHE_ERROR_OPERATIONS),
+            (self.upstream_requests, UPSTREAM_OUTCOMES),
+            (self.users_dropped, USER_DROP_REASONS),
+            (self.tokens, TOKEN_OUTCOMES),
+        ):
+            for value in values:
+                counter.labels(value)

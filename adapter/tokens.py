@@ -18,7 +18,13 @@ import jwt
 
 from adapter.config import TokenSettings
 
-__all__ = ["IssuedToken", "signing_key", "verify_widget_token", "widget_token"]
+__all__ = [
+    "IssuedToken",
+    "require_numeric_dates",
+    "signing_key",
+    "verify_widget_token",
+    "widget_token",
+]
 
 _ALGORITHM = "HS256"
 
@@ -76,7 +82,26 @@ def verify_widget_token(settings: TokenSettings, token: str) -> dict[str, Any]:
         algorithms=[_ALGORITHM],
         options={"require": ["exp", "user_id"]},
     )
+    require_numeric_dates(claims)
     user_id = claims["user_id"]
     if isinstance(user_id, bool) or not isinstance(user_id, int):
         raise jwt.InvalidTokenError("user_id is not an integer")
     return claims
+
+
+_DATE_CLAIMS = ("exp", "nbf", "iat")
+
+
+def require_numeric_dates(claims: dict[str, Any]) -> None:
+    """Raise `jwt.InvalidTokenError` unless each of `exp`, `nbf` and `iat` present is a number.
+
+    RFC 7519 makes them JSON numbers, but PyJWT checks them with `int()`, so `"exp": "9999999999"`
+    passes its verification and stays a string in the claims, where comparing it with the time
+    fails later. Every JWT the adapter verifies goes through this right after `jwt.decode`.
+    """
+    for name in _DATE_CLAIMS:
+        if name not in claims:
+            continue
+        value = claims[name]
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise jwt.InvalidTokenError(f"{name} is not a number")

@@ -12,8 +12,10 @@ one byte at a time would otherwise hold a call, and its concurrency slot, for as
 from __future__ import annotations
 
 import asyncio
+import re
 import time
-from collections.abc import Mapping
+import zlib
+from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Self
@@ -25,10 +27,11 @@ import structlog
 from purgatory import AsyncCircuitBreakerFactory
 from purgatory.domain.model import OpenedState
 
-from adapter.bounded import TooLarge, read_bounded
+from adapter.bounded import ACCEPT_ENCODING, TooLarge, UnsupportedEncoding, read_bounded
 from adapter.config import UpstreamSettings
 from adapter.error_messages import error_messages
 from adapter.errors import (
+    HeaderRejected,
     UpstreamError,
     UpstreamGraphQLError,
     UpstreamProtocolError,
@@ -44,6 +47,11 @@ log = structlog.get_logger(__name__)
 _RETRY_STATUSES = frozenset({502, 503, 504})
 _UNSENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 _CIRCUIT = "upstream"
+# What RFC 9110 allows in a field value: visible ASCII, obs-text (0x80-0xFF), space and tab.
+_NOT_FIELD_VALUE = re.compile(rb"[^\t\x20-\x7e\x80-\xff]")
+# Shorter values sent to the site are not hidden in its error messages: they would only mangle
+# them ("id", "1"), and no credential is that short.
+_MIN_HIDDEN = 4
 
 
 @dataclass(frozen=True)
@@ -108,6 +116,7 @@ class UpstreamClient:
             headers={
                 "Content-Type": "application/json",
                 "Accept": "application/graphql-response+json, application/json",
+                "Accept-Encoding": ACCEPT_ENCODING,
                 **{name: value.get_secret_value() for name, value in settings.headers.items()},
             },
             follow_redirects=False,
@@ -151,14 +160,19 @@ class UpstreamClient:
         document: str,
         variables: Mapping[str, Any],
         *,
-        headers: Mapping[str, str] | None = None,
+        headers: Mapping[str, str | bytes] | None = None,
         mutation: bool = False,
     ) -> GraphQLResult:
-        """Run one GraphQL operation; raise an UpstreamError subclass when it gives nothing."""
+        """Run one GraphQL operation; raise an UpstreamError subclass when it gives nothing.
+
+        `headers` come from a caller (a page's credentials): a value that is no valid field
+        value is refused here as `HeaderRejected`, before the breaker can count it.
+        """
+        wire_headers = _wire_headers(headers) if headers else {}
         try:
             breaker = await self._breakers.get_breaker(_CIRCUIT)
             async with breaker:
-                return await self._execute(document, variables, headers or {}, mutation)
+                return await self._execute(document, variables, wire_headers, mutation)
         except OpenedState:
             self.metrics.upstream_requests.labels("circuit_open").inc()
             raise UpstreamUnavailable("the site's GraphQL API is failing; not calling it") from None
@@ -167,7 +181,7 @@ class UpstreamClient:
         self,
         document: str,
         variables: Mapping[str, Any],
-        headers: Mapping[str, str],
+        headers: Mapping[bytes, bytes],
         mutation: bool,
     ) -> GraphQLResult:
         body = orjson.dumps({"query": document, "variables": variables})
@@ -239,27 +253,54 @@ class UpstreamClient:
         except UpstreamProtocolError as exc:
             raise self._failed(exc, attempts) from None
         try:
-            return self._interpret(status, payload)
+            return self._interpret(status, payload, variables, headers)
         except (UpstreamStatusError, UpstreamProtocolError) as exc:
             raise self._failed(exc, attempts) from None
 
-    async def _send(self, body: bytes, headers: Mapping[str, str]) -> tuple[int, bytes]:
+    async def _send(self, body: bytes, headers: Mapping[bytes, bytes]) -> tuple[int, bytes]:
         limit = self.settings.max_response_bytes
         async with self._slots:
             started = time.perf_counter()
             request = self._client.build_request("POST", self.url, content=body, headers=headers)
             response = await self._client.send(request, stream=True)
             try:
-                payload = await read_bounded(
-                    response.aiter_bytes(), limit, declared=response.headers.get("content-length")
-                )
+                if response.is_stream_consumed:
+                    # Read whole (and decoded) by the transport itself: httpx's MockTransport.
+                    payload = await read_bounded(_once(response.content), limit)
+                else:
+                    payload = await read_bounded(
+                        response.aiter_raw(),
+                        limit,
+                        declared=response.headers.get("content-length"),
+                        encoding=response.headers.get("content-encoding"),
+                    )
             except TooLarge:
                 raise self._too_large(limit) from None
+            except UnsupportedEncoding as exc:
+                raise UpstreamProtocolError(f"the site's answer has a {exc}") from None
+            except zlib.error:
+                raise UpstreamProtocolError(
+                    "the site's answer is not what its Content-Encoding says"
+                ) from None
             finally:
                 await response.aclose()
                 self.metrics.upstream_latency.observe(time.perf_counter() - started)
         self.metrics.upstream_requests.labels(str(response.status_code)).inc()
         return response.status_code, payload
+
+    def _sent_values(
+        self, variables: Mapping[str, Any], headers: Mapping[bytes, bytes]
+    ) -> set[str]:
+        """What this call sent that a site echoing it would put in our logs: the credentials
+        (the service's headers and the caller's, each cookie's value and each token after its
+        scheme) and every text among the variables (a chat user's password, say)."""
+        values = {value.get_secret_value() for value in self.settings.headers.values()}
+        values.update(value.decode("latin-1") for value in headers.values())
+        for value in list(values):
+            values.add(value.partition(" ")[2])
+            values.update(part.partition("=")[2].strip() for part in value.split(";"))
+        values.update(_texts(variables))
+        return {value for value in values if len(value) >= _MIN_HIDDEN}
 
     def _failed(self, error: UpstreamError, attempts: int) -> UpstreamError:
         log.warning("upstream_call_failed", cause=error.message, attempts=attempts)
@@ -269,7 +310,13 @@ class UpstreamClient:
         self.metrics.upstream_requests.labels("too_large").inc()
         return UpstreamProtocolError(f"the site's answer is larger than {limit} bytes")
 
-    def _interpret(self, status: int, payload: bytes) -> GraphQLResult:
+    def _interpret(
+        self,
+        status: int,
+        payload: bytes,
+        variables: Mapping[str, Any],
+        headers: Mapping[bytes, bytes],
+    ) -> GraphQLResult:
         try:
             decoded = orjson.loads(payload)
         except orjson.JSONDecodeError:
@@ -288,7 +335,9 @@ class UpstreamClient:
             log.warning(
                 "upstream_graphql_errors",
                 count=len(errors),
-                messages=error_messages(errors, count=5, limit=200),
+                messages=error_messages(
+                    errors, count=5, limit=200, hiding=self._sent_values(variables, headers)
+                ),
                 partial=data is not None,
             )
         if data is None:
@@ -296,6 +345,35 @@ class UpstreamClient:
                 f"the site's GraphQL API answered with {len(errors)} error(s) and no data"
             )
         return GraphQLResult(data, errors)
+
+
+def _texts(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, Mapping):
+        for item in value.values():
+            yield from _texts(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _texts(item)
+
+
+def _wire_headers(headers: Mapping[str, str | bytes]) -> dict[bytes, bytes]:
+    """Each value as the bytes to send: text as Latin-1, as the server that received it read it."""
+    wire: dict[bytes, bytes] = {}
+    for name, value in headers.items():
+        try:
+            raw = value.encode("latin-1") if isinstance(value, str) else value
+        except UnicodeEncodeError:
+            raw = b"\x00"  # a character no header can carry: refused just below
+        if _NOT_FIELD_VALUE.search(raw):
+            raise HeaderRejected(f"the {name} header cannot be passed on to the site")
+        wire[name.encode("ascii")] = raw
+    return wire
+
+
+async def _once(content: bytes) -> AsyncIterator[bytes]:
+    yield content
 
 
 def _is_client_error(exc: BaseException) -> bool:

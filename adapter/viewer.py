@@ -43,6 +43,7 @@ from adapter.globalids import GlobalIds, build_global_ids
 from adapter.metrics import Metrics
 from adapter.operations import Operation, Operations, load_operation
 from adapter.paths import dig
+from adapter.tokens import require_numeric_dates
 from adapter.upstream import UpstreamClient
 
 __all__ = [
@@ -245,6 +246,8 @@ class JwtViewer:
                 # `sub` be a string, and many sites put a number there.
                 options={"require": self._require, "verify_sub": False},
             )
+            # A string `exp` passes PyJWT; remembered, it would break every later use.
+            require_numeric_dates(claims)
         except jwt.PyJWTError as exc:
             log.info("viewer_token_rejected", reason=type(exc).__name__)
             return None

@@ -29,9 +29,15 @@ SITE_URL = "http://site.test/graphql"
 Fault = Callable[[httpx.Request], httpx.Response]
 
 
-def _response(status: int, body: bytes, content_type: str = "application/json") -> bytes:
+def _response(
+    status: int,
+    body: bytes,
+    content_type: str = "application/json",
+    content_encoding: str | None = None,
+) -> bytes:
+    encoding = f"content-encoding: {content_encoding}\r\n" if content_encoding else ""
     head = (
-        f"HTTP/1.1 {status} X\r\ncontent-type: {content_type}\r\n"
+        f"HTTP/1.1 {status} X\r\ncontent-type: {content_type}\r\n{encoding}"
         f"content-length: {len(body)}\r\nconnection: close\r\n\r\n"
     )
     return head.encode() + body
@@ -44,6 +50,7 @@ class MisbehavingSite:
     url: str = ""
     requests: int = 0
     open_connections: int = 0
+    last_head: bytes = b""
     _behaviour: Behaviour | None = None
 
     def __post_init__(self) -> None:
@@ -56,14 +63,33 @@ class MisbehavingSite:
         """Answer as the demo site does."""
         self._behaviour = None
 
-    def answer_with(self, body: bytes, status: int = 200) -> None:
-        """Answer every request with `body` (JSON) and `status`."""
+    def answer_with(
+        self, body: bytes, status: int = 200, *, content_encoding: str | None = None
+    ) -> None:
+        """Answer every request with `body` (JSON, encoded as `content_encoding` says)."""
 
         async def fixed(_: bytes, writer: Writer) -> None:
-            writer.write(_response(status, body))
+            writer.write(_response(status, body, content_encoding=content_encoding))
             await writer.drain()
 
         self._behaviour = fixed
+
+    def echo_in_errors(self) -> None:
+        """Answer GraphQL errors that quote the request: its body and its credential headers."""
+
+        async def echo(body: bytes, writer: Writer) -> None:
+            lines = self.last_head.decode("latin-1").split("\r\n")[1:]
+            credentials = [
+                f"bad header {line}"
+                for line in lines
+                if line.partition(":")[0].lower() in {"cookie", "authorization"}
+            ]
+            errors = [{"message": f"cannot use {body.decode()}"}]
+            errors.extend({"message": message} for message in credentials)
+            writer.write(_response(200, orjson.dumps({"data": None, "errors": errors})))
+            await writer.drain()
+
+        self._behaviour = echo
 
     def drip(self, *, every: float, length: int = 100_000) -> None:
         """Send the headers of a `length`-byte answer at once, then one byte every `every` s."""
@@ -85,6 +111,7 @@ class MisbehavingSite:
         self.open_connections += 1
         try:
             head = await reader.readuntil(b"\r\n\r\n")
+            self.last_head = head
             length = 0
             for line in head.split(b"\r\n"):
                 name, _, value = line.partition(b":")

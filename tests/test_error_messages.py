@@ -37,3 +37,10 @@ def test_error_messages_are_bounded(texts: list[str], count: int, limit: int) ->
     """At most `count` messages, in order, each its message cut to `limit` characters."""
     messages = error_messages([{"message": text} for text in texts], count=count, limit=limit)
     assert messages == [text[:limit] for text in texts[:count]]
+
+
+def test_hidden_values_are_replaced_longest_first_before_the_cut() -> None:
+    """A value that contains another is replaced whole, and a cut never leaves half a secret."""
+    errors = [{"message": "bad token Bearer abcd-1234, token abcd-1234"}]
+    messages = error_messages(errors, count=1, limit=30, hiding={"abcd-1234", "Bearer abcd-1234"})
+    assert messages == ["bad token [redacted], token [r"]

@@ -14,6 +14,11 @@ without an answer), the layer forgets every local copy and keeps new ones for th
 per `error_log_interval_seconds`, and tries to subscribe again; once subscribed it forgets
 everything again (it may have missed messages) and goes back to the long window.
 
+A publish that fails (a timeout while a failover pauses writes) leaves the subscription alone:
+its keys wait in a bounded queue that a background task sends again every half second until it
+goes through (past `_MAX_MESSAGE_KEYS` queued keys, one message tells every replica to forget
+all its copies instead). Meanwhile later keys join the queue rather than each paying a timeout.
+
 Redis' server-assisted client-side caching (RESP3 `CLIENT TRACKING`) was the other candidate:
 redis-py supports it in its synchronous client only (`cache_config`), and a hand-made tracking
 connection for asyncio would tell each replica about its own writes too (tracking redirected to
@@ -39,6 +44,7 @@ from adapter.cache.base import Cache
 from adapter.cache.memory import MemoryCache
 from adapter.cache.redis import client_options
 from adapter.config import CacheSettings
+from adapter.logs import detached_context
 from adapter.metrics import Metrics
 
 __all__ = ["InvalidationChannel", "SyncedLocalCache"]
@@ -49,6 +55,7 @@ _PING_EVERY = 1.0
 _SILENCE_LIMIT = 3.0
 _RESUBSCRIBE_AFTER = 0.5
 _MAX_MESSAGE_KEYS = 10_000
+_EVERYTHING = "*"  # in place of the key list: forget every local copy
 
 
 class InvalidationChannel:
@@ -79,6 +86,11 @@ class InvalidationChannel:
         self._up = False
         self._task: asyncio.Task[None] | None = None
         self._last_logged = -float("inf")
+        # Keys whose publish failed, in order, until the retry task sends them.
+        self._unsent: dict[str, None] = {}
+        self._unsent_everything = False
+        self._retry: asyncio.Task[None] | None = None
+        self._last_publish_logged = -float("inf")
         self._up_gauge = metrics.invalidation_channel_up
         self._received = metrics.local_invalidations
         self._up_gauge.set(0)
@@ -91,27 +103,79 @@ class InvalidationChannel:
     def start(self) -> None:
         """Subscribe in the background (once; needs a running event loop)."""
         if self._task is None:
-            self._task = asyncio.get_running_loop().create_task(self._listen())
+            # The first look-up starts it, from inside a request it outlives.
+            self._task = asyncio.get_running_loop().create_task(
+                self._listen(), context=detached_context()
+            )
 
     async def publish(self, keys: Sequence[str]) -> None:
-        """Tell the other replicas; a failure is logged (per interval), never raised.
+        """Tell the other replicas; a failure is logged (per interval), never raised, and the
+        keys are sent again in the background until they go through.
 
-        Nothing is sent while the channel is down: Redis is then out of reach from here (so the
-        shared copy did not change either), and each attempt would cost a socket timeout.
+        While earlier keys wait to be sent again, or the channel is down, these join them:
+        a request pays no timeout for a publish that is likely to fail too.
         """
-        if not keys or not self._up:
+        if not keys:
+            return
+        if self._retry is not None or not self._up:
+            self._queue(keys)
             return
         try:
-            await self.publisher.publish(self.channel, orjson.dumps([self.replica, list(keys)]))
+            await self._send(list(keys))
         except Exception as exc:
-            self._down(f"publish failed ({type(exc).__name__})")
+            self._publish_failed(exc)
+            self._queue(keys)
+
+    async def _send(self, keys: list[str] | str) -> None:
+        await self.publisher.publish(self.channel, orjson.dumps([self.replica, keys]))
+
+    def _queue(self, keys: Sequence[str]) -> None:
+        if not self._unsent_everything:
+            self._unsent.update(dict.fromkeys(keys))
+            if len(self._unsent) > _MAX_MESSAGE_KEYS:
+                self._unsent_everything = True
+                self._unsent.clear()
+        if self._retry is None:
+            self._retry = asyncio.get_running_loop().create_task(
+                self._send_unsent(), context=detached_context()
+            )
+
+    async def _send_unsent(self) -> None:
+        try:
+            while self._unsent or self._unsent_everything:
+                await asyncio.sleep(_RESUBSCRIBE_AFTER)
+                keys, everything = self._unsent, self._unsent_everything
+                self._unsent, self._unsent_everything = {}, False
+                try:
+                    await self._send(_EVERYTHING if everything else list(keys))
+                except Exception as exc:
+                    self._publish_failed(exc)
+                    keys.update(self._unsent)  # the older keys first, then any added meanwhile
+                    self._unsent = keys
+                    self._unsent_everything = self._unsent_everything or everything
+                else:
+                    log.info("cache_invalidation_sent_late", keys=len(keys), everything=everything)
+        finally:
+            self._retry = None
+
+    def _publish_failed(self, exc: Exception) -> None:
+        now = self._clock()
+        if now - self._last_publish_logged >= self._log_interval:
+            self._last_publish_logged = now
+            log.warning(
+                "cache_invalidation_publish_failed",
+                channel=self.channel,
+                error=type(exc).__name__,
+                detail="the keys are sent again until it goes through",
+            )
 
     async def aclose(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        for task in (self._task, self._retry):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        self._task = self._retry = None
         self._set_up(False)
         await self.client.aclose()
         await self.publisher.aclose()
@@ -153,17 +217,25 @@ class InvalidationChannel:
             self._set_up(True)
         elif kind == "message":
             keys = self._keys(message.get("data"))
-            if keys:
+            if isinstance(keys, str):  # _EVERYTHING
+                self._received.inc()
+                self._on_reset()
+            elif keys:
                 self._received.inc(len(keys))
                 self._on_keys(keys)
 
-    def _keys(self, data: object) -> list[str]:
+    def _keys(self, data: object) -> list[str] | str:
+        """The keys another replica changed, `_EVERYTHING`, or none (its own or malformed)."""
         # Anyone who can PUBLISH on this Redis can send here: a malformed message is dropped.
         try:
             replica, keys = orjson.loads(data) if isinstance(data, bytes | str) else (None, None)
         except (orjson.JSONDecodeError, TypeError, ValueError):
             return []
-        if replica == self.replica or not isinstance(keys, list):
+        if replica == self.replica:
+            return []
+        if keys == _EVERYTHING:
+            return _EVERYTHING
+        if not isinstance(keys, list):
             return []
         return [key for key in keys[:_MAX_MESSAGE_KEYS] if isinstance(key, str)]
 

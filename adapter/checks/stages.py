@@ -51,6 +51,7 @@ async def run_checks(
     introspect: bool = True,
     connect: bool = True,
     samples_allowed: bool = False,
+    schema: GraphQLSchema | None = None,
 ) -> CheckReport:
     """Check the configuration file at `settings_path`; never raises for a bad configuration.
 
@@ -61,7 +62,8 @@ async def run_checks(
     whose file reads them from the environment that is yet to be set). The returned report has
     `ok`, `exit_code`, `checks` (each with its `ExitCode` class), `lines()` for people,
     `as_dict()` for programs, the validated `settings` (None when stages 1-3 failed) and the
-    introspected `schema` (None unless introspection worked).
+    introspected `schema` (None unless introspection worked). A given `schema` (init's
+    --schema, for a site with introspection off) is checked against instead of introspecting.
     """
     environ = os.environ if environ is None else environ
     report = CheckReport(settings_path)
@@ -78,7 +80,9 @@ async def run_checks(
         report.add("cache", "skip", "not contacted (--offline)")
         return report
     await asyncio.gather(
-        _check_upstream(settings, report, introspect=introspect, operations=operations),
+        _check_upstream(
+            settings, report, introspect=introspect, operations=operations, given=schema
+        ),
         _check_cache(settings, report),
     )
     report.checks.sort(key=_stage_order)
@@ -234,7 +238,12 @@ def _target(settings: Settings) -> tuple[httpx.AsyncBaseTransport | None, str, s
 
 
 async def _check_upstream(
-    settings: Settings, report: CheckReport, *, introspect: bool, operations: Operations | None
+    settings: Settings,
+    report: CheckReport,
+    *,
+    introspect: bool,
+    operations: Operations | None,
+    given: GraphQLSchema | None = None,
 ) -> None:
     transport, url, shown = _target(settings)
     async with UpstreamClient(
@@ -243,7 +252,10 @@ async def _check_upstream(
         schema: GraphQLSchema | None = None
         refused = ""
         try:
-            if introspect:
+            if given is not None:
+                await client.execute(_PING_QUERY, {})
+                schema = given
+            elif introspect:
                 try:
                     result = await client.execute(get_introspection_query(descriptions=False), {})
                     schema = build_client_schema(result.data)  # type: ignore[arg-type]  # checked by build_client_schema itself
@@ -267,7 +279,8 @@ async def _check_upstream(
         report.add("schema", "warn" if refused else "skip", f"not checked: {why}")
         return
     report.schema = schema
-    report.add("upstream", "ok", f"{shown} answers; schema introspected")
+    source = "schema from the given file" if given is not None else "schema introspected"
+    report.add("upstream", "ok", f"{shown} answers; {source}")
     hint = sees_less_hint(schema, settings.upstream.headers)
     if hint is not None:
         report.add("upstream", "warn", hint)

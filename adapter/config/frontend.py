@@ -246,6 +246,11 @@ class FederationEntitySettings(Model):
     _names = field_validator("type_name", "key_field", "field")(_graphql_name)
 
 
+FederationVersion = Literal[
+    "auto", "2.0", "2.1", "2.2", "2.3", "2.4", "2.5", "2.6", "2.7", "2.8", "2.9", "2.10", "2.11"
+]
+
+
 class FederationSettings(Model):
     """The API as a federation-2 subgraph (`_service { sdl }`, `@key`, `_entities`)."""
 
@@ -255,6 +260,10 @@ class FederationSettings(Model):
     prefix: str = ""
     # The site's user entity to extend; unset: no entity, only the root fields.
     entity: FederationEntitySettings | None = None
+    # The federation version the SDL's @link names. auto: the lowest the subgraph's directives
+    # need (v2.0 today), which every gateway composes; a gateway's composition refuses versions
+    # newer than it knows (Mesh Compose 1: up to v2.9), so pin one only for a reason.
+    version: FederationVersion = "auto"
 
     @field_validator("prefix")
     @classmethod
@@ -274,6 +283,8 @@ class GraphQLSettings(Model):
     queries_via_get: bool = False
     max_depth: int = Field(8, ge=1, le=100)
     max_aliases: int = Field(10, ge=0, le=1000)
+    # Fields an operation selects, each fragment counted every time it is spread.
+    max_fields: int = Field(500, ge=1, le=100_000)
     max_tokens: int = Field(1000, ge=10, le=100_000)
     max_document_bytes: int = Field(8192, ge=64)
     # Off: chatUsers answers signed-in viewers only.

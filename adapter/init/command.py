@@ -170,12 +170,23 @@ def init_command(
     timeout: Annotated[
         float, typer.Option(help="Seconds to wait for each answer from the site.", min=0.1)
     ] = 10.0,
+    schema_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--schema",
+            help="Read the site's schema from this file (SDL or introspection JSON) instead "
+            "of introspecting it: for sites with introspection off.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Write a working configuration for a site's GraphQL API, guessed from its schema.
 
     Introspects the schema, finds the user type and the fields that fetch, search and identify
     users, guesses the mapping from field names, types and a few sampled users, and writes
-    config.yaml and resolvers/*.graphql (commented with every guess and its reason). On a
+    config.yaml and resolvers/*.graphql (commented with every guess and its reason). With
+    --schema, the schema comes from a file (SDL or introspection JSON) instead, for sites whose
+    introspection is off; the site is still asked for a few sample users. On a
     terminal each guess is confirmed or changed; --yes takes them all. Then it runs the same
     checks as check-config and fetches three users through the whole pipeline.
 
@@ -184,7 +195,7 @@ def init_command(
     3 written, but the checks failed or no user came back.
     """
     # Imported here: the other commands should not pay for GraphQL, the app and the checks.
-    from adapter.checks.schema import is_wpgraphql, sees_less_hint
+    from adapter.checks.schema import sees_less_hint
     from adapter.init.discover import discover
     from adapter.init.errors import InitError
     from adapter.init.introspect import Endpoint
@@ -200,6 +211,8 @@ def init_command(
     )
     from adapter.init.review import review
     from adapter.init.sample import collect_samples
+    from adapter.init.schema_file import read_schema_file
+    from adapter.init.sessions import viewer_session
     from adapter.init.verify import verify
     from adapter.logs import configure_logging
 
@@ -212,8 +225,12 @@ def init_command(
         raise typer.Exit(ExitCode.USAGE)
     try:
         with Endpoint(upstream, headers, timeout=timeout) as endpoint:
-            typer.echo(f"Introspecting {endpoint.where} …")
-            schema = endpoint.schema()
+            if schema_file is None:
+                typer.echo(f"Introspecting {endpoint.where} …")
+                schema = endpoint.schema()
+            else:
+                typer.echo(f"Reading the schema of {endpoint.where} from {schema_file} …")
+                schema = read_schema_file(schema_file)
             discovery = discover(schema)
             _explain_discovery(discovery)
             hint = sees_less_hint(schema, headers)
@@ -225,15 +242,16 @@ def init_command(
         raise typer.Exit(ExitCode.NOTHING_WRITTEN) from None
     proposal = propose(discovery, samples.users, site=upstream, encoded_by=samples.encoded_by)
     _explain_proposal(proposal, samples)
+    viewer = discovery.viewers[0] if discovery.viewers else None
     plan = Plan(
         url=upstream,
         header_names=tuple(headers),
         discovery=discovery,
         fetcher=discovery.fetcher,
         search=discovery.searches[0] if discovery.searches else None,
-        viewer=discovery.viewers[0] if discovery.viewers else None,
+        viewer=viewer,
         proposal=proposal,
-        wordpress=is_wpgraphql(schema),
+        session=None if viewer is None else viewer_session(schema, viewer),
     )
     if interactive:
         typer.echo("\nConfirm each guess with Enter, or type another answer.")
@@ -276,7 +294,8 @@ def init_command(
             "user. Fill in the jwt section of config.yaml to switch it on."
         )
     ids = chat_ids(plan.proposal, samples, discovery.id_field)
-    verification = verify(output / CONFIG_FILE, ids, environ)
+    given_schema = schema if schema_file is not None else None
+    verification = verify(output / CONFIG_FILE, ids, environ, schema=given_schema)
     code = _report(verification, samples)
     if code == 0:
         typer.echo(

@@ -52,6 +52,8 @@ Shape = Literal["one", "list", "nodes", "edges"]
 _VIEWER_NAMES = (
     "viewer",
     "me",
+    "authenticateditem",  # KeystoneJS
+    "usersme",  # Directus (users_me)
     "currentuser",
     "currentmember",
     "currentaccount",
@@ -61,7 +63,6 @@ _VIEWER_NAMES = (
     "loggedinuser",
     "authenticateduser",
     "current",
-    "usersme",  # Directus: users_me
 )
 _SEARCH_WORDS = ("search", "find", "lookup", "autocomplete", "suggest", "filter", "query")
 _SEARCH_ARGUMENTS = (

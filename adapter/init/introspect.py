@@ -6,6 +6,7 @@ credentials or query string) and says what to try; header values never appear in
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Mapping
 from types import TracebackType
 from typing import Any, Self, cast
@@ -21,7 +22,7 @@ from graphql import (
     get_introspection_query,
 )
 
-from adapter.bounded import TooLarge, read_bounded_sync
+from adapter.bounded import ACCEPT_ENCODING, TooLarge, UnsupportedEncoding, read_bounded_sync
 from adapter.error_messages import error_messages
 from adapter.init.errors import InitError
 from adapter.urls import display_url
@@ -49,7 +50,7 @@ class Endpoint:
         self.where = display_url(url)
         self.timeout = timeout
         self._client = httpx.Client(
-            headers={**headers, "Accept": "application/json"},
+            headers={**headers, "Accept": "application/json", "Accept-Encoding": ACCEPT_ENCODING},
             timeout=timeout,
             transport=transport,
             follow_redirects=False,
@@ -97,13 +98,20 @@ class Endpoint:
                 f"{self.where} answered HTTP {status}: it wants credentials; pass them with "
                 "--header 'Authorization: Bearer …' (or whatever header the site expects)"
             )
+        hint = ""
+        if purpose == "introspection":
+            hint = (
+                " (is introspection turned off on this server? Give init its schema "
+                "instead: --schema FILE, its SDL or introspection JSON)"
+            )
         if status != 200 and not isinstance(data, dict):
             detail = f": {messages[0]}" if messages else ""
-            raise InitError(f"{self.where} answered HTTP {status} to the {purpose}{detail}")
+            # Apollo Server refuses introspection with a 400; a 5xx is the site failing.
+            shown_hint = hint if status == 400 else ""
+            raise InitError(
+                f"{self.where} answered HTTP {status} to the {purpose}{detail}{shown_hint}"
+            )
         if not isinstance(data, dict):
-            hint = ""
-            if purpose == "introspection":
-                hint = " (is introspection turned off on this server? init needs it)"
             message = messages[0] if messages else "no data in the answer"
             raise InitError(f"{self.where} refused the {purpose}: {message}{hint}")
         return data
@@ -113,17 +121,24 @@ class Endpoint:
             with self._client.stream(
                 "POST", self.url, content=body, headers={"Content-Type": "application/json"}
             ) as response:
-                body = read_bounded_sync(
-                    response.iter_bytes(),
-                    MAX_RESPONSE_BYTES,
-                    declared=response.headers.get("content-length"),
-                )
+                if response.is_stream_consumed:
+                    # Read whole (and decoded) by the transport itself: httpx's MockTransport.
+                    body = read_bounded_sync([response.content], MAX_RESPONSE_BYTES)
+                else:
+                    body = read_bounded_sync(
+                        response.iter_raw(),
+                        MAX_RESPONSE_BYTES,
+                        declared=response.headers.get("content-length"),
+                        encoding=response.headers.get("content-encoding"),
+                    )
                 return response.status_code, body
         except TooLarge:
             raise InitError(
                 f"{self.where} sent more than {MAX_RESPONSE_BYTES // 2**20} MiB; "
                 "refusing to read it"
             ) from None
+        except (UnsupportedEncoding, zlib.error) as exc:
+            raise InitError(f"{self.where} sent an answer init cannot decode ({exc})") from None
         except httpx.TimeoutException:
             raise InitError(
                 f"{self.where} did not answer within {self.timeout:g} s; is the URL right?"

@@ -8,6 +8,7 @@ from typing import Any
 from adapter.config import MappingSettings
 from adapter.init.discover import Discovery, Fetcher, Search, Viewer
 from adapter.init.propose import Proposal
+from adapter.init.sessions import Session
 from adapter.mapping import referenced_paths
 
 __all__ = ["Plan"]
@@ -26,8 +27,8 @@ class Plan:
     proposal: Proposal
     # Why a viewer field that was found is not used (the token API is then written off).
     viewer_refused: str | None = None
-    # WordPress (WPGraphQL): the viewer is its session cookie with the REST nonce beside it.
-    wordpress: bool = False
+    # The headers and cookies the viewer query forwards (None: Authorization only).
+    session: Session | None = None
 
     def mapping(self) -> MappingSettings:
         data: dict[str, Any] = {"id": self.proposal.id_field, "fields": self.proposal.fields()}

@@ -18,6 +18,7 @@ import yaml
 from adapter.init.documents import search_document, users_document, viewer_document
 from adapter.init.errors import InitError
 from adapter.init.plan import Plan
+from adapter.init.sessions import BEARER_ONLY
 from adapter.page_sizes import page_size_text
 from adapter.urls import display_url
 
@@ -191,35 +192,15 @@ def _frontend(plan: Plan) -> list[str]:
         "# --- the token API: POST /graphql, mutation { issueChatToken { token userId } } ------",
         "",
     ]
-    if plan.viewer is not None and plan.wordpress:
-        viewer = [
-            "viewer:",
-            *_comment(
-                f"upstream: {plan.viewer.reason}; WordPress signs members in with its "
-                "wordpress_logged_in_<hash> cookie, which counts only with the REST nonce "
-                "beside it: the page sends X-WP-Nonce (wp_create_nonce('wp_rest')) with its "
-                "issueChatToken call.",
-                2,
-            ),
-            "  mode: upstream",
-            "  upstream:",
-            "    forward_headers: [X-WP-Nonce]",
-            '    forward_cookies: ["wordpress_logged_in_*"]',
-        ]
-        return [*head, *tokens, "", *viewer, "", *graphql, ""]
     if plan.viewer is not None:
+        session = plan.session or BEARER_ONLY
         viewer = [
             "viewer:",
-            *_comment(
-                f"upstream: {plan.viewer.reason}; the query runs with the page's own "
-                "Authorization header (add the site's session cookie to forward_cookies if it "
-                "signs in with one).",
-                2,
-            ),
+            *_comment(f"upstream: {plan.viewer.reason}; {session.reason}.", 2),
             "  mode: upstream",
             "  upstream:",
-            "    forward_headers: [Authorization]",
-            "    forward_cookies: []",
+            f"    forward_headers: [{', '.join(session.headers)}]",
+            f"    forward_cookies: [{', '.join(session.cookies)}]",
         ]
         return [*head, *tokens, "", *viewer, "", *graphql, ""]
     why = (

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+from graphql import GraphQLSchema
 
 from adapter.app import create_app, served_in_process
 from adapter.checks import CheckReport, run_checks
@@ -56,10 +57,12 @@ async def chat_answer(settings: Settings, ids: Sequence[str]) -> ChatAnswer:
     return ChatAnswer(path, response.status_code, response.content)
 
 
-async def _verify(config: Path, ids: Sequence[str], environ: Mapping[str, str]) -> Verification:
+async def _verify(
+    config: Path, ids: Sequence[str], environ: Mapping[str, str], schema: GraphQLSchema | None
+) -> Verification:
     # The written file defaults the chat's credentials to the vendor's samples until the
     # environment sets them; check-config (and serve) refuse those, init's check proves the rest.
-    report = await run_checks(config, environ=environ, samples_allowed=True)
+    report = await run_checks(config, environ=environ, samples_allowed=True, schema=schema)
     if not report.ok or report.settings is None:
         return Verification(report, None, "the checks failed")
     if not ids:
@@ -71,6 +74,15 @@ async def _verify(config: Path, ids: Sequence[str], environ: Mapping[str, str]) 
     return Verification(report, answer)
 
 
-def verify(config: Path, ids: Sequence[str], environ: Mapping[str, str]) -> Verification:
-    """Check the written configuration, then ask it for `ids` as the chat would."""
-    return asyncio.run(_verify(config, ids, environ))
+def verify(
+    config: Path,
+    ids: Sequence[str],
+    environ: Mapping[str, str],
+    *,
+    schema: GraphQLSchema | None = None,
+) -> Verification:
+    """Check the written configuration, then ask it for `ids` as the chat would.
+
+    With `schema` (init's --schema), the documents are checked against it, not introspected.
+    """
+    return asyncio.run(_verify(config, ids, environ, schema))

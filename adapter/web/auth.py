@@ -20,6 +20,7 @@ from starlette.requests import Request
 
 from adapter.config import ChatSettings
 from adapter.errors import NotAuthenticated
+from adapter.tokens import require_numeric_dates
 
 __all__ = ["ChatServerAuth"]
 
@@ -100,10 +101,11 @@ class ChatServerAuth:
                 claims = jwt.decode(
                     token, self._token_key, algorithms=["HS256"], options={"require": ["exp"]}
                 )
+            require_numeric_dates(claims)
         except jwt.PyJWTError:
             return False
-        # PyJWT has checked that `exp` is a number in the future; a URL that works for years
-        # is a password in every access log it passes through.
+        # `exp` is a number in the future; a URL that works for years is a password in every
+        # access log it passes through.
         if claims["exp"] > time.time() + self._token_lifetime:
             return False
         if "imba_id" in claims:

@@ -3,9 +3,10 @@
 The WordPress plugin's route, with `issueChatToken`'s rules: the viewer is whoever the site says
 is signed in, from the page's own credentials (the viewer settings' headers and cookies), never
 an id the request claims; the same budgets per address and per viewer. A browser sends those
-credentials to any page that asks, so only the site's own pages get an answer: a request with
-an `Origin` of another site, or marked cross-site or same-site by `Sec-Fetch-Site`, is refused
-(403), and the answer is never stored by a cache.
+credentials to any page that asks, so only the site's own pages get an answer: a request whose
+`Origin` is not exactly this one (scheme, host and port, the rule `/graphql` applies), or marked
+cross-site or same-site by `Sec-Fetch-Site`, is refused (403), and the answer is never stored by
+a cache.
 """
 
 from __future__ import annotations
@@ -13,11 +14,11 @@ from __future__ import annotations
 import orjson
 from fastapi import APIRouter, Request
 from starlette.responses import Response
-from strawberry.http.websocket_origin import is_same_origin
 
 from adapter.config import Settings
 from adapter.errors import NotSignedIn, ViewerIdInvalid
 from adapter.metrics import Metrics
+from adapter.web.graphql.cors import is_own_origin
 from adapter.web.graphql.ratelimit import RateLimited
 from adapter.web.graphql.services import FrontendApi
 from adapter.web.responses import JSON, error_response
@@ -32,7 +33,7 @@ _PRIVATE = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
 
 def _from_this_site(request: Request) -> bool:
     origin = request.headers.get("origin")
-    if origin is not None and not is_same_origin(origin, request.headers.get("host")):
+    if origin is not None and not is_own_origin(origin, request.scope):
         return False
     fetch_site = request.headers.get("sec-fetch-site")
     return fetch_site is None or fetch_site.lower() in _SAFE_FETCH_SITES

@@ -10,13 +10,14 @@ import redis.asyncio
 from pydantic import SecretStr
 from structlog.testing import capture_logs
 
+from adapter.app import create_app
 from adapter.cache import MemoryCache, SyncedLocalCache, build_cache
 from adapter.cache.invalidation import InvalidationChannel, synced_cache
-from adapter.config import CacheSettings, RedisSettings
+from adapter.config import CacheSettings, RedisSettings, Settings
 from adapter.metrics import Metrics
 from tests.polling import eventually
 from tests.servers import PrivateRedis
-from tests.support import sample
+from tests.support import CHAT_AUTH, asgi_client, sample
 
 
 class Ticks:
@@ -120,3 +121,88 @@ async def test_without_the_channel_local_copies_live_local_seconds(
     assert isinstance(cache, SyncedLocalCache)
     assert (cache.channel is not None) is invalidation
     await cache.aclose()
+
+
+async def test_the_channels_lines_carry_no_request_id(
+    private_redis: Callable[..., PrivateRedis],
+    remote_settings: Settings,
+    json_logs: None,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The listener that a request started outlives it: its lines name no request."""
+    server = private_redis()
+    redis_cache = CacheSettings(backend="redis", redis=RedisSettings(url=SecretStr(server.url)))
+    settings = remote_settings.model_copy(update={"cache": redis_cache})
+    logged: list[str] = []
+
+    def channel_down() -> bool:
+        logged.extend(capsys.readouterr().err.splitlines())
+        return any("cache_invalidation_channel_down" in line for line in logged)
+
+    async with asgi_client(create_app(settings)) as client:
+        response = await client.get("/imbachat/v1/users?user_ids=1", auth=CHAT_AUTH)
+        assert response.status_code == 200
+        assert response.headers["x-request-id"]
+        server.stop()
+        assert await eventually(channel_down)
+    lines = [orjson.loads(line) for line in logged if line.startswith("{")]
+    (down,) = [line for line in lines if line["event"] == "cache_invalidation_channel_down"]
+    assert "request_id" not in down
+
+
+async def test_a_publish_that_times_out_is_sent_again_and_the_channel_stays_up(
+    private_redis: Callable[..., PrivateRedis],
+) -> None:
+    """A failover's write pause times one publish out: the subscription stays up, the keys
+    reach the other replica once writes resume, and later changes are published again."""
+    server = private_redis()
+    metrics_one, metrics_two = Metrics(), Metrics()
+    one, _ = _layer(server.url, Ticks(), metrics_one)
+    two, local_two = _layer(server.url, Ticks(), metrics_two)
+    raw = redis.asyncio.Redis.from_url(server.url)
+    try:
+        await one.get_many(["k"])
+        await two.get_many(["k"])
+        assert await eventually(lambda: _up(one) and _up(two))
+        await local_two.set_many({"k": b"old"}, 600)
+        with capture_logs() as logs:
+            await raw.client_pause(1500, all=False)  # writes only, as a failover does
+            await one.set_many({"k": b"new"}, 600)  # the write and its publish time out
+            assert await eventually(lambda: _missing(local_two, "k"))
+        events = [line["event"] for line in logs]
+        assert "cache_invalidation_publish_failed" in events
+        assert "cache_invalidation_channel_down" not in events
+        assert _up(one)
+        assert sample(metrics_one, "adapter_cache_invalidation_channel_up") == 1
+
+        await local_two.set_many({"k": b"new"}, 600)
+        await one.set_many({"k": b"newer"}, 600)
+        assert await eventually(lambda: _missing(local_two, "k"))
+    finally:
+        await raw.aclose()
+        await one.aclose()
+        await two.aclose()
+
+
+def _up(layer: SyncedLocalCache) -> bool:
+    return layer.channel is not None and layer.channel.up
+
+
+async def test_a_message_for_everything_drops_every_local_copy(
+    private_redis: Callable[..., PrivateRedis],
+) -> None:
+    """Another replica whose unsent keys overflowed says "*": every local copy goes."""
+    server = private_redis()
+    layer, local = _layer(server.url, Ticks(), Metrics())
+    raw = redis.asyncio.Redis.from_url(server.url)
+    try:
+        await layer.get_many(["a"])
+        assert await eventually(lambda: _up(layer))
+        await local.set_many({"a": b"1", "b": b"2"}, 600)
+        assert layer.channel is not None
+        await raw.publish(layer.channel.channel, orjson.dumps(["another-replica", "*"]))
+        assert await eventually(lambda: _missing(local, "a"))
+        assert await local.get_many(["b"]) == [None]
+    finally:
+        await raw.aclose()
+        await layer.aclose()

@@ -437,6 +437,24 @@ def test_gettoken_from_the_sites_own_page(
     assert token_for(chat.get("/gettoken", headers={**session, **headers}))["user_id"] == 6
 
 
+def test_gettoken_origin_is_scheme_host_and_port(
+    chat: httpx.Client, demo_upstream_process: DemoUpstream
+) -> None:
+    """An `Origin` naming this host with another scheme or port is another site's page: 403, the
+    rule `/graphql` applies (a plain-http request from `https://` on the same host included)."""
+    session = sign_in(demo_upstream_process, "user6")
+    url = httpx.URL(str(chat.base_url))
+    others = [
+        f"https://{url.host}:{url.port}",
+        f"https://{url.host}",
+        f"http://{url.host}:{(url.port or 80) + 1}",
+        f"http://{url.host}:{url.port}/",
+    ]
+    for origin in others:
+        answer = chat.get("/gettoken", headers={**session, "Origin": origin})
+        assert_error(answer, 403, "own pages")
+
+
 def test_gettoken_spends_the_token_budgets(
     served: Serve, demo_upstream_process: DemoUpstream
 ) -> None:

@@ -121,3 +121,30 @@ async def test_a_lock_held_elsewhere_is_never_released_here(
         assert len(await directory.lookup([1])) == 1
     assert cache.released == []
     assert demo_upstream.requests() == 1
+
+
+async def test_the_same_ids_in_another_order_share_one_lock_across_replicas(
+    redis_settings: SettingsFactory, demo_upstream: DemoUpstream
+) -> None:
+    """Three replicas asked for the same 100 cold ids in three orders ask the site once: the
+    chunks and their lock are named by the sorted ids."""
+    settings = redis_settings({"cache": {"lock_seconds": 30, "local_max_entries": 0}})
+    ids = list(range(1, 101))
+    gated = GatedTransport()
+    async with (
+        open_directory(settings, transport=gated) as first,
+        open_directory(settings) as second,
+        open_directory(settings) as third,
+    ):
+        holding = asyncio.create_task(first.lookup(ids))
+        await gated.entered.wait()  # the first replica holds the lock and asks the site
+        waiting = [
+            asyncio.create_task(second.lookup(ids[::-1])),
+            asyncio.create_task(third.lookup(ids[50:] + ids[:50])),
+        ]
+        await asyncio.sleep(0.2)  # both have met the lock by now (or asked the site)
+        gated.gate.set()
+        answers = await asyncio.gather(holding, *waiting)
+    assert [len(answer) for answer in answers] == [len(answers[0])] * 3
+    assert len(answers[0]) > 0
+    assert demo_upstream.requests() == 1

@@ -11,6 +11,7 @@ import redis
 from structlog.testing import capture_logs
 
 from adapter.errors import UpstreamError
+from adapter.logs import bind_request_id, unbind_request_id
 from tests.directory.support import Clock, open_directory
 from tests.servers import DemoUpstream, PrivateRedis, start_demo_upstream, stop_process
 from tests.support import SettingsFactory, sample
@@ -141,3 +142,29 @@ async def test_upstream_failures_are_never_cached(
         assert list(client.scan_iter(match=f"{redis_prefix}*")) == []
     finally:
         client.close()
+
+
+async def test_a_background_refresh_logs_without_the_request_id_that_started_it(
+    redis_settings: SettingsFactory,
+    private_upstream: DemoUpstream,
+    json_logs: None,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A stale copy's refresh outlives the request that saw it: its lines name no request."""
+    settings = redis_settings({"upstream": {"url": private_upstream.graphql_url}})
+    clock = Clock()
+    async with open_directory(settings, clock=clock) as directory:
+        assert _names(await directory.lookup([1])) == [1]
+        stop_process(private_upstream.process)
+        clock.advance(settings.cache.fresh_seconds + 1)
+        token = bind_request_id("the-stale-request")
+        try:
+            assert _names(await directory.lookup([1])) == [1]  # stale, refreshed behind
+        finally:
+            unbind_request_id(token)
+        capsys.readouterr()
+        await directory.idle()
+    lines = [orjson.loads(line) for line in capsys.readouterr().err.splitlines()]
+    refresh = [line for line in lines if line["event"] == "background_refresh_failed"]
+    assert refresh
+    assert all("request_id" not in line for line in lines)

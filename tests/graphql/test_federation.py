@@ -9,8 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+import strawberry
 
 from adapter.errors import ConfigError
+from adapter.web.graphql.federation import lowest_federation_version
 from tests.graphql.support import ISSUE, error_code, session_cookie
 from tests.support import CHAT_AUTH, SettingsFactory, gql
 
@@ -40,6 +42,56 @@ async def test_service_sdl_is_a_federation_2_subgraph(api: Api) -> None:
     for field in ("issueChatToken: ChatToken!", "chatWidget: ChatWidget", "chatUsers(ids:"):
         assert field in sdl
     assert "invalidateChatUsers(ids:" in sdl
+
+
+async def test_the_link_names_the_lowest_federation_version_it_needs(api: Api) -> None:
+    """By default @link names v2.0 (all @key needs), which every federation-2 gateway composes."""
+    async with api(FEDERATED) as client:
+        sdl = (await gql(client, SDL))["data"]["_service"]["sdl"]
+    assert '@link(url: "https://specs.apollo.dev/federation/v2.0"' in sdl
+
+
+async def test_the_federation_version_can_be_pinned(api: Api) -> None:
+    """`federation.version: "2.9"` writes v2.9 (the newest Mesh Compose 1 composes)."""
+    pinned = {"graphql": {"federation": {"enabled": True, "entity": ENTITY, "version": "2.9"}}}
+    async with api(pinned) as client:
+        sdl = (await gql(client, SDL))["data"]["_service"]["sdl"]
+    assert '@link(url: "https://specs.apollo.dev/federation/v2.9"' in sdl
+
+
+def test_an_unknown_federation_version_is_refused(make_settings: SettingsFactory) -> None:
+    """A version strawberry cannot write is a configuration error naming the field."""
+    with pytest.raises(ConfigError) as caught:
+        make_settings({"graphql": {"federation": {"enabled": True, "version": "2.12"}}})
+    assert "graphql.federation.version" in str(caught.value)
+
+
+@strawberry.federation.type(keys=["id"])
+class _Keyed:
+    id: strawberry.ID
+
+
+@strawberry.federation.type(keys=["id"], authenticated=True)
+class _Guarded:
+    id: strawberry.ID
+
+
+@strawberry.type
+class _KeyedQuery:
+    keyed: _Keyed | None = None
+
+
+@strawberry.type
+class _GuardedQuery:
+    guarded: _Guarded | None = None
+
+
+def test_the_lowest_version_follows_the_directives_in_use() -> None:
+    """@key alone needs v2.0; @authenticated (federation 2.5) raises it to 2.5."""
+    keyed = strawberry.federation.Schema(query=_KeyedQuery)
+    guarded = strawberry.federation.Schema(query=_GuardedQuery)
+    assert lowest_federation_version(keyed) == "2.0"
+    assert lowest_federation_version(guarded) == "2.5"
 
 
 async def test_service_sdl_is_served_with_introspection_off(api: Api) -> None:

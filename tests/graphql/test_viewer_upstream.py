@@ -137,3 +137,36 @@ async def test_a_page_asking_for_a_token_of_an_invalid_viewer_id_gets_a_502(
         )
     assert response.status_code == 502
     assert "is not a chat user id" in response.json()["error"]
+
+
+async def test_a_cookie_byte_outside_ascii_reaches_the_site_as_the_browser_sent_it(
+    make_settings: SettingsFactory, recording_site: RecordingSite
+) -> None:
+    """A `\\xff` in a forwarded cookie is passed on byte for byte, not a failure of the site."""
+    settings = site_settings(make_settings, recording_site.url, forward_cookies=["junk", "sid"])
+    async with asgi_client(create_app(settings)) as client:
+        response = await client.post(
+            "/graphql", json={"query": ISSUE}, headers={b"Cookie": b"junk=\xff; sid=user-8"}
+        )
+    assert response.json()["data"]["issueChatToken"]["userId"] == "8"
+    (seen,) = recording_site.viewer_requests()
+    assert seen["cookie"] == "junk=\xff; sid=user-8"  # read back as Latin-1, as sent
+
+
+async def test_headers_no_site_could_take_are_the_callers_problem_and_never_open_the_breaker(
+    make_settings: SettingsFactory, recording_site: RecordingSite
+) -> None:
+    """Cookies with a control byte are refused (400, BAD_REQUEST) and the next viewer still
+    gets a token: the breaker (5 failures) never counts them against the site."""
+    settings = site_settings(make_settings, recording_site.url, forward_cookies=["sid"])
+    bad = {b"Cookie": b"sid=user-8\x01"}
+    async with asgi_client(create_app(settings)) as client:
+        for _ in range(8):
+            answer = await client.post("/graphql", json={"query": ISSUE}, headers=bad)
+            assert error_code(answer.json()) == "BAD_REQUEST", answer.text
+            page = await client.get(f"{settings.chat.prefix}/gettoken", headers=bad)
+            assert page.status_code == 400, page.text
+            assert page.json()["error"] == "the cookie header cannot be passed on to the site"
+        good = await gql(client, ISSUE, headers={"Cookie": "sid=user-9"})
+    assert good["data"]["issueChatToken"]["userId"] == "9"
+    assert len(recording_site.viewer_requests()) == 1  # the refused ones never left

@@ -47,6 +47,11 @@ def _answer(status: int, body: Any, **headers: str) -> Handler:
         (_answer(403, {"errors": [{"message": "x"}]}), "answered HTTP 403"),
         (_answer(500, {"errors": [{"message": "boom"}]}), "HTTP 500 to the introspection: boom"),
         (_answer(500, {"data": None}), "answered HTTP 500 to the introspection"),
+        (
+            _answer(400, {"errors": [{"message": "GraphQL introspection is not allowed"}]}),
+            "introspection is not allowed (is introspection turned off on this server? Give "
+            "init its schema instead: --schema FILE",
+        ),
         (_answer(502, b"<html>bad gateway"), "did not answer with GraphQL JSON (HTTP 502)"),
         (_answer(302, b"", location="/login"), "answered with a redirect (HTTP 302)"),
         (_answer(200, [1]), "did not answer with GraphQL JSON (HTTP 200)"),

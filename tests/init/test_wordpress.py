@@ -16,6 +16,7 @@ from adapter.init.discover import discover
 from adapter.init.plan import Plan
 from adapter.init.propose import propose
 from adapter.init.render import render
+from adapter.init.sessions import viewer_session
 from adapter.operations import load_operation
 from adapter.viewer import UpstreamViewer
 
@@ -58,7 +59,7 @@ def _plan() -> Plan:
         search=None,
         viewer=discovery.viewers[0],
         proposal=propose(discovery, [], site="https://blog.example/graphql"),
-        wordpress=is_wpgraphql(schema),
+        session=viewer_session(schema, discovery.viewers[0]),
     )
 
 
@@ -73,6 +74,7 @@ def test_wpgraphql_users_by_database_id_with_uri_profiles() -> None:
 
 def test_wpgraphql_viewer_forwards_the_session_cookie_and_the_nonce() -> None:
     """The viewer section forwards WordPress's logged-in cookie and its X-WP-Nonce."""
+    assert is_wpgraphql(build_schema(WPGRAPHQL))
     files = render(_plan())
     viewer = yaml.safe_load(files["config.yaml"])["viewer"]
     assert viewer["mode"] == "upstream"

@@ -18,7 +18,7 @@ from strawberry.http.websocket_origin import normalize_origin
 from adapter.config import CorsSettings
 from adapter.web.graphql.errors import graphql_error_response
 
-__all__ = ["GraphQLCors", "own_origin"]
+__all__ = ["GraphQLCors", "is_own_origin", "own_origin"]
 
 _DEFAULT_PORTS = {"http": ":80", "https": ":443"}
 
@@ -37,6 +37,16 @@ def own_origin(scope: Scope) -> str | None:
     if default is not None and host.endswith(default):
         host = host.removesuffix(default)
     return f"{scheme}://{host}"
+
+
+def is_own_origin(origin: str, scope: Scope) -> bool:
+    """Is `origin` exactly this request's own origin: the same scheme, host and port?
+
+    Compared exactly as browsers send it: `https://` for an http host, a trailing slash or a
+    port written `09101` is some other origin, or no browser's. `/graphql` and `gettoken` both
+    use this rule.
+    """
+    return origin == own_origin(scope)
 
 
 class GraphQLCors:
@@ -79,6 +89,4 @@ class GraphQLCors:
         """Is `origin` listed, or this host itself (exactly as a browser names it)?"""
         if normalize_origin(origin) in self.allowed:
             return True
-        # Exactly as browsers send it: `https://` for an http host, a trailing slash or a port
-        # written `09101` is some other origin, or no browser's.
-        return origin == own_origin(scope)
+        return is_own_origin(origin, scope)

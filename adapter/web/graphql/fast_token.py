@@ -50,8 +50,9 @@ from adapter.logs import bind_request_id, unbind_request_id
 from adapter.metrics import Metrics
 from adapter.web.graphql.context import ChatContext
 from adapter.web.graphql.cors import GraphQLCors
+from adapter.web.graphql.cost import cost_errors
 from adapter.web.graphql.errors import MASKED_MESSAGE, RequestRefused, should_mask
-from adapter.web.graphql.limits import validation_rules
+from adapter.web.graphql.limits import cost_limits, validation_rules
 from adapter.web.graphql.router import ChatGraphQLRouter
 from adapter.web.graphql.schema import resolve_issue_chat_token
 from adapter.web.graphql.trusted import TrustedDocuments
@@ -104,6 +105,7 @@ class _Compiler:
         graphql = settings.graphql
         assert graphql is not None
         self._rules = [*specified_rules, *validation_rules(graphql)]
+        self._limits = cost_limits(graphql)
         self._max_tokens = graphql.max_tokens
         self._max_bytes = graphql.max_document_bytes
         self._names = _python_names(schema)
@@ -116,8 +118,8 @@ class _Compiler:
         try:
             compiled = self._compile(document)
         except Exception:
-            # A rule that trips over an odd document (Strawberry's depth limiter can): leave it
-            # to the pipeline, which answers it as it always has.
+            # A rule that trips over an odd document: leave it to the pipeline, which answers
+            # it as it always has.
             compiled = None
         self._known[document] = compiled
         if len(self._known) > _REMEMBERED:
@@ -132,8 +134,8 @@ class _Compiler:
             ast = parse(document, max_tokens=self._max_tokens)
         except GraphQLError:
             return None
-        if validate(self._schema, ast, self._rules):
-            return None
+        # The shape first, then the rules: any other document (fragments, say) is validated
+        # once, by the pipeline, never here too.
         if len(ast.definitions) != 1:
             return None
         operation = ast.definitions[0]
@@ -162,6 +164,8 @@ class _Compiler:
             if leaf is None:
                 return None
             leaves.append(leaf)
+        if cost_errors(ast, self._limits) or validate(self._schema, ast, self._rules):
+            return None
         name = operation.name.value if operation.name else None
         return _Compiled(root, _FIELD, tuple(leaves), name)
 

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 import strawberry
+from strawberry.federation.schema_directives import FederationDirective
 from strawberry.federation.types import FieldSet
 from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.name_converter import NameConverter
@@ -19,7 +20,7 @@ from strawberry.types.field import StrawberryField
 
 from adapter.config import FederationEntitySettings, FederationSettings
 
-__all__ = ["entity_type", "federation_config"]
+__all__ = ["entity_type", "federation_config", "lowest_federation_version"]
 
 # The adapter's own names: the ones a prefix applies to.
 ROOT_FIELDS = frozenset({"chat_widget", "chat_users", "issue_chat_token", "invalidate_chat_users"})
@@ -49,6 +50,20 @@ class _PrefixedNames(NameConverter):
 def federation_config(settings: FederationSettings) -> StrawberryConfig:
     """Strawberry's configuration with the prefixed names (none when the prefix is empty)."""
     return StrawberryConfig(name_converter=_PrefixedNames(settings.prefix))
+
+
+def lowest_federation_version(schema: strawberry.federation.Schema) -> str:
+    """The lowest federation version whose spec defines every directive `schema` uses (2.0 at
+    least): a gateway's composition refuses a @link to a version newer than it knows."""
+    needed = max(
+        (
+            type(directive).minimum_version
+            for directive in schema.schema_directives_in_use
+            if isinstance(directive, FederationDirective)
+        ),
+        default=(2, 0),
+    )
+    return f"{needed[0]}.{needed[1]}"
 
 
 def entity_type(settings: FederationEntitySettings, profile: Callable[..., Any]) -> type:

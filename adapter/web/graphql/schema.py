@@ -28,7 +28,11 @@ from adapter.web.graphql.errors import (
     hide_suggestion,
     should_mask,
 )
-from adapter.web.graphql.federation import entity_type, federation_config
+from adapter.web.graphql.federation import (
+    entity_type,
+    federation_config,
+    lowest_federation_version,
+)
 from adapter.web.graphql.limits import schema_extensions
 from adapter.web.ids import parse_ids
 
@@ -301,13 +305,22 @@ def build_schema(settings: Settings) -> strawberry.Schema:
             if federation.entity is None
             else [entity_type(federation.entity, resolve_entity_profile)]
         )
-        schema = _FederatedChatSchema(
-            query=Query,
-            mutation=Mutation,
-            types=types,
-            extensions=schema_extensions(graphql),
-            config=federation_config(federation),
-        )
+
+        def federated(version: Any) -> _FederatedChatSchema:
+            return _FederatedChatSchema(
+                query=Query,
+                mutation=Mutation,
+                types=types,
+                extensions=schema_extensions(graphql),
+                config=federation_config(federation),
+                federation_version=version,
+            )
+
+        # auto: built once at the newest version to see the directives in use, then again at
+        # the lowest version they need.
+        schema = federated("2.11" if federation.version == "auto" else federation.version)
+        if federation.version == "auto":
+            schema = federated(lowest_federation_version(schema))
     # Without introspection, "Did you mean ...?" would give the schema away one typo at a time.
     schema.hide_suggestions = not graphql.introspection
     return schema

@@ -1,0 +1,281 @@
+"""The interop matrix's driver: a real site on loopback, configured by `init --yes` alone.
+
+Each matrix entry starts a third-party server installed by the project's scripts, seeded with the
+20 members of `MEMBERS`, then drives it as a site owner would: `imbachat-adapter init --yes`
+through the CLI, the chat's users-info call for 15 ids in a scrambled order served from the
+written config (all 15 back, in order, with the right names), and, where the site has a session,
+a widget token for a member signed in on the site.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import subprocess
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+import pytest
+import yaml
+
+from adapter.app import create_app
+from adapter.config import load_settings
+from adapter.tokens import verify_widget_token
+from tests.commands import environment
+from tests.servers import ADAPTER_COMMAND, stop_process
+from tests.support import asgi_client
+
+__all__ = [
+    "ALL_VARIABLE",
+    "MEMBERS",
+    "SCRAMBLED",
+    "Configured",
+    "NodeServer",
+    "SignedIn",
+    "check_token",
+    "check_users",
+    "init_site",
+    "package_version",
+    "record",
+    "require_all",
+    "run_init",
+    "site_post",
+    "start_node",
+]
+
+# The seeded members (scripts/npm/sites/users.mjs seeds the same): id -> the name the chat shows.
+_NAMES = (
+    "Ada Lovelace",
+    "Grace Hopper",
+    "Alan Turing",
+    "Edsger Dijkstra",
+    "Barbara Liskov",
+    "Donald Knuth",
+    "Frances Allen",
+    "John McCarthy",
+    "Margaret Hamilton",
+    "Dennis Ritchie",
+    "Radia Perlman",
+    "Ken Thompson",
+    "Hedy Lamarr",
+    "Tim Berners-Lee",
+    "Karen Spärck Jones",
+    "Niklaus Wirth",
+    "Sophie Wilson",
+    "Linus Torvalds",
+    "Shafi Goldwasser",
+    "Guido van Rossum",
+)
+MEMBERS = dict(enumerate(_NAMES, 1))
+# 15 of the 20, in an order no site stores them in.
+SCRAMBLED = (14, 3, 20, 7, 1, 18, 11, 5, 16, 9, 2, 13, 19, 6, 10)
+
+# `make interop` sets it: the entries whose server installs in minutes run only then.
+ALL_VARIABLE = "IMBACHAT_INTEROP_ALL"
+# Where set, each entry appends its matrix row (one JSON object a line) to this file.
+REPORT_VARIABLE = "IMBACHAT_INTEROP_REPORT"
+
+# What the operator sets before serving the config init wrote (never the vendor's samples).
+CHAT_LOGIN = "interop-chat"
+CHAT_PASSWORD = "interop-chat-password-not-a-sample"
+OPERATOR = {
+    "IMBACHAT_API_LOGIN": CHAT_LOGIN,
+    "IMBACHAT_API_PASSWORD": CHAT_PASSWORD,
+    "IMBACHAT_SECRET_KEY": "interop-widget-secret-key-0123456789abcdef",
+    "IMBACHAT_WIDGET_ID": "widget-interop",
+}
+ISSUE = "mutation { issueChatToken { token userId } }"
+_START_SECONDS = 120.0
+
+
+def require_all(family: str) -> None:
+    """Skip an entry whose server installs in minutes, unless `make interop` asked for all."""
+    if os.environ.get(ALL_VARIABLE) != "1":
+        pytest.skip(f"{family} installs in minutes: `make interop` runs it")
+
+
+def package_version(folder: Path, package: str) -> str:
+    """The version of an npm package installed in `folder`."""
+    manifest = folder / "node_modules" / package / "package.json"
+    version: str = json.loads(manifest.read_text())["version"]
+    return version
+
+
+@dataclass
+class NodeServer:
+    """A third-party server run by node: the GraphQL URL it printed and its process."""
+
+    url: str
+    process: subprocess.Popen[bytes]
+
+    def stop(self) -> None:
+        """Stop it by its pid and close its pipe."""
+        stop_process(self.process)
+        if self.process.stdout is not None:
+            self.process.stdout.close()
+
+
+def start_node(
+    folder: Path,
+    script: str,
+    *args: str,
+    log: Path,
+    env: Mapping[str, str] | None = None,
+) -> NodeServer:
+    """Start `node script args` in `folder`; it prints {"url": ...} once it listens."""
+    with log.open("wb") as errors:
+        process = subprocess.Popen(
+            ["node", script, *args],
+            cwd=folder,
+            stdout=subprocess.PIPE,
+            stderr=errors,
+            env={**os.environ, **(env or {})},
+        )
+    assert process.stdout is not None
+    deadline = time.monotonic() + _START_SECONDS
+    while (left := deadline - time.monotonic()) > 0:
+        ready, _, _ = select.select([process.stdout], [], [], left)
+        line = process.stdout.readline() if ready else b""
+        if not line:
+            break
+        if line.startswith(b"{"):
+            return NodeServer(json.loads(line)["url"], process)
+    NodeServer("", process).stop()
+    raise RuntimeError(f"{script} did not start: {log.read_text(errors='replace')[-2000:]}")
+
+
+@dataclass(frozen=True)
+class Configured:
+    """What `init --yes` wrote and said."""
+
+    directory: Path
+    stdout: str
+    config: dict[str, Any] = field(repr=False)
+
+    @property
+    def path(self) -> Path:
+        return self.directory / "config.yaml"
+
+    @property
+    def fetcher(self) -> str:
+        """The field init chose to fetch users with, as it printed it (the `*` line)."""
+        return next(
+            line.strip()[2:].partition("]: ")[0] + "]"
+            for line in self.stdout.splitlines()
+            if line.strip().startswith("* ")
+        )
+
+    @property
+    def viewer_mode(self) -> str | None:
+        viewer = self.config.get("viewer")
+        return None if viewer is None else str(viewer["mode"])
+
+
+def run_init(
+    url: str, directory: Path, *args: str, env: Mapping[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run `imbachat-adapter init --upstream URL --yes --output DIRECTORY ARGS` to completion."""
+    directory.mkdir(parents=True, exist_ok=True)
+    return subprocess.run(
+        [*ADAPTER_COMMAND, "init", "--upstream", url, "--yes", "--output", str(directory), *args],
+        cwd=directory,
+        env=environment(**(env or {})),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def init_site(
+    url: str, directory: Path, *args: str, env: Mapping[str, str] | None = None
+) -> Configured:
+    """Run `init --yes` as a site owner would; it must pass, and its files are read back."""
+    done = run_init(url, directory, *args, env=env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    config = yaml.safe_load((directory / "config.yaml").read_text())
+    return Configured(directory, done.stdout, config)
+
+
+def _environ(extra: Mapping[str, str] | None) -> dict[str, str]:
+    return {**OPERATOR, **(extra or {})}
+
+
+async def check_users(
+    configured: Configured,
+    members: Mapping[int, str] = MEMBERS,
+    ids: Sequence[int] = SCRAMBLED,
+    environ: Mapping[str, str] | None = None,
+) -> list[dict[str, Any]]:
+    """The chat's users-info answer for `ids`: every one back, in order, with its name."""
+    settings = load_settings(configured.path, environ=_environ(environ))
+    async with asgi_client(create_app(settings)) as client:
+        response = await client.get(
+            "/imbachat/v1/users",
+            params={"user_ids": ",".join(str(i) for i in ids)},
+            auth=(CHAT_LOGIN, CHAT_PASSWORD),
+        )
+    assert response.status_code == 200, response.text
+    answer: list[dict[str, Any]] = orjson.loads(response.content)
+    assert [(user["user_id"], user["name"]) for user in answer] == [
+        (number, members[number]) for number in ids
+    ]
+    return answer
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    """A member signed in on the site: what their page's requests carry."""
+
+    user_id: int
+    headers: Mapping[str, str]
+
+
+async def check_token(
+    configured: Configured, viewer: SignedIn, environ: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """issueChatToken for the signed-in member: a widget token carrying their user id."""
+    settings = load_settings(configured.path, environ=_environ(environ))
+    assert settings.tokens is not None, "init left the token API off"
+    async with asgi_client(create_app(settings)) as client:
+        anonymous = await client.post("/graphql", json={"query": ISSUE})
+        response = await client.post("/graphql", json={"query": ISSUE}, headers=viewer.headers)
+    assert anonymous.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    body: dict[str, Any] = response.json()
+    assert "errors" not in body, body
+    issued: dict[str, Any] = body["data"]["issueChatToken"]
+    assert issued["userId"] == str(viewer.user_id)
+    claims = verify_widget_token(settings.tokens, issued["token"])
+    assert claims["user_id"] == viewer.user_id
+    return claims
+
+
+def site_post(url: str, query: str, variables: Mapping[str, Any] | None = None) -> httpx.Response:
+    """One GraphQL request to the site itself, as its own pages send them."""
+    response = httpx.post(url, json={"query": query, "variables": dict(variables or {})})
+    response.raise_for_status()
+    return response
+
+
+def record(family: str, version: str, configured: Configured, result: str) -> None:
+    """Append this entry's matrix row to the report file `make interop` names, if any."""
+    report = os.environ.get(REPORT_VARIABLE)
+    if not report:
+        return
+    row = {
+        "family": family,
+        "version": version,
+        "fetcher": configured.fetcher,
+        "chat_ids": configured.config["chat"].get("ids", {}).get("type", "int"),
+        "viewer": configured.viewer_mode,
+        "result": result,
+    }
+    with Path(report).open("a") as out:
+        out.write(json.dumps(row) + "\n")
