@@ -552,6 +552,7 @@ def discover(schema: GraphQLSchema) -> Discovery:
         if (found := _returns(schema, field_.type)) is not None
     }
     unfetchable: list[str] = []
+    refused: list[str] = []
     for _, user, reasons in scored:
         fetchers, searches, viewers, listings = [], [], [], []
         for name, found in returns.items():
@@ -560,6 +561,8 @@ def discover(schema: GraphQLSchema) -> Discovery:
             field_ = query.fields[name]
             if (fetcher := _fetcher(name, field_, found, user)) is not None:
                 fetchers.append(fetcher)
+            else:
+                refused.append(f"`{name}` ({user.name}): {_refusal(field_, found)}")
             if (search := _search(name, field_, found, user)) is not None:
                 searches.append(search)
             if (viewer := _viewer(name, field_, found, user)) is not None:
@@ -583,8 +586,31 @@ def discover(schema: GraphQLSchema) -> Discovery:
             runners_up=tuple(other.name for _, other, _ in scored if other is not user),
         )
     fields = ", ".join(sorted(query.fields)) or "none"
+    why = (
+        f" The fields returning them, and why each was refused: {'; '.join(refused)}."
+        if refused
+        else ""
+    )
     raise InitError(
         f"found user-like types ({', '.join(unfetchable)}), but no Query field fetches them by "
         "id: the adapter needs a field like `users(ids: [ID!]!): [User]` or "
-        f"`user(id: ID!): User`. The Query fields: {fields}."
+        f"`user(id: ID!): User`.{why} The Query fields: {fields}."
     )
+
+
+def _refusal(field_: GraphQLField, returns: _Returns) -> str:
+    """Why `field_` cannot fetch users by id, in a few words."""
+    required = [name for name in required_arguments(field_) if not _id_like(name)]
+    if required:
+        return f"it needs {', '.join(required)}, which init cannot fill in"
+    if returns.shape == "one":
+        return "it returns one user but takes no id argument"
+    return (
+        "it returns a list but takes no list of ids (no `ids` argument, no `in`/`_in` filter "
+        "on an id field)"
+    )
+
+
+def _id_like(name: str) -> bool:
+    key = normalise(name)
+    return key in ("id", "ids", "uid", "pk", "key") or key.endswith(("id", "ids"))

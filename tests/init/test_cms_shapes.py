@@ -8,6 +8,7 @@ from graphql import build_schema
 
 from adapter.init.discover import discover
 from adapter.init.documents import users_document, viewer_document
+from adapter.init.errors import InitError
 from adapter.init.plan import Plan
 from adapter.init.propose import propose
 
@@ -192,3 +193,24 @@ def test_directus_without_an_integer_key_keeps_text_ids() -> None:
     plan = _plan(sdl, [{"id": "0b1e8c6e-2b1f-4c39-9d2b-1e1f1b1c1d1e"}])
     assert plan.proposal.id_field == "id"
     assert plan.proposal.id_type == "str"
+
+
+def test_no_fetch_field_says_why_each_candidate_was_refused() -> None:
+    """Each Query field returning the user type is named with the reason it cannot fetch by id."""
+    sdl = """
+    type User { id: ID! username: String email: String }
+    type Query {
+      users(first: Int): [User]
+      userByEmail(email: String!): User
+      me: User
+    }
+    """
+    try:
+        discover(build_schema(sdl))
+    except InitError as exc:
+        message = exc.message
+    else:
+        raise AssertionError("discover found a fetch field")
+    assert "`users` (User): it returns a list but takes no list of ids" in message
+    assert "`userByEmail` (User): it needs email, which init cannot fill in" in message
+    assert "`me` (User): it returns one user but takes no id argument" in message
