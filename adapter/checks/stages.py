@@ -50,7 +50,6 @@ async def run_checks(
     environ: Mapping[str, str] | None = None,
     introspect: bool = True,
     connect: bool = True,
-    samples_allowed: bool = False,
     schema: GraphQLSchema | None = None,
 ) -> CheckReport:
     """Check the configuration file at `settings_path`; never raises for a bad configuration.
@@ -58,8 +57,7 @@ async def run_checks(
     `environ` replaces `os.environ` for `${NAME}` references and `IMBACHAT__` overrides.
     `introspect=False` only checks that the site answers; `connect=False` skips the site and
     the cache altogether (stages 5 to 7), for a check without network. Sample and placeholder
-    secrets fail the values stage outside the embedded demo unless `samples_allowed` (`init`,
-    whose file reads them from the environment that is yet to be set). The returned report has
+    secrets fail the values stage outside the embedded demo. The returned report has
     `ok`, `exit_code`, `checks` (each with its `ExitCode` class), `lines()` for people,
     `as_dict()` for programs, the validated `settings` (None when stages 1-3 failed) and the
     introspected `schema` (None unless introspection worked). A given `schema` (init's
@@ -70,7 +68,7 @@ async def run_checks(
     data = _read_file(settings_path, report)
     if data is None:
         return report
-    settings = _settings(settings_path, data, environ, report, samples_allowed=samples_allowed)
+    settings = _settings(settings_path, data, environ, report)
     if settings is None:
         return report
     report.settings = settings
@@ -127,8 +125,6 @@ def _settings(
     data: dict[str, Any],
     environ: Mapping[str, str],
     report: CheckReport,
-    *,
-    samples_allowed: bool,
 ) -> Settings | None:
     references = list(env_references(data))
     missing = [
@@ -156,7 +152,7 @@ def _settings(
     if tracing:
         report.fail("values", ExitCode.INVALID, tracing)
         return None
-    samples = [] if samples_allowed else sample_value_problems(settings)
+    samples = sample_value_problems(settings)
     if samples:
         # The rest can still be checked: a sample password does not stop the site answering.
         report.fail("values", ExitCode.INVALID, samples)
