@@ -210,8 +210,8 @@ def _environ(extra: Mapping[str, str] | None) -> dict[str, str]:
 
 async def check_users(
     configured: Configured,
-    members: Mapping[int, str] = MEMBERS,
-    ids: Sequence[int] = SCRAMBLED,
+    members: Mapping[Any, str] = MEMBERS,
+    ids: Sequence[int | str] = SCRAMBLED,
     environ: Mapping[str, str] | None = None,
 ) -> list[dict[str, Any]]:
     """The chat's users-info answer for `ids`: every one back, in order, with its name."""
