@@ -27,7 +27,11 @@ from tests.interop.support import (
     require_all,
 )
 
-pytestmark = [pytest.mark.interop, pytest.mark.slow, pytest.mark.timeout(900)]
+pytestmark = [
+    pytest.mark.interop,
+    pytest.mark.slow,
+    pytest.mark.timeout(4200),
+]  # a cold install: heavy.py
 
 
 @pytest.fixture(scope="module")
