@@ -2,7 +2,8 @@
 // Usage: node start.js INSTALLED APP_DIR PORT   (INSTALLED: `scripts/ensure-npm directus`)
 // Bootstraps Directus on SQLite in APP_DIR with the Node 22 that INSTALLED holds, starts it on
 // 127.0.0.1:PORT as a child of this process, seeds 20 users (some without a first or a last
-// name, some with an avatar) in a role whose members may sign in, and writes APP_DIR/seed.json:
+// name, some with an avatar) in a role whose members may read themselves, and writes
+// APP_DIR/seed.json:
 // { "apiToken", "viewer": {"id", "jwt"}, "users": [{"id", "chat_id", "first_name",
 //   "last_name", "avatar"}] }. The users get an integer `chat_id` field (README: "Integer chat
 // ids"). A signal to this process's pid stops the server too.
@@ -36,6 +37,8 @@ const env = {
   TELEMETRY: 'false',
   CACHE_ENABLED: 'false',
   RATE_LIMITER_ENABLED: 'false',
+  // Its load shedding answers 503 "Under pressure" on a busy test machine.
+  PRESSURE_LIMITER_ENABLED: 'false',
   STORAGE_LOCATIONS: 'local',
   STORAGE_LOCAL_ROOT: path.join(appDir, 'uploads'),
   EXTENSIONS_PATH: path.join(appDir, 'extensions'),
@@ -109,8 +112,14 @@ async function seed() {
     field: 'chat_id', type: 'integer', meta: { interface: 'input', note: 'the chat user id' },
     schema: { is_unique: true, is_nullable: true },
   });
+  // No app access: Directus counts users with it against licensed seats. The members may read
+  // users (Directus 12 without a licence refuses row rules such as "only yourself"), which is
+  // what `users_me` needs.
   const policy = await call('POST', '/policies', {
-    name: 'Member', icon: 'person', app_access: true, admin_access: false,
+    name: 'Member', icon: 'person', app_access: false, admin_access: false,
+  });
+  await call('POST', '/permissions', {
+    policy: policy.id, collection: 'directus_users', action: 'read', fields: ['*'],
   });
   const role = await call('POST', '/roles', { name: 'Member', icon: 'person' });
   await call('POST', '/access', { role: role.id, policy: policy.id });
