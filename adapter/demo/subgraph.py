@@ -59,5 +59,7 @@ class Query:
 
 
 def build_subgraph_schema() -> strawberry.Schema:
-    """The site's subgraph schema."""
-    return strawberry.federation.Schema(query=Query)
+    """The site's subgraph schema. Its @link names federation v2.0, all that @key needs (as the
+    adapter's does by default): gateways whose composition stops short of the newest (Mesh
+    Compose 1: v2.9) compose it too."""
+    return strawberry.federation.Schema(query=Query, federation_version="2.0")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -10,11 +11,13 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
+from adapter.app import create_app
+from adapter.cache import EVICTED
 from adapter.cache.cluster import RedisClusterCache
 from adapter.config import RedisSettings, Settings
 from tests.directory.support import asked, open_directory
-from tests.servers import DemoUpstream
-from tests.support import SettingsFactory, sample
+from tests.servers import DemoUpstream, stop_process
+from tests.support import SettingsFactory, asgi_client, sample
 
 pytestmark = pytest.mark.slow  # starts and joins three redis-server processes
 
@@ -55,7 +58,13 @@ async def test_multi_key_reads_writes_and_deletes_span_every_node(
     await cluster.set_many({key: key.encode() for key in keys[:20]}, 60)
     assert await cluster.get_many(keys) == [key.encode() for key in keys[:20]] + [None] * 10
     await cluster.delete_many(keys[:10])
-    assert await cluster.get_many(keys[:20]) == [None] * 10 + [k.encode() for k in keys[10:20]]
+    values = await cluster.get_many(keys[:20])
+    assert [value[:1] for value in values[:10] if value is not None] == [EVICTED] * 10
+    assert values[10:] == [k.encode() for k in keys[10:20]]
+    seen = dict(zip(keys, await cluster.get_many(keys), strict=True))
+    await cluster.delete_many(keys[10:15])
+    stored = await cluster.replace_many(dict.fromkeys(keys, b"new"), seen, 60)
+    assert sorted(stored) == sorted(keys[:10] + keys[15:])
     await cluster.delete_many(keys)
     assert await cluster.get_many([]) == []
     await cluster.set_many({}, 60)
@@ -112,3 +121,18 @@ async def test_a_warm_burst_larger_than_the_pool_is_answered_from_the_cluster(
     assert all(len(answer) == 20 for answer in answers)
     assert demo_upstream.requests() == 0
     assert sample(directory.metrics, "adapter_cache_errors_total", operation="get") == 0
+
+
+async def test_readyz_says_degraded_when_one_cluster_node_is_down(
+    make_settings: SettingsFactory,
+    demo_upstream: DemoUpstream,
+    private_redis_cluster: tuple[str, list[subprocess.Popen[bytes]]],
+) -> None:
+    """Every primary is pinged: with one of three nodes stopped the cache is degraded."""
+    url, nodes = private_redis_cluster
+    settings = cluster_settings(make_settings, demo_upstream, url)
+    async with asgi_client(create_app(settings)) as client:
+        assert (await client.get("/readyz")).json()["checks"]["cache"] == "ok"
+        stop_process(nodes[-1])
+        for _ in range(5):  # whichever node a ping would pick
+            assert (await client.get("/readyz")).json()["checks"]["cache"] == "degraded"

@@ -48,6 +48,29 @@ def test_users_reports_a_failing_site(runner: CliRunner, tmp_path: Path) -> None
     assert "the site failed" in result.stderr
 
 
+def test_users_shows_the_sites_error(runner: CliRunner, tmp_path: Path) -> None:
+    """A users document the site refuses: `users` shows the site's own error message."""
+    config = write_config(tmp_path, own_documents=True)
+    document = tmp_path / "resolvers" / "users.graphql"
+    document.write_text(document.read_text().replace("username", "username\n    bogusField", 1))
+    result = runner.invoke(cli.app, ["users", "1", "-c", str(config)])
+    assert result.exit_code == 5, result.output
+    assert "the site said: Cannot query field 'bogusField' on type 'User'." in result.stderr
+
+
+@pytest.mark.parametrize("command", [["serve"], ["check-config"], ["users", "1"]])
+def test_no_configuration_says_how_to_get_one(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: list[str]
+) -> None:
+    """With no config.yaml, a command names where it looked and that `init` writes one."""
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(cli.app, command, env={"IMBACHAT_ADAPTER_CONFIG": None})
+    assert result.exit_code == 2
+    assert f"no configuration at {tmp_path / 'config.yaml'}: `imbachat-adapter init" in (
+        result.stdout + result.stderr
+    )
+
+
 @pytest.mark.parametrize("args", [["users", "1"], ["token", "--user-id", "1"], ["serve"]])
 def test_invalid_configuration_exits_2(runner: CliRunner, tmp_path: Path, args: list[str]) -> None:
     """Every command that reads the configuration exits 2 for an invalid one."""
@@ -126,6 +149,21 @@ def test_serve_hands_uvicorn_the_shutdown_settings(
     assert handler is not previous
     assert callable(handler)
     assert handler_int is not previous_int
+
+
+@pytest.mark.usefixtures("restore_signals")
+def test_serve_keeps_idle_connections_longer_than_a_gateways_pool(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without --keep-alive, idle connections stay 65 s (uvicorn's own 5 s raced a gateway's
+    pool reusing a connection just as it closed: "socket hang up", about 1 call in 10)."""
+    import uvicorn
+
+    calls: list[dict[str, Any]] = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: calls.append(options))
+    result = runner.invoke(cli.app, ["serve", "-c", str(write_config(tmp_path))])
+    assert result.exit_code == 0, result.output
+    assert calls[0]["timeout_keep_alive"] == 65
 
 
 @pytest.mark.usefixtures("restore_signals")

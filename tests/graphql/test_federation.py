@@ -9,8 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+import strawberry
 
 from adapter.errors import ConfigError
+from adapter.web.graphql.federation import lowest_federation_version
 from tests.graphql.support import ISSUE, error_code, session_cookie
 from tests.support import CHAT_AUTH, SettingsFactory, gql
 
@@ -40,6 +42,56 @@ async def test_service_sdl_is_a_federation_2_subgraph(api: Api) -> None:
     for field in ("issueChatToken: ChatToken!", "chatWidget: ChatWidget", "chatUsers(ids:"):
         assert field in sdl
     assert "invalidateChatUsers(ids:" in sdl
+
+
+async def test_the_link_names_the_lowest_federation_version_it_needs(api: Api) -> None:
+    """By default @link names v2.0 (all @key needs), which every federation-2 gateway composes."""
+    async with api(FEDERATED) as client:
+        sdl = (await gql(client, SDL))["data"]["_service"]["sdl"]
+    assert '@link(url: "https://specs.apollo.dev/federation/v2.0"' in sdl
+
+
+async def test_the_federation_version_can_be_pinned(api: Api) -> None:
+    """`federation.version: "2.9"` writes v2.9 (the newest Mesh Compose 1 composes)."""
+    pinned = {"graphql": {"federation": {"enabled": True, "entity": ENTITY, "version": "2.9"}}}
+    async with api(pinned) as client:
+        sdl = (await gql(client, SDL))["data"]["_service"]["sdl"]
+    assert '@link(url: "https://specs.apollo.dev/federation/v2.9"' in sdl
+
+
+def test_an_unknown_federation_version_is_refused(make_settings: SettingsFactory) -> None:
+    """A version strawberry cannot write is a configuration error naming the field."""
+    with pytest.raises(ConfigError) as caught:
+        make_settings({"graphql": {"federation": {"enabled": True, "version": "2.12"}}})
+    assert "graphql.federation.version" in str(caught.value)
+
+
+@strawberry.federation.type(keys=["id"])
+class _Keyed:
+    id: strawberry.ID
+
+
+@strawberry.federation.type(keys=["id"], authenticated=True)
+class _Guarded:
+    id: strawberry.ID
+
+
+@strawberry.type
+class _KeyedQuery:
+    keyed: _Keyed | None = None
+
+
+@strawberry.type
+class _GuardedQuery:
+    guarded: _Guarded | None = None
+
+
+def test_the_lowest_version_follows_the_directives_in_use() -> None:
+    """@key alone needs v2.0; @authenticated (federation 2.5) raises it to 2.5."""
+    keyed = strawberry.federation.Schema(query=_KeyedQuery)
+    guarded = strawberry.federation.Schema(query=_GuardedQuery)
+    assert lowest_federation_version(keyed) == "2.0"
+    assert lowest_federation_version(guarded) == "2.5"
 
 
 async def test_service_sdl_is_served_with_introspection_off(api: Api) -> None:
@@ -128,14 +180,53 @@ async def test_entities_with_an_invalid_key_are_bad_user_input(api: Api) -> None
     assert error_code(body) == "BAD_USER_INPUT"
 
 
-async def test_entities_with_an_unknown_type_name_are_an_error(api: Api) -> None:
-    """A representation naming a type this subgraph lacks is a GraphQL error, never a 500."""
-    variables = {"representations": [{"__typename": "Nope", "id": "6"}]}
+@pytest.mark.parametrize(
+    ("representation", "message"),
+    [
+        ({"__typename": "Nope", "id": "6"}, "'Nope' is not an entity of this subgraph"),
+        ({"__typename": "ChatUser", "id": "6"}, "'ChatUser' is not an entity of this subgraph"),
+        ({"__typename": "Query"}, "'Query' is not an entity of this subgraph"),
+        ({"id": "6"}, "a representation needs its __typename"),
+        ({"__typename": ["User"], "id": "6"}, "a representation needs its __typename"),
+        ("User:6", "a representation must be an object"),
+        ({"__typename": "User"}, "a User representation needs its id"),
+    ],
+    ids=["unknown", "not-an-entity", "root", "no-typename", "typename-list", "string", "no-key"],
+)
+async def test_a_bad_representation_is_that_entitys_error(
+    api: Api, capsys: pytest.CaptureFixture[str], representation: object, message: str
+) -> None:
+    """A representation that names no entity of this subgraph (or lacks its key) gets null and
+    its own BAD_USER_INPUT error at its index; the good ones beside it resolve; nothing is
+    logged as an incident."""
+    overrides = {"graphql": {"chat_users_public": True, **FEDERATED["graphql"]}}
+    variables = {"representations": [{"__typename": "User", "id": "6"}, representation]}
+    async with api(overrides) as client:
+        body = await gql(client, ENTITIES, variables)
+    good, bad = body["data"]["_entities"]
+    assert good["chatProfile"]["userId"] == "6"
+    assert bad is None
+    (error,) = body["errors"]
+    assert (error["message"], error["path"]) == (message, ["_entities", 1])
+    assert error["extensions"] == {"code": "BAD_USER_INPUT"}
+    assert "graphql_unexpected_error" not in capsys.readouterr().out
+
+
+async def test_a_null_representation_is_bad_user_input(
+    api: Api, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A null in the representations variable is refused before execution as the caller's
+    mistake, with its reason and BAD_USER_INPUT, never "Unexpected error." nor logged."""
     async with api(FEDERATED) as client:
-        response = await client.post("/graphql", json={"query": ENTITIES, "variables": variables})
-    assert response.status_code == 200
-    assert response.json()["errors"]
-    assert "Traceback" not in response.text
+        body = await gql(client, ENTITIES, {"representations": [None]})
+    assert body.get("data") is None
+    (error,) = body["errors"]
+    assert error["message"] == (
+        "Variable '$representations' has invalid value at [0]: "
+        "Expected value of non-null type '_Any!' not to be None."
+    )
+    assert error["extensions"] == {"code": "BAD_USER_INPUT"}
+    assert "graphql_unexpected_error" not in capsys.readouterr().out
 
 
 async def test_a_gateway_without_the_viewers_headers_gets_an_anonymous_viewer(api: Api) -> None:

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 import strawberry
+from strawberry.federation.schema_directives import FederationDirective
 from strawberry.federation.types import FieldSet
 from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.name_converter import NameConverter
@@ -18,8 +19,9 @@ from strawberry.types.base import StrawberryObjectDefinition
 from strawberry.types.field import StrawberryField
 
 from adapter.config import FederationEntitySettings, FederationSettings
+from adapter.web.graphql.errors import ExpectedError
 
-__all__ = ["entity_type", "federation_config"]
+__all__ = ["entity_type", "federation_config", "lowest_federation_version"]
 
 # The adapter's own names: the ones a prefix applies to.
 ROOT_FIELDS = frozenset({"chat_widget", "chat_users", "issue_chat_token", "invalidate_chat_users"})
@@ -51,6 +53,20 @@ def federation_config(settings: FederationSettings) -> StrawberryConfig:
     return StrawberryConfig(name_converter=_PrefixedNames(settings.prefix))
 
 
+def lowest_federation_version(schema: strawberry.federation.Schema) -> str:
+    """The lowest federation version whose spec defines every directive `schema` uses (2.0 at
+    least): a gateway's composition refuses a @link to a version newer than it knows."""
+    needed = max(
+        (
+            type(directive).minimum_version
+            for directive in schema.schema_directives_in_use
+            if isinstance(directive, FederationDirective)
+        ),
+        default=(2, 0),
+    )
+    return f"{needed[0]}.{needed[1]}"
+
+
 def entity_type(settings: FederationEntitySettings, profile: Callable[..., Any]) -> type:
     """`type <type_name> @key(fields: "<key_field>")` with `<field>` resolved by `profile`.
 
@@ -60,8 +76,14 @@ def entity_type(settings: FederationEntitySettings, profile: Callable[..., Any])
     """
 
     def resolve_reference(cls: type[Any], /, **representation: Any) -> Any:
+        key = representation.get(settings.key_field)
+        if key is None:
+            raise ExpectedError(
+                f"a {settings.type_name} representation needs its {settings.key_field}",
+                "BAD_USER_INPUT",
+            )
         instance = object.__new__(cls)
-        instance.key = representation.get(settings.key_field)
+        instance.key = key
         return instance
 
     namespace: dict[str, Any] = {

@@ -6,7 +6,7 @@ No operation takes a user id for the token: the viewer is whoever the site says 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 from urllib.parse import quote
 
 import strawberry
@@ -28,7 +28,11 @@ from adapter.web.graphql.errors import (
     hide_suggestion,
     should_mask,
 )
-from adapter.web.graphql.federation import entity_type, federation_config
+from adapter.web.graphql.federation import (
+    entity_type,
+    federation_config,
+    lowest_federation_version,
+)
 from adapter.web.graphql.limits import schema_extensions
 from adapter.web.ids import parse_ids
 
@@ -284,7 +288,31 @@ class _FederatedChatSchema(_ErrorLog, strawberry.federation.Schema):
         limit = info.context.frontend.graphql.max_chat_users
         if len(representations) > limit:
             raise ExpectedError(f"at most {limit} entities per request", "BAD_USER_INPUT")
-        return super().entities_resolver(info, representations)
+        # A representation that names no entity of this subgraph is that entity's error (null
+        # in the list, its own error at its index), as Strawberry answers a failed reference.
+        resolve = super().entities_resolver
+        results: list[Any] = []
+        for representation in representations:
+            refused = self._refused(representation)
+            if refused is not None:
+                results.append(refused)
+                continue
+            # Strawberry's resolver pops `__typename` from the dict it is given: give it a copy.
+            results.append(resolve(info, [cast(Any, representation).copy()])[0])
+        return results
+
+    def _refused(self, representation: object) -> ExpectedError | None:
+        if not isinstance(representation, dict):
+            return ExpectedError("a representation must be an object", "BAD_USER_INPUT")
+        name = representation.get("__typename")
+        if not isinstance(name, str):
+            return ExpectedError("a representation needs its __typename", "BAD_USER_INPUT")
+        concrete = self.schema_converter.type_map.get(name)
+        definition = getattr(concrete, "definition", None)
+        if not hasattr(getattr(definition, "origin", None), "resolve_reference"):
+            shown = name if len(name) <= 100 else name[:100] + "..."
+            return ExpectedError(f"{shown!r} is not an entity of this subgraph", "BAD_USER_INPUT")
+        return None
 
 
 def build_schema(settings: Settings) -> strawberry.Schema:
@@ -301,13 +329,22 @@ def build_schema(settings: Settings) -> strawberry.Schema:
             if federation.entity is None
             else [entity_type(federation.entity, resolve_entity_profile)]
         )
-        schema = _FederatedChatSchema(
-            query=Query,
-            mutation=Mutation,
-            types=types,
-            extensions=schema_extensions(graphql),
-            config=federation_config(federation),
-        )
+
+        def federated(version: Any) -> _FederatedChatSchema:
+            return _FederatedChatSchema(
+                query=Query,
+                mutation=Mutation,
+                types=types,
+                extensions=schema_extensions(graphql),
+                config=federation_config(federation),
+                federation_version=version,
+            )
+
+        # auto: built once at the newest version to see the directives in use, then again at
+        # the lowest version they need.
+        schema = federated("2.11" if federation.version == "auto" else federation.version)
+        if federation.version == "auto":
+            schema = federated(lowest_federation_version(schema))
     # Without introspection, "Did you mean ...?" would give the schema away one typo at a time.
     schema.hide_suggestions = not graphql.introspection
     return schema
