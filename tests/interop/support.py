@@ -224,9 +224,9 @@ async def check_users(
         )
     assert response.status_code == 200, response.text
     answer: list[dict[str, Any]] = orjson.loads(response.content)
-    assert [(user["user_id"], user["name"]) for user in answer] == [
-        (number, members[number]) for number in ids
-    ]
+    got = [(user["user_id"], user["name"]) for user in answer]
+    expected = [(number, members[number]) for number in ids]
+    assert got == expected, f"the chat got {got}, not {expected}"
     return answer
 
 
