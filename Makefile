@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# pytest-xdist workers: one per core by default; `make test WORKERS=0` runs the suite in one process.
+WORKERS ?= auto
 
 .PHONY: demo test quick lint typecheck pytest check-python bench soak lock clean interop
 
@@ -39,7 +41,7 @@ test: $(VENV)/.installed-dev
 quick: $(VENV)/.installed-dev
 	scripts/ensure-redis
 	$(MAKE) --no-print-directory lint typecheck
-	$(BIN)/python -m pytest -q -m "not slow"
+	$(BIN)/python -m pytest -q -n $(WORKERS) -m "not slow"
 
 ## Format, lint, and every imported package declared in pyproject.toml (deptry; see [tool.deptry]).
 lint: $(VENV)/.installed-dev
@@ -52,7 +54,7 @@ typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy
 
 pytest: $(VENV)/.installed-dev
-	$(BIN)/python -m pytest --cov --cov-report=term-missing:skip-covered -q
+	$(BIN)/python -m pytest -n $(WORKERS) --cov --cov-report=term-missing:skip-covered -q
 
 ## The interop matrix (tests/interop): every third-party site, the heavy ones (minutes to install) too.
 interop: $(VENV)/.installed-dev

@@ -19,7 +19,13 @@ from typing import Annotated, Any
 import orjson
 import typer
 
-from adapter.config import CONFIG_ENV_VAR, Settings, load_settings, sample_value_problems
+from adapter.config import (
+    CONFIG_ENV_VAR,
+    Settings,
+    load_settings,
+    no_configuration,
+    sample_value_problems,
+)
 from adapter.errors import ConfigError
 from adapter.exit_codes import ExitCode
 from adapter.init.command import init_command
@@ -59,9 +65,27 @@ def _fail(message: str, code: ExitCode) -> typer.Exit:
     return typer.Exit(code)
 
 
-def _load(config: Path) -> Settings:
+# What each command leaves out of the configuration, so that it asks only for the variables
+# of the settings it uses: `users` answers no chat request and issues no token; `token` only
+# signs (and neither needs the site's own credentials for the signed-in user's page).
+_TOKEN_API = ("tokens", "viewer", "graphql", "webhooks", "chat.widget_id")
+_CHAT_CREDENTIALS = ("chat.api_login", "chat.api_password")
+USERS_UNUSED = (*_TOKEN_API, *_CHAT_CREDENTIALS)
+TOKEN_UNUSED = (
+    "viewer",
+    "graphql",
+    "webhooks",
+    "chat.widget_id",
+    "upstream.headers",
+    *_CHAT_CREDENTIALS,
+)
+
+
+def _load(config: Path, *, unused: tuple[str, ...] = ()) -> Settings:
+    if not config.exists():
+        raise _fail(no_configuration(config), ExitCode.INVALID)
     try:
-        return load_settings(config)
+        return load_settings(config, unused=unused)
     except ConfigError as exc:
         raise _fail(
             f"{exc}\n(`imbachat-adapter check-config` checks it all)", ExitCode.INVALID
@@ -151,7 +175,8 @@ def serve(
         "timeout_keep_alive": keep_alive,
         "forwarded_allow_ips": forwarded_allow_ips,
         "server_header": False,
-        # uvicorn has no deadline for request headers; this protocol adds one.
+        # uvicorn's httptools protocol bounds neither the time nor the size of a request's head;
+        # this one adds both (h11's incomplete-event bound would cost a pure-Python parser).
         "http": HeaderDeadlineProtocol,
         # The adapter writes its own access line; uvicorn's would still format its arguments
         # (the quoted path and query) on every request before finding its logger disabled.
@@ -261,7 +286,7 @@ def token(
     """
     from adapter.tokens import widget_token
 
-    settings = _load(config)
+    settings = _load(config, unused=TOKEN_UNUSED)
     if settings.tokens is None:
         raise _fail(
             f"{config}: no `tokens` section: set tokens.secret_key to the widget's secret key",
@@ -318,16 +343,18 @@ def users(
     The quickest way to debug a mapping. Exits 2 for an invalid configuration or id, 5 when the
     site fails.
     """
-    from adapter.errors import RequestRejected, UpstreamError
+    from adapter.errors import RequestRejected, UpstreamError, UpstreamGraphQLError
 
-    settings = _load(config)
+    settings = _load(config, unused=USERS_UNUSED)
     _quiet_logs()
     try:
         ids, body = asyncio.run(_chat_answer(settings, user_ids))
     except (ConfigError, RequestRejected) as exc:
         raise _fail(exc.message, ExitCode.INVALID) from None
     except UpstreamError as exc:
-        raise _fail(f"the site failed: {exc.message}", ExitCode.UPSTREAM) from None
+        said = exc.site_messages if isinstance(exc, UpstreamGraphQLError) else ()
+        shown = "".join(f"\n  the site said: {message}" for message in said)
+        raise _fail(f"the site failed: {exc.message}{shown}", ExitCode.UPSTREAM) from None
     if json_output:
         sys.stdout.buffer.write(body + b"\n")
         sys.stdout.flush()

@@ -170,7 +170,15 @@ class UpstreamProtocolError(UpstreamError):
 
 
 class UpstreamGraphQLError(UpstreamError):
-    """The answer carried GraphQL `errors` and no data we could use."""
+    """The answer carried GraphQL `errors` and no data we could use.
+
+    `site_messages` are the site's own error messages, for whoever runs the adapter (the `users`
+    command prints them); `message` never carries them, as it may reach a client.
+    """
+
+    def __init__(self, message: str, *, site_messages: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.site_messages = tuple(site_messages)
 
 
 class ViewerIdInvalid(UpstreamError):

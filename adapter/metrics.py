@@ -56,12 +56,7 @@ class Metrics:
             ["operation"],
             registry=self.registry,
         )
-        self.invalidation_channel_up = Gauge(
-            "adapter_cache_invalidation_channel_up",
-            "1 while the replicas' invalidation channel is subscribed and answering, else 0 "
-            "(local copies then live local_seconds only).",
-            registry=self.registry,
-        )
+        self._invalidation_channel_up: Gauge | None = None
         self.local_invalidations = Counter(
             "adapter_cache_local_invalidations",
             "Keys dropped from the local layer because another replica changed them.",
@@ -120,3 +115,17 @@ class Metrics:
         ):
             for value in values:
                 counter.labels(value)
+
+    @property
+    def invalidation_channel_up(self) -> Gauge:
+        """Registered by the first replica channel that asks for it: a replica without one
+        (memory cache, no local layer) exports no such series rather than a 0 that an alert on
+        a channel down would read as an outage."""
+        if self._invalidation_channel_up is None:
+            self._invalidation_channel_up = Gauge(
+                "adapter_cache_invalidation_channel_up",
+                "1 while the replicas' invalidation channel is subscribed and answering, else 0 "
+                "(local copies then live local_seconds only).",
+                registry=self.registry,
+            )
+        return self._invalidation_channel_up

@@ -261,7 +261,7 @@ def load_operation(path: Path) -> Operation:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(
-            [f"{source}: cannot read: {exc.strerror}"], source="operation document"
+            [f"{path.absolute()}: cannot read: {exc.strerror}"], source="operation document"
         ) from None
     try:
         document = parse(text)

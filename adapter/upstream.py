@@ -331,18 +331,20 @@ class UpstreamClient:
         data, errors = decoded.get("data"), decoded.get("errors") or []
         if not isinstance(errors, list) or (data is not None and not isinstance(data, dict)):
             raise UpstreamProtocolError("the site's answer is not a GraphQL response")
+        messages = error_messages(
+            errors, count=5, limit=200, hiding=self._sent_values(variables, headers)
+        )
         if errors:
             log.warning(
                 "upstream_graphql_errors",
                 count=len(errors),
-                messages=error_messages(
-                    errors, count=5, limit=200, hiding=self._sent_values(variables, headers)
-                ),
+                messages=messages,
                 partial=data is not None,
             )
         if data is None:
             raise UpstreamGraphQLError(
-                f"the site's GraphQL API answered with {len(errors)} error(s) and no data"
+                f"the site's GraphQL API answered with {len(errors)} error(s) and no data",
+                site_messages=messages,
             )
         return GraphQLResult(data, errors)
 

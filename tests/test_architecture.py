@@ -15,6 +15,7 @@ LAYERS: dict[str, int] = {
     "adapter.metrics": 0,
     "adapter.logs": 0,
     "adapter.paths": 0,
+    "adapter.page_sizes": 0,
     "adapter.bounded": 0,
     "adapter.urls": 0,
     "adapter.error_messages": 0,

@@ -85,8 +85,13 @@ class RedisClusterCache:
             await self._locks.release(key)
 
     async def ping(self) -> None:
+        # Every primary: a PING to one random node says nothing of the slots on the others.
         async with self._turn():
-            await self.client.ping()
+            await self.client.ping(target_nodes=RedisCluster.PRIMARIES)
 
     async def aclose(self) -> None:
         await self.client.aclose()
+        # redis-py 8.1's `aclose` does nothing while the client is marked to re-read the
+        # topology (after a node failed), and every node's connections would stay open.
+        await self.client.nodes_manager.aclose()
+        await self.client.nodes_manager.aclose("startup_nodes")

@@ -16,6 +16,8 @@ __all__ = ["FailOpenCache"]
 
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
+# Operations that write: a failure of one makes `ping` report the cache degraded until one works.
+_WRITES = frozenset({"set", "lock"})
 
 
 class FailOpenCache:
@@ -24,7 +26,9 @@ class FailOpenCache:
     After a failure the backend is left alone for `pause_after_error` seconds, so a dead Redis
     costs one socket timeout per pause, not one per request; then it is tried again by itself.
     Deletes are the exception: an eviction that did not happen must not pass for done, so a
-    failed (or skipped) delete raises CacheError and the caller can tell the site to retry.
+    failed delete raises CacheError and the caller can tell the site to retry; and a delete is
+    tried even during the pause, since a Redis that refuses writes (full, `noeviction`) still
+    takes deletes. `ping` reports a backend that answers but refused the last write.
     """
 
     def __init__(
@@ -44,6 +48,7 @@ class FailOpenCache:
         self._paused_until = 0.0
         self._last_logged = float("-inf")
         self._suppressed = 0
+        self._write_failure: str | None = None
 
     @property
     def healthy(self) -> bool:
@@ -56,7 +61,11 @@ class FailOpenCache:
             result = await call()
         except Exception as exc:  # every backend failure must fail open
             self._failed(operation, exc)
+            if operation in _WRITES:
+                self._write_failure = f"{operation}: {type(exc).__name__}"
             return fallback
+        if operation in _WRITES:
+            self._write_failure = None
         if self._suppressed or self._paused_until:
             log.info("cache_recovered", failures_while_down=self._suppressed)
             self._suppressed = 0
@@ -87,12 +96,14 @@ class FailOpenCache:
         await self._guard("set", lambda: self.backend.set_many(items, ttl_seconds), None)
 
     async def delete_many(self, keys: Sequence[str]) -> None:
-        if not await self._guard("delete", lambda: self._delete(keys), False):
-            raise CacheError("the shared cache is unavailable; the entries were not evicted")
-
-    async def _delete(self, keys: Sequence[str]) -> bool:
-        await self.backend.delete_many(keys)
-        return True
+        # Not `_guard`: tried even while paused, and a delete that works says nothing of writes.
+        try:
+            await self.backend.delete_many(keys)
+        except Exception as exc:
+            self._failed("delete", exc)
+            raise CacheError(
+                "the shared cache is unavailable; the entries were not evicted"
+            ) from None
 
     async def acquire_lock(self, key: str, ttl_seconds: float) -> bool:
         # No lock service: every replica refills for itself rather than wait.
@@ -106,6 +117,8 @@ class FailOpenCache:
             await self.backend.ping()
         except Exception as exc:
             raise CacheError(f"the cache backend does not answer ({type(exc).__name__})") from exc
+        if self._write_failure is not None:
+            raise CacheError(f"the cache backend refused the last write ({self._write_failure})")
 
     async def aclose(self) -> None:
         await self.backend.aclose()

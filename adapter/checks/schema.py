@@ -18,13 +18,15 @@ from graphql import (
     GraphQLSchema,
     get_named_type,
     validate,
+    value_from_ast_untyped,
 )
 
 from adapter.config import MappingSettings
 from adapter.mapping import referenced_paths
-from adapter.operations import Operation, Operations, walk_selection
+from adapter.operations import ListBatch, Operation, Operations, walk_selection
+from adapter.page_sizes import given_page_size, page_size_paths, page_size_text
 
-__all__ = ["schema_problems"]
+__all__ = ["page_size_problems", "schema_problems"]
 
 
 def schema_problems(
@@ -89,3 +91,49 @@ def _field_paths(schema: GraphQLSchema, operation: Operation) -> dict[str, str |
             enter_fragment,
         )
     return found
+
+
+def page_size_problems(operations: Operations, schema: GraphQLSchema, batch_size: int) -> list[str]:
+    """A users field that takes a page size must be given one of at least `batch_size`.
+
+    Otherwise the site answers its default page (Strapi: 10) for a chunk of more ids, and the
+    users beyond it would be missing from every answer.
+    """
+    users = operations.users
+    query = schema.query_type
+    if not isinstance(users, ListBatch) or query is None:
+        return []
+    operation = users.operation
+    variables: dict[str, object] = {
+        name: value_from_ast_untyped(definition.default_value)
+        for name, definition in operation.variables.items()
+        if definition.default_value is not None
+    }
+    variables.update(users.constants)
+    source = Path(operation.source).name
+    problems: list[str] = []
+    for node in operation.top_fields:
+        definition = query.fields.get(node.name.value)
+        paths = page_size_paths(definition) if definition is not None else []
+        if not paths:
+            continue
+        given = [(path, given_page_size(node, path, variables)) for path in paths]
+        found = [(path, value) for path, value in given if value != "absent"]
+        wanted = page_size_text(paths[0], str(batch_size))
+        if not found:
+            problems.append(
+                f"users ({source}): `{node.name.value}` takes a page size "
+                f"(`{page_size_text(paths[0], 'N')}`) that the document does not give, so the "
+                "site answers its own default page, which can be fewer users than the "
+                f"{batch_size} ids of a chunk (upstream.batch.size): add `{wanted}`"
+            )
+            continue
+        for path, value in found:
+            if isinstance(value, int) and value < batch_size:
+                problems.append(
+                    f"users ({source}): `{node.name.value}({page_size_text(path, str(value))})` "
+                    f"answers at most {value} users for a chunk of {batch_size} ids "
+                    f"(upstream.batch.size): give `{page_size_text(path, str(batch_size))}` or "
+                    f"lower upstream.batch.size to {value}"
+                )
+    return problems

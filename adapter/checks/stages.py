@@ -18,7 +18,7 @@ from graphql import GraphQLSchema, build_client_schema, get_introspection_query
 
 from adapter.cache import build_cache
 from adapter.checks.report import Check, CheckReport
-from adapter.checks.schema import schema_problems
+from adapter.checks.schema import page_size_problems, schema_problems
 from adapter.checks.tracing import tracing_problems
 from adapter.config import (
     GraphQLSettings,
@@ -50,7 +50,6 @@ async def run_checks(
     environ: Mapping[str, str] | None = None,
     introspect: bool = True,
     connect: bool = True,
-    samples_allowed: bool = False,
     schema: GraphQLSchema | None = None,
 ) -> CheckReport:
     """Check the configuration file at `settings_path`; never raises for a bad configuration.
@@ -58,8 +57,7 @@ async def run_checks(
     `environ` replaces `os.environ` for `${NAME}` references and `IMBACHAT__` overrides.
     `introspect=False` only checks that the site answers; `connect=False` skips the site and
     the cache altogether (stages 5 to 7), for a check without network. Sample and placeholder
-    secrets fail the values stage outside the embedded demo unless `samples_allowed` (`init`,
-    whose file reads them from the environment that is yet to be set). The returned report has
+    secrets fail the values stage outside the embedded demo. The returned report has
     `ok`, `exit_code`, `checks` (each with its `ExitCode` class), `lines()` for people,
     `as_dict()` for programs, the validated `settings` (None when stages 1-3 failed) and the
     introspected `schema` (None unless introspection worked). A given `schema` (init's
@@ -70,7 +68,7 @@ async def run_checks(
     data = _read_file(settings_path, report)
     if data is None:
         return report
-    settings = _settings(settings_path, data, environ, report, samples_allowed=samples_allowed)
+    settings = _settings(settings_path, data, environ, report)
     if settings is None:
         return report
     report.settings = settings
@@ -127,8 +125,6 @@ def _settings(
     data: dict[str, Any],
     environ: Mapping[str, str],
     report: CheckReport,
-    *,
-    samples_allowed: bool,
 ) -> Settings | None:
     references = list(env_references(data))
     missing = [
@@ -156,7 +152,7 @@ def _settings(
     if tracing:
         report.fail("values", ExitCode.INVALID, tracing)
         return None
-    samples = [] if samples_allowed else sample_value_problems(settings)
+    samples = sample_value_problems(settings)
     if samples:
         # The rest can still be checked: a sample password does not stop the site answering.
         report.fail("values", ExitCode.INVALID, samples)
@@ -176,6 +172,23 @@ def _check_frontend(settings: Settings, report: CheckReport) -> None:
         )
         return
     assert settings.viewer is not None  # Settings checks graphql has tokens and viewer
+    if settings.chat.ids.type == "str":
+        # The viewer's id is always a number (viewer.py): with text chat ids, no token names a
+        # user the users call can find.
+        report.fail(
+            "frontend",
+            ExitCode.INVALID,
+            [
+                "chat.ids.type is str, but the widget's token carries the site's integer user "
+                "id (the chat's `(int)$user_id`): issueChatToken would answer VIEWER_ID_INVALID "
+                "or name a user the users call cannot find. Fix: give the site's users an "
+                "integer key that the users document filters on and the viewer document "
+                "selects, then set chat.ids.type: int and mapping.id to it (README: "
+                '"Integer chat ids"); or switch the token API off (remove graphql, tokens '
+                "and viewer)",
+            ],
+        )
+        return
     report.add(
         "frontend",
         "ok",
@@ -268,6 +281,7 @@ async def _check_upstream(
         report.add("schema", "skip", "needs documents and a mapping that parse")
         return
     problems = schema_problems(operations, settings.mapping, schema)
+    problems += page_size_problems(operations, schema, settings.upstream.batch.size)
     if problems:
         report.fail("schema", ExitCode.SCHEMA, problems)
     else:

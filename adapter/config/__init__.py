@@ -46,6 +46,7 @@ from adapter.config.loader import (
     OVERRIDE_PREFIX,
     env_references,
     load_settings,
+    no_configuration,
     read_config_file,
     settings_from_mapping,
 )
@@ -136,6 +137,7 @@ __all__ = [
     "env_references",
     "iter_operation_documents",
     "load_settings",
+    "no_configuration",
     "read_config_file",
     "sample_value_problems",
     "settings_from_mapping",

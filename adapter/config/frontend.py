@@ -120,8 +120,10 @@ class JwtViewerSettings(Model):
     algorithms: list[JwtAlgorithm] = Field(min_length=1)
     secret: SecretStr | None = None
     jwks_url: str | None = None
-    # The key set is fetched at most once per jwks_cache_seconds; an unknown key id forces a
-    # refetch at most once per jwks_refresh_cooldown_seconds (so forged kids cannot hammer it).
+    # A fetched key set is used for jwks_cache_seconds, then fetched again: a key the site
+    # withdraws is accepted at most that long after the last fetch. A token naming a key id the
+    # set lacks forces a refetch (which drops withdrawn keys too), at most once per
+    # jwks_refresh_cooldown_seconds, so forged kids cannot hammer the site.
     jwks_cache_seconds: float = Field(300.0, gt=0)
     jwks_refresh_cooldown_seconds: float = Field(30.0, ge=0)
     jwks_timeout_seconds: float = Field(2.0, gt=0, le=30)
@@ -282,7 +284,8 @@ class GraphQLSettings(Model):
     queries_via_get: bool = False
     max_depth: int = Field(8, ge=1, le=100)
     max_aliases: int = Field(10, ge=0, le=1000)
-    # Fields an operation selects, each fragment counted every time it is spread.
+    # Fields a document selects, each fragment counted every time it is spread; also the
+    # bound on pairs of same-named fields the overlap rule compares (web/graphql/cost.py).
     max_fields: int = Field(500, ge=1, le=100_000)
     max_tokens: int = Field(1000, ge=10, le=100_000)
     max_document_bytes: int = Field(8192, ge=64)

@@ -3,9 +3,10 @@ with its path."""
 
 from __future__ import annotations
 
+import copy
 import os
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ __all__ = [
     "OVERRIDE_PREFIX",
     "env_references",
     "load_settings",
+    "no_configuration",
     "read_config_file",
     "settings_from_mapping",
 ]
@@ -29,6 +31,15 @@ OVERRIDE_PREFIX = "IMBACHAT__"
 
 
 _ENV_REFERENCE = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+# Settings a command may declare it does not use. Each is left out before validation, so that
+# the variables it names need not be set; the chat's credentials are required by the model, so
+# they get a stand-in instead (the commands that leave them out answer no chat request).
+_STAND_INS: dict[str, str] = {
+    "chat.api_login": "not-used-by-this-command",
+    "chat.api_password": "not-used-by-this-command",
+}
 
 
 def _interpolate(value: str, path: str, environ: Mapping[str, str], problems: list[str]) -> str:
@@ -117,14 +128,34 @@ def _location(loc: tuple[int | str, ...]) -> str:
     return text or "(top level)"
 
 
-def _describe(error: ValidationError) -> list[str]:
+def _describe(error: ValidationError, *, reported: Collection[str] = ()) -> list[str]:
+    """One line per problem; none for a setting in `reported` (its variable is unset, which is
+    the one problem to tell: "must be at least 32 bytes" of the empty text would only repeat it).
+    """
     seen: dict[str, None] = {}
     for item in error.errors(include_url=False, include_input=False):
+        location = _location(tuple(item["loc"]))
+        if location in reported:
+            continue
         message = item["msg"].removeprefix("Value error, ")
         if item["type"] == "extra_forbidden":
             message = "unknown key"
-        seen.setdefault(f"{_location(tuple(item['loc']))}: {message}", None)
+        seen.setdefault(f"{location}: {message}", None)
     return list(seen)
+
+
+def _leave_out(data: dict[str, Any], unused: Collection[str]) -> None:
+    """Remove each dotted path in `unused` from `data` (a stand-in for a required credential)."""
+    for path in unused:
+        *parents, last = path.split(".")
+        target: Any = data
+        for key in parents:
+            target = target.get(key) if isinstance(target, dict) else None
+        if not isinstance(target, dict):
+            continue
+        target.pop(last, None)
+        if path in _STAND_INS:
+            target[last] = _STAND_INS[path]
 
 
 def settings_from_mapping(
@@ -133,32 +164,60 @@ def settings_from_mapping(
     environ: Mapping[str, str] | None = None,
     base_dir: Path = Path("."),
     source: str = "configuration",
+    unused: Collection[str] = (),
 ) -> Settings:
-    """Validate already-parsed configuration data; raise ConfigError listing every problem."""
+    """Validate already-parsed configuration data; raise ConfigError listing every problem.
+
+    `unused`: dotted paths of settings the caller does not use (`tokens`, `chat.api_password`):
+    they are left out, so the variables they name need not be set.
+    """
     environ = os.environ if environ is None else environ
     if data is None:
         data = {}
     if not isinstance(data, dict):
         raise ConfigError(["(top level): must be a mapping of sections"], source=source)
+    if unused:
+        data = copy.deepcopy(data)
+        _leave_out(data, unused)
     problems: list[str] = []
     resolved: dict[str, Any] = _walk(data, "", environ, problems)
     _apply_overrides(resolved, environ)
+    _leave_out(resolved, unused)
     resolved.setdefault("base_dir", str(base_dir))
     try:
         settings = Settings.model_validate(resolved)
     except ValidationError as exc:
-        problems.extend(_describe(exc))
+        unset = {problem.partition(": ")[0] for problem in problems}
+        problems.extend(_describe(exc, reported=unset))
         raise ConfigError(problems, source=source) from None
     if problems:
         raise ConfigError(problems, source=source)
     return settings
 
 
-def load_settings(path: Path | str, *, environ: Mapping[str, str] | None = None) -> Settings:
-    """Read, interpolate and validate a YAML configuration file."""
+def load_settings(
+    path: Path | str,
+    *,
+    environ: Mapping[str, str] | None = None,
+    unused: Collection[str] = (),
+) -> Settings:
+    """Read, interpolate and validate a YAML configuration file (`unused`: as
+    `settings_from_mapping`)."""
     path = Path(path)
     return settings_from_mapping(
-        read_config_file(path), environ=environ, base_dir=path.resolve().parent, source=str(path)
+        read_config_file(path),
+        environ=environ,
+        base_dir=path.resolve().parent,
+        source=str(path),
+        unused=unused,
+    )
+
+
+def no_configuration(path: Path) -> str:
+    """What a newcomer without a configuration file is told: where it looked, what writes one."""
+    return (
+        f"no configuration at {path.absolute()}: `imbachat-adapter init --upstream <your site's "
+        "GraphQL URL>` writes one (or pass --config)"
     )
 
 
@@ -166,8 +225,15 @@ def read_config_file(path: Path) -> Any:
     """The file's YAML as data; ConfigError when it cannot be read or parsed."""
     try:
         text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            [no_configuration(path)],
+            source=str(path),
+        ) from None
     except OSError as exc:
-        raise ConfigError([f"cannot read the file: {exc.strerror}"], source=str(path)) from None
+        raise ConfigError(
+            [f"cannot read {path.absolute()}: {exc.strerror}"], source=str(path)
+        ) from None
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError as exc:

@@ -22,6 +22,8 @@ _LAST_NAMES = (
     "Jensen", "Kowalski", "Lopez", "Moreau", "Nakamura", "O'Brien", "Petrov", "Rossi", "Schmidt",
     "Tanaka", "Novak", "Weber", "Yilmaz", "Zhang",
 )  # fmt: skip
+# Middle initials that tell apart two users who drew the same first and last name.
+_INITIALS = tuple("ABCDEFGHJKLMNPRSTVW")
 _BADGES = ("VIP", "Moderator", "Top poster")
 _LOGIN_EPOCH = datetime(2024, 6, 1, tzinfo=UTC)
 _LOGIN_WINDOW_SECONDS = 180 * 24 * 3600
@@ -74,8 +76,26 @@ class DemoUser:
     profiles: tuple[DemoSubProfile, ...]
 
 
-def _make_user(user_id: int, rng: random.Random, avatar_base: str) -> DemoUser:
-    """Build one user; all draws happen regardless of overrides, so later users stay stable."""
+def _unique(name: str, user_id: int, taken: set[str]) -> str:
+    """`name`, or with a middle initial when an earlier user has it: two members with one name
+    would look like one person twice. The draws stay as they were, so other users stay stable."""
+    if name not in taken:
+        return name
+    first, last = name.split(" ", 1)
+    start = user_id % len(_INITIALS)
+    for initial in _INITIALS[start:] + _INITIALS[:start]:
+        candidate = f"{first} {initial}. {last}"
+        if candidate not in taken:
+            return candidate
+    # Beyond 598 names times 20 spellings each: a count this large keeps a repeated name.
+    return name
+
+
+def _make_user(user_id: int, rng: random.Random, avatar_base: str, taken: set[str]) -> DemoUser:
+    """Build one user; all draws happen regardless of overrides, so later users stay stable.
+
+    `taken`: the display names of the users before it; this user's is added.
+    """
     name = f"{rng.choice(_FIRST_NAMES)} {rng.choice(_LAST_NAMES)}"
     has_name = rng.random() >= 0.10
     has_avatar = rng.random() < 0.85
@@ -95,7 +115,9 @@ def _make_user(user_id: int, rng: random.Random, avatar_base: str) -> DemoUser:
         has_name = has_avatar = False
 
     username = f"user{user_id}"
-    display_name = name if has_name else None
+    display_name = _unique(name, user_id, taken) if has_name else None
+    if display_name is not None:
+        taken.add(display_name)
     avatar = (
         DemoAvatar(file=f"avatars/{user_id}.png", url=f"{avatar_base}/avatars/{user_id}.png")
         if has_avatar
@@ -144,7 +166,8 @@ def generate_users(
     `avatar_base` is where the avatar files are served (the demo serves them at /avatars/).
     """
     rng = random.Random(seed)  # noqa: S311 - demo data, not cryptography
-    return [_make_user(user_id, rng, avatar_base) for user_id in range(1, count + 1)]
+    taken: set[str] = set()
+    return [_make_user(user_id, rng, avatar_base, taken) for user_id in range(1, count + 1)]
 
 
 class DemoDirectory:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 import re
-import secrets
+import shlex
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -17,6 +18,7 @@ from adapter.urls import may_carry_credentials
 
 if TYPE_CHECKING:
     from adapter.init.discover import Discovery
+    from adapter.init.plan import Plan
     from adapter.init.propose import Proposal
     from adapter.init.sample import Samples
     from adapter.init.verify import Verification
@@ -87,6 +89,21 @@ def _explain_proposal(proposal: Proposal, samples: Samples) -> None:
         typer.echo(f"  {'profiles':<12} {shown}\n  {'':<12} {proposal.profiles_reason}")
 
 
+def _integer_viewer(plan: Plan) -> Plan:
+    """The plan without its viewer when the chat's ids are text: the widget's token carries
+    the site's integer user id, so no token could name a user the users call finds."""
+    if plan.viewer is None or plan.proposal.id_type != "str":
+        return plan
+    why = (
+        f"the chat's ids are text ({plan.proposal.id_field}: {plan.proposal.id_reason}), and the "
+        "widget's token carries the site's integer user id, so `"
+        f"{plan.viewer.name}` cannot name a user the users call finds; give the users an "
+        "integer key that the users field filters on and the viewer selects (README: "
+        '"Integer chat ids"), then run init again'
+    )
+    return replace(plan, viewer=None, viewer_refused=why)
+
+
 def chat_ids(proposal: Proposal, samples: Samples, id_field: str) -> tuple[str, ...]:
     """The sampled users' ids as the chat will ask for them."""
     if proposal.global_id is not None:
@@ -120,6 +137,23 @@ def _report(verification: Verification, samples: Samples) -> ExitCode:
     if users == []:
         typer.echo("No user came back: pass ids the site has with --sample-ids to see some.")
     return ExitCode.OK
+
+
+def _next_steps(output: Path) -> None:
+    """The commands that take the written files to a running adapter, ready to paste."""
+    from adapter.init.environment import ENV_FILE
+    from adapter.init.render import CONFIG_FILE
+
+    where = output.absolute()
+    env_file, config = shlex.quote(str(where / ".env")), shlex.quote(str(where / CONFIG_FILE))
+    typer.echo(
+        f"\nNext: fill in {where / ENV_FILE} (each variable says where to find its value) and "
+        "run:\n"
+        f"  cp {shlex.quote(str(where / ENV_FILE))} {env_file}  # then edit {env_file}\n"
+        f"  set -a; . {env_file}; set +a\n"
+        f"  imbachat-adapter check-config --config {config}\n"
+        f"  imbachat-adapter serve --config {config}"
+    )
 
 
 def init_command(
@@ -179,18 +213,12 @@ def init_command(
     """
     # Imported here: the other commands should not pay for GraphQL, the app and the checks.
     from adapter.init.discover import discover
+    from adapter.init.environment import ENV_FILE, header_variable, throwaway_values, variables
     from adapter.init.errors import InitError
     from adapter.init.introspect import Endpoint
     from adapter.init.plan import Plan
     from adapter.init.propose import propose
-    from adapter.init.render import (
-        CONFIG_FILE,
-        SECRET_KEY_VARIABLE,
-        WIDGET_ID_VARIABLE,
-        header_variable,
-        render,
-        write_files,
-    )
+    from adapter.init.render import CONFIG_FILE, render, write_files
     from adapter.init.review import review
     from adapter.init.sample import collect_samples
     from adapter.init.schema_file import read_schema_file
@@ -237,6 +265,7 @@ def init_command(
         plan = review(plan, samples.users)
     elif not yes:
         typer.echo("\nNo terminal attached: taking every guess, as with --yes.")
+    plan = _integer_viewer(plan)
     files = render(plan)
     if interactive and not typer.confirm(f"\nWrite {', '.join(files)} in {output}?", default=True):
         typer.echo("Nothing written.")
@@ -252,30 +281,25 @@ def init_command(
             "Note: upstream.url is written as given, with its user info or query string; if that "
             "holds a credential, move it to a header or write it as ${VARIABLE}."
         )
-    if headers:
-        names = ", ".join(header_variable(name) for name in headers)
-        typer.echo(f"Set {names} (the --header values) in the adapter's environment.")
-    environ = {**os.environ, **{header_variable(k): v for k, v in headers.items()}}
-    if plan.viewer is not None:
-        typer.echo(
-            f"Set {SECRET_KEY_VARIABLE} and {WIDGET_ID_VARIABLE} to the widget's secret key "
-            "and id from imbachat.com before serving (the checks below stand in throwaway "
-            "values for any that are unset)."
-        )
-        environ.setdefault(SECRET_KEY_VARIABLE, secrets.token_urlsafe(48))
-        environ.setdefault(WIDGET_ID_VARIABLE, "init-check")
-    else:
+    if plan.viewer is None and plan.viewer_refused is not None:
+        typer.echo(f"The token API is written switched off: {plan.viewer_refused}.")
+    elif plan.viewer is None:
         typer.echo(
             "The token API is written switched off: the site has no field for the signed-in "
             "user. Fill in the jwt section of config.yaml to switch it on."
         )
+    environ = {**os.environ, **{header_variable(k): v for k, v in headers.items()}}
+    needed = variables(plan.header_names, token_api=plan.viewer is not None)
+    throwaway = throwaway_values(needed, environ)
+    if throwaway:
+        typer.echo(
+            f"\nThe checks below use throwaway values for {', '.join(throwaway)} (unset here); "
+            f"{ENV_FILE} says where to find the real ones."
+        )
     ids = chat_ids(plan.proposal, samples, discovery.id_field)
     given_schema = schema if schema_file is not None else None
-    verification = verify(output / CONFIG_FILE, ids, environ, schema=given_schema)
+    verification = verify(output / CONFIG_FILE, ids, {**environ, **throwaway}, schema=given_schema)
     code = _report(verification, samples)
     if code == 0:
-        typer.echo(
-            f"\nNext: imbachat-adapter serve --config {output / CONFIG_FILE}  "
-            "(set IMBACHAT_API_LOGIN and IMBACHAT_API_PASSWORD to the widget's API credentials)"
-        )
+        _next_steps(output)
     raise typer.Exit(code)

@@ -42,6 +42,7 @@ from adapter.init.vocabulary import (
     normalise,
     required_arguments,
 )
+from adapter.page_sizes import page_size_paths
 
 __all__ = ["Discovery", "Fetcher", "Listing", "RootField", "Search", "Viewer", "discover"]
 
@@ -62,6 +63,7 @@ _VIEWER_NAMES = (
     "loggedinuser",
     "authenticateduser",
     "current",
+    "usersme",  # Directus: users_me
 )
 _SEARCH_WORDS = ("search", "find", "lookup", "autocomplete", "suggest", "filter", "query")
 _SEARCH_ARGUMENTS = (
@@ -77,7 +79,6 @@ _SEARCH_ARGUMENTS = (
     "prefix",
     "contains",
 )
-_LIMIT_ARGUMENTS = ("limit", "first", "take", "count", "size", "pagesize", "perpage", "max")
 _SKIPPED_TYPE_SUFFIXES = ("connection", "edge", "payload", "input", "result", "response", "page")
 
 
@@ -106,7 +107,8 @@ class Fetcher(RootField):
     scalar: str = "ID"
     # Where the ids go inside an input-object argument: ("id", "in") for `filter: {id: {in:}}`.
     path: tuple[str, ...] = ()
-    # A page-size argument of a list field, given the batch size so no page is cut short.
+    # A page-size argument of a list field (a dotted path into an input object:
+    # `pagination.limit`), given the batch size so no page is cut short.
     limit_argument: str | None = None
 
     def call(self, value: str) -> str:
@@ -205,7 +207,16 @@ def _returns(schema: GraphQLSchema, type_: GraphQLOutputType) -> _Returns | None
 
 def _id_field(obj: GraphQLObjectType) -> str | None:
     names = {normalise(leaf.name): leaf.name for leaf in leaves(obj)}
-    for wanted in ("id", f"{normalise(obj.name)}id", "userid", "uid", "databaseid", "pk"):
+    # `documentId`: Strapi 5 shows its users only by it (the integer id stays inside).
+    for wanted in (
+        "id",
+        f"{normalise(obj.name)}id",
+        "userid",
+        "uid",
+        "databaseid",
+        "pk",
+        "documentid",
+    ):
         if wanted in names:
             return names[wanted]
     return None
@@ -397,15 +408,9 @@ def _search(
 
 
 def _limit_argument(field_: GraphQLField) -> str | None:
-    for arg_name, arg in field_.args.items():
-        named = get_named_type(arg.type)
-        if (
-            named.name == "Int"
-            and not is_list(arg.type)
-            and normalise(arg_name) in _LIMIT_ARGUMENTS
-        ):
-            return arg_name
-    return None
+    """The field's page-size argument as a dotted path (`first`, `pagination.limit`), if any."""
+    paths = page_size_paths(field_)
+    return ".".join(paths[0]) if paths else None
 
 
 def _viewer(
@@ -421,6 +426,35 @@ def _viewer(
         len(_VIEWER_NAMES) - _VIEWER_NAMES.index(key),
         f"`{name}` takes no arguments and returns the signed-in {user.name}",
     )
+
+
+def _other_viewers(
+    query: GraphQLObjectType, returns: dict[str, _Returns], user: GraphQLObjectType, id_field: str
+) -> list[Viewer]:
+    """Viewer fields returning a type of their own that carries the users' id field (Strapi's
+    `me: UsersPermissionsMe { id documentId … }`): the id is all the token needs."""
+    found = []
+    for name, shape in returns.items():
+        key = normalise(name)
+        field_ = query.fields[name]
+        if user in shape.types or shape.shape != "one" or key not in _VIEWER_NAMES:
+            continue
+        if shape.abstract or required_arguments(field_):
+            continue
+        (other,) = shape.types
+        if id_field not in other.fields:
+            continue
+        found.append(
+            Viewer(
+                name,
+                None,
+                (),
+                len(_VIEWER_NAMES) - _VIEWER_NAMES.index(key) - len(_VIEWER_NAMES),
+                f"`{name}` takes no arguments and returns the signed-in {other.name}, whose "
+                f"{id_field} is the {user.name}'s",
+            )
+        )
+    return found
 
 
 def _listing(
@@ -498,6 +532,7 @@ def discover(schema: GraphQLSchema) -> Discovery:
             continue
         id_field = _id_field(user)
         assert id_field is not None  # _type_score returned 0 otherwise
+        viewers.extend(_other_viewers(query, returns, user, id_field))
         return Discovery(
             user_type=user,
             id_field=id_field,

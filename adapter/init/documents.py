@@ -10,6 +10,7 @@ from collections.abc import Iterable, Sequence
 from typing import TypeAlias
 
 from adapter.init.discover import Fetcher, Listing, RootField, Search, Viewer
+from adapter.page_sizes import page_size_text
 
 __all__ = [
     "listing_query",
@@ -85,7 +86,7 @@ def users_document(fetcher: Fetcher, paths: Sequence[str], *, limit: int = 100) 
     name = "ChatUsers" if fetcher.strategy == "list" else "ChatUser"
     arguments = fetcher.call(f"${variable}")
     if fetcher.limit_argument:
-        arguments += f", {fetcher.limit_argument}: {limit}"
+        arguments += f", {page_size_text(fetcher.limit_argument.split('.'), str(limit))}"
     lines = [f"query {name}(${variable}: {_variable_type(fetcher)}) {{"]
     lines += _field(fetcher, arguments, paths, 1)
     lines.append("}")
@@ -96,7 +97,7 @@ def search_document(search: Search, paths: Sequence[str], *, limit: int = 20) ->
     """The search operation: the chat's search text arrives as $query."""
     arguments = f"{search.argument}: $query"
     if search.limit_argument:
-        arguments += f", {search.limit_argument}: {limit}"
+        arguments += f", {page_size_text(search.limit_argument.split('.'), str(limit))}"
     lines = ["query ChatSearch($query: String!) {"]
     lines += _field(search, arguments, paths, 1)
     lines.append("}")
@@ -125,6 +126,7 @@ def sample_query(fetcher: Fetcher, count: int, paths: Sequence[str]) -> tuple[st
 def listing_query(listing: Listing, id_field: str, count: int) -> str:
     """A query listing the first `count` users' ids."""
     lines = ["query InitListing {"]
-    lines += _field(listing, f"{listing.limit_argument}: {count}", [id_field], 1)
+    size = page_size_text(listing.limit_argument.split("."), str(count))
+    lines += _field(listing, size, [id_field], 1)
     lines.append("}")
     return "\n".join(lines) + "\n"

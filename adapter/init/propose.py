@@ -154,12 +154,16 @@ def _name(user: GraphQLObjectType) -> Guess:
     usernames = [leaf for leaf in find_leaves(fields, USERNAMES) if leaf not in display[:1]]
     by_name = {normalise(leaf.name): leaf.name for leaf in fields}
     if not display and "firstname" in by_name and "lastname" in by_name:
-        template = f"{{{by_name['firstname']}}} {{{by_name['lastname']}}}"
-        spec: list[str] = [template, *(leaf.name for leaf in usernames[:1])]
-        reason = f"no display-name field, so first and last name joined ({template})"
+        first, last = by_name["firstname"], by_name["lastname"]
+        template = f"{{{first}}} {{{last}}}"
+        spec: list[str] = [template, first, last, *(leaf.name for leaf in usernames[:1])]
+        reason = (
+            f"no display-name field, so first and last name joined ({template}); either alone "
+            "when the other is empty"
+        )
         if usernames:
-            reason += f"; {usernames[0].name} when either is empty"
-        return Guess("name", spec if len(spec) > 1 else template, reason)
+            reason += f", {usernames[0].name} when both are"
+        return Guess("name", spec, reason)
     if display and usernames:
         return Guess(
             "name",
@@ -179,7 +183,9 @@ def _name(user: GraphQLObjectType) -> Guess:
     )
 
 
-def _avatar(user: GraphQLObjectType, samples: Sequence[Mapping[str, Any]]) -> Guess:
+def _avatar(
+    user: GraphQLObjectType, samples: Sequence[Mapping[str, Any]], site: str | None
+) -> Guess:
     ranked: list[tuple[int, int, str, str]] = []
     for leaf in find_leaves(_texts(leaves(user)), AVATAR_WORDS):
         rank = _word_rank(leaf.name, AVATAR_WORDS)
@@ -197,6 +203,15 @@ def _avatar(user: GraphQLObjectType, samples: Sequence[Mapping[str, Any]]) -> Gu
         return _avatar_file(user, samples)
     ranked.sort()
     _, _, path, reason = ranked[0]
+    values = [v for v in _values(samples, path) if isinstance(v, str)]
+    if values and all(v.startswith("/") and not v.startswith("//") for v in values):
+        # Strapi's local uploads: `/uploads/a.png`, a path on the site itself.
+        return Guess(
+            "avatar_url",
+            {"template": f"{_origin(site)}{{{path}}}", "convert": "or_false"},
+            f"{reason}; the sampled values are paths on the site, so joined to its address; "
+            "no avatar -> false",
+        )
     return Guess(
         "avatar_url",
         {"path": path, "convert": "or_false"},
@@ -237,7 +252,19 @@ def _word_rank(name: str, words: Sequence[str]) -> int | None:
 
 
 def _profile_url(user: GraphQLObjectType, site: str | None) -> Guess:
-    found = find_leaves(_texts(leaves(user)), PROFILE_URLS)
+    texts = _texts(leaves(user))
+    uri = next((leaf for leaf in texts if normalise(leaf.name) == "uri"), None)
+    if uri is not None:
+        # WPGraphQL: `uri` is the member's page on the site (/author/ada/), `url` their own
+        # website; a path, so it goes after the site's address.
+        template = f"{_origin(site)}{{{uri.path}}}"
+        return Guess(
+            "profile_url",
+            template,
+            f"{uri.name} is the member's page on the site, a path: joined to the site's address "
+            "(a `url` beside it is the member's own website, not their profile)",
+        )
+    found = find_leaves(texts, PROFILE_URLS)
     if found:
         return Guess("profile_url", found[0].path, f"{found[0].name} looks like a profile link")
     usernames = find_leaves(_texts(leaves(user)), USERNAMES)
@@ -483,7 +510,7 @@ def propose(
         profiles_reason=profiles_reason,
         guesses=(
             _name(user),
-            _avatar(user, samples),
+            _avatar(user, samples, site),
             _profile_url(user, site),
             _lastlogin(user, samples),
             _badge(user),

@@ -7,7 +7,6 @@ line are never written: the file refers to environment variables instead.
 
 from __future__ import annotations
 
-import re
 import textwrap
 from collections.abc import Mapping
 from pathlib import Path
@@ -16,29 +15,26 @@ from typing import Any
 import yaml
 
 from adapter.init.documents import search_document, users_document, viewer_document
+from adapter.init.environment import (
+    API_LOGIN_VARIABLE,
+    API_PASSWORD_VARIABLE,
+    ENV_FILE,
+    SECRET_KEY_VARIABLE,
+    WIDGET_ID_VARIABLE,
+    environment_file,
+    header_variable,
+    variables,
+)
 from adapter.init.errors import InitError
 from adapter.init.plan import Plan
 from adapter.init.sessions import BEARER_ONLY
+from adapter.page_sizes import page_size_text
 from adapter.urls import display_url
 
-__all__ = [
-    "SECRET_KEY_VARIABLE",
-    "WIDGET_ID_VARIABLE",
-    "header_variable",
-    "render",
-    "write_files",
-]
+__all__ = ["CONFIG_FILE", "render", "write_files"]
 
 CONFIG_FILE = "config.yaml"
-# The widget's secret key is never written to the file: it comes from this variable.
-SECRET_KEY_VARIABLE = "IMBACHAT_SECRET_KEY"  # noqa: S105 - a variable name
-WIDGET_ID_VARIABLE = "IMBACHAT_WIDGET_ID"
 _WIDTH = 96
-
-
-def header_variable(name: str) -> str:
-    """The environment variable that holds a header's value: `IMBACHAT_UPSTREAM_<NAME>`."""
-    return "IMBACHAT_UPSTREAM_" + re.sub(r"[^A-Za-z0-9]+", "_", name).strip("_").upper()
 
 
 def _flow(value: Any) -> str:
@@ -58,7 +54,8 @@ def _header(plan: Plan) -> list[str]:
         "# imbachat-adapter configuration, written by `imbachat-adapter init` from the schema of",
         f"# {display_url(plan.url)}.",
         "#",
-        "# Each guess below says what was guessed and why. Check the file, then serve it:",
+        "# Each guess below says what was guessed and why. The variables it names are listed,",
+        f"# each with where to find its value, in {ENV_FILE}. Set them, check, then serve:",
         "#   imbachat-adapter check-config --config config.yaml",
         "#   imbachat-adapter serve --config config.yaml",
         "# Every setting not written here (timeouts, retries, cache windows, limits) keeps its",
@@ -73,10 +70,9 @@ def _chat(plan: Plan) -> list[str]:
         "chat:",
         '  # Set the widget\'s "Users info URL" to https://<this adapter>/imbachat/v1/users',
         "  prefix: /imbachat/v1",
-        "  # The API login and password from the widget settings on imbachat.com. The defaults",
-        "  # are the vendor's sample (root / abc): set both variables before going live.",
-        "  api_login: ${IMBACHAT_API_LOGIN:-root}",
-        "  api_password: ${IMBACHAT_API_PASSWORD:-abc}",
+        "  # The API login and password from the widget settings on imbachat.com.",
+        f"  api_login: ${{{API_LOGIN_VARIABLE}}}",
+        f"  api_password: ${{{API_PASSWORD_VARIABLE}}}",
         *(
             [
                 "  # The widget's id from imbachat.com: the page loads the widget script by it.",
@@ -114,8 +110,9 @@ def _upstream(plan: Plan) -> list[str]:
     ]
     if fetcher.limit_argument:
         lines += _comment(
-            f"The users document asks for {fetcher.limit_argument}: 100, so that a page of "
-            "the site's answer holds a whole batch; keep the two equal.",
+            f"The users document asks for "
+            f"{page_size_text(fetcher.limit_argument.split('.'), '100')}, so that a page of "
+            "the site's answer holds a whole batch; keep the two equal (check-config checks).",
             4,
         )
     global_id = plan.proposal.global_id
@@ -201,10 +198,17 @@ def _frontend(plan: Plan) -> list[str]:
             f"    forward_cookies: [{', '.join(session.cookies)}]",
         ]
         return [*head, *tokens, "", *viewer, "", *graphql, ""]
+    why = (
+        _comment(f"The token API is off: {plan.viewer_refused}.", 0)
+        if plan.viewer_refused is not None
+        else [
+            "# No Query field returns the signed-in user, so the token API is off until the site's",
+            "# session JWT is described here (check-config warns until then): fill in the jwt",
+            "# section and remove the leading '# ' from these lines.",
+        ]
+    )
     off = [
-        "# No Query field returns the signed-in user, so the token API is off until the site's",
-        "# session JWT is described here (check-config warns until then): fill in the jwt",
-        "# section and remove the leading '# ' from these lines.",
+        *why,
         *(f"# {line}" for line in tokens),
         "# viewer:",
         "#   mode: jwt",
@@ -248,6 +252,8 @@ def render(plan: Plan) -> dict[str, str]:
         *_cache(),
     ]
     files = {CONFIG_FILE: "\n".join(config) + "\n"}
+    needed = variables(plan.header_names, token_api=plan.viewer is not None)
+    files[ENV_FILE] = environment_file(needed)
     strategy = plan.fetcher.strategy
     how = (
         "one request asks for a whole chunk of ids (the `list` strategy)."

@@ -31,7 +31,9 @@ def read_schema_file(path: Path) -> GraphQLSchema:
         with path.open("rb") as file:
             raw = file.read(MAX_SCHEMA_BYTES + 1)
     except OSError as exc:
-        raise InitError(f"cannot read the schema file {path}: {exc.strerror or exc}") from None
+        raise InitError(
+            f"cannot read the schema file {path.absolute()}: {exc.strerror or exc}"
+        ) from None
     if len(raw) > MAX_SCHEMA_BYTES:
         raise InitError(f"{path} is larger than {MAX_SCHEMA_BYTES // 2**20} MiB")
     if raw.lstrip()[:1] in (b"{", b"["):

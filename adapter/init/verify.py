@@ -60,9 +60,8 @@ async def chat_answer(settings: Settings, ids: Sequence[str]) -> ChatAnswer:
 async def _verify(
     config: Path, ids: Sequence[str], environ: Mapping[str, str], schema: GraphQLSchema | None
 ) -> Verification:
-    # The written file defaults the chat's credentials to the vendor's samples until the
-    # environment sets them; check-config (and serve) refuse those, init's check proves the rest.
-    report = await run_checks(config, environ=environ, samples_allowed=True, schema=schema)
+    # The same checks as check-config: `environ` has throwaway values for what is still unset.
+    report = await run_checks(config, environ=environ, schema=schema)
     if not report.ok or report.settings is None:
         return Verification(report, None, "the checks failed")
     if not ids:

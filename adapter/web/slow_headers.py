@@ -1,123 +1,135 @@
-"""A deadline for a request's headers, which uvicorn does not have.
+"""A deadline and a size bound for a request's head, which uvicorn and httptools do not have.
 
 uvicorn times out idle keep-alive connections, but not a client that sends its request line and
-then a header every few seconds (slowloris): each such connection is held open as long as the
-client likes. `HeaderDeadlineProtocol` is uvicorn's own HTTP protocol (httptools) whose
-connections are looked at by one sweep per event loop, eight times per
-`limits.header_timeout_seconds` (read from the app's lifespan state, so that uvicorn's worker
-processes, which import this class by name, get it too); one still reading the same headers
-for longer than the deadline is closed.
+then a header every few seconds (slowloris). And httptools (llhttp) has no bound on a header's
+size: it joins each header's pieces as they come, so one endless header is buffered, and copied
+again with every piece, until the client stops; the 431 of `RequestLimits` comes only once the
+headers are complete. `HeaderDeadlineProtocol` is uvicorn's own HTTP protocol (httptools) with
+both, kept per connection by the protocol object itself, so they end with it:
 
-The protocol adds nothing to a request: whether a connection is reading headers is read off
-uvicorn's own state at each sweep (no scope yet: the first request has not begun; a scope
-without a method: its headers are not complete). Overriding the parser's per-request
-callbacks cost about 6,000 instructions per request (BENCHMARKS.md, counted by callgrind; the
-20 us once timed for a timer per request was mostly the machine's noise). Since a request is
-first seen by the sweep after it began, a connection is closed between one deadline and a
-quarter deadline late, never early.
+- the deadline, `limits.header_timeout_seconds` from a head's first byte (for a new connection,
+  from the connection) to its end. One timer per connection: when it fires and a head is still
+  being read, the connection is closed if that head is overdue, or the timer is set again for
+  the moment it will be. A head that ends in time costs two attribute writes, not a timer.
+- the size, `max_url_bytes + 2 * max_header_bytes` of a message's bytes that are not its body
+  (request line, headers, chunk framing, trailers), counted as they arrive, before httptools
+  keeps them: over it, a 431 in the chat's shape while the head is incomplete (else just the
+  close) and the connection is closed. A read is checked after httptools has it, so a head can
+  pass the bound by one read (256 KiB at most) before it is refused.
+
+The limits are read from the app's lifespan state (so uvicorn's worker processes, which import
+this class by name, get them too).
 """
 
 from __future__ import annotations
 
 import asyncio
-import weakref
-from typing import Any
 
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
 from adapter.config import LimitsSettings
+from adapter.web.responses import JSON, error_response
 
-__all__ = ["HeaderDeadlineProtocol"]
+__all__ = ["HeaderDeadlineProtocol", "head_bytes_bound"]
 
-_DEFAULT_SECONDS = LimitsSettings().header_timeout_seconds
-_SWEEPS_PER_DEADLINE = 8
-# What a connection is reading before its first request begins (uvicorn has no scope yet).
-_FIRST_REQUEST = object()
-
-
-class _Sweeper:
-    """Closes, on one timer per loop, the watched connections whose headers are overdue."""
-
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self.loop = loop
-        self.watched: set[HeaderDeadlineProtocol] = set()
-        self._timer: asyncio.TimerHandle | None = None
-
-    def watch(self, protocol: HeaderDeadlineProtocol) -> None:
-        self.watched.add(protocol)
-        if self._timer is None:
-            self._schedule(protocol.header_seconds)
-
-    def forget(self, protocol: HeaderDeadlineProtocol) -> None:
-        self.watched.discard(protocol)
-
-    def _schedule(self, seconds: float) -> None:
-        self._timer = self.loop.call_later(seconds / _SWEEPS_PER_DEADLINE, self._sweep, seconds)
-
-    def _sweep(self, seconds: float) -> None:
-        self._timer = None
-        now = self.loop.time()
-        for protocol in [p for p in self.watched if p.overdue(now)]:
-            self.watched.discard(protocol)
-            protocol.too_slow()
-        if self.watched:
-            self._schedule(seconds)
-
-
-_SWEEPERS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Sweeper] = (
-    weakref.WeakKeyDictionary()
+_DEFAULT_LIMITS = LimitsSettings()
+_TOO_LARGE_BODY = bytes(error_response(431, "the request headers are too large").body)
+_TOO_LARGE_HEADERS = (
+    b"content-type: " + JSON.encode() + b"\r\n"
+    b"content-length: " + str(len(_TOO_LARGE_BODY)).encode() + b"\r\n"
+    b"connection: close\r\n\r\n"
 )
 
 
+def head_bytes_bound(limits: LimitsSettings) -> int:
+    """The bytes of a message, body aside, that a connection reads before refusing it.
+
+    The URL and the headers' names and values have their own limits (414, 431, counted by
+    `RequestLimits`); the second share of headers is for what those do not count: the ": "
+    and line ends of each header, the method, the version.
+    """
+    return limits.max_url_bytes + 2 * limits.max_header_bytes
+
+
 class HeaderDeadlineProtocol(HttpToolsProtocol):
-    """Pass as uvicorn's `http=`: connections whose headers take too long are closed."""
+    """Pass as uvicorn's `http=`: heads that are too slow or too large close the connection."""
 
-    # What the connection was reading headers for at the last sweep (uvicorn's scope of that
-    # request, held so that a new request's scope can never be mistaken for it), and since when.
-    _reading: Any = None
-    _reading_since = 0.0
-    _sweeper: _Sweeper | None = None
-
-    @property
-    def header_seconds(self) -> float:
-        settings = self.app_state.get("settings")
-        limits = getattr(settings, "limits", None)
-        return limits.header_timeout_seconds if limits is not None else _DEFAULT_SECONDS
+    # When the head being read began (None between requests), the timer that checks it, the
+    # deadline and the bytes the current message may still send outside its body.
+    _head_since: float | None = None
+    _head_timer: asyncio.TimerHandle | None = None
+    _head_seconds = _DEFAULT_LIMITS.header_timeout_seconds
+    _head_bound = head_bytes_bound(_DEFAULT_LIMITS)
+    _head_budget = 0
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
+        limits = getattr(self.app_state.get("settings"), "limits", None)
+        if isinstance(limits, LimitsSettings):
+            self._head_seconds = limits.header_timeout_seconds
+            self._head_bound = head_bytes_bound(limits)
+        self._head_budget = self._head_bound
         # A connection that never sends a byte is held to the same deadline, from now.
-        self._reading, self._reading_since = _FIRST_REQUEST, self.loop.time()
-        sweeper = _SWEEPERS.get(self.loop)
-        if sweeper is None:
-            sweeper = _SWEEPERS[self.loop] = _Sweeper(self.loop)
-        self._sweeper = sweeper
-        sweeper.watch(self)
+        self._head_since = self.loop.time()
+        self._head_timer = self.loop.call_later(self._head_seconds, self._check_deadline)
 
     def connection_lost(self, exc: Exception | None) -> None:
-        if self._sweeper is not None:
-            self._sweeper.forget(self)
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+            self._head_timer = None
         super().connection_lost(exc)
 
-    def _headers_being_read(self) -> object | None:
-        """What the connection is reading headers for right now, or None between requests."""
-        scope = self.scope
-        if scope is None:
-            return _FIRST_REQUEST
-        return None if "method" in scope else scope
+    def data_received(self, data: bytes) -> None:
+        self._head_budget -= len(data)
+        super().data_received(data)
+        if self._head_budget < 0:
+            self._too_large()
 
-    def overdue(self, now: float) -> bool:
-        """Still reading the same headers as at an earlier sweep, for longer than the deadline."""
-        reading = self._headers_being_read()
-        if reading is None:
-            self._reading = None
-            return False
-        if reading is not self._reading:
-            self._reading, self._reading_since = reading, now
-            return False
-        return now - self._reading_since > self.header_seconds
+    # httptools' callbacks (uvicorn's, extended)
 
-    def too_slow(self) -> None:
-        self._reading = None
-        if not self.transport.is_closing():
-            self.transport.close()
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._head_budget = self._head_bound
+        if self._head_since is None:  # else the connection's first head, timed from its start
+            self._head_since = self.loop.time()
+        if self._head_timer is None:
+            self._head_timer = self.loop.call_later(self._head_seconds, self._check_deadline)
+
+    def on_headers_complete(self) -> None:
+        self._head_since = None
+        super().on_headers_complete()
+
+    def on_body(self, body: bytes) -> None:
+        self._head_budget += len(body)  # a body is bounded where it is read, not here
+        super().on_body(body)
+
+    # the limits
+
+    def _check_deadline(self) -> None:
+        self._head_timer = None
+        since = self._head_since
+        # Nothing to time: between requests (the keep-alive timeout's turn), or closing. A
+        # connection handed over to a WebSocket protocol had its head complete, so this object
+        # is dropped with the timer.
+        if since is None or self.transport.is_closing():
+            return
+        left = since + self._head_seconds - self.loop.time()
+        if left > 0:
+            self._head_timer = self.loop.call_later(left, self._check_deadline)
+            return
+        self._head_since = None
+        self.transport.close()
+
+    def _too_large(self) -> None:
+        transport = self.transport
+        if transport.is_closing():
+            return
+        cycle = self.cycle
+        if self._head_since is not None and (cycle is None or cycle.response_complete):
+            content = [STATUS_LINE[431]]
+            for name, value in self.server_state.default_headers:
+                content.extend([name, b": ", value, b"\r\n"])
+            content.extend([_TOO_LARGE_HEADERS, _TOO_LARGE_BODY])
+            transport.write(b"".join(content))
+        self._head_since = None
+        transport.close()

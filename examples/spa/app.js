@@ -14,6 +14,7 @@ const $ = (selector) => document.querySelector(selector);
 const chat = new ImbaChatClient({ graphqlUrl: GRAPHQL_URL, onChange: () => render() });
 let members = new Map(); // id -> chatUsers entry, for the signed-in viewer
 const asked = new Set(); // profile ids asked for beyond the list (unknown ones stay unknown)
+const loading = new Set(); // of those, the ones whose answer has not come yet
 
 function avatar(user, size = "") {
   const initials = (user?.name || "?").split(/\s+/).map((w) => w[0]).join("").slice(0, 2);
@@ -54,7 +55,11 @@ function renderAccount() {
   }
   const me = members.get(String(userId));
   const who = Object.assign(document.createElement("span"), { className: "who" });
-  who.append(avatar(me, "small"), me?.name ?? `Member ${userId}`);
+  const name = Object.assign(document.createElement("span"), {
+    className: "who-name",
+    textContent: me?.name ?? `Member ${userId}`,
+  });
+  who.append(avatar(me, "small"), name);
   account.append(who, button("Sign out", "", onSignOut));
   const until = new Date(expiresAt * 1000).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
   $("#token-note").textContent = `Chat session renews itself before ${until}.`;
@@ -85,20 +90,17 @@ function renderMembers() {
 }
 
 function renderProfile(id) {
+  // Every part of the card is set for this id: nothing of the member shown before stays.
   const user = members.get(id);
-  if (!user) {
-    $("#profile-name").textContent = "No such member";
-    $("#write-message").hidden = true;
-    showJson([]);
-    return;
-  }
+  const pending = loading.has(id);
   $("#profile-avatar").replaceWith(Object.assign(avatar(user, "large"), { id: "profile-avatar" }));
-  $("#profile-name").textContent = user.name;
-  $("#profile-badge").textContent = user.badge ?? "";
-  $("#profile-link").href = user.profileUrl ?? "#";
-  $("#write-message").hidden = String(chat.state.userId) === id;
-  $("#write-message").onclick = () => writeTo(id);
-  showJson([id]);
+  $("#profile-name").textContent = user?.name ?? (pending ? "Looking for this member…" : "No such member");
+  $("#profile-badge").textContent = user?.badge ?? "";
+  $("#profile-link").hidden = !user?.profileUrl;
+  $("#profile-link").href = user?.profileUrl ?? "";
+  $("#write-message").hidden = !user || String(chat.state.userId) === id;
+  $("#write-message").onclick = user ? () => writeTo(id) : null;
+  showJson(user ? [id] : []);
 }
 
 function showJson(ids) {
@@ -120,7 +122,11 @@ function render() {
   if (route) {
     if (!members.has(route[1]) && !asked.has(route[1])) {
       asked.add(route[1]);
-      loadMembers([route[1]]);
+      loading.add(route[1]);
+      loadMembers().finally(() => {
+        loading.delete(route[1]);
+        render();
+      });
     }
     renderProfile(route[1]);
   } else {
@@ -128,9 +134,9 @@ function render() {
   }
 }
 
-async function loadMembers(extra = []) {
+async function loadMembers() {
   if (!chat.signedIn) return;
-  const ids = [...new Set([...MEMBER_IDS.map(String), ...extra, String(chat.state.userId)])];
+  const ids = [...new Set([...MEMBER_IDS.map(String), ...asked, String(chat.state.userId)])];
   const found = await chat.chatUsers(ids);
   members = new Map(found.map((user) => [user.userId, user]));
   render();
@@ -157,6 +163,13 @@ async function onSignOut() {
 }
 
 $("#sign-in").addEventListener("submit", onSignIn);
+// Signed out, the member list is behind the sign-in: the link says so instead of doing nothing.
+$("#nav-members").addEventListener("click", (event) => {
+  if (chat.signedIn) return;
+  event.preventDefault();
+  $("#problem").textContent = "Sign in to see the members.";
+  $("#sign-in input[name=username]").focus();
+});
 window.addEventListener("hashchange", render);
 
 try {

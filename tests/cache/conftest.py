@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import subprocess
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 import redis
@@ -18,21 +21,31 @@ from tests.servers import (
     stop_process,
 )
 
-__all__ = ["redis_cluster"]
+__all__ = ["private_redis_cluster", "redis_cluster"]
 
 _READY_ATTEMPTS = 200
 
 
-@pytest.fixture(scope="session")
-def redis_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A three-node Redis Cluster (no replicas) on loopback; the URL of its first node."""
+@dataclass
+class _Cluster:
+    """A running test cluster: its nodes' processes and ports."""
+
+    processes: list[subprocess.Popen[bytes]]
+    ports: list[int]
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.ports[0]}"
+
+
+@contextlib.contextmanager
+def _cluster(workdir: Path) -> Iterator[_Cluster]:
+    """Three Redis Cluster nodes (no replicas) on loopback, joined; all stopped after."""
     binary = require_redis_server()
     cli = shutil.which("redis-cli")
     if cli is None:
         pytest.skip("redis-cli is not installed; it is needed to create the test cluster")
-    workdir = tmp_path_factory.mktemp("redis-cluster")
-    ports: list[int] = []
-    processes: list[subprocess.Popen[bytes]] = []
+    cluster = _Cluster([], [])
 
     def node(port: int) -> list[str]:
         return redis_argv(
@@ -51,14 +64,14 @@ def redis_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     try:
         for _ in range(3):
             process, port = spawn_on_free_port(node)
-            processes.append(process)
-            ports.append(port)
+            cluster.processes.append(process)
+            cluster.ports.append(port)
         subprocess.run(
             [
                 cli,
                 "--cluster",
                 "create",
-                *(f"127.0.0.1:{port}" for port in ports),
+                *(f"127.0.0.1:{port}" for port in cluster.ports),
                 "--cluster-replicas",
                 "0",
                 "--cluster-yes",
@@ -67,11 +80,28 @@ def redis_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             capture_output=True,
             timeout=60,
         )
-        _wait_until_ok(ports)
-        yield f"redis://127.0.0.1:{ports[0]}"
+        _wait_until_ok(cluster.ports)
+        yield cluster
     finally:
-        for process in processes:
+        for process in cluster.processes:
             stop_process(process)
+
+
+@pytest.fixture(scope="session")
+def redis_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A three-node Redis Cluster (no replicas) on loopback; the URL of its first node."""
+    with _cluster(tmp_path_factory.mktemp("redis-cluster")) as cluster:
+        yield cluster.url
+
+
+@pytest.fixture
+def private_redis_cluster(
+    tmp_path: Path,
+) -> Iterator[tuple[str, list[subprocess.Popen[bytes]]]]:
+    """A three-node Redis Cluster of one test's own: its URL and its nodes, which the test may
+    stop."""
+    with _cluster(tmp_path) as cluster:
+        yield cluster.url, cluster.processes
 
 
 def _wait_until_ok(ports: list[int]) -> None:

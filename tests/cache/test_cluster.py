@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -10,11 +11,12 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
+from adapter.app import create_app
 from adapter.cache.cluster import RedisClusterCache
 from adapter.config import RedisSettings, Settings
 from tests.directory.support import asked, open_directory
-from tests.servers import DemoUpstream
-from tests.support import SettingsFactory, sample
+from tests.servers import DemoUpstream, stop_process
+from tests.support import SettingsFactory, asgi_client, sample
 
 pytestmark = pytest.mark.slow  # starts and joins three redis-server processes
 
@@ -112,3 +114,18 @@ async def test_a_warm_burst_larger_than_the_pool_is_answered_from_the_cluster(
     assert all(len(answer) == 20 for answer in answers)
     assert demo_upstream.requests() == 0
     assert sample(directory.metrics, "adapter_cache_errors_total", operation="get") == 0
+
+
+async def test_readyz_says_degraded_when_one_cluster_node_is_down(
+    make_settings: SettingsFactory,
+    demo_upstream: DemoUpstream,
+    private_redis_cluster: tuple[str, list[subprocess.Popen[bytes]]],
+) -> None:
+    """Every primary is pinged: with one of three nodes stopped the cache is degraded."""
+    url, nodes = private_redis_cluster
+    settings = cluster_settings(make_settings, demo_upstream, url)
+    async with asgi_client(create_app(settings)) as client:
+        assert (await client.get("/readyz")).json()["checks"]["cache"] == "ok"
+        stop_process(nodes[-1])
+        for _ in range(5):  # whichever node a ping would pick
+            assert (await client.get("/readyz")).json()["checks"]["cache"] == "degraded"

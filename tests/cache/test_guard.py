@@ -123,13 +123,55 @@ async def test_an_eviction_that_failed_or_was_skipped_raises() -> None:
     backend.down = True
     with pytest.raises(CacheError):
         await cache.delete_many(["a"])
-    with pytest.raises(CacheError):  # paused: skipped, and still not pretended done
+    calls = backend.calls
+    with pytest.raises(CacheError):  # paused: tried anyway, and still not pretended done
         await cache.delete_many(["a"])
+    assert backend.calls == calls + 1
     with pytest.raises(CacheError, match="does not answer"):
         await cache.ping()
     backend.down = False
     await cache.ping()
     await cache.aclose()
+
+
+class Full(MemoryCache):
+    """A backend that refuses writes and takes deletes (a full Redis under `noeviction`)."""
+
+    def __init__(self) -> None:
+        super().__init__(max_entries=100)
+        self.full = False
+
+    async def set_many(self, items: Mapping[str, bytes], ttl_seconds: float) -> None:
+        if self.full:
+            raise CacheError("OOM command not allowed when used memory > 'maxmemory'.")
+        await super().set_many(items, ttl_seconds)
+
+    async def acquire_lock(self, key: str, ttl_seconds: float) -> bool:
+        if self.full:
+            raise CacheError("OOM command not allowed when used memory > 'maxmemory'.")
+        return await super().acquire_lock(key, ttl_seconds)
+
+
+async def test_a_full_backend_still_evicts_and_pings_degraded_until_a_write_works() -> None:
+    """A refused write pauses the cache, yet a delete is still made; ping reports the refusal
+    until a write goes through again."""
+    ticks, metrics, backend = Ticks(), Metrics(), Full()
+    cache = FailOpenCache(
+        backend, metrics=metrics, log_interval=30, pause_after_error=2, clock=ticks
+    )
+    await cache.set_many({"a": b"1"}, 60)
+    await cache.ping()
+    backend.full = True
+    assert await cache.acquire_lock("nonce", 60)  # fails open, and pauses the cache
+    assert not cache.healthy
+    await cache.delete_many(["a"])
+    assert await backend.get_many(["a"]) == [None]
+    with pytest.raises(CacheError, match="refused the last write"):
+        await cache.ping()
+    ticks.now += 2
+    backend.full = False
+    await cache.set_many({"b": b"2"}, 60)
+    await cache.ping()
 
 
 async def test_the_local_layer_serves_hot_keys_and_refills_from_the_shared_one() -> None:

@@ -48,6 +48,29 @@ def test_users_reports_a_failing_site(runner: CliRunner, tmp_path: Path) -> None
     assert "the site failed" in result.stderr
 
 
+def test_users_shows_the_sites_error(runner: CliRunner, tmp_path: Path) -> None:
+    """A users document the site refuses: `users` shows the site's own error message."""
+    config = write_config(tmp_path, own_documents=True)
+    document = tmp_path / "resolvers" / "users.graphql"
+    document.write_text(document.read_text().replace("username", "username\n    bogusField", 1))
+    result = runner.invoke(cli.app, ["users", "1", "-c", str(config)])
+    assert result.exit_code == 5, result.output
+    assert "the site said: Cannot query field 'bogusField' on type 'User'." in result.stderr
+
+
+@pytest.mark.parametrize("command", [["serve"], ["check-config"], ["users", "1"]])
+def test_no_configuration_says_how_to_get_one(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: list[str]
+) -> None:
+    """With no config.yaml, a command names where it looked and that `init` writes one."""
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(cli.app, command, env={"IMBACHAT_ADAPTER_CONFIG": None})
+    assert result.exit_code == 2
+    assert f"no configuration at {tmp_path / 'config.yaml'}: `imbachat-adapter init" in (
+        result.stdout + result.stderr
+    )
+
+
 @pytest.mark.parametrize("args", [["users", "1"], ["token", "--user-id", "1"], ["serve"]])
 def test_invalid_configuration_exits_2(runner: CliRunner, tmp_path: Path, args: list[str]) -> None:
     """Every command that reads the configuration exits 2 for an invalid one."""

@@ -161,11 +161,52 @@ def test_yaml_syntax_error_gives_line_and_column(tmp_path: Path) -> None:
     assert caught.value.problems[0].startswith("line ")
 
 
-def test_unreadable_file_is_a_config_error(tmp_path: Path) -> None:
-    """A missing file is a ConfigError naming the file."""
+def test_missing_file_names_its_absolute_path_and_init(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A missing file is a ConfigError naming where it looked, in full, and what writes one."""
+    monkeypatch.chdir(tmp_path)
     with pytest.raises(ConfigError) as caught:
-        load_settings(tmp_path / "nope.yaml")
-    assert "cannot read the file" in str(caught.value)
+        load_settings("nope.yaml")
+    assert caught.value.problems == [
+        f"no configuration at {tmp_path / 'nope.yaml'}: `imbachat-adapter init --upstream "
+        "<your site's GraphQL URL>` writes one (or pass --config)"
+    ]
+
+
+def test_unreadable_file_names_its_absolute_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file that cannot be read (here a folder) is named by its absolute path."""
+    (tmp_path / "config.yaml").mkdir()
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigError) as caught:
+        load_settings("config.yaml")
+    assert caught.value.problems == [f"cannot read {tmp_path / 'config.yaml'}: Is a directory"]
+
+
+def test_an_unset_variable_is_one_problem() -> None:
+    """An unset `${VAR}` is reported once, not again as the empty value's invalidity."""
+    data = deep_merge(MINIMAL, {"tokens": {"secret_key": "${KEY}"}, "chat": {"api_login": "${L}"}})
+    assert problems(data) == [
+        "chat.api_login: environment variable L is not set",
+        "tokens.secret_key: environment variable KEY is not set",
+    ]
+
+
+def test_unused_settings_need_no_variables() -> None:
+    """Settings a caller leaves out are not validated, nor are the variables they name."""
+    data = deep_merge(
+        MINIMAL,
+        {"tokens": {"secret_key": "${KEY}"}, "chat": {"api_password": "${PW}"}},
+    )
+    settings = settings_from_mapping(
+        data,
+        environ={"IMBACHAT__TOKENS__SECRET_KEY": "short"},
+        unused=("tokens", "chat.api_password"),
+    )
+    assert settings.tokens is None
+    assert settings.chat.api_login.get_secret_value() == "root"
 
 
 def test_relative_documents_resolve_from_the_file(tmp_path: Path) -> None:

@@ -285,6 +285,13 @@ def test_data_is_deterministic_and_shaped() -> None:
         assert user.profiles[0].key == str(user_id * 10 + 1)
 
 
+def test_display_names_are_unique() -> None:
+    """No two demo users share a display name (users 6 and 11 were both Elena Garcia)."""
+    names = [u.display_name for u in generate_users() if u.display_name is not None]
+    assert len(set(names)) == len(names)
+    assert generate_users()[10].display_name == "Elena M. Garcia"
+
+
 def test_data_proportions_are_roughly_as_documented() -> None:
     """Nullable fields are null for about the documented share of users."""
     users = generate_users()

@@ -75,3 +75,11 @@ async def test_a_fresh_app_exports_every_known_series_at_zero(
         for value in values:
             assert f'{name}{{{label}="{value}"}} 0.0' in page, (name, value)
     assert 'adapter_cache_requests_total{result="stale_if_error"} 0.0' in page
+
+
+async def test_no_channel_no_channel_gauge(make_settings: SettingsFactory) -> None:
+    """With the memory cache there is no invalidation channel, so no
+    adapter_cache_invalidation_channel_up series for the channel-down alert to read as 0."""
+    async with asgi_client(create_app(make_settings({"cache": {"backend": "memory"}}))) as client:
+        page = (await client.get("/metrics")).text
+    assert "adapter_cache_invalidation_channel_up" not in page

@@ -5,20 +5,22 @@ from __future__ import annotations
 import shutil
 import subprocess
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import httpx
 import orjson
 import pytest
+import redis.asyncio
+import redis.exceptions
 
 from adapter.app import create_app
 from adapter.config import GlobalIdSettings, IdSettings
 from adapter.errors import ConfigError, RequestRejected, SignatureRejected
 from adapter.globalids import GlobalIds
 from adapter.web.webhooks import SIGNATURE_HEADER, _ids, _verify, sign
-from tests.servers import refused_port
-from tests.support import SettingsFactory, asgi_client
+from tests.servers import PrivateRedis, refused_port
+from tests.support import CHAT_AUTH, SettingsFactory, asgi_client
 
 SECRET = "0123456789abcdef-webhook"
 MALFORMED = f"malformed {SIGNATURE_HEADER} header: expected t=<unix>,v1=<hex>"
@@ -244,3 +246,29 @@ def test_global_ids_in_the_body_are_decoded() -> None:
     assert _ids(body, IdSettings(), relay) == [5, 6, 7]
     with pytest.raises(RequestRejected, match="invalid user id"):
         _ids(orjson.dumps([relay.encode(5)]), IdSettings())  # without global_id: not an id
+
+
+async def test_a_full_redis_still_evicts_and_readyz_says_the_cache_is_degraded(
+    redis_settings: SettingsFactory, private_redis: Callable[..., PrivateRedis]
+) -> None:
+    """On a full `noeviction` Redis the replay guard's write is refused, but the delete Redis
+    takes is made (200, the entry gone), and /readyz reports the cache degraded."""
+    server = private_redis("--maxmemory-policy", "noeviction")
+    settings = redis_settings(
+        {"webhooks": {"secret": SECRET}, "cache": {"redis": {"url": server.url}}}
+    )
+    raw = redis.asyncio.Redis.from_url(server.url)
+    try:
+        async with asgi_client(create_app(settings)) as client:
+            assert (await client.get("/imbachat/v1/users?user_ids=1", auth=CHAT_AUTH)).json()
+            (entry,) = [key async for key in raw.scan_iter(match="*u:1")]
+            await raw.config_set("maxmemory", 1)  # full: every write is refused from now on
+            with pytest.raises(redis.exceptions.OutOfMemoryError):
+                await raw.set("one-more", b"x")
+            response = await _post(client, b"[1]")
+            assert response.status_code == 200, response.text
+            assert await raw.exists(entry) == 0
+            ready = (await client.get("/readyz")).json()
+    finally:
+        await raw.aclose()
+    assert ready["checks"]["cache"] == "degraded"

@@ -46,7 +46,8 @@ async def test_fragment_fan_out_is_refused_before_it_runs(api: Api) -> None:
     assert body.get("data") is None
     (error,) = body["errors"]
     assert error["message"] == (
-        "'FanOut' selects 4097 fields, fragments counted each time they are spread. Allowed: 500"
+        "The document selects 4097 fields, fragments counted each time they are spread. "
+        "Allowed: 500"
     )
     assert error["extensions"] == {"code": "GRAPHQL_VALIDATION_FAILED"}
 
@@ -110,6 +111,45 @@ async def test_graphiql_introspection_fits_the_default_bounds(api: Api) -> None:
         body = await gql(client, document)
     assert "errors" not in body, body["errors"]
     assert body["data"]["__schema"]["queryType"]["name"] == "Query"
+
+
+async def test_repeated_fields_are_refused_before_the_overlap_rule(
+    api: Api, rule_runs: list[str]
+) -> None:
+    """240 `chatWidget { scriptUrl }` side by side: 480 fields, but 57,360 pairs for
+    graphql-core's overlap rule to compare (over a second of work): refused before it runs."""
+    document = "{ " + "chatWidget { scriptUrl } " * 240 + "} fragment Unused on Query { a }"
+    async with api() as client:
+        body = await gql(client, document)
+    assert body.get("data") is None
+    assert [error["message"] for error in body["errors"]] == [
+        "Fragment 'Unused' is never used.",
+    ]
+    async with api() as client:
+        body = await gql(client, "{ " + "chatWidget { scriptUrl } " * 240 + "}")
+    assert body["errors"][0]["message"] == (
+        "The document repeats fields under one name, or spreads fragments side by side, "
+        "too often (57360 pairs to compare). Allowed: 500"
+    )
+    assert rule_runs == []
+
+
+async def test_fragment_cycles_are_refused_before_the_rules(api: Api, rule_runs: list[str]) -> None:
+    """A fragment that spreads itself (through another) is refused by the cost check, with the
+    validation code, before any rule walks it."""
+    document = (
+        "{ chatWidget { ...A } } fragment A on ChatWidget { scriptUrl ...B } "
+        "fragment B on ChatWidget { userId ...A }"
+    )
+    async with api() as client:
+        body = await gql(client, document)
+    assert body["errors"] == [
+        {
+            "message": "Cannot spread fragment 'A' within itself.",
+            "extensions": {"code": "GRAPHQL_VALIDATION_FAILED"},
+        }
+    ]
+    assert rule_runs == []
 
 
 def test_each_fragment_is_summed_once() -> None:

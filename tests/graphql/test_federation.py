@@ -180,14 +180,53 @@ async def test_entities_with_an_invalid_key_are_bad_user_input(api: Api) -> None
     assert error_code(body) == "BAD_USER_INPUT"
 
 
-async def test_entities_with_an_unknown_type_name_are_an_error(api: Api) -> None:
-    """A representation naming a type this subgraph lacks is a GraphQL error, never a 500."""
-    variables = {"representations": [{"__typename": "Nope", "id": "6"}]}
+@pytest.mark.parametrize(
+    ("representation", "message"),
+    [
+        ({"__typename": "Nope", "id": "6"}, "'Nope' is not an entity of this subgraph"),
+        ({"__typename": "ChatUser", "id": "6"}, "'ChatUser' is not an entity of this subgraph"),
+        ({"__typename": "Query"}, "'Query' is not an entity of this subgraph"),
+        ({"id": "6"}, "a representation needs its __typename"),
+        ({"__typename": ["User"], "id": "6"}, "a representation needs its __typename"),
+        ("User:6", "a representation must be an object"),
+        ({"__typename": "User"}, "a User representation needs its id"),
+    ],
+    ids=["unknown", "not-an-entity", "root", "no-typename", "typename-list", "string", "no-key"],
+)
+async def test_a_bad_representation_is_that_entitys_error(
+    api: Api, capsys: pytest.CaptureFixture[str], representation: object, message: str
+) -> None:
+    """A representation that names no entity of this subgraph (or lacks its key) gets null and
+    its own BAD_USER_INPUT error at its index; the good ones beside it resolve; nothing is
+    logged as an incident."""
+    overrides = {"graphql": {"chat_users_public": True, **FEDERATED["graphql"]}}
+    variables = {"representations": [{"__typename": "User", "id": "6"}, representation]}
+    async with api(overrides) as client:
+        body = await gql(client, ENTITIES, variables)
+    good, bad = body["data"]["_entities"]
+    assert good["chatProfile"]["userId"] == "6"
+    assert bad is None
+    (error,) = body["errors"]
+    assert (error["message"], error["path"]) == (message, ["_entities", 1])
+    assert error["extensions"] == {"code": "BAD_USER_INPUT"}
+    assert "graphql_unexpected_error" not in capsys.readouterr().out
+
+
+async def test_a_null_representation_is_bad_user_input(
+    api: Api, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A null in the representations variable is refused before execution as the caller's
+    mistake, with its reason and BAD_USER_INPUT, never "Unexpected error." nor logged."""
     async with api(FEDERATED) as client:
-        response = await client.post("/graphql", json={"query": ENTITIES, "variables": variables})
-    assert response.status_code == 200
-    assert response.json()["errors"]
-    assert "Traceback" not in response.text
+        body = await gql(client, ENTITIES, {"representations": [None]})
+    assert body.get("data") is None
+    (error,) = body["errors"]
+    assert error["message"] == (
+        "Variable '$representations' has invalid value at [0]: "
+        "Expected value of non-null type '_Any!' not to be None."
+    )
+    assert error["extensions"] == {"code": "BAD_USER_INPUT"}
+    assert "graphql_unexpected_error" not in capsys.readouterr().out
 
 
 async def test_a_gateway_without_the_viewers_headers_gets_an_anonymous_viewer(api: Api) -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import signal
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -11,7 +14,7 @@ from adapter.app import create_app
 from adapter.config import RateLimitSettings
 from adapter.web.graphql.ratelimit import TokenRateLimiter
 from tests.graphql.support import ISSUE, WIDGET, error_code, session_cookie
-from tests.servers import refused_port
+from tests.servers import PrivateRedis, refused_port
 from tests.support import SettingsFactory, asgi_client, gql
 
 Api = Any
@@ -109,3 +112,56 @@ async def test_a_failing_storage_is_logged_once_per_interval() -> None:
         await limiter.aclose()
     warnings = [e for e in logs if e["event"] == "rate_limit_storage_failed"]
     assert [w["failures_since_last_log"] for w in warnings] == [0, 39]
+
+
+async def test_a_hanging_storage_costs_one_bounded_wait_per_pause(
+    private_redis: Callable[..., PrivateRedis],
+) -> None:
+    """A Redis that stops answering (SIGSTOP) holds a check for about a socket timeout, then
+    the limiter leaves it alone for the pause and lets requests through at once."""
+    server = private_redis()
+    settings = RateLimitSettings.model_validate({"storage_url": server.url})
+    now = [0.0]
+    limiter = TokenRateLimiter(
+        settings, key_prefix="imbachat-test:rl", pause_after_error=2, clock=lambda: now[0]
+    )
+    assert server.process is not None
+    try:
+        await limiter.hit_ip("192.0.2.1")
+        server.process.send_signal(signal.SIGSTOP)
+        with capture_logs() as logs:
+            async with asyncio.timeout(3):  # a socket timeout of 0.25 s, retried once
+                await limiter.hit_ip("192.0.2.1")
+            async with asyncio.timeout(0.5):  # paused: no Redis command at all
+                for _ in range(20):
+                    await limiter.hit_viewer(6)
+        assert [line["event"] for line in logs] == ["rate_limit_storage_failed"]
+        server.process.send_signal(signal.SIGCONT)
+        now[0] = 2.0  # the pause is over: Redis is asked again, and answers
+        with capture_logs() as logs:
+            await limiter.hit_ip("192.0.2.1")
+        assert logs == []
+    finally:
+        if server.process is not None:
+            server.process.send_signal(signal.SIGCONT)
+        await limiter.aclose()
+
+
+async def test_token_requests_with_a_hanging_storage_are_not_held_for_long(
+    api: Api, private_redis: Callable[..., PrivateRedis]
+) -> None:
+    """With the budget Redis stopped (SIGSTOP), tokens are still issued: the first request
+    waits about a socket timeout, the ones after it none (bounds generous)."""
+    server = private_redis()
+    assert server.process is not None
+    async with api(budget(storage_url=server.url)) as client:
+        assert (await gql(client, ISSUE, headers=session_cookie(6)))["data"] is not None
+        server.process.send_signal(signal.SIGSTOP)
+        try:
+            async with asyncio.timeout(4):
+                first = await gql(client, ISSUE, headers=session_cookie(6))
+            async with asyncio.timeout(4):
+                later = [await gql(client, ISSUE, headers=session_cookie(6)) for _ in range(10)]
+        finally:
+            server.process.send_signal(signal.SIGCONT)
+    assert all(a["data"]["issueChatToken"]["userId"] == "6" for a in [first, *later])

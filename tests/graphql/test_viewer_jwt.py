@@ -5,6 +5,7 @@ The site's key set is served by the test on a loopback port, as a site would ser
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
@@ -67,10 +68,11 @@ class KeySite:
     keys: list[dict[str, Any]]
     fetches: int = 0
     url: str = ""
+    status: int = 200
 
     async def jwks(self, request: Request) -> JSONResponse:
         self.fetches += 1
-        return JSONResponse({"keys": self.keys})
+        return JSONResponse({"keys": self.keys}, status_code=self.status)
 
 
 def serve_keys(live_server: Callable[[Any], LiveServer], jwks: list[dict[str, Any]]) -> KeySite:
@@ -234,6 +236,58 @@ async def test_a_rotated_key_is_found_by_refetching(
         two = await gql(client, ISSUE, headers={"Authorization": f"Bearer {rotated}"})
     assert user_ids([one, two]) == [6, 9]
     assert key_site.fetches == 2
+
+
+async def test_a_withdrawn_key_is_refused_at_the_next_fetch_of_the_key_set(
+    make_settings: SettingsFactory, keys: Keys, key_site: KeySite
+) -> None:
+    """A key the site withdraws is accepted while the fetched set is cached, and refused as
+    soon as the set is fetched again: here, forced by a token naming a key id it lacks."""
+    settings = jwt_settings(make_settings, jwks_url=key_site.url, jwks_refresh_cooldown_seconds=0)
+    withdrawn = jwt.encode(claims(), keys.site_rsa, "RS256", headers={"kid": "rsa-1"})
+    unknown = jwt.encode(claims(), keys.attacker, "RS256", headers={"kid": "nobody"})
+    bearer = {"Authorization": f"Bearer {withdrawn}"}
+    async with asgi_client(create_app(settings)) as client:
+        before = await gql(client, ISSUE, headers=bearer)
+        key_site.keys[:] = [public_jwk(keys.site_ec, "ec-1")]
+        cached = await gql(client, ISSUE, headers=bearer)
+        forced = await gql(client, ISSUE, headers={"Authorization": f"Bearer {unknown}"})
+        after = await gql(client, ISSUE, headers=bearer)
+    assert user_ids([before, cached, forced, after]) == [6, 6, *["UNAUTHENTICATED"] * 2]
+    assert key_site.fetches == 3  # the first; forced by "nobody"; by "rsa-1", now unknown
+
+
+async def test_a_withdrawn_key_is_refused_once_the_cached_key_set_expires(
+    make_settings: SettingsFactory, keys: Keys, key_site: KeySite
+) -> None:
+    """However quiet the traffic, a withdrawn key is refused once jwks_cache_seconds have
+    passed since the set was fetched: the set is fetched again before any token is checked."""
+    settings = jwt_settings(make_settings, jwks_url=key_site.url, jwks_cache_seconds=0.5)
+    withdrawn = jwt.encode(claims(), keys.site_rsa, "RS256", headers={"kid": "rsa-1"})
+    bearer = {"Authorization": f"Bearer {withdrawn}"}
+    async with asgi_client(create_app(settings)) as client:
+        before = await gql(client, ISSUE, headers=bearer)
+        key_site.keys[:] = [public_jwk(keys.site_ec, "ec-1")]
+        await asyncio.sleep(1.0)  # past jwks_cache_seconds, with margin
+        after = await gql(client, ISSUE, headers=bearer)
+    assert user_ids([before, after]) == [6, "UNAUTHENTICATED"]
+    assert key_site.fetches == 2
+
+
+async def test_an_expired_key_set_that_cannot_be_fetched_is_not_used(
+    make_settings: SettingsFactory, keys: Keys, key_site: KeySite
+) -> None:
+    """Once jwks_cache_seconds have passed, a key set the site cannot serve is not replaced by
+    the old one: the token is refused with UPSTREAM_UNAVAILABLE."""
+    settings = jwt_settings(make_settings, jwks_url=key_site.url, jwks_cache_seconds=0.5)
+    token = jwt.encode(claims(), keys.site_rsa, "RS256", headers={"kid": "rsa-1"})
+    bearer = {"Authorization": f"Bearer {token}"}
+    async with asgi_client(create_app(settings)) as client:
+        before = await gql(client, ISSUE, headers=bearer)
+        key_site.status = 503
+        await asyncio.sleep(1.0)  # past jwks_cache_seconds, with margin
+        after = await gql(client, ISSUE, headers=bearer)
+    assert user_ids([before, after]) == [6, "UPSTREAM_UNAVAILABLE"]
 
 
 async def test_leeway_accepts_a_slightly_expired_token(

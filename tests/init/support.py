@@ -12,10 +12,13 @@ import orjson
 from adapter.app import create_app
 from adapter.config import load_settings
 from tests.init.schemas import CountingSite
-from tests.support import CHAT_AUTH, asgi_client
+from tests.support import asgi_client
 
 # What the operator sets before serving a configuration `init` wrote with the token API on.
+OPERATOR_AUTH = ("site-chat", "operator-set-api-password")
 OPERATOR_ENVIRONMENT = {
+    "IMBACHAT_API_LOGIN": OPERATOR_AUTH[0],
+    "IMBACHAT_API_PASSWORD": OPERATOR_AUTH[1],
     "IMBACHAT_SECRET_KEY": "operator-set-widget-secret-key-0123456789abcdef",
     "IMBACHAT_WIDGET_ID": "widget-7",
 }
@@ -32,7 +35,7 @@ async def chat_users(
         response = await client.get(
             "/imbachat/v1/users",
             params={"user_ids": ",".join(str(i) for i in ids)},
-            auth=CHAT_AUTH,
+            auth=OPERATOR_AUTH,
         )
     assert response.status_code == 200, response.text
     answer: list[dict[str, Any]] = orjson.loads(response.content)

@@ -63,7 +63,7 @@ async def test_node_ids_as_postgraphile_writes_them(
         "query ChatUser($id: ID!) { member(nodeId: $id) { nodeId username displayName } }\n"
     )
     config = {
-        "chat": {"api_login": "root", "api_password": "abc"},
+        "chat": {"api_login": "${IMBACHAT_API_LOGIN}", "api_password": "${IMBACHAT_API_PASSWORD}"},
         "upstream": {
             "url": postgraphile.url,
             "global_id": {"encoding": "postgraphile", "type": "members"},

@@ -15,7 +15,7 @@ from adapter.init import command
 from adapter.init.sample import Samples
 from adapter.init.verify import ChatAnswer, Verification, verify
 from tests.init.schemas import RELAY_TOKEN, CountingSite
-from tests.init.support import SiteServer
+from tests.init.support import OPERATOR_ENVIRONMENT, SiteServer
 
 
 @pytest.fixture(autouse=True)
@@ -46,7 +46,7 @@ def test_yes_in_process(serve_site: SiteServer, members: CountingSite, tmp_path:
     assert "upstream.url is written as given" in output
     assert '"name": "Lookout"' in output
     assert "the ids you gave (7, 1)" in output
-    nothing = verify(tmp_path / "config.yaml", (), {})
+    nothing = verify(tmp_path / "config.yaml", (), OPERATOR_ENVIRONMENT)
     assert (nothing.answer, nothing.skipped, nothing.ok) == (None, "no user ids to ask for", False)
 
 
@@ -120,7 +120,7 @@ def test_review_then_decline(
 def test_header_names_an_environment_variable(
     serve_site: SiteServer, relay: CountingSite, tmp_path: Path
 ) -> None:
-    """The --header value is used, and the person is told which variable must hold it."""
+    """The --header value is used, and .env.example names the variable that must hold it."""
     code, output = _init(
         "--upstream",
         serve_site(relay),
@@ -131,8 +131,10 @@ def test_header_names_an_environment_variable(
         str(tmp_path),
     )
     assert code == 0, output
-    assert "Set IMBACHAT_UPSTREAM_AUTHORIZATION (the --header values)" in output
-    assert RELAY_TOKEN not in output + (tmp_path / "config.yaml").read_text()
+    environment = (tmp_path / ".env.example").read_text()
+    assert "\nIMBACHAT_UPSTREAM_AUTHORIZATION=\n" in environment
+    assert "Authorization header" in environment
+    assert RELAY_TOKEN not in output + (tmp_path / "config.yaml").read_text() + environment
 
 
 def test_empty_sample_ids() -> None:

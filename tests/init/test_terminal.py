@@ -67,7 +67,7 @@ def test_answers_on_a_terminal(demo_upstream: DemoUpstream, tmp_path: Path) -> N
     os.close(terminal)
     session = Terminal(controller)
     try:
-        session.answer("Fetch users with: which one [1]", "2")
+        session.answer("Fetch users with: which one [1]", "3")  # user(id:), after usersPage
         session.answer("Search users with: which one [1]", "")
         session.answer("Find the signed-in user with: which one [1]", "0")
         session.answer("Chat ids are (int, str) [int]", "")

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from graphql import parse, validate
 
-from adapter.config import Settings
+from adapter.config import Settings, settings_from_mapping
 from adapter.errors import ConfigError, UpstreamProtocolError
 from adapter.mapping_check import check_mapping_paths
 from adapter.operations import AliasBatch, ListBatch, build_operations, load_operation
@@ -192,6 +192,21 @@ def test_every_bad_document_is_reported_at_once(make_settings: SettingsFactory) 
         build_operations(settings)
     assert len(caught.value.problems) == 4
     assert all("cannot read" in problem for problem in caught.value.problems)
+
+
+def test_a_missing_document_is_named_by_its_absolute_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A document that cannot be read is named in full, even when the file named it relatively."""
+    monkeypatch.chdir(tmp_path)
+    data = deep_merge(
+        reference_data(), {"upstream": {"operations": {"users": {"document": "x.graphql"}}}}
+    )
+    settings = settings_from_mapping(data, environ={})
+    with pytest.raises(ConfigError) as caught:
+        build_operations(settings)
+    missing = f"{tmp_path / 'x.graphql'}: cannot read: No such file or directory"
+    assert missing in caught.value.problems
 
 
 def test_login_variables_must_exist(tmp_path: Path, make_settings: SettingsFactory) -> None:

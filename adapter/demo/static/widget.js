@@ -28,7 +28,6 @@
     "#imbachat-stand-in .ic-close{margin-left:auto;border:0;background:transparent;color:#fff;font-size:20px;cursor:pointer}" +
     "#imbachat-stand-in .ic-body{flex:1;padding:14px;background:#f4f6f8;overflow:auto;display:flex;flex-direction:column;gap:10px}" +
     "#imbachat-stand-in .ic-note{align-self:center;max-width:90%;padding:6px 10px;border-radius:8px;background:#e2e8f0;color:#475569;font-size:12px;text-align:center}" +
-    "#imbachat-stand-in .ic-bubble{align-self:flex-start;max-width:80%;padding:8px 12px;border-radius:12px 12px 12px 4px;background:#fff;box-shadow:0 1px 2px rgba(0,0,0,.08)}" +
     "#imbachat-stand-in .ic-input{display:flex;gap:8px;padding:10px;border-top:1px solid #e2e8f0}" +
     "#imbachat-stand-in .ic-input input{flex:1;padding:9px 12px;border:1px solid #cbd5e1;border-radius:999px;font:inherit}" +
     "#imbachat-stand-in .ic-input button{border:0;border-radius:999px;padding:0 14px;background:#0f766e;color:#fff;font:600 13px system-ui,sans-serif;opacity:.6}" +
@@ -99,8 +98,8 @@
     close.onclick = function () { open = false; render(); };
     head.append(avatar(dialog), title, close);
     var body = element("div", "ic-body");
-    body.appendChild(element("div", "ic-note", "You and " + dialog.name + " have no messages yet."));
-    body.appendChild(element("div", "ic-bubble", "Say hello to " + dialog.name.split(" ")[0] + "!"));
+    // A note, not a bubble: a bubble would read as a message from them.
+    body.appendChild(element("div", "ic-note", "You and " + dialog.name + " have no messages yet: write the first one below."));
     body.appendChild(element("div", "ic-note", "This demo's stand-in widget sends no messages; the real one comes from imbachat.com."));
     var input = element("form", "ic-input");
     var field = element("input");

@@ -10,6 +10,12 @@ Depth is counted as Strawberry's `QueryDepthLimiter` counts it: a field with a s
 is one level deeper than its deepest child, a leaf is level 0, and introspection fields
 (`__schema`, `__type`) add nothing, so a client's introspection query is not refused for its
 nested `ofType`s (their fields still count).
+
+What passes is then bounded for graphql-core's rules too: the OverlappingFieldsCanBeMerged rule
+compares every pair of same-named fields (and of fragments spread side by side) at each response
+path, so 240 `chatWidget { scriptUrl }` in a row (480 fields) cost it 57,360 comparisons, over a
+second; `field_pairs` counts those pairs and `cost_errors` refuses more than `max_fields` of
+them. Fragment cycles and unused fragments are refused here as well, before any rule walks them.
 """
 
 from __future__ import annotations
@@ -25,12 +31,24 @@ from graphql import (
     InlineFragmentNode,
     OperationDefinitionNode,
     SelectionNode,
+    SelectionSetNode,
 )
 
-__all__ = ["CostLimits", "DocumentCost", "OperationCost", "cost_errors", "document_cost"]
+__all__ = [
+    "CostLimits",
+    "DocumentCost",
+    "OperationCost",
+    "cost_errors",
+    "document_cost",
+    "field_pairs",
+]
 
 # Counts past this are all "too many"; far above any limit the settings allow.
 _CEILING = 1 << 40
+# Pairs the overlap rule may compare, per allowed field: each pair costs it about 25-40 us, so
+# the default 500 fields allow 500 pairs, some 20 ms; a document that names each field once, and
+# spreads one fragment per selection set, has none.
+_PAIRS_PER_FIELD = 1
 
 
 @dataclass(frozen=True)
@@ -58,6 +76,9 @@ class DocumentCost:
 
     operations: list[OperationCost] = field(default_factory=list)
     visits: int = 0
+    # Fragments spread within themselves, and fragments no operation spreads.
+    cycles: set[str] = field(default_factory=set)
+    unused: list[str] = field(default_factory=list)
 
 
 class _Frame:
@@ -87,8 +108,8 @@ class _Frame:
 
 def document_cost(document: DocumentNode) -> DocumentCost:
     """Every operation's depth, aliases and fields, in one pass (no recursion: a deep document
-    cannot exhaust the stack). Unknown fragments and fragment cycles count as nothing: the
-    validation rules refuse them."""
+    cannot exhaust the stack). Unknown fragments count as nothing (a validation rule refuses
+    them); fragment cycles are noted and count as nothing past the cycle."""
     fragments = {
         d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
     }
@@ -125,41 +146,94 @@ def document_cost(document: DocumentNode) -> DocumentCost:
                 name = selection.name.value
                 if name in done:
                     frame.add(*done[name])
-                elif name in fragments and name not in started:
+                elif name in started:
+                    result.cycles.add(name)
+                elif name in fragments:
                     started.add(name)
                     body = fragments[name].selection_set.selections
                     stack.append(_Frame(tuple(body), 0, name))
         result.operations.append(OperationCost(operation, *totals))
+    result.unused = [name for name in fragments if name not in started]
     return result
 
 
+def field_pairs(document: DocumentNode) -> int:
+    """How many pairs graphql-core's OverlappingFieldsCanBeMerged rule may compare: at each
+    response path, fragments expanded, n fields with one response name make n(n-1)/2 pairs, and
+    so do n fragment spreads. Linear in the expanded document: only call it once
+    `document_cost` has bounded that (and found no fragment cycle)."""
+    fragments = {
+        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+    }
+    pairs = 0
+    # Each entry: the selection sets merged at one response path.
+    pending: list[list[SelectionSetNode]] = [
+        [d.selection_set] for d in document.definitions if isinstance(d, OperationDefinitionNode)
+    ]
+    while pending:
+        merged: dict[str, list[SelectionSetNode | None]] = {}
+        spreads = 0
+        sets = pending.pop()
+        while sets:
+            for selection in sets.pop().selections:
+                if isinstance(selection, FieldNode):
+                    key = (selection.alias or selection.name).value
+                    merged.setdefault(key, []).append(selection.selection_set)
+                elif isinstance(selection, InlineFragmentNode):
+                    sets.append(selection.selection_set)
+                elif isinstance(selection, FragmentSpreadNode):
+                    spreads += 1
+                    fragment = fragments.get(selection.name.value)
+                    if fragment is not None:
+                        sets.append(fragment.selection_set)
+        pairs += spreads * (spreads - 1) // 2  # the rule compares the fragments pairwise too
+        for same in merged.values():
+            pairs += len(same) * (len(same) - 1) // 2
+            children = [child for child in same if child is not None]
+            if children:
+                pending.append(children)
+    return pairs
+
+
 def cost_errors(document: DocumentNode, limits: CostLimits) -> list[GraphQLError]:
-    """An error for each bound an operation of `document` goes over (none: it may run)."""
-    errors: list[GraphQLError] = []
-    for cost in document_cost(document).operations:
-        name = cost.node.name.value if cost.node.name else "anonymous"
-        if cost.depth > limits.max_depth:
+    """Errors for what makes `document` too costly to validate or run (none: it may)."""
+    cost = document_cost(document)
+    errors = [
+        GraphQLError(f"Cannot spread fragment '{name}' within itself.") for name in cost.cycles
+    ]
+    errors += [GraphQLError(f"Fragment '{name}' is never used.") for name in cost.unused]
+    for operation in cost.operations:
+        name = operation.node.name.value if operation.node.name else "anonymous"
+        if operation.depth > limits.max_depth:
             errors.append(
                 GraphQLError(
                     f"'{name}' exceeds maximum operation depth of {limits.max_depth}",
-                    cost.node,
+                    operation.node,
                 )
             )
-        if cost.aliases > limits.max_aliases:
-            errors.append(
-                GraphQLError(
-                    f"{_count(cost.aliases)} aliases found. Allowed: {limits.max_aliases}",
-                    cost.node,
-                )
+    aliases = sum(operation.aliases for operation in cost.operations)
+    if aliases > limits.max_aliases:
+        errors.append(
+            GraphQLError(f"{_count(aliases)} aliases found. Allowed: {limits.max_aliases}")
+        )
+    fields = sum(operation.fields for operation in cost.operations)
+    if fields > limits.max_fields:
+        errors.append(
+            GraphQLError(
+                f"The document selects {_count(fields)} fields, fragments counted each time "
+                f"they are spread. Allowed: {limits.max_fields}"
             )
-        if cost.fields > limits.max_fields:
-            errors.append(
-                GraphQLError(
-                    f"'{name}' selects {_count(cost.fields)} fields, fragments counted each "
-                    f"time they are spread. Allowed: {limits.max_fields}",
-                    cost.node,
-                )
+        )
+    if errors:
+        return errors
+    pairs, allowed = field_pairs(document), limits.max_fields * _PAIRS_PER_FIELD
+    if pairs > allowed:
+        errors.append(
+            GraphQLError(
+                f"The document repeats fields under one name, or spreads fragments side by "
+                f"side, too often ({pairs} pairs to compare). Allowed: {allowed}"
             )
+        )
     return errors
 
 

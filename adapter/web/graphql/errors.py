@@ -81,8 +81,19 @@ def should_mask(error: GraphQLError) -> bool:
     """Mask what we did not mean to say: any error raised by code rather than by the rules."""
     original = error.original_error
     # No original error: a syntax or validation error about the document, which the caller
-    # needs to see to fix it.
-    return original is not None and not isinstance(original, ExpectedError)
+    # needs to see to fix it. Nor is a bad variable value ours (see `_is_bad_variable`).
+    return (
+        original is not None
+        and not isinstance(original, ExpectedError)
+        and not _is_bad_variable(error)
+    )
+
+
+def _is_bad_variable(error: GraphQLError) -> bool:
+    """graphql-core's refusal of a variable's value ("Variable '$ids' has invalid value at
+    [0]: ..."): raised before execution (no path), it wraps the GraphQLError of the coercion
+    that failed, and says only what was wrong with what the caller sent."""
+    return error.path is None and isinstance(error.original_error, GraphQLError)
 
 
 _SUGGESTION = re.compile(r"\s*Did you mean .*\?\s*$", re.DOTALL)
@@ -101,7 +112,12 @@ def code_document_error(error: GraphQLError) -> None:
     parser and the validation rules, which set no `extensions.code`; a SPA should not have to
     match their messages. Apollo's names are used, which GraphQL clients already know.
     """
-    if error.original_error is not None or (error.extensions or {}).get("code"):
+    if (error.extensions or {}).get("code"):
+        return
+    if _is_bad_variable(error):
+        error.extensions = {**(error.extensions or {}), "code": "BAD_USER_INPUT"}
+        return
+    if error.original_error is not None:
         return
     code = (
         "GRAPHQL_PARSE_FAILED"

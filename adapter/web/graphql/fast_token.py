@@ -1,9 +1,11 @@
 """`issueChatToken` for known documents, without FastAPI's stack or GraphQL's general pipeline.
 
 A single page app sends the same few documents again and again. The first time a document
-arrives it is parsed, validated with the schema's own rules and limits, and compiled when it is
-a plain `mutation { issueChatToken { <fields> } }` (no variables, arguments, aliases on the
-root, fragments or directives); from then on a request carrying it is answered here:
+arrives it is parsed; when it is a plain `mutation { issueChatToken { <fields> } }` (no
+variables, arguments, aliases on the root, fragments or directives) it is then checked against
+the cost limits, validated with the schema's own rules, and compiled (any other document is left
+to the pipeline unvalidated, so it is validated once); from then on a request carrying it is
+answered here:
 
 - the request is read from the scope and body as the router reads it (POST, JSON content type,
   one JSON object, the trusted-documents list when that is on, the size limits);

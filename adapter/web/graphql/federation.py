@@ -19,6 +19,7 @@ from strawberry.types.base import StrawberryObjectDefinition
 from strawberry.types.field import StrawberryField
 
 from adapter.config import FederationEntitySettings, FederationSettings
+from adapter.web.graphql.errors import ExpectedError
 
 __all__ = ["entity_type", "federation_config", "lowest_federation_version"]
 
@@ -75,8 +76,14 @@ def entity_type(settings: FederationEntitySettings, profile: Callable[..., Any])
     """
 
     def resolve_reference(cls: type[Any], /, **representation: Any) -> Any:
+        key = representation.get(settings.key_field)
+        if key is None:
+            raise ExpectedError(
+                f"a {settings.type_name} representation needs its {settings.key_field}",
+                "BAD_USER_INPUT",
+            )
         instance = object.__new__(cls)
-        instance.key = representation.get(settings.key_field)
+        instance.key = key
         return instance
 
     namespace: dict[str, Any] = {

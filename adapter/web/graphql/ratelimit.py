@@ -2,7 +2,14 @@
 
 A moving window per budget, in process memory or in Redis (shared by every replica). When the
 storage fails the limiter lets requests through and says so in the log, once per interval (as
-the cache does; `cache.error_log_interval_seconds`): the chat keeps working.
+the cache does; `cache.error_log_interval_seconds`): the chat keeps working. Like the cache, a
+Redis command waits at most `socket_timeout`, and after a failure the storage is left alone
+for `pause_after_error` seconds, so a hanging Redis costs one timeout per pause, not one (or
+four) per token request.
+
+Failing open is the choice: the budgets stop floods of token requests, which the site's own
+session check still gates; failing closed would take the chat down for every user while Redis
+is out.
 """
 
 from __future__ import annotations
@@ -17,6 +24,8 @@ from limits import RateLimitItem, parse_many
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.errors import StorageError
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 
 from adapter.config import RateLimitSettings
 from adapter.errors import ConfigError
@@ -71,12 +80,17 @@ class TokenRateLimiter:
         *,
         key_prefix: str,
         log_interval: float = 30.0,
+        socket_timeout: float = 0.25,
+        connect_timeout: float = 0.5,
+        pause_after_error: float = 2.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._log_interval = log_interval
+        self._pause_after_error = pause_after_error
         self._clock = clock
         self._last_logged = float("-inf")
         self._suppressed = 0
+        self._paused_until = float("-inf")
         self.per_ip = _budget(settings.per_ip, "per_ip")
         self.per_viewer = _budget(settings.per_viewer, "per_viewer")
         url = settings.storage_url.get_secret_value()
@@ -85,7 +99,13 @@ class TokenRateLimiter:
         if _storage_kind(url) == "memory":
             self.storage = MemoryStorage(wrap_exceptions=True)
         else:
-            self._pool = redis.asyncio.ConnectionPool.from_url(url)
+            self._pool = redis.asyncio.ConnectionPool.from_url(
+                url,
+                socket_timeout=socket_timeout,
+                socket_connect_timeout=connect_timeout,
+                # One immediate retry (a pooled connection Redis closed), never a backoff.
+                retry=Retry(NoBackoff(), 1),
+            )
             self.storage = RedisStorage(
                 f"async+{url}",
                 implementation="redispy",
@@ -103,6 +123,9 @@ class TokenRateLimiter:
         await self._hit(self.per_viewer, "viewer", str(user_id))
 
     async def _hit(self, items: list[RateLimitItem], kind: str, who: str) -> None:
+        if self._clock() < self._paused_until:
+            self._suppressed += 1  # failing open; counted in the next line logged
+            return
         for item in items:
             try:
                 allowed = await self._limiter.hit(item, kind, who)
@@ -116,6 +139,7 @@ class TokenRateLimiter:
 
     def _storage_failed(self, exc: StorageError) -> None:
         now = self._clock()
+        self._paused_until = now + self._pause_after_error
         if now - self._last_logged < self._log_interval:
             self._suppressed += 1
             return

@@ -6,7 +6,7 @@ No operation takes a user id for the token: the viewer is whoever the site says 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 from urllib.parse import quote
 
 import strawberry
@@ -288,7 +288,31 @@ class _FederatedChatSchema(_ErrorLog, strawberry.federation.Schema):
         limit = info.context.frontend.graphql.max_chat_users
         if len(representations) > limit:
             raise ExpectedError(f"at most {limit} entities per request", "BAD_USER_INPUT")
-        return super().entities_resolver(info, representations)
+        # A representation that names no entity of this subgraph is that entity's error (null
+        # in the list, its own error at its index), as Strawberry answers a failed reference.
+        resolve = super().entities_resolver
+        results: list[Any] = []
+        for representation in representations:
+            refused = self._refused(representation)
+            if refused is not None:
+                results.append(refused)
+                continue
+            # Strawberry's resolver pops `__typename` from the dict it is given: give it a copy.
+            results.append(resolve(info, [cast(Any, representation).copy()])[0])
+        return results
+
+    def _refused(self, representation: object) -> ExpectedError | None:
+        if not isinstance(representation, dict):
+            return ExpectedError("a representation must be an object", "BAD_USER_INPUT")
+        name = representation.get("__typename")
+        if not isinstance(name, str):
+            return ExpectedError("a representation needs its __typename", "BAD_USER_INPUT")
+        concrete = self.schema_converter.type_map.get(name)
+        definition = getattr(concrete, "definition", None)
+        if not hasattr(getattr(definition, "origin", None), "resolve_reference"):
+            shown = name if len(name) <= 100 else name[:100] + "..."
+            return ExpectedError(f"{shown!r} is not an entity of this subgraph", "BAD_USER_INPUT")
+        return None
 
 
 def build_schema(settings: Settings) -> strawberry.Schema:

@@ -66,5 +66,8 @@ def open_frontend(
             settings.graphql.rate_limit,
             key_prefix=f"{settings.cache.prefix}ratelimit",
             log_interval=settings.cache.error_log_interval_seconds,
+            socket_timeout=settings.cache.redis.socket_timeout,
+            connect_timeout=settings.cache.redis.connect_timeout,
+            pause_after_error=settings.cache.retry_after_error_seconds,
         ),
     )

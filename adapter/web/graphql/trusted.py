@@ -37,7 +37,7 @@ class TrustedDocuments:
 
     @classmethod
     def load(cls, path: Path) -> TrustedDocuments:
-        where = f"graphql.trusted_documents.manifest ({path})"
+        where = f"graphql.trusted_documents.manifest ({path.absolute()})"
         try:
             data = orjson.loads(path.read_bytes())
         except OSError as exc:
