@@ -38,6 +38,7 @@ __all__ = [
     "Configured",
     "NodeServer",
     "SignedIn",
+    "check_config",
     "check_token",
     "check_users",
     "init_site",
@@ -202,6 +203,20 @@ def init_site(
     assert done.returncode == 0, done.stdout + done.stderr
     config = yaml.safe_load((directory / "config.yaml").read_text())
     return Configured(directory, done.stdout, config)
+
+
+def check_config(configured: Configured, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run `imbachat-adapter check-config` on the written file, as the operator would."""
+    return subprocess.run(
+        [*ADAPTER_COMMAND, "check-config", "--config", str(configured.path), *args],
+        cwd=configured.directory,
+        env=environment(**OPERATOR),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 def _environ(extra: Mapping[str, str] | None) -> dict[str, str]:
