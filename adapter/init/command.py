@@ -222,6 +222,7 @@ def init_command(
     from adapter.init.review import review
     from adapter.init.sample import collect_samples
     from adapter.init.schema_file import read_schema_file
+    from adapter.init.sessions import viewer_session
     from adapter.init.verify import verify
     from adapter.logs import configure_logging
 
@@ -263,6 +264,9 @@ def init_command(
     elif not yes:
         typer.echo("\nNo terminal attached: taking every guess, as with --yes.")
     plan = _integer_viewer(plan)
+    if plan.viewer is not None:
+        # After the review: the session is that of the viewer field chosen.
+        plan = replace(plan, session=viewer_session(schema, plan.viewer))
     files = render(plan)
     if interactive and not typer.confirm(f"\nWrite {', '.join(files)} in {output}?", default=True):
         typer.echo("Nothing written.")

@@ -52,6 +52,8 @@ Shape = Literal["one", "list", "nodes", "edges"]
 _VIEWER_NAMES = (
     "viewer",
     "me",
+    "authenticateditem",  # KeystoneJS
+    "usersme",  # Directus (users_me)
     "currentuser",
     "currentmember",
     "currentaccount",
