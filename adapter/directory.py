@@ -24,7 +24,7 @@ from typing import Any
 import orjson
 import structlog
 
-from adapter.cache import Cache, Entry, EntryMemo, encode_entry
+from adapter.cache import EVICTED, Cache, Entry, EntryMemo, encode_entry
 from adapter.config import Settings
 from adapter.errors import (
     FriendsUnavailable,
@@ -291,8 +291,12 @@ class Directory:
         async with self._chunk_lock(chunk) as filled:
             if filled is not None:
                 return filled
+            # What each key holds before the site is asked: the copy is stored only over that,
+            # so an eviction meanwhile (the webhook, on any replica) is never undone.
+            keys = [self.key(i) for i in chunk]
+            seen = dict(zip(keys, await self._cache.get_many(keys), strict=True))
             found = await self._fetch_from_upstream(chunk)
-            await self._store(found, generation)
+            await self._store(found, generation, seen)
             return found
 
     @contextlib.asynccontextmanager
@@ -377,7 +381,13 @@ class Directory:
             found.setdefault(user_id, _Found(None, cacheable=remember_absence))
         return found
 
-    async def _store(self, found: Mapping[UserId, _Found], generation: int) -> None:
+    async def _store(
+        self,
+        found: Mapping[UserId, _Found],
+        generation: int,
+        seen: Mapping[str, bytes | None],
+    ) -> None:
+        """Write what was fetched, where the keys still hold what they held before (`seen`)."""
         settings = self._cache_settings
         now = self._clock()
         if self._evicted:
@@ -393,9 +403,9 @@ class Directory:
             if f.profile is None and f.cacheable
         }
         if profiles and settings.keep_seconds:
-            await self._cache.set_many(profiles, settings.keep_seconds)
+            await self._cache.replace_many(profiles, seen, settings.keep_seconds)
         if absent and settings.negative_seconds:
-            await self._cache.set_many(absent, settings.negative_seconds)
+            await self._cache.replace_many(absent, seen, settings.negative_seconds)
 
     def _refresh_in_background(self, ids: list[UserId]) -> None:
         fresh = [i for i in ids if str(i) not in self._in_flight]
@@ -444,7 +454,14 @@ class Directory:
                 log.warning("upstream_friends_truncated", count=len(objects), kept=limit)
                 objects = objects[:limit]
             found = self._map_friends(objects)
-            await self._store(found, generation)
+            # The friends are known only now: a key already evicted (its marker) is left alone,
+            # and one evicted from here on is not overwritten.
+            keys = [self.key(i) for i in found]
+            seen = dict(zip(keys, await self._cache.get_many(keys), strict=True))
+            evicted = {k for k, value in seen.items() if value and value.startswith(EVICTED)}
+            await self._store(
+                {i: f for i, f in found.items() if self.key(i) not in evicted}, generation, seen
+            )
         finally:
             self._fetches -= 1
             if not self._fetches:

@@ -26,6 +26,11 @@ class DelegatingCache:
     async def set_many(self, items: Mapping[str, bytes], ttl_seconds: float) -> None:
         return await self.inner.set_many(items, ttl_seconds)
 
+    async def replace_many(
+        self, items: Mapping[str, bytes], seen: Mapping[str, bytes | None], ttl_seconds: float
+    ) -> list[str]:
+        return await self.inner.replace_many(items, seen, ttl_seconds)
+
     async def delete_many(self, keys: Sequence[str]) -> None:
         return await self.inner.delete_many(keys)
 

@@ -8,7 +8,7 @@ ids (`SyncedLocalCache`, kept true across replicas by `cache/invalidation.py`).
 from __future__ import annotations
 
 from adapter.cache.base import Cache
-from adapter.cache.entries import Entry, EntryMemo, decode_entry, encode_entry
+from adapter.cache.entries import EVICTED, Entry, EntryMemo, decode_entry, encode_entry
 from adapter.cache.guard import FailOpenCache
 from adapter.cache.invalidation import SyncedLocalCache, synced_cache
 from adapter.cache.memory import MemoryCache
@@ -16,6 +16,7 @@ from adapter.config import CacheSettings
 from adapter.metrics import Metrics
 
 __all__ = [
+    "EVICTED",
     "Cache",
     "Entry",
     "EntryMemo",

@@ -19,8 +19,21 @@ class Cache(Protocol):
         """Store every item for `ttl_seconds`."""
         ...
 
+    async def replace_many(
+        self, items: Mapping[str, bytes], seen: Mapping[str, bytes | None], ttl_seconds: float
+    ) -> list[str]:
+        """Store each item for `ttl_seconds` only if its key still holds what `seen` says it
+        held (None: nothing), atomically per key; the keys stored.
+
+        A write of what was fetched after reading `seen` never undoes an eviction made
+        meanwhile, on any replica.
+        """
+        ...
+
     async def delete_many(self, keys: Sequence[str]) -> None:
-        """Forget `keys` (absent keys are fine)."""
+        """Forget `keys` (absent keys are fine). A shared backend leaves a short eviction
+        marker where it can (`entries.EVICTED`), so a `replace_many` that read a key before
+        finds it changed; where it cannot write (a full Redis) it deletes."""
         ...
 
     async def acquire_lock(self, key: str, ttl_seconds: float) -> bool:

@@ -7,8 +7,10 @@ import contextlib
 from collections.abc import AsyncIterator, Mapping, Sequence
 
 from redis.asyncio.cluster import RedisCluster
+from redis.exceptions import ResponseError
 
-from adapter.cache.redis import TokenLocks, client_options
+from adapter.cache.entries import EVICTION_MARK_SECONDS, eviction_marker
+from adapter.cache.redis import REPLACE_IF_UNCHANGED, TokenLocks, client_options, seen_digest
 from adapter.config import RedisSettings
 
 __all__ = ["RedisClusterCache"]
@@ -66,15 +68,39 @@ class RedisClusterCache:
         async with self._turn():
             await pipe.execute()
 
+    async def replace_many(
+        self, items: Mapping[str, bytes], seen: Mapping[str, bytes | None], ttl_seconds: float
+    ) -> list[str]:
+        # One script per key: a script's keys must share a slot.
+        if not items or ttl_seconds <= 0:
+            return []
+        milliseconds = max(1, int(ttl_seconds * 1000))
+        pipe = self.client.pipeline()
+        for key, value in items.items():
+            pipe.eval(REPLACE_IF_UNCHANGED, 1, key, milliseconds, seen_digest(seen.get(key)), value)
+        async with self._turn():
+            stored = await pipe.execute()
+        return [key for key, positions in zip(items, stored, strict=True) if positions]
+
     async def delete_many(self, keys: Sequence[str]) -> None:
-        # One DEL per key: a multi-key DEL must not span slots.
+        # One command per key: a multi-key DEL must not span slots.
         if not keys:
             return
+        marker = eviction_marker()
+        milliseconds = int(EVICTION_MARK_SECONDS * 1000)
         pipe = self.client.pipeline()
         for key in keys:
-            pipe.delete(key)
-        async with self._turn():
-            await pipe.execute()
+            pipe.set(key, marker, px=milliseconds)
+        try:
+            async with self._turn():
+                await pipe.execute()
+        except ResponseError:
+            # Refused (a full node under noeviction): a plain delete is still taken.
+            pipe = self.client.pipeline()
+            for key in keys:
+                pipe.delete(key)
+            async with self._turn():
+                await pipe.execute()
 
     async def acquire_lock(self, key: str, ttl_seconds: float) -> bool:
         async with self._turn():

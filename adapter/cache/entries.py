@@ -2,13 +2,33 @@
 
 The value is `P<fresh_until>|<profile JSON>` or `N<fresh_until>|`: the profile bytes are stored
 exactly as the chat receives them, so a warm answer is joined from cached bytes, never re-encoded.
+An evicted key holds `E<token>` for a while (`eviction_marker`), which reads as a miss.
 """
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 
-__all__ = ["Entry", "EntryMemo", "decode_entry", "encode_entry"]
+__all__ = [
+    "EVICTED",
+    "EVICTION_MARK_SECONDS",
+    "Entry",
+    "EntryMemo",
+    "decode_entry",
+    "encode_entry",
+    "eviction_marker",
+]
+
+EVICTED = b"E"
+# How long an eviction marker stays: longer than any fetch can take (its timeouts and retries),
+# so a fetch that read a key before the eviction cannot find it unchanged when it stores.
+EVICTION_MARK_SECONDS = 600.0
+
+
+def eviction_marker() -> bytes:
+    """A new marker: each eviction's own, so two evictions never look alike."""
+    return EVICTED + uuid.uuid4().hex.encode()
 
 
 @dataclass(frozen=True, slots=True)

@@ -95,6 +95,14 @@ class FailOpenCache:
     async def set_many(self, items: Mapping[str, bytes], ttl_seconds: float) -> None:
         await self._guard("set", lambda: self.backend.set_many(items, ttl_seconds), None)
 
+    async def replace_many(
+        self, items: Mapping[str, bytes], seen: Mapping[str, bytes | None], ttl_seconds: float
+    ) -> list[str]:
+        # Failing open, as `set_many`: the layer in front keeps its own copies as before.
+        return await self._guard(
+            "set", lambda: self.backend.replace_many(items, seen, ttl_seconds), list(items)
+        )
+
     async def delete_many(self, keys: Sequence[str]) -> None:
         # Not `_guard`: tried even while paused, and a delete that works says nothing of writes.
         try:

@@ -316,8 +316,21 @@ class SyncedLocalCache:
         if self.channel is not None:
             await self.channel.publish(list(items))
 
+    async def replace_many(
+        self, items: Mapping[str, bytes], seen: Mapping[str, bytes | None], ttl_seconds: float
+    ) -> list[str]:
+        drops = self._drops
+        stored = await self.shared.replace_many(items, seen, ttl_seconds)
+        if stored:
+            kept = {key: items[key] for key in stored}
+            await self.local.set_many(kept, self._local_ttl(ttl_seconds, drops))
+            if self.channel is not None:
+                await self.channel.publish(stored)
+        return stored
+
     async def delete_many(self, keys: Sequence[str]) -> None:
-        await self.local.delete_many(keys)
+        self._drops += 1  # a write that read these before must not keep a long local copy
+        self.local.forget(keys)
         try:
             await self.shared.delete_many(keys)
         finally:

@@ -49,7 +49,20 @@ class MemoryCache:
         while len(self._items) > self.max_entries:
             self._items.popitem(last=False)
 
+    async def replace_many(
+        self, items: Mapping[str, bytes], seen: Mapping[str, bytes | None], ttl_seconds: float
+    ) -> list[str]:
+        current = await self.get_many(list(items))
+        unchanged = {
+            key: value
+            for (key, value), now in zip(items.items(), current, strict=True)
+            if now == seen.get(key)
+        }
+        await self.set_many(unchanged, ttl_seconds)
+        return list(unchanged)
+
     async def delete_many(self, keys: Sequence[str]) -> None:
+        # One process: the directory itself keeps a fetch under way from writing back.
         self.forget(keys)
 
     def forget(self, keys: Sequence[str]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -10,11 +11,36 @@ from redis.asyncio import BlockingConnectionPool, Redis, RedisCluster
 from redis.asyncio.lock import Lock
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
-from redis.exceptions import LockError
+from redis.exceptions import LockError, ResponseError
 
+from adapter.cache.entries import EVICTION_MARK_SECONDS, eviction_marker
 from adapter.config import RedisSettings
 
-__all__ = ["RedisCache", "TokenLocks", "client_options"]
+__all__ = ["REPLACE_IF_UNCHANGED", "RedisCache", "TokenLocks", "client_options", "seen_digest"]
+
+# KEYS: the keys; ARGV: the TTL in ms, then per key the SHA-1 of the value it must still hold
+# ("" for none) and its new value. Returns the 1-based positions of the keys stored.
+REPLACE_IF_UNCHANGED = """
+local stored = {}
+for i, key in ipairs(KEYS) do
+  local current = redis.call('GET', key)
+  local expected = ARGV[2 * i]
+  local same
+  if expected == '' then same = (current == false) else
+    same = (current ~= false and redis.sha1hex(current) == expected) end
+  if same then
+    redis.call('SET', key, ARGV[2 * i + 1], 'PX', ARGV[1])
+    stored[#stored + 1] = i
+  end
+end
+return stored
+"""
+_EVICTION_MARK_MS = int(EVICTION_MARK_SECONDS * 1000)
+
+
+def seen_digest(value: bytes | None) -> str:
+    """What REPLACE_IF_UNCHANGED compares: the value's SHA-1, or "" for no value."""
+    return "" if value is None else hashlib.sha1(value).hexdigest()  # noqa: S324 - a comparison, not security
 
 
 def client_options(settings: RedisSettings) -> dict[str, Any]:
@@ -64,6 +90,7 @@ class RedisCache:
     def __init__(self, client: Redis) -> None:
         self.client = client
         self._locks = TokenLocks(client)
+        self._replace = client.register_script(REPLACE_IF_UNCHANGED)
 
     @classmethod
     def from_settings(cls, settings: RedisSettings) -> RedisCache:
@@ -93,8 +120,29 @@ class RedisCache:
                 pipe.set(key, value, px=milliseconds)
             await pipe.execute()
 
+    async def replace_many(
+        self, items: Mapping[str, bytes], seen: Mapping[str, bytes | None], ttl_seconds: float
+    ) -> list[str]:
+        if not items or ttl_seconds <= 0:
+            return []
+        keys = list(items)
+        args: list[bytes | str | int] = [max(1, int(ttl_seconds * 1000))]
+        for key in keys:
+            args += [seen_digest(seen.get(key)), items[key]]
+        positions: list[int] = await self._replace(keys=keys, args=args)
+        return [keys[position - 1] for position in positions]
+
     async def delete_many(self, keys: Sequence[str]) -> None:
-        if keys:
+        if not keys:
+            return
+        marker = eviction_marker()
+        try:
+            async with self.client.pipeline(transaction=False) as pipe:
+                for key in keys:
+                    pipe.set(key, marker, px=_EVICTION_MARK_MS)
+                await pipe.execute()
+        except ResponseError:
+            # Refused (a full Redis under noeviction): a plain delete is still taken.
             await self.client.delete(*keys)
 
     async def acquire_lock(self, key: str, ttl_seconds: float) -> bool:

@@ -253,16 +253,14 @@ def init_command(
         raise typer.Exit(ExitCode.NOTHING_WRITTEN) from None
     proposal = propose(discovery, samples.users, site=upstream, encoded_by=samples.encoded_by)
     _explain_proposal(proposal, samples)
-    viewer = discovery.viewers[0] if discovery.viewers else None
     plan = Plan(
         url=upstream,
         header_names=tuple(headers),
         discovery=discovery,
         fetcher=discovery.fetcher,
         search=discovery.searches[0] if discovery.searches else None,
-        viewer=viewer,
+        viewer=discovery.viewers[0] if discovery.viewers else None,
         proposal=proposal,
-        session=None if viewer is None else viewer_session(schema, viewer),
     )
     if interactive:
         typer.echo("\nConfirm each guess with Enter, or type another answer.")
@@ -270,6 +268,9 @@ def init_command(
     elif not yes:
         typer.echo("\nNo terminal attached: taking every guess, as with --yes.")
     plan = _integer_viewer(plan)
+    if plan.viewer is not None:
+        # After the review: the session is that of the viewer field chosen.
+        plan = replace(plan, session=viewer_session(schema, plan.viewer))
     files = render(plan)
     if interactive and not typer.confirm(f"\nWrite {', '.join(files)} in {output}?", default=True):
         typer.echo("Nothing written.")

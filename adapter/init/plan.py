@@ -25,10 +25,10 @@ class Plan:
     search: Search | None
     viewer: Viewer | None
     proposal: Proposal
-    # Why a viewer field that was found is not used (the token API is then written off).
-    viewer_refused: str | None = None
     # The headers and cookies the viewer query forwards (None: Authorization only).
     session: Session | None = None
+    # Why a viewer field that was found is not used (the token API is then written off).
+    viewer_refused: str | None = None
 
     def mapping(self) -> MappingSettings:
         data: dict[str, Any] = {"id": self.proposal.id_field, "fields": self.proposal.fields()}

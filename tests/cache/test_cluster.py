@@ -12,6 +12,7 @@ import pytest
 from pydantic import SecretStr
 
 from adapter.app import create_app
+from adapter.cache import EVICTED
 from adapter.cache.cluster import RedisClusterCache
 from adapter.config import RedisSettings, Settings
 from tests.directory.support import asked, open_directory
@@ -57,7 +58,13 @@ async def test_multi_key_reads_writes_and_deletes_span_every_node(
     await cluster.set_many({key: key.encode() for key in keys[:20]}, 60)
     assert await cluster.get_many(keys) == [key.encode() for key in keys[:20]] + [None] * 10
     await cluster.delete_many(keys[:10])
-    assert await cluster.get_many(keys[:20]) == [None] * 10 + [k.encode() for k in keys[10:20]]
+    values = await cluster.get_many(keys[:20])
+    assert [value[:1] for value in values[:10] if value is not None] == [EVICTED] * 10
+    assert values[10:] == [k.encode() for k in keys[10:20]]
+    seen = dict(zip(keys, await cluster.get_many(keys), strict=True))
+    await cluster.delete_many(keys[10:15])
+    stored = await cluster.replace_many(dict.fromkeys(keys, b"new"), seen, 60)
+    assert sorted(stored) == sorted(keys[:10] + keys[15:])
     await cluster.delete_many(keys)
     assert await cluster.get_many([]) == []
     await cluster.set_many({}, 60)

@@ -206,3 +206,24 @@ async def test_a_message_for_everything_drops_every_local_copy(
     finally:
         await raw.aclose()
         await layer.aclose()
+
+
+async def test_more_unsent_keys_than_a_message_holds_become_one_forget_everything(
+    private_redis: Callable[..., PrivateRedis],
+) -> None:
+    """Keys queued past the bound (here while the writer is not yet subscribed) are sent as
+    one message that drops every local copy on the other replicas."""
+    server = private_redis()
+    one, _ = _layer(server.url, Ticks(), Metrics())
+    two, local_two = _layer(server.url, Ticks(), Metrics())
+    try:
+        await two.get_many(["a"])
+        assert await eventually(lambda: _up(two))
+        await local_two.set_many({"a": b"1", "b": b"2"}, 600)
+        assert one.channel is not None
+        await one.channel.publish([f"k{number}" for number in range(10_001)])
+        assert await eventually(lambda: _missing(local_two, "a"))
+        assert await local_two.get_many(["b"]) == [None]
+    finally:
+        await one.aclose()
+        await two.aclose()

@@ -19,7 +19,7 @@ from cryptography.x509.oid import NameOID
 from pydantic import SecretStr
 from redis.asyncio.connection import SSLConnection
 
-from adapter.cache import FailOpenCache, build_cache
+from adapter.cache import EVICTED, FailOpenCache, build_cache
 from adapter.cache.redis import RedisCache, client_options
 from adapter.config import CacheSettings, RedisSettings
 from adapter.metrics import Metrics
@@ -46,7 +46,8 @@ async def cache(redis_url: str) -> AsyncIterator[RedisCache]:
 async def test_values_round_trip_with_a_ttl(
     cache: RedisCache, redis_url: str, redis_prefix: str
 ) -> None:
-    """set_many stores bytes as given, with the TTL; get_many keeps the order; delete forgets."""
+    """set_many stores bytes as given, with the TTL; get_many keeps the order; a delete leaves
+    an eviction marker in place of the value."""
     keys = [f"{redis_prefix}{i}" for i in range(5)]
     await cache.set_many({key: f"v{key}".encode() for key in keys[:4]}, 60)
     assert await cache.get_many(keys) == [f"v{key}".encode() for key in keys[:4]] + [None]
@@ -56,7 +57,36 @@ async def test_values_round_trip_with_a_ttl(
     finally:
         raw.close()
     await cache.delete_many(keys[:2])
-    assert await cache.get_many(keys[:3]) == [None, None, f"v{keys[2]}".encode()]
+    first, second, third = await cache.get_many(keys[:3])
+    assert first is not None
+    assert first.startswith(EVICTED)
+    assert second == first  # one marker per eviction
+    assert third == f"v{keys[2]}".encode()
+
+
+async def test_a_replace_is_refused_where_the_key_changed_since_it_was_read(
+    cache: RedisCache, redis_prefix: str
+) -> None:
+    """replace_many writes only over what was read: never over a later eviction or write."""
+    same, evicted, written, absent = (f"{redis_prefix}{name}" for name in "sewa")
+    await cache.set_many({same: b"1", evicted: b"1", written: b"1"}, 60)
+    seen = dict(
+        zip(
+            [same, evicted, written, absent],
+            await cache.get_many([same, evicted, written, absent]),
+            strict=True,
+        )
+    )
+    await cache.delete_many([evicted])
+    await cache.set_many({written: b"2"}, 60)
+    items = dict.fromkeys(seen, b"new")
+    assert sorted(await cache.replace_many(items, seen, 60)) == sorted([same, absent])
+    values = await cache.get_many([same, evicted, written, absent])
+    assert values[0] == values[3] == b"new"
+    assert values[1] is not None
+    assert values[1].startswith(EVICTED)
+    assert values[2] == b"2"
+    assert await cache.replace_many({evicted: b"newer"}, {evicted: values[1]}, 60) == [evicted]
 
 
 async def test_empty_calls_and_zero_ttls_touch_nothing(

@@ -238,6 +238,8 @@ class Proxy:
     port: int
     directory: Path
     config: str
+    # Where it answers plain http (with a redirect to https).
+    http_port: int
 
     @property
     def url(self) -> str:
@@ -310,7 +312,7 @@ def start_nginx(nginx: Path, directory: Path, tls: Tls, adapter: Served) -> Prox
         except Exception as exc:  # the port was taken meanwhile: try others
             last_error = exc
             continue
-        return Proxy(process, https_port, directory, site)
+        return Proxy(process, https_port, directory, site, http_port)
     raise AssertionError(f"nginx did not start: {last_error}; {_tail(directory / 'error.log')}")
 
 
@@ -362,7 +364,7 @@ import {directory}/imbachat-adapter.caddy
         except Exception as exc:  # the port was taken meanwhile: try others
             last_error = exc
             continue
-        return Proxy(process, https_port, directory, site)
+        return Proxy(process, https_port, directory, site, http_port)
     raise AssertionError(f"caddy did not start: {last_error}; {_tail(directory / 'caddy.log')}")
 
 

@@ -57,7 +57,10 @@ def test_the_directory_binds_only_known_cache_results() -> None:
     bound = {
         element.value
         for node in ast.walk(tree)
-        if isinstance(node, ast.comprehension) and isinstance(node.iter, ast.Tuple)
+        if isinstance(node, ast.comprehension)
+        and isinstance(node.iter, ast.Tuple)
+        and isinstance(node.target, ast.Name)
+        and node.target.id == "result"
         for element in node.iter.elts
         if isinstance(element, ast.Constant) and isinstance(element.value, str)
     }

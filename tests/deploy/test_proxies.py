@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import httpx
+
 from adapter.demo.sessions import SESSION_COOKIE, issue_session
 from tests.deploy.support import PER_IP, Proxy, Served, Tls, client
 from tests.polling import eventually
@@ -147,3 +149,14 @@ def test_metrics_are_not_served_through_the_proxy(proxy: Proxy, tls: Tls) -> Non
     with client(tls) as http:
         assert http.get(f"{proxy.url}/metrics").status_code == 404
         assert http.get(f"{proxy.url}/readyz").status_code == 200
+
+
+def test_plain_http_is_sent_to_https(proxy: Proxy) -> None:
+    """A request over plain http is redirected to the same path over https, never proxied."""
+    path = f"{PREFIX}/users?user_ids=1"
+    response = httpx.get(f"http://127.0.0.1:{proxy.http_port}{path}", timeout=10)
+    assert response.status_code in (301, 308)
+    location = httpx.URL(response.headers["location"])
+    assert location.scheme == "https"
+    assert location.host == "127.0.0.1"
+    assert location.raw_path.decode() == path

@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.servers import DemoUpstream, spawn_on_free_port, stop_process
+from tests.servers import DemoUpstream, ServerExited, spawn_on_free_port, stop_process
 from tests.support import ROOT
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
@@ -23,7 +23,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 # What a wheel is built from (the Dockerfile copies the same).
 _SOURCES = ("pyproject.toml", "README.md", "adapter")
 _SECRETS = {
-    "IMBACHAT_API_LOGIN": "wheel-test",
+    "IMBACHAT_API_LOGIN": "wheel-test-login",
     "IMBACHAT_API_PASSWORD": "wheel-test-password",
     "IMBACHAT_SECRET_KEY": "wheel-test-widget-secret-key-0123456789abcdef",
     "IMBACHAT_WIDGET_ID": "wheel-test",
@@ -125,15 +125,21 @@ def test_init_then_serve_from_an_empty_folder(
         [installed.command, "init", "--upstream", demo_upstream.graphql_url, "--yes"], cwd=tmp_path
     )
     assert (tmp_path / "config.yaml").is_file(), done.stdout
+    # The variables serve needs are the ones .env.example asks for.
+    asked = (tmp_path / ".env.example").read_text()
+    assert all(f"\n{name}=\n" in asked for name in _SECRETS), asked
     env = _env(**_SECRETS, IMBACHAT__GRAPHQL__GRAPHIQL="true")
     log = tmp_path / "serve.log"
-    with log.open("wb") as sink:
-        process, port = spawn_on_free_port(
-            lambda port: [installed.command, "serve", "--port", str(port)],
-            cwd=tmp_path,
-            env=env,
-            stderr=sink,
-        )
+    try:
+        with log.open("wb") as sink:
+            process, port = spawn_on_free_port(
+                lambda port: [installed.command, "serve", "--port", str(port)],
+                cwd=tmp_path,
+                env=env,
+                stderr=sink,
+            )
+    except ServerExited:
+        pytest.fail(f"serve exited: {log.read_text()[-2000:]}")
     base = f"http://127.0.0.1:{port}"
     try:
         with httpx.Client(base_url=base, timeout=10) as http:
@@ -162,7 +168,7 @@ def test_init_then_serve_from_an_empty_folder(
 def test_serve_with_no_configuration_says_how_to_get_one(
     installed: Installed, tmp_path: Path
 ) -> None:
-    """In an empty folder `serve` exits 2 naming the file it looked for, in full, and `init`."""
+    """In an empty folder `serve` exits 2, naming where it looked and the `init` that writes one."""
     result = subprocess.run(
         [installed.command, "serve"],
         capture_output=True,
@@ -173,6 +179,6 @@ def test_serve_with_no_configuration_says_how_to_get_one(
         check=False,
     )
     assert result.returncode == 2
-    assert f"no configuration at {tmp_path / 'config.yaml'}" in result.stderr
-    assert "`imbachat-adapter init --upstream" in result.stderr
+    assert str(tmp_path / "config.yaml") in result.stderr
+    assert "imbachat-adapter init --upstream" in result.stderr
     assert "Traceback" not in result.stderr

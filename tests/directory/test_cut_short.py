@@ -11,7 +11,7 @@ from adapter.config import Settings
 from adapter.operations import cut_short
 from tests.directory.support import open_directory
 from tests.servers import DemoUpstream
-from tests.support import SettingsFactory, remote
+from tests.support import SettingsFactory, remote, sample
 
 PAGED = """query ChatUsers($ids: [ID!]!) {
   usersPage(ids: $ids%s) {
@@ -52,7 +52,7 @@ async def test_ids_left_out_at_a_round_page_size_are_not_cached_as_unknown(
     async with open_directory(settings) as directory:
         first = await directory.lookup(list(range(1, 16)))
         assert _ids(first) == list(range(1, 11))
-        assert directory.metrics.answers_cut_short._value.get() == 1
+        assert sample(directory.metrics, "adapter_upstream_answers_cut_short_total") == 1
         again = await directory.lookup(list(range(11, 16)))
         assert _ids(again) == list(range(11, 16))
 
@@ -66,7 +66,7 @@ async def test_a_next_page_announced_keeps_the_missing_ids_uncached(
     async with open_directory(settings) as directory:
         assert _ids(await directory.lookup(list(range(1, 10)))) == list(range(1, 8))
         assert _ids(await directory.lookup([8, 9])) == [8, 9]
-        assert directory.metrics.answers_cut_short._value.get() == 1
+        assert sample(directory.metrics, "adapter_upstream_answers_cut_short_total") == 1
 
 
 async def test_an_answer_with_real_absences_still_caches_them(
@@ -76,10 +76,10 @@ async def test_an_answer_with_real_absences_still_caches_them(
     settings = _settings(make_settings, demo_upstream, tmp_path, PAGED % (", limit: 100", ""))
     async with open_directory(settings) as directory:
         assert _ids(await directory.lookup([1, 2, 99_999_998])) == [1, 2]
-        assert directory.metrics.answers_cut_short._value.get() == 0
-        assert directory.metrics.cache_requests.labels("negative")._value.get() == 0
+        assert sample(directory.metrics, "adapter_upstream_answers_cut_short_total") == 0
+        assert sample(directory.metrics, "adapter_cache_requests_total", result="negative") == 0
         assert _ids(await directory.lookup([99_999_998])) == []
-        assert directory.metrics.cache_requests.labels("negative")._value.get() == 1
+        assert sample(directory.metrics, "adapter_cache_requests_total", result="negative") == 1
 
 
 @pytest.mark.parametrize(

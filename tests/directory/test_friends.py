@@ -51,6 +51,26 @@ async def test_an_eviction_during_the_fetch_is_not_undone(
         assert asked(demo_upstream) == {"7": 1}
 
 
+async def test_an_eviction_on_another_replica_during_the_fetch_is_not_undone(
+    redis_settings: SettingsFactory, demo_upstream: DemoUpstream
+) -> None:
+    """A friend evicted on another replica while the friends query runs is not written back."""
+    gate = GatedTransport()
+    settings = redis_settings()
+    async with (
+        open_directory(settings, transport=gate) as one,
+        open_directory(settings) as two,
+    ):
+        fetch = asyncio.create_task(one.friends(6))
+        await gate.entered.wait()
+        await two.invalidate([7])
+        gate.gate.set()
+        assert len(await fetch) == 4
+        demo_upstream.reset()
+        await two.lookup([5, 7, 8, 16])
+        assert asked(demo_upstream) == {"7": 1}
+
+
 async def test_odd_friend_ids_and_nameless_friends_are_left_out(
     redis_settings: SettingsFactory,
 ) -> None:

@@ -7,6 +7,7 @@ answer from a fresh one. Arrival is waited for by polling with a bound, never by
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import time
 from collections.abc import AsyncIterator
@@ -18,7 +19,7 @@ import pytest
 from adapter.app import create_app
 from adapter.cache import Cache, SyncedLocalCache, encode_entry
 from adapter.web.webhooks import SIGNATURE_HEADER, sign
-from tests.directory.support import asked
+from tests.directory.support import GatedTransport, asked, open_directory
 from tests.polling import eventually
 from tests.servers import DemoUpstream
 from tests.support import CHAT_AUTH, SettingsFactory, asgi_client
@@ -122,3 +123,27 @@ async def test_a_fresh_copy_written_by_one_replica_is_served_by_the_other(
 async def _writer_up(cache: Cache) -> bool:
     channel = cache.channel if isinstance(cache, SyncedLocalCache) else None
     return channel is not None and channel.up
+
+
+async def test_an_eviction_on_one_replica_is_not_undone_by_a_fetch_on_another(
+    redis_settings: SettingsFactory, demo_upstream: DemoUpstream
+) -> None:
+    """Replica 1 fetches a user while replica 2 evicts it: replica 1's copy, fetched before
+    the change was known, is not written back, and the next look-up asks the site."""
+    settings = redis_settings()
+    gated = GatedTransport()
+    async with (
+        open_directory(settings, transport=gated) as one,
+        open_directory(settings) as two,
+    ):
+        fetching = asyncio.create_task(one.lookup([1]))
+        await gated.entered.wait()  # replica 1 has read the cache and asks the site
+        await two.invalidate([1])  # the webhook, on replica 2
+        gated.gate.set()
+        assert len(await fetching) == 1
+        await one.idle()
+        before = demo_upstream.requests()
+        assert len(await two.lookup([1])) == 1
+        assert demo_upstream.requests() == before + 1  # not served the copy fetched before
+        assert len(await one.lookup([1])) == 1
+        assert demo_upstream.requests() == before + 1  # replica 2's fresh copy is shared
