@@ -5,9 +5,18 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 # pytest-xdist workers: one per core by default; `make test WORKERS=0` runs the suite in one process.
+# --dist loadscope: a module's tests stay on one worker, so its module fixtures (a gateway, a
+# browser, a compiler run) start once, not once per worker.
 WORKERS ?= auto
+XDIST = -n $(WORKERS) --dist loadscope
 
-.PHONY: demo test quick lint typecheck pytest check-python bench soak lock clean interop
+.PHONY: help demo test quick lint typecheck pytest check-python bench soak lock clean interop
+
+## List the targets with what each does (the `##` line above each).
+help:
+	@awk '/^## / { text = substr($$0, 4); next } \
+		/^[a-z][a-z-]*:/ && text != "" { sub(/:.*/, ""); printf "  make %-10s %s\n", $$0, text } \
+		{ text = "" }' $(MAKEFILE_LIST)
 
 check-python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=python3.11)")'
@@ -41,7 +50,7 @@ test: $(VENV)/.installed-dev
 quick: $(VENV)/.installed-dev
 	scripts/ensure-redis
 	$(MAKE) --no-print-directory lint typecheck
-	$(BIN)/python -m pytest -q -n $(WORKERS) -m "not slow"
+	$(BIN)/python -m pytest -q $(XDIST) -m "not slow"
 
 ## Format, lint, and every imported package declared in pyproject.toml (deptry; see [tool.deptry]).
 lint: $(VENV)/.installed-dev
@@ -50,11 +59,13 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/deptry adapter
 	$(BIN)/deptry tests bench --exclude '.*/__pycache__/' --ignore DEP002,DEP004
 
+## Strict types (mypy --strict over adapter/, tests/ and bench/).
 typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy
 
+## The whole suite with branch coverage, without lint and types.
 pytest: $(VENV)/.installed-dev
-	$(BIN)/python -m pytest -n $(WORKERS) --cov --cov-report=term-missing:skip-covered -q
+	$(BIN)/python -m pytest $(XDIST) --cov --cov-report=term-missing:skip-covered -q
 
 ## The interop matrix (tests/interop): every third-party site, the heavy ones (minutes to install) too.
 interop: $(VENV)/.installed-dev
@@ -76,5 +87,6 @@ lock: $(VENV)/.installed-dev
 	@{ sed -n '/^#/p' constraints.txt; $(BIN)/pip freeze --exclude-editable; } > constraints.txt.new
 	mv constraints.txt.new constraints.txt
 
+## Remove the venv and the tools' caches.
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage

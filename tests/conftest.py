@@ -34,6 +34,18 @@ from tests.support import SettingsFactory, deep_merge, reference_data, remote, s
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the `slow` modules first (the load test above all), the many short tests after.
+
+    Parallel workers take tests in this order, so the longest ones start at once and the short
+    ones fill in around them, instead of one worker finishing the load test alone at the end.
+    A stable sort: every module's tests stay together and in their order.
+    """
+    items.sort(
+        key=lambda item: (item.get_closest_marker("slow") is None, item.path.name != "test_load.py")
+    )
+
+
 def pytest_sessionfinish(session: pytest.Session) -> None:
     """Let go of the ports `refused_port` held."""
     release_refused_ports()

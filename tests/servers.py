@@ -98,7 +98,7 @@ class ServerExited(RuntimeError):
 
 
 def _wait_for_port(
-    port: int, *, timeout: float = 15.0, process: subprocess.Popen[bytes] | None = None
+    port: int, *, timeout: float = 60.0, process: subprocess.Popen[bytes] | None = None
 ) -> None:
     """Block until something accepts connections on 127.0.0.1:port (and `process` still runs)."""
     deadline = time.monotonic() + timeout

@@ -26,7 +26,14 @@ from tests.support import ROOT
 
 CALLS = int(os.environ.get("IMBACHAT_LOAD_CALLS", "6000"))
 WARM_UP_CALLS = 2000
-pytestmark = [pytest.mark.faults, pytest.mark.slow, pytest.mark.timeout(300 + CALLS // 20)]
+# no_cover: the adapter under load is another process; tracing this one (the callers) would
+# only make the clients slower.
+pytestmark = [
+    pytest.mark.faults,
+    pytest.mark.slow,
+    pytest.mark.no_cover,
+    pytest.mark.timeout(300 + CALLS // 20),
+]
 
 WORKERS = 8
 SITE_JWT_SECRET = "load-test-site-session-secret-0123456789abcdef"
