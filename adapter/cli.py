@@ -231,13 +231,22 @@ def check_config(
     strict: Annotated[
         bool, typer.Option("--strict", help="Exit 8 when nothing failed but a check warned.")
     ] = False,
+    schema_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--schema",
+            help="Check against the site's schema from this file (SDL or introspection JSON) "
+            "instead of introspecting it: for sites with introspection off.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Check a configuration before deploying it; exit 0 only when all is well.
 
     Checks the file, the environment variables it names (by name: values are
     never printed), every setting, the operation documents, the mapping, the
-    site (reachable; its schema introspected; documents and mapped fields
-    checked against it) and the cache.
+    site (reachable; its schema introspected, or read from --schema; documents
+    and mapped fields checked against it) and the cache.
 
     Exit codes, one per class of problem (the first problem found decides):
 
@@ -251,11 +260,21 @@ def check_config(
     8  with --strict: nothing failed, but a check warned (the token API is off, say)
     """
     from adapter.checks import run_checks
+    from adapter.init.errors import InitError
+    from adapter.init.schema_file import read_schema_file
 
+    schema = None
+    if schema_file is not None:
+        try:
+            schema = read_schema_file(schema_file)
+        except InitError as exc:
+            raise _fail(f"error: {exc.message}", ExitCode.INVALID) from None
     # The report names every problem; the warnings the stack logs on the way (retries of an
     # unreachable site, a cache failing open) would only say it again, out of order.
     _quiet_logs("error")
-    report = asyncio.run(run_checks(config, introspect=introspect, connect=not offline))
+    report = asyncio.run(
+        run_checks(config, introspect=introspect, connect=not offline, schema=schema)
+    )
     if json_output:
         typer.echo(orjson.dumps(report.as_dict(), option=orjson.OPT_INDENT_2).decode())
     else:

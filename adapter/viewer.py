@@ -98,7 +98,11 @@ class UpstreamViewer:
         global_ids: GlobalIds | None = None,
     ) -> None:
         self._headers = [name.lower() for name in settings.forward_headers]
-        self._cookies = frozenset(settings.forward_cookies)
+        self._cookies = frozenset(n for n in settings.forward_cookies if not n.endswith("*"))
+        # `wordpress_logged_in_*`: WordPress names its session cookie after the site's hash.
+        self._cookie_prefixes = tuple(
+            n.removesuffix("*") for n in settings.forward_cookies if n.endswith("*")
+        )
         self._document = operation.text
         self._path = result_path
         self._where = ".".join(result_path)
@@ -109,11 +113,12 @@ class UpstreamViewer:
         """The configured headers and cookies of this request; nothing else."""
         given = _lowered(headers)
         chosen = {name: given[name] for name in self._headers if name in given}
-        if self._cookies and "cookie" in given:
+        if (self._cookies or self._cookie_prefixes) and "cookie" in given:
             kept = [
                 part.strip()
                 for part in given["cookie"].split(";")
-                if part.partition("=")[0].strip() in self._cookies
+                if (name := part.partition("=")[0].strip()) in self._cookies
+                or (self._cookie_prefixes and name.startswith(self._cookie_prefixes))
             ]
             if kept:
                 chosen["cookie"] = "; ".join(kept)

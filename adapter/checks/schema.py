@@ -7,7 +7,7 @@ aliases and fragments included), and a field the schema's type lacks is named.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from graphql import (
@@ -26,7 +26,7 @@ from adapter.mapping import referenced_paths
 from adapter.operations import ListBatch, Operation, Operations, walk_selection
 from adapter.page_sizes import given_page_size, page_size_paths, page_size_text
 
-__all__ = ["page_size_problems", "schema_problems"]
+__all__ = ["is_wpgraphql", "page_size_problems", "schema_problems", "sees_less_hint"]
 
 
 def schema_problems(
@@ -137,3 +137,32 @@ def page_size_problems(operations: Operations, schema: GraphQLSchema, batch_size
                     f"lower upstream.batch.size to {value}"
                 )
     return problems
+
+
+def is_wpgraphql(schema: GraphQLSchema) -> bool:
+    """Whether the schema is WordPress's (WPGraphQL): a `User` with `databaseId`, `uri` and
+    `nicename`, and a root `viewer`."""
+    user = schema.get_type("User")
+    query = schema.query_type
+    return (
+        isinstance(user, GraphQLObjectType)
+        and {"databaseId", "uri", "nicename"} <= set(user.fields)
+        and query is not None
+        and "viewer" in query.fields
+    )
+
+
+def sees_less_hint(schema: GraphQLSchema, header_names: Iterable[str]) -> str | None:
+    """Why the adapter's credential may see fewer users than the site has, and the fix; None
+    when nothing says so."""
+    if not is_wpgraphql(schema):
+        return None
+    if "authorization" in {name.lower() for name in header_names}:
+        return None
+    return (
+        "WordPress (WPGraphQL) shows anonymous requests only the users who have published "
+        "posts: the others would come back as unknown. Give the adapter an application "
+        "password (Users > Profile > Application Passwords) as a header, "
+        "`Authorization: Basic base64(user:application-password)` (init: --header; "
+        "config.yaml: upstream.headers)"
+    )

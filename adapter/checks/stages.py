@@ -18,7 +18,7 @@ from graphql import GraphQLSchema, build_client_schema, get_introspection_query
 
 from adapter.cache import build_cache
 from adapter.checks.report import Check, CheckReport
-from adapter.checks.schema import page_size_problems, schema_problems
+from adapter.checks.schema import page_size_problems, schema_problems, sees_less_hint
 from adapter.checks.tracing import tracing_problems
 from adapter.config import (
     GraphQLSettings,
@@ -277,6 +277,9 @@ async def _check_upstream(
     report.schema = schema
     source = "schema from the given file" if given is not None else "schema introspected"
     report.add("upstream", "ok", f"{shown} answers; {source}")
+    hint = sees_less_hint(schema, settings.upstream.headers)
+    if hint is not None:
+        report.add("upstream", "warn", hint)
     if operations is None:
         report.add("schema", "skip", "needs documents and a mapping that parse")
         return

@@ -99,7 +99,8 @@ class UpstreamViewerSettings(Model):
 
     # Request headers passed on as they came; a header the page did not send is not sent.
     forward_headers: list[str] = ["Authorization"]
-    # Cookies passed on by name in one Cookie header; the page's other cookies stay here.
+    # Cookies passed on by name in one Cookie header; the page's other cookies stay here. A name
+    # ending in `*` passes every cookie it begins (WordPress: `wordpress_logged_in_*`).
     forward_cookies: list[str] = []
     # Names from upstream.headers that the viewer query keeps (e.g. an API gateway key). The
     # others (a service account's token above all) never travel with a viewer's credentials.

@@ -212,6 +212,7 @@ def init_command(
     3 written, but the checks failed or no user came back.
     """
     # Imported here: the other commands should not pay for GraphQL, the app and the checks.
+    from adapter.checks.schema import sees_less_hint
     from adapter.init.discover import discover
     from adapter.init.environment import ENV_FILE, header_variable, throwaway_values, variables
     from adapter.init.errors import InitError
@@ -222,6 +223,7 @@ def init_command(
     from adapter.init.review import review
     from adapter.init.sample import collect_samples
     from adapter.init.schema_file import read_schema_file
+    from adapter.init.sessions import viewer_session
     from adapter.init.verify import verify
     from adapter.logs import configure_logging
 
@@ -242,6 +244,9 @@ def init_command(
                 schema = read_schema_file(schema_file)
             discovery = discover(schema)
             _explain_discovery(discovery)
+            hint = sees_less_hint(schema, headers)
+            if hint is not None:
+                typer.echo(f"Note: {hint}.")
             samples = collect_samples(endpoint, discovery, given=given_ids)
     except InitError as exc:
         typer.echo(f"error: {exc.message}", err=True)
@@ -263,6 +268,9 @@ def init_command(
     elif not yes:
         typer.echo("\nNo terminal attached: taking every guess, as with --yes.")
     plan = _integer_viewer(plan)
+    if plan.viewer is not None:
+        # After the review: the session is that of the viewer field chosen.
+        plan = replace(plan, session=viewer_session(schema, plan.viewer))
     files = render(plan)
     if interactive and not typer.confirm(f"\nWrite {', '.join(files)} in {output}?", default=True):
         typer.echo("Nothing written.")

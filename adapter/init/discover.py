@@ -52,6 +52,8 @@ Shape = Literal["one", "list", "nodes", "edges"]
 _VIEWER_NAMES = (
     "viewer",
     "me",
+    "authenticateditem",  # KeystoneJS
+    "usersme",  # Directus (users_me)
     "currentuser",
     "currentmember",
     "currentaccount",
@@ -61,7 +63,6 @@ _VIEWER_NAMES = (
     "loggedinuser",
     "authenticateduser",
     "current",
-    "usersme",  # Directus: users_me
 )
 _SEARCH_WORDS = ("search", "find", "lookup", "autocomplete", "suggest", "filter", "query")
 _SEARCH_ARGUMENTS = (
@@ -105,6 +106,9 @@ class Fetcher(RootField):
     scalar: str = "ID"
     # Where the ids go inside an input-object argument: ("id", "in") for `filter: {id: {in:}}`.
     path: tuple[str, ...] = ()
+    # The user field the ids are matched on, when a filter names one (`chat_id` in
+    # `filter: {chat_id: {_in: $ids}}`); None: the id field itself.
+    key: str | None = None
     # A page-size argument of a list field (a dotted path into an input object:
     # `pagination.limit`), given the batch size so no page is cut short.
     limit_argument: str | None = None
@@ -188,6 +192,13 @@ def _returns(schema: GraphQLSchema, type_: GraphQLOutputType) -> _Returns | None
         types, abstract = _possible(schema, named)
         return _Returns("list", types, abstract, ()) if types else None
     if isinstance(named, GraphQLObjectType) and "id" not in named.fields:
+        data = named.fields.get("data")
+        if data is not None:
+            # Strapi 4: `{ data: [Entity] }` for a collection, `{ data: Entity }` for one.
+            types, abstract = _possible(schema, get_named_type(data.type))
+            if types and "attributes" in types[0].fields:
+                shape: Shape = "nodes" if is_list(data.type) else "one"
+                return _Returns(shape, types, abstract, ("data",))
         nodes = named.fields.get("nodes")
         if nodes is not None and is_list(nodes.type):
             types, abstract = _possible(schema, get_named_type(nodes.type))
@@ -253,9 +264,16 @@ def _type_score(obj: GraphQLObjectType) -> tuple[int, list[str]]:
         score += 10
         reasons.append(f"it has an avatar ({avatars[0]})")
     display = find_leaves(fields, DISPLAY_NAMES)
+    named_parts = [
+        leaf.name for leaf in fields if normalise(leaf.name) in ("firstname", "lastname")
+    ]
     if display:
         score += 5
         reasons.append(f"it has a name ({display[0].name})")
+    elif len(named_parts) == 2:
+        score += 5
+        reasons.append(f"it has a name ({' and '.join(named_parts)})")
+        display = fields  # people have first and last names
     if score < 30 and not (user_specific and display):
         # A product with a name and an image is not a user; a user-named type or a type
         # with user-only fields (username, email, last login) is.
@@ -309,10 +327,18 @@ def _fetcher(
     want_list = returns.shape in ("list", "nodes", "edges")
     path: tuple[str, ...] = ()
     found = _id_argument(field_, want_list=want_list, type_name=user.name)
+    match_key: str | None = None
+    integer_key = False
     if found is None and want_list:
         nested = id_lists(field_, user.name)
         if nested:
-            found, path = (nested[0].argument, nested[0].scalar), nested[0].path
+            # The chat's ids are integers: a filter on an integer field of the user (Directus'
+            # UUID users with a `chat_id` added) beats one on a text id.
+            best = next((n for n in nested if _int_leaf(user, n.path)), nested[0])
+            integer_key = best is not nested[0]
+            found, path = (best.argument, best.scalar), best.path
+            if path and path[0] in user.fields and path[0] != _id_field(user):
+                match_key = path[0]
     if found is None:
         return None
     argument, scalar = found
@@ -333,6 +359,11 @@ def _fetcher(
             score += 10
         if path:
             score -= 3  # a plain `ids` argument is the simpler document
+        if integer_key:
+            reason += (
+                f"; by {path[0]}, an integer, since the chat's ids are integers (the "
+                f"{_id_field(user)} field is not)"
+            )
     else:
         score = 50
         reason = (
@@ -361,7 +392,17 @@ def _fetcher(
         scalar=scalar,
         path=path,
         limit_argument=_limit_argument(field_) if want_list else None,
+        key=match_key,
     )
+
+
+def _int_leaf(user: GraphQLObjectType, path: Sequence[str]) -> bool:
+    """Whether the filter path starts at an Int field of the user (`chat_id: {_in: …}`)."""
+    field_ = user.fields.get(path[0]) if path else None
+    if field_ is None or is_list(field_.type):
+        return False
+    named: str = get_named_type(field_.type).name
+    return named == "Int"
 
 
 def _search(
@@ -511,6 +552,7 @@ def discover(schema: GraphQLSchema) -> Discovery:
         if (found := _returns(schema, field_.type)) is not None
     }
     unfetchable: list[str] = []
+    refused: list[str] = []
     for _, user, reasons in scored:
         fetchers, searches, viewers, listings = [], [], [], []
         for name, found in returns.items():
@@ -519,6 +561,8 @@ def discover(schema: GraphQLSchema) -> Discovery:
             field_ = query.fields[name]
             if (fetcher := _fetcher(name, field_, found, user)) is not None:
                 fetchers.append(fetcher)
+            else:
+                refused.append(f"`{name}` ({user.name}): {_refusal(field_, found)}")
             if (search := _search(name, field_, found, user)) is not None:
                 searches.append(search)
             if (viewer := _viewer(name, field_, found, user)) is not None:
@@ -542,8 +586,31 @@ def discover(schema: GraphQLSchema) -> Discovery:
             runners_up=tuple(other.name for _, other, _ in scored if other is not user),
         )
     fields = ", ".join(sorted(query.fields)) or "none"
+    why = (
+        f" The fields returning them, and why each was refused: {'; '.join(refused)}."
+        if refused
+        else ""
+    )
     raise InitError(
         f"found user-like types ({', '.join(unfetchable)}), but no Query field fetches them by "
         "id: the adapter needs a field like `users(ids: [ID!]!): [User]` or "
-        f"`user(id: ID!): User`. The Query fields: {fields}."
+        f"`user(id: ID!): User`.{why} The Query fields: {fields}."
     )
+
+
+def _refusal(field_: GraphQLField, returns: _Returns) -> str:
+    """Why `field_` cannot fetch users by id, in a few words."""
+    required = [name for name in required_arguments(field_) if not _id_like(name)]
+    if required:
+        return f"it needs {', '.join(required)}, which init cannot fill in"
+    if returns.shape == "one":
+        return "it returns one user but takes no id argument"
+    return (
+        "it returns a list but takes no list of ids (no `ids` argument, no `in`/`_in` filter "
+        "on an id field)"
+    )
+
+
+def _id_like(name: str) -> bool:
+    key = normalise(name)
+    return key in ("id", "ids", "uid", "pk", "key") or key.endswith(("id", "ids"))

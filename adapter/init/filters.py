@@ -28,7 +28,7 @@ from adapter.init.vocabulary import normalise, required_arguments
 __all__ = ["IdList", "id_lists"]
 
 _MAX_DEPTH = 4
-_ID_KEYS = ("id", "uid", "pk", "key", "databaseid", "rowid", "userid", "documentid")
+_ID_KEYS = ("id", "uid", "pk", "key", "databaseid", "rowid", "userid", "documentid", "chatid")
 _MEMBERSHIP = ("in", "oneof", "anyof")
 _PLURAL_KEYS = ("ids", "idin", "idsin", "include", "includes", "uids", "pks", "keys")
 

@@ -8,6 +8,7 @@ from typing import Any
 from adapter.config import MappingSettings
 from adapter.init.discover import Discovery, Fetcher, Search, Viewer
 from adapter.init.propose import Proposal
+from adapter.init.sessions import Session
 from adapter.mapping import referenced_paths
 
 __all__ = ["Plan"]
@@ -24,6 +25,8 @@ class Plan:
     search: Search | None
     viewer: Viewer | None
     proposal: Proposal
+    # The headers and cookies the viewer query forwards (None: Authorization only).
+    session: Session | None = None
     # Why a viewer field that was found is not used (the token API is then written off).
     viewer_refused: str | None = None
 

@@ -32,6 +32,7 @@ from adapter.init.vocabulary import (
     leaves,
     normalise,
     object_fields,
+    plain_name,
     required_arguments,
     resolve_path,
 )
@@ -152,11 +153,11 @@ def _name(user: GraphQLObjectType) -> Guess:
     fields = _texts(leaves(user))
     display = find_leaves(fields, DISPLAY_NAMES)
     usernames = [leaf for leaf in find_leaves(fields, USERNAMES) if leaf not in display[:1]]
-    by_name = {normalise(leaf.name): leaf.name for leaf in fields}
+    by_name = {normalise(leaf.name): leaf.path for leaf in fields}
     if not display and "firstname" in by_name and "lastname" in by_name:
         first, last = by_name["firstname"], by_name["lastname"]
         template = f"{{{first}}} {{{last}}}"
-        spec: list[str] = [template, first, last, *(leaf.name for leaf in usernames[:1])]
+        spec: list[str] = [template, first, last, *(leaf.path for leaf in usernames[:1])]
         reason = (
             f"no display-name field, so first and last name joined ({template}); either alone "
             "when the other is empty"
@@ -167,15 +168,15 @@ def _name(user: GraphQLObjectType) -> Guess:
     if display and usernames:
         return Guess(
             "name",
-            [display[0].name, usernames[0].name],
+            [display[0].path, usernames[0].path],
             f"{display[0].name} looks like a display name; {usernames[0].name} "
             "(a username) when it is empty",
         )
     if display or usernames:
         leaf = (display or usernames)[0]
         kind = "a display name" if display else "a username"
-        return Guess("name", leaf.name, f"{leaf.name} looks like {kind}")
-    id_name = next((leaf.name for leaf in leaves(user) if normalise(leaf.name) == "id"), "id")
+        return Guess("name", leaf.path, f"{leaf.name} looks like {kind}")
+    id_name = next((leaf.path for leaf in leaves(user) if normalise(leaf.name) == "id"), "id")
     return Guess(
         "name",
         f"{user.name} {{{id_name}}}",
@@ -192,9 +193,16 @@ def _avatar(
         if rank is not None:
             ranked.append((rank, 0, leaf.path, f"{leaf.name} looks like an avatar URL"))
     for name, obj in object_fields(user):
-        rank = _word_rank(name, AVATAR_WORDS)
+        rank = _word_rank(plain_name(name), AVATAR_WORDS)
         if rank is None:
             continue
+        if obj.name == "directus_files" and "id" in obj.fields:
+            # Directus serves a file at /assets/<its id>.
+            return Guess(
+                "avatar_url",
+                {"template": f"{_origin(site)}/assets/{{{name}.id}}", "convert": "or_false"},
+                f"{name} is a Directus file, served at /assets/<id>; no avatar -> false",
+            )
         inner = find_leaves(_texts(leaves(obj, f"{name}.")), AVATAR_OBJECT_URL, contains=True)
         if inner:
             path = inner[0].path
@@ -459,6 +467,13 @@ def _id_field(
     encoded_by: Mapping[str, Any] | None,
 ) -> tuple[str, GlobalIdGuess | None, str | None]:
     """The mapping's id, any global-id encoding, and why (None: the plain id field)."""
+    key = discovery.fetcher.key
+    if key is not None:
+        why = (
+            f"{discovery.fetcher.signature} finds users by {key}, an integer, as the chat's ids "
+            "are; the widget's token carries it too"
+        )
+        return key, None, why
     ids = [str(v) for v in _values(samples, discovery.id_field)]
     guess = detect_global_ids(ids)
     if guess is None and encoded_by is not None and ids:

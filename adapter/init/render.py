@@ -27,6 +27,7 @@ from adapter.init.environment import (
 )
 from adapter.init.errors import InitError
 from adapter.init.plan import Plan
+from adapter.init.sessions import BEARER_ONLY
 from adapter.page_sizes import page_size_text
 from adapter.urls import display_url
 
@@ -187,18 +188,14 @@ def _frontend(plan: Plan) -> list[str]:
         "",
     ]
     if plan.viewer is not None:
+        session = plan.session or BEARER_ONLY
         viewer = [
             "viewer:",
-            *_comment(
-                f"upstream: {plan.viewer.reason}; the query runs with the page's own "
-                "Authorization header (add the site's session cookie to forward_cookies if it "
-                "signs in with one).",
-                2,
-            ),
+            *_comment(f"upstream: {plan.viewer.reason}; {session.reason}.", 2),
             "  mode: upstream",
             "  upstream:",
-            "    forward_headers: [Authorization]",
-            "    forward_cookies: []",
+            f"    forward_headers: [{', '.join(session.headers)}]",
+            f"    forward_cookies: [{', '.join(session.cookies)}]",
         ]
         return [*head, *tokens, "", *viewer, "", *graphql, ""]
     why = (

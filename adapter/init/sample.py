@@ -83,7 +83,7 @@ def _fetch_users(
         return _fetch(endpoint, discovery, ids, wide_paths(discovery))
     except InitError:
         # Some field refused us (a permission check, say); the id alone still tells a lot.
-        return _fetch(endpoint, discovery, ids, [discovery.id_field])
+        return _fetch(endpoint, discovery, ids, [_key(discovery)])
 
 
 def _global_forms(discovery: Discovery, ids: Sequence[str]) -> list[GlobalIdSettings]:
@@ -120,6 +120,11 @@ def _fetch_by_ids(
     return users, None
 
 
+def _key(discovery: Discovery) -> str:
+    """The field the fetch field matches ids on: a filter's integer key, else the id field."""
+    return discovery.fetcher.key or discovery.id_field
+
+
 def _ids(users: Sequence[dict[str, Any]], id_field: str) -> tuple[str, ...]:
     return tuple(str(u[id_field]) for u in users if u.get(id_field) is not None)
 
@@ -129,20 +134,20 @@ def _listed_ids(
 ) -> tuple[tuple[str, ...], str]:
     for listing in discovery.listings:
         try:
-            query = listing_query(listing, discovery.id_field, count)
+            query = listing_query(listing, _key(discovery), count)
             data = endpoint.execute(query, purpose="listing query")
         except InitError:
             continue
-        ids = _ids(_collect(data.get(listing.name), listing.below), discovery.id_field)
+        ids = _ids(_collect(data.get(listing.name), listing.below), _key(discovery))
         if ids:
             return ids[:count], f"the first users listed by `{listing.name}`"
     for search in discovery.searches[:1]:
         try:
-            query = search_document(search, [discovery.id_field], limit=count)
+            query = search_document(search, [_key(discovery)], limit=count)
             data = endpoint.execute(query, {"query": _SEARCH_TEXT}, purpose="search query")
         except InitError:
             continue
-        ids = _ids(_collect(data.get(search.name), search.below), discovery.id_field)
+        ids = _ids(_collect(data.get(search.name), search.below), _key(discovery))
         if ids:
             return ids[:count], f"users found by `{search.name}` for {_SEARCH_TEXT!r}"
     return (), ""
@@ -168,7 +173,7 @@ def collect_samples(
             # Ids 1, 2, 3 may not even be valid here (a site of global ids): try a listing.
             users, encoded_by, refused = [], None, exc
         if users:
-            ids = _ids(users, discovery.id_field)
+            ids = _ids(users, _key(discovery))
             return Samples(ids, tuple(users), f"ids {', '.join(ids)} exist", True, encoded_by)
         ids, source = _listed_ids(endpoint, discovery, count)
         if ids:

@@ -39,6 +39,7 @@ __all__ = [
     "leaves",
     "normalise",
     "object_fields",
+    "plain_name",
     "required_arguments",
     "resolve_path",
 ]
@@ -153,31 +154,73 @@ class Leaf:
         return isinstance(self.type, GraphQLEnumType)
 
 
+def _entity_attributes(
+    obj: GraphQLObjectType | GraphQLInterfaceType,
+) -> GraphQLObjectType | None:
+    """Strapi 4's entity wrapper (`id` beside `attributes { … }`): the attributes' type."""
+    field = obj.fields.get("attributes")
+    if field is None or "id" not in obj.fields or is_list(field.type):
+        return None
+    named = get_named_type(field.type)
+    return named if isinstance(named, GraphQLObjectType) else None
+
+
+def _entity_response(obj: GraphQLObjectType) -> GraphQLObjectType | None:
+    """Strapi 4's single relation (`avatar { data { id attributes { url } } }`): the entity."""
+    field = obj.fields.get("data")
+    if field is None or is_list(field.type):
+        return None
+    named = get_named_type(field.type)
+    if isinstance(named, GraphQLObjectType) and _entity_attributes(named) is not None:
+        return named
+    return None
+
+
 def leaves(obj: GraphQLObjectType | GraphQLInterfaceType, prefix: str = "") -> list[Leaf]:
-    """The scalar and enum fields that can be selected without arguments, not lists."""
-    return [
+    """The scalar and enum fields that can be selected without arguments, not lists; through
+    an entity wrapper's `attributes` too (Strapi 4), whose fields are the entity's own."""
+    found = [
         Leaf(f"{prefix}{name}", field)
         for name, field in obj.fields.items()
         if isinstance(get_named_type(field.type), GraphQLScalarType | GraphQLEnumType)
         and not required_arguments(field)
         and not is_list(field.type)
     ]
+    attributes = _entity_attributes(obj)
+    if attributes is not None:
+        found += leaves(attributes, f"{prefix}attributes.")
+    return found
 
 
 def object_fields(
-    obj: GraphQLObjectType | GraphQLInterfaceType,
+    obj: GraphQLObjectType | GraphQLInterfaceType, prefix: str = ""
 ) -> list[tuple[str, GraphQLObjectType]]:
-    """Nested single objects (not lists) selectable without arguments."""
+    """Nested single objects (not lists) selectable without arguments, by their path; through
+    Strapi 4's wrappers (`attributes`, and a relation's `data`) to the objects inside."""
     found = []
+    attributes = _entity_attributes(obj)
+    if attributes is not None:
+        found += object_fields(attributes, f"{prefix}attributes.")
     for name, field in obj.fields.items():
         named = get_named_type(field.type)
         if (
             isinstance(named, GraphQLObjectType)
             and not is_list(field.type)
             and not required_arguments(field)
+            and named is not attributes
         ):
-            found.append((name, named))
+            entity = _entity_response(named)
+            if entity is not None:
+                found.append((f"{prefix}{name}.data", entity))
+            else:
+                found.append((f"{prefix}{name}", named))
     return found
+
+
+def plain_name(path: str) -> str:
+    """The field a path names, past Strapi 4's wrappers: `attributes.avatar.data` -> avatar."""
+    parts = [p for p in path.split(".") if p not in ("attributes", "data")]
+    return parts[-1] if parts else path
 
 
 def find_leaves(

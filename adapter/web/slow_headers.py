@@ -12,12 +12,18 @@ both, kept per connection by the protocol object itself, so they end with it:
   being read, the connection is closed if that head is overdue, or the timer is set again for
   the moment it will be. A head that ends in time costs two attribute writes, not a timer.
 - the size, `max_url_bytes + 2 * max_header_bytes` of a message's bytes that are not its body
-  (request line, headers, chunk framing, trailers), counted as they arrive, before httptools
-  keeps them: over it, a 431 in the chat's shape while the head is incomplete (else just the
-  close) and the connection is closed. A read is checked after httptools has it, so a head can
-  pass the bound by one read (256 KiB at most) before it is refused.
+  (request line, headers, chunk framing, trailers), counted as they arrive: over it, a 431 in
+  the chat's shape while the head is incomplete (else just the close) and the connection is
+  closed. A read is checked once httptools has it, so httptools never holds more than the
+  bound and one read (256 KiB at most).
 
-The limits are read from the app's lifespan state (so uvicorn's worker processes, which import
+Nothing but its own timer (for at most one deadline) refers to the protocol object: one handed
+over to a WebSocket protocol, which is never told that its connection is lost, is dropped when
+the timer fires. The per-loop sweep this replaces kept each such connection for good (issue 20, F1).
+
+The per-request hooks call uvicorn's methods on the class, not through `super()`, which builds
+an object per call on Python 3.11 (about 600 instructions each, counted by callgrind). The
+limits are read from the app's lifespan state (so uvicorn's worker processes, which import
 this class by name, get them too).
 """
 
@@ -81,14 +87,14 @@ class HeaderDeadlineProtocol(HttpToolsProtocol):
 
     def data_received(self, data: bytes) -> None:
         self._head_budget -= len(data)
-        super().data_received(data)
+        HttpToolsProtocol.data_received(self, data)
         if self._head_budget < 0:
             self._too_large()
 
     # httptools' callbacks (uvicorn's, extended)
 
     def on_message_begin(self) -> None:
-        super().on_message_begin()
+        HttpToolsProtocol.on_message_begin(self)
         self._head_budget = self._head_bound
         if self._head_since is None:  # else the connection's first head, timed from its start
             self._head_since = self.loop.time()
@@ -97,11 +103,11 @@ class HeaderDeadlineProtocol(HttpToolsProtocol):
 
     def on_headers_complete(self) -> None:
         self._head_since = None
-        super().on_headers_complete()
+        HttpToolsProtocol.on_headers_complete(self)
 
     def on_body(self, body: bytes) -> None:
         self._head_budget += len(body)  # a body is bounded where it is read, not here
-        super().on_body(body)
+        HttpToolsProtocol.on_body(self, body)
 
     # the limits
 

@@ -155,8 +155,8 @@ def test_serve_hands_uvicorn_the_shutdown_settings(
 def test_serve_keeps_idle_connections_longer_than_a_gateways_pool(
     runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Without --keep-alive, idle connections stay 65 s (uvicorn's own 5 s raced a gateway's
-    pool reusing a connection just as it closed: "socket hang up", about 1 call in 10)."""
+    """Without --keep-alive, idle connections stay 65 s (uvicorn's own 5 s races a gateway's
+    pool that reuses a connection just as it closes: "socket hang up")."""
     import uvicorn
 
     calls: list[dict[str, Any]] = []

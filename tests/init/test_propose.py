@@ -34,15 +34,19 @@ def _proposal(fields: str, extra: str = "", samples: tuple[dict[str, Any], ...] 
         ("id: ID! displayName: String username: String", ["displayName", "username"]),
         (
             "id: ID! first_name: String last_name: String login: String",
-            ["{first_name} {last_name}", "login"],
+            ["{first_name} {last_name}", "first_name", "last_name", "login"],
         ),
-        ("id: ID! firstName: String lastName: String email: String", "{firstName} {lastName}"),
+        (
+            "id: ID! firstName: String lastName: String email: String",
+            ["{firstName} {lastName}", "firstName", "lastName"],
+        ),
         ("id: ID! handle: String email: String", "handle"),
         ("id: ID! email: String", "User {id}"),
     ],
 )
 def test_name(fields: str, name: Any) -> None:
-    """Display names first, usernames as fallback, first+last joined, the id as a last resort."""
+    """Display names first, usernames as fallback, first+last joined (either alone when the other
+    is missing), the id as a last resort."""
     assert _proposal(fields).guess("name").spec == name
 
 

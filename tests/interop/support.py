@@ -38,6 +38,7 @@ __all__ = [
     "Configured",
     "NodeServer",
     "SignedIn",
+    "check_config",
     "check_token",
     "check_users",
     "init_site",
@@ -204,14 +205,28 @@ def init_site(
     return Configured(directory, done.stdout, config)
 
 
+def check_config(configured: Configured, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run `imbachat-adapter check-config` on the written file, as the operator would."""
+    return subprocess.run(
+        [*ADAPTER_COMMAND, "check-config", "--config", str(configured.path), *args],
+        cwd=configured.directory,
+        env=environment(**OPERATOR),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
 def _environ(extra: Mapping[str, str] | None) -> dict[str, str]:
     return {**OPERATOR, **(extra or {})}
 
 
 async def check_users(
     configured: Configured,
-    members: Mapping[int, str] = MEMBERS,
-    ids: Sequence[int] = SCRAMBLED,
+    members: Mapping[Any, str] = MEMBERS,
+    ids: Sequence[int | str] = SCRAMBLED,
     environ: Mapping[str, str] | None = None,
 ) -> list[dict[str, Any]]:
     """The chat's users-info answer for `ids`: every one back, in order, with its name."""
@@ -224,9 +239,9 @@ async def check_users(
         )
     assert response.status_code == 200, response.text
     answer: list[dict[str, Any]] = orjson.loads(response.content)
-    assert [(user["user_id"], user["name"]) for user in answer] == [
-        (number, members[number]) for number in ids
-    ]
+    got = [(user["user_id"], user["name"]) for user in answer]
+    expected = [(number, members[number]) for number in ids]
+    assert got == expected, f"the chat got {got}, not {expected}"
     return answer
 
 

@@ -17,6 +17,7 @@ from graphql import build_schema, introspection_from_schema
 from tests.interop.support import (
     NodeServer,
     SignedIn,
+    check_config,
     check_token,
     check_users,
     init_site,
@@ -64,7 +65,8 @@ def test_without_the_schema_init_says_to_give_it(apollo: NodeServer, tmp_path: P
 async def test_init_with_the_sdl_serves_users_and_tokens(
     apollo: NodeServer, light_sites: Path, tmp_path: Path
 ) -> None:
-    """init --schema schema.graphql: `user(id:)` (alias), 15 ids right, a token for `me`."""
+    """init --schema schema.graphql: `user(id:)` (alias), 15 ids right, a token for `me`;
+    check-config --schema checks the documents against it (without it: a warning)."""
     configured = init_site(
         apollo.url, tmp_path / "site", "--schema", str(light_sites / "tutorial.graphql")
     )
@@ -72,6 +74,17 @@ async def test_init_with_the_sdl_serves_users_and_tokens(
     assert "answers; schema from the given file" in configured.stdout
     await check_users(configured)
     await check_token(configured, sign_in(apollo.url, 12))
+    checked = check_config(configured, "--schema", str(light_sites / "tutorial.graphql"))
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "every document and mapped field exists" in checked.stdout
+    unchecked = check_config(configured)
+    assert unchecked.returncode == 0, unchecked.stdout + unchecked.stderr
+    assert "not checked: the site refused introspection" in unchecked.stdout
+    bad = tmp_path / "bad.graphql"
+    bad.write_text("type Query {")
+    refused = check_config(configured, "--schema", str(bad))
+    assert refused.returncode == 2
+    assert "is not GraphQL SDL" in refused.stderr
     version = package_version(light_sites, "@apollo/server")
     record("Apollo Server, production (--schema SDL)", version, configured, "pass")
 
