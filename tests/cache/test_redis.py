@@ -3,8 +3,6 @@ TLS, or frozen to play a slow Redis."""
 
 from __future__ import annotations
 
-import datetime
-import ipaddress
 import os
 import signal
 from collections.abc import AsyncIterator, Callable
@@ -12,10 +10,6 @@ from pathlib import Path
 
 import pytest
 import redis
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 from pydantic import SecretStr
 from redis.asyncio.connection import SSLConnection
 
@@ -23,6 +17,7 @@ from adapter.cache import EVICTED, FailOpenCache, build_cache
 from adapter.cache.redis import RedisCache, client_options
 from adapter.config import CacheSettings, RedisSettings
 from adapter.metrics import Metrics
+from tests.certificates import make_tls
 from tests.servers import PrivateRedis, require_redis_server, spawn_on_free_port, stop_process
 from tests.support import sample
 
@@ -153,41 +148,11 @@ async def test_the_password_comes_from_settings_and_one_in_the_url_wins(
         await backend.aclose()
 
 
-def _self_signed(directory: Path) -> tuple[Path, Path]:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = datetime.datetime.now(datetime.UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-            critical=False,
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    cert_file, key_file = directory / "redis.crt", directory / "redis.key"
-    cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return cert_file, key_file
-
-
 async def test_rediss_urls_speak_tls(tmp_path: Path) -> None:
     """A `rediss://` URL connects over TLS to a TLS-only redis-server, verifying its certificate."""
     binary = require_redis_server()
-    cert_file, key_file = _self_signed(tmp_path)
+    tls = make_tls(tmp_path)
+    cert_file, key_file = tls.certificate, tls.key
     process, port = spawn_on_free_port(
         lambda port: [
             binary,
