@@ -13,6 +13,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 
 from adapter.config import Settings
 from adapter.demo.sessions import SESSION_COOKIE, issue_session
+from tests.servers import LiveServer
 from tests.support import ROOT, SettingsFactory, remote
 
 ApiClient = Callable[..., "AsyncIterator[httpx.AsyncClient]"]
@@ -22,11 +23,24 @@ WIDGET = "{ chatWidget { scriptUrl options userId expiresAt } }"
 USERS = "query ($ids: [ID!]!) { chatUsers(ids: $ids) { userId name avatarUrl } }"
 ADMIN_TOKEN = "admin-token-for-tests-0123456789abcdef"
 TRUSTED_MANIFEST = ROOT / "examples" / "spa" / "trusted-documents.json"
+LOGIN = """mutation ($username: String!, $password: String!) {
+  login(username: $username, password: $password) { user { id } }
+}"""
 
 
 def session_cookie(user_id: int) -> dict[str, str]:
     """A Cookie header carrying a valid demo site session for `user_id`."""
     return {"Cookie": f"{SESSION_COOKIE}={issue_session(user_id)}"}
+
+
+def sign_in(adapter: LiveServer, username: str) -> str:
+    """Sign in at the demo site (served beside the adapter) and return its session cookie."""
+    response = httpx.post(
+        f"{adapter.url}/demo-upstream/graphql",
+        json={"query": LOGIN, "variables": {"username": username, "password": "demo"}},
+    )
+    response.raise_for_status()
+    return f"{SESSION_COOKIE}={response.cookies[SESSION_COOKIE]}"
 
 
 def error_code(body: Mapping[str, Any]) -> str:

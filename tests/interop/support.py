@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import json
 import os
-import select
 import subprocess
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,7 +26,8 @@ from adapter.app import create_app
 from adapter.config import load_settings
 from adapter.tokens import verify_widget_token
 from tests.commands import environment
-from tests.servers import ADAPTER_COMMAND, stop_process
+from tests.npm import NodeServer, start_node
+from tests.servers import ADAPTER_COMMAND
 from tests.support import asgi_client
 
 __all__ = [
@@ -92,7 +91,6 @@ OPERATOR = {
     "IMBACHAT_WIDGET_ID": "widget-interop",
 }
 ISSUE = "mutation { issueChatToken { token userId } }"
-_START_SECONDS = 120.0
 
 
 def require_all(family: str) -> None:
@@ -106,49 +104,6 @@ def package_version(folder: Path, package: str) -> str:
     manifest = folder / "node_modules" / package / "package.json"
     version: str = json.loads(manifest.read_text())["version"]
     return version
-
-
-@dataclass
-class NodeServer:
-    """A third-party server run by node: the GraphQL URL it printed and its process."""
-
-    url: str
-    process: subprocess.Popen[bytes]
-
-    def stop(self) -> None:
-        """Stop it by its pid and close its pipe."""
-        stop_process(self.process)
-        if self.process.stdout is not None:
-            self.process.stdout.close()
-
-
-def start_node(
-    folder: Path,
-    script: str,
-    *args: str,
-    log: Path,
-    env: Mapping[str, str] | None = None,
-) -> NodeServer:
-    """Start `node script args` in `folder`; it prints {"url": ...} once it listens."""
-    with log.open("wb") as errors:
-        process = subprocess.Popen(
-            ["node", script, *args],
-            cwd=folder,
-            stdout=subprocess.PIPE,
-            stderr=errors,
-            env={**os.environ, **(env or {})},
-        )
-    assert process.stdout is not None
-    deadline = time.monotonic() + _START_SECONDS
-    while (left := deadline - time.monotonic()) > 0:
-        ready, _, _ = select.select([process.stdout], [], [], left)
-        line = process.stdout.readline() if ready else b""
-        if not line:
-            break
-        if line.startswith(b"{"):
-            return NodeServer(json.loads(line)["url"], process)
-    NodeServer("", process).stop()
-    raise RuntimeError(f"{script} did not start: {log.read_text(errors='replace')[-2000:]}")
 
 
 @dataclass(frozen=True)

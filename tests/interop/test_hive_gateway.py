@@ -14,7 +14,6 @@ import os
 import subprocess
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +21,10 @@ import httpx
 import pytest
 
 from adapter.app import create_app
-from adapter.demo.sessions import SESSION_COOKIE
 from adapter.tokens import verify_widget_token
+from tests.graphql.support import sign_in
 from tests.interop.support import package_version, require_all
-from tests.npm import npm_tool
+from tests.npm import NodeServer, npm_tool
 from tests.servers import LiveServer, free_port, stop_process
 from tests.support import SettingsFactory
 
@@ -33,9 +32,6 @@ pytestmark = [pytest.mark.interop, pytest.mark.slow]
 
 ISSUE = "mutation { issueChatToken { token userId } }"
 PROFILE = '{ user(id: "7") { id displayName chatProfile { userId name } } }'
-LOGIN = """mutation ($username: String!, $password: String!) {
-  login(username: $username, password: $password) { user { id } }
-}"""
 ENTITY = {"type_name": "User", "key_field": "id", "key_type": "ID", "field": "chatProfile"}
 STARTUP_SECONDS = 90.0
 
@@ -62,23 +58,7 @@ def compose(
     )
 
 
-@dataclass
-class Gateway:
-    """A running Hive Gateway: its GraphQL URL and its process."""
-
-    url: str
-    process: subprocess.Popen[bytes]
-
-    def post(self, query: str, *, cookie: str | None = None) -> dict[str, Any]:
-        """One operation through the gateway, as a page's server-side call sends it."""
-        headers = {"Cookie": cookie} if cookie else {}
-        response = httpx.post(self.url, json={"query": query}, headers=headers, timeout=30)
-        assert response.status_code == 200, response.text
-        body: dict[str, Any] = response.json()
-        return body
-
-
-def start_gateway(hive: Path, supergraph: Path, log: Path) -> Gateway:
+def start_gateway(hive: Path, supergraph: Path, log: Path) -> NodeServer:
     """Serve `supergraph` with Hive Gateway on a free loopback port; wait until it is ready."""
     port = free_port()
     command = [
@@ -99,7 +79,7 @@ def start_gateway(hive: Path, supergraph: Path, log: Path) -> Gateway:
     while time.monotonic() < deadline and process.poll() is None:
         try:
             if httpx.get(f"{base}/readiness", timeout=2).status_code == 200:
-                return Gateway(f"{base}/graphql", process)
+                return NodeServer(f"{base}/graphql", process)
         except httpx.TransportError:
             pass
         time.sleep(0.25)
@@ -133,7 +113,7 @@ def composed(
     make_settings: SettingsFactory,
     live_server: Callable[[Any], LiveServer],
     tmp_path: Path,
-) -> Iterator[tuple[Gateway, LiveServer]]:
+) -> Iterator[tuple[NodeServer, LiveServer]]:
     """The adapter (default federation version) and the demo site, composed and served."""
     adapter = live_server(create_app(federated(make_settings)))
     supergraph = tmp_path / "supergraph.graphql"
@@ -143,17 +123,7 @@ def composed(
     try:
         yield gateway, adapter
     finally:
-        stop_process(gateway.process)
-
-
-def sign_in(adapter: LiveServer, username: str) -> str:
-    """Sign in at the demo site (served beside the adapter) and return its session cookie."""
-    response = httpx.post(
-        f"{adapter.url}/demo-upstream/graphql",
-        json={"query": LOGIN, "variables": {"username": username, "password": "demo"}},
-    )
-    response.raise_for_status()
-    return f"{SESSION_COOKIE}={response.cookies[SESSION_COOKIE]}"
+        gateway.stop()
 
 
 def test_mesh_compose_refuses_federation_v2_11(
@@ -170,7 +140,7 @@ def test_mesh_compose_refuses_federation_v2_11(
 
 
 def test_a_signed_in_user_gets_a_widget_token_through_hive(
-    composed: tuple[Gateway, LiveServer], make_settings: SettingsFactory, hive: Path
+    composed: tuple[NodeServer, LiveServer], make_settings: SettingsFactory, hive: Path
 ) -> None:
     """Composed by default (v2.0): user6's forwarded cookie gives a token for 6 through Hive."""
     gateway, adapter = composed
@@ -187,7 +157,7 @@ def test_a_signed_in_user_gets_a_widget_token_through_hive(
 
 
 def test_the_site_user_entity_carries_its_chat_profile_through_hive(
-    composed: tuple[Gateway, LiveServer],
+    composed: tuple[NodeServer, LiveServer],
 ) -> None:
     """The site's User gets chatProfile from the adapter's subgraph, as the chat names user 7."""
     gateway, adapter = composed
