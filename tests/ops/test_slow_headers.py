@@ -103,8 +103,10 @@ def test_a_trickled_second_request_is_cut_off(port: int) -> None:
     """After a whole request, the next one's headers get the same deadline."""
     with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
         assert answered(sock).startswith(b"HTTP/1.1 200")
-        sock.sendall(b"GET /imbachat/v1 HTTP/1.1\r\nHost: a\r\n")
+        # Read before sending: the server times the head from its first byte, which it can
+        # receive before `sendall` returns here.
         started = time.monotonic()
+        sock.sendall(b"GET /imbachat/v1 HTTP/1.1\r\nHost: a\r\n")
         assert closed_by_server(sock)
         # Never before the deadline.
         assert time.monotonic() - started >= DEADLINE
