@@ -47,6 +47,7 @@ __all__ = [
     "run_init",
     "site_post",
     "start_node",
+    "tutorial_sign_in",
 ]
 
 # The seeded members (scripts/npm/sites/users.mjs seeds the same): id -> the name the chat shows.
@@ -225,6 +226,19 @@ async def check_token(
     claims = verify_widget_token(settings.tokens, issued["token"])
     assert claims["user_id"] == viewer.user_id
     return claims
+
+
+TUTORIAL_LOGIN = """mutation ($email: String!, $password: String!) {
+  login(email: $email, password: $password) { token }
+}"""
+
+
+def tutorial_sign_in(url: str, number: int) -> SignedIn:
+    """Sign member `number` in on a tutorial-schema site (scripts/npm/sites: yoga, Apollo); the
+    page then sends the bearer token it got."""
+    variables = {"email": f"user{number}@example.org", "password": "demo"}
+    token = site_post(url, TUTORIAL_LOGIN, variables).json()["data"]["login"]["token"]
+    return SignedIn(number, {"Authorization": f"Bearer {token}"})
 
 
 def site_post(url: str, query: str, variables: Mapping[str, Any] | None = None) -> httpx.Response:

@@ -16,7 +16,6 @@ from graphql import build_schema, introspection_from_schema
 
 from tests.interop.support import (
     NodeServer,
-    SignedIn,
     check_config,
     check_token,
     check_users,
@@ -24,15 +23,11 @@ from tests.interop.support import (
     package_version,
     record,
     run_init,
-    site_post,
     start_node,
+    tutorial_sign_in,
 )
 
 pytestmark = [pytest.mark.interop, pytest.mark.slow]
-
-LOGIN = """mutation ($email: String!, $password: String!) {
-  login(email: $email, password: $password) { token }
-}"""
 
 
 @pytest.fixture(scope="module")
@@ -44,13 +39,6 @@ def apollo(light_sites: Path, tmp_path_factory: pytest.TempPathFactory) -> Itera
         yield server
     finally:
         server.stop()
-
-
-def sign_in(url: str, number: int) -> SignedIn:
-    """Sign member `number` in on the site; their page then sends the bearer token it got."""
-    variables = {"email": f"user{number}@example.org", "password": "demo"}
-    token = site_post(url, LOGIN, variables).json()["data"]["login"]["token"]
-    return SignedIn(number, {"Authorization": f"Bearer {token}"})
 
 
 def test_without_the_schema_init_says_to_give_it(apollo: NodeServer, tmp_path: Path) -> None:
@@ -73,7 +61,7 @@ async def test_init_with_the_sdl_serves_users_and_tokens(
     assert configured.fetcher == "user(id: ID) [alias]"
     assert "answers; schema from the given file" in configured.stdout
     await check_users(configured)
-    await check_token(configured, sign_in(apollo.url, 12))
+    await check_token(configured, tutorial_sign_in(apollo.url, 12))
     checked = check_config(configured, "--schema", str(light_sites / "tutorial.graphql"))
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert "every document and mapped field exists" in checked.stdout

@@ -9,21 +9,16 @@ import pytest
 
 from tests.interop.support import (
     NodeServer,
-    SignedIn,
     check_token,
     check_users,
     init_site,
     package_version,
     record,
-    site_post,
     start_node,
+    tutorial_sign_in,
 )
 
 pytestmark = [pytest.mark.interop, pytest.mark.slow]
-
-LOGIN = """mutation ($email: String!, $password: String!) {
-  login(email: $email, password: $password) { token user { id } }
-}"""
 
 
 @pytest.fixture(scope="module")
@@ -37,13 +32,6 @@ def yoga(light_sites: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         server.stop()
 
 
-def sign_in(url: str, number: int) -> SignedIn:
-    """Sign member `number` in on the site; their page then sends the bearer token it got."""
-    variables = {"email": f"user{number}@example.org", "password": "demo"}
-    token = site_post(url, LOGIN, variables).json()["data"]["login"]["token"]
-    return SignedIn(number, {"Authorization": f"Bearer {token}"})
-
-
 async def test_init_alone_serves_yoga_users_and_tokens(
     yoga: NodeServer, light_sites: Path, tmp_path: Path
 ) -> None:
@@ -52,7 +40,7 @@ async def test_init_alone_serves_yoga_users_and_tokens(
     assert configured.fetcher == "user(id: ID) [alias]"
     assert configured.viewer_mode == "upstream"
     await check_users(configured)
-    await check_token(configured, sign_in(yoga.url, 6))
+    await check_token(configured, tutorial_sign_in(yoga.url, 6))
     record(
         "graphql-yoga (tutorial)", package_version(light_sites, "graphql-yoga"), configured, "pass"
     )
