@@ -41,7 +41,8 @@ from adapter.errors import (
 )
 from adapter.globalids import GlobalIds, build_global_ids
 from adapter.metrics import Metrics
-from adapter.operations import Operation, Operations, load_operation
+from adapter.operations import Operations
+from adapter.operations.document import Operation, load_operation
 from adapter.paths import dig
 from adapter.tokens import require_numeric_dates
 from adapter.upstream import UpstreamClient
