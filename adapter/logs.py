@@ -16,7 +16,7 @@ import logging
 import re
 import sys
 import time
-from collections.abc import MutableMapping
+from collections.abc import Callable, MutableMapping
 from contextvars import ContextVar, Token
 from typing import Any
 
@@ -26,6 +26,7 @@ import structlog
 
 __all__ = [
     "REDACTED",
+    "LogGate",
     "access_line",
     "bind_request_id",
     "configure_logging",
@@ -206,6 +207,26 @@ def access_line(*, debug: bool, request_id: str, **fields: Any) -> None:
     del event["event"]
     emit = _access_log.debug if debug else _access_log.info
     emit("request", **event)
+
+
+class LogGate:
+    """One log line per `interval` seconds for a failure that repeats; the rest are counted."""
+
+    def __init__(self, interval: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.interval = interval
+        self.clock = clock
+        self.held = 0  # lines held back since the last one logged
+        self._last = float("-inf")
+
+    def due(self) -> int | None:
+        """When a line is due, how many were held back before it (counted from 0 again);
+        else None, and this one is counted."""
+        now = self.clock()
+        if now - self._last < self.interval:
+            self.held += 1
+            return None
+        self._last, held, self.held = now, self.held, 0
+        return held
 
 
 def configure_logging(level: str = "info", *, json: bool = True) -> None:

@@ -67,7 +67,6 @@ from adapter.config.samples import (
 )
 from adapter.config.settings import (
     Settings,
-    iter_operation_documents,
 )
 from adapter.config.upstream import (
     BatchSettings,
@@ -135,7 +134,6 @@ __all__ = [
     "WidgetSettings",
     "chat_int_id",
     "env_references",
-    "iter_operation_documents",
     "load_settings",
     "no_configuration",
     "read_config_file",
