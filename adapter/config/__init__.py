@@ -70,7 +70,6 @@ from adapter.config.samples import (
 )
 from adapter.config.settings import (
     Settings,
-    iter_operation_documents,
 )
 from adapter.config.upstream import (
     BatchSettings,
@@ -139,7 +138,6 @@ __all__ = [
     "WidgetSettings",
     "chat_int_id",
     "env_references",
-    "iter_operation_documents",
     "load_settings",
     "no_configuration",
     "read_config_file",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 from pydantic import model_validator
@@ -22,7 +21,7 @@ from adapter.config.mapping import MappingSettings
 from adapter.config.running import LoggingSettings, TelemetrySettings
 from adapter.config.upstream import UpstreamSettings
 
-__all__ = ["Settings", "iter_operation_documents"]
+__all__ = ["Settings"]
 
 
 def _frontend_problems(settings: Settings) -> list[str]:
@@ -82,12 +81,3 @@ class Settings(Model):
         if feed and feed.kind == "subscription" and not feed.websocket_url(self.upstream.url):
             raise ValueError("feed.url: a subscription needs it when upstream has no url")
         return self
-
-
-def iter_operation_documents(settings: Settings) -> Iterator[tuple[str, Path]]:
-    """Each configured operation with its resolved document path."""
-    operations = settings.upstream.operations
-    for name in ("users", "search", "login", "viewer", "friends", "notify"):
-        operation = getattr(operations, name)
-        if operation is not None:
-            yield name, settings.resolve(operation.document)

@@ -30,7 +30,7 @@ from adapter.feed.store import FeedStore, feed_store
 from adapter.feed.subscription import Subscription
 from adapter.logs import detached_context
 from adapter.metrics import Metrics
-from adapter.operations import Operation, load_operation
+from adapter.operations.document import Operation, load_operation
 from adapter.paths import dig_each
 from adapter.upstream import UpstreamClient
 
