@@ -29,6 +29,8 @@ from adapter.feed.poll import Poll
 from adapter.feed.store import FeedStore, feed_store
 from adapter.feed.subscription import Subscription
 from adapter.logs import detached_context
+from adapter.mapping import referenced_paths
+from adapter.mapping_check import covered
 from adapter.metrics import Metrics
 from adapter.operations.document import Operation, load_operation
 from adapter.paths import dig_each
@@ -62,7 +64,13 @@ def feed_document(settings: Settings) -> FeedDocument | None:
     since = None
     if feed.kind == "poll":
         since = operation.variable(feed.since_variable, role="last change seen")
-    return FeedDocument(operation, operation.result_path(feed.ids), since)
+    changes = operation.result_path(feed.ids)
+    if feed.users:  # written as they come: the mapping must find each field it reads
+        selected = operation.selected_paths(changes)
+        missing = [p for _, p in referenced_paths(settings.mapping) if not covered(p, selected)]
+        if missing:
+            raise operation.problem(f"feed.users: the mapping reads {missing}, not selected")
+    return FeedDocument(operation, changes, since)
 
 
 class Source(Protocol):
@@ -138,7 +146,8 @@ class Feed:
             self.status = "standby: another replica holds the feed"
         elif not self._up:
             await self._mark_stale(self._clock() - self.settings.gap_fresh_seconds)
-            self._report_down(self.status)
+            if self.status != "starting":
+                self._report_down(self.status)
         shared = await self.store.stale_before()
         if shared is not None and shared > self.directory.stale_before:
             self.directory.stale_before = shared
