@@ -61,6 +61,7 @@ class Subscription:
             subprotocols=self.protocols,
             additional_headers=self.headers,
             open_timeout=_ACK_SECONDS,
+            close_timeout=1.0,
         ) as socket:
             modern = (socket.subprotocol or self.protocols[0]) == PROTOCOLS[0]
             init = {**self.headers, "headers": self.headers} if self.headers else {}
