@@ -35,8 +35,8 @@ LAYERS: dict[str, int] = {
     "adapter.notify": 3,
     "adapter.web": 4,
     "adapter.runtime": 5,  # the composition root: opens the parts above for the app and the CLI
-    "adapter.app": 6,
-    "adapter.checks": 7,
+    "adapter.checks": 6,  # the start-up check, which serve and the app's workers run first
+    "adapter.app": 7,
     "adapter.init": 8,
     "adapter.cli": 9,
 }

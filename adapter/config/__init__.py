@@ -43,8 +43,6 @@ from adapter.config.frontend import (
 )
 from adapter.config.loader import (
     CONFIG_ENV_VAR,
-    OVERRIDE_PREFIX,
-    env_references,
     load_settings,
     no_configuration,
     read_config_file,
@@ -68,6 +66,10 @@ from adapter.config.samples import (
 from adapter.config.settings import (
     Settings,
     iter_operation_documents,
+)
+from adapter.config.sources import (
+    OVERRIDE_PREFIX,
+    interpolate,
 )
 from adapter.config.upstream import (
     BatchSettings,
@@ -134,7 +136,7 @@ __all__ = [
     "WebhookSettings",
     "WidgetSettings",
     "chat_int_id",
-    "env_references",
+    "interpolate",
     "iter_operation_documents",
     "load_settings",
     "no_configuration",
