@@ -29,6 +29,7 @@ from adapter.config import (
 from adapter.errors import ConfigError
 from adapter.exit_codes import ExitCode
 from adapter.init.command import init_command
+from adapter.mapping import ChatUser
 
 __all__ = ["app", "main"]
 
@@ -326,14 +327,14 @@ async def _chat_answer(settings: Settings, raw_ids: str) -> tuple[list[int | str
     """The ids as parsed, and the body the chat's users-info call would get."""
     from adapter.runtime import open_runtime, prepare_runtime
     from adapter.web.ids import parse_ids
+    from adapter.web.users_info import join_profiles
 
     ids = parse_ids(raw_ids, settings.chat.ids)
     async with open_runtime(prepare_runtime(settings)) as runtime:
-        profiles = await runtime.directory.lookup(ids)
-    return ids, b"[" + b",".join(profiles) + b"]"
+        return ids, join_profiles(await runtime.directory.lookup(ids))
 
 
-def _print_users(users: list[dict[str, Any]]) -> None:
+def _print_users(users: list[ChatUser]) -> None:
     """One small table per user, field by field, so that long values stay whole."""
     from rich.console import Console
     from rich.table import Table
@@ -378,7 +379,7 @@ def users(
         sys.stdout.buffer.write(body + b"\n")
         sys.stdout.flush()
         return
-    found: list[dict[str, Any]] = orjson.loads(body)
+    found: list[ChatUser] = orjson.loads(body)
     _print_users(found)
     missing = [str(i) for i in ids if i not in {user["user_id"] for user in found}]
     typer.echo(
