@@ -27,6 +27,9 @@ from adapter.config.chat import (
     WebhookSettings,
     chat_int_id,
 )
+from adapter.config.feed import (
+    FeedSettings,
+)
 from adapter.config.frontend import (
     CorsSettings,
     DemoPageSettings,
@@ -99,6 +102,7 @@ __all__ = [
     "DemoPageSettings",
     "FederationEntitySettings",
     "FederationSettings",
+    "FeedSettings",
     "FieldRule",
     "FieldSpec",
     "FriendsOperation",

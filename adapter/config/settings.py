@@ -9,6 +9,7 @@ from pydantic import model_validator
 from adapter.config.base import Model
 from adapter.config.cache import CacheSettings
 from adapter.config.chat import ChatSettings, LimitsSettings, WebhookSettings
+from adapter.config.feed import FeedSettings
 from adapter.config.frontend import (
     DemoPageSettings,
     GraphQLSettings,
@@ -51,6 +52,8 @@ class Settings(Model):
     cache: CacheSettings = CacheSettings()
     limits: LimitsSettings = LimitsSettings()
     webhooks: WebhookSettings = WebhookSettings()
+    # The site's change feed (off unless given).
+    feed: FeedSettings | None = None
     logging: LoggingSettings = LoggingSettings()
     telemetry: TelemetrySettings = TelemetrySettings()
     # The frontend-facing GraphQL API (off unless `graphql` is given; it needs tokens and viewer).
@@ -70,4 +73,11 @@ class Settings(Model):
         problems = _frontend_problems(self)
         if problems:
             raise ValueError("; ".join(problems))
+        return self
+
+    @model_validator(mode="after")
+    def _feed_has_url(self) -> Settings:
+        feed = self.feed
+        if feed and feed.kind == "subscription" and not feed.websocket_url(self.upstream.url):
+            raise ValueError("feed.url: a subscription needs it when upstream has no url")
         return self

@@ -1,4 +1,5 @@
-"""The demo upstream as an ASGI app: GraphQL (also as a subgraph), avatars, counters, outbox."""
+"""The demo upstream as an ASGI app: GraphQL (also as a subgraph, and subscriptions over
+WebSocket), avatars, counters, outbox."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from dataclasses import dataclass, field
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
@@ -57,11 +58,9 @@ class _DemoGraphQL(GraphQL[DemoContext, None]):
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> DemoContext:
         """Request (for the viewer), response (for cookies) and the user directory."""
-        if not isinstance(request, Request) or not isinstance(response, Response):
-            raise TypeError("the demo upstream serves HTTP only")
         return {
             "request": request,
-            "response": response,
+            "response": response if isinstance(response, Response) else None,
             "directory": self._directory,
             "asked": self._asked,
             "notifications": self._notifications,
@@ -188,6 +187,8 @@ def create_demo_upstream_app(
     app = Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
+            # Subscriptions (usersChanged), over graphql-transport-ws and graphql-ws.
+            WebSocketRoute("/graphql", graphql),
             Route("/subgraph/graphql", subgraph, methods=["GET", "POST"]),
             Route("/avatars/{name}", _avatar, methods=["GET"]),
             Route("/profiles/{name}", _profile_avatar, methods=["GET"]),
