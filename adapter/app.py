@@ -200,17 +200,3 @@ async def served_in_process(app: FastAPI) -> AsyncIterator[ASGIApp]:
             await app({**scope, "state": dict(state or {})}, receive, send)
 
         yield serve
-
-
-def app_from_environment() -> FastAPI:
-    """For uvicorn's `--factory` worker processes: the app from $IMBACHAT_ADAPTER_CONFIG."""
-    import os
-    from pathlib import Path
-
-    from adapter.checks import startup_settings
-    from adapter.config import CONFIG_ENV_VAR
-    from adapter.logs import configure_logging
-
-    settings = startup_settings(Path(os.environ.get(CONFIG_ENV_VAR, "config.yaml")))
-    configure_logging(settings.logging.level, json=settings.logging.format == "json")
-    return create_app(settings)
