@@ -10,7 +10,6 @@ from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -204,8 +203,3 @@ def create_demo_upstream_app(
     app.state.directory = directory
     app.state.notifications = notifications
     return app
-
-
-def serve_demo_upstream(host: str, port: int) -> None:
-    """Run the demo upstream with uvicorn until interrupted."""
-    uvicorn.run(create_demo_upstream_app(), host=host, port=port, log_level="info")
