@@ -21,6 +21,7 @@ from adapter.cache import Cache
 from adapter.config import Settings
 from adapter.directory import Directory
 from adapter.errors import AdapterError
+from adapter.feed import Feed
 from adapter.metrics import Metrics
 from adapter.notify import Notifier
 from adapter.operations import Operations
@@ -58,6 +59,7 @@ class AppState(TypedDict):
     frontend: FrontendApi | None
     notifier: Notifier | None
     nonces: NonceStore | None
+    feed: Feed | None
 
 
 def _state(runtime: Runtime) -> AppState:
@@ -72,6 +74,7 @@ def _state(runtime: Runtime) -> AppState:
         "frontend": runtime.frontend,
         "notifier": runtime.notifier,
         "nonces": runtime.nonces,
+        "feed": runtime.feed,
     }
 
 

@@ -12,6 +12,7 @@ import os
 import signal
 import socket
 import sys
+from dataclasses import replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -326,7 +327,8 @@ async def _chat_answer(settings: Settings, raw_ids: str) -> tuple[list[int | str
     from adapter.web.ids import parse_ids
 
     ids = parse_ids(raw_ids, settings.chat.ids)
-    async with open_runtime(prepare_runtime(settings)) as runtime:
+    # One look-up, no change feed: it would take the deployment's lease for a moment.
+    async with open_runtime(replace(prepare_runtime(settings), feed=None)) as runtime:
         profiles = await runtime.directory.lookup(ids)
     return ids, b"[" + b",".join(profiles) + b"]"
 

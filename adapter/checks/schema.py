@@ -24,7 +24,7 @@ from graphql import (
 from adapter.config import MappingSettings, Settings
 from adapter.errors import ConfigError
 from adapter.mapping import referenced_paths
-from adapter.mapping_check import is_selected
+from adapter.mapping_check import covered
 from adapter.operations import Operations
 from adapter.operations.batches import ListBatch
 from adapter.operations.document import Operation, load_operation
@@ -90,7 +90,7 @@ def feed_problems(settings: Settings, schema: GraphQLSchema) -> list[str]:
     if feed.users:
         wanted_paths += referenced_paths(settings.mapping)
     for where, path in wanted_paths:
-        if not is_selected(path, selected):
+        if not covered(path, selected):
             problems.append(f"{where}: reads {path!r}, which the feed document does not select")
     return problems
 
