@@ -21,7 +21,7 @@ from adapter.bounded import TooLarge
 from adapter.cache import Cache
 from adapter.config import Settings
 from adapter.directory import Directory
-from adapter.errors import AdapterError, ConfigError
+from adapter.errors import AdapterError
 from adapter.metrics import Metrics
 from adapter.notify import Notifier
 from adapter.operations import Operations
@@ -199,14 +199,12 @@ async def served_in_process(app: FastAPI) -> AsyncIterator[ASGIApp]:
 def app_from_environment() -> FastAPI:
     """For uvicorn's `--factory` worker processes: the app from $IMBACHAT_ADAPTER_CONFIG."""
     import os
+    from pathlib import Path
 
-    from adapter.config import CONFIG_ENV_VAR, load_settings, sample_value_problems
+    from adapter.checks import startup_settings
+    from adapter.config import CONFIG_ENV_VAR
     from adapter.logs import configure_logging
 
-    path = os.environ.get(CONFIG_ENV_VAR, "config.yaml")
-    settings = load_settings(path)
-    samples = sample_value_problems(settings)
-    if samples:
-        raise ConfigError(samples, source=path)
+    settings = startup_settings(Path(os.environ.get(CONFIG_ENV_VAR, "config.yaml")))
     configure_logging(settings.logging.level, json=settings.logging.format == "json")
     return create_app(settings)

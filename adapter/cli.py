@@ -24,7 +24,6 @@ from adapter.config import (
     Settings,
     load_settings,
     no_configuration,
-    sample_value_problems,
 )
 from adapter.errors import ConfigError
 from adapter.exit_codes import ExitCode
@@ -81,15 +80,16 @@ TOKEN_UNUSED = (
 )
 
 
+_CHECK_HINT = "(`imbachat-adapter check-config` checks it all)"
+
+
 def _load(config: Path, *, unused: tuple[str, ...] = ()) -> Settings:
     if not config.exists():
         raise _fail(no_configuration(config), ExitCode.INVALID)
     try:
         return load_settings(config, unused=unused)
     except ConfigError as exc:
-        raise _fail(
-            f"{exc}\n(`imbachat-adapter check-config` checks it all)", ExitCode.INVALID
-        ) from None
+        raise _fail(f"{exc}\n{_CHECK_HINT}", ExitCode.INVALID) from None
 
 
 def _quiet_logs(level: str = "warning") -> None:
@@ -153,19 +153,17 @@ def serve(
     import uvicorn
 
     from adapter.app import create_app
+    from adapter.checks import startup_settings
     from adapter.logs import configure_logging
     from adapter.web.slow_headers import HeaderDeadlineProtocol
 
-    settings = _load(config)
-    samples = sample_value_problems(settings)
-    if samples:
-        raise _fail(str(ConfigError(samples, source=str(config))), ExitCode.INVALID)
+    try:
+        settings = startup_settings(config)  # check-config's start-up stages, the same function
+    except ConfigError as exc:
+        raise _fail(f"{exc}\n{_CHECK_HINT}", ExitCode.INVALID) from None
     level = log_level.value if log_level is not None else settings.logging.level
     configure_logging(level, json=settings.logging.format == "json")
-    try:
-        application = create_app(settings)
-    except ConfigError as exc:
-        raise _fail(str(exc), ExitCode.INVALID) from None
+    application = create_app(settings)
     options: dict[str, Any] = {
         "host": host,
         "port": port,

@@ -28,12 +28,15 @@ from adapter.accounts import Accounts
 from adapter.cache import Cache, build_cache
 from adapter.config import Settings
 from adapter.directory import Directory
+from adapter.errors import ConfigError
 from adapter.mapping_check import check_mapping_paths
 from adapter.metrics import Metrics
 from adapter.notify import Notifier
 from adapter.operations import Operations, build_operations
 from adapter.upstream import UpstreamClient
+from adapter.viewer import viewer_operation
 from adapter.web.graphql import FrontendApi, open_frontend
+from adapter.web.graphql.trusted import TrustedDocuments
 from adapter.web.telemetry import Tracing, build_tracing
 from adapter.web.webhooks import NonceStore, signature_nonces
 
@@ -42,6 +45,7 @@ __all__ = [
     "Blueprint",
     "Runtime",
     "UpstreamTarget",
+    "check_named_files",
     "open_runtime",
     "prepare_runtime",
     "upstream_target",
@@ -85,11 +89,36 @@ class Blueprint:
     target: UpstreamTarget
 
 
+def check_named_files(settings: Settings, operations: Operations) -> None:
+    """The files the configuration names beyond the operation documents: the viewer document
+    and the trusted documents manifest of the token API, the demo page's folder. ConfigError
+    listing each problem (start-up, and check-config's documents stage)."""
+    problems: list[str] = []
+    graphql, viewer = settings.graphql, settings.viewer
+    if graphql is not None and viewer is not None and viewer.mode == "upstream":
+        try:
+            viewer_operation(settings, operations)
+        except ConfigError as exc:
+            problems += exc.problems
+    manifest = graphql.trusted_documents.manifest if graphql is not None else None
+    if graphql is not None and graphql.trusted_documents.enabled and manifest is not None:
+        try:
+            TrustedDocuments.load(settings.resolve(manifest))
+        except ConfigError as exc:
+            problems += exc.problems
+    folder = settings.resolve(settings.demo_page.directory)
+    if settings.demo_page.enabled and not folder.is_dir():
+        problems.append(f"demo_page.directory: {folder} is not a folder")
+    if problems:
+        raise ConfigError(problems, source="files the configuration names")
+
+
 def prepare_runtime(settings: Settings) -> Blueprint:
-    """Check documents and mapping, make metrics and tracing, choose the site; ConfigError when
-    the documents, the mapping or the tracing packages are wrong."""
+    """Check documents, mapping and the other files named, make metrics and tracing, choose the
+    site; ConfigError when the files, the mapping or the tracing packages are wrong."""
     operations = build_operations(settings)
     check_mapping_paths(settings, operations)
+    check_named_files(settings, operations)
     return Blueprint(
         settings=settings,
         operations=operations,

@@ -123,9 +123,6 @@ class UpstreamClient:
         )
         self._slots = asyncio.Semaphore(settings.max_concurrency)
         self.deadline = settings.total_deadline()
-        # stamina's own hook logs each retry with the call's internals (`callable=<context
-        # block> args=[] kwargs={}`); this client logs one readable line per failed call instead.
-        stamina.instrumentation.set_on_retry_hooks(())
         self.budget = RetryBudget(
             ratio=settings.retry.budget_ratio, reserve=settings.retry.budget_reserve
         )

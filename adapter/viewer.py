@@ -10,7 +10,9 @@ Two ways, one chosen in the configuration:
   (a JWKS URL, fetched by PyJWT's client and cached); algorithms, issuer, audience and leeway
   come from the configuration, never from the token.
 
-Nothing here is cached between requests: each request proves who it is again.
+No identity is cached: each request proves who it is again. Only the verification of a session
+JWT signed with the configured secret is remembered (`_VerifiedSessions`), its `exp` checked on
+every use.
 """
 
 from __future__ import annotations
@@ -40,8 +42,10 @@ from adapter.errors import (
     ViewerIdInvalid,
 )
 from adapter.globalids import GlobalIds, build_global_ids
+from adapter.memo import Memo
 from adapter.metrics import Metrics
-from adapter.operations import Operation, Operations, load_operation
+from adapter.operations import Operations
+from adapter.operations.document import Operation, load_operation
 from adapter.paths import dig
 from adapter.tokens import require_numeric_dates
 from adapter.upstream import UpstreamClient
@@ -155,13 +159,11 @@ class _VerifiedSessions:
     A token is the same bytes each time, signed by a secret that cannot change while the
     process runs, so its signature, issuer and audience stay verified; only time moves, and
     `exp` is checked again on every use. Only for `secret`: keys from a JWKS can be withdrawn.
-    Bounded: when full it starts again.
     """
 
     def __init__(self, leeway_seconds: float, max_entries: int = 4096) -> None:
-        self._claims: dict[str, dict[str, Any]] = {}
+        self._claims = Memo[str, dict[str, Any]](max_entries)
         self._leeway = leeway_seconds
-        self._max_entries = max_entries
 
     def get(self, token: str) -> dict[str, Any] | None:
         claims = self._claims.get(token)
@@ -171,9 +173,7 @@ class _VerifiedSessions:
         return claims
 
     def put(self, token: str, claims: dict[str, Any]) -> None:
-        if len(self._claims) >= self._max_entries:
-            self._claims.clear()
-        self._claims[token] = claims
+        self._claims.remember(token, claims)
 
 
 class JwtViewer:

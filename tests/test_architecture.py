@@ -20,6 +20,7 @@ LAYERS: dict[str, int] = {
     "adapter.urls": 0,
     "adapter.error_messages": 0,
     "adapter.exit_codes": 0,
+    "adapter.memo": 0,
     "adapter.config": 1,
     "adapter.globalids": 2,
     "adapter.operations": 2,

@@ -10,6 +10,8 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
+from adapter.memo import Memo
+
 __all__ = [
     "EVICTED",
     "EVICTION_MARK_SECONDS",
@@ -63,20 +65,16 @@ class EntryMemo:
 
     From the memory cache they are the very same bytes objects, whose hash Python keeps, so a
     hit is one dict look-up (`decoded.get`, which the warm path calls inline: a tenth of a
-    decode, a fifth of `functools.lru_cache`'s wrapper). Bounded: when full it starts again,
-    so a large directory keeps only what it read since.
+    decode, a fifth of `functools.lru_cache`'s wrapper).
     """
 
     def __init__(self, max_entries: int = 8192) -> None:
-        self.decoded: dict[bytes, Entry] = {}
-        self._max_entries = max_entries
+        self.decoded = Memo[bytes, Entry](max_entries)
 
     def decode(self, raw: bytes) -> Entry | None:
         entry = self.decoded.get(raw)
         if entry is None:
             entry = decode_entry(raw)
             if entry is not None:
-                if len(self.decoded) >= self._max_entries:
-                    self.decoded.clear()
-                self.decoded[raw] = entry
+                self.decoded.remember(raw, entry)
         return entry

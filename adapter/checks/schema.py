@@ -1,7 +1,7 @@
 """The documents and the mapping compared with the site's introspected schema.
 
 Each parsed document is validated against the schema; each path the mapping reads is followed
-through the documents returning users (the selection walked by `operations.walk_selection`,
+through the documents returning users (the selection walked by `walk_selection`,
 aliases and fragments included), and a field the schema's type lacks is named.
 """
 
@@ -23,7 +23,10 @@ from graphql import (
 
 from adapter.config import MappingSettings
 from adapter.mapping import referenced_paths
-from adapter.operations import ListBatch, Operation, Operations, walk_selection
+from adapter.operations import Operations
+from adapter.operations.batches import ListBatch
+from adapter.operations.document import Operation
+from adapter.operations.selection import walk_selection
 from adapter.page_sizes import given_page_size, page_size_paths, page_size_text
 
 __all__ = ["is_wpgraphql", "page_size_problems", "schema_problems", "sees_less_hint"]

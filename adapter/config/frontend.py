@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 from typing import Literal
 
+from limits import parse_many
 from pydantic import (
     Field,
     JsonValue,
@@ -224,6 +225,23 @@ class RateLimitSettings(Model):
     per_ip: str = "60/minute"
     # memory:// (per process) or redis://host:6379/0 (shared by every replica).
     storage_url: SecretStr = SecretStr("memory://")
+
+    @field_validator("per_viewer", "per_ip")
+    @classmethod
+    def _a_rate(cls, value: str) -> str:
+        try:
+            parse_many(value)
+        except ValueError:
+            raise ValueError(f"{value!r} is not a rate such as '10/minute'") from None
+        return value
+
+    @field_validator("storage_url")
+    @classmethod
+    def _a_storage(cls, value: SecretStr) -> SecretStr:
+        url = value.get_secret_value()
+        if url != "memory://" and not url.startswith(("redis://", "rediss://")):
+            raise ValueError("use memory:// or redis://host:6379/0")
+        return value
 
 
 _GRAPHQL_NAME = re.compile(r"^[_A-Za-z][_A-Za-z0-9]*$")

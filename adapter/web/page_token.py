@@ -16,10 +16,9 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from adapter.config import Settings
-from adapter.errors import NotSignedIn, ViewerIdInvalid
+from adapter.errors import NotSignedIn, RateLimited, ViewerIdInvalid
 from adapter.metrics import Metrics
 from adapter.web.graphql.cors import is_own_origin
-from adapter.web.graphql.ratelimit import RateLimited
 from adapter.web.graphql.services import FrontendApi
 from adapter.web.responses import JSON, error_response
 
@@ -58,10 +57,7 @@ def page_token_router(settings: Settings) -> APIRouter:
             issued = await frontend.issue_token(user_id)
         except RateLimited as exc:
             metrics.tokens.labels("rate_limited").inc()
-            retry_after = str((exc.extensions or {}).get("retryAfterSeconds", 1))
-            return error_response(
-                429, exc.message, headers={**_PRIVATE, "Retry-After": retry_after}
-            )
+            return error_response(429, exc.message, headers={**_PRIVATE, **exc.headers})
         except NotSignedIn:
             metrics.tokens.labels("unauthenticated").inc()
             raise

@@ -14,12 +14,10 @@ from starlette.types import ASGIApp
 
 from adapter.config import Settings, ViewerSettings
 from adapter.metrics import Metrics
-from adapter.viewer import viewer_operation
 from adapter.web.graphql.client import mount_client
 from adapter.web.graphql.cors import GraphQLCors
 from adapter.web.graphql.fast_token import TokenFastPath
 from adapter.web.graphql.ide import mount_graphiql_assets
-from adapter.web.graphql.ratelimit import check_rate_limits
 from adapter.web.graphql.router import ChatGraphQLRouter
 from adapter.web.graphql.schema import build_schema
 from adapter.web.graphql.services import FrontendApi, open_frontend
@@ -39,7 +37,7 @@ def _credential_headers(viewer: ViewerSettings) -> list[str]:
 def install_graphql(
     app: FastAPI, settings: Settings, metrics: Metrics
 ) -> Callable[[ASGIApp], ASGIApp] | None:
-    """Mount the endpoint and its CORS; raise ConfigError for what cannot work.
+    """Mount the endpoint and its CORS (`prepare_runtime` has checked the files they read).
 
     Returns what puts the token fast path (`fast_token.py`) in front of a stack.
     """
@@ -47,9 +45,6 @@ def install_graphql(
     if graphql is None:
         return None
     assert viewer is not None  # the settings require it with `graphql`
-    check_rate_limits(graphql.rate_limit)
-    if viewer.mode == "upstream":
-        viewer_operation(settings)  # a missing or broken document fails here, at start-up
     trusted = None
     if graphql.trusted_documents.enabled:
         assert graphql.trusted_documents.manifest is not None  # the settings guarantee it

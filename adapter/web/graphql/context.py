@@ -65,7 +65,10 @@ class ChatContext(BaseContext):
 
     async def issue_token(self, user_id: int) -> IssuedToken:
         """A widget token for `user_id`, spending one from the viewer's budget."""
-        return await self.frontend.issue_token(user_id)
+        try:
+            return await self.frontend.issue_token(user_id)
+        except AdapterError as exc:
+            raise expected_from(exc) from exc
 
     def require_admin(self) -> None:
         """Return when the request carries the configured admin bearer token."""
