@@ -27,6 +27,9 @@ from adapter.config.chat import (
     WebhookSettings,
     chat_int_id,
 )
+from adapter.config.feed import (
+    FeedSettings,
+)
 from adapter.config.frontend import (
     CorsSettings,
     DemoPageSettings,
@@ -65,7 +68,6 @@ from adapter.config.samples import (
 )
 from adapter.config.settings import (
     Settings,
-    iter_operation_documents,
 )
 from adapter.config.sources import (
     OVERRIDE_PREFIX,
@@ -102,6 +104,7 @@ __all__ = [
     "DemoPageSettings",
     "FederationEntitySettings",
     "FederationSettings",
+    "FeedSettings",
     "FieldRule",
     "FieldSpec",
     "FriendsOperation",
@@ -137,7 +140,6 @@ __all__ = [
     "WidgetSettings",
     "chat_int_id",
     "interpolate",
-    "iter_operation_documents",
     "load_settings",
     "no_configuration",
     "read_config_file",

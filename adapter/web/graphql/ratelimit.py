@@ -29,6 +29,7 @@ from redis.backoff import NoBackoff
 
 from adapter.config import RateLimitSettings
 from adapter.errors import RateLimited
+from adapter.logs import LogGate
 
 __all__ = ["TokenRateLimiter"]
 
@@ -49,11 +50,9 @@ class TokenRateLimiter:
         pause_after_error: float = 2.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._log_interval = log_interval
         self._pause_after_error = pause_after_error
         self._clock = clock
-        self._last_logged = float("-inf")
-        self._suppressed = 0
+        self._log = LogGate(log_interval, clock)
         self._paused_until = float("-inf")
         # The settings' validators have parsed both budgets and checked the storage's scheme.
         self.per_ip = parse_many(settings.per_ip)
@@ -89,7 +88,7 @@ class TokenRateLimiter:
 
     async def _hit(self, items: list[RateLimitItem], kind: str, who: str) -> None:
         if self._clock() < self._paused_until:
-            self._suppressed += 1  # failing open; counted in the next line logged
+            self._log.held += 1  # failing open; counted in the next line logged
             return
         for item in items:
             try:
@@ -103,21 +102,18 @@ class TokenRateLimiter:
                 raise RateLimited(max(1, math.ceil(stats.reset_time - time.time())))
 
     def _storage_failed(self, exc: StorageError) -> None:
-        now = self._clock()
-        self._paused_until = now + self._pause_after_error
-        if now - self._last_logged < self._log_interval:
-            self._suppressed += 1
-            return
-        log.warning(
-            "rate_limit_storage_failed",
-            error=type(exc.storage_error).__name__,
-            failures_since_last_log=self._suppressed,
-        )
-        self._last_logged = now
-        self._suppressed = 0
+        self._paused_until = self._clock() + self._pause_after_error
+        held = self._log.due()
+        if held is not None:
+            log.warning(
+                "rate_limit_storage_failed",
+                error=type(exc.storage_error).__name__,
+                failures_since_last_log=held,
+            )
 
     async def aclose(self) -> None:
-        timer = getattr(self.storage, "timer", None)  # MemoryStorage's expiry task
+        # MemoryStorage's expiry task: not public (tests/test_dependency_contracts.py pins it).
+        timer = getattr(self.storage, "timer", None)
         if timer is not None and not timer.done():
             timer.cancel()
         if self._pool is not None:

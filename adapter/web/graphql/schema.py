@@ -19,6 +19,7 @@ from strawberry.types import ExecutionContext
 from adapter.config import GraphQLSettings, IdSettings, Settings
 from adapter.directory import UserId
 from adapter.errors import AdapterError
+from adapter.mapping import ChatUser as MappedUser
 from adapter.metrics import Metrics
 from adapter.web.graphql.context import ChatContext
 from adapter.web.graphql.errors import (
@@ -86,7 +87,7 @@ class ChatUser:
     )
 
     @classmethod
-    def from_profile(cls, profile: dict[str, Any]) -> ChatUser:
+    def from_profile(cls, profile: MappedUser) -> ChatUser:
         subs = profile.get("profiles")
         return cls(
             user_id=strawberry.ID(str(profile["user_id"])),
