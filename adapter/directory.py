@@ -359,11 +359,8 @@ class Directory:
                 log.warning("upstream_user_not_requested", upstream_id=str(users.site_id(obj))[:64])
                 continue
             user = users.profile(obj, user_id)
-            if user is None:
-                self.metrics.users_dropped.labels("no_name").inc()
-                log.warning("upstream_user_without_name", user_id=user_id)
-                continue
-            found[user_id] = _Found(orjson.dumps(user))
+            if user is not None:
+                found[user_id] = _Found(orjson.dumps(user))
         # With GraphQL errors beside the data, a missing user may be an error, not an absence;
         # an answer cut short by a page size says nothing about the ids it left out.
         remember_absence = not result.errors
