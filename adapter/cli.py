@@ -12,6 +12,7 @@ import os
 import signal
 import socket
 import sys
+from dataclasses import replace
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -343,8 +344,10 @@ async def _chat_answer(settings: Settings, raw_ids: str) -> tuple[list[int | str
     from adapter.web.users_info import join_profiles
 
     ids = parse_ids(raw_ids, settings.chat.ids)
-    async with open_runtime(prepare_runtime(settings)) as runtime:
-        return ids, join_profiles(await runtime.directory.lookup(ids))
+    # One look-up, no change feed: it would take the deployment's lease for a moment.
+    async with open_runtime(replace(prepare_runtime(settings), feed=None)) as runtime:
+        profiles = await runtime.directory.lookup(ids)
+    return ids, join_profiles(profiles)
 
 
 def _print_users(users: list[ChatUser]) -> None:

@@ -58,6 +58,16 @@ class SiteUsers:
             return chat_int_id(text)
         return text if self._str_id.fullmatch(text) else None
 
+    def bare_id(self, value: Any) -> UserId | None:
+        """An id the site sent on its own (a number, or text that may be a global id) as the
+        chat's id type accepts it, else None."""
+        if isinstance(value, bool) or not isinstance(value, int | str):
+            return None
+        text = str(value)
+        return self.canonical_id(
+            text if self._global_ids is None else self._global_ids.local_id(text)
+        )
+
     def chat_id(self, obj: Any) -> UserId | None:
         """The object's id as the chat's id type accepts it, else None."""
         return self.canonical_id(self.site_id(obj))
