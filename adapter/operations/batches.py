@@ -144,14 +144,10 @@ class ListBatch:
     operation: Operation
     ids_variable: str
     wire: IdWireType
-    result: tuple[str, ...]
+    result_path: tuple[str, ...]
     constants: Mapping[str, Any]
     user_paths: frozenset[str] = frozenset()
     global_ids: GlobalIds | None = None
-
-    @property
-    def result_path(self) -> tuple[str, ...]:
-        return self.result
 
     def request(self, ids: Sequence[int | str]) -> tuple[str, dict[str, Any]]:
         wire = [to_wire(i, self.wire, self.global_ids) for i in ids]
@@ -159,10 +155,10 @@ class ListBatch:
 
     def users(self, data: Mapping[str, Any], ids: Sequence[int | str]) -> list[Any]:
         """The user objects in the answer, in the site's order (any of them may be unasked)."""
-        return user_list(data, self.result)
+        return user_list(data, self.result_path)
 
     def cut_short(self, data: Mapping[str, Any], *, asked: int, got: int) -> str | None:
-        return cut_short(data, self.result, asked=asked, got=got)
+        return cut_short(data, self.result_path, asked=asked, got=got)
 
     def pairs(
         self,
