@@ -54,6 +54,7 @@ log = structlog.get_logger("adapter.app")
 
 _REQUEST_ID = b"x-request-id"
 _CONTENT_LENGTH = b"content-length"
+_TRANSFER_ENCODING = b"transfer-encoding"
 _MAX_REQUEST_ID = 64
 # The scope key where a handler leaves the number of ids asked for, for the access line.
 IDS_COUNT = "imbachat.ids_count"
@@ -169,6 +170,7 @@ class Edge:
         limits = self.limits
         request_id_header: bytes | None = None
         refusal: tuple[int, str] | None = None
+        chunked = False
         header_bytes = 0
         for name, value in scope["headers"]:
             header_bytes += len(name) + len(value)
@@ -180,6 +182,8 @@ class Edge:
                 declared = declared_size(value)
                 if declared is None or declared > limits.max_body_bytes:
                     refusal = (413, "the request body is too large")
+            elif name == _TRANSFER_ENCODING:
+                chunked = True
         query_string: bytes = scope.get("query_string", b"")
         if len(scope.get("raw_path") or scope["path"].encode()) + len(query_string) > (
             limits.max_url_bytes
@@ -197,20 +201,16 @@ class Edge:
                 message["headers"] = [*message.get("headers", ()), id_header]
             await send(message)
 
-        counter = ByteCounter(limits.max_body_bytes)
-
-        async def bounded_receive() -> Message:
-            message = await receive()
-            if message["type"] == "http.request":
-                counter.count(message.get("body", b""))
-            return message
-
+        if chunked:
+            # A declared body is within bounds (checked above) and the server delivers no more
+            # than it declares; only a body without Content-Length is counted as it arrives.
+            receive = _counted(receive, limits.max_body_bytes)
         bound = bind_request_id(request_id)
         try:
             if refusal is not None:
                 await error_response(*refusal)(scope, receive, send_with_id)
             else:
-                await self._dispatch(scope, bounded_receive, send_with_id)
+                await self._dispatch(scope, receive, send_with_id)
         finally:
             unbind_request_id(bound)
             method = scope["method"]
@@ -241,6 +241,19 @@ class Edge:
             if _STATUS in scope:
                 raise
             await _error_answer(exc)(scope, receive, send)
+
+
+def _counted(receive: Receive, limit: int) -> Receive:
+    """`receive` that raises TooLarge once the body passes `limit` bytes."""
+    counter = ByteCounter(limit)
+
+    async def counted() -> Message:
+        message = await receive()
+        if message["type"] == "http.request":
+            counter.count(message.get("body", b""))
+        return message
+
+    return counted
 
 
 def _error_answer(exc: Exception) -> Response:
