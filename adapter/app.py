@@ -22,6 +22,7 @@ from adapter.cache import Cache
 from adapter.config import Settings
 from adapter.directory import Directory
 from adapter.errors import AdapterError
+from adapter.feed import Feed
 from adapter.metrics import Metrics
 from adapter.notify import Notifier
 from adapter.operations import Operations
@@ -58,6 +59,7 @@ class AppState(TypedDict):
     frontend: FrontendApi | None
     notifier: Notifier | None
     nonces: NonceStore | None
+    feed: Feed | None
 
 
 def _state(runtime: Runtime) -> AppState:
@@ -72,6 +74,7 @@ def _state(runtime: Runtime) -> AppState:
         "frontend": runtime.frontend,
         "notifier": runtime.notifier,
         "nonces": runtime.nonces,
+        "feed": runtime.feed,
     }
 
 
@@ -194,17 +197,3 @@ async def served_in_process(app: FastAPI) -> AsyncIterator[ASGIApp]:
             await app({**scope, "state": dict(state or {})}, receive, send)
 
         yield serve
-
-
-def app_from_environment() -> FastAPI:
-    """For uvicorn's `--factory` worker processes: the app from $IMBACHAT_ADAPTER_CONFIG."""
-    import os
-    from pathlib import Path
-
-    from adapter.checks import startup_settings
-    from adapter.config import CONFIG_ENV_VAR
-    from adapter.logs import configure_logging
-
-    settings = startup_settings(Path(os.environ.get(CONFIG_ENV_VAR, "config.yaml")))
-    configure_logging(settings.logging.level, json=settings.logging.format == "json")
-    return create_app(settings)

@@ -5,9 +5,9 @@ the mapping (a `ConfigError` otherwise), makes the metrics registry and the trac
 configured), and decides where the site is (`upstream_target`: its URL, or the embedded demo
 served in-process). The app factory needs these before it can build its routes and middleware.
 `open_runtime(blueprint)` then opens, in this order, the tracing of outgoing calls, the upstream
-client, the cache, the directory, the accounts (search, login), the notifier, the webhook's
-signature store and the frontend services, and closes what it opened in reverse order, also
-when a later step fails.
+client, the cache, the directory, the change feed (a background task, when configured), the
+accounts (search, login), the notifier, the webhook's signature store and the frontend
+services, and closes what it opened in reverse order, also when a later step fails.
 
 The app's lifespan, the `users` command and the tests open the adapter through it (`init`'s
 verification through the app); `check-config` uses only `upstream_target`.
@@ -29,6 +29,7 @@ from adapter.cache import Cache, build_cache
 from adapter.config import Settings
 from adapter.directory import Directory
 from adapter.errors import ConfigError
+from adapter.feed import Feed, FeedDocument, feed_document, open_feed
 from adapter.mapping_check import check_mapping_paths
 from adapter.metrics import Metrics
 from adapter.notify import Notifier
@@ -87,6 +88,7 @@ class Blueprint:
     metrics: Metrics
     tracing: Tracing | None
     target: UpstreamTarget
+    feed: FeedDocument | None = None
 
 
 def check_named_files(settings: Settings, operations: Operations) -> None:
@@ -125,6 +127,7 @@ def prepare_runtime(settings: Settings) -> Blueprint:
         metrics=Metrics(),
         tracing=build_tracing(settings.telemetry),
         target=upstream_target(settings),
+        feed=feed_document(settings),
     )
 
 
@@ -142,6 +145,7 @@ class Runtime:
     notifier: Notifier | None
     nonces: NonceStore | None
     frontend: FrontendApi | None
+    feed: Feed | None = None
 
 
 class _Borrowed(httpx.AsyncBaseTransport):
@@ -194,6 +198,12 @@ async def open_runtime(
             clock=clock,
         )
         parts.push_async_callback(directory.aclose)
+        feed = None
+        if blueprint.feed is not None:
+            feed = open_feed(
+                settings, blueprint.feed, upstream=upstream, directory=directory, metrics=metrics
+            )
+            parts.push_async_callback(feed.aclose)
         accounts = Accounts(settings=settings, operations=operations, upstream=upstream)
         notifier = Notifier(operations.notify, upstream) if operations.notify else None
         nonces = signature_nonces(settings, cache) if settings.webhooks.enabled else None
@@ -221,6 +231,7 @@ async def open_runtime(
                 notifier=notifier,
                 nonces=nonces,
                 frontend=frontend,
+                feed=feed,
             )
         finally:
             # Closed here, not on leaving the `async with`, so that "stopped" comes after.

@@ -34,6 +34,7 @@ LAYERS: dict[str, int] = {
     "adapter.accounts": 3,
     "adapter.viewer": 3,
     "adapter.notify": 3,
+    "adapter.feed": 4,  # the change feed: a background task over the directory
     "adapter.web": 4,
     "adapter.runtime": 5,  # the composition root: opens the parts above for the app and the CLI
     "adapter.app": 6,

@@ -265,12 +265,16 @@ class DemoDirectory:
                 queue.put_nowait(user)
         return user
 
-    def changed_since(self, stamp: str, limit: int) -> list[DemoUser]:
-        """Users changed after `stamp` (an `updated_at`), oldest change first; at most `limit`."""
-        changed = sorted(
-            (u for u in self._by_id.values() if u.updated_at > stamp), key=lambda u: u.updated_at
-        )
-        return changed[:limit]
+    def changed_since(self, since: str, limit: int) -> list[DemoUser]:
+        """Users changed after `since` (ISO 8601; UTC unless it says), oldest change first; at
+        most `limit`. ValueError when `since` is not a time."""
+        try:
+            after = datetime.fromisoformat(since)
+        except ValueError:
+            raise ValueError(f"updatedSince is not an ISO 8601 time: {since[:40]!r}") from None
+        stamp = (after if after.tzinfo else after.replace(tzinfo=UTC)).astimezone(UTC)
+        changed = [u for u in self._by_id.values() if u.updated_at > stamp.strftime(_STAMP)]
+        return sorted(changed, key=lambda u: u.updated_at)[:limit]
 
     @property
     def subscribers(self) -> int:

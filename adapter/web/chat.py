@@ -13,6 +13,7 @@ from adapter.accounts import Accounts
 from adapter.config import Settings
 from adapter.directory import Directory
 from adapter.errors import LoginRejected, RequestRejected
+from adapter.mapping import ChatUser
 from adapter.web.auth import ChatServerAuth
 from adapter.web.ids import parse_ids
 from adapter.web.responses import API_VERSION, JSON, error_response
@@ -54,7 +55,7 @@ def _refusal(reason: str) -> Callable[[], Coroutine[Any, Any, Response]]:
     return refuse
 
 
-async def _login(request: Request, accounts: Accounts, fields: tuple[str, ...]) -> dict[str, Any]:
+async def _login(request: Request, accounts: Accounts, fields: tuple[str, ...]) -> ChatUser:
     """The site's user for the form's login (the first of `fields` given) and password."""
     form = await request.form(max_files=0, max_fields=16)
     login = next((form[f] for f in fields if isinstance(form.get(f), str)), None)
