@@ -140,7 +140,7 @@ class Edge:
         self.recorder = _Recorder(metrics)
         self._exact: dict[str, Route] = {}
         self._by_head: dict[str, Route] = {}
-        self._dispatch: ASGIApp = self._route if tracing is None else tracing.wrap(self._route)
+        self._traced = None if tracing is None else tracing.wrap(self._dispatch)
 
     def route(self, template: str, app: ASGIApp) -> None:
         """Answer `template` with `app`: an exact path, or one ending in one `{parameter}`
@@ -192,6 +192,16 @@ class Edge:
         elif header_bytes > limits.max_header_bytes:
             refusal = (431, "the request headers are too large")
 
+        path: str = scope["path"]
+        root_path = scope.get("root_path")
+        route = (
+            None if refusal else self._match(path.removeprefix(root_path) if root_path else path)
+        )
+        if route is not None:
+            scope["route"] = route
+            if route.parameter is not None:
+                scope["path_params"] = {route.parameter: path.rpartition("/")[2]}
+
         request_id = _request_id(request_id_header)
         id_header = (_REQUEST_ID, request_id.encode())
 
@@ -209,8 +219,14 @@ class Edge:
         try:
             if refusal is not None:
                 await error_response(*refusal)(scope, receive, send_with_id)
+            elif route is not None and self._traced is None:
+                await route.app(scope, receive, send_with_id)
             else:
-                await self._dispatch(scope, receive, send_with_id)
+                await (self._traced or self._dispatch)(scope, receive, send_with_id)
+        except Exception as exc:
+            if _STATUS in scope:
+                raise
+            await _error_answer(exc)(scope, receive, send_with_id)
         finally:
             unbind_request_id(bound)
             method = scope["method"]
@@ -224,17 +240,12 @@ class Edge:
                 scope.get(IDS_COUNT),
             )
 
-    async def _route(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """The handler for the path, else FastAPI (inside the span when tracing is on)."""
-        path: str = scope["path"]
-        root_path = scope.get("root_path")
-        route = self._match(path.removeprefix(root_path) if root_path else path)
-        if route is None:
+    async def _dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """FastAPI, or the route's handler inside the span when tracing is on."""
+        route = scope.get("route")
+        if not isinstance(route, Route):
             await self.fallback(scope, receive, send)
             return
-        scope["route"] = route
-        if route.parameter is not None:
-            scope["path_params"] = {route.parameter: path.rpartition("/")[2]}
         try:
             await route.app(scope, receive, send)
         except Exception as exc:
