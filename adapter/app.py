@@ -136,7 +136,7 @@ def create_app(
     app.include_router(health_router())
     if settings.webhooks.enabled:
         app.include_router(webhook_router(settings))
-    token_fast_path = install_graphql(app, settings, metrics)
+    install_graphql(app, settings)
     if blueprint.target.demo is not None:
         # The same demo instance the upstream client calls in-process.
         app.mount(DEMO_UPSTREAM_PATH, blueprint.target.demo)
@@ -147,13 +147,7 @@ def create_app(
     app.add_middleware(RequestLimits, limits=settings.limits)
     app.add_middleware(RequestObserver, metrics=metrics)
     if tracing is None and fast_paths:
-
-        def in_front(stack: ASGIApp) -> ASGIApp:
-            if token_fast_path is not None:
-                stack = token_fast_path(stack)
-            return UsersFastPath(stack, settings=settings, metrics=metrics)
-
-        app.put_in_front(in_front)
+        app.put_in_front(lambda stack: UsersFastPath(stack, settings=settings, metrics=metrics))
     return app
 
 

@@ -37,8 +37,7 @@ stay outside the tree on purpose. The GraphQL layer's `ExpectedError`s (`web/gra
 face these errors show inside a GraphQL answer, a message and a code; `RateLimited` among them
 is answered 429 by `web/page_token.py`. And some exceptions are local control flow, caught in
 the module that raises them and never seen by a caller: `bounded.TooLarge` (each reader answers
-with its own error), `upstream._RetryableStatus` (a status to retry) and `fast_token`'s
-`_FieldFailure`.
+with its own error) and `upstream._RetryableStatus` (a status to retry).
 """
 
 from __future__ import annotations

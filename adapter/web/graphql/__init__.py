@@ -6,21 +6,16 @@
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
-
 from fastapi import FastAPI
-from starlette.types import ASGIApp
+from starlette.routing import Route
 
 from adapter.config import Settings, ViewerSettings
-from adapter.metrics import Metrics
 from adapter.viewer import viewer_operation
 from adapter.web.graphql.client import mount_client
 from adapter.web.graphql.cors import GraphQLCors
-from adapter.web.graphql.fast_token import TokenFastPath
+from adapter.web.graphql.endpoint import GraphQLEndpoint
 from adapter.web.graphql.ide import mount_graphiql_assets
 from adapter.web.graphql.ratelimit import check_rate_limits
-from adapter.web.graphql.router import ChatGraphQLRouter
 from adapter.web.graphql.schema import build_schema
 from adapter.web.graphql.services import FrontendApi, open_frontend
 from adapter.web.graphql.trusted import TrustedDocuments
@@ -36,16 +31,11 @@ def _credential_headers(viewer: ViewerSettings) -> list[str]:
     return list(viewer.upstream.forward_headers)
 
 
-def install_graphql(
-    app: FastAPI, settings: Settings, metrics: Metrics
-) -> Callable[[ASGIApp], ASGIApp] | None:
-    """Mount the endpoint and its CORS; raise ConfigError for what cannot work.
-
-    Returns what puts the token fast path (`fast_token.py`) in front of a stack.
-    """
+def install_graphql(app: FastAPI, settings: Settings) -> None:
+    """Mount the endpoint and its CORS; raise ConfigError for what cannot work."""
     graphql, viewer = settings.graphql, settings.viewer
     if graphql is None:
-        return None
+        return
     assert viewer is not None  # the settings require it with `graphql`
     check_rate_limits(graphql.rate_limit)
     if viewer.mode == "upstream":
@@ -54,18 +44,14 @@ def install_graphql(
     if graphql.trusted_documents.enabled:
         assert graphql.trusted_documents.manifest is not None  # the settings guarantee it
         trusted = TrustedDocuments.load(settings.resolve(graphql.trusted_documents.manifest))
-    router = ChatGraphQLRouter(build_schema(settings), graphql, trusted=trusted)
-    app.include_router(router)
+    endpoint = GraphQLEndpoint(build_schema(settings), graphql, trusted=trusted)
+    app.router.routes.insert(0, Route(graphql.path, endpoint, include_in_schema=False))
     mount_client(app, graphql.path)
     if graphql.graphiql:
         mount_graphiql_assets(app, graphql.path)
-    cors = functools.partial(
+    app.add_middleware(
         GraphQLCors,
         path=graphql.path,
         settings=graphql.cors,
         allow_headers=_credential_headers(viewer),
-    )
-    app.add_middleware(cors.func, **cors.keywords)
-    return lambda stack: TokenFastPath(
-        stack, settings=settings, metrics=metrics, router=router, trusted=trusted, cors=cors
     )

@@ -16,6 +16,7 @@ from starlette.responses import Response
 from adapter.errors import (
     AdapterError,
     CacheError,
+    NotSignedIn,
     RequestRejected,
     UnsupportedBody,
     UpstreamError,
@@ -61,6 +62,8 @@ def code_for(exc: AdapterError) -> str:
     """The `extensions.code` a domain error shows in a GraphQL answer."""
     if isinstance(exc, RequestRefused):
         return exc.code
+    if isinstance(exc, NotSignedIn):
+        return "UNAUTHENTICATED"
     if isinstance(exc, UnsupportedBody):
         return "UNSUPPORTED_MEDIA_TYPE"
     if isinstance(exc, ViewerIdInvalid):

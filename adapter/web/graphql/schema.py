@@ -19,7 +19,6 @@ from strawberry.types import ExecutionContext
 from adapter.config import GraphQLSettings, IdSettings, Settings, WidgetSettings
 from adapter.directory import UserId
 from adapter.errors import AdapterError
-from adapter.metrics import Metrics
 from adapter.web.graphql.context import ChatContext
 from adapter.web.graphql.errors import (
     ExpectedError,
@@ -165,7 +164,7 @@ async def resolve_chat_widget(info: Info) -> ChatWidget | None:
     user_id = await context.viewer_id()
     if user_id is None:
         return ChatWidget(script_url=script_url, options=JSON({}), user_id=None, expires_at=None)
-    issued = await context.issue_token(user_id)
+    issued = await frontend.issue_token(user_id)
     options = {"user_id": issued.user_id, "token": issued.token, **widget_options(frontend.widget)}
     return ChatWidget(
         script_url=script_url,
@@ -205,15 +204,10 @@ async def resolve_entity_profile(root: Any, info: Info) -> ChatUser | None:
 async def resolve_issue_chat_token(info: Info) -> ChatToken:
     """A fresh token for whoever the site says is signed in; nobody else."""
     context = info.context
-    metrics: Metrics = context.http.state.metrics
     try:
-        user_id = await context.signed_in()
-        issued = await context.issue_token(user_id)
-    except ExpectedError as exc:
-        code = (exc.extensions or {}).get("code", "error")
-        metrics.tokens.labels(str(code).lower()).inc()
-        raise
-    metrics.tokens.labels("issued").inc()
+        issued = await context.frontend.viewer_token(context.identify)
+    except AdapterError as exc:
+        raise expected_from(exc) from exc
     return ChatToken(
         token=issued.token, user_id=strawberry.ID(str(issued.user_id)), expires_at=issued.expires_at
     )

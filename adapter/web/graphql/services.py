@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 
 import httpx
+from prometheus_client import Counter
 
 from adapter.config import GraphQLSettings, IdSettings, Settings, TokenSettings, WidgetSettings
-from adapter.metrics import Metrics
+from adapter.errors import NotSignedIn, UpstreamError, ViewerIdInvalid
+from adapter.metrics import TOKEN_OUTCOMES, Metrics
 from adapter.operations import Operations
 from adapter.tokens import IssuedToken, widget_token
 from adapter.viewer import ViewerSource, build_viewer
-from adapter.web.graphql.ratelimit import TokenRateLimiter
+from adapter.web.graphql.ratelimit import RateLimited, TokenRateLimiter
 
 __all__ = ["FrontendApi", "open_frontend"]
 
@@ -28,6 +30,11 @@ class FrontendApi:
     widget_id: str | None
     viewer: ViewerSource
     limiter: TokenRateLimiter
+    metrics: Metrics
+    _outcomes: dict[str, Counter] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._outcomes = {name: self.metrics.tokens.labels(name) for name in TOKEN_OUTCOMES}
 
     async def identify(self, headers: Mapping[str, str], address: str) -> int | None:
         """The signed-in user's id, or None; spends one from the client address's budget."""
@@ -38,6 +45,22 @@ class FrontendApi:
         """A widget token for `user_id`, spending one from the viewer's budget."""
         await self.limiter.hit_viewer(user_id)
         return widget_token(self.tokens, user_id)
+
+    async def viewer_token(self, identify: Callable[[], Awaitable[int | None]]) -> IssuedToken:
+        """A widget token for whoever `identify` says is signed in, its outcome counted (the one
+        service behind `issueChatToken` and `gettoken`); raises NotSignedIn for nobody."""
+        try:
+            user_id = await identify()
+            if user_id is None:
+                raise NotSignedIn()
+            issued = await self.issue_token(user_id)
+        except Exception as exc:
+            outcome = _outcome(exc)
+            if outcome is not None:
+                self._outcomes[outcome].inc()
+            raise
+        self._outcomes["issued"].inc()
+        return issued
 
     async def aclose(self) -> None:
         await self.viewer.aclose()
@@ -62,6 +85,7 @@ def open_frontend(
         widget=settings.widget,
         widget_id=settings.chat.widget_id,
         viewer=build_viewer(settings, operations, metrics=metrics, transport=transport, url=url),
+        metrics=metrics,
         limiter=TokenRateLimiter(
             settings.graphql.rate_limit,
             key_prefix=f"{settings.cache.prefix}ratelimit",
@@ -71,3 +95,16 @@ def open_frontend(
             pause_after_error=settings.cache.retry_after_error_seconds,
         ),
     )
+
+
+def _outcome(exc: Exception) -> str | None:
+    """The token outcome a failure counts as (None: a bug, not an outcome)."""
+    if isinstance(exc, RateLimited):
+        return "rate_limited"
+    if isinstance(exc, NotSignedIn):
+        return "unauthenticated"
+    if isinstance(exc, ViewerIdInvalid):
+        return "viewer_id_invalid"
+    if isinstance(exc, UpstreamError):
+        return "upstream_unavailable"
+    return None
