@@ -33,6 +33,7 @@ from adapter.errors import (
     UpstreamUnavailable,
 )
 from adapter.logs import detached_context
+from adapter.mapping import ChatUser
 from adapter.metrics import Metrics
 from adapter.operations import Operations
 from adapter.site_users import SiteUsers, UserId, shape_checked
@@ -91,7 +92,7 @@ class Directory:
         self._upstream = upstream
         self._cache = cache
         self.metrics = metrics
-        self.site_users = SiteUsers(settings)
+        self.site_users = SiteUsers(settings, metrics)
         self._clock = clock
         self._cache_settings = settings.cache
         self._batch_size = settings.upstream.batch.size
@@ -110,6 +111,9 @@ class Directory:
         self._fetches = 0
         self._keys: dict[UserId, str] = {}
         self._entries = EntryMemo()
+        # Set by the change feed (wall clock): a copy written before it is asked for again,
+        # kept only to answer if the site fails. 0: every copy lives its windows.
+        self.stale_before = 0.0
 
     def key(self, user_id: UserId) -> str:
         # Asked for every id of every call; the hot ids' keys are made once.
@@ -129,7 +133,9 @@ class Directory:
         now = self._clock()
         known = self._keys
         raw = await self._cache.get_many([known.get(i) or self.key(i) for i in ids])
-        warm = self._all_fresh(raw, now)
+        warm = self._all_fresh(
+            raw, max(now, self.stale_before + self._cache_settings.fresh_seconds)
+        )
         if warm is not None:
             self._results["hit"].inc(len(warm))
             return warm
@@ -143,6 +149,10 @@ class Directory:
         for user_id, value in zip(ids, raw, strict=True):
             entry = decode(value) if value is not None else None
             if entry is None:
+                misses.append(user_id)
+            elif self._before_feed_gap(entry):
+                if entry.profile is not None:
+                    fallbacks[user_id] = entry
                 misses.append(user_id)
             elif entry.is_fresh(now):
                 answers[user_id] = entry.profile
@@ -186,6 +196,12 @@ class Directory:
             append(entry.profile)
         return profiles
 
+    def _before_feed_gap(self, entry: Entry) -> bool:
+        """Whether the copy was written before `stale_before` (from its fresh-until time)."""
+        settings = self._cache_settings
+        window = settings.fresh_seconds if entry.profile is not None else settings.negative_seconds
+        return entry.fresh_until <= self.stale_before + window
+
     async def _fetch_or_fall_back(
         self, ids: list[UserId], fallbacks: Mapping[UserId, Entry]
     ) -> dict[UserId, bytes | None]:
@@ -201,7 +217,7 @@ class Directory:
             return {user_id: fallbacks[user_id].profile for user_id in ids}
         return {user_id: result.profile for user_id, result in found.items()}
 
-    async def users(self, ids: Sequence[UserId]) -> list[dict[str, Any]]:
+    async def users(self, ids: Sequence[UserId]) -> list[ChatUser]:
         """Decoded profiles, for callers that need objects (the GraphQL API)."""
         return [orjson.loads(profile) for profile in await self.lookup(ids)]
 
@@ -340,7 +356,7 @@ class Directory:
         entries = [decode(value) if value is not None else None for value in raw]
         found: dict[UserId, _Found] = {}
         for user_id, entry in zip(chunk, entries, strict=True):
-            if entry is None or not entry.is_fresh(now):
+            if entry is None or not entry.is_fresh(now) or self._before_feed_gap(entry):
                 return None
             found[user_id] = _Found(entry.profile)
         return found
@@ -385,9 +401,10 @@ class Directory:
         self,
         found: Mapping[UserId, _Found],
         generation: int,
-        seen: Mapping[str, bytes | None],
+        seen: Mapping[str, bytes | None] | None,
     ) -> None:
-        """Write what was fetched, where the keys still hold what they held before (`seen`)."""
+        """Write what was fetched, where the keys still hold what they held before (`seen`;
+        None: over whatever they hold)."""
         settings = self._cache_settings
         now = self._clock()
         if self._evicted:
@@ -402,10 +419,12 @@ class Directory:
             for i, f in found.items()
             if f.profile is None and f.cacheable
         }
-        if profiles and settings.keep_seconds:
-            await self._cache.replace_many(profiles, seen, settings.keep_seconds)
-        if absent and settings.negative_seconds:
-            await self._cache.replace_many(absent, seen, settings.negative_seconds)
+        for items, ttl in ((profiles, settings.keep_seconds), (absent, settings.negative_seconds)):
+            if items and ttl:
+                if seen is None:
+                    await self._cache.set_many(items, ttl)
+                else:
+                    await self._cache.replace_many(items, seen, ttl)
 
     def _refresh_in_background(self, ids: list[UserId]) -> None:
         fresh = [i for i in ids if str(i) not in self._in_flight]
@@ -453,7 +472,7 @@ class Directory:
             if len(objects) > limit:
                 log.warning("upstream_friends_truncated", count=len(objects), kept=limit)
                 objects = objects[:limit]
-            found = self._map_friends(objects)
+            found = self._map_users(objects)
             # The friends are known only now: a key already evicted (its marker) is left alone,
             # and one evicted from here on is not overwritten.
             keys = [self.key(i) for i in found]
@@ -468,19 +487,10 @@ class Directory:
                 self._evicted.clear()
         return [f.profile for f in found.values() if f.profile is not None]
 
-    def _map_friends(self, objects: Iterable[Any]) -> dict[UserId, _Found]:
+    def _map_users(self, objects: Iterable[Any]) -> dict[UserId, _Found]:
         found: dict[UserId, _Found] = {}
-        for obj in objects:
-            friend_id = self.site_users.chat_id(obj)
-            if friend_id is None:
-                self.metrics.users_dropped.labels("bad_id").inc()
-                continue
-            user = self.site_users.profile(obj, friend_id)
-            if user is None:
-                self.metrics.users_dropped.labels("no_name").inc()
-                log.warning("upstream_user_without_name", user_id=friend_id)
-                continue
-            found.setdefault(friend_id, _Found(orjson.dumps(user)))
+        for user_id, user in self.site_users.chat_users(objects):
+            found.setdefault(user_id, _Found(orjson.dumps(user)))
         return found
 
     # --- invalidation ---------------------------------------------------------------------------
@@ -494,13 +504,29 @@ class Directory:
         """
         if not ids:
             return
+        self._overtake_fetches(ids)
+        await self._cache.delete_many([self.key(i) for i in ids])
+
+    async def update(self, objects: Sequence[Any]) -> list[UserId]:
+        """Write the site's user objects (the change feed's) over the cached copies, in every
+        layer of every replica; a fetch already under way does not write its older copy back.
+
+        Returns the ids of the objects it could not map (no name), for the caller to evict.
+        """
+        found = self._map_users(objects)
+        self._overtake_fetches(list(found))
+        await self._store(found, self._generation, None)
+        ids = (self.site_users.chat_id(obj) for obj in objects)
+        return [i for i in ids if i is not None and i not in found]
+
+    def _overtake_fetches(self, ids: Sequence[UserId]) -> None:
+        """Later look-ups of `ids` do not join a fetch under way, nor may it store its copy."""
         self._generation += 1
         for user_id in ids:
             key = str(user_id)
             self._in_flight.pop(key, None)
             if self._fetches:
                 self._evicted[key] = self._generation
-        await self._cache.delete_many([self.key(i) for i in ids])
 
     async def idle(self) -> None:
         """Wait until no fetch or background refresh is under way."""

@@ -1,8 +1,9 @@
-"""The adapter's errors, one tree.
+"""The adapter's errors, one tree; each class carries its HTTP `status` and its GraphQL `code`.
 
-Domain code raises these; only the web layer turns them into status codes and the chat's
-JSON error shape (`web/responses.py`, which maps every class drawn here that reaches it), and the
-GraphQL layer shows only their messages, with a code (`web/graphql/errors.py`).
+Domain code raises these; the web layer answers with the class's status in the chat's JSON error
+shape (`web/responses.py`), and the GraphQL layer shows the message with the class's code
+(`web/graphql/errors.py`). A subclass answers with its parent's status and code unless it sets
+its own; `status` None: the error never reaches the web layer.
 
     AdapterError
     ├── ConfigError ............... the configuration cannot be used (start-up only; never
@@ -18,6 +19,7 @@ GraphQL layer shows only their messages, with a code (`web/graphql/errors.py`).
     ├── SignatureRejected ......... a signed webhook whose signature does not check out (401)
     ├── LoginRejected ............. the site refused a password login (403)
     ├── NotSignedIn ............... a page asked for a widget token with no signed-in viewer (401)
+    ├── RateLimited ............... a token budget (per address or per viewer) is spent (429)
     ├── Unanswerable .............. understood, but the site cannot answer it (422)
     │   ├── FriendsUnavailable .... no friends operation, or the site has no such user
     │   └── NotificationRefused ... the site did not take the notification
@@ -32,17 +34,17 @@ GraphQL layer shows only their messages, with a code (`web/graphql/errors.py`).
     └── InitError ................. `init` cannot go on (adapter/init/errors.py; the CLI only,
                                     never reaches the web layer)
 
-A subclass answers with its parent's status unless it is given its own. Two kinds of exception
-stay outside the tree on purpose. The GraphQL layer's `ExpectedError`s (`web/graphql/`) are the
-face these errors show inside a GraphQL answer, a message and a code; `RateLimited` among them
-is answered 429 by `web/page_token.py`. And some exceptions are local control flow, caught in
-the module that raises them and never seen by a caller: `bounded.TooLarge` (each reader answers
-with its own error) and `upstream._RetryableStatus` (a status to retry).
+Two kinds of exception stay outside the tree on purpose. The GraphQL layer's `ExpectedError`
+(`web/graphql/errors.py`) is the face these errors show inside a GraphQL answer, a message and
+a code. And some exceptions are local control flow, caught in the module that raises them and
+never seen by a caller: `bounded.TooLarge` (each reader answers with its own error) and
+`upstream._RetryableStatus` (a status to retry).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 __all__ = [
     "AdapterError",
@@ -56,6 +58,7 @@ __all__ = [
     "NotAuthenticated",
     "NotSignedIn",
     "NotificationRefused",
+    "RateLimited",
     "RequestRejected",
     "SignatureRejected",
     "Unanswerable",
@@ -71,6 +74,14 @@ __all__ = [
 
 class AdapterError(Exception):
     """Base of every error the adapter raises on purpose."""
+
+    # The HTTP status the web layer answers with (None: never reaches the web, a plain 500 if
+    # it did) and the `extensions.code` of its GraphQL error.
+    status: int | None = None
+    code = "INTERNAL_SERVER_ERROR"
+    # Headers of its HTTP answer, and what its GraphQL error shows beside message and code.
+    headers: Mapping[str, str] = {}
+    extensions: Mapping[str, Any] = {}
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -90,6 +101,9 @@ class ConfigError(AdapterError):
 class RequestRejected(AdapterError):
     """The request is malformed or out of bounds."""
 
+    status = 400
+    code = "BAD_REQUEST"
+
 
 class InvalidUserIds(RequestRejected):
     """A user id in the request is not valid for the configured id type."""
@@ -98,9 +112,14 @@ class InvalidUserIds(RequestRejected):
 class UnsupportedBody(RequestRejected):
     """The body's media type is not one the route reads."""
 
+    status = 415
+    code = "UNSUPPORTED_MEDIA_TYPE"
+
 
 class BodyTooLarge(RequestRejected):
     """The body is larger than the route reads."""
+
+    status = 413
 
 
 class HeaderRejected(RequestRejected):
@@ -114,27 +133,59 @@ class HeaderRejected(RequestRejected):
 class NotAuthenticated(AdapterError):
     """The chat server did not prove who it is."""
 
+    status = 401
+    code = "UNAUTHENTICATED"
+
     def __init__(self, message: str = "Authenticate required!") -> None:
         super().__init__(message)
+        self.headers = {"WWW-Authenticate": 'Basic realm="Backend"'}
 
 
 class SignatureRejected(AdapterError):
     """A signed request (the site's webhook) whose signature is missing, wrong, old or reused."""
 
+    status = 401
+    code = "UNAUTHENTICATED"
+
 
 class LoginRejected(AdapterError):
     """The site did not accept a login and password."""
 
+    status = 403
+    code = "FORBIDDEN"
+
 
 class NotSignedIn(AdapterError):
-    """A page's request carries no credentials the site accepts as a signed-in user."""
+    """A page's request carries no credentials the site accepts as a signed-in user.
+
+    401 without a Basic challenge: a browser would show a password dialog.
+    """
+
+    status = 401
+    code = "UNAUTHENTICATED"
 
     def __init__(self, message: str = "Sign in to the site first.") -> None:
         super().__init__(message)
 
 
+class RateLimited(AdapterError):
+    """Over a token budget: try again after `retry_after` seconds."""
+
+    status = 429
+    code = "RATE_LIMITED"
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__("Too many token requests; try again later.")
+        self.retry_after = retry_after
+        self.headers = {"Retry-After": str(retry_after)}
+        self.extensions = {"retryAfterSeconds": retry_after}
+
+
 class Unanswerable(AdapterError):
     """The request is well formed, but the site has nothing to answer it with."""
+
+    status = 422
+    code = "UNPROCESSABLE"
 
 
 class FriendsUnavailable(Unanswerable):
@@ -150,6 +201,9 @@ class NotificationRefused(Unanswerable):
 
 class UpstreamError(AdapterError):
     """The site's GraphQL API did not give a usable answer."""
+
+    status = 502
+    code = "UPSTREAM_UNAVAILABLE"
 
 
 class UpstreamUnavailable(UpstreamError):
@@ -184,6 +238,8 @@ class ViewerIdInvalid(UpstreamError):
     """The site named a viewer (in its viewer query's answer or its JWT) whose id is not in the
     chat's integer range; a widget token needs one."""
 
+    code = "VIEWER_ID_INVALID"
+
 
 class CacheError(AdapterError):
     """The cache backend failed.
@@ -193,3 +249,6 @@ class CacheError(AdapterError):
     entries were not deleted, and the webhook (503) and the GraphQL admin mutation
     (`CACHE_UNAVAILABLE`) tell their caller to retry.
     """
+
+    status = 503
+    code = "CACHE_UNAVAILABLE"

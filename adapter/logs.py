@@ -16,15 +16,17 @@ import logging
 import re
 import sys
 import time
-from collections.abc import MutableMapping
+from collections.abc import Callable, MutableMapping
 from contextvars import ContextVar, Token
 from typing import Any
 
 import orjson
+import stamina
 import structlog
 
 __all__ = [
     "REDACTED",
+    "LogGate",
     "access_line",
     "bind_request_id",
     "configure_logging",
@@ -207,6 +209,26 @@ def access_line(*, debug: bool, request_id: str, **fields: Any) -> None:
     emit("request", **event)
 
 
+class LogGate:
+    """One log line per `interval` seconds for a failure that repeats; the rest are counted."""
+
+    def __init__(self, interval: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.interval = interval
+        self.clock = clock
+        self.held = 0  # lines held back since the last one logged
+        self._last = float("-inf")
+
+    def due(self) -> int | None:
+        """When a line is due, how many were held back before it (counted from 0 again);
+        else None, and this one is counted."""
+        now = self.clock()
+        if now - self._last < self.interval:
+            self.held += 1
+            return None
+        self._last, held, self.held = now, self.held, 0
+        return held
+
+
 def configure_logging(level: str = "info", *, json: bool = True) -> None:
     """Render structlog's events and the standard library's (uvicorn) the same redacting way."""
     global _access_writer
@@ -251,3 +273,6 @@ def configure_logging(level: str = "info", *, json: bool = True) -> None:
         logging.getLogger(name).setLevel(logging.WARNING)
     # The adapter writes its own access line, with the route template and a request id.
     logging.getLogger("uvicorn.access").disabled = True
+    # stamina's own hook logs each retry with the call's internals (`callable=<context block>
+    # args=[] kwargs={}`); the upstream client logs one readable line per failed call instead.
+    stamina.instrumentation.set_on_retry_hooks(())

@@ -13,10 +13,11 @@ from adapter.errors import ConfigError
 from adapter.mapping import referenced_paths
 from adapter.operations import Operations
 
-__all__ = ["check_mapping_paths"]
+__all__ = ["check_mapping_paths", "covered"]
 
 
-def _covered(path: str, selected: frozenset[str]) -> bool:
+def covered(path: str, selected: frozenset[str]) -> bool:
+    """Whether a document that selects `selected` gives the mapping `path`."""
     if path in selected:
         return True
     # A path into a selected leaf (a JSON scalar such as `permissions.canWrite`) is fine.
@@ -33,7 +34,7 @@ def check_mapping_paths(settings: Settings, operations: Operations) -> None:
     problems = []
     for document, selected, operation, result in operations.returning_users():
         for where, path in referenced_paths(settings.mapping):
-            if _covered(path, selected):
+            if covered(path, selected):
                 continue
             problem = f"{where}: reads {path!r}, which the {document} document does not select"
             elsewhere = operation.selected_under(path, result)

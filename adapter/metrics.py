@@ -9,14 +9,19 @@ appear when first seen.
 
 from __future__ import annotations
 
+import functools
+from dataclasses import dataclass
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 __all__ = [
     "CACHE_ERROR_OPERATIONS",
     "CACHE_RESULTS",
+    "FEED_OUTCOMES",
     "TOKEN_OUTCOMES",
     "UPSTREAM_OUTCOMES",
     "USER_DROP_REASONS",
+    "FeedMetrics",
     "Metrics",
 ]
 
@@ -26,6 +31,7 @@ CACHE_ERROR_OPERATIONS = ("get", "set", "delete", "lock", "unlock")
 # Besides these, the HTTP status of every answer the site gave ("200", "502", ...).
 UPSTREAM_OUTCOMES = ("circuit_open", "retried", "deadline", "timeout", "unreachable", "too_large")
 USER_DROP_REASONS = ("not_requested", "no_name", "bad_id")
+FEED_OUTCOMES = ("applied", "malformed", "flood", "failed")
 # gettoken's outcomes and issueChatToken's (its GraphQL error code, lower-cased).
 TOKEN_OUTCOMES = (
     "issued",
@@ -37,6 +43,13 @@ TOKEN_OUTCOMES = (
 )
 
 _LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
+@dataclass(frozen=True)
+class FeedMetrics:
+    up: Gauge
+    holder: Gauge
+    events: Counter
 
 
 class Metrics:
@@ -129,3 +142,29 @@ class Metrics:
                 registry=self.registry,
             )
         return self._invalidation_channel_up
+
+    @functools.cached_property
+    def feed(self) -> FeedMetrics:
+        """Registered by the change feed: a replica without one exports no such series."""
+        events = Counter(
+            "adapter_feed_events",
+            "Change feed events (or poll answers) by outcome; a flood marks every copy stale.",
+            ["outcome"],
+            registry=self.registry,
+        )
+        for outcome in FEED_OUTCOMES:
+            events.labels(outcome)
+        return FeedMetrics(
+            up=Gauge(
+                "adapter_feed_up",
+                "1 while this replica follows the site's change feed, else 0 (alert on the max "
+                "over replicas).",
+                registry=self.registry,
+            ),
+            holder=Gauge(
+                "adapter_feed_holder",
+                "1 on the replica that holds the change feed's lease.",
+                registry=self.registry,
+            ),
+            events=events,
+        )

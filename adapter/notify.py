@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from adapter.config import NotifyField
 from adapter.errors import NotificationRefused, UpstreamGraphQLError
-from adapter.operations import NotifyMutation
+from adapter.operations.queries import NotifyMutation
 from adapter.upstream import UpstreamClient
 
 __all__ = ["Notification", "Notifier"]

@@ -1,8 +1,10 @@
 """Pure: follow a field path (`profile.avatar.url`) through decoded JSON.
 
-One rule for every reader of nested answers: a step into something that is not an object, or
-into a key that is not there, finds nothing. `dig` follows one value; `dig_each` fans out
-through the lists on the way, as a connection's `edges` or a list of users does.
+Two rules, one reader each. What a user object may or may not carry is read leniently: a step
+into something that is not an object, or into a key that is not there, finds nothing (`dig` for
+one value; `dig_each` fans out through the lists on the way, as a connection's `edges` does).
+The shape of an answer to our own document is read strictly (`read_answer`): a key that is not
+there is not an answer, and no id may be taken for unknown because of it.
 """
 
 from __future__ import annotations
@@ -10,7 +12,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-__all__ = ["dig", "dig_each"]
+from adapter.errors import UpstreamProtocolError
+
+__all__ = ["dig", "dig_each", "read_answer"]
 
 
 def dig(value: Any, path: Sequence[str]) -> Any:
@@ -35,3 +39,21 @@ def dig_each(value: Any, path: Sequence[str]) -> list[Any]:
     if not isinstance(value, Mapping):
         return []
     return dig_each(value.get(path[0]), path[1:])
+
+
+def read_answer(value: Any, path: Sequence[str], start: int = 0) -> Any:
+    """The value at `path` in an answer: None where a nullable field on the way is null; where
+    the path passes through a list, the list of what the rest of the path reads in each item.
+
+    A key that is missing, or a step into something that is not an object, raises an
+    `UpstreamProtocolError` naming the path.
+    """
+    for position in range(start, len(path)):
+        if value is None:
+            return None
+        if isinstance(value, list):
+            return [read_answer(item, path, position) for item in value]
+        if not isinstance(value, Mapping) or path[position] not in value:
+            raise UpstreamProtocolError(f"the site's answer has no {'.'.join(path)!r}")
+        value = value[path[position]]
+    return value

@@ -5,9 +5,9 @@ the mapping (a `ConfigError` otherwise), makes the metrics registry and the trac
 configured), and decides where the site is (`upstream_target`: its URL, or the embedded demo
 served in-process). The app factory needs these before it can build its routes and middleware.
 `open_runtime(blueprint)` then opens, in this order, the tracing of outgoing calls, the upstream
-client, the cache, the directory, the accounts (search, login), the notifier, the webhook's
-signature store and the frontend services, and closes what it opened in reverse order, also
-when a later step fails.
+client, the cache, the directory, the change feed (a background task, when configured), the
+accounts (search, login), the notifier, the webhook's signature store and the frontend
+services, and closes what it opened in reverse order, also when a later step fails.
 
 The app's lifespan, the `users` command and the tests open the adapter through it (`init`'s
 verification through the app); `check-config` uses only `upstream_target`.
@@ -28,12 +28,16 @@ from adapter.accounts import Accounts
 from adapter.cache import Cache, build_cache
 from adapter.config import Settings
 from adapter.directory import Directory
+from adapter.errors import ConfigError
+from adapter.feed import Feed, FeedDocument, feed_document, open_feed
 from adapter.mapping_check import check_mapping_paths
 from adapter.metrics import Metrics
 from adapter.notify import Notifier
 from adapter.operations import Operations, build_operations
 from adapter.upstream import UpstreamClient
+from adapter.viewer import viewer_operation
 from adapter.web.graphql import FrontendApi, open_frontend
+from adapter.web.graphql.trusted import TrustedDocuments
 from adapter.web.telemetry import Tracing, build_tracing
 from adapter.web.webhooks import NonceStore, signature_nonces
 
@@ -42,6 +46,7 @@ __all__ = [
     "Blueprint",
     "Runtime",
     "UpstreamTarget",
+    "check_named_files",
     "open_runtime",
     "prepare_runtime",
     "upstream_target",
@@ -83,19 +88,46 @@ class Blueprint:
     metrics: Metrics
     tracing: Tracing | None
     target: UpstreamTarget
+    feed: FeedDocument | None = None
+
+
+def check_named_files(settings: Settings, operations: Operations) -> None:
+    """The files the configuration names beyond the operation documents: the viewer document
+    and the trusted documents manifest of the token API, the demo page's folder. ConfigError
+    listing each problem (start-up, and check-config's documents stage)."""
+    problems: list[str] = []
+    graphql, viewer = settings.graphql, settings.viewer
+    if graphql is not None and viewer is not None and viewer.mode == "upstream":
+        try:
+            viewer_operation(settings, operations)
+        except ConfigError as exc:
+            problems += exc.problems
+    manifest = graphql.trusted_documents.manifest if graphql is not None else None
+    if graphql is not None and graphql.trusted_documents.enabled and manifest is not None:
+        try:
+            TrustedDocuments.load(settings.resolve(manifest))
+        except ConfigError as exc:
+            problems += exc.problems
+    folder = settings.resolve(settings.demo_page.directory)
+    if settings.demo_page.enabled and not folder.is_dir():
+        problems.append(f"demo_page.directory: {folder} is not a folder")
+    if problems:
+        raise ConfigError(problems, source="files the configuration names")
 
 
 def prepare_runtime(settings: Settings) -> Blueprint:
-    """Check documents and mapping, make metrics and tracing, choose the site; ConfigError when
-    the documents, the mapping or the tracing packages are wrong."""
+    """Check documents, mapping and the other files named, make metrics and tracing, choose the
+    site; ConfigError when the files, the mapping or the tracing packages are wrong."""
     operations = build_operations(settings)
     check_mapping_paths(settings, operations)
+    check_named_files(settings, operations)
     return Blueprint(
         settings=settings,
         operations=operations,
         metrics=Metrics(),
         tracing=build_tracing(settings.telemetry),
         target=upstream_target(settings),
+        feed=feed_document(settings),
     )
 
 
@@ -113,6 +145,7 @@ class Runtime:
     notifier: Notifier | None
     nonces: NonceStore | None
     frontend: FrontendApi | None
+    feed: Feed | None = None
 
 
 class _Borrowed(httpx.AsyncBaseTransport):
@@ -165,6 +198,12 @@ async def open_runtime(
             clock=clock,
         )
         parts.push_async_callback(directory.aclose)
+        feed = None
+        if blueprint.feed is not None:
+            feed = open_feed(
+                settings, blueprint.feed, upstream=upstream, directory=directory, metrics=metrics
+            )
+            parts.push_async_callback(feed.aclose)
         accounts = Accounts(settings=settings, operations=operations, upstream=upstream)
         notifier = Notifier(operations.notify, upstream) if operations.notify else None
         nonces = signature_nonces(settings, cache) if settings.webhooks.enabled else None
@@ -192,6 +231,7 @@ async def open_runtime(
                 notifier=notifier,
                 nonces=nonces,
                 frontend=frontend,
+                feed=feed,
             )
         finally:
             # Closed here, not on leaving the `async with`, so that "stopped" comes after.

@@ -81,11 +81,11 @@ def release_refused_ports() -> None:
         _HELD_PORTS.pop().close()
 
 
-def _listening_socket() -> socket.socket:
-    """A loopback socket bound to a port of the kernel's choosing and listening: no race."""
+def _listening_socket(port: int = 0) -> socket.socket:
+    """A loopback socket bound to `port` (0: of the kernel's choosing, no race) and listening."""
     sock = socket.socket()
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
+    sock.bind(("127.0.0.1", port))
     sock.listen(128)
     return sock
 
@@ -188,9 +188,10 @@ def start_demo_upstream(*args: str) -> DemoUpstream:
 class LiveServer:
     """uvicorn serving an ASGI app on a loopback port in a background thread."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, port: int = 0) -> None:
         # The socket is bound and listening before uvicorn starts: no port can be lost to a race.
-        self.socket = _listening_socket()
+        # A given port serves the app again where an earlier server stopped (a site restart).
+        self.socket = _listening_socket(port)
         self.port: int = self.socket.getsockname()[1]
         config = uvicorn.Config(app, log_config=None, lifespan="on")
         self.server = uvicorn.Server(config)

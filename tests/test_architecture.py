@@ -20,6 +20,7 @@ LAYERS: dict[str, int] = {
     "adapter.urls": 0,
     "adapter.error_messages": 0,
     "adapter.exit_codes": 0,
+    "adapter.memo": 0,
     "adapter.config": 1,
     "adapter.globalids": 2,
     "adapter.operations": 2,
@@ -33,6 +34,7 @@ LAYERS: dict[str, int] = {
     "adapter.accounts": 3,
     "adapter.viewer": 3,
     "adapter.notify": 3,
+    "adapter.feed": 4,  # the change feed: a background task over the directory
     "adapter.web": 4,
     "adapter.runtime": 5,  # the composition root: opens the parts above for the app and the CLI
     "adapter.app": 6,

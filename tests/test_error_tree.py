@@ -1,112 +1,93 @@
-"""The error tree drawn in `adapter/errors.py` is the real one, and the web layer maps all of it."""
+"""Every error of the tree carries its status and GraphQL code; the web layer answers with them."""
 
 from __future__ import annotations
 
 import importlib
 import pkgutil
-import re
 
 import orjson
 import pytest
 
 import adapter
 from adapter import errors
-from adapter.errors import AdapterError, ConfigError, NotAuthenticated
+from adapter.errors import AdapterError, ConfigError, NotAuthenticated, RateLimited
 from adapter.init.errors import InitError
-from adapter.web.responses import response_for, status_for
+from adapter.web.graphql.errors import expected_from
+from adapter.web.responses import response_for
 
-# Documented in the drawing as never reaching the web layer: no status, on purpose.
+# They never reach the web layer: no status, on purpose.
 NEVER_REACHES_WEB: frozenset[type[AdapterError]] = frozenset({ConfigError, InitError})
 
-_ENTRY = re.compile(r"^(?P<indent>[ │]*)[├└]── (?P<name>\w+) \.*(?P<text>.*)$")
-_STATUS = re.compile(r"\((\d{3})\)")
 
-
-def every_error() -> dict[str, type[AdapterError]]:
+def every_error() -> list[type[AdapterError]]:
     """Every subclass of AdapterError in the package, once each of its modules is imported."""
     for module in pkgutil.walk_packages(adapter.__path__, "adapter."):
         if not module.name.endswith("__main__"):
             importlib.import_module(module.name)
-    found: dict[str, type[AdapterError]] = {}
+    found: list[type[AdapterError]] = []
     pending: list[type[AdapterError]] = [AdapterError]
     while pending:
         cls = pending.pop()
-        found[cls.__name__] = cls
+        found.append(cls)
         # The package's own: a test may subclass one for its own purposes.
         pending.extend(sub for sub in cls.__subclasses__() if sub.__module__.startswith("adapter."))
     return found
 
 
-def drawing() -> dict[str, tuple[str, str]]:
-    """Each drawn class: its drawn parent and its text (continuation lines included)."""
-    assert errors.__doc__ is not None
-    drawn: dict[str, tuple[str, str]] = {}
-    parents = ["AdapterError"]
-    lines = iter(errors.__doc__.splitlines())
-    for line in lines:
-        if line.strip() == "AdapterError":
-            break
-    last = ""
-    for raw in lines:
-        line = raw.removeprefix("    ")
-        if not line.strip():
-            break  # the drawing ends at its first empty line
-        entry = _ENTRY.match(line)
-        if entry is None:
-            parent, text = drawn[last]
-            drawn[last] = (parent, f"{text} {line.strip(' │')}")
-            continue
-        depth = len(entry["indent"]) // 4
-        del parents[depth + 1 :]
-        last = entry["name"]
-        drawn[last] = (parents[depth], entry["text"].strip())
-        parents.append(last)
-    return drawn
-
-
-def test_every_error_is_drawn_under_its_real_parent() -> None:
-    """The drawing lists each class of the tree, under the class it subclasses, and nothing else."""
-    real = every_error()
-    drawn = drawing()
-    assert set(drawn) == set(real) - {"AdapterError"}
-    for name, (parent, _) in drawn.items():
-        assert real[name].__bases__ == (real[parent],), f"{name} is not drawn under its parent"
-
-
-def test_every_error_has_a_deliberate_status() -> None:
-    """Each class reaching the web layer answers with a mapped status, never a 500 by default."""
-    for name, cls in every_error().items():
-        if cls is AdapterError:
-            continue
-        text = drawing()[name][1]
-        if cls in NEVER_REACHES_WEB:
-            assert status_for(cls) is None
-            assert "never reaches the web layer" in text, f"{name}: say it never reaches the web"
-            continue
-        status = status_for(cls)
-        assert status is not None, f"{name} has no status: map it in web/responses.py"
-        drawn_status = _STATUS.search(text)
-        if drawn_status is not None:
-            assert int(drawn_status[1]) == status, f"{name} is drawn with another status"
-
-
-def test_response_for_answers_each_error_with_its_status_and_message() -> None:
-    """The chat sees the mapped status and the error's own message (the chat's shape)."""
-    for cls in every_error().values():
-        if cls is AdapterError or cls in NEVER_REACHES_WEB or cls is NotAuthenticated:
-            continue
-        exc = cls.__new__(cls)
-        AdapterError.__init__(exc, f"{cls.__name__} happened")
-        response = response_for(exc)
-        assert response.status_code == status_for(cls)
-        assert orjson.loads(response.body)["error"] == f"{cls.__name__} happened"
-
-
-@pytest.mark.parametrize("cls", [ConfigError, InitError])
-def test_an_error_that_never_reaches_the_web_would_be_a_plain_500(cls: type[AdapterError]) -> None:
-    """Should one arrive after all, its message stays server-side."""
+def raised(cls: type[AdapterError]) -> AdapterError:
+    """An instance of `cls` with a message of its own, whatever its constructor takes."""
     exc = cls.__new__(cls)
-    AdapterError.__init__(exc, "a detail for the terminal")
+    AdapterError.__init__(exc, f"{cls.__name__} happened")
+    return exc
+
+
+def test_every_error_is_in_the_drawing() -> None:
+    """The tree drawn in errors.py's docstring names each class of the package's tree."""
+    assert errors.__doc__ is not None
+    missing = [cls.__name__ for cls in every_error() if f"── {cls.__name__} " not in errors.__doc__]
+    assert missing == ["AdapterError"]  # the root, drawn without a branch
+
+
+@pytest.mark.parametrize("cls", every_error()[1:], ids=lambda cls: cls.__name__)
+def test_every_error_has_a_deliberate_status_and_code(cls: type[AdapterError]) -> None:
+    """A class reaching the web layer carries a 4xx or 5xx status and a GraphQL code of its
+    own; the two that never reach it carry no status."""
+    if cls in NEVER_REACHES_WEB:
+        assert cls.status is None
+        return
+    assert cls.status is not None
+    assert 400 <= cls.status < 600
+    assert cls.code.isupper()
+    assert cls.code != AdapterError.code
+
+
+@pytest.mark.parametrize("cls", every_error()[1:], ids=lambda cls: cls.__name__)
+def test_the_chat_and_graphql_see_the_class_status_code_and_message(
+    cls: type[AdapterError],
+) -> None:
+    """REST answers with the class's status and the error's message; GraphQL with its code."""
+    exc = raised(cls)
     response = response_for(exc)
-    assert response.status_code == 500
-    assert orjson.loads(response.body)["error"] == "Internal error"
+    if cls in NEVER_REACHES_WEB:  # should one arrive after all, its message stays server-side
+        assert response.status_code == 500
+        assert orjson.loads(response.body)["error"] == "Internal error"
+        return
+    assert response.status_code == cls.status
+    assert orjson.loads(response.body)["error"] == f"{cls.__name__} happened"
+    shown = expected_from(exc)
+    assert (shown.message, shown.extensions) == (exc.message, {"code": cls.code})
+
+
+def test_the_chats_credentials_answer_with_a_basic_challenge() -> None:
+    """401 for the chat server carries the Basic challenge its client answers."""
+    response = response_for(NotAuthenticated())
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"] == 'Basic realm="Backend"'
+
+
+def test_a_spent_budget_says_when_to_come_back() -> None:
+    """429 with Retry-After in REST, retryAfterSeconds beside the code in GraphQL."""
+    exc = RateLimited(7)
+    response = response_for(exc)
+    assert (response.status_code, response.headers["retry-after"]) == (429, "7")
+    assert expected_from(exc).extensions == {"code": "RATE_LIMITED", "retryAfterSeconds": 7}

@@ -1,13 +1,15 @@
-"""The one walker of nested answers: `dig` for one value, `dig_each` through lists."""
+"""The path readers: `dig` for one value, `dig_each` through lists, `read_answer` strictly."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from adapter.paths import dig, dig_each
+from adapter.errors import UpstreamProtocolError
+from adapter.paths import dig, dig_each, read_answer
 
 keys = st.text(alphabet="abcxyz", min_size=1, max_size=3)
 paths = st.lists(keys, max_size=4)
@@ -76,3 +78,17 @@ def test_dig_each_steps_into_lists_on_the_way_and_at_the_end() -> None:
 def test_dig_each_of_a_list_answers_for_each_item(value: Any, path: list[str], copies: int) -> None:
     """A list fans out: each item answers in turn, as it would alone."""
     assert dig_each([value] * copies, path) == dig_each(value, path) * copies
+
+
+def test_read_answer_stops_at_a_null_and_fans_out_through_lists() -> None:
+    """A null on the way reads as None; a list on the way reads the rest in each item."""
+    assert read_answer({"a": {"b": None}}, ("a", "b", "c")) is None
+    edges = {"edges": [{"node": 1}, None, {"node": None}]}
+    assert read_answer(edges, ("edges", "node")) == [1, None, None]
+
+
+@pytest.mark.parametrize("answer", [{"a": {}}, {"a": 1}, {"a": [{"c": 1}]}])
+def test_read_answer_refuses_what_is_not_the_documents_shape(answer: Any) -> None:
+    """A missing key, or a step into a scalar, is not an answer: an UpstreamProtocolError."""
+    with pytest.raises(UpstreamProtocolError, match=r"has no 'a\.b'"):
+        read_answer(answer, ("a", "b"))

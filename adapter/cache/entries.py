@@ -1,6 +1,7 @@
 """What the cache holds for a user: a profile or a "no such user", with its fresh-until time.
 
-The value is `P<fresh_until>|<profile JSON>` or `N<fresh_until>|`: the profile bytes are stored
+The value is `P<fresh_until>|<profile JSON>` or `N<fresh_until>|` (Unix seconds, to the
+millisecond; whole seconds from older versions read as well): the profile bytes are stored
 exactly as the chat receives them, so a warm answer is joined from cached bytes, never re-encoded.
 An evicted key holds `E<token>` for a while (`eviction_marker`), which reads as a miss.
 """
@@ -9,6 +10,8 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+
+from adapter.memo import Memo
 
 __all__ = [
     "EVICTED",
@@ -41,7 +44,8 @@ class Entry:
 
 
 def encode_entry(profile: bytes | None, fresh_until: float) -> bytes:
-    stamp = str(int(fresh_until)).encode()
+    # Milliseconds: the change feed tells copies written before a moment from those after it.
+    stamp = b"%.3f" % fresh_until
     if profile is None:
         return b"N" + stamp + b"|"
     return b"P" + stamp + b"|" + profile
@@ -51,7 +55,7 @@ def decode_entry(raw: bytes) -> Entry | None:
     """The entry, or None for bytes this version did not write (treated as a miss)."""
     kind = raw[:1]
     stamp, bar, profile = raw[1:].partition(b"|")
-    if not bar or kind not in (b"P", b"N") or not stamp.isdigit():
+    if not bar or kind not in (b"P", b"N") or not stamp.replace(b".", b"", 1).isdigit():
         return None
     if kind == b"N":
         return Entry(None, float(stamp))
@@ -63,20 +67,16 @@ class EntryMemo:
 
     From the memory cache they are the very same bytes objects, whose hash Python keeps, so a
     hit is one dict look-up (`decoded.get`, which the warm path calls inline: a tenth of a
-    decode, a fifth of `functools.lru_cache`'s wrapper). Bounded: when full it starts again,
-    so a large directory keeps only what it read since.
+    decode, a fifth of `functools.lru_cache`'s wrapper).
     """
 
     def __init__(self, max_entries: int = 8192) -> None:
-        self.decoded: dict[bytes, Entry] = {}
-        self._max_entries = max_entries
+        self.decoded = Memo[bytes, Entry](max_entries)
 
     def decode(self, raw: bytes) -> Entry | None:
         entry = self.decoded.get(raw)
         if entry is None:
             entry = decode_entry(raw)
             if entry is not None:
-                if len(self.decoded) >= self._max_entries:
-                    self.decoded.clear()
-                self.decoded[raw] = entry
+                self.decoded.remember(raw, entry)
         return entry

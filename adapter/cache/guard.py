@@ -1,4 +1,4 @@
-"""Keep a failing cache from failing requests, and put a small local layer in front of it."""
+"""Keep a failing cache from failing requests: its failures become misses, logged per interval."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import structlog
 
 from adapter.cache.base import Cache
 from adapter.errors import CacheError
+from adapter.logs import LogGate
 from adapter.metrics import Metrics
 
 __all__ = ["FailOpenCache"]
@@ -42,12 +43,10 @@ class FailOpenCache:
     ) -> None:
         self.backend = backend
         self.metrics = metrics
-        self.log_interval = log_interval
         self.pause_after_error = pause_after_error
         self._clock = clock
         self._paused_until = 0.0
-        self._last_logged = float("-inf")
-        self._suppressed = 0
+        self._log = LogGate(log_interval, clock)
         self._write_failure: str | None = None
 
     @property
@@ -66,28 +65,24 @@ class FailOpenCache:
             return fallback
         if operation in _WRITES:
             self._write_failure = None
-        if self._suppressed or self._paused_until:
-            log.info("cache_recovered", failures_while_down=self._suppressed)
-            self._suppressed = 0
+        if self._log.held or self._paused_until:
+            log.info("cache_recovered", failures_while_down=self._log.held)
+            self._log.held = 0
             self._paused_until = 0.0
         return result
 
     def _failed(self, operation: str, exc: Exception) -> None:
         self.metrics.cache_errors.labels(operation).inc()
-        now = self._clock()
-        self._paused_until = now + self.pause_after_error
-        if now - self._last_logged >= self.log_interval:
+        self._paused_until = self._clock() + self.pause_after_error
+        held = self._log.due()
+        if held is not None:
             log.warning(
                 "cache_unavailable",
                 operation=operation,
                 error=type(exc).__name__,
                 detail=str(exc)[:200] if isinstance(exc, CacheError) else "",
-                failures_since_last_log=self._suppressed,
+                failures_since_last_log=held,
             )
-            self._last_logged = now
-            self._suppressed = 0
-        else:
-            self._suppressed += 1
 
     async def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
         return await self._guard("get", lambda: self.backend.get_many(keys), [None] * len(keys))

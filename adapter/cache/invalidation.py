@@ -44,7 +44,7 @@ from adapter.cache.base import Cache
 from adapter.cache.memory import MemoryCache
 from adapter.cache.redis import client_options
 from adapter.config import CacheSettings
-from adapter.logs import detached_context
+from adapter.logs import LogGate, detached_context
 from adapter.metrics import Metrics
 
 __all__ = ["InvalidationChannel", "SyncedLocalCache"]
@@ -78,19 +78,17 @@ class InvalidationChannel:
         self.publisher = publisher
         self.channel = channel
         self.replica = uuid.uuid4().hex
-        self._metrics = metrics
-        self._log_interval = log_interval
         self._on_keys = on_keys
         self._on_reset = on_reset
         self._clock = clock
         self._up = False
         self._task: asyncio.Task[None] | None = None
-        self._last_logged = -float("inf")
+        self._down_log = LogGate(log_interval, clock)
         # Keys whose publish failed, in order, until the retry task sends them.
         self._unsent: dict[str, None] = {}
         self._unsent_everything = False
         self._retry: asyncio.Task[None] | None = None
-        self._last_publish_logged = -float("inf")
+        self._publish_log = LogGate(log_interval, clock)
         self._up_gauge = metrics.invalidation_channel_up
         self._received = metrics.local_invalidations
         self._up_gauge.set(0)
@@ -159,9 +157,7 @@ class InvalidationChannel:
             self._retry = None
 
     def _publish_failed(self, exc: Exception) -> None:
-        now = self._clock()
-        if now - self._last_publish_logged >= self._log_interval:
-            self._last_publish_logged = now
+        if self._publish_log.due() is not None:
             log.warning(
                 "cache_invalidation_publish_failed",
                 channel=self.channel,
@@ -249,9 +245,7 @@ class InvalidationChannel:
 
     def _down(self, reason: str) -> None:
         self._set_up(False)
-        now = self._clock()
-        if now - self._last_logged >= self._log_interval:
-            self._last_logged = now
+        if self._down_log.due() is not None:
             log.warning(
                 "cache_invalidation_channel_down",
                 channel=self.channel,

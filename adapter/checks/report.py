@@ -12,6 +12,7 @@ from graphql import GraphQLSchema
 
 from adapter.config import Settings
 from adapter.exit_codes import ExitCode
+from adapter.operations import Operations
 
 __all__ = ["Check", "CheckReport", "Status"]
 
@@ -30,11 +31,13 @@ class Check:
 
 @dataclass
 class CheckReport:
-    """What `run_checks` found; `settings` and `schema` are kept for callers that go on."""
+    """What `run_checks` found; `settings`, `operations` and `schema` are kept for callers
+    that go on."""
 
     source: Path
     checks: list[Check] = field(default_factory=list)
     settings: Settings | None = None
+    operations: Operations | None = None
     schema: GraphQLSchema | None = None
 
     @property

@@ -1,7 +1,7 @@
 """The documents and the mapping compared with the site's introspected schema.
 
 Each parsed document is validated against the schema; each path the mapping reads is followed
-through the documents returning users (the selection walked by `operations.walk_selection`,
+through the documents returning users (the selection walked by `walk_selection`,
 aliases and fragments included), and a field the schema's type lacks is named.
 """
 
@@ -21,12 +21,23 @@ from graphql import (
     value_from_ast_untyped,
 )
 
-from adapter.config import MappingSettings
+from adapter.config import MappingSettings, Settings
+from adapter.errors import ConfigError
 from adapter.mapping import referenced_paths
-from adapter.operations import ListBatch, Operation, Operations, walk_selection
+from adapter.mapping_check import covered
+from adapter.operations import Operations
+from adapter.operations.batches import ListBatch
+from adapter.operations.document import Operation, load_operation
+from adapter.operations.selection import walk_selection
 from adapter.page_sizes import given_page_size, page_size_paths, page_size_text
 
-__all__ = ["is_wpgraphql", "page_size_problems", "schema_problems", "sees_less_hint"]
+__all__ = [
+    "feed_problems",
+    "is_wpgraphql",
+    "page_size_problems",
+    "schema_problems",
+    "sees_less_hint",
+]
 
 
 def schema_problems(
@@ -48,6 +59,39 @@ def schema_problems(
             message = f"{where}: reads {read!r}, but {lacking}"
             if lacking and message not in problems:
                 problems.append(message)
+    return problems
+
+
+def feed_problems(settings: Settings, schema: GraphQLSchema) -> list[str]:
+    """The feed's document against `schema`: a subscription (or, to poll, a query) valid there,
+    selecting the changes where `ids` says, each poll's `cursor` and, for whole users, every
+    path the mapping reads."""
+    feed = settings.feed
+    if feed is None:
+        return []
+    try:
+        operation = load_operation(settings.resolve(feed.document))
+    except ConfigError as exc:
+        return [f"feed: {problem}" for problem in exc.problems]
+    name = f"feed ({feed.document.name})"
+    wanted = "subscription" if feed.kind == "subscription" else "query"
+    if operation.definition.operation.value != wanted:
+        return [f"{name}: kind {feed.kind} needs a {wanted}"]
+    problems = [f"{name}: {error.message}" for error in validate(schema, operation.document)]
+    known = _field_paths(schema, operation)
+    try:
+        ids = operation.result_path(feed.ids)
+        selected = operation.selected_paths(ids) if known.get(".".join(ids), "") is None else None
+    except ConfigError as exc:
+        return [*problems, *(f"feed: {problem}" for problem in exc.problems)]
+    if selected is None:
+        return [*problems, f"{name}: ids reads {'.'.join(ids)!r}, which it does not select"]
+    wanted_paths = [("feed.cursor", feed.cursor)] if feed.cursor else []
+    if feed.users:
+        wanted_paths += referenced_paths(settings.mapping)
+    for where, path in wanted_paths:
+        if not covered(path, selected):
+            problems.append(f"{where}: reads {path!r}, which the feed document does not select")
     return problems
 
 

@@ -27,6 +27,9 @@ from adapter.config.chat import (
     WebhookSettings,
     chat_int_id,
 )
+from adapter.config.feed import (
+    FeedSettings,
+)
 from adapter.config.frontend import (
     CorsSettings,
     DemoPageSettings,
@@ -67,7 +70,6 @@ from adapter.config.samples import (
 )
 from adapter.config.settings import (
     Settings,
-    iter_operation_documents,
 )
 from adapter.config.upstream import (
     BatchSettings,
@@ -100,6 +102,7 @@ __all__ = [
     "DemoPageSettings",
     "FederationEntitySettings",
     "FederationSettings",
+    "FeedSettings",
     "FieldRule",
     "FieldSpec",
     "FriendsOperation",
@@ -135,7 +138,6 @@ __all__ = [
     "WidgetSettings",
     "chat_int_id",
     "env_references",
-    "iter_operation_documents",
     "load_settings",
     "no_configuration",
     "read_config_file",

@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 from typing import Literal
 
+from limits import parse_many
 from pydantic import (
     Field,
     JsonValue,
@@ -171,17 +172,11 @@ class WidgetSettings(Model):
 
     # `{widget_id}` is replaced by chat.widget_id.
     script_url: str = "https://api.imbachat.com/imbachat/v1/{widget_id}/widget"
-    language: str | None = None
-    theme: Literal["default", "dark"] | None = None
-    position: Literal["right", "left"] | None = None
-    resizable: bool | None = None
-    draggable: bool | None = None
-    use_favicon_badge: bool | None = None
-    update_title: bool | None = None
-    # Any other init option, passed as is.
-    extra_options: dict[str, JsonValue] = {}
+    # ImbaChat.load's other options, by the widget's own names (language, theme, position,
+    # resizable, draggable, useFaviconBadge, updateTitle, ...), passed as they are.
+    options: dict[str, JsonValue] = {}
 
-    @field_validator("extra_options")
+    @field_validator("options")
     @classmethod
     def _not_identity(cls, value: dict[str, JsonValue]) -> dict[str, JsonValue]:
         if {"user_id", "token"} & value.keys():
@@ -224,6 +219,23 @@ class RateLimitSettings(Model):
     per_ip: str = "60/minute"
     # memory:// (per process) or redis://host:6379/0 (shared by every replica).
     storage_url: SecretStr = SecretStr("memory://")
+
+    @field_validator("per_viewer", "per_ip")
+    @classmethod
+    def _a_rate(cls, value: str) -> str:
+        try:
+            parse_many(value)
+        except ValueError:
+            raise ValueError(f"{value!r} is not a rate such as '10/minute'") from None
+        return value
+
+    @field_validator("storage_url")
+    @classmethod
+    def _a_storage(cls, value: SecretStr) -> SecretStr:
+        url = value.get_secret_value()
+        if url != "memory://" and not url.startswith(("redis://", "rediss://")):
+            raise ValueError("use memory:// or redis://host:6379/0")
+        return value
 
 
 _GRAPHQL_NAME = re.compile(r"^[_A-Za-z][_A-Za-z0-9]*$")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 from pydantic import model_validator
@@ -10,6 +9,7 @@ from pydantic import model_validator
 from adapter.config.base import Model
 from adapter.config.cache import CacheSettings
 from adapter.config.chat import ChatSettings, LimitsSettings, WebhookSettings
+from adapter.config.feed import FeedSettings
 from adapter.config.frontend import (
     DemoPageSettings,
     GraphQLSettings,
@@ -21,7 +21,7 @@ from adapter.config.mapping import MappingSettings
 from adapter.config.running import LoggingSettings, TelemetrySettings
 from adapter.config.upstream import UpstreamSettings
 
-__all__ = ["Settings", "iter_operation_documents"]
+__all__ = ["Settings"]
 
 
 def _frontend_problems(settings: Settings) -> list[str]:
@@ -52,6 +52,8 @@ class Settings(Model):
     cache: CacheSettings = CacheSettings()
     limits: LimitsSettings = LimitsSettings()
     webhooks: WebhookSettings = WebhookSettings()
+    # The site's change feed (off unless given).
+    feed: FeedSettings | None = None
     logging: LoggingSettings = LoggingSettings()
     telemetry: TelemetrySettings = TelemetrySettings()
     # The frontend-facing GraphQL API (off unless `graphql` is given; it needs tokens and viewer).
@@ -73,11 +75,9 @@ class Settings(Model):
             raise ValueError("; ".join(problems))
         return self
 
-
-def iter_operation_documents(settings: Settings) -> Iterator[tuple[str, Path]]:
-    """Each configured operation with its resolved document path."""
-    operations = settings.upstream.operations
-    for name in ("users", "search", "login", "viewer", "friends", "notify"):
-        operation = getattr(operations, name)
-        if operation is not None:
-            yield name, settings.resolve(operation.document)
+    @model_validator(mode="after")
+    def _feed_has_url(self) -> Settings:
+        feed = self.feed
+        if feed and feed.kind == "subscription" and not feed.websocket_url(self.upstream.url):
+            raise ValueError("feed.url: a subscription needs it when upstream has no url")
+        return self

@@ -1,4 +1,5 @@
-"""The demo upstream as an ASGI app: GraphQL (also as a subgraph), avatars, counters, outbox."""
+"""The demo upstream as an ASGI app: GraphQL (also as a subgraph, and subscriptions over
+WebSocket), avatars, counters, outbox."""
 
 from __future__ import annotations
 
@@ -9,11 +10,10 @@ from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
@@ -58,11 +58,9 @@ class _DemoGraphQL(GraphQL[DemoContext, None]):
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> DemoContext:
         """Request (for the viewer), response (for cookies) and the user directory."""
-        if not isinstance(request, Request) or not isinstance(response, Response):
-            raise TypeError("the demo upstream serves HTTP only")
         return {
             "request": request,
-            "response": response,
+            "response": response if isinstance(response, Response) else None,
             "directory": self._directory,
             "asked": self._asked,
             "notifications": self._notifications,
@@ -189,6 +187,8 @@ def create_demo_upstream_app(
     app = Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
+            # Subscriptions (usersChanged), over graphql-transport-ws and graphql-ws.
+            WebSocketRoute("/graphql", graphql),
             Route("/subgraph/graphql", subgraph, methods=["GET", "POST"]),
             Route("/avatars/{name}", _avatar, methods=["GET"]),
             Route("/profiles/{name}", _profile_avatar, methods=["GET"]),
@@ -203,8 +203,3 @@ def create_demo_upstream_app(
     app.state.directory = directory
     app.state.notifications = notifications
     return app
-
-
-def serve_demo_upstream(host: str, port: int) -> None:
-    """Run the demo upstream with uvicorn until interrupted."""
-    uvicorn.run(create_demo_upstream_app(), host=host, port=port, log_level="info")

@@ -1,10 +1,12 @@
-"""Deterministic demo users: 1,000 people generated from a fixed seed."""
+"""Deterministic demo users: 1,000 people generated from a fixed seed, and their edits."""
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import enum
 import random
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -33,6 +35,11 @@ _PROFILE_USERS = frozenset({6, 11})
 # Friends differ in id by one of these; user 4 has none and is nobody's friend.
 _FRIEND_OFFSETS = (-10, -2, -1, 1, 2, 10)
 _FRIENDLESS_USERS = frozenset({4})
+# When every generated user was last changed; an edit stamps the time it was made.
+GENERATED_AT = "2024-06-01T00:00:00.000000Z"
+_STAMP = "%Y-%m-%dT%H:%M:%S.%fZ"
+# Edits a subscriber has not read yet; past this a slow subscriber misses the newest.
+_MAX_PENDING_CHANGES = 1000
 
 
 class Role(enum.Enum):
@@ -74,6 +81,7 @@ class DemoUser:
     badge: str | None
     role: Role
     profiles: tuple[DemoSubProfile, ...]
+    updated_at: str = GENERATED_AT
 
 
 def _unique(name: str, user_id: int, taken: set[str]) -> str:
@@ -171,11 +179,13 @@ def generate_users(
 
 
 class DemoDirectory:
-    """Read-only lookup over the demo users."""
+    """Lookup over the demo users; an edit is told to every subscriber of `changes()`."""
 
     def __init__(self, users: Sequence[DemoUser]) -> None:
         """Index the given users by id."""
-        self._by_id: Mapping[int, DemoUser] = {user.id: user for user in users}
+        self._by_id: dict[int, DemoUser] = {user.id: user for user in users}
+        self._subscribers: set[asyncio.Queue[DemoUser]] = set()
+        self._last_stamp = GENERATED_AT
 
     @classmethod
     def generate(
@@ -235,3 +245,48 @@ class DemoDirectory:
                 if len(hits) >= limit:
                     break
         return hits
+
+    def rename(self, user_id: int, display_name: str | None) -> DemoUser | None:
+        """Set a user's display name (None: none), stamp `updated_at` and tell subscribers."""
+        user = self._by_id.get(user_id)
+        if user is None:
+            return None
+        # Strictly increasing stamps: a poll asking "after the last one seen" misses none.
+        stamp = max(
+            datetime.now(UTC),
+            datetime.strptime(self._last_stamp, _STAMP).replace(tzinfo=UTC)
+            + timedelta(microseconds=1),
+        ).strftime(_STAMP)
+        self._last_stamp = stamp
+        user = dataclasses.replace(user, display_name=display_name, updated_at=stamp)
+        self._by_id[user_id] = user
+        for queue in self._subscribers:
+            if queue.qsize() < _MAX_PENDING_CHANGES:
+                queue.put_nowait(user)
+        return user
+
+    def changed_since(self, since: str, limit: int) -> list[DemoUser]:
+        """Users changed after `since` (ISO 8601; UTC unless it says), oldest change first; at
+        most `limit`. ValueError when `since` is not a time."""
+        try:
+            after = datetime.fromisoformat(since)
+        except ValueError:
+            raise ValueError(f"updatedSince is not an ISO 8601 time: {since[:40]!r}") from None
+        stamp = (after if after.tzinfo else after.replace(tzinfo=UTC)).astimezone(UTC)
+        changed = [u for u in self._by_id.values() if u.updated_at > stamp.strftime(_STAMP)]
+        return sorted(changed, key=lambda u: u.updated_at)[:limit]
+
+    @property
+    def subscribers(self) -> int:
+        """How many `changes()` iterators are open."""
+        return len(self._subscribers)
+
+    async def changes(self) -> AsyncIterator[DemoUser]:
+        """Every user edited from now on, as edited, until the caller stops iterating."""
+        queue: asyncio.Queue[DemoUser] = asyncio.Queue()
+        self._subscribers.add(queue)
+        try:
+            while True:
+                yield await queue.get()
+        finally:
+            self._subscribers.discard(queue)

@@ -1,13 +1,15 @@
-"""The demo site's GraphQL schema: users, friends, search, viewer, login, logout, notifications."""
+"""The demo site's GraphQL schema: users, friends, search, viewer, login, logout, notifications,
+renaming a member, and the members' changes as a subscription."""
 
 from __future__ import annotations
 
 import hmac
 from collections import Counter
+from collections.abc import AsyncGenerator
 from typing import TypedDict
 
 import strawberry
-from starlette.requests import Request
+from starlette.requests import HTTPConnection
 from starlette.responses import Response
 
 from adapter.demo.data import DemoDirectory, DemoUser, Role
@@ -28,6 +30,7 @@ MAX_PAGE_SIZE = 100
 MAX_FRIENDS_LIMIT = 1000
 MAX_NOTIFICATION_TITLE = 1000
 MAX_NOTIFICATION_BODY = 100_000
+MAX_DISPLAY_NAME = 100
 _MAX_ID_DIGITS = 12
 
 strawberry.enum(Role, name="Role")
@@ -36,8 +39,9 @@ strawberry.enum(Role, name="Role")
 class DemoContext(TypedDict):
     """What every resolver sees in `info.context`."""
 
-    request: Request
-    response: Response
+    request: HTTPConnection
+    # None over a WebSocket, where no cookie can be set.
+    response: Response | None
     directory: DemoDirectory
     # How often each id was asked for by `users`/`user` (the adapter's tests count refetches).
     asked: Counter[str]
@@ -86,6 +90,9 @@ class User:
     badge: str | None
     role: Role
     profiles: list[SubProfile]
+    updated_at: str = strawberry.field(
+        description="When the member last changed (ISO 8601, microseconds, UTC)."
+    )
 
     friends: list[User] = strawberry.field(
         resolver=resolve_friends,
@@ -109,6 +116,7 @@ class User:
                 SubProfile(id=strawberry.ID(p.id), key=p.key, name=p.name, avatar_url=p.avatar_url)
                 for p in user.profiles
             ],
+            updated_at=user.updated_at,
         )
 
 
@@ -155,7 +163,7 @@ def _password_ok(given: str, expected: str) -> bool:
     return hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8"))
 
 
-def _bearer_token(request: Request) -> str | None:
+def _bearer_token(request: HTTPConnection) -> str | None:
     """The token from `Authorization: Bearer <token>`, if present."""
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() == "bearer" and token.strip():
@@ -169,8 +177,15 @@ def _found(info: DemoInfo, user_id: int | None) -> User | None:
     return User.from_demo(found) if found else None
 
 
-def resolve_users(info: DemoInfo, ids: list[strawberry.ID]) -> list[User]:
-    """Many users at once, at most 1000 ids."""
+def resolve_users(
+    info: DemoInfo, ids: list[strawberry.ID] | None = None, updated_since: str | None = None
+) -> list[User]:
+    """Many users at once, at most 1000 ids; or those changed after `updated_since`."""
+    if ids is None:
+        if updated_since is None:
+            raise ValueError("give ids or updatedSince")
+        changed = info.context["directory"].changed_since(updated_since, MAX_IDS)
+        return [User.from_demo(user) for user in changed]
     if len(ids) > MAX_IDS:
         raise ValueError(f"at most {MAX_IDS} ids per request, got {len(ids)}")
     info.context["asked"].update(str(raw) for raw in ids)
@@ -229,8 +244,11 @@ def resolve_login(info: DemoInfo, username: str, password: str) -> LoginPayload 
     user = _found(info, user_id)
     if user is None or not _password_ok(password, DEMO_PASSWORD):
         return None
+    response = info.context["response"]
+    if response is None:
+        raise ValueError("sign in over HTTP")
     token = issue_session(int(user.id))
-    info.context["response"].set_cookie(
+    response.set_cookie(
         SESSION_COOKIE,
         token,
         max_age=SESSION_LIFETIME_SECONDS,
@@ -271,8 +289,32 @@ def resolve_notifications(info: DemoInfo, limit: int = 20) -> list[Notification]
 
 def resolve_logout(info: DemoInfo) -> bool:
     """Expire the session cookie."""
-    info.context["response"].delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax")
+    response = info.context["response"]
+    if response is None:
+        raise ValueError("sign out over HTTP")
+    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax")
     return True
+
+
+def resolve_rename_member(info: DemoInfo, id: strawberry.ID, display_name: str) -> User:
+    """Set a member's display name (blank: none), as the member or an admin."""
+    directory = info.context["directory"]
+    viewer = resolve_viewer(info)
+    member_id = parse_user_id(id)
+    if viewer is None or (int(viewer.id) != member_id and viewer.role is not Role.ADMIN):
+        raise PermissionError("sign in as this member or an admin")
+    if len(display_name) > MAX_DISPLAY_NAME:
+        raise ValueError(f"a display name has at most {MAX_DISPLAY_NAME} characters")
+    renamed = directory.rename(member_id or 0, display_name.strip() or None)
+    if renamed is None:
+        raise ValueError("no such member")
+    return User.from_demo(renamed)
+
+
+async def resolve_users_changed(info: DemoInfo) -> AsyncGenerator[list[User]]:
+    """Each edit of a member, as the list of members it changed."""
+    async for user in info.context["directory"].changes():
+        yield [User.from_demo(user)]
 
 
 @strawberry.type
@@ -281,7 +323,10 @@ class Query:
 
     users: list[User] = strawberry.field(
         resolver=resolve_users,
-        description="Users in request order; unknown ids omitted; at most 1000 ids.",
+        description=(
+            "Users in request order; unknown ids omitted; at most 1000 ids. Without ids, those"
+            " changed after updatedSince (an updatedAt), oldest change first."
+        ),
     )
     users_page: UserPage = strawberry.field(
         resolver=resolve_users_page,
@@ -320,8 +365,21 @@ class Mutation:
         resolver=resolve_send_notification,
         description="Record a notification for the user with this email or id; false if none.",
     )
+    rename_member: User = strawberry.mutation(
+        resolver=resolve_rename_member,
+        description="Set a member's display name (blank: none), signed in as them or an admin.",
+    )
+
+
+@strawberry.type
+class Subscription:
+    """The members' edits, as they happen (graphql-transport-ws and graphql-ws)."""
+
+    users_changed: AsyncGenerator[list[User]] = strawberry.subscription(
+        resolver=resolve_users_changed, description="The members each edit changed."
+    )
 
 
 def build_schema() -> strawberry.Schema:
     """The demo upstream's schema."""
-    return strawberry.Schema(query=Query, mutation=Mutation)
+    return strawberry.Schema(query=Query, mutation=Mutation, subscription=Subscription)

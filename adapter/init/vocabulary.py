@@ -149,10 +149,6 @@ class Leaf:
     def scalar(self) -> str:
         return self.type.name
 
-    @property
-    def is_enum(self) -> bool:
-        return isinstance(self.type, GraphQLEnumType)
-
 
 def _entity_attributes(
     obj: GraphQLObjectType | GraphQLInterfaceType,

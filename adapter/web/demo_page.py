@@ -10,7 +10,6 @@ from starlette.responses import RedirectResponse
 from starlette.staticfiles import StaticFiles
 
 from adapter.config import Settings
-from adapter.errors import ConfigError
 
 __all__ = ["STAND_IN_PATH", "mount_demo_page"]
 
@@ -24,9 +23,7 @@ def mount_demo_page(app: FastAPI, settings: Settings) -> None:
     page = settings.demo_page
     if not page.enabled:
         return
-    directory = settings.resolve(page.directory)
-    if not directory.is_dir():
-        raise ConfigError([f"demo_page.directory: {directory} is not a folder"])
+    directory = settings.resolve(page.directory)  # a folder: `prepare_runtime` checked it
     folder = f"{page.path}/"
 
     # Starlette's slash redirect writes the request's Host into Location, so a forged Host would

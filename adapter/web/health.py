@@ -5,6 +5,8 @@ replica restarted. `/readyz` says whether this replica can answer the chat: the 
 is loaded (or the app would not exist), the site answers a tiny query within `READY_TIMEOUT`
 seconds, and the cache answers, or is reported `degraded` (the adapter then fails open and asks
 the site for every profile). Both checks run at once, so a probe waits at most `READY_TIMEOUT`.
+With a change feed, `checks.feed` says how it is (`up`, `down: <why>`, `standby: ...`), a detail
+only: a feed that is down never makes a replica unready.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from starlette.responses import Response
 
 from adapter.cache import Cache
 from adapter.errors import CacheError, UpstreamError
+from adapter.feed import Feed
 from adapter.metrics import Metrics
 from adapter.upstream import UpstreamClient
 from adapter.web.responses import JSON
@@ -70,6 +73,9 @@ def health_router() -> APIRouter:
             _upstream_check(request.state.upstream), _cache_check(request.state.cache)
         )
         checks = {"config": "ok", "upstream": upstream, "cache": cache}
+        feed: Feed | None = request.state.feed
+        if feed is not None:  # a detail: a feed that is down never makes a replica unready
+            checks["feed"] = feed.status
         ready = upstream == "ok"
         body = {"status": "ready" if ready else "not ready", "checks": checks}
         return _json(body, 200 if ready else 503)

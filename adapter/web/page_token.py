@@ -16,9 +16,9 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from adapter.config import Settings
+from adapter.errors import RateLimited
 from adapter.metrics import Metrics
 from adapter.web.graphql.cors import is_own_origin
-from adapter.web.graphql.ratelimit import RateLimited
 from adapter.web.graphql.services import FrontendApi
 from adapter.web.responses import JSON, error_response
 
@@ -55,10 +55,7 @@ def page_token_router(settings: Settings) -> APIRouter:
                 lambda: frontend.identify(request.headers, address)
             )
         except RateLimited as exc:
-            retry_after = str((exc.extensions or {}).get("retryAfterSeconds", 1))
-            return error_response(
-                429, exc.message, headers={**_PRIVATE, "Retry-After": retry_after}
-            )
+            return error_response(429, exc.message, headers={**_PRIVATE, **exc.headers})
         body = {"token": issued.token, "user_id": issued.user_id, "expires_at": issued.expires_at}
         return Response(orjson.dumps(body), media_type=JSON, headers=_PRIVATE)
 

@@ -10,8 +10,12 @@ from adapter.cache import Entry, EntryMemo, decode_entry, encode_entry
 @pytest.mark.parametrize(
     ("profile", "fresh_until", "raw"),
     [
-        (b'{"user_id":1,"name":"A|B"}', 1800000000.9, b'P1800000000|{"user_id":1,"name":"A|B"}'),
-        (None, 1800000060.0, b"N1800000060|"),
+        (
+            b'{"user_id":1,"name":"A|B"}',
+            1800000000.9,
+            b'P1800000000.900|{"user_id":1,"name":"A|B"}',
+        ),
+        (None, 1800000060.0, b"N1800000060.000|"),
     ],
 )
 def test_entries_round_trip_byte_for_byte(
@@ -19,11 +23,16 @@ def test_entries_round_trip_byte_for_byte(
 ) -> None:
     """The profile bytes are stored as the chat receives them and come back unchanged."""
     assert encode_entry(profile, fresh_until) == raw
-    assert decode_entry(raw) == Entry(profile, float(int(fresh_until)))
+    assert decode_entry(raw) == Entry(profile, fresh_until)
+
+
+def test_whole_seconds_of_older_versions_read_as_well() -> None:
+    """Entries written before the milliseconds came are still entries, not misses."""
+    assert decode_entry(b"N1800000060|") == Entry(None, 1800000060.0)
 
 
 @pytest.mark.parametrize(
-    "raw", [b"", b"P", b"P12", b"Pabc|{}", b"X12|{}", b"P12|", b'{"user_id":1}']
+    "raw", [b"", b"P", b"P12", b"Pabc|{}", b"P1.2.3|{}", b"X12|{}", b"P12|", b'{"user_id":1}']
 )
 def test_bytes_this_version_did_not_write_are_a_miss(raw: bytes) -> None:
     """Anything that is not a well-formed envelope decodes to None (treated as a miss)."""

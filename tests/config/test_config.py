@@ -222,3 +222,17 @@ def test_secrets_never_appear_in_the_report() -> None:
     data = deep_merge(reference_data(), {"chat": {"api_password": "hunter2-secret", "x": 1}})
     report = "\n".join(problems(data))
     assert "hunter2-secret" not in report
+
+
+def test_feed_is_off_unless_given_and_checked_when_given() -> None:
+    """`feed:` is optional; a subscription defaults to the upstream URL as ws(s)://, a poll needs
+    its cursor, and a subscription with no URL anywhere is refused with the setting's path."""
+    assert settings_from_mapping(MINIMAL, environ={}).feed is None
+    feed = {"kind": "subscription", "document": "resolvers/feed.graphql"}
+    settings = settings_from_mapping({**MINIMAL, "feed": feed}, environ={})
+    assert settings.feed is not None
+    assert settings.feed.websocket_url(settings.upstream.url) == "wss://site.example/graphql"
+    poll = {"kind": "poll", "document": "resolvers/changed.graphql"}
+    assert any("cursor" in p for p in problems({**MINIMAL, "feed": poll}))
+    embedded = {**MINIMAL, "upstream": {"embedded_demo": True}, "feed": feed}
+    assert any("feed.url" in p for p in problems(embedded))

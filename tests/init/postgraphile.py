@@ -3,7 +3,8 @@
 `scripts/ensure-npm postgraphile` installs it from npm into a cached folder (`tests.npm`);
 `start_postgraphile` creates a database of its own (dropped afterwards), fills a `members` table,
 and starts PostGraphile on a port the system picks, reading the port from its first line of
-output.
+output. With `subscriptions`, the table also stamps `updated_at` and tells every change to
+PostGraphile's simple subscriptions (`listen(topic: "members")`) through `pg_notify`.
 """
 
 from __future__ import annotations
@@ -40,6 +41,20 @@ insert into members (id, username, display_name, avatar_url, role) values
   (9, 'edsger', 'Edsger Dijkstra', 'https://img.example.org/edsger.png', 'member');
 """
 
+# The change feed's recipe: a trigger that names the changed row as PostGraphile's `__node__`.
+FEED_SQL = """
+alter table members add column updated_at timestamptz not null default now();
+create function members_changed() returns trigger language plpgsql as $$
+begin
+  new.updated_at := clock_timestamp();
+  perform pg_notify('postgraphile:members',
+    json_build_object('__node__', json_build_array('members', new.id))::text);
+  return new;
+end $$;
+create trigger members_changed before insert or update on members
+  for each row execute procedure members_changed();
+"""
+
 
 class Unavailable(Exception):
     """PostGraphile or PostgreSQL cannot be had here; the message says why."""
@@ -51,12 +66,13 @@ class PostGraphile:
     database_url: str
 
 
-def _psql(database_url: str, sql: str) -> None:
-    psql = shutil.which("psql")
-    if psql is None:
+def psql(database_url: str, sql: str) -> None:
+    """Run `sql` in the database, or raise Unavailable with PostgreSQL's message."""
+    binary = shutil.which("psql")
+    if binary is None:
         raise Unavailable("psql is not installed (Debian: apt-get install postgresql-client)")
     done = subprocess.run(
-        [psql, database_url, "-v", "ON_ERROR_STOP=1", "-q", "-c", sql],
+        [binary, database_url, "-v", "ON_ERROR_STOP=1", "-q", "-c", sql],
         capture_output=True,
         text=True,
         timeout=30,
@@ -78,20 +94,21 @@ def _read_port(process: subprocess.Popen[bytes]) -> int:
 
 
 @contextmanager
-def start_postgraphile(folder: Path) -> Iterator[PostGraphile]:
+def start_postgraphile(folder: Path, *, subscriptions: bool = False) -> Iterator[PostGraphile]:
     """PostGraphile (installed in `folder`) over a fresh database holding `members`; both gone
-    afterwards."""
+    afterwards. `subscriptions`: with FEED_SQL's trigger, and serving `listen` over WebSocket."""
     node = shutil.which("node")
     if node is None:
         raise Unavailable("node is not installed")
     name = f"imbachat_test_{secrets.token_hex(4)}"
     base, _, _ = POSTGRES_URL.rpartition("/")
     database_url = f"{base}/{name}"
-    _psql(POSTGRES_URL, f"create database {name}")
+    psql(POSTGRES_URL, f"create database {name}")
     try:
-        _psql(database_url, MEMBERS_SQL)
+        psql(database_url, MEMBERS_SQL + (FEED_SQL if subscriptions else ""))
+        mode = ["subscriptions"] if subscriptions else []
         process = subprocess.Popen(
-            [node, str(folder / "serve.js"), database_url, "public"],
+            [node, str(folder / "serve.js"), database_url, "public", *mode],
             cwd=folder,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
@@ -104,4 +121,4 @@ def start_postgraphile(folder: Path) -> Iterator[PostGraphile]:
             if process.stdout is not None:
                 process.stdout.close()
     finally:
-        _psql(POSTGRES_URL, f"drop database if exists {name} with (force)")
+        psql(POSTGRES_URL, f"drop database if exists {name} with (force)")

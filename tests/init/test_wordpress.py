@@ -17,7 +17,7 @@ from adapter.init.plan import Plan
 from adapter.init.propose import propose
 from adapter.init.render import render
 from adapter.init.sessions import viewer_session
-from adapter.operations import load_operation
+from adapter.operations.document import load_operation
 from adapter.viewer import UpstreamViewer
 
 # The parts of WPGraphQL 1.x's schema that init reads (as `printSchema` shows them).

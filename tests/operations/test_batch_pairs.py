@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from adapter.operations import UsersBatch, build_operations
+from adapter.operations import build_operations
+from adapter.operations.batches import UsersBatch
 from tests.support import SettingsFactory
 
 

@@ -11,7 +11,9 @@ from graphql import parse, validate
 from adapter.config import Settings, settings_from_mapping
 from adapter.errors import ConfigError, UpstreamProtocolError
 from adapter.mapping_check import check_mapping_paths
-from adapter.operations import AliasBatch, ListBatch, build_operations, load_operation
+from adapter.operations import build_operations
+from adapter.operations.batches import AliasBatch, ListBatch
+from adapter.operations.document import load_operation
 from adapter.paths import dig
 from tests.operations.support import DEMO_SCHEMA, document
 from tests.support import SettingsFactory, deep_merge, reference_data, settings_from

@@ -6,7 +6,8 @@ from pathlib import Path
 
 from graphql import FieldNode
 
-from adapter.operations import load_operation, walk_selection
+from adapter.operations.document import load_operation
+from adapter.operations.selection import walk_selection
 
 DOCUMENT = """
 query Q($ids: [ID!]!) {

@@ -9,7 +9,7 @@ import re
 import pytest
 import structlog
 
-from adapter.logs import REDACTED, access_line, configure_logging, redact_text
+from adapter.logs import REDACTED, LogGate, access_line, configure_logging, redact_text
 
 
 @pytest.mark.parametrize(
@@ -108,3 +108,15 @@ def test_the_access_line_is_the_line_structlog_would_write(
     access_line(debug=False, request_id=request_id, **fields)
     access_line(debug=True, request_id=request_id, **fields)
     assert capsys.readouterr().err == ""
+
+
+def test_log_gate_lets_one_line_through_per_interval_and_counts_the_rest() -> None:
+    """The first failure logs; those within the interval are held and counted in the next."""
+    now = [100.0]
+    gate = LogGate(30.0, clock=lambda: now[0])
+    assert gate.due() == 0
+    now[0] += 29.0
+    assert (gate.due(), gate.due()) == (None, None)
+    now[0] += 1.0
+    assert gate.due() == 2
+    assert gate.held == 0

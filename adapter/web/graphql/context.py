@@ -12,6 +12,8 @@ from strawberry.dataloader import DataLoader
 
 from adapter.directory import Directory, UserId
 from adapter.errors import AdapterError, NotSignedIn
+from adapter.mapping import ChatUser
+from adapter.tokens import IssuedToken
 from adapter.web.graphql.errors import ExpectedError, expected_from
 from adapter.web.graphql.services import FrontendApi
 
@@ -32,7 +34,7 @@ class ChatContext:
         self._viewer: int | None = None
 
     @functools.cached_property
-    def users(self) -> DataLoader[UserId, dict[str, object] | None]:
+    def users(self) -> DataLoader[UserId, ChatUser | None]:
         """The request's users DataLoader, made when a resolver first asks (tokens never do)."""
         return DataLoader(load_fn=self._load_users)
 
@@ -65,6 +67,13 @@ class ChatContext:
             raise expected_from(NotSignedIn())
         return user_id
 
+    async def issue_token(self, user_id: int) -> IssuedToken:
+        """A widget token for `user_id`, spending one from the viewer's budget."""
+        try:
+            return await self.frontend.issue_token(user_id)
+        except AdapterError as exc:
+            raise expected_from(exc) from exc
+
     def require_admin(self) -> None:
         """Return when the request carries the configured admin bearer token."""
         configured = self.frontend.graphql.admin_token
@@ -77,6 +86,6 @@ class ChatContext:
         if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), expected):
             raise ExpectedError("An admin token is required.", "FORBIDDEN")
 
-    async def _load_users(self, ids: Sequence[UserId]) -> list[dict[str, object] | None]:
+    async def _load_users(self, ids: Sequence[UserId]) -> list[ChatUser | None]:
         found = {str(user["user_id"]): user for user in await self.directory.users(list(ids))}
         return [found.get(str(user_id)) for user_id in ids]

@@ -5,7 +5,7 @@
 - documents larger than `max_document_bytes`, or off the trusted list when that is on, are
   refused before parsing; parsing and validation happen once per distinct document (`limits.py`);
 - every refusal is a GraphQL-shaped JSON error with a 4xx status and no traceback;
-- no WebSocket: nothing here needs one, and sockets are outside CORS.
+- no WebSocket (the edge routes none): nothing here needs one, and sockets are outside CORS.
 """
 
 from __future__ import annotations
@@ -40,7 +40,8 @@ _OBJECT = (dict, type(None))
 
 
 class GraphQLEndpoint:
-    """`settings.path` as an ASGI app; the context comes from the lifespan's state."""
+    """The handler the edge routes `graphql.path` to; the context comes from the lifespan's
+    state."""
 
     def __init__(
         self,
@@ -50,18 +51,12 @@ class GraphQLEndpoint:
         trusted: TrustedDocuments | None = None,
     ) -> None:
         self.schema = schema
-        self.path = self.path_format = settings.path
         self._get = _QUERIES if settings.queries_via_get else _NONE
         self._ide = graphiql_page(settings.path) if settings.graphiql else None
         self._max_document_bytes = settings.max_document_bytes
         self._trusted = trusted
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            # A WebSocket handshake: refused (403), as no route takes it.
-            await send({"type": "websocket.close", "code": 1008})
-            return
-        scope["route"] = self  # what the access line and metrics name it by (web/observe.py)
         request = Request(scope, receive)
         try:
             response = await self._answer(request)

@@ -13,23 +13,13 @@ import orjson
 from graphql import GraphQLError, GraphQLSyntaxError
 from starlette.responses import Response
 
-from adapter.errors import (
-    AdapterError,
-    CacheError,
-    NotSignedIn,
-    RequestRejected,
-    UnsupportedBody,
-    UpstreamError,
-    ViewerIdInvalid,
-)
-from adapter.web.responses import status_for
+from adapter.errors import AdapterError, RequestRejected
 
 __all__ = [
     "MASKED_MESSAGE",
     "ExpectedError",
     "RequestRefused",
     "code_document_error",
-    "code_for",
     "expected_from",
     "graphql_error_response",
     "hide_suggestion",
@@ -50,7 +40,7 @@ class ExpectedError(GraphQLError):
 class RequestRefused(RequestRejected):
     """A GraphQL request refused before it runs (batches, document size, trusted documents).
 
-    A `RequestRejected` (400) in the error tree; `code` is the one its GraphQL error shows.
+    A `RequestRejected` (400) in the error tree, with the code its GraphQL error shows.
     """
 
     def __init__(self, message: str, code: str = "BAD_REQUEST") -> None:
@@ -58,26 +48,9 @@ class RequestRefused(RequestRejected):
         self.code = code
 
 
-def code_for(exc: AdapterError) -> str:
-    """The `extensions.code` a domain error shows in a GraphQL answer."""
-    if isinstance(exc, RequestRefused):
-        return exc.code
-    if isinstance(exc, NotSignedIn):
-        return "UNAUTHENTICATED"
-    if isinstance(exc, UnsupportedBody):
-        return "UNSUPPORTED_MEDIA_TYPE"
-    if isinstance(exc, ViewerIdInvalid):
-        return "VIEWER_ID_INVALID"
-    if isinstance(exc, UpstreamError):
-        return "UPSTREAM_UNAVAILABLE"
-    if isinstance(exc, CacheError):
-        return "CACHE_UNAVAILABLE"
-    return "BAD_REQUEST"
-
-
 def expected_from(exc: AdapterError) -> ExpectedError:
-    """The GraphQL face of a domain error: its message and a code, nothing more."""
-    return ExpectedError(exc.message, code_for(exc))
+    """The GraphQL face of a domain error: its message, its class's code, nothing more."""
+    return ExpectedError(exc.message, exc.code, **exc.extensions)
 
 
 def should_mask(error: GraphQLError) -> bool:
@@ -137,7 +110,6 @@ def graphql_error_response(status: int, message: str, code: str) -> Response:
 
 
 def refused_response(exc: RequestRejected) -> Response:
-    """A request refused before it ran: the error tree's status, the error's code."""
-    status = status_for(type(exc))
-    assert status is not None  # every RequestRejected has one
-    return graphql_error_response(status, exc.message, code_for(exc))
+    """A request refused before it ran: its class's status and code."""
+    assert exc.status is not None  # every RequestRejected has one
+    return graphql_error_response(exc.status, exc.message, exc.code)

@@ -37,7 +37,7 @@ def graphql_core_schema(schema: BaseSchema) -> GraphQLSchema:
     """graphql-core's schema inside Strawberry's, which validation needs.
 
     Strawberry keeps it in a private attribute (its own ValidationCache reads it there); this is
-    the one place the adapter reads it, and tests/graphql/test_contracts.py fails if it moves.
+    the one place the adapter reads it, and tests/test_dependency_contracts.py fails if it moves.
     """
     core = schema._schema  # type: ignore[attr-defined]  # see the docstring
     assert isinstance(core, GraphQLSchema)

@@ -28,47 +28,12 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
 from adapter.config import RateLimitSettings
-from adapter.errors import ConfigError
-from adapter.web.graphql.errors import ExpectedError
+from adapter.errors import RateLimited
+from adapter.logs import LogGate
 
-__all__ = ["RateLimited", "TokenRateLimiter", "check_rate_limits"]
+__all__ = ["TokenRateLimiter"]
 
 log = structlog.get_logger(__name__)
-
-
-class RateLimited(ExpectedError):
-    """Over budget: try again after `retryAfterSeconds`."""
-
-    def __init__(self, retry_after: int) -> None:
-        super().__init__(
-            "Too many token requests; try again later.",
-            "RATE_LIMITED",
-            retryAfterSeconds=retry_after,
-        )
-
-
-def _budget(text: str, where: str) -> list[RateLimitItem]:
-    try:
-        return parse_many(text)
-    except ValueError:
-        raise ConfigError(
-            [f"graphql.rate_limit.{where}: {text!r} is not a rate such as '10/minute'"]
-        ) from None
-
-
-def check_rate_limits(settings: RateLimitSettings) -> None:
-    """Raise ConfigError at start-up for a budget or storage the limiter cannot use."""
-    _budget(settings.per_ip, "per_ip")
-    _budget(settings.per_viewer, "per_viewer")
-    _storage_kind(settings.storage_url.get_secret_value())
-
-
-def _storage_kind(url: str) -> str:
-    if url == "memory://":
-        return "memory"
-    if url.startswith(("redis://", "rediss://")):
-        return "redis"
-    raise ConfigError(["graphql.rate_limit.storage_url: use memory:// or redis://host:6379/0"])
 
 
 class TokenRateLimiter:
@@ -85,18 +50,17 @@ class TokenRateLimiter:
         pause_after_error: float = 2.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._log_interval = log_interval
         self._pause_after_error = pause_after_error
         self._clock = clock
-        self._last_logged = float("-inf")
-        self._suppressed = 0
+        self._log = LogGate(log_interval, clock)
         self._paused_until = float("-inf")
-        self.per_ip = _budget(settings.per_ip, "per_ip")
-        self.per_viewer = _budget(settings.per_viewer, "per_viewer")
+        # The settings' validators have parsed both budgets and checked the storage's scheme.
+        self.per_ip = parse_many(settings.per_ip)
+        self.per_viewer = parse_many(settings.per_viewer)
         url = settings.storage_url.get_secret_value()
         self._pool: redis.asyncio.ConnectionPool | None = None
         self.storage: Storage
-        if _storage_kind(url) == "memory":
+        if url == "memory://":
             self.storage = MemoryStorage(wrap_exceptions=True)
         else:
             self._pool = redis.asyncio.ConnectionPool.from_url(
@@ -124,7 +88,7 @@ class TokenRateLimiter:
 
     async def _hit(self, items: list[RateLimitItem], kind: str, who: str) -> None:
         if self._clock() < self._paused_until:
-            self._suppressed += 1  # failing open; counted in the next line logged
+            self._log.held += 1  # failing open; counted in the next line logged
             return
         for item in items:
             try:
@@ -138,21 +102,18 @@ class TokenRateLimiter:
                 raise RateLimited(max(1, math.ceil(stats.reset_time - time.time())))
 
     def _storage_failed(self, exc: StorageError) -> None:
-        now = self._clock()
-        self._paused_until = now + self._pause_after_error
-        if now - self._last_logged < self._log_interval:
-            self._suppressed += 1
-            return
-        log.warning(
-            "rate_limit_storage_failed",
-            error=type(exc.storage_error).__name__,
-            failures_since_last_log=self._suppressed,
-        )
-        self._last_logged = now
-        self._suppressed = 0
+        self._paused_until = self._clock() + self._pause_after_error
+        held = self._log.due()
+        if held is not None:
+            log.warning(
+                "rate_limit_storage_failed",
+                error=type(exc.storage_error).__name__,
+                failures_since_last_log=held,
+            )
 
     async def aclose(self) -> None:
-        timer = getattr(self.storage, "timer", None)  # MemoryStorage's expiry task
+        # MemoryStorage's expiry task: not public (tests/test_dependency_contracts.py pins it).
+        timer = getattr(self.storage, "timer", None)
         if timer is not None and not timer.done():
             timer.cancel()
         if self._pool is not None:

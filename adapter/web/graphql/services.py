@@ -9,12 +9,12 @@ import httpx
 from prometheus_client import Counter
 
 from adapter.config import GraphQLSettings, IdSettings, Settings, TokenSettings, WidgetSettings
-from adapter.errors import NotSignedIn, UpstreamError, ViewerIdInvalid
+from adapter.errors import AdapterError, NotSignedIn
 from adapter.metrics import TOKEN_OUTCOMES, Metrics
 from adapter.operations import Operations
 from adapter.tokens import IssuedToken, widget_token
 from adapter.viewer import ViewerSource, build_viewer
-from adapter.web.graphql.ratelimit import RateLimited, TokenRateLimiter
+from adapter.web.graphql.ratelimit import TokenRateLimiter
 
 __all__ = ["FrontendApi", "open_frontend"]
 
@@ -54,10 +54,11 @@ class FrontendApi:
             if user_id is None:
                 raise NotSignedIn()
             issued = await self.issue_token(user_id)
-        except Exception as exc:
-            outcome = _outcome(exc)
+        except AdapterError as exc:
+            # Each outcome is its error's code (a bug is none: not counted).
+            outcome = self._outcomes.get(exc.code.lower())
             if outcome is not None:
-                self._outcomes[outcome].inc()
+                outcome.inc()
             raise
         self._outcomes["issued"].inc()
         return issued
@@ -95,16 +96,3 @@ def open_frontend(
             pause_after_error=settings.cache.retry_after_error_seconds,
         ),
     )
-
-
-def _outcome(exc: Exception) -> str | None:
-    """The token outcome a failure counts as (None: a bug, not an outcome)."""
-    if isinstance(exc, RateLimited):
-        return "rate_limited"
-    if isinstance(exc, NotSignedIn):
-        return "unauthenticated"
-    if isinstance(exc, ViewerIdInvalid):
-        return "viewer_id_invalid"
-    if isinstance(exc, UpstreamError):
-        return "upstream_unavailable"
-    return None

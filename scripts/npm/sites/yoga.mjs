@@ -1,7 +1,11 @@
 // graphql-yoga on 127.0.0.1 at a port the system picks, serving the seeded members with one of
 // the schemas here. Usage: node yoga.mjs tutorial|hasura
+// The tutorial site also publishes its members' renames (feed.graphql) with yoga's pub/sub, over
+// WebSocket (graphql-transport-ws) as yoga's documentation wires it: graphql-ws on a ws server.
 import { createServer } from "node:http";
-import { createSchema, createYoga } from "graphql-yoga";
+import { useServer } from "graphql-ws/use/ws";
+import { createPubSub, createSchema, createYoga } from "graphql-yoga";
+import { WebSocketServer } from "ws";
 import { MEMBERS, announce, byId, schemaText, tutorialResolvers } from "./users.mjs";
 
 function matches(member, where) {
@@ -30,16 +34,65 @@ const hasuraResolvers = {
   users: { display_name: (m) => m.name, avatar_url: (m) => m.avatar },
 };
 
+const pubSub = createPubSub();
+// A test site: anyone may rename anyone.
+const feedResolvers = {
+  ...tutorialResolvers,
+  Mutation: {
+    ...tutorialResolvers.Mutation,
+    renameUser: (_, { id, name }) => {
+      const member = byId(id);
+      if (member) {
+        member.name = name;
+        pubSub.publish("userChanged", member);
+      }
+      return member;
+    },
+  },
+  Subscription: {
+    userChanged: { subscribe: () => pubSub.subscribe("userChanged"), resolve: (member) => member },
+  },
+};
+
 const family = process.argv[2];
-const resolvers = { tutorial: tutorialResolvers, hasura: hasuraResolvers }[family];
+const resolvers = { tutorial: feedResolvers, hasura: hasuraResolvers }[family];
 if (!resolvers) throw new Error(`usage: node yoga.mjs tutorial|hasura (got ${family})`);
+const typeDefs = family === "tutorial" ? [schemaText(family), schemaText("feed")] : schemaText(family);
 
 const yoga = createYoga({
-  schema: createSchema({ typeDefs: schemaText(family), resolvers }),
+  schema: createSchema({ typeDefs, resolvers }),
   graphqlEndpoint: "/graphql",
   logging: false,
-  context: ({ request }) => ({ authorization: request.headers.get("authorization") }),
+  // Over WebSocket the request is node's (headers a plain object), over HTTP a Fetch Request.
+  context: ({ request }) => ({
+    authorization: request.headers.get?.("authorization") ?? request.headers.authorization,
+  }),
 });
 const server = createServer(yoga);
+useServer(
+  {
+    execute: (args) => args.rootValue.execute(args),
+    subscribe: (args) => args.rootValue.subscribe(args),
+    onSubscribe: async (ctx, _id, params) => {
+      const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
+        ...ctx,
+        request: ctx.extra.request,
+        socket: ctx.extra.socket,
+        params,
+      });
+      const args = {
+        schema,
+        operationName: params.operationName,
+        document: parse(params.query),
+        variableValues: params.variables,
+        contextValue: await contextFactory(),
+        rootValue: { execute, subscribe },
+      };
+      const errors = validate(args.schema, args.document);
+      return errors.length ? errors : args;
+    },
+  },
+  new WebSocketServer({ server, path: yoga.graphqlEndpoint }),
+);
 server.listen(0, "127.0.0.1", () => announce(`http://127.0.0.1:${server.address().port}/graphql`));
 for (const signal of ["SIGTERM", "SIGINT"]) process.on(signal, () => process.exit(0));

@@ -1,0 +1,183 @@
+"""The start-up check: the stages `serve` runs before it listens, and `check-config` first.
+
+`check_startup(path)` reads the file, checks the environment variables it names, every value
+(the models' validators, sample secrets, the tracing packages), the token API's settings, the
+operation documents, the mapping and the other files the configuration names, without any
+network; each problem goes into one `CheckReport` with its class. `serve` refuses what it
+fails (`startup_settings`); `check-config` adds the stages that need the network (`stages.py`).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from adapter.checks.report import CheckReport
+from adapter.checks.tracing import tracing_problems
+from adapter.config import (
+    GraphQLSettings,
+    Settings,
+    env_references,
+    read_config_file,
+    sample_value_problems,
+    settings_from_mapping,
+)
+from adapter.errors import ConfigError
+from adapter.exit_codes import ExitCode
+from adapter.mapping import referenced_paths
+from adapter.mapping_check import check_mapping_paths
+from adapter.operations import Operations, build_operations
+from adapter.runtime import check_named_files
+
+__all__ = ["check_startup", "startup_settings"]
+
+
+def check_startup(path: Path, *, environ: Mapping[str, str] | None = None) -> CheckReport:
+    """The offline stages on the file at `path`; never raises for a bad configuration.
+
+    `environ` replaces `os.environ` for `${NAME}` references and `IMBACHAT__` overrides. The
+    report's `settings` is None when the file, environment or values failed; its `operations`
+    None when the documents or the mapping did.
+    """
+    environ = os.environ if environ is None else environ
+    report = CheckReport(path)
+    data = _read_file(path, report)
+    if data is None:
+        return report
+    report.settings = _settings(path, data, environ, report)
+    if report.settings is not None:
+        report.operations = _check_documents(report.settings, report)
+    return report
+
+
+def startup_settings(path: Path) -> Settings:
+    """The settings `serve` runs with; ConfigError listing what `check_startup` failed."""
+    report = check_startup(path)
+    if not report.ok or report.settings is None:
+        raise ConfigError([check.message for check in report.problems], source=str(path))
+    return report.settings
+
+
+# --- file, environment, values, frontend ----------------------------------------------------------
+
+
+def _read_file(path: Path, report: CheckReport) -> dict[str, Any] | None:
+    try:
+        data = read_config_file(path)
+    except ConfigError as exc:
+        report.fail("file", ExitCode.INVALID, exc.problems)
+        return None
+    if not isinstance(data, dict):
+        report.fail("file", ExitCode.INVALID, ["the top level must be a mapping of sections"])
+        return None
+    report.add("file", "ok", "readable YAML")
+    return data
+
+
+def _settings(
+    path: Path,
+    data: dict[str, Any],
+    environ: Mapping[str, str],
+    report: CheckReport,
+) -> Settings | None:
+    references = list(env_references(data))
+    missing = [
+        f"{where}: environment variable {name} is not set"
+        for where, name, default in references
+        if default is None and name not in environ
+    ]
+    names = sorted({name for _, name, _ in references})
+    if missing:
+        report.fail("environment", ExitCode.ENVIRONMENT, missing)
+    else:
+        shown = f" ({', '.join(names)})" if names else ""
+        report.add(
+            "environment", "ok", f"{len(names)} variables referenced{shown}, each set or defaulted"
+        )
+    try:
+        settings = settings_from_mapping(
+            data, environ=environ, base_dir=path.resolve().parent, source=str(path)
+        )
+    except ConfigError as exc:
+        # The loader repeats the unset variables; they are reported above.
+        report.fail("values", ExitCode.INVALID, [p for p in exc.problems if p not in missing])
+        return None
+    tracing = tracing_problems(settings.telemetry)
+    if tracing:
+        report.fail("values", ExitCode.INVALID, tracing)
+        return None
+    samples = sample_value_problems(settings)
+    if samples:
+        # The rest can still be checked: a sample password does not stop the site answering.
+        report.fail("values", ExitCode.INVALID, samples)
+    else:
+        report.add("values", "ok", "every setting is valid")
+    _check_frontend(settings, report)
+    return settings
+
+
+def _check_frontend(settings: Settings, report: CheckReport) -> None:
+    if settings.graphql is None:
+        report.add(
+            "frontend",
+            "warn",
+            "the token API is off: without `tokens`, `viewer` and `graphql` sections, POST "
+            f"{GraphQLSettings().path} answers 404 and pages cannot get widget tokens",
+        )
+        return
+    assert settings.viewer is not None  # Settings checks graphql has tokens and viewer
+    if settings.chat.ids.type == "str":
+        # The viewer's id is always a number (viewer.py): with text chat ids, no token names a
+        # user the users call can find.
+        report.fail(
+            "frontend",
+            ExitCode.INVALID,
+            [
+                "chat.ids.type is str, but the widget's token carries the site's integer user "
+                "id (the chat's `(int)$user_id`): issueChatToken would answer VIEWER_ID_INVALID "
+                "or name a user the users call cannot find. Fix: give the site's users an "
+                "integer key that the users document filters on and the viewer document "
+                "selects, then set chat.ids.type: int and mapping.id to it (README: "
+                '"Integer chat ids"); or switch the token API off (remove graphql, tokens '
+                "and viewer)",
+            ],
+        )
+        return
+    report.add(
+        "frontend",
+        "ok",
+        f"the token API is on at POST {settings.graphql.path} (viewer: {settings.viewer.mode})",
+    )
+
+
+# --- documents and mapping -----------------------------------------------------------------------
+
+
+def _check_documents(settings: Settings, report: CheckReport) -> Operations | None:
+    """The parsed documents, or None when they or the mapping do not fit (schema: skipped)."""
+    try:
+        operations = build_operations(settings)
+    except ConfigError as exc:
+        report.fail("documents", ExitCode.DOCUMENTS, exc.problems)
+        report.add("mapping", "skip", "needs the users document")
+        return None
+    try:
+        check_named_files(settings, operations)
+    except ConfigError as exc:
+        report.fail("documents", ExitCode.DOCUMENTS, exc.problems)
+        report.add("mapping", "skip", "needs the files the configuration names")
+        return None
+    names = [name for name, _ in operations.documents()]
+    report.add("documents", "ok", f"{len(names)} parsed ({', '.join(names)})")
+    try:
+        check_mapping_paths(settings, operations)
+    except ConfigError as exc:
+        report.fail("mapping", ExitCode.DOCUMENTS, exc.problems)
+        return None
+    count = len(referenced_paths(settings.mapping))
+    report.add(
+        "mapping", "ok", f"all {count} paths it reads are selected by the documents returning users"
+    )
+    return operations

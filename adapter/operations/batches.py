@@ -1,0 +1,203 @@
+"""The batch strategies: how to ask the site for a chunk of users, and how to pair each user
+object in the answer with the id it was requested by. For the `alias` strategy the users document
+asks for one user; `AliasBatch` repeats its field once per id (`u0: user(id: $id_0)`), so a chunk
+of ids still costs one HTTP request."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, Protocol
+
+from graphql import (
+    DocumentNode,
+    NameNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    VariableDefinitionNode,
+    VariableNode,
+    Visitor,
+    print_ast,
+    visit,
+)
+
+from adapter.globalids import GlobalIds
+from adapter.operations.answers import cut_short, user_list, user_or_none
+from adapter.operations.document import IdWireType, Operation, to_wire
+from adapter.operations.selection import response_key
+from adapter.paths import read_answer
+
+__all__ = ["AliasBatch", "ListBatch", "UserPair", "UsersBatch"]
+
+
+# An answer's object paired with the requested id it answers; None: it answers none of them.
+UserPair = tuple[int | str | None, Any]
+
+
+class UsersBatch(Protocol):
+    """A batch strategy: how to ask the site for a chunk of users, and how to pair each user
+    object in the answer with the id it was requested by. A new strategy is a class here, built
+    by `operations._users_batch` (and named in the configuration); the directory sees only this."""
+
+    @property
+    def operation(self) -> Operation: ...
+
+    @property
+    def user_paths(self) -> frozenset[str]: ...
+
+    @property
+    def result_path(self) -> tuple[str, ...]: ...
+
+    def request(self, ids: Sequence[int | str]) -> tuple[str, dict[str, Any]]: ...
+
+    def cut_short(self, data: Mapping[str, Any], *, asked: int, got: int) -> str | None:
+        """Why the answer's `got` users for `asked` ids look like a page of it, else None."""
+        ...
+
+    def pairs(
+        self,
+        data: Mapping[str, Any],
+        ids: Sequence[int | str],
+        site_id: Callable[[Any], str | None],
+    ) -> Iterator[UserPair]:
+        """Each user object in the answer with the requested id it answers, found by its
+        `site_id` (the object's id as text); None for one that answers no requested id.
+
+        Raises UpstreamProtocolError when the answer does not have the document's shape.
+        """
+        ...
+
+
+def _requested(ids: Sequence[int | str]) -> dict[str, int | str]:
+    return {str(user_id): user_id for user_id in ids}
+
+
+@dataclass
+class ListBatch:
+    """`users(ids: $ids)`: the whole chunk goes in one list variable."""
+
+    operation: Operation
+    ids_variable: str
+    wire: IdWireType
+    result: tuple[str, ...]
+    constants: Mapping[str, Any]
+    user_paths: frozenset[str] = frozenset()
+    global_ids: GlobalIds | None = None
+
+    @property
+    def result_path(self) -> tuple[str, ...]:
+        return self.result
+
+    def request(self, ids: Sequence[int | str]) -> tuple[str, dict[str, Any]]:
+        wire = [to_wire(i, self.wire, self.global_ids) for i in ids]
+        return self.operation.text, {**self.constants, self.ids_variable: wire}
+
+    def users(self, data: Mapping[str, Any], ids: Sequence[int | str]) -> list[Any]:
+        """The user objects in the answer, in the site's order (any of them may be unasked)."""
+        return user_list(data, self.result)
+
+    def cut_short(self, data: Mapping[str, Any], *, asked: int, got: int) -> str | None:
+        return cut_short(data, self.result, asked=asked, got=got)
+
+    def pairs(
+        self,
+        data: Mapping[str, Any],
+        ids: Sequence[int | str],
+        site_id: Callable[[Any], str | None],
+    ) -> Iterator[UserPair]:
+        requested = _requested(ids)
+        for obj in self.users(data, ids):
+            text = site_id(obj)
+            yield (requested.get(text) if text is not None else None), obj
+
+
+@dataclass
+class AliasBatch:
+    """`user(id: $id)`: one aliased copy of the field per id, in one document."""
+
+    operation: Operation
+    id_variable: str
+    wire: IdWireType
+    below: tuple[str, ...]  # the result path under the aliased field
+    constants: Mapping[str, Any]
+    user_paths: frozenset[str] = frozenset()
+    global_ids: GlobalIds | None = None
+    _documents: dict[int, str] = field(default_factory=dict)
+
+    @property
+    def result_path(self) -> tuple[str, ...]:
+        return (response_key(self.operation.top_fields[0]), *self.below)
+
+    def request(self, ids: Sequence[int | str]) -> tuple[str, dict[str, Any]]:
+        text = self._documents.get(len(ids))
+        if text is None:
+            text = self._documents[len(ids)] = self._build(len(ids))
+        variables = {
+            f"{self.id_variable}_{i}": to_wire(v, self.wire, self.global_ids)
+            for i, v in enumerate(ids)
+        }
+        return text, {**self.constants, **variables}
+
+    def cut_short(self, data: Mapping[str, Any], *, asked: int, got: int) -> str | None:
+        return None  # one field per id: no page to cut
+
+    def users(self, data: Mapping[str, Any], ids: Sequence[int | str]) -> list[Any]:
+        """The object at each id's aliased field, in the order of `ids` (None: no such user)."""
+        # A null aliased field is a user the site does not have; a missing one is no answer.
+        paths = [(f"u{i}", *self.below) for i in range(len(ids))]
+        return [user_or_none(read_answer(data, path), path) for path in paths]
+
+    def pairs(
+        self,
+        data: Mapping[str, Any],
+        ids: Sequence[int | str],
+        site_id: Callable[[Any], str | None],
+    ) -> Iterator[UserPair]:
+        # The field `u{i}` answers `ids[i]` only: an object there with another id answers none.
+        requested = _requested(ids)
+        for expected, obj in zip(ids, self.users(data, ids), strict=True):
+            if obj is None:
+                continue
+            text = site_id(obj)
+            found = requested.get(text) if text is not None else None
+            yield (found if found == expected else None), obj
+
+    def _build(self, count: int) -> str:
+        definition = self.operation.definition
+        (top,) = self.operation.top_fields
+        id_definition = self.operation.variables[self.id_variable]
+        variable_definitions: list[VariableDefinitionNode] = []
+        for var in definition.variable_definitions or ():
+            if var is not id_definition:
+                variable_definitions.append(var)
+                continue
+            for i in range(count):
+                renamed = VariableNode(name=NameNode(value=f"{self.id_variable}_{i}"))
+                variable_definitions.append(replace(var, variable=renamed))
+        selections = []
+        for i in range(count):
+            renamed_field = visit(top, _RenameVariable(self.id_variable, f"_{i}"))
+            selections.append(replace(renamed_field, alias=NameNode(value=f"u{i}")))
+        operation = OperationDefinitionNode(
+            operation=definition.operation,
+            name=definition.name,
+            directives=definition.directives,
+            variable_definitions=tuple(variable_definitions),
+            selection_set=SelectionSetNode(selections=tuple(selections)),
+        )
+        document = DocumentNode(
+            definitions=(operation, *self.operation.fragments.values()),
+        )
+        return print_ast(document)
+
+
+class _RenameVariable(Visitor):
+    def __init__(self, name: str, suffix: str) -> None:
+        super().__init__()
+        self.name = name
+        self.suffix = suffix
+
+    def enter_variable(self, node: VariableNode, *_: object) -> VariableNode | None:
+        if node.name.value != self.name:
+            return None
+        return VariableNode(name=NameNode(value=node.name.value + self.suffix))
