@@ -1,24 +1,27 @@
-"""The GraphQL endpoint: a plain ASGI app over `schema.execute`, the one path for every document.
+"""The GraphQL endpoint: a plain ASGI app, the one execution path for every document.
 
 - POST with `Content-Type: application/json` and one JSON object; GET only for GraphiQL (when
   on) and for queries when `queries_via_get` is on, so mutations never travel over GET;
 - documents larger than `max_document_bytes`, or off the trusted list when that is on, are
-  refused before parsing; parsing and validation happen once per distinct document (`limits.py`);
+  refused before parsing; parsing and validation happen once per distinct document (`limits.py`),
+  then graphql-core executes it on Strawberry's schema, with Strawberry's execution context (so
+  resolvers get Strawberry's `Info`); errors go through the schema's `process_errors` (logged,
+  given codes) and are masked as `errors.shown` says;
 - every refusal is a GraphQL-shaped JSON error with a 4xx status and no traceback;
 - no WebSocket (the edge routes none): nothing here needs one, and sockets are outside CORS.
 """
 
 from __future__ import annotations
 
+from inspect import isawaitable
 from typing import Any
 
 import orjson
 import strawberry
+from graphql import ExecutionResult, execute, get_operation_ast
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.types import Receive, Scope, Send
-from strawberry.exceptions import MissingQueryError
-from strawberry.http import process_result
 from strawberry.http.parse_content_type import parse_content_type
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types.graphql import OperationType
@@ -26,8 +29,14 @@ from strawberry.types.graphql import OperationType
 from adapter.config import GraphQLSettings
 from adapter.errors import UnsupportedBody
 from adapter.web.graphql.context import ChatContext
-from adapter.web.graphql.errors import RequestRefused, graphql_error_response, refused_response
+from adapter.web.graphql.errors import (
+    RequestRefused,
+    graphql_error_response,
+    refused_response,
+    shown,
+)
 from adapter.web.graphql.ide import graphiql_page
+from adapter.web.graphql.limits import Documents, graphql_core_schema
 from adapter.web.graphql.trusted import TrustedDocuments
 
 __all__ = ["GraphQLEndpoint"]
@@ -51,6 +60,8 @@ class GraphQLEndpoint:
         trusted: TrustedDocuments | None = None,
     ) -> None:
         self.schema = schema
+        self._core = graphql_core_schema(schema)
+        self._documents = Documents(self._core, settings)
         self._get = _QUERIES if settings.queries_via_get else _NONE
         self._ide = graphiql_page(settings.path) if settings.graphiql else None
         self._max_document_bytes = settings.max_document_bytes
@@ -106,24 +117,40 @@ class GraphQLEndpoint:
                 f"the document is larger than {self._max_document_bytes} bytes",
                 "DOCUMENT_TOO_LARGE",
             )
+        if not query:
+            raise RequestRefused("No GraphQL query found in the request")
+        document, errors = self._documents.prepare(query)
+        if document is not None:
+            operation = get_operation_ast(document, operation_name)
+            if operation is None:
+                reason = CannotGetOperationTypeError(operation_name).as_http_error_reason()
+                raise RequestRefused(reason)
+            kind = OperationType(operation.operation.value)
+            if kind not in allowed:
+                reason = InvalidOperationTypeError(kind).as_http_error_reason(request.method)
+                raise RequestRefused(reason)
+        if document is None or errors:
+            return self._answer_with(ExecutionResult(None, errors))
         state = request.scope["state"]
-        context = ChatContext(request, state["frontend"], state["directory"])
-        try:
-            result = await self.schema.execute(
-                query,
-                variable_values=variables,
-                context_value=context,
-                operation_name=operation_name,
-                allowed_operation_types=allowed,
-                operation_extensions=extensions,
-            )
-        except CannotGetOperationTypeError as exc:
-            raise RequestRefused(exc.as_http_error_reason()) from None
-        except InvalidOperationTypeError as exc:
-            raise RequestRefused(exc.as_http_error_reason(request.method)) from None
-        except MissingQueryError:
-            raise RequestRefused("No GraphQL query found in the request") from None
-        return Response(orjson.dumps(process_result(result)), media_type=_JSON)
+        result = execute(
+            self._core,
+            document,
+            context_value=ChatContext(request, state["frontend"], state["directory"]),
+            variable_values=variables,
+            operation_name=operation_name,
+            executor_class=self.schema.execution_context_class,
+        )
+        if isawaitable(result):
+            result = await result
+        return self._answer_with(result)
+
+    def _answer_with(self, result: ExecutionResult) -> Response:
+        answer: dict[str, object] = {"data": result.data}
+        if result.errors:
+            # Logged (and given codes) as they are; shown masked where they must be.
+            self.schema.process_errors(result.errors)
+            answer["errors"] = [shown(error).formatted for error in result.errors]
+        return Response(orjson.dumps(answer), media_type=_JSON)
 
 
 def _json(body: bytes) -> object:

@@ -33,7 +33,6 @@ from adapter.web.graphql.federation import (
     federation_config,
     lowest_federation_version,
 )
-from adapter.web.graphql.limits import schema_extensions
 from adapter.web.ids import parse_ids
 
 __all__ = ["ChatProfile", "ChatToken", "ChatUser", "ChatWidget", "build_schema"]
@@ -290,13 +289,13 @@ class _FederatedChatSchema(_ErrorLog, strawberry.federation.Schema):
 
 
 def build_schema(settings: Settings) -> strawberry.Schema:
-    """The schema with the configured limits (defaults when `graphql` is not configured);
-    a federation-2 subgraph when `graphql.federation.enabled`."""
+    """The schema, a federation-2 subgraph when `graphql.federation.enabled` (the limits on
+    documents are the endpoint's: limits.py)."""
     graphql = settings.graphql or GraphQLSettings()
     federation = graphql.federation
     schema: _ChatSchema | _FederatedChatSchema
     if not federation.enabled:
-        schema = _ChatSchema(query=Query, mutation=Mutation, extensions=schema_extensions(graphql))
+        schema = _ChatSchema(query=Query, mutation=Mutation)
     else:
         types = (
             []
@@ -309,7 +308,6 @@ def build_schema(settings: Settings) -> strawberry.Schema:
                 query=Query,
                 mutation=Mutation,
                 types=types,
-                extensions=schema_extensions(graphql),
                 config=federation_config(federation),
                 federation_version=version,
             )
