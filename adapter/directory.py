@@ -33,6 +33,7 @@ from adapter.errors import (
     UpstreamUnavailable,
 )
 from adapter.logs import detached_context
+from adapter.mapping import ChatUser
 from adapter.metrics import Metrics
 from adapter.operations import Operations
 from adapter.site_users import SiteUsers, UserId, shape_checked
@@ -91,7 +92,7 @@ class Directory:
         self._upstream = upstream
         self._cache = cache
         self.metrics = metrics
-        self.site_users = SiteUsers(settings)
+        self.site_users = SiteUsers(settings, metrics)
         self._clock = clock
         self._cache_settings = settings.cache
         self._batch_size = settings.upstream.batch.size
@@ -216,7 +217,7 @@ class Directory:
             return {user_id: fallbacks[user_id].profile for user_id in ids}
         return {user_id: result.profile for user_id, result in found.items()}
 
-    async def users(self, ids: Sequence[UserId]) -> list[dict[str, Any]]:
+    async def users(self, ids: Sequence[UserId]) -> list[ChatUser]:
         """Decoded profiles, for callers that need objects (the GraphQL API)."""
         return [orjson.loads(profile) for profile in await self.lookup(ids)]
 
@@ -488,17 +489,8 @@ class Directory:
 
     def _map_users(self, objects: Iterable[Any]) -> dict[UserId, _Found]:
         found: dict[UserId, _Found] = {}
-        for obj in objects:
-            friend_id = self.site_users.chat_id(obj)
-            if friend_id is None:
-                self.metrics.users_dropped.labels("bad_id").inc()
-                continue
-            user = self.site_users.profile(obj, friend_id)
-            if user is None:
-                self.metrics.users_dropped.labels("no_name").inc()
-                log.warning("upstream_user_without_name", user_id=friend_id)
-                continue
-            found.setdefault(friend_id, _Found(orjson.dumps(user)))
+        for user_id, user in self.site_users.chat_users(objects):
+            found.setdefault(user_id, _Found(orjson.dumps(user)))
         return found
 
     # --- invalidation ---------------------------------------------------------------------------

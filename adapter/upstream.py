@@ -25,7 +25,10 @@ import orjson
 import stamina
 import structlog
 from purgatory import AsyncCircuitBreakerFactory
-from purgatory.domain.model import OpenedState
+
+# What an open breaker raises: purgatory's own OpenedState, which it does not export (the one
+# private name used; tests/test_dependency_contracts.py fails when purgatory changes it).
+from purgatory.domain.model import OpenedState as CircuitOpen
 
 from adapter.bounded import ACCEPT_ENCODING, TooLarge, UnsupportedEncoding, read_bounded
 from adapter.config import UpstreamSettings
@@ -40,7 +43,7 @@ from adapter.errors import (
 )
 from adapter.metrics import Metrics
 
-__all__ = ["GraphQLResult", "RetryBudget", "UpstreamClient"]
+__all__ = ["CircuitOpen", "GraphQLResult", "RetryBudget", "UpstreamClient"]
 
 log = structlog.get_logger(__name__)
 
@@ -170,7 +173,7 @@ class UpstreamClient:
             breaker = await self._breakers.get_breaker(_CIRCUIT)
             async with breaker:
                 return await self._execute(document, variables, wire_headers, mutation)
-        except OpenedState:
+        except CircuitOpen:
             self.metrics.upstream_requests.labels("circuit_open").inc()
             raise UpstreamUnavailable("the site's GraphQL API is failing; not calling it") from None
 

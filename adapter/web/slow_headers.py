@@ -21,6 +21,9 @@ Nothing but its own timer (for at most one deadline) refers to the protocol obje
 over to a WebSocket protocol, which is never told that its connection is lost, is dropped when
 the timer fires. The per-loop sweep this replaces kept each such connection for good (issue 20, F1).
 
+It extends uvicorn's class through its httptools callbacks and per-connection attributes, none
+of them public API: `tests/test_dependency_contracts.py` fails when uvicorn changes them.
+
 The per-request hooks call uvicorn's methods on the class, not through `super()`, which builds
 an object per call on Python 3.11 (about 600 instructions each, counted by callgrind). The
 limits are read from the app's lifespan state (so uvicorn's worker processes, which import

@@ -16,7 +16,7 @@ import httpx
 import jwt
 import pytest
 
-from adapter.app import create_app
+from adapter.app import AdapterApp, create_app
 from adapter.web.graphql.fast_token import TokenFastPath
 from tests.graphql.support import ISSUE, session_cookie
 from tests.support import SettingsFactory, asgi_client
@@ -74,6 +74,12 @@ CASES: list[tuple[bytes, dict[str, str]]] = [
 ]
 
 
+def _pipeline_only(app: AdapterApp) -> AdapterApp:
+    """`app` with the GraphQL path handed to FastAPI's router (the fast path taken out)."""
+    app.edge.route("/graphql", app.edge.fallback)
+    return app
+
+
 @pytest.fixture(autouse=True)
 def _served_logging(json_logs: None) -> None:
     """Every test here logs as `serve` does."""
@@ -87,7 +93,7 @@ async def clients(
     settings = make_settings({"graphql": {"cors": {"allowed_origins": [ORIGIN]}}})
     async with (
         asgi_client(create_app(settings)) as fast,
-        asgi_client(create_app(settings, fast_paths=False)) as slow,
+        asgi_client(_pipeline_only(create_app(settings))) as slow,
     ):
         yield fast, slow
 
@@ -202,8 +208,8 @@ async def test_known_documents_skip_fastapi(make_settings: SettingsFactory) -> N
     app = create_app(make_settings())
     entered: list[str] = []
     async with asgi_client(app) as client:
-        users_path = app.front
-        token_path = getattr(users_path, "app", None)
+        route = app.edge._match("/graphql")
+        token_path = route.app if route is not None else None
         assert isinstance(token_path, TokenFastPath)
         inner = token_path.app
 
@@ -259,7 +265,7 @@ async def test_trusted_documents_answer_the_same_both_ways(
     settings = make_settings({"graphql": {"trusted_documents": {"enabled": True}}})
     async with (
         asgi_client(create_app(settings)) as fast,
-        asgi_client(create_app(settings, fast_paths=False)) as slow,
+        asgi_client(_pipeline_only(create_app(settings))) as slow,
     ):
         for body in (
             _body(listed),

@@ -13,6 +13,7 @@ from strawberry.fastapi import BaseContext
 
 from adapter.directory import Directory, UserId
 from adapter.errors import AdapterError
+from adapter.mapping import ChatUser
 from adapter.tokens import IssuedToken
 from adapter.web.graphql.errors import ExpectedError, expected_from
 from adapter.web.graphql.services import FrontendApi
@@ -36,7 +37,7 @@ class ChatContext(BaseContext):
         self._viewer: int | None = None
 
     @functools.cached_property
-    def users(self) -> DataLoader[UserId, dict[str, object] | None]:
+    def users(self) -> DataLoader[UserId, ChatUser | None]:
         """The request's users DataLoader, made when a resolver first asks (tokens never do)."""
         return DataLoader(load_fn=self._load_users)
 
@@ -82,7 +83,7 @@ class ChatContext(BaseContext):
         if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), expected):
             raise ExpectedError("An admin token is required.", "FORBIDDEN")
 
-    async def _load_users(self, ids: Sequence[UserId]) -> list[dict[str, object] | None]:
+    async def _load_users(self, ids: Sequence[UserId]) -> list[ChatUser | None]:
         found = {str(user["user_id"]): user for user in await self.directory.users(list(ids))}
         return [found.get(str(user_id)) for user_id in ids]
 

@@ -8,13 +8,14 @@ to the pipeline unvalidated, so it is validated once); from then on a request ca
 answered here:
 
 - the request is read from the scope and body as the router reads it (POST, JSON content type,
-  one JSON object, the trusted-documents list when that is on, the size limits);
+  one JSON object, the trusted-documents list when that is on);
 - the very resolver Strawberry would call (`resolve_issue_chat_token`) runs with a
   `ChatContext`, so the viewer rules, the budgets and the metrics are those of the schema;
 - its value is serialised with the schema's scalar types in the document's field order, and an
   error becomes the error graphql-core would locate, logged by the schema's `process_errors`
   and masked by the same rule as the `MaskErrors` extension;
-- CORS, the request id, the access line and the HTTP metrics are those of every route.
+- CORS is the endpoint's; the bounds, the request id, the access line and the metrics are the
+  edge's (`web/edge.py`), which routes the endpoint's path here.
 
 Anything else (another document, variables, a refused request, a browser `Origin` that is not
 allowed, a streaming `Accept`) goes on to FastAPI unchanged, body included.
@@ -22,7 +23,6 @@ allowed, a streaming `Accept`) goes on to FastAPI unchanged, body included.
 
 from __future__ import annotations
 
-import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -47,8 +47,8 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.http.parse_content_type import parse_content_type
 
-from adapter.config import LimitsSettings, Settings
-from adapter.logs import bind_request_id, unbind_request_id
+from adapter.bounded import declared_size
+from adapter.config import Settings
 from adapter.metrics import Metrics
 from adapter.web.graphql.context import ChatContext
 from adapter.web.graphql.cors import GraphQLCors
@@ -58,7 +58,6 @@ from adapter.web.graphql.limits import cost_limits, validation_rules
 from adapter.web.graphql.router import ChatGraphQLRouter
 from adapter.web.graphql.schema import resolve_issue_chat_token
 from adapter.web.graphql.trusted import TrustedDocuments
-from adapter.web.observe import AccessRecorder, request_id_from
 
 __all__ = ["TokenFastPath"]
 
@@ -223,10 +222,8 @@ class TokenFastPath:
         assert settings.graphql is not None
         self.app = app
         self.path = settings.graphql.path
-        self.limits: LimitsSettings = settings.limits
         self.router = router
         self.trusted = trusted
-        self.recorder = AccessRecorder(metrics)
         self.compiler = _Compiler(router, settings)
         self.cors = cors(self._execute)
         self._schema = router.schema
@@ -245,33 +242,27 @@ class TokenFastPath:
             await self.app(scope, receive, send)
             return
         seen = _scan(scope["headers"])
-        url_bytes = len(scope.get("raw_path") or scope["path"].encode()) + len(
-            scope.get("query_string", b"")
-        )
-        length = seen.get(b"content-length", "")
+        length = declared_size(seen.get(b"content-length"))
         content_type = seen.get(b"content-type", "")
         # The common exact value skips the MIME parser; any other is parsed as the router does.
         if content_type != _JSON_TYPE:
             content_type = parse_content_type(content_type)[0]
         origin = seen.get(b"origin")
         if (
-            not length.isdigit()
-            or int(length) > self.limits.max_body_bytes
-            or seen.size > self.limits.max_header_bytes
-            or url_bytes > self.limits.max_url_bytes
+            length is None
             or content_type != _JSON_TYPE
             or any(kind in seen.get(b"accept", "") for kind in _STREAMING)
             or (origin is not None and not self.cors.allows(origin, scope))
         ):
             await self.app(scope, receive, send)
             return
-        body, messages = await _read_body(receive, int(length))
+        body, messages = await _read_body(receive, length)
         compiled = self._compiled(body) if body is not None else None
         if compiled is None:
             await self.app(scope, _replay(messages, receive), send)
             return
         scope["imbachat.compiled"] = compiled
-        await self._observed(scope, receive, send, seen.get(b"x-request-id"))
+        await self.cors(scope, receive, send)
 
     def _compiled(self, body: bytes) -> _Compiled | None:
         try:
@@ -296,39 +287,6 @@ class TokenFastPath:
         if compiled is None or data.get("operationName") not in (None, compiled.operation_name):
             return None
         return compiled
-
-    async def _observed(
-        self, scope: Scope, receive: Receive, send: Send, request_id_header: str | None
-    ) -> None:
-        started = time.perf_counter()
-        request_id = request_id_from(
-            request_id_header.encode("latin-1") if request_id_header is not None else None
-        )
-        status = 500
-
-        async def send_with_id(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                message["headers"] = [
-                    *message.get("headers", []),
-                    (b"x-request-id", request_id.encode()),
-                ]
-            await send(message)
-
-        bound = bind_request_id(request_id)
-        try:
-            await self.cors(scope, receive, send_with_id)
-        finally:
-            unbind_request_id(bound)
-            self.recorder.record(
-                request_id=request_id,
-                method="POST",
-                route=self.path,
-                status=status,
-                elapsed=time.perf_counter() - started,
-                ids=None,
-            )
 
     async def _execute(self, scope: Scope, receive: Receive, send: Send) -> None:
         compiled: _Compiled = scope.pop("imbachat.compiled")
@@ -400,23 +358,15 @@ class TokenFastPath:
         return {"data": None, "errors": [error.formatted]}
 
 
-_WANTED = frozenset({b"content-length", b"content-type", b"accept", b"origin", b"x-request-id"})
+_WANTED = frozenset({b"content-length", b"content-type", b"accept", b"origin"})
 
 
-class _Seen(dict[bytes, str]):
-    """The first value of each header this path reads, and the size of them all."""
-
-    size = 0
-
-
-def _scan(raw: list[tuple[bytes, bytes]]) -> _Seen:
-    seen = _Seen()
-    size = 0
+def _scan(raw: list[tuple[bytes, bytes]]) -> dict[bytes, str]:
+    """The first value of each header this path reads."""
+    seen: dict[bytes, str] = {}
     for name, value in raw:
-        size += len(name) + len(value)
         if name in _WANTED and name not in seen:
             seen[name] = value.decode("latin-1")
-    seen.size = size
     return seen
 
 

@@ -16,9 +16,10 @@ from strawberry.federation.schema import FederationAny
 from strawberry.scalars import JSON
 from strawberry.types import ExecutionContext
 
-from adapter.config import GraphQLSettings, IdSettings, Settings, WidgetSettings
+from adapter.config import GraphQLSettings, IdSettings, Settings
 from adapter.directory import UserId
 from adapter.errors import AdapterError
+from adapter.mapping import ChatUser as MappedUser
 from adapter.metrics import Metrics
 from adapter.web.graphql.context import ChatContext
 from adapter.web.graphql.errors import (
@@ -36,7 +37,7 @@ from adapter.web.graphql.federation import (
 from adapter.web.graphql.limits import schema_extensions
 from adapter.web.ids import parse_ids
 
-__all__ = ["ChatProfile", "ChatToken", "ChatUser", "ChatWidget", "build_schema", "widget_options"]
+__all__ = ["ChatProfile", "ChatToken", "ChatUser", "ChatWidget", "build_schema"]
 
 log = structlog.get_logger(__name__)
 
@@ -86,7 +87,7 @@ class ChatUser:
     )
 
     @classmethod
-    def from_profile(cls, profile: dict[str, Any]) -> ChatUser:
+    def from_profile(cls, profile: MappedUser) -> ChatUser:
         subs = profile.get("profiles")
         return cls(
             user_id=strawberry.ID(str(profile["user_id"])),
@@ -119,27 +120,6 @@ def _integer(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-_OPTION_NAMES = {
-    "language": "language",
-    "theme": "theme",
-    "position": "position",
-    "resizable": "resizable",
-    "draggable": "draggable",
-    "use_favicon_badge": "useFaviconBadge",
-    "update_title": "updateTitle",
-}
-
-
-def widget_options(widget: WidgetSettings) -> dict[str, Any]:
-    """The configured init options (docs/protocol.md section 5), without user_id and token."""
-    options = {
-        name: getattr(widget, field)
-        for field, name in _OPTION_NAMES.items()
-        if getattr(widget, field) is not None
-    }
-    return {**options, **widget.extra_options}
-
-
 def _user_ids(ids: Sequence[str], settings: IdSettings, *, limit: int) -> list[UserId]:
     if len(ids) > limit:
         raise ExpectedError(f"at most {limit} ids per call", "BAD_USER_INPUT")
@@ -166,7 +146,7 @@ async def resolve_chat_widget(info: Info) -> ChatWidget | None:
     if user_id is None:
         return ChatWidget(script_url=script_url, options=JSON({}), user_id=None, expires_at=None)
     issued = await context.issue_token(user_id)
-    options = {"user_id": issued.user_id, "token": issued.token, **widget_options(frontend.widget)}
+    options = {"user_id": issued.user_id, "token": issued.token, **frontend.widget.options}
     return ChatWidget(
         script_url=script_url,
         options=JSON(options),
