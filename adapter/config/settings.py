@@ -74,15 +74,3 @@ class Settings(Model):
         if problems:
             raise ValueError("; ".join(problems))
         return self
-
-    @model_validator(mode="after")
-    def _feed_has_url(self) -> Settings:
-        feed = self.feed
-        embedded = self.upstream.embedded_demo  # reached in this process
-        if (
-            feed
-            and feed.kind == "subscription"
-            and not (embedded or feed.websocket_url(self.upstream.url))
-        ):
-            raise ValueError("feed.url: a subscription needs it when upstream has no url")
-        return self
