@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any, TypedDict
 
@@ -17,6 +17,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from adapter.accounts import Accounts
+from adapter.bounded import TooLarge
 from adapter.cache import Cache
 from adapter.config import Settings
 from adapter.directory import Directory
@@ -29,14 +30,13 @@ from adapter.runtime import Runtime, open_runtime, prepare_runtime
 from adapter.upstream import UpstreamClient
 from adapter.web.chat import chat_router
 from adapter.web.demo_page import mount_demo_page
-from adapter.web.fast_path import UsersFastPath
+from adapter.web.edge import Edge, route_template
 from adapter.web.graphql import FrontendApi, install_graphql
 from adapter.web.health import health_router
-from adapter.web.limits import RequestLimits
 from adapter.web.notifications import notifications_router
-from adapter.web.observe import RequestObserver, route_template
 from adapter.web.page_token import page_token_router
 from adapter.web.responses import error_response, response_for
+from adapter.web.users_info import openapi_paths, route_users_info
 from adapter.web.webhooks import NonceStore, webhook_router
 
 __all__ = ["AdapterApp", "AppState", "create_app", "served_in_process"]
@@ -79,23 +79,22 @@ def _state(runtime: Runtime) -> AppState:
 
 
 class AdapterApp(FastAPI):
-    """FastAPI with the fast paths in front of the whole framework, its own `__call__` included.
-
-    The server calls the front directly: a warm users-info answer goes through no coroutine
-    of FastAPI's or Starlette's (each layer costs a few thousand instructions per request);
-    whatever the front does not answer enters FastAPI as if called first.
+    """FastAPI behind the edge: the server calls the edge (`web/edge.py`), which answers the
+    routes registered with it and hands everything else to FastAPI, its own `__call__` included.
     """
 
-    front: ASGIApp | None = None
-
-    def put_in_front(self, fast_paths: Callable[[ASGIApp], ASGIApp]) -> None:
-        self.front = fast_paths(functools.partial(FastAPI.__call__, self))
+    edge: Edge
+    # The edge's routes, described for the OpenAPI document (FastAPI does not know them).
+    edge_paths: dict[str, Any]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if self.front is None:
-            await super().__call__(scope, receive, send)
-        else:
-            await self.front(scope, receive, send)
+        await self.edge(scope, receive, send)
+
+    def openapi(self) -> dict[str, Any]:
+        if self.openapi_schema is None:
+            document = super().openapi()
+            document["paths"] = {**self.edge_paths, **document["paths"]}
+        return self.openapi_schema or {}
 
 
 def create_app(
@@ -103,13 +102,8 @@ def create_app(
     *,
     upstream_transport: httpx.AsyncBaseTransport | None = None,
     cache: Cache | None = None,
-    fast_paths: bool = True,
 ) -> AdapterApp:
-    """The adapter as an ASGI app. Raises ConfigError when the documents or mapping are wrong.
-
-    `fast_paths=False` leaves every request to FastAPI's stack (as tracing does): the reference
-    the fast paths are tested and measured against.
-    """
+    """The adapter as an ASGI app. Raises ConfigError when the documents or mapping are wrong."""
     blueprint = prepare_runtime(settings)
     operations, metrics, tracing = blueprint.operations, blueprint.metrics, blueprint.tracing
 
@@ -128,9 +122,13 @@ def create_app(
         docs_url=None,
         redoc_url=None,
         # FastAPI's own OpenTelemetry spans would carry query strings (the chat's jwt_token);
-        # tracing is adapter.web.telemetry's, which keeps them out.
+        # tracing is the edge's (adapter.web.telemetry), which keeps them out.
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
+    fastapi = functools.partial(FastAPI.__call__, app)
+    app.edge = Edge(fastapi, limits=settings.limits, metrics=metrics, tracing=tracing)
+    route_users_info(app.edge, settings)
+    app.edge_paths = openapi_paths(settings.chat.prefix)
     app.include_router(chat_router(settings))
     if operations.notify is not None:
         app.include_router(notifications_router(settings))
@@ -139,24 +137,12 @@ def create_app(
     app.include_router(health_router())
     if settings.webhooks.enabled:
         app.include_router(webhook_router(settings))
-    token_fast_path = install_graphql(app, settings, metrics)
+    install_graphql(app, app.edge, settings)
     if blueprint.target.demo is not None:
         # The same demo instance the upstream client calls in-process.
         app.mount(DEMO_UPSTREAM_PATH, blueprint.target.demo)
     mount_demo_page(app, settings)
     _install_error_handlers(app)
-    if tracing is not None:
-        tracing.install(app)
-    app.add_middleware(RequestLimits, limits=settings.limits)
-    app.add_middleware(RequestObserver, metrics=metrics)
-    if tracing is None and fast_paths:
-
-        def in_front(stack: ASGIApp) -> ASGIApp:
-            if token_fast_path is not None:
-                stack = token_fast_path(stack)
-            return UsersFastPath(stack, settings=settings, metrics=metrics)
-
-        app.put_in_front(in_front)
     return app
 
 
@@ -176,6 +162,10 @@ def _install_error_handlers(app: FastAPI) -> None:
         where = ".".join(str(part) for part in first.get("loc", ()))
         return error_response(400, f"invalid request: {where} {first.get('msg', '')}".strip())
 
+    async def body_too_large(_: Request, __: Exception) -> Response:
+        # The edge counts every body (web/edge.py); a route reading past the bound ends here.
+        return error_response(413, "the request body is too large")
+
     async def client_gone(request: Request, _: Exception) -> Response:
         # The caller hung up while sending its body: nothing failed here, and nobody is left to
         # answer. 499 (nginx's "client closed request") keeps it out of the 5xx figures.
@@ -189,6 +179,7 @@ def _install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AdapterError, adapter_error)
     app.add_exception_handler(HTTPException, http_error)
     app.add_exception_handler(RequestValidationError, invalid_request)
+    app.add_exception_handler(TooLarge, body_too_large)
     app.add_exception_handler(ClientDisconnect, client_gone)
     app.add_exception_handler(Exception, unexpected)
 
@@ -203,17 +194,3 @@ async def served_in_process(app: FastAPI) -> AsyncIterator[ASGIApp]:
             await app({**scope, "state": dict(state or {})}, receive, send)
 
         yield serve
-
-
-def app_from_environment() -> FastAPI:
-    """For uvicorn's `--factory` worker processes: the app from $IMBACHAT_ADAPTER_CONFIG."""
-    import os
-    from pathlib import Path
-
-    from adapter.checks import startup_settings
-    from adapter.config import CONFIG_ENV_VAR
-    from adapter.logs import configure_logging
-
-    settings = startup_settings(Path(os.environ.get(CONFIG_ENV_VAR, "config.yaml")))
-    configure_logging(settings.logging.level, json=settings.logging.format == "json")
-    return create_app(settings)

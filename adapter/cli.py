@@ -15,7 +15,7 @@ import sys
 from dataclasses import replace
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import orjson
 import typer
@@ -29,8 +29,12 @@ from adapter.config import (
 from adapter.errors import ConfigError
 from adapter.exit_codes import ExitCode
 from adapter.init.command import init_command
+from adapter.mapping import ChatUser
 
-__all__ = ["app", "main"]
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+__all__ = ["app", "app_from_environment", "main"]
 
 app = typer.Typer(
     name="imbachat-adapter",
@@ -153,18 +157,12 @@ def serve(
     """
     import uvicorn
 
-    from adapter.app import create_app
-    from adapter.checks import startup_settings
-    from adapter.logs import configure_logging
     from adapter.web.slow_headers import HeaderDeadlineProtocol
 
     try:
-        settings = startup_settings(config)  # check-config's start-up stages, the same function
+        application, level = _served_app(config, log_level.value if log_level else None)
     except ConfigError as exc:
         raise _fail(f"{exc}\n{_CHECK_HINT}", ExitCode.INVALID) from None
-    level = log_level.value if log_level is not None else settings.logging.level
-    configure_logging(level, json=settings.logging.format == "json")
-    application = create_app(settings)
     options: dict[str, Any] = {
         "host": host,
         "port": port,
@@ -192,9 +190,27 @@ def serve(
         # Each worker process builds its own app from the same file and level.
         os.environ[CONFIG_ENV_VAR] = str(config.resolve())
         os.environ["IMBACHAT__LOGGING__LEVEL"] = level
-        uvicorn.run("adapter.app:app_from_environment", factory=True, workers=workers, **options)
+        uvicorn.run("adapter.cli:app_from_environment", factory=True, workers=workers, **options)
         return
     uvicorn.run(application, **options)
+
+
+def _served_app(config: Path, level: str | None = None) -> tuple[FastAPI, str]:
+    """The app `serve` runs, once the start-up check passed (ConfigError otherwise), and the
+    level its logging was configured at (`level`, else the file's)."""
+    from adapter.app import create_app
+    from adapter.checks import startup_settings
+    from adapter.logs import configure_logging
+
+    settings = startup_settings(config)  # check-config's start-up stages, the same function
+    level = level or settings.logging.level
+    configure_logging(level, json=settings.logging.format == "json")
+    return create_app(settings), level
+
+
+def app_from_environment() -> FastAPI:
+    """For uvicorn's `--factory` worker processes: the app of $IMBACHAT_ADAPTER_CONFIG."""
+    return _served_app(Path(os.environ.get(CONFIG_ENV_VAR, "config.yaml")))[0]
 
 
 def _listen_problem(host: str, port: int) -> str | None:
@@ -325,15 +341,16 @@ async def _chat_answer(settings: Settings, raw_ids: str) -> tuple[list[int | str
     """The ids as parsed, and the body the chat's users-info call would get."""
     from adapter.runtime import open_runtime, prepare_runtime
     from adapter.web.ids import parse_ids
+    from adapter.web.users_info import join_profiles
 
     ids = parse_ids(raw_ids, settings.chat.ids)
     # One look-up, no change feed: it would take the deployment's lease for a moment.
     async with open_runtime(replace(prepare_runtime(settings), feed=None)) as runtime:
         profiles = await runtime.directory.lookup(ids)
-    return ids, b"[" + b",".join(profiles) + b"]"
+    return ids, join_profiles(profiles)
 
 
-def _print_users(users: list[dict[str, Any]]) -> None:
+def _print_users(users: list[ChatUser]) -> None:
     """One small table per user, field by field, so that long values stay whole."""
     from rich.console import Console
     from rich.table import Table
@@ -378,7 +395,7 @@ def users(
         sys.stdout.buffer.write(body + b"\n")
         sys.stdout.flush()
         return
-    found: list[dict[str, Any]] = orjson.loads(body)
+    found: list[ChatUser] = orjson.loads(body)
     _print_users(found)
     missing = [str(i) for i in ids if i not in {user["user_id"] for user in found}]
     typer.echo(

@@ -33,6 +33,8 @@ from adapter.errors import (
     UpstreamUnavailable,
 )
 from adapter.logs import detached_context
+from adapter.mapping import ChatUser
+from adapter.memo import Memo
 from adapter.metrics import Metrics
 from adapter.operations import Operations
 from adapter.site_users import SiteUsers, UserId, shape_checked
@@ -91,7 +93,7 @@ class Directory:
         self._upstream = upstream
         self._cache = cache
         self.metrics = metrics
-        self.site_users = SiteUsers(settings)
+        self.site_users = SiteUsers(settings, metrics)
         self._clock = clock
         self._cache_settings = settings.cache
         self._batch_size = settings.upstream.batch.size
@@ -108,8 +110,8 @@ class Directory:
         self._generation = 0
         self._evicted: dict[str, int] = {}
         self._fetches = 0
-        self._keys: dict[UserId, str] = {}
-        self._entries = EntryMemo()
+        self._keys = Memo[UserId, str](_REMEMBERED_KEYS)
+        self._entries = EntryMemo(8192)
         # Set by the change feed (wall clock): a copy written before it is asked for again,
         # kept only to answer if the site fails. 0: every copy lives its windows.
         self.stale_before = 0.0
@@ -118,9 +120,7 @@ class Directory:
         # Asked for every id of every call; the hot ids' keys are made once.
         key = self._keys.get(user_id)
         if key is None:
-            key = f"{self._key_prefix}u:{user_id}"
-            if len(self._keys) < _REMEMBERED_KEYS:
-                self._keys[user_id] = key
+            key = self._keys.remember(user_id, f"{self._key_prefix}u:{user_id}")
         return key
 
     # --- reading ------------------------------------------------------------------------------
@@ -183,7 +183,7 @@ class Directory:
 
     def _all_fresh(self, raw: list[bytes | None], now: float) -> list[bytes] | None:
         """The profiles when every value is a fresh profile (the warm call), else None."""
-        seen, decode = self._entries.decoded.get, self._entries.decode
+        seen, decode = self._entries.get, self._entries.decode
         profiles: list[bytes] = []
         append = profiles.append
         for value in raw:
@@ -216,7 +216,7 @@ class Directory:
             return {user_id: fallbacks[user_id].profile for user_id in ids}
         return {user_id: result.profile for user_id, result in found.items()}
 
-    async def users(self, ids: Sequence[UserId]) -> list[dict[str, Any]]:
+    async def users(self, ids: Sequence[UserId]) -> list[ChatUser]:
         """Decoded profiles, for callers that need objects (the GraphQL API)."""
         return [orjson.loads(profile) for profile in await self.lookup(ids)]
 
@@ -373,11 +373,8 @@ class Directory:
                 log.warning("upstream_user_not_requested", upstream_id=str(users.site_id(obj))[:64])
                 continue
             user = users.profile(obj, user_id)
-            if user is None:
-                self.metrics.users_dropped.labels("no_name").inc()
-                log.warning("upstream_user_without_name", user_id=user_id)
-                continue
-            found[user_id] = _Found(orjson.dumps(user))
+            if user is not None:
+                found[user_id] = _Found(orjson.dumps(user))
         # With GraphQL errors beside the data, a missing user may be an error, not an absence;
         # an answer cut short by a page size says nothing about the ids it left out.
         remember_absence = not result.errors
@@ -488,17 +485,8 @@ class Directory:
 
     def _map_users(self, objects: Iterable[Any]) -> dict[UserId, _Found]:
         found: dict[UserId, _Found] = {}
-        for obj in objects:
-            friend_id = self.site_users.chat_id(obj)
-            if friend_id is None:
-                self.metrics.users_dropped.labels("bad_id").inc()
-                continue
-            user = self.site_users.profile(obj, friend_id)
-            if user is None:
-                self.metrics.users_dropped.labels("no_name").inc()
-                log.warning("upstream_user_without_name", user_id=friend_id)
-                continue
-            found.setdefault(friend_id, _Found(orjson.dumps(user)))
+        for user_id, user in self.site_users.chat_users(objects):
+            found.setdefault(user_id, _Found(orjson.dumps(user)))
         return found
 
     # --- invalidation ---------------------------------------------------------------------------

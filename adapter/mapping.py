@@ -1,4 +1,4 @@
-"""Upstream user object -> the chat's user dict. Pure: data in, data out, no I/O.
+"""Upstream user object -> the chat's user (`ChatUser`). Pure: data in, data out, no I/O.
 
 A mapping is compiled once from `config.yaml` into small functions. Each output field takes its
 value from a dotted path, a template, a constant or the first present of several fallbacks, then
@@ -13,32 +13,35 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Final
+from enum import Enum
+from typing import Any, Final, Required, TypedDict, cast
 
 from adapter.config import Converter, FieldRule, FieldSpec, MappingSettings, ProfilesRule
 from adapter.paths import dig
 
-__all__ = ["MISSING", "UserMapper", "compile_field", "referenced_paths"]
+__all__ = ["MISSING", "ChatUser", "UserMapper", "compile_field", "referenced_paths"]
 
 
-class _Missing:
-    """No value: the field is left out of the answer."""
+class ChatUser(TypedDict, total=False):
+    """The chat's user (docs/protocol.md section 2), and each of its sub-profiles: `user_id` and
+    `name` always, then the fields `mapping.fields` names (those the adapter reads are listed;
+    any other passes through to the widget as mapped)."""
 
-    _instance: _Missing | None = None
-
-    def __new__(cls) -> _Missing:
-        if cls._instance is None:
-            cls._instance = super().__new__(cls)
-        return cls._instance
-
-    def __repr__(self) -> str:
-        return "MISSING"
-
-    def __bool__(self) -> bool:
-        return False
+    user_id: Required[Any]  # the requested id; a sub-profile's is mapped
+    name: Required[str]
+    avatar_url: Any
+    profile_url: Any
+    lastlogin: Any
+    badge: Any
+    chat_role: Any
+    profiles: dict[str, ChatUser]
 
 
-MISSING: Final = _Missing()
+class _Missing(Enum):
+    MISSING = "MISSING"  # no value: the field is left out of the answer
+
+
+MISSING: Final = _Missing.MISSING
 Getter = Callable[[Any], Any]
 _PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
 # Numbers above this are taken for epoch milliseconds (year 5138 in seconds).
@@ -258,7 +261,7 @@ class _Profiles:
         fields = tuple((name, compile_field(spec)) for name, spec in rule.fields.items())
         return cls(_path(rule.path), key, fields)
 
-    def map(self, obj: Any) -> dict[str, dict[str, Any]]:
+    def map(self, obj: Any) -> dict[str, ChatUser]:
         found = self.path(obj)
         if isinstance(found, Mapping):
             items: Iterable[tuple[str | None, Any]] = ((str(k), v) for k, v in found.items())
@@ -266,7 +269,7 @@ class _Profiles:
             items = ((None, v) for v in found)
         else:
             return {}
-        out: dict[str, dict[str, Any]] = {}
+        out: dict[str, ChatUser] = {}
         for position, (given_key, item) in enumerate(items):
             mapped = _map_fields(self.fields, item)
             if _absent(mapped.get("user_id", MISSING)) or _name(mapped.get("name")) is None:
@@ -276,7 +279,7 @@ class _Profiles:
             if self.key is not None:
                 key_value = self.key(item)
                 key = None if _absent(key_value) else _text(key_value)
-            out[key if key is not None else str(position)] = mapped
+            out[key if key is not None else str(position)] = cast(ChatUser, mapped)
         return out
 
 
@@ -304,15 +307,15 @@ class UserMapper:
             return None
         return _text(value)
 
-    def to_chat_user(self, obj: Any, user_id: int | str) -> dict[str, Any] | None:
-        """The chat's dict for `obj`, or None when no `name` can be produced."""
+    def to_chat_user(self, obj: Any, user_id: int | str) -> ChatUser | None:
+        """The chat's user for `obj`, or None when no `name` can be produced."""
         if not isinstance(obj, Mapping):
             return None
         mapped = _map_fields(self._fields, obj)
         name = _name(mapped.get("name"))
         if name is None:
             return None
-        user: dict[str, Any] = {"user_id": user_id, **mapped, "name": name}
+        user = cast(ChatUser, {"user_id": user_id, **mapped, "name": name})
         if self._profiles is not None:
             profiles = self._profiles.map(obj)
             if profiles:

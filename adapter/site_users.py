@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import structlog
@@ -18,7 +18,8 @@ import structlog
 from adapter.config import Settings, chat_int_id
 from adapter.errors import UpstreamGraphQLError, UpstreamProtocolError
 from adapter.globalids import build_global_ids
-from adapter.mapping import UserMapper
+from adapter.mapping import ChatUser, UserMapper
+from adapter.metrics import Metrics
 from adapter.upstream import GraphQLResult
 
 __all__ = ["SiteUsers", "UserId", "shape_checked"]
@@ -31,8 +32,9 @@ UserId = int | str
 class SiteUsers:
     """Reads the site's user objects as configured: ids by `mapping.id`, profiles by the mapping."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, metrics: Metrics | None = None) -> None:
         self.mapper = UserMapper(settings.mapping)
+        self._dropped = metrics.users_dropped if metrics is not None else None
         self._global_ids = build_global_ids(settings.upstream.global_id)
         self._int_ids = settings.chat.ids.type == "int"
         self._str_id = re.compile(settings.chat.ids.str_pattern)
@@ -70,9 +72,28 @@ class SiteUsers:
         """The object's id as the chat's id type accepts it, else None."""
         return self.canonical_id(self.site_id(obj))
 
-    def profile(self, obj: Any, user_id: UserId) -> dict[str, Any] | None:
-        """The chat's user for `obj` under `user_id`, or None when no name can be produced."""
-        return self.mapper.to_chat_user(obj, user_id)
+    def profile(self, obj: Any, user_id: UserId) -> ChatUser | None:
+        """The chat's user for `obj` under `user_id`, or None (counted and logged) when no name
+        can be produced."""
+        user = self.mapper.to_chat_user(obj, user_id)
+        if user is None:
+            self._drop("no_name")
+            log.warning("upstream_user_without_name", user_id=user_id)
+        return user
+
+    def chat_users(self, objects: Iterable[Any]) -> Iterator[tuple[UserId, ChatUser]]:
+        """The objects with an id the chat accepts and a name, as the chat's users, with their
+        ids; the others are left out (and counted in `users_dropped`)."""
+        for obj in objects:
+            user_id = self.chat_id(obj)
+            if user_id is None:
+                self._drop("bad_id")
+            elif (user := self.profile(obj, user_id)) is not None:
+                yield user_id, user
+
+    def _drop(self, reason: str) -> None:
+        if self._dropped is not None:
+            self._dropped.labels(reason).inc()
 
 
 @contextlib.contextmanager

@@ -25,7 +25,10 @@ import orjson
 import stamina
 import structlog
 from purgatory import AsyncCircuitBreakerFactory
-from purgatory.domain.model import OpenedState
+
+# What an open breaker raises: purgatory's own OpenedState, which it does not export (the one
+# private name used; tests/test_dependency_contracts.py fails when purgatory changes it).
+from purgatory.domain.model import OpenedState as CircuitOpen
 
 from adapter.bounded import ACCEPT_ENCODING, TooLarge, UnsupportedEncoding, read_bounded
 from adapter.config import UpstreamSettings
@@ -40,7 +43,7 @@ from adapter.errors import (
 )
 from adapter.metrics import Metrics
 
-__all__ = ["GraphQLResult", "RetryBudget", "UpstreamClient"]
+__all__ = ["CircuitOpen", "GraphQLResult", "RetryBudget", "UpstreamClient"]
 
 log = structlog.get_logger(__name__)
 
@@ -170,7 +173,7 @@ class UpstreamClient:
             breaker = await self._breakers.get_breaker(_CIRCUIT)
             async with breaker:
                 return await self._execute(document, variables, wire_headers, mutation)
-        except OpenedState:
+        except CircuitOpen:
             self.metrics.upstream_requests.labels("circuit_open").inc()
             raise UpstreamUnavailable("the site's GraphQL API is failing; not calling it") from None
 
@@ -224,29 +227,14 @@ class UpstreamClient:
                 attempts,
             ) from None
         except TimeoutError:
-            self.metrics.upstream_requests.labels("deadline").inc()
-            raise self._failed(
-                UpstreamUnavailable(
-                    f"the site's GraphQL API did not answer within {self.deadline:g} s"
-                ),
-                attempts,
-            ) from None
+            what = f"did not answer within {self.deadline:g} s"
+            raise self._unavailable("deadline", what, attempts) from None
         except httpx.TimeoutException as exc:
-            self.metrics.upstream_requests.labels("timeout").inc()
-            raise self._failed(
-                UpstreamUnavailable(
-                    f"the site's GraphQL API did not answer in time ({type(exc).__name__})"
-                ),
-                attempts,
-            ) from exc
+            what = f"did not answer in time ({type(exc).__name__})"
+            raise self._unavailable("timeout", what, attempts) from exc
         except httpx.TransportError as exc:
-            self.metrics.upstream_requests.labels("unreachable").inc()
-            raise self._failed(
-                UpstreamUnavailable(
-                    f"the site's GraphQL API cannot be reached ({type(exc).__name__})"
-                ),
-                attempts,
-            ) from exc
+            what = f"cannot be reached ({type(exc).__name__})"
+            raise self._unavailable("unreachable", what, attempts) from exc
         except UpstreamProtocolError as exc:
             raise self._failed(exc, attempts) from None
         try:
@@ -302,6 +290,10 @@ class UpstreamClient:
     def _failed(self, error: UpstreamError, attempts: int) -> UpstreamError:
         log.warning("upstream_call_failed", cause=error.message, attempts=attempts)
         return error
+
+    def _unavailable(self, outcome: str, what: str, attempts: int) -> UpstreamError:
+        self.metrics.upstream_requests.labels(outcome).inc()
+        return self._failed(UpstreamUnavailable(f"the site's GraphQL API {what}"), attempts)
 
     def _too_large(self, limit: int) -> UpstreamProtocolError:
         self.metrics.upstream_requests.labels("too_large").inc()

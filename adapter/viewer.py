@@ -11,7 +11,7 @@ Two ways, one chosen in the configuration:
   come from the configuration, never from the token.
 
 No identity is cached: each request proves who it is again. Only the verification of a session
-JWT signed with the configured secret is remembered (`_VerifiedSessions`), its `exp` checked on
+JWT signed with the configured secret is remembered (`JwtViewer._verified`), its `exp` checked on
 every use.
 """
 
@@ -151,31 +151,6 @@ class UpstreamViewer:
         await self.client.aclose()
 
 
-class _VerifiedSessions:
-    """Claims of session tokens verified with the configured secret, by token.
-
-    A page asks for its widget token with the same session again and again, and PyJWT's
-    verification (segment checks, the key's preparation) is most of an `issueChatToken`'s cost.
-    A token is the same bytes each time, signed by a secret that cannot change while the
-    process runs, so its signature, issuer and audience stay verified; only time moves, and
-    `exp` is checked again on every use. Only for `secret`: keys from a JWKS can be withdrawn.
-    """
-
-    def __init__(self, leeway_seconds: float, max_entries: int = 4096) -> None:
-        self._claims = Memo[str, dict[str, Any]](max_entries)
-        self._leeway = leeway_seconds
-
-    def get(self, token: str) -> dict[str, Any] | None:
-        claims = self._claims.get(token)
-        if claims is not None and time.time() - self._leeway >= claims["exp"]:
-            del self._claims[token]
-            return None
-        return claims
-
-    def put(self, token: str, claims: dict[str, Any]) -> None:
-        self._claims.remember(token, claims)
-
-
 class JwtViewer:
     """The site's own session JWT, verified with the configured algorithms and keys."""
 
@@ -196,9 +171,12 @@ class JwtViewer:
             )
         self.jwks = jwks_client
         self._require = ["exp", "iss", "aud", settings.user_id_claim]
-        self._verified = (
-            _VerifiedSessions(settings.leeway_seconds) if self._secret is not None else None
-        )
+        # Claims of session tokens verified with the secret, by token. A page asks for its widget
+        # token with the same session again and again, and PyJWT's verification is most of an
+        # `issueChatToken`'s cost. Signed by a secret that cannot change while the process runs,
+        # a token stays verified but for `exp`, checked on every use. Not for keys from a JWKS,
+        # which can be withdrawn.
+        self._verified = Memo[str, dict[str, Any]](4096) if self._secret is not None else None
 
     def token(self, headers: Mapping[str, str]) -> str | None:
         """The raw token of this request, if it carries one."""
@@ -223,12 +201,14 @@ class JwtViewer:
             return None
         verified = self._verified
         claims = verified.get(token) if verified is not None else None
+        if claims is not None and time.time() - self.settings.leeway_seconds >= claims["exp"]:
+            claims = None  # expired: verified again, which refuses it
         if claims is None:
             claims = await self._verify(token)
             if claims is None:
                 return None
             if verified is not None:
-                verified.put(token, claims)
+                verified.remember(token, claims)
         return _user_id(claims.get(self.settings.user_id_claim), self.settings.user_id_claim)
 
     async def _verify(self, token: str) -> dict[str, Any] | None:

@@ -23,11 +23,9 @@ from asgi_lifespan import LifespanManager
 from adapter.app import create_app
 from adapter.config import Settings, load_settings
 from adapter.logs import access_line, configure_logging
-from adapter.metrics import Metrics
 from adapter.tokens import widget_token
 from adapter.web.graphql import FrontendApi
 from adapter.web.ids import parse_ids
-from adapter.web.observe import AccessRecorder
 from adapter.web.users_info import UsersInfo
 from bench.processes import ROOT
 from bench.tokens import MUTATION, SITE_SECRET, WIDGET_SECRET
@@ -90,9 +88,7 @@ def _session() -> str:
     return jwt.encode(claims, SITE_SECRET, algorithm="HS256")
 
 
-async def _token_figures(
-    fast: bool, calls: int, rounds: int
-) -> tuple[float, Settings, FrontendApi]:
+async def _token_figures(calls: int, rounds: int) -> tuple[float, Settings, FrontendApi]:
     """issueChatToken as bench/tokens.py sends it (jwt viewer mode), CPU per call."""
     os.environ.update(_TOKEN_ENV)
     try:
@@ -101,7 +97,7 @@ async def _token_figures(
         for name in _TOKEN_ENV:
             os.environ.pop(name)
     configure_logging("info")
-    app = create_app(settings, fast_paths=fast)
+    app = create_app(settings)
     body = MUTATION.encode()
     headers = [
         (b"host", b"adapter"),
@@ -141,10 +137,10 @@ async def _lookup_figure(calls: int, rounds: int) -> float:
         return await _per_call(lambda: directory.lookup(wanted), calls, rounds)
 
 
-async def _app_figures(fast: bool, calls: int, rounds: int, level: str) -> float:
+async def _app_figures(calls: int, rounds: int, level: str) -> float:
     settings = load_settings(ROOT / "config.yaml")
     configure_logging(level)
-    app = create_app(settings, fast_paths=fast)
+    app = create_app(settings)
     async with LifespanManager(app) as manager:
         state = manager._state  # the lifespan's state, as a server copies it into each scope
         statuses: list[int] = []
@@ -178,19 +174,16 @@ def main(argv: list[str] | None = None) -> int:
     sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - the access lines go nowhere
     try:
         rows = {
-            "warm call, fast path (info)": asyncio.run(_app_figures(True, calls, rounds, "info")),
-            "warm call, fast path (warning: no access line)": asyncio.run(
-                _app_figures(True, calls, rounds, "warning")
-            ),
-            "warm call, FastAPI stack (info)": asyncio.run(
-                _app_figures(False, calls, rounds, "info")
+            "warm call (info)": asyncio.run(_app_figures(calls, rounds, "info")),
+            "warm call (warning: no access line)": asyncio.run(
+                _app_figures(calls, rounds, "warning")
             ),
         }
         configure_logging("info")
         settings = load_settings(ROOT / "config.yaml")
-        info = UsersInfo(settings)
+        info = UsersInfo(settings, "query")
         query = b"user_ids=" + IDS.encode()
-        recorder = AccessRecorder(Metrics())
+        recorder = create_app(settings).edge.recorder
         rows["access line (one orjson write)"] = _sync_per_call(
             lambda: access_line(
                 debug=False,
@@ -204,22 +197,15 @@ def main(argv: list[str] | None = None) -> int:
             calls,
             rounds,
         )
-        rows["metrics + access line (AccessRecorder)"] = _sync_per_call(
+        rows["metrics + access line (the edge's recorder)"] = _sync_per_call(
             lambda: recorder.record(
-                request_id="0123456789abcdef0123456789abcdef",
-                method="GET",
-                route="/imbachat/v1/users",
-                status=200,
-                elapsed=0.0001,
-                ids=20,
+                "0123456789abcdef0123456789abcdef", "GET", "/imbachat/v1/users", 200, 0.0001, 20
             ),
             calls,
             rounds,
         )
         rows["credentials + query + 20 ids"] = _sync_per_call(
-            lambda: info.ids(
-                "query", query_string=query, path_value=None, authorization=BASIC.decode()
-            ),
+            lambda: info.ids(query_string=query, path_value=None, authorization=BASIC.decode()),
             calls,
             rounds,
         )
@@ -227,11 +213,8 @@ def main(argv: list[str] | None = None) -> int:
         rows["20 ids parsed alone"] = _sync_per_call(
             lambda: parse_ids(IDS, settings.chat.ids), calls, rounds
         )
-        token_fast, token_settings, frontend = asyncio.run(_token_figures(True, calls, rounds))
-        rows["issueChatToken, fast path (info)"] = token_fast
-        rows["issueChatToken, Strawberry's pipeline (info)"] = asyncio.run(
-            _token_figures(False, calls // 3, rounds)
-        )[0]
+        token_call, token_settings, frontend = asyncio.run(_token_figures(calls, rounds))
+        rows["issueChatToken (info)"] = token_call
         assert token_settings.viewer is not None
         assert token_settings.viewer.jwt is not None
         session = {"authorization": f"Bearer {_session()}"}

@@ -1,4 +1,4 @@
-"""Every error of the tree carries its status and GraphQL code, and the web layer answers with them."""
+"""Every error of the tree carries its status and GraphQL code; the web layer answers with them."""
 
 from __future__ import annotations
 
@@ -55,8 +55,10 @@ def test_every_error_has_a_deliberate_status_and_code(cls: type[AdapterError]) -
     if cls in NEVER_REACHES_WEB:
         assert cls.status is None
         return
-    assert cls.status is not None and 400 <= cls.status < 600
-    assert cls.code.isupper() and cls.code != AdapterError.code
+    assert cls.status is not None
+    assert 400 <= cls.status < 600
+    assert cls.code.isupper()
+    assert cls.code != AdapterError.code
 
 
 @pytest.mark.parametrize("cls", every_error()[1:], ids=lambda cls: cls.__name__)

@@ -21,15 +21,24 @@ from graphql import (
     value_from_ast_untyped,
 )
 
-from adapter.config import MappingSettings
+from adapter.config import MappingSettings, Settings
+from adapter.errors import ConfigError
+from adapter.feed import feed_document
 from adapter.mapping import referenced_paths
+from adapter.mapping_check import covered
 from adapter.operations import Operations
 from adapter.operations.batches import ListBatch
 from adapter.operations.document import Operation
 from adapter.operations.selection import walk_selection
 from adapter.page_sizes import given_page_size, page_size_paths, page_size_text
 
-__all__ = ["is_wpgraphql", "page_size_problems", "schema_problems", "sees_less_hint"]
+__all__ = [
+    "feed_problems",
+    "is_wpgraphql",
+    "page_size_problems",
+    "schema_problems",
+    "sees_less_hint",
+]
 
 
 def schema_problems(
@@ -51,6 +60,26 @@ def schema_problems(
             message = f"{where}: reads {read!r}, but {lacking}"
             if lacking and message not in problems:
                 problems.append(message)
+    return problems
+
+
+def feed_problems(settings: Settings, schema: GraphQLSchema) -> list[str]:
+    """The feed's document (its shape checked offline by `feed_document`) against `schema`:
+    valid there, selecting the changes where `ids` says and a poll's cursor in each."""
+    try:
+        found = feed_document(settings)
+    except ConfigError as exc:
+        return exc.problems
+    if found is None or settings.feed is None:
+        return []
+    operation, cursor = found.operation, settings.feed.cursor
+    name = f"feed ({Path(operation.source).name})"
+    problems = [f"{name}: {error.message}" for error in validate(schema, operation.document)]
+    changes = ".".join(found.changes)
+    if not covered(changes, operation.selected_paths(())):
+        return [*problems, f"feed.ids: reads {changes!r}, which {name} does not select"]
+    if cursor and not covered(cursor, operation.selected_paths(found.changes)):
+        problems.append(f"feed.cursor: reads {cursor!r}, which {name} does not select")
     return problems
 
 

@@ -17,7 +17,12 @@ from graphql import GraphQLSchema, build_client_schema, get_introspection_query
 
 from adapter.cache import build_cache
 from adapter.checks.report import Check, CheckReport
-from adapter.checks.schema import page_size_problems, schema_problems, sees_less_hint
+from adapter.checks.schema import (
+    feed_problems,
+    page_size_problems,
+    schema_problems,
+    sees_less_hint,
+)
 from adapter.checks.startup import check_startup
 from adapter.config import Settings
 from adapter.errors import CacheError, UpstreamError, UpstreamGraphQLError
@@ -151,6 +156,7 @@ async def _check_upstream(
         return
     problems = schema_problems(operations, settings.mapping, schema)
     problems += page_size_problems(operations, schema, settings.upstream.batch.size)
+    problems += feed_problems(settings, schema)
     if problems:
         report.fail("schema", ExitCode.SCHEMA, problems)
     else:

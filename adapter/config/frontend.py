@@ -172,17 +172,11 @@ class WidgetSettings(Model):
 
     # `{widget_id}` is replaced by chat.widget_id.
     script_url: str = "https://api.imbachat.com/imbachat/v1/{widget_id}/widget"
-    language: str | None = None
-    theme: Literal["default", "dark"] | None = None
-    position: Literal["right", "left"] | None = None
-    resizable: bool | None = None
-    draggable: bool | None = None
-    use_favicon_badge: bool | None = None
-    update_title: bool | None = None
-    # Any other init option, passed as is.
-    extra_options: dict[str, JsonValue] = {}
+    # ImbaChat.load's other options, by the widget's own names (language, theme, position,
+    # resizable, draggable, useFaviconBadge, updateTitle, ...), passed as they are.
+    options: dict[str, JsonValue] = {}
 
-    @field_validator("extra_options")
+    @field_validator("options")
     @classmethod
     def _not_identity(cls, value: dict[str, JsonValue]) -> dict[str, JsonValue]:
         if {"user_id", "token"} & value.keys():

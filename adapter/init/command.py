@@ -216,6 +216,7 @@ def init_command(
     from adapter.init.discover import discover
     from adapter.init.environment import ENV_FILE, header_variable, throwaway_values, variables
     from adapter.init.errors import InitError
+    from adapter.init.feeds import find_feed
     from adapter.init.introspect import Endpoint
     from adapter.init.plan import Plan
     from adapter.init.propose import propose
@@ -261,7 +262,10 @@ def init_command(
         search=discovery.searches[0] if discovery.searches else None,
         viewer=discovery.viewers[0] if discovery.viewers else None,
         proposal=proposal,
+        feed=find_feed(schema, discovery.user_type),
     )
+    if plan.feed is not None:
+        typer.echo(f"Change feed ({plan.feed.kind}): {plan.feed.reason}.")
     if interactive:
         typer.echo("\nConfirm each guess with Enter, or type another answer.")
         plan = review(plan, samples.users)

@@ -44,7 +44,16 @@ from adapter.init.vocabulary import (
 )
 from adapter.page_sizes import page_size_paths
 
-__all__ = ["Discovery", "Fetcher", "Listing", "RootField", "Search", "Viewer", "discover"]
+__all__ = [
+    "Discovery",
+    "Fetcher",
+    "Listing",
+    "RootField",
+    "Search",
+    "Viewer",
+    "discover",
+    "returned_users",
+]
 
 Strategy = Literal["list", "alias"]
 Shape = Literal["one", "list", "nodes", "edges"]
@@ -212,6 +221,17 @@ def _returns(schema: GraphQLSchema, type_: GraphQLOutputType) -> _Returns | None
                 return _Returns("edges", types, abstract, ("edges", "node"))
     types, abstract = _possible(schema, named)
     return _Returns("one", types, abstract, ()) if types else None
+
+
+def returned_users(
+    schema: GraphQLSchema, type_: GraphQLOutputType, user: GraphQLObjectType
+) -> tuple[str | None, tuple[str, ...]] | None:
+    """How a field of `type_` yields `user` objects: the fragment it needs (an abstract type)
+    and the path below it (a connection's `nodes`); None when it does not."""
+    found = _returns(schema, type_)
+    if found is None or user not in found.types:
+        return None
+    return (user.name if found.abstract else None), found.below
 
 
 def _id_field(obj: GraphQLObjectType) -> str | None:

@@ -10,9 +10,11 @@ from collections.abc import Iterable, Sequence
 from typing import TypeAlias
 
 from adapter.init.discover import Fetcher, Listing, RootField, Search, Viewer
+from adapter.init.feeds import Feed
 from adapter.page_sizes import page_size_text
 
 __all__ = [
+    "feed_document",
     "listing_query",
     "sample_query",
     "search_document",
@@ -108,6 +110,23 @@ def viewer_document(viewer: Viewer, id_field: str) -> str:
     """The viewer operation: who is signed in, by the id the chat knows them by."""
     lines = ["query ChatViewer {", *_field(viewer, "", [id_field], 1), "}"]
     return "\n".join(lines) + "\n"
+
+
+def feed_document(feed: Feed, paths: Sequence[str]) -> str:
+    """The feed's operation: the subscription, or the poll with `$since` in its filter (and a
+    page of 100 on a paged field); whole users select every mapped path and the poll's cursor."""
+    if not feed.users:
+        return f"subscription ChatFeed {{\n{_INDENT}{feed.name}\n}}\n"
+    if feed.kind == "subscription":
+        lines = ["subscription ChatFeed {", *_field(feed, "", paths, 1), "}"]
+        return "\n".join(lines) + "\n"
+    arguments = page_size_text(feed.argument, "$since")
+    if feed.limit:
+        arguments += f", {page_size_text(feed.limit, '100')}"
+    selected = list(dict.fromkeys([*paths, feed.cursor or ""]))
+    lines = [f"query ChatFeed($since: {feed.scalar}) {{"]
+    lines += _field(feed, arguments, selected, 1)
+    return "\n".join([*lines, "}"]) + "\n"
 
 
 def sample_query(fetcher: Fetcher, count: int, paths: Sequence[str]) -> tuple[str, list[str]]:

@@ -7,6 +7,7 @@ from typing import Any
 
 from adapter.config import MappingSettings
 from adapter.init.discover import Discovery, Fetcher, Search, Viewer
+from adapter.init.feeds import Feed
 from adapter.init.propose import Proposal
 from adapter.init.sessions import Session
 from adapter.mapping import referenced_paths
@@ -29,6 +30,8 @@ class Plan:
     session: Session | None = None
     # Why a viewer field that was found is not used (the token API is then written off).
     viewer_refused: str | None = None
+    # The site's change feed (a subscription or a poll), when its schema offers one.
+    feed: Feed | None = None
 
     def mapping(self) -> MappingSettings:
         data: dict[str, Any] = {"id": self.proposal.id_field, "fields": self.proposal.fields()}

@@ -14,7 +14,12 @@ from typing import Any
 
 import yaml
 
-from adapter.init.documents import search_document, users_document, viewer_document
+from adapter.init.documents import (
+    feed_document,
+    search_document,
+    users_document,
+    viewer_document,
+)
 from adapter.init.environment import (
     API_LOGIN_VARIABLE,
     API_PASSWORD_VARIABLE,
@@ -225,6 +230,30 @@ def _frontend(plan: Plan) -> list[str]:
     return [*head, *off, ""]
 
 
+def _feed(plan: Plan) -> list[str]:
+    feed = plan.feed
+    if feed is None:
+        return [
+            "# No change feed: the schema has no subscription yielding users or their ids, and no",
+            "# users field with a changed-since filter. A changed profile shows once its cached",
+            "# copy expires (cache.fresh_seconds) or the site calls the users-changed webhook.",
+            "",
+        ]
+    lines = ["feed:", *_comment(f"{feed.kind}: {feed.reason}.", 2), f"  kind: {feed.kind}"]
+    lines += ["  document: resolvers/feed.graphql", f"  ids: {_flow(feed.result_path)}"]
+    lines.append(f"  users: {_flow(feed.users)}")
+    if feed.kind == "subscription":
+        lines += _comment(
+            "It connects to upstream.url as ws:// or wss://; set url: where the site serves its "
+            "subscriptions elsewhere.",
+            2,
+        )
+    else:
+        lines += ["  since_variable: since", f"  cursor: {_flow(feed.cursor)}"]
+        lines += ["  interval_seconds: 5"]
+    return [*lines, ""]
+
+
 def _cache() -> list[str]:
     return [
         "cache:",
@@ -249,6 +278,7 @@ def render(plan: Plan) -> dict[str, str]:
         *_upstream(plan),
         *_mapping(plan),
         *_frontend(plan),
+        *_feed(plan),
         *_cache(),
     ]
     files = {CONFIG_FILE: "\n".join(config) + "\n"}
@@ -278,6 +308,12 @@ def render(plan: Plan) -> dict[str, str]:
             "Written by `imbachat-adapter init`: who is signed in; run with the page's own\n"
             "Authorization/Cookie headers forwarded.",
             viewer_document(plan.viewer, plan.proposal.id_field),
+        )
+    if plan.feed is not None:
+        files["resolvers/feed.graphql"] = _document(
+            "Written by `imbachat-adapter init`: the site's change feed; each change it reports\n"
+            "refreshes that user's cached profile on every replica.",
+            feed_document(plan.feed, paths),
         )
     return files
 

@@ -7,23 +7,17 @@ from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Depends, Request
-from fastapi.routing import APIRoute
 from starlette.responses import Response
 
 from adapter.accounts import Accounts
 from adapter.config import Settings
 from adapter.directory import Directory
 from adapter.errors import LoginRejected, RequestRejected
+from adapter.mapping import ChatUser
 from adapter.web.auth import ChatServerAuth
 from adapter.web.ids import parse_ids
 from adapter.web.responses import API_VERSION, JSON, error_response
-from adapter.web.users_info import (
-    USERS_ROUTES,
-    UsersForm,
-    UsersInfo,
-    join_profiles,
-    path_parameter,
-)
+from adapter.web.users_info import join_profiles
 
 __all__ = ["chat_router"]
 
@@ -39,7 +33,7 @@ _REFUSED = {
 
 
 # Dependencies are `async def` on purpose: FastAPI runs a plain `def` one in a worker thread,
-# and two thread hops per call cost more than the rest of a warm users-info answer.
+# and a thread hop costs more than the rest of an answer from the cache.
 async def _directory(request: Request) -> Directory:
     directory: Directory = request.state.directory
     return directory
@@ -54,57 +48,6 @@ Users = Annotated[Directory, Depends(_directory)]
 SiteAccounts = Annotated[Accounts, Depends(_accounts)]
 
 
-class _PlainRoute(APIRoute):
-    """A route FastAPI documents but does not solve: the endpoint reads the request itself.
-
-    The endpoint is called with the request alone. Dependency solving and the response
-    machinery cost a fifth of a warm users-info answer (BENCHMARKS.md); the OpenAPI document
-    still lists the route and the parameters given in `openapi_extra`.
-    """
-
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        endpoint = self.endpoint
-
-        async def handle(request: Request) -> Response:
-            response: Response = await endpoint(request)
-            return response
-
-        return handle
-
-
-def _users_endpoint(
-    info: UsersInfo, form: UsersForm, parameter: str | None
-) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-    async def users_info(request: Request) -> Response:
-        ids = info.ids(
-            form,
-            query_string=request.scope.get("query_string", b""),
-            path_value=request.path_params.get(parameter) if parameter else None,
-            authorization=request.headers.get("authorization"),
-        )
-        request.state.ids_count = len(ids)
-        directory: Directory = request.state.directory
-        return Response(await info.answer(directory, ids), media_type=JSON)
-
-    return users_info
-
-
-_USERS_SUMMARIES = {
-    "/users": "Users info, ids in the query string",
-    "/getusers/{user_ids}": "Users info, ids in the path (WordPress)",
-    "/users/{user_ids}": "Users info, ids in the path (OctoberCMS)",
-}
-
-
-def _users_documentation(form: UsersForm, parameter: str | None) -> dict[str, Any]:
-    # The endpoints read their parameters themselves, so the OpenAPI document is told of them.
-    if form == "path":
-        where = [{"name": parameter, "in": "path", "required": True}]
-    else:
-        where = [{"name": name, "in": "query", "required": False} for name in ("user_ids", "ids")]
-    return {"parameters": [{**item, "schema": {"type": "string"}} for item in where]}
-
-
 def _refusal(reason: str) -> Callable[[], Coroutine[Any, Any, Response]]:
     async def refuse() -> Response:
         return error_response(404, reason)
@@ -112,7 +55,7 @@ def _refusal(reason: str) -> Callable[[], Coroutine[Any, Any, Response]]:
     return refuse
 
 
-async def _login(request: Request, accounts: Accounts, fields: tuple[str, ...]) -> dict[str, Any]:
+async def _login(request: Request, accounts: Accounts, fields: tuple[str, ...]) -> ChatUser:
     """The site's user for the form's login (the first of `fields` given) and password."""
     form = await request.form(max_files=0, max_fields=16)
     login = next((form[f] for f in fields if isinstance(form.get(f), str)), None)
@@ -141,20 +84,7 @@ def chat_router(settings: Settings) -> APIRouter:
     async def api_version() -> Response:
         return Response(version, media_type=JSON)
 
-    # The users-info routes: answered by the fast path in front of FastAPI (web/fast_path.py),
-    # listed here for the OpenAPI document and for when the fast path is off.
-    info = UsersInfo(settings)
-    for template, form in USERS_ROUTES:
-        parameter = path_parameter(template)[1] if form == "path" else None
-        router.add_api_route(
-            template,
-            _users_endpoint(info, form, parameter),
-            methods=["GET"],
-            name=f"users_by_{form}",
-            summary=_USERS_SUMMARIES[template],
-            openapi_extra=_users_documentation(form, parameter),
-            route_class_override=_PlainRoute,
-        )
+    # The users-info routes are the edge's (web/users_info.py).
 
     if settings.upstream.operations.search is not None:
         search = settings.upstream.operations.search

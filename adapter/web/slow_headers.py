@@ -3,7 +3,7 @@
 uvicorn times out idle keep-alive connections, but not a client that sends its request line and
 then a header every few seconds (slowloris). And httptools (llhttp) has no bound on a header's
 size: it joins each header's pieces as they come, so one endless header is buffered, and copied
-again with every piece, until the client stops; the 431 of `RequestLimits` comes only once the
+again with every piece, until the client stops; the edge's 431 (`web/edge.py`) comes only once the
 headers are complete. `HeaderDeadlineProtocol` is uvicorn's own HTTP protocol (httptools) with
 both, kept per connection by the protocol object itself, so they end with it:
 
@@ -20,6 +20,9 @@ both, kept per connection by the protocol object itself, so they end with it:
 Nothing but its own timer (for at most one deadline) refers to the protocol object: one handed
 over to a WebSocket protocol, which is never told that its connection is lost, is dropped when
 the timer fires. The per-loop sweep this replaces kept each such connection for good (issue 20, F1).
+
+It extends uvicorn's class through its httptools callbacks and per-connection attributes, none
+of them public API: `tests/test_dependency_contracts.py` fails when uvicorn changes them.
 
 The per-request hooks call uvicorn's methods on the class, not through `super()`, which builds
 an object per call on Python 3.11 (about 600 instructions each, counted by callgrind). The
@@ -51,7 +54,7 @@ def head_bytes_bound(limits: LimitsSettings) -> int:
     """The bytes of a message, body aside, that a connection reads before refusing it.
 
     The URL and the headers' names and values have their own limits (414, 431, counted by
-    `RequestLimits`); the second share of headers is for what those do not count: the ": "
+    the edge); the second share of headers is for what those do not count: the ": "
     and line ends of each header, the method, the version.
     """
     return limits.max_url_bytes + 2 * limits.max_header_bytes

@@ -21,10 +21,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from adapter.config import TelemetrySettings
 from adapter.errors import ConfigError
 from adapter.logs import current_request_id
-from adapter.web.observe import route_template
+from adapter.web.edge import route_template
 
 if TYPE_CHECKING:
-    from fastapi import FastAPI
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import SpanExporter
     from opentelemetry.trace import Span
@@ -103,19 +102,19 @@ class Tracing:
         self.provider = provider
         self._instrumented = False
 
-    def install(self, app: FastAPI) -> None:
-        """Add the server-span middleware (call before the observing middleware)."""
+    def wrap(self, app: ASGIApp) -> ASGIApp:
+        """`app` inside a server span (the edge wraps its dispatch, after the bounds and the
+        request id, so that the span carries the request id)."""
         from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
 
-        app.add_middleware(_RestoreQuery)
-        app.add_middleware(
-            OpenTelemetryMiddleware,
+        traced = OpenTelemetryMiddleware(
+            _RestoreQuery(app),
             tracer_provider=self.provider,
             exclude_spans=["receive", "send"],
             default_span_details=_span_details,
             server_request_hook=_tag_request_id,
         )
-        app.add_middleware(_HideQuery)
+        return _HideQuery(traced)
 
     def start(self) -> None:
         """Trace outgoing httpx calls (the upstream client is the process's only httpx user)."""

@@ -1,41 +1,42 @@
-"""The users-info call (docs/protocol.md section 2): its routes, credentials and id lists.
+"""The users-info call (docs/protocol.md section 2): a plain ASGI handler behind the edge.
 
-One implementation serves both ways in: the plain ASGI fast path in front of FastAPI
-(`web/fast_path.py`) and the FastAPI routes that document the call (and answer it when the fast
-path is off, under tracing). Each takes the request apart itself and hands this module text.
+The chat asks for users on every page it shows, and the answer is a join of cached bytes, so
+this handler reads the scope itself (the raw query string, the path segment, the Authorization
+header) instead of going through FastAPI's router and dependencies. The edge has done the
+bounds, the request id, the access line, the metrics and the span; it turns what this raises
+into the chat's error shapes. FastAPI does not know these routes: `openapi_paths` describes
+them for the OpenAPI document.
 """
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import parse_qsl
 
+from starlette.types import Receive, Scope, Send
+
 from adapter.config import Settings
-from adapter.directory import Directory, UserId
+from adapter.directory import UserId
 from adapter.errors import RequestRejected
 from adapter.web.auth import ChatServerAuth
+from adapter.web.edge import IDS_COUNT, Edge
 from adapter.web.ids import parse_ids
+from adapter.web.responses import error_response
 
-__all__ = [
-    "USERS_ROUTES",
-    "UsersForm",
-    "UsersInfo",
-    "join_profiles",
-    "path_parameter",
-    "query_pairs",
-]
+__all__ = ["UsersInfo", "join_profiles", "openapi_paths", "query_pairs", "route_users_info"]
 
 UsersForm = Literal["query", "path"]
 
-# The users-info routes under the chat prefix: a template and where its ids are. A path form's
-# template ends in its one parameter; adding a route here adds it to both ways in.
-USERS_ROUTES: tuple[tuple[str, UsersForm], ...] = (
-    ("/users", "query"),
-    ("/getusers/{user_ids}", "path"),
-    # OctoberCMS's form; after the two above, so they match as early as before.
-    ("/users/{user_ids}", "path"),
+# The users-info routes under the chat prefix: a template, where its ids are, and its summary.
+# A path form's template ends in its one parameter.
+_ROUTES: tuple[tuple[str, UsersForm, str], ...] = (
+    ("/users", "query", "Users info, ids in the query string"),
+    ("/getusers/{user_ids}", "path", "Users info, ids in the path (WordPress)"),
+    ("/users/{user_ids}", "path", "Users info, ids in the path (OctoberCMS)"),
 )
 _QUERY_NAMES = ("user_ids", "ids")
+_JSON_HEADER = (b"content-type", b"application/json")
+_ALLOW = {"Allow": "GET"}
 
 
 def join_profiles(profiles: list[bytes]) -> bytes:
@@ -52,33 +53,46 @@ def query_pairs(query_string: bytes) -> list[tuple[str, str]]:
     return [(name, value) for name, _, value in (p.partition("=") for p in text.split("&") if p)]
 
 
-def path_parameter(template: str) -> tuple[str, str]:
-    """`/getusers/{user_ids}` -> ("/getusers/", "user_ids")."""
-    head, brace, rest = template.partition("{")
-    name = rest.removesuffix("}")
-    if not brace or not name or "/" in rest or not rest.endswith("}"):
-        raise ValueError(f"a path form's template ends in one parameter: {template}")
-    return head, name
-
-
 class UsersInfo:
-    """Credentials, then ids, then the joined answer: the same steps for every way in."""
+    """GET only; credentials, then ids, then the joined answer."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, form: UsersForm) -> None:
+        self.form = form
         self.auth = ChatServerAuth(settings.chat)
         self._ids = settings.chat.ids
         self._token_parameter = self.auth.token_parameter
 
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["method"] != "GET":
+            await error_response(405, "Method Not Allowed", headers=_ALLOW)(scope, receive, send)
+            return
+        authorization = None
+        for name, value in scope["headers"]:
+            if name == b"authorization":
+                authorization = value.decode("latin-1")
+                break
+        path_params = scope.get("path_params")
+        ids = self.ids(
+            query_string=scope.get("query_string", b""),
+            path_value=path_params["user_ids"] if path_params else None,
+            authorization=authorization,
+        )
+        scope[IDS_COUNT] = len(ids)
+        body = join_profiles(await scope["state"]["directory"].lookup(ids))
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [(b"content-length", str(len(body)).encode()), _JSON_HEADER],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
     def ids(
-        self,
-        form: UsersForm,
-        *,
-        query_string: bytes,
-        path_value: str | None,
-        authorization: str | None,
+        self, *, query_string: bytes, path_value: str | None, authorization: str | None
     ) -> list[UserId]:
         """The requested ids; NotAuthenticated before anything else, RequestRejected for bad ids."""
-        # Decoded the way Starlette's QueryParams decodes it, so both ways in read the same values.
+        # Decoded the way Starlette's QueryParams decodes it (the chat's other routes read it so).
         pairs = query_pairs(query_string)
         token = None
         if self._token_parameter is not None:
@@ -86,7 +100,7 @@ class UsersInfo:
                 if name == self._token_parameter:
                     token = value
         self.auth.check_values(authorization, token)
-        if form == "path":
+        if self.form == "path":
             raw = path_value or ""
         else:
             values = [v for wanted in _QUERY_NAMES for name, v in pairs if name == wanted]
@@ -95,7 +109,32 @@ class UsersInfo:
             raw = self._ids.separator.join(values)
         return parse_ids(raw, self._ids)
 
-    @staticmethod
-    async def answer(directory: Directory, ids: list[UserId]) -> bytes:
-        """The profiles, joined; they were encoded when they were fetched."""
-        return join_profiles(await directory.lookup(ids))
+
+def route_users_info(edge: Edge, settings: Settings) -> None:
+    """Register the users-info routes under the chat prefix."""
+    for template, form, _ in _ROUTES:
+        edge.route(settings.chat.prefix + template, UsersInfo(settings, form))
+
+
+def openapi_paths(prefix: str) -> dict[str, Any]:
+    """The users-info routes as OpenAPI path items, with their id parameters."""
+    paths: dict[str, Any] = {}
+    for template, form, summary in _ROUTES:
+        if form == "path":
+            where = [{"name": "user_ids", "in": "path", "required": True}]
+        else:
+            where = [{"name": name, "in": "query", "required": False} for name in _QUERY_NAMES]
+        paths[prefix + template] = {
+            "get": {
+                "summary": summary,
+                "operationId": f"users_by_{form}_{template.strip('/').split('/')[0]}",
+                "parameters": [{**item, "schema": {"type": "string"}} for item in where],
+                "responses": {
+                    "200": {
+                        "description": "The users' profiles, in the order asked",
+                        "content": {"application/json": {"schema": {"type": "array"}}},
+                    }
+                },
+            }
+        }
+    return paths

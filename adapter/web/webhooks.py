@@ -30,6 +30,7 @@ from adapter.config import IdSettings, Settings
 from adapter.directory import Directory
 from adapter.errors import BodyTooLarge, CacheError, RequestRejected, SignatureRejected
 from adapter.globalids import GlobalIds, build_global_ids
+from adapter.web.edge import IDS_COUNT
 from adapter.web.ids import parse_ids
 from adapter.web.responses import API_VERSION, JSON, response_for
 
@@ -188,7 +189,7 @@ def webhook_router(settings: Settings, *, clock: Callable[[], float] = time.time
             response = response_for(refused)
             log.warning("webhook_refused", status=response.status_code, reason=refused.message)
             return response
-        request.state.ids_count = len(ids)
+        request.scope[IDS_COUNT] = len(ids)
         log.info("webhook_users_changed", ids=len(ids))
         body = orjson.dumps({"code": 200, "version": API_VERSION, "invalidated": len(ids)})
         return Response(body, media_type=JSON)

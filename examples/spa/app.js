@@ -1,9 +1,10 @@
 // Harbor Makers, the demo community: the site's own sign-in (site.js), and the chat through the
 // adapter's client module (ImbaChatClient): the widget for whoever is signed in, its token
 // renewed in time, member names and avatars from chatUsers, "Write message" with openDialog.
-// Sign-in and sign-out happen without a page reload: the client is asked to refresh.
+// Sign-in and sign-out happen without a page reload: the client is asked to refresh. A member
+// renames themself on the site; the chat's profile follows through the adapter's change feed.
 
-import { signIn, signOut } from "./site.js";
+import { renameMember, signIn, signOut } from "./site.js";
 
 const GRAPHQL_URL = document.querySelector('meta[name="imbachat-graphql"]')?.content || "/graphql";
 const { ImbaChatClient } = await import(`${GRAPHQL_URL}/client/imbachat.js`);
@@ -28,7 +29,8 @@ function avatar(user, size = "") {
     src: user.avatarUrl,
     alt: "",
   });
-  image.addEventListener("error", () => image.replaceWith(placeholder));
+  // The placeholder takes the image's place and its id (the profile card finds it again).
+  image.addEventListener("error", () => image.replaceWith(Object.assign(placeholder, { id: image.id })));
   return image;
 }
 
@@ -100,7 +102,34 @@ function renderProfile(id) {
   $("#profile-link").href = user?.profileUrl ?? "";
   $("#write-message").hidden = !user || String(chat.state.userId) === id;
   $("#write-message").onclick = user ? () => writeTo(id) : null;
+  const own = Boolean(user) && String(chat.state.userId) === id;
+  if (own && $("#rename").hidden) $("#rename").displayName.value = user.name;
+  $("#rename").hidden = !own;
   showJson(user ? [id] : []);
+}
+
+async function onRename(event) {
+  event.preventDefault();
+  const id = String(chat.state.userId);
+  const before = members.get(id)?.name;
+  const note = $("#rename-note");
+  note.textContent = "Saving on the site…";
+  try {
+    await renameMember(id, event.target.displayName.value);
+    const started = performance.now();
+    // No webhook and no call from this page: the chat's copy changes when the feed hears it.
+    for (let tries = 0; tries < 40 && members.get(id)?.name === before; tries++) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      await loadMembers();
+    }
+    const changed = members.get(id)?.name !== before;
+    const after = Math.round(performance.now() - started);
+    note.textContent = changed
+      ? `Saved. The chat's profile changed ${after} ms later, through the site's change feed.`
+      : "Saved on the site; the chat still shows the old name (is the change feed down?).";
+  } catch (error) {
+    note.textContent = error.message;
+  }
 }
 
 function showJson(ids) {
@@ -163,6 +192,7 @@ async function onSignOut() {
 }
 
 $("#sign-in").addEventListener("submit", onSignIn);
+$("#rename").addEventListener("submit", onRename);
 // Signed out, the member list is behind the sign-in: the link says so instead of doing nothing.
 $("#nav-members").addEventListener("click", (event) => {
   if (chat.signedIn) return;

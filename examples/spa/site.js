@@ -30,3 +30,14 @@ export async function signIn(username, password) {
 export async function signOut() {
   await site("mutation Logout { logout }");
 }
+
+// An edit on the site itself: the site publishes it (its usersChanged subscription), and the
+// adapter's change feed refreshes the chat's copy; the page does nothing more.
+export async function renameMember(id, displayName) {
+  await site(
+    `mutation Rename($id: ID!, $displayName: String!) {
+      renameMember(id: $id, displayName: $displayName) { id }
+    }`,
+    { id, displayName },
+  );
+}

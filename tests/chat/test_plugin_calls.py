@@ -526,10 +526,10 @@ def test_sync_leaves_the_credentials_alone(chat: httpx.Client) -> None:
     assert chat.get("/users?user_ids=1", auth=("evil", "evil")).status_code == 401
 
 
-def test_users_info_routes_are_matched_first(make_settings: Callable[..., Any]) -> None:
-    """The hot path pays nothing for the plugins' routes: the users-info routes come first."""
+def test_users_info_routes_are_the_edges(make_settings: Callable[..., Any]) -> None:
+    """The hot path pays nothing for the plugins' routes: the users-info routes are answered at
+    the edge (tests/chat/test_edge.py), and FastAPI's chat router does not list them."""
     paths = [getattr(route, "path", "") for route in chat_router(make_settings()).routes]
     assert set(paths[:2]) == {PREFIX, f"{PREFIX}/"}  # the version call
-    assert paths[2:4] == [f"{PREFIX}/users", f"{PREFIX}/getusers/{{user_ids}}"]
-    assert f"{PREFIX}/users/{{user_ids}}" in paths[4:]
-    assert f"{PREFIX}/user/friends/{{user_id}}" in paths[4:]
+    assert not {f"{PREFIX}/users", f"{PREFIX}/getusers/{{user_ids}}"} & set(paths)
+    assert f"{PREFIX}/user/friends/{{user_id}}" in paths

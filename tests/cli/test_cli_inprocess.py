@@ -184,7 +184,7 @@ def test_serve_with_workers_builds_apps_from_the_environment(
     )
     assert result.exit_code == 0, result.output
     ((app, options),) = calls
-    assert app == "adapter.app:app_from_environment"
+    assert app == "adapter.cli:app_from_environment"
     assert options["factory"] is True
     assert options["workers"] == 3
     assert os.environ["IMBACHAT_ADAPTER_CONFIG"] == str(config.resolve())

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from adapter.app import app_from_environment
+from adapter.cli import app_from_environment
 from adapter.config import CONFIG_ENV_VAR, sample_value_problems
 from adapter.config.samples import DEMO_WIDGET_SECRET
 from adapter.errors import ConfigError

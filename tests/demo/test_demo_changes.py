@@ -71,6 +71,13 @@ async def test_changed_since_lists_the_edits_after_a_stamp_oldest_first(
     assert [u["updatedAt"] for u in changed] == stamps
     after_first = (await gql(client, CHANGED, {"since": stamps[0]}))["data"]["users"]
     assert [u["id"] for u in after_first] == ["3", "5"]
+    offset = stamps[0].replace("Z", "+00:00")  # an offset, as the feed's poll writes times
+    assert [u["id"] for u in (await gql(client, CHANGED, {"since": offset}))["data"]["users"]] == [
+        "3",
+        "5",
+    ]
+    bad = await gql(client, CHANGED, {"since": "yesterday"})
+    assert "not an ISO 8601 time" in bad["errors"][0]["message"]
     neither = await gql(client, "query { users { id } }")
     assert "give ids or updatedSince" in neither["errors"][0]["message"]
 

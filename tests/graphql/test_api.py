@@ -83,7 +83,7 @@ async def test_chat_widget_for_a_signed_in_viewer(api: Api, make_settings: Setti
     """Signed in, the options carry user_id, a token for that id and the configured options."""
     tokens = make_settings().tokens
     assert tokens is not None
-    async with api({"widget": {"resizable": True, "extra_options": {"foo": [1]}}}) as client:
+    async with api({"widget": {"options": {"resizable": True, "foo": [1]}}}) as client:
         body = await gql(client, WIDGET, headers=session_cookie(6))
     widget = body["data"]["chatWidget"]
     options = widget["options"]

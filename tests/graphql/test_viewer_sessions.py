@@ -10,8 +10,8 @@ from typing import Any
 import jwt
 import pytest
 
-import adapter.viewer as viewer_module
 from adapter.config import JwtViewerSettings
+from adapter.memo import Memo
 from adapter.viewer import JwtViewer
 
 SECRET = "site-session-secret-0123456789abcdef"
@@ -97,7 +97,7 @@ async def test_a_refused_token_is_never_remembered(clock: list[float], decodes: 
 async def test_remembered_sessions_are_bounded(clock: list[float], decodes: list[str]) -> None:
     viewer = JwtViewer(_settings())
     assert viewer._verified is not None
-    viewer._verified = viewer_module._VerifiedSessions(0, max_entries=2)
+    viewer._verified = Memo(max_entries=2)
     sessions = [_session(str(user)) for user in (1, 2, 3)]
     for headers in sessions:
         await viewer.identify(headers)

@@ -61,6 +61,14 @@ async def test_demo_upstream(
         "users.graphql",
         "search.graphql",
         "viewer.graphql",
+        "feed.graphql",
+    }
+    # The demo publishes its edits: the members' changes arrive by subscription, as users.
+    assert config["feed"] == {
+        "kind": "subscription",
+        "document": "resolvers/feed.graphql",
+        "ids": "usersChanged",
+        "users": True,
     }
     expected = [_demo_expected(i, demo_upstream.base_url) for i in (1, 2, 3, 4)]
     assert _printed_answer(done.stdout) == expected[:3]

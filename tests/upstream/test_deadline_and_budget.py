@@ -10,7 +10,6 @@ from structlog.testing import capture_logs
 
 from adapter.config import UpstreamSettings
 from adapter.errors import UpstreamStatusError, UpstreamUnavailable
-from adapter.logs import configure_logging
 from adapter.metrics import Metrics
 from adapter.upstream import UpstreamClient
 from tests.sites import misbehaving_site
@@ -87,10 +86,11 @@ async def test_the_last_attempt_does_not_spend_the_retry_budget() -> None:
             assert client.budget.tokens == 0
 
 
+@pytest.mark.usefixtures("json_logs")
 async def test_a_failed_call_logs_one_readable_line() -> None:
     """A site answering 503 gives one line with the cause and the attempts, no retry internals
-    (stamina's own retry hook is taken off where the process configures its logging)."""
-    configure_logging("warning")
+    (stamina's own retry hook is taken off where the process configures its logging:
+    `json_logs`)."""
     async with (
         misbehaving_site() as site,
         UpstreamClient(settings(site.url), metrics=Metrics()) as client,

@@ -112,7 +112,8 @@ class TokenRateLimiter:
             )
 
     async def aclose(self) -> None:
-        timer = getattr(self.storage, "timer", None)  # MemoryStorage's expiry task
+        # MemoryStorage's expiry task: not public (tests/test_dependency_contracts.py pins it).
+        timer = getattr(self.storage, "timer", None)
         if timer is not None and not timer.done():
             timer.cancel()
         if self._pool is not None:

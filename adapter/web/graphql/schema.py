@@ -16,10 +16,10 @@ from strawberry.federation.schema import FederationAny
 from strawberry.scalars import JSON
 from strawberry.types import ExecutionContext
 
-from adapter.config import GraphQLSettings, IdSettings, Settings, WidgetSettings
+from adapter.config import GraphQLSettings, IdSettings, Settings
 from adapter.directory import UserId
 from adapter.errors import AdapterError
-from adapter.metrics import Metrics
+from adapter.mapping import ChatUser as MappedUser
 from adapter.web.graphql.context import ChatContext
 from adapter.web.graphql.errors import (
     ExpectedError,
@@ -33,10 +33,9 @@ from adapter.web.graphql.federation import (
     federation_config,
     lowest_federation_version,
 )
-from adapter.web.graphql.limits import schema_extensions
 from adapter.web.ids import parse_ids
 
-__all__ = ["ChatProfile", "ChatToken", "ChatUser", "ChatWidget", "build_schema", "widget_options"]
+__all__ = ["ChatProfile", "ChatToken", "ChatUser", "ChatWidget", "build_schema"]
 
 log = structlog.get_logger(__name__)
 
@@ -86,7 +85,7 @@ class ChatUser:
     )
 
     @classmethod
-    def from_profile(cls, profile: dict[str, Any]) -> ChatUser:
+    def from_profile(cls, profile: MappedUser) -> ChatUser:
         subs = profile.get("profiles")
         return cls(
             user_id=strawberry.ID(str(profile["user_id"])),
@@ -119,27 +118,6 @@ def _integer(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-_OPTION_NAMES = {
-    "language": "language",
-    "theme": "theme",
-    "position": "position",
-    "resizable": "resizable",
-    "draggable": "draggable",
-    "use_favicon_badge": "useFaviconBadge",
-    "update_title": "updateTitle",
-}
-
-
-def widget_options(widget: WidgetSettings) -> dict[str, Any]:
-    """The configured init options (docs/protocol.md section 5), without user_id and token."""
-    options = {
-        name: getattr(widget, field)
-        for field, name in _OPTION_NAMES.items()
-        if getattr(widget, field) is not None
-    }
-    return {**options, **widget.extra_options}
-
-
 def _user_ids(ids: Sequence[str], settings: IdSettings, *, limit: int) -> list[UserId]:
     if len(ids) > limit:
         raise ExpectedError(f"at most {limit} ids per call", "BAD_USER_INPUT")
@@ -166,7 +144,7 @@ async def resolve_chat_widget(info: Info) -> ChatWidget | None:
     if user_id is None:
         return ChatWidget(script_url=script_url, options=JSON({}), user_id=None, expires_at=None)
     issued = await context.issue_token(user_id)
-    options = {"user_id": issued.user_id, "token": issued.token, **widget_options(frontend.widget)}
+    options = {"user_id": issued.user_id, "token": issued.token, **frontend.widget.options}
     return ChatWidget(
         script_url=script_url,
         options=JSON(options),
@@ -205,15 +183,10 @@ async def resolve_entity_profile(root: Any, info: Info) -> ChatUser | None:
 async def resolve_issue_chat_token(info: Info) -> ChatToken:
     """A fresh token for whoever the site says is signed in; nobody else."""
     context = info.context
-    metrics: Metrics = context.http.state.metrics
     try:
-        user_id = await context.signed_in()
-        issued = await context.issue_token(user_id)
-    except ExpectedError as exc:
-        code = (exc.extensions or {}).get("code", "error")
-        metrics.tokens.labels(str(code).lower()).inc()
-        raise
-    metrics.tokens.labels("issued").inc()
+        issued = await context.frontend.viewer_token(context.identify)
+    except AdapterError as exc:
+        raise expected_from(exc) from exc
     return ChatToken(
         token=issued.token, user_id=strawberry.ID(str(issued.user_id)), expires_at=issued.expires_at
     )
@@ -316,13 +289,13 @@ class _FederatedChatSchema(_ErrorLog, strawberry.federation.Schema):
 
 
 def build_schema(settings: Settings) -> strawberry.Schema:
-    """The schema with the configured limits (defaults when `graphql` is not configured);
-    a federation-2 subgraph when `graphql.federation.enabled`."""
+    """The schema, a federation-2 subgraph when `graphql.federation.enabled` (the limits on
+    documents are the endpoint's: limits.py)."""
     graphql = settings.graphql or GraphQLSettings()
     federation = graphql.federation
     schema: _ChatSchema | _FederatedChatSchema
     if not federation.enabled:
-        schema = _ChatSchema(query=Query, mutation=Mutation, extensions=schema_extensions(graphql))
+        schema = _ChatSchema(query=Query, mutation=Mutation)
     else:
         types = (
             []
@@ -335,7 +308,6 @@ def build_schema(settings: Settings) -> strawberry.Schema:
                 query=Query,
                 mutation=Mutation,
                 types=types,
-                extensions=schema_extensions(graphql),
                 config=federation_config(federation),
                 federation_version=version,
             )

@@ -1,0 +1,277 @@
+"""The one front door: every HTTP request passes here, and the edge's duties are done only here.
+
+For every request, whatever answers it: the bounds (414 for the URL, 431 for the headers, 413
+for a declared or a counted body; Content-Length read by `bounded.declared_size`), the request
+id (the caller's `X-Request-ID` when short and printable, else a new one; bound to every log
+line written meanwhile and sent back on the answer), the access line and the HTTP metrics by
+route template, the OpenTelemetry server span when tracing is on, and the chat's JSON error
+shape for what a handler raises before it answers (never a traceback).
+
+Behind it, a simple dispatch by path; FastAPI answers whatever no handler is registered for.
+
+Registering a handler (the app factory does it, before the app serves):
+
+    edge.route("/graphql", endpoint)                             # this exact path
+    edge.route("/imbachat/v1/getusers/{user_ids}", handler)      # one trailing path segment
+
+A handler is a plain ASGI app, called for every method on its path (refusing the others is
+its own business). It finds in the scope:
+- `scope["state"]`: the lifespan state (`AppState`); setting `scope[IDS_COUNT]` puts the number
+  of ids asked for in the access line;
+- `scope["route"]`: its `Route`, whose `path_format` names the request in the access line, the
+  metrics and the span; a handler that hands the request on to FastAPI (the same scope) gets
+  the route FastAPI matches instead;
+- `scope["path_params"]`: the trailing segment, by its name, for a template route;
+- `receive` already bounded (reading past `limits.max_body_bytes` ends in the edge's 413).
+An `AdapterError` it raises before answering becomes that error's answer (`response_for`);
+any other exception the generic 500, logged with its traceback server-side.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import structlog
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from adapter.bounded import ByteCounter, TooLarge, declared_size
+from adapter.config import LimitsSettings
+from adapter.errors import AdapterError
+from adapter.logs import access_line, bind_request_id, unbind_request_id
+from adapter.metrics import Metrics
+from adapter.web.responses import error_response, response_for
+
+if TYPE_CHECKING:
+    from adapter.web.telemetry import Tracing
+
+__all__ = ["IDS_COUNT", "METHODS", "PROBE_ROUTES", "Edge", "Route", "route_template"]
+
+log = structlog.get_logger("adapter.app")
+
+_REQUEST_ID = b"x-request-id"
+_CONTENT_LENGTH = b"content-length"
+_TRANSFER_ENCODING = b"transfer-encoding"
+_MAX_REQUEST_ID = 64
+# The scope key where a handler leaves the number of ids asked for, for the access line.
+IDS_COUNT = "imbachat.ids_count"
+_STATUS = "imbachat.status"
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+PROBE_ROUTES = frozenset({"/healthz", "/readyz", "/metrics"})
+
+
+@dataclass(frozen=True)
+class Route:
+    """A registered handler: `path_format` as the router's routes name themselves."""
+
+    path_format: str
+    app: ASGIApp
+    parameter: str | None = field(default=None)
+
+
+def route_template(scope: Scope) -> str:
+    """The path template of the route that served `scope`, or `(unmatched)`.
+
+    The edge or FastAPI's router records the matched route in the scope (a dict shared by every
+    layer), so this is known once the application has run; no layer may copy the scope.
+    """
+    route = scope.get("route")
+    template = getattr(route, "path_format", None) or getattr(route, "path", None)
+    return template if isinstance(template, str) else "(unmatched)"
+
+
+def _request_id(value: bytes | None) -> str:
+    """The caller's X-Request-ID when it is short and printable, else 32 random hex digits."""
+    if value is not None:
+        candidate = value.decode("latin-1")
+        if 0 < len(candidate) <= _MAX_REQUEST_ID and candidate.isprintable():
+            return candidate
+    return os.urandom(16).hex()
+
+
+class _Recorder:
+    """After each request: the HTTP metrics (children bound once per label set) and the line."""
+
+    def __init__(self, metrics: Metrics) -> None:
+        self.metrics = metrics
+        self._counters: dict[tuple[str, str, int], Any] = {}
+        self._latencies: dict[str, Any] = {}
+
+    def record(
+        self, request_id: str, method: str, route: str, status: int, elapsed: float, ids: Any
+    ) -> None:
+        counter = self._counters.get((route, method, status))
+        if counter is None:
+            counter = self.metrics.http_requests.labels(route, method, str(status))
+            self._counters[(route, method, status)] = counter
+        counter.inc()
+        latency = self._latencies.get(route)
+        if latency is None:
+            latency = self._latencies[route] = self.metrics.http_latency.labels(route)
+        latency.observe(elapsed)
+        access_line(
+            debug=route in PROBE_ROUTES and status < 500,
+            request_id=request_id,
+            method=method,
+            route=route,
+            status=status,
+            # In hundredths of a millisecond; round(x, 2) costs a decimal conversion per call.
+            duration_ms=round(elapsed * 100_000) / 100,
+            ids=ids,
+        )
+
+
+class Edge:
+    """Pure ASGI: the edge's duties, then the registered handler for the path, else `fallback`."""
+
+    def __init__(
+        self,
+        fallback: ASGIApp,
+        *,
+        limits: LimitsSettings,
+        metrics: Metrics,
+        tracing: Tracing | None = None,
+    ) -> None:
+        self.fallback = fallback
+        self.limits = limits
+        self.recorder = _Recorder(metrics)
+        self._exact: dict[str, Route] = {}
+        self._by_head: dict[str, Route] = {}
+        self._traced = None if tracing is None else tracing.wrap(self._dispatch)
+
+    def route(self, template: str, app: ASGIApp) -> None:
+        """Answer `template` with `app`: an exact path, or one ending in one `{parameter}`
+        segment (a non-empty segment without `/`, as Starlette's `{name}` is)."""
+        head, brace, rest = template.partition("{")
+        if not brace:
+            self._exact[template] = Route(template, app)
+            return
+        name = rest.removesuffix("}")
+        if not head.endswith("/") or not name or "/" in rest or not rest.endswith("}"):
+            raise ValueError(f"a route ends in at most one parameter segment: {template}")
+        self._by_head[head] = Route(template, app, name)
+
+    def _match(self, path: str) -> Route | None:
+        route = self._exact.get(path)
+        if route is None and self._by_head:
+            head, slash, value = path.rpartition("/")
+            if slash and value:
+                route = self._by_head.get(head + "/")
+        return route
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.fallback(scope, receive, send)  # the lifespan; no WebSocket route exists
+            return
+        started = time.perf_counter()
+        limits = self.limits
+        request_id_header: bytes | None = None
+        refusal: tuple[int, str] | None = None
+        chunked = False
+        header_bytes = 0
+        for name, value in scope["headers"]:
+            header_bytes += len(name) + len(value)
+            if name == _REQUEST_ID:
+                if request_id_header is None:
+                    request_id_header = value
+            elif name == _CONTENT_LENGTH:
+                # A Content-Length that is no number is refused too (the body readers ignore one).
+                declared = declared_size(value)
+                if declared is None or declared > limits.max_body_bytes:
+                    refusal = (413, "the request body is too large")
+            elif name == _TRANSFER_ENCODING:
+                chunked = True
+        query_string: bytes = scope.get("query_string", b"")
+        if len(scope.get("raw_path") or scope["path"].encode()) + len(query_string) > (
+            limits.max_url_bytes
+        ):
+            refusal = (414, "the URL is too long")
+        elif header_bytes > limits.max_header_bytes:
+            refusal = (431, "the request headers are too large")
+
+        path: str = scope["path"]
+        root_path = scope.get("root_path")
+        route = (
+            None if refusal else self._match(path.removeprefix(root_path) if root_path else path)
+        )
+        if route is not None:
+            scope["route"] = route
+            if route.parameter is not None:
+                scope["path_params"] = {route.parameter: path.rpartition("/")[2]}
+
+        request_id = _request_id(request_id_header)
+        id_header = (_REQUEST_ID, request_id.encode())
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                scope[_STATUS] = message["status"]
+                message["headers"] = [*message.get("headers", ()), id_header]
+            await send(message)
+
+        if chunked:
+            # A declared body is within bounds (checked above) and the server delivers no more
+            # than it declares; only a body without Content-Length is counted as it arrives.
+            receive = _counted(receive, limits.max_body_bytes)
+        bound = bind_request_id(request_id)
+        try:
+            if refusal is not None:
+                await error_response(*refusal)(scope, receive, send_with_id)
+            elif route is not None and self._traced is None:
+                await route.app(scope, receive, send_with_id)
+            else:
+                await (self._traced or self._dispatch)(scope, receive, send_with_id)
+        except Exception as exc:
+            if _STATUS in scope:
+                raise
+            await _error_answer(exc)(scope, receive, send_with_id)
+        finally:
+            unbind_request_id(bound)
+            method = scope["method"]
+            self.recorder.record(
+                request_id,
+                # Methods are a client's choice: an unknown one must not grow the label set.
+                method if method in METHODS else "OTHER",
+                route_template(scope),
+                scope.get(_STATUS, 500),
+                time.perf_counter() - started,
+                scope.get(IDS_COUNT),
+            )
+
+    async def _dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """FastAPI, or the route's handler inside the span when tracing is on."""
+        route = scope.get("route")
+        if not isinstance(route, Route):
+            await self.fallback(scope, receive, send)
+            return
+        try:
+            await route.app(scope, receive, send)
+        except Exception as exc:
+            if _STATUS in scope:
+                raise
+            await _error_answer(exc)(scope, receive, send)
+
+
+def _counted(receive: Receive, limit: int) -> Receive:
+    """`receive` that raises TooLarge once the body passes `limit` bytes."""
+    counter = ByteCounter(limit)
+
+    async def counted() -> Message:
+        message = await receive()
+        if message["type"] == "http.request":
+            counter.count(message.get("body", b""))
+        return message
+
+    return counted
+
+
+def _error_answer(exc: Exception) -> Response:
+    """What a handler's exception shows the caller: the chat's shape, never a traceback."""
+    if isinstance(exc, TooLarge):
+        return error_response(413, "the request body is too large")
+    if isinstance(exc, AdapterError):
+        return response_for(exc)
+    log.exception("unexpected_error", error=type(exc).__name__)
+    return error_response(500, "Internal error")

@@ -1,0 +1,125 @@
+"""The private parts of dependencies the adapter still uses, one test each: a test here fails
+when its dependency changes what the adapter relies on, before a behaviour test has to."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+import strawberry
+from graphql import GraphQLSchema
+from limits import parse
+from limits.aio.storage import MemoryStorage
+from limits.aio.strategies import MovingWindowRateLimiter
+from purgatory import AsyncCircuitBreakerFactory
+from uvicorn import Config
+from uvicorn.server import ServerState
+
+from adapter.config import LimitsSettings, RateLimitSettings
+from adapter.upstream import CircuitOpen
+from adapter.web.graphql.limits import graphql_core_schema
+from adapter.web.graphql.ratelimit import TokenRateLimiter
+from adapter.web.slow_headers import HeaderDeadlineProtocol, head_bytes_bound
+
+
+async def test_purgatory_raises_its_opened_state_for_an_open_circuit() -> None:
+    """An open breaker raises `upstream.CircuitOpen`: purgatory's unexported OpenedState."""
+    breaker = await AsyncCircuitBreakerFactory(default_threshold=1, default_ttl=60).get_breaker("c")
+    with pytest.raises(RuntimeError):
+        async with breaker:
+            raise RuntimeError
+    with pytest.raises(CircuitOpen):
+        async with breaker:
+            pass
+
+
+async def test_limits_memory_storage_keeps_its_expiry_task_as_timer() -> None:
+    """limits' MemoryStorage starts an expiry task on a hit and keeps it as `timer`, which
+    `TokenRateLimiter.aclose` cancels so that none outlives the app."""
+    storage = MemoryStorage()
+    await MovingWindowRateLimiter(storage).hit(parse("5/minute"), "k")
+    assert isinstance(storage.timer, asyncio.Task)
+    limiter = TokenRateLimiter(RateLimitSettings(), key_prefix="contract:")
+    await limiter.hit_ip("127.0.0.1")
+    timer = getattr(limiter.storage, "timer", None)
+    assert isinstance(timer, asyncio.Task)
+    await limiter.aclose()
+    await asyncio.sleep(0)
+    assert timer.done()
+
+
+class _Transport(asyncio.Transport):
+    def __init__(self) -> None:
+        super().__init__()
+        self.written = b""
+        self.closed = False
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        return {"peername": ("127.0.0.1", 5000), "sockname": ("127.0.0.1", 8000)}.get(name)
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        self.written += bytes(data)
+
+    def is_closing(self) -> bool:
+        return self.closed
+
+    def close(self) -> None:
+        self.closed = True
+
+
+async def test_uvicorn_httptools_protocol_takes_the_head_bound() -> None:
+    """`HeaderDeadlineProtocol` extends uvicorn's HttpToolsProtocol through its callbacks and
+    per-connection state (`app_state`, `loop`, `transport`, `cycle`, `server_state`,
+    `STATUS_LINE`): a head past the bound is answered 431 and its connection closed."""
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        raise AssertionError("no request reaches the app")
+
+    protocol = HeaderDeadlineProtocol(
+        config=Config(app, log_config=None), server_state=ServerState(), app_state={}
+    )
+    transport = _Transport()
+    protocol.connection_made(transport)
+    bound = head_bytes_bound(LimitsSettings())
+    protocol.data_received(b"GET / HTTP/1.1\r\nHost: a\r\nX-Long: ")
+    protocol.data_received(b"a" * (bound + 1))  # a read is checked once httptools has it
+    assert transport.written.startswith(b"HTTP/1.1 431 ")
+    assert transport.closed
+    protocol.connection_lost(None)
+
+
+def test_pydantic_settings_reads_the_environment_it_is_given() -> None:
+    """`config.sources.EnvironmentOverrides` hands pydantic-settings' EnvSettingsSource the
+    load's own environment through `env_vars` (from `sources.utils.parse_env_vars`, outside
+    the package's `__all__`) and decodes a list or mapping with `decode_complex_value`."""
+    from adapter.config import settings_from_mapping
+    from tests.support import ROOT, reference_data
+
+    settings = settings_from_mapping(
+        reference_data(),
+        environ={
+            "IMBACHAT__UPSTREAM__BATCH__SIZE": "7",
+            "IMBACHAT__UPSTREAM__HEADERS": "{X-Site: main}",
+            "IMBACHAT__GRAPHQL__ADMIN_TOKEN": "null",
+        },
+        base_dir=ROOT,
+    )
+    assert settings.upstream.batch.size == 7
+    assert settings.upstream.headers["X-Site"].get_secret_value() == "main"
+    assert settings.graphql is not None
+    assert settings.graphql.admin_token is None
+
+
+def test_strawberry_keeps_graphql_cores_schema_where_validation_reads_it() -> None:
+    """`graphql_core_schema` finds the graphql-core schema Strawberry built (its private
+    `_schema`), which each document's validation needs."""
+
+    @strawberry.type
+    class Query:
+        answer: int = 42
+
+    core = graphql_core_schema(strawberry.Schema(query=Query))
+    assert isinstance(core, GraphQLSchema)
+    assert core.query_type is not None
+    assert "answer" in core.query_type.fields
