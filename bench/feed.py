@@ -31,7 +31,7 @@ import httpx
 import redis
 import uvicorn
 import yaml
-from starlette.types import Receive, Scope, Send
+from asgi_lifespan import LifespanManager
 
 from adapter.app import create_app
 from adapter.config import settings_from_mapping
@@ -116,15 +116,10 @@ class Site:
 @contextlib.asynccontextmanager
 async def replica(data: dict[str, Any]) -> AsyncIterator[tuple[httpx.AsyncClient, Feed]]:
     app = create_app(settings_from_mapping(data, environ={}, base_dir=ROOT))
-    async with app.router.lifespan_context(app) as state:
-        assert state is not None
-
-        async def serve(scope: Scope, receive: Receive, send: Send) -> None:
-            await app({**scope, "state": dict(state)}, receive, send)
-
-        transport = httpx.ASGITransport(app=serve)
+    async with LifespanManager(app) as manager:
+        transport = httpx.ASGITransport(app=manager.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://adapter") as client:
-            yield client, state["feed"]
+            yield client, manager._state["feed"]  # the lifespan's state, as requests get it
 
 
 async def _name(client: httpx.AsyncClient, user_id: int) -> str:

@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from asgi_lifespan import LifespanManager
 from starlette.applications import Starlette
-from starlette.types import Receive, Scope, Send
 
 from adapter.app import create_app
 from adapter.config import Settings
@@ -94,15 +94,10 @@ def feed_settings(
 async def adapter(settings: Settings) -> AsyncIterator[tuple[httpx.AsyncClient, Feed]]:
     """The adapter on `settings`, its lifespan (and so its feed) running; its client and feed."""
     app = create_app(settings)
-    async with app.router.lifespan_context(app) as state:
-        assert state is not None
-
-        async def serve(scope: Scope, receive: Receive, send: Send) -> None:
-            await app({**scope, "state": dict(state)}, receive, send)
-
-        transport = httpx.ASGITransport(app=serve)
+    async with LifespanManager(app) as manager:
+        transport = httpx.ASGITransport(app=manager.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://adapter.test") as client:
-            yield client, state["feed"]
+            yield client, manager._state["feed"]  # the lifespan's state, as requests get it
 
 
 async def named(client: httpx.AsyncClient, user_id: int, name: str) -> bool:
