@@ -91,11 +91,17 @@ class Blueprint:
     feed: FeedDocument | None = None
 
 
-def check_named_files(settings: Settings, operations: Operations) -> None:
-    """The files the configuration names beyond the operation documents: the viewer document
-    and the trusted documents manifest of the token API, the demo page's folder. ConfigError
-    listing each problem (start-up, and check-config's documents stage)."""
+def check_named_files(settings: Settings, operations: Operations) -> FeedDocument | None:
+    """The files the configuration names beyond the operation documents: the feed's document
+    (returned), the viewer document and the trusted documents manifest of the token API, the
+    demo page's folder. ConfigError listing each problem (start-up, and check-config's
+    documents stage)."""
     problems: list[str] = []
+    feed = None
+    try:
+        feed = feed_document(settings)
+    except ConfigError as exc:
+        problems += exc.problems
     graphql, viewer = settings.graphql, settings.viewer
     if graphql is not None and viewer is not None and viewer.mode == "upstream":
         try:
@@ -113,6 +119,7 @@ def check_named_files(settings: Settings, operations: Operations) -> None:
         problems.append(f"demo_page.directory: {folder} is not a folder")
     if problems:
         raise ConfigError(problems, source="files the configuration names")
+    return feed
 
 
 def prepare_runtime(settings: Settings) -> Blueprint:
@@ -120,14 +127,14 @@ def prepare_runtime(settings: Settings) -> Blueprint:
     site; ConfigError when the files, the mapping or the tracing packages are wrong."""
     operations = build_operations(settings)
     check_mapping_paths(settings, operations)
-    check_named_files(settings, operations)
+    feed = check_named_files(settings, operations)
     return Blueprint(
         settings=settings,
         operations=operations,
         metrics=Metrics(),
         tracing=build_tracing(settings.telemetry),
         target=upstream_target(settings),
-        feed=feed_document(settings),
+        feed=feed,
     )
 
 

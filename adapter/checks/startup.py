@@ -19,7 +19,7 @@ from adapter.checks.tracing import tracing_problems
 from adapter.config import (
     GraphQLSettings,
     Settings,
-    env_references,
+    interpolate,
     read_config_file,
     sample_value_problems,
     settings_from_mapping,
@@ -82,13 +82,10 @@ def _settings(
     environ: Mapping[str, str],
     report: CheckReport,
 ) -> Settings | None:
-    references = list(env_references(data))
-    missing = [
-        f"{where}: environment variable {name} is not set"
-        for where, name, default in references
-        if default is None and name not in environ
-    ]
-    names = sorted({name for _, name, _ in references})
+    missing: list[str] = []
+    referenced: dict[str, str | None] = {}
+    interpolate(data, environ, missing, names=referenced)
+    names = sorted(referenced)
     if missing:
         report.fail("environment", ExitCode.ENVIRONMENT, missing)
     else:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from pydantic import model_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from adapter.config.base import Model
 from adapter.config.cache import CacheSettings
 from adapter.config.chat import ChatSettings, LimitsSettings, WebhookSettings
 from adapter.config.feed import FeedSettings
@@ -19,6 +19,7 @@ from adapter.config.frontend import (
 )
 from adapter.config.mapping import MappingSettings
 from adapter.config.running import LoggingSettings, TelemetrySettings
+from adapter.config.sources import OVERRIDE_PREFIX, EnvironmentOverrides
 from adapter.config.upstream import UpstreamSettings
 
 __all__ = ["Settings"]
@@ -45,7 +46,22 @@ def _frontend_problems(settings: Settings) -> list[str]:
     return problems
 
 
-class Settings(Model):
+class Settings(BaseSettings):
+    """The whole configuration; `loader.py` builds it from the file, the environment beating it.
+
+    A new section is a model in a module of its area, a field here, and its documentation in
+    config.yaml; the sources, the environment overrides and every check of the loader apply to
+    it as they are.
+    """
+
+    model_config = SettingsConfigDict(
+        extra="forbid",
+        frozen=True,
+        env_prefix=OVERRIDE_PREFIX,
+        env_nested_delimiter="__",
+        env_parse_none_str="null",
+    )
+
     chat: ChatSettings
     upstream: UpstreamSettings
     mapping: MappingSettings
@@ -64,6 +80,18 @@ class Settings(Model):
     demo_page: DemoPageSettings = DemoPageSettings()
     # Where relative paths in the file (operation documents) are resolved from.
     base_dir: Path = Path(".")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # First wins: the environment's overrides, then the file's data (the init values).
+        return EnvironmentOverrides(settings_cls), init_settings
 
     def resolve(self, path: Path) -> Path:
         return path if path.is_absolute() else self.base_dir / path
