@@ -137,10 +137,7 @@ def create_app(
     app.include_router(health_router())
     if settings.webhooks.enabled:
         app.include_router(webhook_router(settings))
-    token_fast_path = install_graphql(app, settings, metrics)
-    if token_fast_path is not None:
-        assert settings.graphql is not None
-        app.edge.route(settings.graphql.path, token_fast_path(fastapi))
+    install_graphql(app, app.edge, settings)
     if blueprint.target.demo is not None:
         # The same demo instance the upstream client calls in-process.
         app.mount(DEMO_UPSTREAM_PATH, blueprint.target.demo)

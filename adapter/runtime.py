@@ -19,6 +19,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
+from functools import partial
 
 import httpx
 import structlog
@@ -30,6 +31,8 @@ from adapter.config import Settings
 from adapter.directory import Directory
 from adapter.errors import ConfigError
 from adapter.feed import Feed, FeedDocument, feed_document, open_feed
+from adapter.feed.in_process import connect_in_process
+from adapter.feed.subscription import Connect
 from adapter.mapping_check import check_mapping_paths
 from adapter.metrics import Metrics
 from adapter.notify import Notifier
@@ -68,6 +71,10 @@ class UpstreamTarget:
     def transport(self) -> httpx.AsyncBaseTransport | None:
         """A new in-process transport to the embedded demo; None means the network."""
         return None if self.demo is None else httpx.ASGITransport(app=self.demo)
+
+    def websocket(self) -> Connect | None:
+        """How the feed reaches the embedded demo's subscriptions in-process; None: the network."""
+        return None if self.demo is None else partial(connect_in_process, self.demo)
 
 
 def upstream_target(settings: Settings) -> UpstreamTarget:
@@ -208,7 +215,13 @@ async def open_runtime(
         feed = None
         if blueprint.feed is not None:
             feed = open_feed(
-                settings, blueprint.feed, upstream=upstream, directory=directory, metrics=metrics
+                settings,
+                blueprint.feed,
+                upstream=upstream,
+                directory=directory,
+                metrics=metrics,
+                site_url=blueprint.target.url,
+                connect=blueprint.target.websocket(),
             )
             parts.push_async_callback(feed.aclose)
         accounts = Accounts(settings=settings, operations=operations, upstream=upstream)

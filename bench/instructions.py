@@ -7,8 +7,9 @@ warms up; then counting is switched on (`callgrind_control -i on`), a fixed numb
 is sent over a few keep-alive connections, counting is switched off and the totals are dumped.
 User-space instructions only (the kernel's share of a request is about the same for both).
 
-Rows: the warm users-info call for 20 ids (memory cache) and issueChatToken (jwt viewer mode),
-each beside the baseline endpoint answering the same bytes or signing the same token.
+Rows: the warm users-info call for 20 ids (memory cache), and issueChatToken and ChatWidget (the
+page-load call) in jwt viewer mode, each beside the baseline endpoint answering the same bytes or
+signing the same token.
 Needs Debian's valgrind (`apt-get install valgrind`); skips with the reason when it is missing.
 """
 
@@ -32,7 +33,7 @@ import jwt
 
 from bench.processes import ROOT, free_port, start_service
 from bench.run import AUTH, BASIC
-from bench.tokens import MUTATION, SITE_SECRET, USER_ID, WIDGET_SECRET
+from bench.tokens import CHAT_WIDGET, MUTATION, SITE_SECRET, USER_ID, WIDGET_SECRET
 
 __all__ = ["main"]
 
@@ -192,15 +193,15 @@ def _rows(workdir: Path, requests: int, connections: int) -> list[tuple[str, flo
         algorithm="HS256",
     )
     graphql = {"Authorization": f"Bearer {session}", "Content-Type": "application/json"}
-    token = Request.build("POST", "/graphql", graphql, MUTATION.encode())
     base_token = Request.build("POST", "/token", {"Content-Type": "application/json"}, b"{}")
-    rows.append(
-        (
-            "tokens (issueChatToken)",
-            count("adapter-tokens", serve, token, env={**adapter_env, **_TOKEN_ENV}),
-            count("baseline-token", baseline, base_token, env=base_env),
-        )
-    )
+    base_count = count("baseline-token", baseline, base_token, env=base_env)
+    token_env = {**adapter_env, **_TOKEN_ENV}
+    for name, body in (
+        ("tokens (issueChatToken)", MUTATION),
+        ("ChatWidget (page load)", CHAT_WIDGET),
+    ):
+        document = Request.build("POST", "/graphql", graphql, body.encode())
+        rows.append((name, count("adapter-tokens", serve, document, env=token_env), base_count))
     return rows
 
 

@@ -7,6 +7,8 @@ import asyncio
 from typing import Any
 
 import pytest
+import strawberry
+from graphql import GraphQLSchema
 from limits import parse
 from limits.aio.storage import MemoryStorage
 from limits.aio.strategies import MovingWindowRateLimiter
@@ -16,6 +18,7 @@ from uvicorn.server import ServerState
 
 from adapter.config import LimitsSettings, RateLimitSettings
 from adapter.upstream import CircuitOpen
+from adapter.web.graphql.limits import graphql_core_schema
 from adapter.web.graphql.ratelimit import TokenRateLimiter
 from adapter.web.slow_headers import HeaderDeadlineProtocol, head_bytes_bound
 
@@ -106,3 +109,17 @@ def test_pydantic_settings_reads_the_environment_it_is_given() -> None:
     assert settings.upstream.headers["X-Site"].get_secret_value() == "main"
     assert settings.graphql is not None
     assert settings.graphql.admin_token is None
+
+
+def test_strawberry_keeps_graphql_cores_schema_where_validation_reads_it() -> None:
+    """`graphql_core_schema` finds the graphql-core schema Strawberry built (its private
+    `_schema`), which each document's validation needs."""
+
+    @strawberry.type
+    class Query:
+        answer: int = 42
+
+    core = graphql_core_schema(strawberry.Schema(query=Query))
+    assert isinstance(core, GraphQLSchema)
+    assert core.query_type is not None
+    assert "answer" in core.query_type.fields

@@ -26,6 +26,7 @@ from adapter.config import (
 )
 from adapter.errors import ConfigError
 from adapter.exit_codes import ExitCode
+from adapter.feed import feed_document
 from adapter.mapping import referenced_paths
 from adapter.mapping_check import check_mapping_paths
 from adapter.operations import Operations, build_operations
@@ -162,6 +163,7 @@ def _check_documents(settings: Settings, report: CheckReport) -> Operations | No
         return None
     try:
         check_named_files(settings, operations)
+        feed_document(settings)
     except ConfigError as exc:
         report.fail("documents", ExitCode.DOCUMENTS, exc.problems)
         report.add("mapping", "skip", "needs the files the configuration names")

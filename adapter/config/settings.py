@@ -102,10 +102,3 @@ class Settings(BaseSettings):
         if problems:
             raise ValueError("; ".join(problems))
         return self
-
-    @model_validator(mode="after")
-    def _feed_has_url(self) -> Settings:
-        feed = self.feed
-        if feed and feed.kind == "subscription" and not feed.websocket_url(self.upstream.url):
-            raise ValueError("feed.url: a subscription needs it when upstream has no url")
-        return self

@@ -27,7 +27,7 @@ from adapter.config import FeedSettings, Settings
 from adapter.directory import Directory
 from adapter.feed.poll import Poll
 from adapter.feed.store import FeedStore, feed_store
-from adapter.feed.subscription import Subscription
+from adapter.feed.subscription import Connect, Subscription
 from adapter.logs import detached_context
 from adapter.mapping import referenced_paths
 from adapter.mapping_check import covered
@@ -234,8 +234,11 @@ def open_feed(
     upstream: UpstreamClient,
     directory: Directory,
     metrics: Metrics,
+    site_url: str | None = None,
+    connect: Connect | None = None,
 ) -> Feed:
-    """The feed for `settings.feed`, started."""
+    """The feed for `settings.feed`, started. `site_url` and `connect`: where the site is and
+    how to reach it when it is not on the network (the embedded demo, in this process)."""
     feed = settings.feed
     assert feed is not None  # a FeedDocument exists for a configured feed only
     text = document.operation.text
@@ -243,7 +246,7 @@ def open_feed(
     store = feed_store(settings.cache, lease_seconds=feed.lease_seconds, cursor_key=cursor_key)
     source: Source
     if feed.kind == "subscription":
-        url = feed.websocket_url(settings.upstream.url)
+        url = feed.websocket_url(settings.upstream.url or site_url)
         assert url is not None  # checked by Settings
         source = Subscription(
             url,
@@ -252,6 +255,7 @@ def open_feed(
             protocol=feed.protocol,
             headers={k: v.get_secret_value() for k, v in settings.upstream.headers.items()},
             on_malformed=lambda what: _malformed(metrics, what),
+            **({"connect": connect} if connect is not None and feed.url is None else {}),
         )
     else:
         assert document.since_variable is not None

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from adapter.config import Settings
-from adapter.errors import NotSignedIn, RateLimited, ViewerIdInvalid
+from adapter.errors import RateLimited
 from adapter.metrics import Metrics
 from adapter.web.graphql.cors import is_own_origin
 from adapter.web.graphql.services import FrontendApi
@@ -51,20 +51,11 @@ def page_token_router(settings: Settings) -> APIRouter:
         frontend: FrontendApi = request.state.frontend
         address = request.client.host if request.client else _UNKNOWN_ADDRESS
         try:
-            user_id = await frontend.identify(request.headers, address)
-            if user_id is None:
-                raise NotSignedIn()
-            issued = await frontend.issue_token(user_id)
+            issued = await frontend.viewer_token(
+                lambda: frontend.identify(request.headers, address)
+            )
         except RateLimited as exc:
-            metrics.tokens.labels("rate_limited").inc()
             return error_response(429, exc.message, headers={**_PRIVATE, **exc.headers})
-        except NotSignedIn:
-            metrics.tokens.labels("unauthenticated").inc()
-            raise
-        except ViewerIdInvalid:
-            metrics.tokens.labels("viewer_id_invalid").inc()
-            raise
-        metrics.tokens.labels("issued").inc()
         body = {"token": issued.token, "user_id": issued.user_id, "expires_at": issued.expires_at}
         return Response(orjson.dumps(body), media_type=JSON, headers=_PRIVATE)
 

@@ -1,24 +1,19 @@
 """The frontend-facing GraphQL API: widget tokens for the signed-in viewer, and chat profiles.
 
-`install_graphql(app, settings)` mounts it (with its CORS) when `graphql` is configured;
+`install_graphql(app, edge, settings)` routes it, behind its CORS, at the edge (`graphql` set);
 `open_frontend(...)` builds what it holds for the life of the process (the runtime calls it).
 """
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
-
 from fastapi import FastAPI
-from starlette.types import ASGIApp
 
 from adapter.config import Settings, ViewerSettings
-from adapter.metrics import Metrics
+from adapter.web.edge import Edge
 from adapter.web.graphql.client import mount_client
 from adapter.web.graphql.cors import GraphQLCors
-from adapter.web.graphql.fast_token import TokenFastPath
+from adapter.web.graphql.endpoint import GraphQLEndpoint
 from adapter.web.graphql.ide import mount_graphiql_assets
-from adapter.web.graphql.router import ChatGraphQLRouter
 from adapter.web.graphql.schema import build_schema
 from adapter.web.graphql.services import FrontendApi, open_frontend
 from adapter.web.graphql.trusted import TrustedDocuments
@@ -34,33 +29,22 @@ def _credential_headers(viewer: ViewerSettings) -> list[str]:
     return list(viewer.upstream.forward_headers)
 
 
-def install_graphql(
-    app: FastAPI, settings: Settings, metrics: Metrics
-) -> Callable[[ASGIApp], ASGIApp] | None:
-    """Mount the endpoint and its CORS (`prepare_runtime` has checked the files they read).
-
-    Returns what puts the token fast path (`fast_token.py`) in front of a stack.
-    """
+def install_graphql(app: FastAPI, edge: Edge, settings: Settings) -> None:
+    """Route the endpoint, behind its CORS, at the edge, and mount its static files
+    (`prepare_runtime` has checked the files they read)."""
     graphql, viewer = settings.graphql, settings.viewer
     if graphql is None:
-        return None
+        return
     assert viewer is not None  # the settings require it with `graphql`
     trusted = None
     if graphql.trusted_documents.enabled:
         assert graphql.trusted_documents.manifest is not None  # the settings guarantee it
         trusted = TrustedDocuments.load(settings.resolve(graphql.trusted_documents.manifest))
-    router = ChatGraphQLRouter(build_schema(settings), graphql, trusted=trusted)
-    app.include_router(router)
+    endpoint = GraphQLEndpoint(build_schema(settings), graphql, trusted=trusted)
+    edge.route(
+        graphql.path,
+        GraphQLCors(endpoint, settings=graphql.cors, allow_headers=_credential_headers(viewer)),
+    )
     mount_client(app, graphql.path)
     if graphql.graphiql:
         mount_graphiql_assets(app, graphql.path)
-    cors = functools.partial(
-        GraphQLCors,
-        path=graphql.path,
-        settings=graphql.cors,
-        allow_headers=_credential_headers(viewer),
-    )
-    app.add_middleware(cors.func, **cors.keywords)
-    return lambda stack: TokenFastPath(
-        stack, settings=settings, metrics=metrics, router=router, trusted=trusted, cors=cors
-    )

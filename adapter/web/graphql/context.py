@@ -9,27 +9,24 @@ from collections.abc import Sequence
 
 from starlette.requests import Request
 from strawberry.dataloader import DataLoader
-from strawberry.fastapi import BaseContext
 
 from adapter.directory import Directory, UserId
-from adapter.errors import AdapterError
+from adapter.errors import AdapterError, NotSignedIn
 from adapter.mapping import ChatUser
 from adapter.tokens import IssuedToken
 from adapter.web.graphql.errors import ExpectedError, expected_from
 from adapter.web.graphql.services import FrontendApi
 
-__all__ = ["ChatContext", "get_context"]
+__all__ = ["ChatContext"]
 
 _UNKNOWN_ADDRESS = "unknown"
 
 
-class ChatContext(BaseContext):
+class ChatContext:
     """What every resolver finds in `info.context`; nothing here outlives the request."""
 
     def __init__(self, request: Request, frontend: FrontendApi, directory: Directory) -> None:
-        super().__init__()
         self.request = request
-        self.http = request  # typed as HTTP only; BaseContext's `request` may be a WebSocket
         self.frontend = frontend
         self.directory = directory
         self._viewer_lock = asyncio.Lock()
@@ -43,25 +40,31 @@ class ChatContext(BaseContext):
 
     @property
     def client_address(self) -> str:
-        return self.http.client.host if self.http.client else _UNKNOWN_ADDRESS
+        return self.request.client.host if self.request.client else _UNKNOWN_ADDRESS
 
-    async def viewer_id(self) -> int | None:
-        """The signed-in user's id, or None; the per-address budget is spent once per request."""
+    async def identify(self) -> int | None:
+        """The signed-in user's id, or None; the per-address budget is spent once per request.
+
+        Raises the domain's AdapterError; resolvers show it through `viewer_id`."""
         async with self._viewer_lock:
             if not self._identified:
-                try:
-                    self._viewer = await self.frontend.identify(
-                        self.http.headers, self.client_address
-                    )
-                except AdapterError as exc:
-                    raise expected_from(exc) from exc
+                self._viewer = await self.frontend.identify(
+                    self.request.headers, self.client_address
+                )
                 self._identified = True
             return self._viewer
+
+    async def viewer_id(self) -> int | None:
+        """The signed-in user's id, or None, for a resolver."""
+        try:
+            return await self.identify()
+        except AdapterError as exc:
+            raise expected_from(exc) from exc
 
     async def signed_in(self) -> int:
         user_id = await self.viewer_id()
         if user_id is None:
-            raise ExpectedError("Sign in to the site first.", "UNAUTHENTICATED")
+            raise expected_from(NotSignedIn())
         return user_id
 
     async def issue_token(self, user_id: int) -> IssuedToken:
@@ -78,7 +81,7 @@ class ChatContext(BaseContext):
             raise ExpectedError(
                 "invalidateChatUsers is off: no graphql.admin_token is configured.", "FORBIDDEN"
             )
-        scheme, _, given = self.http.headers.get("authorization", "").partition(" ")
+        scheme, _, given = self.request.headers.get("authorization", "").partition(" ")
         expected = configured.get_secret_value().encode()
         if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), expected):
             raise ExpectedError("An admin token is required.", "FORBIDDEN")
@@ -86,8 +89,3 @@ class ChatContext(BaseContext):
     async def _load_users(self, ids: Sequence[UserId]) -> list[ChatUser | None]:
         found = {str(user["user_id"]): user for user in await self.directory.users(list(ids))}
         return [found.get(str(user_id)) for user_id in ids]
-
-
-async def get_context(request: Request) -> ChatContext:
-    """FastAPI dependency: the context for one GraphQL request."""
-    return ChatContext(request, request.state.frontend, request.state.directory)

@@ -50,13 +50,12 @@ def is_own_origin(origin: str, scope: Scope) -> bool:
 
 
 class GraphQLCors:
-    """Pure ASGI middleware around the app; acts on `path` only."""
+    """Pure ASGI middleware around the GraphQL endpoint."""
 
     def __init__(
-        self, app: ASGIApp, *, path: str, settings: CorsSettings, allow_headers: Iterable[str]
+        self, app: ASGIApp, *, settings: CorsSettings, allow_headers: Iterable[str]
     ) -> None:
         self.app = app
-        self.path = path
         self.allowed = frozenset(
             origin
             for origin in (normalize_origin(o) for o in settings.allowed_origins)
@@ -72,9 +71,6 @@ class GraphQLCors:
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] != self.path:
-            await self.app(scope, receive, send)
-            return
         headers = Headers(scope=scope)
         origin = headers.get("origin")
         if origin is not None and scope["method"] != "OPTIONS" and not self.allows(origin, scope):

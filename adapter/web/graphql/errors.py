@@ -25,6 +25,7 @@ __all__ = [
     "hide_suggestion",
     "refused_response",
     "should_mask",
+    "shown",
 ]
 
 MASKED_MESSAGE = "Unexpected error."
@@ -62,6 +63,19 @@ def should_mask(error: GraphQLError) -> bool:
         original is not None
         and not isinstance(original, ExpectedError)
         and not _is_bad_variable(error)
+    )
+
+
+def shown(error: GraphQLError) -> GraphQLError:
+    """The error as the caller sees it: when `should_mask`, only where it happened."""
+    if not should_mask(error):
+        return error
+    return GraphQLError(
+        MASKED_MESSAGE,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
     )
 
 

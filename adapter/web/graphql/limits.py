@@ -1,100 +1,77 @@
-"""What a document may cost before it runs: tokens, then depth, aliases and fields; introspection
-on or off; and which errors are masked."""
+"""What a document may cost before it runs, checked once per distinct document.
+
+The parser's token limit, then depth, aliases and fields (`cost.py`), then graphql-core's rules,
+with introspection off when it is off. A SPA sends a handful of documents again and again: each
+distinct text is parsed and validated once and remembered (the last `_CACHED_DOCUMENTS`).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from functools import lru_cache, partial
+from functools import lru_cache
+from typing import NamedTuple
 
-from graphql import ASTValidationRule, DocumentNode, GraphQLError, GraphQLSchema
-from strawberry.extensions import (
-    AddValidationRules,
-    DisableIntrospection,
-    MaskErrors,
-    MaxTokensLimiter,
-    ParserCache,
-    SchemaExtension,
+from graphql import (
+    ASTValidationRule,
+    DocumentNode,
+    GraphQLError,
+    GraphQLSchema,
+    parse,
+    specified_rules,
+    validate,
 )
-from strawberry.schema.schema import validate_document
+from strawberry.extensions import DisableIntrospection
+from strawberry.schema import BaseSchema
 
 from adapter.config import GraphQLSettings
 from adapter.web.graphql.cost import CostLimits, cost_errors
-from adapter.web.graphql.errors import MASKED_MESSAGE, should_mask
 
-__all__ = ["cost_limits", "schema_extensions", "validation_rules"]
+__all__ = ["Documents", "Prepared", "graphql_core_schema"]
 
 # Distinct documents remembered parsed and validated. A SPA sends a handful; documents past
 # this are parsed and validated again, never refused.
 _CACHED_DOCUMENTS = 256
 
-Validator = Callable[
-    [GraphQLSchema, DocumentNode, tuple[type[ASTValidationRule], ...]], list[GraphQLError]
-]
 
+def graphql_core_schema(schema: BaseSchema) -> GraphQLSchema:
+    """graphql-core's schema inside Strawberry's, which validation and execution need.
 
-def cost_limits(settings: GraphQLSettings) -> CostLimits:
-    """The configured bounds on what one operation may cost."""
-    return CostLimits(settings.max_depth, settings.max_aliases, settings.max_fields)
-
-
-def validation_rules(settings: GraphQLSettings) -> list[type[ASTValidationRule]]:
-    """The rules beside graphql-core's specified ones: no introspection, when it is off.
-
-    The cost bounds are not rules: they are checked before any rule runs (`cost.py`).
+    Strawberry keeps it in a private attribute (its own ValidationCache reads it there); this is
+    the one place the adapter reads it, and tests/test_dependency_contracts.py fails if it moves.
     """
-    return [] if settings.introspection else list(DisableIntrospection().validation_rules)
+    core = schema._schema  # type: ignore[attr-defined]  # see the docstring
+    assert isinstance(core, GraphQLSchema)
+    return core
 
 
-def bounded_validator(limits: CostLimits) -> Validator:
-    """Validation that first checks the cost: a document over it is refused before any rule
-    walks it (graphql-core's rules are not all linear in what fragments expand to). Remembers
-    the last `_CACHED_DOCUMENTS` documents' errors."""
+class Prepared(NamedTuple):
+    """A document text parsed (None: it does not parse) and what refuses it (nothing: it may
+    run)."""
 
-    @lru_cache(maxsize=_CACHED_DOCUMENTS)
-    def validate(
-        schema: GraphQLSchema,
-        document: DocumentNode,
-        rules: tuple[type[ASTValidationRule], ...],
-    ) -> list[GraphQLError]:
-        return cost_errors(document, limits) or validate_document(schema, document, rules)
-
-    return validate
+    document: DocumentNode | None
+    errors: list[GraphQLError]
 
 
-class BoundedValidation(SchemaExtension):
-    """Strawberry's validation step, through `bounded_validator` (it replaces ValidationCache,
-    which would validate before any cost check could run)."""
+class Documents:
+    """Each document text parsed within `max_tokens`, then checked: the cost first, so no rule
+    walks a document over it (graphql-core's rules are not all linear in what fragments expand
+    to), then the rules."""
 
-    def __init__(self, validate: Validator) -> None:
-        super().__init__()
-        self._validate = validate
+    def __init__(self, schema: GraphQLSchema, settings: GraphQLSettings) -> None:
+        self._schema = schema
+        self._max_tokens = settings.max_tokens
+        self._limits = CostLimits(settings.max_depth, settings.max_aliases, settings.max_fields)
+        rules: list[type[ASTValidationRule]] = [*specified_rules]
+        if not settings.introspection:
+            rules.extend(DisableIntrospection().validation_rules)
+        self._rules = rules
+        self.prepare = lru_cache(maxsize=_CACHED_DOCUMENTS)(self._prepare)
 
-    def on_validate(self) -> Iterator[None]:
-        context = self.execution_context
-        assert context.graphql_document is not None  # parsing came first
-        context.pre_execution_errors = self._validate(
-            context.schema._schema,  # graphql-core's schema, as ValidationCache reads it
-            context.graphql_document,
-            tuple(context.validation_rules),
+    def _prepare(self, query: str) -> Prepared:
+        try:
+            document = parse(query, max_tokens=self._max_tokens)
+        except GraphQLError as error:
+            return Prepared(None, [error])
+        errors = cost_errors(document, self._limits) or validate(
+            self._schema, document, self._rules
         )
-        yield
-
-
-def schema_extensions(settings: GraphQLSettings) -> list[Callable[[], SchemaExtension]]:
-    """Factories (one extension per request) for the configured limits.
-
-    The introspection rule and the validator are built once, here: the validation cache is
-    keyed by the rule classes, so rules built per request would never hit it.
-    """
-    extensions: list[Callable[[], SchemaExtension]] = [
-        partial(MaxTokensLimiter, max_token_count=settings.max_tokens),
-        partial(ParserCache, maxsize=_CACHED_DOCUMENTS),
-    ]
-    rules = validation_rules(settings)
-    if rules:
-        extensions.append(partial(AddValidationRules, rules))
-    return [
-        *extensions,
-        partial(BoundedValidation, bounded_validator(cost_limits(settings))),
-        partial(MaskErrors, should_mask_error=should_mask, error_message=MASKED_MESSAGE),
-    ]
+        return Prepared(document, errors)

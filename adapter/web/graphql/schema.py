@@ -20,7 +20,6 @@ from adapter.config import GraphQLSettings, IdSettings, Settings
 from adapter.directory import UserId
 from adapter.errors import AdapterError
 from adapter.mapping import ChatUser as MappedUser
-from adapter.metrics import Metrics
 from adapter.web.graphql.context import ChatContext
 from adapter.web.graphql.errors import (
     ExpectedError,
@@ -34,7 +33,6 @@ from adapter.web.graphql.federation import (
     federation_config,
     lowest_federation_version,
 )
-from adapter.web.graphql.limits import schema_extensions
 from adapter.web.ids import parse_ids
 
 __all__ = ["ChatProfile", "ChatToken", "ChatUser", "ChatWidget", "build_schema"]
@@ -185,15 +183,10 @@ async def resolve_entity_profile(root: Any, info: Info) -> ChatUser | None:
 async def resolve_issue_chat_token(info: Info) -> ChatToken:
     """A fresh token for whoever the site says is signed in; nobody else."""
     context = info.context
-    metrics: Metrics = context.http.state.metrics
     try:
-        user_id = await context.signed_in()
-        issued = await context.issue_token(user_id)
-    except ExpectedError as exc:
-        code = (exc.extensions or {}).get("code", "error")
-        metrics.tokens.labels(str(code).lower()).inc()
-        raise
-    metrics.tokens.labels("issued").inc()
+        issued = await context.frontend.viewer_token(context.identify)
+    except AdapterError as exc:
+        raise expected_from(exc) from exc
     return ChatToken(
         token=issued.token, user_id=strawberry.ID(str(issued.user_id)), expires_at=issued.expires_at
     )
@@ -296,13 +289,13 @@ class _FederatedChatSchema(_ErrorLog, strawberry.federation.Schema):
 
 
 def build_schema(settings: Settings) -> strawberry.Schema:
-    """The schema with the configured limits (defaults when `graphql` is not configured);
-    a federation-2 subgraph when `graphql.federation.enabled`."""
+    """The schema, a federation-2 subgraph when `graphql.federation.enabled` (the limits on
+    documents are the endpoint's: limits.py)."""
     graphql = settings.graphql or GraphQLSettings()
     federation = graphql.federation
     schema: _ChatSchema | _FederatedChatSchema
     if not federation.enabled:
-        schema = _ChatSchema(query=Query, mutation=Mutation, extensions=schema_extensions(graphql))
+        schema = _ChatSchema(query=Query, mutation=Mutation)
     else:
         types = (
             []
@@ -315,7 +308,6 @@ def build_schema(settings: Settings) -> strawberry.Schema:
                 query=Query,
                 mutation=Mutation,
                 types=types,
-                extensions=schema_extensions(graphql),
                 config=federation_config(federation),
                 federation_version=version,
             )

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 
 import httpx
+from prometheus_client import Counter
 
 from adapter.config import GraphQLSettings, IdSettings, Settings, TokenSettings, WidgetSettings
-from adapter.metrics import Metrics
+from adapter.errors import AdapterError, NotSignedIn
+from adapter.metrics import TOKEN_OUTCOMES, Metrics
 from adapter.operations import Operations
 from adapter.tokens import IssuedToken, widget_token
 from adapter.viewer import ViewerSource, build_viewer
@@ -28,6 +30,11 @@ class FrontendApi:
     widget_id: str | None
     viewer: ViewerSource
     limiter: TokenRateLimiter
+    metrics: Metrics
+    _outcomes: dict[str, Counter] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._outcomes = {name: self.metrics.tokens.labels(name) for name in TOKEN_OUTCOMES}
 
     async def identify(self, headers: Mapping[str, str], address: str) -> int | None:
         """The signed-in user's id, or None; spends one from the client address's budget."""
@@ -38,6 +45,23 @@ class FrontendApi:
         """A widget token for `user_id`, spending one from the viewer's budget."""
         await self.limiter.hit_viewer(user_id)
         return widget_token(self.tokens, user_id)
+
+    async def viewer_token(self, identify: Callable[[], Awaitable[int | None]]) -> IssuedToken:
+        """A widget token for whoever `identify` says is signed in, its outcome counted (the one
+        service behind `issueChatToken` and `gettoken`); raises NotSignedIn for nobody."""
+        try:
+            user_id = await identify()
+            if user_id is None:
+                raise NotSignedIn()
+            issued = await self.issue_token(user_id)
+        except AdapterError as exc:
+            # Each outcome is its error's code (a bug is none: not counted).
+            outcome = self._outcomes.get(exc.code.lower())
+            if outcome is not None:
+                outcome.inc()
+            raise
+        self._outcomes["issued"].inc()
+        return issued
 
     async def aclose(self) -> None:
         await self.viewer.aclose()
@@ -62,6 +86,7 @@ def open_frontend(
         widget=settings.widget,
         widget_id=settings.chat.widget_id,
         viewer=build_viewer(settings, operations, metrics=metrics, transport=transport, url=url),
+        metrics=metrics,
         limiter=TokenRateLimiter(
             settings.graphql.rate_limit,
             key_prefix=f"{settings.cache.prefix}ratelimit",

@@ -1,0 +1,168 @@
+"""The GraphQL endpoint: a plain ASGI app, the one execution path for every document.
+
+- POST with `Content-Type: application/json` and one JSON object; GET only for GraphiQL (when
+  on) and for queries when `queries_via_get` is on, so mutations never travel over GET;
+- documents larger than `max_document_bytes`, or off the trusted list when that is on, are
+  refused before parsing; parsing and validation happen once per distinct document (`limits.py`),
+  then graphql-core executes it on Strawberry's schema, with Strawberry's execution context (so
+  resolvers get Strawberry's `Info`); errors go through the schema's `process_errors` (logged,
+  given codes) and are masked as `errors.shown` says;
+- every refusal is a GraphQL-shaped JSON error with a 4xx status and no traceback;
+- no WebSocket (the edge routes none): nothing here needs one, and sockets are outside CORS.
+"""
+
+from __future__ import annotations
+
+from inspect import isawaitable
+from typing import Any
+
+import orjson
+import strawberry
+from graphql import ExecutionResult, execute, get_operation_ast
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.types import Receive, Scope, Send
+from strawberry.http.parse_content_type import parse_content_type
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
+from strawberry.types.graphql import OperationType
+
+from adapter.config import GraphQLSettings
+from adapter.errors import UnsupportedBody
+from adapter.web.graphql.context import ChatContext
+from adapter.web.graphql.errors import (
+    RequestRefused,
+    graphql_error_response,
+    refused_response,
+    shown,
+)
+from adapter.web.graphql.ide import graphiql_page
+from adapter.web.graphql.limits import Documents, graphql_core_schema
+from adapter.web.graphql.trusted import TrustedDocuments
+
+__all__ = ["GraphQLEndpoint"]
+
+_JSON = "application/json"
+_POST = frozenset({OperationType.QUERY, OperationType.MUTATION})
+_QUERIES = frozenset({OperationType.QUERY})
+_NONE: frozenset[OperationType] = frozenset()
+_OBJECT = (dict, type(None))
+
+
+class GraphQLEndpoint:
+    """The handler the edge routes `graphql.path` to; the context comes from the lifespan's
+    state."""
+
+    def __init__(
+        self,
+        schema: strawberry.Schema,
+        settings: GraphQLSettings,
+        *,
+        trusted: TrustedDocuments | None = None,
+    ) -> None:
+        self.schema = schema
+        self._core = graphql_core_schema(schema)
+        self._documents = Documents(self._core, settings)
+        self._get = _QUERIES if settings.queries_via_get else _NONE
+        self._ide = graphiql_page(settings.path) if settings.graphiql else None
+        self._max_document_bytes = settings.max_document_bytes
+        self._trusted = trusted
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope, receive)
+        try:
+            response = await self._answer(request)
+        except (RequestRefused, UnsupportedBody) as exc:
+            response = refused_response(exc)
+        await response(scope, receive, send)
+
+    async def _answer(self, request: Request) -> Response:
+        method = request.method
+        if method == "POST":
+            content_type = request.headers.get("content-type", "")
+            if content_type != _JSON and parse_content_type(content_type)[0] != _JSON:
+                raise UnsupportedBody("send the operation as JSON (Content-Type: application/json)")
+            return await self._execute(request, _json(await request.body()), _POST)
+        if method not in ("GET", "HEAD"):
+            return graphql_error_response(
+                405, "GraphQL is served over POST with a JSON body", "METHOD_NOT_ALLOWED"
+            )
+        params = request.query_params
+        if "query" not in params and any(
+            kind in request.headers.get("accept", "") for kind in ("text/html", "*/*")
+        ):
+            if self._ide is None:
+                return graphql_error_response(404, "Not Found", "NOT_FOUND")
+            return HTMLResponse(self._ide)
+        data: dict[str, Any] = dict(params)
+        for name in ("variables", "extensions"):
+            if data.get(name):
+                data[name] = _json(data[name].encode())
+        return await self._execute(request, data, self._get)
+
+    async def _execute(
+        self, request: Request, data: object, allowed: frozenset[OperationType]
+    ) -> Response:
+        if not isinstance(data, dict):
+            raise RequestRefused("the body must be one JSON object (no batches)")
+        query, variables = data.get("query"), data.get("variables")
+        operation_name, extensions = data.get("operationName"), data.get("extensions")
+        _check_type("query", query, (str, type(None)), "a string")
+        _check_type("operationName", operation_name, (str, type(None)), "a string")
+        _check_type("variables", variables, _OBJECT, "an object")
+        _check_type("extensions", extensions, _OBJECT, "an object")
+        if self._trusted is not None:
+            query = self._trusted.resolve(query, extensions)
+        if query is not None and len(query.encode()) > self._max_document_bytes:
+            raise RequestRefused(
+                f"the document is larger than {self._max_document_bytes} bytes",
+                "DOCUMENT_TOO_LARGE",
+            )
+        if not query:
+            raise RequestRefused("No GraphQL query found in the request")
+        document, errors = self._documents.prepare(query)
+        if document is not None:
+            operation = get_operation_ast(document, operation_name)
+            if operation is None:
+                reason = CannotGetOperationTypeError(operation_name).as_http_error_reason()
+                raise RequestRefused(reason)
+            kind = OperationType(operation.operation.value)
+            if kind not in allowed:
+                reason = InvalidOperationTypeError(kind).as_http_error_reason(request.method)
+                raise RequestRefused(reason)
+        if document is None or errors:
+            return self._answer_with(ExecutionResult(None, errors))
+        state = request.scope["state"]
+        result = execute(
+            self._core,
+            document,
+            context_value=ChatContext(request, state["frontend"], state["directory"]),
+            variable_values=variables,
+            operation_name=operation_name,
+            executor_class=self.schema.execution_context_class,
+        )
+        if isawaitable(result):
+            result = await result
+        return self._answer_with(result)
+
+    def _answer_with(self, result: ExecutionResult) -> Response:
+        answer: dict[str, object] = {"data": result.data}
+        if result.errors:
+            # Logged (and given codes) as they are; shown masked where they must be.
+            self.schema.process_errors(result.errors)
+            answer["errors"] = [shown(error).formatted for error in result.errors]
+        return Response(orjson.dumps(answer), media_type=_JSON)
+
+
+def _json(body: bytes) -> object:
+    # orjson: invalid UTF-8 and absurd nesting are JSONDecodeErrors, not 500s.
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        raise RequestRefused("Unable to parse request body as JSON") from None
+
+
+def _check_type(name: str, value: object, types: tuple[type, ...], kind: str) -> None:
+    if not isinstance(value, types):
+        raise RequestRefused(
+            f"The GraphQL operation's `{name}` must be {kind} or null, if provided."
+        )
