@@ -163,7 +163,8 @@ def _install_error_handlers(app: FastAPI) -> None:
         return error_response(400, f"invalid request: {where} {first.get('msg', '')}".strip())
 
     async def body_too_large(_: Request, __: Exception) -> Response:
-        # The edge counts every body (web/edge.py); a route reading past the bound ends here.
+        # The edge counts a body without Content-Length (web/edge.py); a route reading past the
+        # bound ends here.
         return error_response(413, "the request body is too large")
 
     async def client_gone(request: Request, _: Exception) -> Response:
