@@ -105,6 +105,10 @@ async def adapter(settings: Settings) -> AsyncIterator[tuple[httpx.AsyncClient, 
             yield client, state["feed"]
 
 
+async def named(client: httpx.AsyncClient, user_id: int, name: str) -> bool:
+    return await name_of(client, user_id) == name
+
+
 async def name_of(client: httpx.AsyncClient, user_id: int) -> str | None:
     """The name the chat is given for `user_id`."""
     response = await client.get(f"/imbachat/v1/users?user_ids={user_id}", auth=CHAT_AUTH)
