@@ -31,9 +31,8 @@ import httpx
 import redis
 import uvicorn
 import yaml
-from asgi_lifespan import LifespanManager
 
-from adapter.app import create_app
+from adapter.app import create_app, served_in_process
 from adapter.config import settings_from_mapping
 from adapter.demo import create_demo_upstream_app
 from adapter.demo.sessions import issue_session
@@ -116,10 +115,12 @@ class Site:
 @contextlib.asynccontextmanager
 async def replica(data: dict[str, Any]) -> AsyncIterator[tuple[httpx.AsyncClient, Feed]]:
     app = create_app(settings_from_mapping(data, environ={}, base_dir=ROOT))
-    async with LifespanManager(app) as manager:
-        transport = httpx.ASGITransport(app=manager.app)
+    async with served_in_process(app) as (serve, state):
+        transport = httpx.ASGITransport(app=serve)
         async with httpx.AsyncClient(transport=transport, base_url="http://adapter") as client:
-            yield client, manager._state["feed"]  # the lifespan's state, as requests get it
+            feed = state["feed"]
+            assert feed is not None  # the data has a feed
+            yield client, feed
 
 
 async def _name(client: httpx.AsyncClient, user_id: int) -> str:

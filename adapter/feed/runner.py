@@ -27,7 +27,7 @@ from adapter.directory import Directory
 from adapter.feed.poll import Poll
 from adapter.feed.store import FeedStore, feed_store
 from adapter.feed.subscription import Connect, Subscription
-from adapter.logs import detached_context
+from adapter.logs import LogGate, detached_context
 from adapter.mapping import referenced_paths
 from adapter.mapping_check import covered
 from adapter.metrics import Metrics
@@ -105,11 +105,10 @@ class Feed:
         self.directory = directory
         self.metrics = metrics
         self.status = "starting"
-        self._log_interval = log_interval
+        self._down_log = LogGate(log_interval)
         self._clock = clock
         self._up = False
         self._delay = settings.reconnect_min_seconds
-        self._last_logged = -float("inf")
         self._task: asyncio.Task[None] | None = None
         self._following: asyncio.Task[None] | None = None
         self._tick_seconds = min(TICK_SECONDS, settings.lease_seconds / 3)
@@ -184,9 +183,7 @@ class Feed:
         self.metrics.feed.up.set(1 if up else 0)
 
     def _report_down(self, reason: str) -> None:
-        now = time.monotonic()
-        if now - self._last_logged >= self._log_interval:
-            self._last_logged = now
+        if self._down_log.due() is not None:
             log.warning("feed_down", kind=self.settings.kind, reason=reason)
 
     # --- the changes ----------------------------------------------------------------------------

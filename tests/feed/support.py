@@ -9,10 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from asgi_lifespan import LifespanManager
 from starlette.applications import Starlette
 
-from adapter.app import create_app
+from adapter.app import create_app, served_in_process
 from adapter.config import Settings
 from adapter.demo import create_demo_upstream_app
 from adapter.demo.sessions import issue_session
@@ -93,11 +92,12 @@ def feed_settings(
 @contextlib.asynccontextmanager
 async def adapter(settings: Settings) -> AsyncIterator[tuple[httpx.AsyncClient, Feed]]:
     """The adapter on `settings`, its lifespan (and so its feed) running; its client and feed."""
-    app = create_app(settings)
-    async with LifespanManager(app) as manager:
-        transport = httpx.ASGITransport(app=manager.app)
+    async with served_in_process(create_app(settings)) as (serve, state):
+        transport = httpx.ASGITransport(app=serve)
         async with httpx.AsyncClient(transport=transport, base_url="http://adapter.test") as client:
-            yield client, manager._state["feed"]  # the lifespan's state, as requests get it
+            feed = state["feed"]
+            assert feed is not None  # the settings have a feed
+            yield client, feed
 
 
 async def named(client: httpx.AsyncClient, user_id: int, name: str) -> bool:
