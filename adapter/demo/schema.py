@@ -325,7 +325,7 @@ class Query:
         resolver=resolve_users,
         description=(
             "Users in request order; unknown ids omitted; at most 1000 ids. Without ids, those"
-            " changed after updatedSince (an updatedAt), oldest change first."
+            " changed after updatedSince (an ISO 8601 time), oldest change first."
         ),
     )
     users_page: UserPage = strawberry.field(
