@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import gc
 import os
 import signal
 import socket
@@ -205,7 +206,12 @@ def _served_app(config: Path, level: str | None = None) -> tuple[FastAPI, str]:
     settings = startup_settings(config)  # check-config's start-up stages, the same function
     level = level or settings.logging.level
     configure_logging(level, json=settings.logging.format == "json")
-    return create_app(settings), level
+    application = create_app(settings)
+    # What start-up built (modules, settings, schemas, documents) lives as long as the process:
+    # frozen, the cyclic collector's full passes stop walking it for every request's garbage.
+    gc.collect()
+    gc.freeze()
+    return application, level
 
 
 def app_from_environment() -> FastAPI:

@@ -126,23 +126,6 @@ def _check_frontend(settings: Settings, report: CheckReport) -> None:
         )
         return
     assert settings.viewer is not None  # Settings checks graphql has tokens and viewer
-    if settings.chat.ids.type == "str":
-        # The viewer's id is always a number (viewer.py): with text chat ids, no token names a
-        # user the users call can find.
-        report.fail(
-            "frontend",
-            ExitCode.INVALID,
-            [
-                "chat.ids.type is str, but the widget's token carries the site's integer user "
-                "id (the chat's `(int)$user_id`): issueChatToken would answer VIEWER_ID_INVALID "
-                "or name a user the users call cannot find. Fix: give the site's users an "
-                "integer key that the users document filters on and the viewer document "
-                "selects, then set chat.ids.type: int and mapping.id to it (README: "
-                '"Integer chat ids"); or switch the token API off (remove graphql, tokens '
-                "and viewer)",
-            ],
-        )
-        return
     report.add(
         "frontend",
         "ok",

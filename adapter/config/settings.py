@@ -43,6 +43,16 @@ def _frontend_problems(settings: Settings) -> list[str]:
             )
     if "{widget_id}" in settings.widget.script_url and not settings.chat.widget_id:
         problems.append("widget.script_url uses {widget_id}: set chat.widget_id")
+    if settings.chat.ids.type == "str":
+        # The viewer's id is always a number (viewer.py): no token names a text id.
+        problems.append(
+            "chat.ids.type is str, but the widget's token carries the site's integer user id "
+            "(the chat's `(int)$user_id`): issueChatToken would answer VIEWER_ID_INVALID or name "
+            "a user the users call cannot find. Fix: give the site's users an integer key that "
+            "the users document filters on and the viewer document selects, then set "
+            'chat.ids.type: int and mapping.id to it (README: "Integer chat ids"); or switch the '
+            "token API off (remove graphql, tokens and viewer)"
+        )
     return problems
 
 

@@ -78,6 +78,10 @@ class Subscription:
             subprotocols=self.protocols,
             additional_headers=self.headers,
             open_timeout=_ACK_SECONDS,
+            close_timeout=1.0,
+            # A silent connection (a site gone without closing it) is noticed within 10 s.
+            ping_interval=5.0,
+            ping_timeout=5.0,
         ) as socket:
             modern = (socket.subprotocol or self.protocols[0]) == PROTOCOLS[0]
             init = {**self.headers, "headers": self.headers} if self.headers else {}

@@ -93,25 +93,15 @@ def _request_id(value: bytes | None) -> str:
 
 
 class _Recorder:
-    """After each request: the HTTP metrics (children bound once per label set) and the line."""
+    """After each request: the HTTP metrics and the access line."""
 
     def __init__(self, metrics: Metrics) -> None:
-        self.metrics = metrics
-        self._counters: dict[tuple[str, str, int], Any] = {}
-        self._latencies: dict[str, Any] = {}
+        self.http = metrics.http
 
     def record(
         self, request_id: str, method: str, route: str, status: int, elapsed: float, ids: Any
     ) -> None:
-        counter = self._counters.get((route, method, status))
-        if counter is None:
-            counter = self.metrics.http_requests.labels(route, method, str(status))
-            self._counters[(route, method, status)] = counter
-        counter.inc()
-        latency = self._latencies.get(route)
-        if latency is None:
-            latency = self._latencies[route] = self.metrics.http_latency.labels(route)
-        latency.observe(elapsed)
+        self.http.record(route, method, status, elapsed)
         access_line(
             debug=route in PROBE_ROUTES and status < 500,
             request_id=request_id,
