@@ -82,6 +82,19 @@ def test_environment_overrides_beat_the_file() -> None:
     assert settings.upstream.headers["X-Site"].get_secret_value() == "main"
 
 
+def test_an_override_that_is_not_yaml_is_a_problem_of_its_setting() -> None:
+    """A list or mapping override that does not parse is refused, named by its path."""
+    found = problems(
+        MINIMAL,
+        IMBACHAT__UPSTREAM__HEADERS="{bad",
+        IMBACHAT__GRAPHQL__CORS__ALLOWED_ORIGINS="[x",
+        IMBACHAT__BOGUS="1",
+    )
+    assert "upstream.headers: Input should be a valid dictionary" in found
+    assert "graphql.cors.allowed_origins: Input should be a valid list" in found
+    assert "bogus: unknown key" in found
+
+
 def test_every_problem_is_listed_with_its_path() -> None:
     """One report lists all problems, each as `path: what is wrong`."""
     data = deep_merge(
