@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any, TypedDict
+from typing import Any, TypedDict, cast
 
 import httpx
 import structlog
@@ -163,7 +163,8 @@ def _install_error_handlers(app: FastAPI) -> None:
         return error_response(400, f"invalid request: {where} {first.get('msg', '')}".strip())
 
     async def body_too_large(_: Request, __: Exception) -> Response:
-        # The edge counts every body (web/edge.py); a route reading past the bound ends here.
+        # The edge counts a body without Content-Length (web/edge.py); a route reading past the
+        # bound ends here.
         return error_response(413, "the request body is too large")
 
     async def client_gone(request: Request, _: Exception) -> Response:
@@ -185,12 +186,14 @@ def _install_error_handlers(app: FastAPI) -> None:
 
 
 @asynccontextmanager
-async def served_in_process(app: FastAPI) -> AsyncIterator[ASGIApp]:
-    """`app` with its lifespan open, to be called as a server calls it: every request gets a
-    copy of the lifespan's state (for answering in-process, as `init`'s verification does)."""
+async def served_in_process(app: FastAPI) -> AsyncIterator[tuple[ASGIApp, AppState]]:
+    """`app` with its lifespan open, to be called as a server calls it (every request gets a
+    copy of the lifespan's state), and that state: for answering in-process, as `init`'s
+    verification does, and for tests that look at the runtime's parts."""
     async with app.router.lifespan_context(app) as state:
+        opened = cast(AppState, state)
 
         async def serve(scope: Scope, receive: Receive, send: Send) -> None:
-            await app({**scope, "state": dict(state or {})}, receive, send)
+            await app({**scope, "state": dict(opened)}, receive, send)
 
-        yield serve
+        yield serve, opened

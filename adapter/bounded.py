@@ -3,8 +3,8 @@
 One rule for the site's answers (the upstream client, `init`), the webhook's requests and the
 request bounds in front of every route: a Content-Length above the limit is refused before
 anything is read, and a body that grows past the limit is refused at the chunk that crosses it.
-The readers join what they were given; `web/limits.py` only counts, as its messages pass through
-to the route that reads them.
+The readers join what they were given; the edge (`web/edge.py`) only counts a body without a
+Content-Length, as its messages pass through to the handler that reads them.
 
 A compressed answer is counted as it is decoded, never decoded first: 64 KiB of gzip can hold
 64 MiB, and a body gzipped twice gigabytes. `Decoder` undoes the `Content-Encoding` (gzip or
@@ -40,8 +40,9 @@ _GZIP_WBITS = 16 + zlib.MAX_WBITS
 class TooLarge(Exception):
     """More than `limit` bytes; each caller answers with its own error (local control flow).
 
-    Not an `AdapterError` on purpose: raised through a route by `web/limits.py`, it must reach
-    that middleware rather than the app's handler of domain errors.
+    Not an `AdapterError` on purpose: raised through a handler by the edge's counting `receive`
+    (`web/edge.py`), it is answered 413 by the edge or, in a FastAPI route, by the app's own
+    handler for it, never as a domain error.
     """
 
     def __init__(self, limit: int) -> None:

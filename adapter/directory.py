@@ -34,6 +34,7 @@ from adapter.errors import (
 )
 from adapter.logs import detached_context
 from adapter.mapping import ChatUser
+from adapter.memo import Memo
 from adapter.metrics import Metrics
 from adapter.operations import Operations
 from adapter.site_users import SiteUsers, UserId, shape_checked
@@ -109,8 +110,8 @@ class Directory:
         self._generation = 0
         self._evicted: dict[str, int] = {}
         self._fetches = 0
-        self._keys: dict[UserId, str] = {}
-        self._entries = EntryMemo()
+        self._keys = Memo[UserId, str](_REMEMBERED_KEYS)
+        self._entries = EntryMemo(8192)
         # Set by the change feed (wall clock): a copy written before it is asked for again,
         # kept only to answer if the site fails. 0: every copy lives its windows.
         self.stale_before = 0.0
@@ -119,9 +120,7 @@ class Directory:
         # Asked for every id of every call; the hot ids' keys are made once.
         key = self._keys.get(user_id)
         if key is None:
-            key = f"{self._key_prefix}u:{user_id}"
-            if len(self._keys) < _REMEMBERED_KEYS:
-                self._keys[user_id] = key
+            key = self._keys.remember(user_id, f"{self._key_prefix}u:{user_id}")
         return key
 
     # --- reading ------------------------------------------------------------------------------
@@ -184,7 +183,7 @@ class Directory:
 
     def _all_fresh(self, raw: list[bytes | None], now: float) -> list[bytes] | None:
         """The profiles when every value is a fresh profile (the warm call), else None."""
-        seen, decode = self._entries.decoded.get, self._entries.decode
+        seen, decode = self._entries.get, self._entries.decode
         profiles: list[bytes] = []
         append = profiles.append
         for value in raw:
@@ -374,11 +373,8 @@ class Directory:
                 log.warning("upstream_user_not_requested", upstream_id=str(users.site_id(obj))[:64])
                 continue
             user = users.profile(obj, user_id)
-            if user is None:
-                self.metrics.users_dropped.labels("no_name").inc()
-                log.warning("upstream_user_without_name", user_id=user_id)
-                continue
-            found[user_id] = _Found(orjson.dumps(user))
+            if user is not None:
+                found[user_id] = _Found(orjson.dumps(user))
         # With GraphQL errors beside the data, a missing user may be an error, not an absence;
         # an answer cut short by a page size says nothing about the ids it left out.
         remember_absence = not result.errors

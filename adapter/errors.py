@@ -73,15 +73,22 @@ __all__ = [
 
 
 class AdapterError(Exception):
-    """Base of every error the adapter raises on purpose."""
+    """Base of every error the adapter raises on purpose.
 
-    # The HTTP status the web layer answers with (None: never reaches the web, a plain 500 if
-    # it did) and the `extensions.code` of its GraphQL error.
+    A subclass names its HTTP `status` (None: it never reaches the web, a plain 500 if it did)
+    and the `code` of its GraphQL error as class keywords, or takes its parent's.
+    """
+
     status: int | None = None
     code = "INTERNAL_SERVER_ERROR"
     # Headers of its HTTP answer, and what its GraphQL error shows beside message and code.
     headers: Mapping[str, str] = {}
     extensions: Mapping[str, Any] = {}
+
+    def __init_subclass__(cls, *, status: int | None = None, code: str | None = None) -> None:
+        super().__init_subclass__()
+        cls.status = status or cls.status
+        cls.code = code or cls.code
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -98,28 +105,20 @@ class ConfigError(AdapterError):
         super().__init__(f"{source} is not valid:\n{lines}")
 
 
-class RequestRejected(AdapterError):
+class RequestRejected(AdapterError, status=400, code="BAD_REQUEST"):
     """The request is malformed or out of bounds."""
-
-    status = 400
-    code = "BAD_REQUEST"
 
 
 class InvalidUserIds(RequestRejected):
     """A user id in the request is not valid for the configured id type."""
 
 
-class UnsupportedBody(RequestRejected):
+class UnsupportedBody(RequestRejected, status=415, code="UNSUPPORTED_MEDIA_TYPE"):
     """The body's media type is not one the route reads."""
 
-    status = 415
-    code = "UNSUPPORTED_MEDIA_TYPE"
 
-
-class BodyTooLarge(RequestRejected):
+class BodyTooLarge(RequestRejected, status=413):
     """The body is larger than the route reads."""
-
-    status = 413
 
 
 class HeaderRejected(RequestRejected):
@@ -130,49 +129,34 @@ class HeaderRejected(RequestRejected):
     """
 
 
-class NotAuthenticated(AdapterError):
+class NotAuthenticated(AdapterError, status=401, code="UNAUTHENTICATED"):
     """The chat server did not prove who it is."""
-
-    status = 401
-    code = "UNAUTHENTICATED"
 
     def __init__(self, message: str = "Authenticate required!") -> None:
         super().__init__(message)
         self.headers = {"WWW-Authenticate": 'Basic realm="Backend"'}
 
 
-class SignatureRejected(AdapterError):
+class SignatureRejected(AdapterError, status=401, code="UNAUTHENTICATED"):
     """A signed request (the site's webhook) whose signature is missing, wrong, old or reused."""
 
-    status = 401
-    code = "UNAUTHENTICATED"
 
-
-class LoginRejected(AdapterError):
+class LoginRejected(AdapterError, status=403, code="FORBIDDEN"):
     """The site did not accept a login and password."""
 
-    status = 403
-    code = "FORBIDDEN"
 
-
-class NotSignedIn(AdapterError):
+class NotSignedIn(AdapterError, status=401, code="UNAUTHENTICATED"):
     """A page's request carries no credentials the site accepts as a signed-in user.
 
     401 without a Basic challenge: a browser would show a password dialog.
     """
 
-    status = 401
-    code = "UNAUTHENTICATED"
-
     def __init__(self, message: str = "Sign in to the site first.") -> None:
         super().__init__(message)
 
 
-class RateLimited(AdapterError):
+class RateLimited(AdapterError, status=429, code="RATE_LIMITED"):
     """Over a token budget: try again after `retry_after` seconds."""
-
-    status = 429
-    code = "RATE_LIMITED"
 
     def __init__(self, retry_after: int) -> None:
         super().__init__("Too many token requests; try again later.")
@@ -181,11 +165,8 @@ class RateLimited(AdapterError):
         self.extensions = {"retryAfterSeconds": retry_after}
 
 
-class Unanswerable(AdapterError):
+class Unanswerable(AdapterError, status=422, code="UNPROCESSABLE"):
     """The request is well formed, but the site has nothing to answer it with."""
-
-    status = 422
-    code = "UNPROCESSABLE"
 
 
 class FriendsUnavailable(Unanswerable):
@@ -199,11 +180,8 @@ class NotificationRefused(Unanswerable):
     """The site answered, but did not take the notification (no such recipient, say)."""
 
 
-class UpstreamError(AdapterError):
+class UpstreamError(AdapterError, status=502, code="UPSTREAM_UNAVAILABLE"):
     """The site's GraphQL API did not give a usable answer."""
-
-    status = 502
-    code = "UPSTREAM_UNAVAILABLE"
 
 
 class UpstreamUnavailable(UpstreamError):
@@ -234,14 +212,12 @@ class UpstreamGraphQLError(UpstreamError):
         self.site_messages = tuple(site_messages)
 
 
-class ViewerIdInvalid(UpstreamError):
+class ViewerIdInvalid(UpstreamError, code="VIEWER_ID_INVALID"):
     """The site named a viewer (in its viewer query's answer or its JWT) whose id is not in the
     chat's integer range; a widget token needs one."""
 
-    code = "VIEWER_ID_INVALID"
 
-
-class CacheError(AdapterError):
+class CacheError(AdapterError, status=503, code="CACHE_UNAVAILABLE"):
     """The cache backend failed.
 
     Reads and writes fail open (`FailOpenCache`: a read is a miss, a write is skipped), so a
@@ -249,6 +225,3 @@ class CacheError(AdapterError):
     entries were not deleted, and the webhook (503) and the GraphQL admin mutation
     (`CACHE_UNAVAILABLE`) tell their caller to retry.
     """
-
-    status = 503
-    code = "CACHE_UNAVAILABLE"

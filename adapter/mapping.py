@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import Enum
 from typing import Any, Final, Required, TypedDict, cast
 
 from adapter.config import Converter, FieldRule, FieldSpec, MappingSettings, ProfilesRule
@@ -36,24 +37,11 @@ class ChatUser(TypedDict, total=False):
     profiles: dict[str, ChatUser]
 
 
-class _Missing:
-    """No value: the field is left out of the answer."""
-
-    _instance: _Missing | None = None
-
-    def __new__(cls) -> _Missing:
-        if cls._instance is None:
-            cls._instance = super().__new__(cls)
-        return cls._instance
-
-    def __repr__(self) -> str:
-        return "MISSING"
-
-    def __bool__(self) -> bool:
-        return False
+class _Missing(Enum):
+    MISSING = "MISSING"  # no value: the field is left out of the answer
 
 
-MISSING: Final = _Missing()
+MISSING: Final = _Missing.MISSING
 Getter = Callable[[Any], Any]
 _PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
 # Numbers above this are taken for epoch milliseconds (year 5138 in seconds).

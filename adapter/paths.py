@@ -1,10 +1,10 @@
 """Pure: follow a field path (`profile.avatar.url`) through decoded JSON.
 
-Two rules, one reader each. What a user object may or may not carry is read leniently: a step
-into something that is not an object, or into a key that is not there, finds nothing (`dig` for
-one value; `dig_each` fans out through the lists on the way, as a connection's `edges` does).
-The shape of an answer to our own document is read strictly (`read_answer`): a key that is not
-there is not an answer, and no id may be taken for unknown because of it.
+Two rules. Leniently, a step into something that is not an object, or into a key that is not
+there, finds nothing: `dig` for one value (a mapped field, the viewer's id, a login's user),
+`dig_each` through the lists on the way, as a connection's `edges`. Strictly, for the users of an
+answer to our own document (`read_answer`), a key that is not there is not an answer: no id may
+be taken for unknown because of it.
 """
 
 from __future__ import annotations

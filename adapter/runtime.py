@@ -19,6 +19,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
+from functools import partial
 
 import httpx
 import structlog
@@ -30,6 +31,8 @@ from adapter.config import Settings
 from adapter.directory import Directory
 from adapter.errors import ConfigError
 from adapter.feed import Feed, FeedDocument, feed_document, open_feed
+from adapter.feed.in_process import connect_in_process
+from adapter.feed.subscription import Connect
 from adapter.mapping_check import check_mapping_paths
 from adapter.metrics import Metrics
 from adapter.notify import Notifier
@@ -69,6 +72,10 @@ class UpstreamTarget:
         """A new in-process transport to the embedded demo; None means the network."""
         return None if self.demo is None else httpx.ASGITransport(app=self.demo)
 
+    def websocket(self) -> Connect | None:
+        """How the feed reaches the embedded demo's subscriptions in-process; None: the network."""
+        return None if self.demo is None else partial(connect_in_process, self.demo)
+
 
 def upstream_target(settings: Settings) -> UpstreamTarget:
     """The configured site, or a new demo app when the configuration embeds it."""
@@ -91,11 +98,17 @@ class Blueprint:
     feed: FeedDocument | None = None
 
 
-def check_named_files(settings: Settings, operations: Operations) -> None:
-    """The files the configuration names beyond the operation documents: the viewer document
-    and the trusted documents manifest of the token API, the demo page's folder. ConfigError
-    listing each problem (start-up, and check-config's documents stage)."""
+def check_named_files(settings: Settings, operations: Operations) -> FeedDocument | None:
+    """The files the configuration names beyond the operation documents: the feed's document
+    (returned), the viewer document and the trusted documents manifest of the token API, the
+    demo page's folder. ConfigError listing each problem (start-up, and check-config's
+    documents stage)."""
     problems: list[str] = []
+    feed = None
+    try:
+        feed = feed_document(settings)
+    except ConfigError as exc:
+        problems += exc.problems
     graphql, viewer = settings.graphql, settings.viewer
     if graphql is not None and viewer is not None and viewer.mode == "upstream":
         try:
@@ -113,6 +126,7 @@ def check_named_files(settings: Settings, operations: Operations) -> None:
         problems.append(f"demo_page.directory: {folder} is not a folder")
     if problems:
         raise ConfigError(problems, source="files the configuration names")
+    return feed
 
 
 def prepare_runtime(settings: Settings) -> Blueprint:
@@ -120,14 +134,14 @@ def prepare_runtime(settings: Settings) -> Blueprint:
     site; ConfigError when the files, the mapping or the tracing packages are wrong."""
     operations = build_operations(settings)
     check_mapping_paths(settings, operations)
-    check_named_files(settings, operations)
+    feed = check_named_files(settings, operations)
     return Blueprint(
         settings=settings,
         operations=operations,
         metrics=Metrics(),
         tracing=build_tracing(settings.telemetry),
         target=upstream_target(settings),
-        feed=feed_document(settings),
+        feed=feed,
     )
 
 
@@ -201,7 +215,13 @@ async def open_runtime(
         feed = None
         if blueprint.feed is not None:
             feed = open_feed(
-                settings, blueprint.feed, upstream=upstream, directory=directory, metrics=metrics
+                settings,
+                blueprint.feed,
+                upstream=upstream,
+                directory=directory,
+                metrics=metrics,
+                site_url=blueprint.target.url,
+                connect=blueprint.target.websocket(),
             )
             parts.push_async_callback(feed.aclose)
         accounts = Accounts(settings=settings, operations=operations, upstream=upstream)

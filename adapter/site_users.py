@@ -73,23 +73,27 @@ class SiteUsers:
         return self.canonical_id(self.site_id(obj))
 
     def profile(self, obj: Any, user_id: UserId) -> ChatUser | None:
-        """The chat's user for `obj` under `user_id`, or None when no name can be produced."""
-        return self.mapper.to_chat_user(obj, user_id)
+        """The chat's user for `obj` under `user_id`, or None (counted and logged) when no name
+        can be produced."""
+        user = self.mapper.to_chat_user(obj, user_id)
+        if user is None:
+            self._drop("no_name")
+            log.warning("upstream_user_without_name", user_id=user_id)
+        return user
 
     def chat_users(self, objects: Iterable[Any]) -> Iterator[tuple[UserId, ChatUser]]:
         """The objects with an id the chat accepts and a name, as the chat's users, with their
         ids; the others are left out (and counted in `users_dropped`)."""
         for obj in objects:
             user_id = self.chat_id(obj)
-            user = self.profile(obj, user_id) if user_id is not None else None
-            if user_id is None or user is None:
-                reason = "bad_id" if user_id is None else "no_name"
-                if self._dropped is not None:
-                    self._dropped.labels(reason).inc()
-                if user_id is not None:
-                    log.warning("upstream_user_without_name", user_id=user_id)
-                continue
-            yield user_id, user
+            if user_id is None:
+                self._drop("bad_id")
+            elif (user := self.profile(obj, user_id)) is not None:
+                yield user_id, user
+
+    def _drop(self, reason: str) -> None:
+        if self._dropped is not None:
+            self._dropped.labels(reason).inc()
 
 
 @contextlib.contextmanager

@@ -227,29 +227,14 @@ class UpstreamClient:
                 attempts,
             ) from None
         except TimeoutError:
-            self.metrics.upstream_requests.labels("deadline").inc()
-            raise self._failed(
-                UpstreamUnavailable(
-                    f"the site's GraphQL API did not answer within {self.deadline:g} s"
-                ),
-                attempts,
-            ) from None
+            what = f"did not answer within {self.deadline:g} s"
+            raise self._unavailable("deadline", what, attempts) from None
         except httpx.TimeoutException as exc:
-            self.metrics.upstream_requests.labels("timeout").inc()
-            raise self._failed(
-                UpstreamUnavailable(
-                    f"the site's GraphQL API did not answer in time ({type(exc).__name__})"
-                ),
-                attempts,
-            ) from exc
+            what = f"did not answer in time ({type(exc).__name__})"
+            raise self._unavailable("timeout", what, attempts) from exc
         except httpx.TransportError as exc:
-            self.metrics.upstream_requests.labels("unreachable").inc()
-            raise self._failed(
-                UpstreamUnavailable(
-                    f"the site's GraphQL API cannot be reached ({type(exc).__name__})"
-                ),
-                attempts,
-            ) from exc
+            what = f"cannot be reached ({type(exc).__name__})"
+            raise self._unavailable("unreachable", what, attempts) from exc
         except UpstreamProtocolError as exc:
             raise self._failed(exc, attempts) from None
         try:
@@ -305,6 +290,10 @@ class UpstreamClient:
     def _failed(self, error: UpstreamError, attempts: int) -> UpstreamError:
         log.warning("upstream_call_failed", cause=error.message, attempts=attempts)
         return error
+
+    def _unavailable(self, outcome: str, what: str, attempts: int) -> UpstreamError:
+        self.metrics.upstream_requests.labels(outcome).inc()
+        return self._failed(UpstreamUnavailable(f"the site's GraphQL API {what}"), attempts)
 
     def _too_large(self, limit: int) -> UpstreamProtocolError:
         self.metrics.upstream_requests.labels("too_large").inc()

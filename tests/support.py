@@ -22,6 +22,7 @@ from adapter.metrics import Metrics
 
 __all__ = [
     "CHAT_AUTH",
+    "NO_TOKEN_API",
     "REFERENCE_CONFIG",
     "ROOT",
     "SettingsFactory",
@@ -44,6 +45,10 @@ SettingsFactory = Callable[..., Settings]
 
 
 # --- settings ------------------------------------------------------------------------------------
+
+
+# Overrides that switch the token API off (`chat.ids.type: str` needs it off).
+NO_TOKEN_API: dict[str, Any] = {"graphql": None, "tokens": None, "viewer": None}
 
 
 def deep_merge(base: dict[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:

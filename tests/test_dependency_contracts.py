@@ -89,6 +89,28 @@ async def test_uvicorn_httptools_protocol_takes_the_head_bound() -> None:
     protocol.connection_lost(None)
 
 
+def test_pydantic_settings_reads_the_environment_it_is_given() -> None:
+    """`config.sources.EnvironmentOverrides` hands pydantic-settings' EnvSettingsSource the
+    load's own environment through `env_vars` (from `sources.utils.parse_env_vars`, outside
+    the package's `__all__`) and decodes a list or mapping with `decode_complex_value`."""
+    from adapter.config import settings_from_mapping
+    from tests.support import ROOT, reference_data
+
+    settings = settings_from_mapping(
+        reference_data(),
+        environ={
+            "IMBACHAT__UPSTREAM__BATCH__SIZE": "7",
+            "IMBACHAT__UPSTREAM__HEADERS": "{X-Site: main}",
+            "IMBACHAT__GRAPHQL__ADMIN_TOKEN": "null",
+        },
+        base_dir=ROOT,
+    )
+    assert settings.upstream.batch.size == 7
+    assert settings.upstream.headers["X-Site"].get_secret_value() == "main"
+    assert settings.graphql is not None
+    assert settings.graphql.admin_token is None
+
+
 def test_strawberry_keeps_graphql_cores_schema_where_validation_reads_it() -> None:
     """`graphql_core_schema` finds the graphql-core schema Strawberry built (its private
     `_schema`), which each document's validation needs."""

@@ -365,9 +365,13 @@ def synced_cache(
     clock: Callable[[], float] = time.monotonic,
 ) -> SyncedLocalCache:
     """The local layer over `shared`, with the channel on the configured Redis when asked."""
-    local = MemoryCache(max_entries=settings.local_max_entries, clock=clock)
-    holder: list[SyncedLocalCache] = []
-    channel = None
+    cache = SyncedLocalCache(
+        MemoryCache(max_entries=settings.local_max_entries, clock=clock),
+        shared,
+        None,
+        local_seconds=settings.local_seconds,
+        synced_seconds=settings.local_synced_seconds,
+    )
     if settings.local_invalidation:
         url = settings.redis.url.get_secret_value()
         options = client_options(settings.redis)
@@ -375,21 +379,13 @@ def synced_cache(
         # messages, its pings bound the silence.
         publisher = Redis.from_url(url, **options)
         subscriber = Redis.from_url(url, **{**options, "socket_timeout": None})
-        channel = InvalidationChannel(
+        cache.channel = InvalidationChannel(
             subscriber,
             publisher,
             f"{settings.prefix}invalidate",
             metrics=metrics,
             log_interval=settings.error_log_interval_seconds,
-            on_keys=lambda keys: holder[0].forget(keys),
-            on_reset=lambda: holder[0].forget_all(),
+            on_keys=cache.forget,
+            on_reset=cache.forget_all,
         )
-    cache = SyncedLocalCache(
-        local,
-        shared,
-        channel,
-        local_seconds=settings.local_seconds,
-        synced_seconds=settings.local_synced_seconds,
-    )
-    holder.append(cache)
     return cache

@@ -23,11 +23,12 @@ from graphql import (
 
 from adapter.config import MappingSettings, Settings
 from adapter.errors import ConfigError
+from adapter.feed import feed_document
 from adapter.mapping import referenced_paths
 from adapter.mapping_check import covered
 from adapter.operations import Operations
 from adapter.operations.batches import ListBatch
-from adapter.operations.document import Operation, load_operation
+from adapter.operations.document import Operation
 from adapter.operations.selection import walk_selection
 from adapter.page_sizes import given_page_size, page_size_paths, page_size_text
 
@@ -63,35 +64,22 @@ def schema_problems(
 
 
 def feed_problems(settings: Settings, schema: GraphQLSchema) -> list[str]:
-    """The feed's document against `schema`: a subscription (or, to poll, a query) valid there,
-    selecting the changes where `ids` says, each poll's `cursor` and, for whole users, every
-    path the mapping reads."""
-    feed = settings.feed
-    if feed is None:
+    """The feed's document (its shape checked offline by `feed_document`) against `schema`:
+    valid there, selecting the changes where `ids` says and a poll's cursor in each."""
+    try:
+        found = feed_document(settings)
+    except ConfigError as exc:
+        return exc.problems
+    if found is None or settings.feed is None:
         return []
-    try:
-        operation = load_operation(settings.resolve(feed.document))
-    except ConfigError as exc:
-        return [f"feed: {problem}" for problem in exc.problems]
-    name = f"feed ({feed.document.name})"
-    wanted = "subscription" if feed.kind == "subscription" else "query"
-    if operation.definition.operation.value != wanted:
-        return [f"{name}: kind {feed.kind} needs a {wanted}"]
+    operation, cursor = found.operation, settings.feed.cursor
+    name = f"feed ({Path(operation.source).name})"
     problems = [f"{name}: {error.message}" for error in validate(schema, operation.document)]
-    known = _field_paths(schema, operation)
-    try:
-        ids = operation.result_path(feed.ids)
-        selected = operation.selected_paths(ids) if known.get(".".join(ids), "") is None else None
-    except ConfigError as exc:
-        return [*problems, *(f"feed: {problem}" for problem in exc.problems)]
-    if selected is None:
-        return [*problems, f"{name}: ids reads {'.'.join(ids)!r}, which it does not select"]
-    wanted_paths = [("feed.cursor", feed.cursor)] if feed.cursor else []
-    if feed.users:
-        wanted_paths += referenced_paths(settings.mapping)
-    for where, path in wanted_paths:
-        if not covered(path, selected):
-            problems.append(f"{where}: reads {path!r}, which the feed document does not select")
+    changes = ".".join(found.changes)
+    if not covered(changes, operation.selected_paths(())):
+        return [*problems, f"feed.ids: reads {changes!r}, which {name} does not select"]
+    if cursor and not covered(cursor, operation.selected_paths(found.changes)):
+        problems.append(f"feed.cursor: reads {cursor!r}, which {name} does not select")
     return problems
 
 

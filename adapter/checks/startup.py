@@ -19,13 +19,14 @@ from adapter.checks.tracing import tracing_problems
 from adapter.config import (
     GraphQLSettings,
     Settings,
-    env_references,
+    interpolate,
     read_config_file,
     sample_value_problems,
     settings_from_mapping,
 )
 from adapter.errors import ConfigError
 from adapter.exit_codes import ExitCode
+from adapter.feed import feed_document
 from adapter.mapping import referenced_paths
 from adapter.mapping_check import check_mapping_paths
 from adapter.operations import Operations, build_operations
@@ -82,13 +83,10 @@ def _settings(
     environ: Mapping[str, str],
     report: CheckReport,
 ) -> Settings | None:
-    references = list(env_references(data))
-    missing = [
-        f"{where}: environment variable {name} is not set"
-        for where, name, default in references
-        if default is None and name not in environ
-    ]
-    names = sorted({name for _, name, _ in references})
+    missing: list[str] = []
+    referenced: dict[str, str | None] = {}
+    interpolate(data, environ, missing, names=referenced)
+    names = sorted(referenced)
     if missing:
         report.fail("environment", ExitCode.ENVIRONMENT, missing)
     else:
@@ -128,23 +126,6 @@ def _check_frontend(settings: Settings, report: CheckReport) -> None:
         )
         return
     assert settings.viewer is not None  # Settings checks graphql has tokens and viewer
-    if settings.chat.ids.type == "str":
-        # The viewer's id is always a number (viewer.py): with text chat ids, no token names a
-        # user the users call can find.
-        report.fail(
-            "frontend",
-            ExitCode.INVALID,
-            [
-                "chat.ids.type is str, but the widget's token carries the site's integer user "
-                "id (the chat's `(int)$user_id`): issueChatToken would answer VIEWER_ID_INVALID "
-                "or name a user the users call cannot find. Fix: give the site's users an "
-                "integer key that the users document filters on and the viewer document "
-                "selects, then set chat.ids.type: int and mapping.id to it (README: "
-                '"Integer chat ids"); or switch the token API off (remove graphql, tokens '
-                "and viewer)",
-            ],
-        )
-        return
     report.add(
         "frontend",
         "ok",
@@ -165,6 +146,7 @@ def _check_documents(settings: Settings, report: CheckReport) -> Operations | No
         return None
     try:
         check_named_files(settings, operations)
+        feed_document(settings)
     except ConfigError as exc:
         report.fail("documents", ExitCode.DOCUMENTS, exc.problems)
         report.add("mapping", "skip", "needs the files the configuration names")

@@ -5,142 +5,50 @@ The file is read once, at start-up. Strings may use `${VAR}` and `${VAR:-default
 variable `IMBACHAT__SECTION__KEY=value` (the environment beats the file). Every problem is reported
 with its path in the file; none of them ever reaches a client.
 
-The models live in one module per area (chat, upstream, mapping, cache, frontend, running);
-`settings.py` joins them and `loader.py` reads the file. Import from `adapter.config`.
+The models live in one module per area (chat, upstream, mapping, cache, frontend, feed, running);
+`settings.py` joins them, `sources.py` says where values come from and `loader.py` reads the
+file. Import from `adapter.config`, which re-exports each module's `__all__` (as asyncio does).
 """
 
 from __future__ import annotations
 
-from adapter.config.base import (
-    Model,
+from adapter.config import (
+    base,
+    cache,
+    chat,
+    feed,
+    frontend,
+    loader,
+    mapping,
+    running,
+    samples,
+    settings,
+    sources,
+    upstream,
 )
-from adapter.config.cache import (
-    CacheSettings,
-    RedisSettings,
-)
-from adapter.config.chat import (
-    MAX_CHAT_ID,
-    ChatSettings,
-    IdSettings,
-    LimitsSettings,
-    QueryTokenSettings,
-    WebhookSettings,
-    chat_int_id,
-)
-from adapter.config.feed import (
-    FeedSettings,
-)
-from adapter.config.frontend import (
-    CorsSettings,
-    DemoPageSettings,
-    FederationEntitySettings,
-    FederationSettings,
-    GraphQLSettings,
-    JwtViewerSettings,
-    RateLimitSettings,
-    TokenSettings,
-    TrustedDocumentsSettings,
-    UpstreamViewerSettings,
-    ViewerSettings,
-    WidgetSettings,
-)
-from adapter.config.loader import (
-    CONFIG_ENV_VAR,
-    OVERRIDE_PREFIX,
-    env_references,
-    load_settings,
-    no_configuration,
-    read_config_file,
-    settings_from_mapping,
-)
-from adapter.config.mapping import (
-    RESERVED_FIELDS,
-    Converter,
-    FieldRule,
-    FieldSpec,
-    MappingSettings,
-    ProfilesRule,
-)
-from adapter.config.running import (
-    LoggingSettings,
-    TelemetrySettings,
-)
-from adapter.config.samples import (
-    sample_value_problems,
-)
-from adapter.config.settings import (
-    Settings,
-)
-from adapter.config.upstream import (
-    BatchSettings,
-    BreakerSettings,
-    FriendsOperation,
-    GlobalIdSettings,
-    LoginOperation,
-    NotifyField,
-    NotifyOperation,
-    OperationsSettings,
-    RetrySettings,
-    SearchOperation,
-    TimeoutSettings,
-    UpstreamSettings,
-    UsersOperation,
-    ViewerOperation,
-)
+from adapter.config.base import *  # noqa: F403
+from adapter.config.cache import *  # noqa: F403
+from adapter.config.chat import *  # noqa: F403
+from adapter.config.feed import *  # noqa: F403
+from adapter.config.frontend import *  # noqa: F403
+from adapter.config.loader import *  # noqa: F403
+from adapter.config.mapping import *  # noqa: F403
+from adapter.config.running import *  # noqa: F403
+from adapter.config.samples import *  # noqa: F403
+from adapter.config.settings import *  # noqa: F403
+from adapter.config.sources import *  # noqa: F403
+from adapter.config.upstream import *  # noqa: F403
 
-__all__ = [
-    "CONFIG_ENV_VAR",
-    "MAX_CHAT_ID",
-    "OVERRIDE_PREFIX",
-    "RESERVED_FIELDS",
-    "BatchSettings",
-    "BreakerSettings",
-    "CacheSettings",
-    "ChatSettings",
-    "Converter",
-    "CorsSettings",
-    "DemoPageSettings",
-    "FederationEntitySettings",
-    "FederationSettings",
-    "FeedSettings",
-    "FieldRule",
-    "FieldSpec",
-    "FriendsOperation",
-    "GlobalIdSettings",
-    "GraphQLSettings",
-    "IdSettings",
-    "JwtViewerSettings",
-    "LimitsSettings",
-    "LoggingSettings",
-    "LoginOperation",
-    "MappingSettings",
-    "Model",
-    "NotifyField",
-    "NotifyOperation",
-    "OperationsSettings",
-    "ProfilesRule",
-    "QueryTokenSettings",
-    "RateLimitSettings",
-    "RedisSettings",
-    "RetrySettings",
-    "SearchOperation",
-    "Settings",
-    "TelemetrySettings",
-    "TimeoutSettings",
-    "TokenSettings",
-    "TrustedDocumentsSettings",
-    "UpstreamSettings",
-    "UpstreamViewerSettings",
-    "UsersOperation",
-    "ViewerOperation",
-    "ViewerSettings",
-    "WebhookSettings",
-    "WidgetSettings",
-    "chat_int_id",
-    "env_references",
-    "load_settings",
-    "no_configuration",
-    "read_config_file",
-    "sample_value_problems",
-    "settings_from_mapping",
-]
+__all__: list[str] = []
+__all__ += base.__all__
+__all__ += cache.__all__
+__all__ += chat.__all__
+__all__ += feed.__all__
+__all__ += frontend.__all__
+__all__ += loader.__all__
+__all__ += mapping.__all__
+__all__ += running.__all__
+__all__ += samples.__all__
+__all__ += settings.__all__
+__all__ += sources.__all__
+__all__ += upstream.__all__

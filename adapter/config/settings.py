@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from pydantic import model_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from adapter.config.base import Model
 from adapter.config.cache import CacheSettings
 from adapter.config.chat import ChatSettings, LimitsSettings, WebhookSettings
 from adapter.config.feed import FeedSettings
@@ -19,6 +19,7 @@ from adapter.config.frontend import (
 )
 from adapter.config.mapping import MappingSettings
 from adapter.config.running import LoggingSettings, TelemetrySettings
+from adapter.config.sources import OVERRIDE_PREFIX, EnvironmentOverrides
 from adapter.config.upstream import UpstreamSettings
 
 __all__ = ["Settings"]
@@ -42,10 +43,35 @@ def _frontend_problems(settings: Settings) -> list[str]:
             )
     if "{widget_id}" in settings.widget.script_url and not settings.chat.widget_id:
         problems.append("widget.script_url uses {widget_id}: set chat.widget_id")
+    if settings.chat.ids.type == "str":
+        # The viewer's id is always a number (viewer.py): no token names a text id.
+        problems.append(
+            "chat.ids.type is str, but the widget's token carries the site's integer user id "
+            "(the chat's `(int)$user_id`): issueChatToken would answer VIEWER_ID_INVALID or name "
+            "a user the users call cannot find. Fix: give the site's users an integer key that "
+            "the users document filters on and the viewer document selects, then set "
+            'chat.ids.type: int and mapping.id to it (README: "Integer chat ids"); or switch the '
+            "token API off (remove graphql, tokens and viewer)"
+        )
     return problems
 
 
-class Settings(Model):
+class Settings(BaseSettings):
+    """The whole configuration; `loader.py` builds it from the file, the environment beating it.
+
+    A new section is a model in a module of its area, a field here, and its documentation in
+    config.yaml; the sources, the environment overrides and every check of the loader apply to
+    it as they are.
+    """
+
+    model_config = SettingsConfigDict(
+        extra="forbid",
+        frozen=True,
+        env_prefix=OVERRIDE_PREFIX,
+        env_nested_delimiter="__",
+        env_parse_none_str="null",
+    )
+
     chat: ChatSettings
     upstream: UpstreamSettings
     mapping: MappingSettings
@@ -65,6 +91,18 @@ class Settings(Model):
     # Where relative paths in the file (operation documents) are resolved from.
     base_dir: Path = Path(".")
 
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # First wins: the environment's overrides, then the file's data (the init values).
+        return EnvironmentOverrides(settings_cls), init_settings
+
     def resolve(self, path: Path) -> Path:
         return path if path.is_absolute() else self.base_dir / path
 
@@ -73,11 +111,4 @@ class Settings(Model):
         problems = _frontend_problems(self)
         if problems:
             raise ValueError("; ".join(problems))
-        return self
-
-    @model_validator(mode="after")
-    def _feed_has_url(self) -> Settings:
-        feed = self.feed
-        if feed and feed.kind == "subscription" and not feed.websocket_url(self.upstream.url):
-            raise ValueError("feed.url: a subscription needs it when upstream has no url")
         return self

@@ -185,7 +185,7 @@ class DemoDirectory:
         """Index the given users by id."""
         self._by_id: dict[int, DemoUser] = {user.id: user for user in users}
         self._subscribers: set[asyncio.Queue[DemoUser]] = set()
-        self._last_stamp = GENERATED_AT
+        self._last_change = datetime.strptime(GENERATED_AT, _STAMP).replace(tzinfo=UTC)
 
     @classmethod
     def generate(
@@ -252,12 +252,8 @@ class DemoDirectory:
         if user is None:
             return None
         # Strictly increasing stamps: a poll asking "after the last one seen" misses none.
-        stamp = max(
-            datetime.now(UTC),
-            datetime.strptime(self._last_stamp, _STAMP).replace(tzinfo=UTC)
-            + timedelta(microseconds=1),
-        ).strftime(_STAMP)
-        self._last_stamp = stamp
+        self._last_change = max(datetime.now(UTC), self._last_change + timedelta(microseconds=1))
+        stamp = self._last_change.strftime(_STAMP)
         user = dataclasses.replace(user, display_name=display_name, updated_at=stamp)
         self._by_id[user_id] = user
         for queue in self._subscribers:

@@ -12,7 +12,6 @@ logged (once per interval while the feed stays down) and the feed goes on.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import random
 import time
@@ -27,8 +26,8 @@ from adapter.config import FeedSettings, Settings
 from adapter.directory import Directory
 from adapter.feed.poll import Poll
 from adapter.feed.store import FeedStore, feed_store
-from adapter.feed.subscription import Subscription
-from adapter.logs import detached_context
+from adapter.feed.subscription import Connect, Subscription
+from adapter.logs import LogGate, detached_context
 from adapter.mapping import referenced_paths
 from adapter.mapping_check import covered
 from adapter.metrics import Metrics
@@ -40,6 +39,8 @@ __all__ = ["Feed", "FeedDocument", "feed_document", "open_feed"]
 
 log = structlog.get_logger(__name__)
 
+# How often a replica renews or tries the lease and reads the stale mark (a third of the lease
+# at most, so that a renewal is never late).
 TICK_SECONDS = 1.0
 
 
@@ -104,23 +105,20 @@ class Feed:
         self.directory = directory
         self.metrics = metrics
         self.status = "starting"
-        self._log_interval = log_interval
+        self._down_log = LogGate(log_interval)
         self._clock = clock
         self._up = False
         self._delay = settings.reconnect_min_seconds
-        self._last_logged = -float("inf")
         self._task: asyncio.Task[None] | None = None
         self._following: asyncio.Task[None] | None = None
+        self._tick_seconds = min(TICK_SECONDS, settings.lease_seconds / 3)
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._run(), context=detached_context())
 
     async def aclose(self) -> None:
-        for task in (self._following, self._task):
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+        await stop(self._following)
+        await stop(self._task)
         await self.store.aclose()
 
     # --- the lease and the shared stale mark ------------------------------------------------------
@@ -131,15 +129,16 @@ class Feed:
                 await self._tick()
             except Exception as exc:  # Redis failing: the next tick tries again
                 self._report_down(f"the shared store failed: {type(exc).__name__}")
-            await asyncio.sleep(TICK_SECONDS)
+            await asyncio.sleep(self._tick_seconds)
 
     async def _tick(self) -> None:
         held = await self.store.hold()
         self.metrics.feed.holder.set(1 if held else 0)
         if held and self._following is None:
+            self.status = "starting"
             self._following = asyncio.get_running_loop().create_task(self._follow())
         elif not held and self._following is not None:
-            self._following.cancel()
+            await stop(self._following)  # before another replica may follow the site too
             self._following = None
             self._set_up(False)
         if not held:
@@ -184,9 +183,7 @@ class Feed:
         self.metrics.feed.up.set(1 if up else 0)
 
     def _report_down(self, reason: str) -> None:
-        now = time.monotonic()
-        if now - self._last_logged >= self._log_interval:
-            self._last_logged = now
+        if self._down_log.due() is not None:
             log.warning("feed_down", kind=self.settings.kind, reason=reason)
 
     # --- the changes ----------------------------------------------------------------------------
@@ -222,6 +219,14 @@ class Feed:
             self.metrics.users_dropped.labels("bad_id").inc(len(ids) - len(known))
 
 
+async def stop(task: asyncio.Task[None] | None) -> None:
+    """Cancel `task` and wait until it ends, cancelling again while it runs: a library on the
+    way (a Redis or HTTP call cut short) may take a cancellation for its own timeout."""
+    while task is not None and not task.done():
+        task.cancel()
+        await asyncio.wait({task}, timeout=0.5)
+
+
 def _malformed(metrics: Metrics, what: str) -> None:
     metrics.feed.events.labels("malformed").inc()
     log.warning("feed_event_malformed", problem=what)
@@ -234,8 +239,11 @@ def open_feed(
     upstream: UpstreamClient,
     directory: Directory,
     metrics: Metrics,
+    site_url: str | None = None,
+    connect: Connect | None = None,
 ) -> Feed:
-    """The feed for `settings.feed`, started."""
+    """The feed for `settings.feed`, started. `site_url` and `connect`: where the site is and
+    how to reach it when it is not on the network (the embedded demo, in this process)."""
     feed = settings.feed
     assert feed is not None  # a FeedDocument exists for a configured feed only
     text = document.operation.text
@@ -243,7 +251,7 @@ def open_feed(
     store = feed_store(settings.cache, lease_seconds=feed.lease_seconds, cursor_key=cursor_key)
     source: Source
     if feed.kind == "subscription":
-        url = feed.websocket_url(settings.upstream.url)
+        url = feed.websocket_url(settings.upstream.url or site_url)
         assert url is not None  # checked by Settings
         source = Subscription(
             url,
@@ -252,6 +260,7 @@ def open_feed(
             protocol=feed.protocol,
             headers={k: v.get_secret_value() for k, v in settings.upstream.headers.items()},
             on_malformed=lambda what: _malformed(metrics, what),
+            **({"connect": connect} if connect is not None and feed.url is None else {}),
         )
     else:
         assert document.since_variable is not None

@@ -88,8 +88,9 @@ class RedisFeedStore:
             self._held_until = 0.0
             return False
         except RedisError:
-            # One tick short of the expiry: the feed stops before another replica may start.
-            return time.monotonic() < self._held_until - 1.0
+            # A third of the lease short of its expiry: the feed stops before another replica
+            # may take it.
+            return time.monotonic() < self._held_until - self.lease_seconds / 3
         self._held_until = time.monotonic() + self.lease_seconds
         return True
 

@@ -10,11 +10,12 @@ payload, where servers that read credentials per connection look for them.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import AbstractAsyncContextManager
+from typing import Any, Protocol
 
 import orjson
-from websockets.asyncio.client import ClientConnection, connect
+from websockets.asyncio.client import connect
 from websockets.typing import Subprotocol
 
 __all__ = ["PROTOCOLS", "FeedError", "Subscription"]
@@ -23,6 +24,20 @@ PROTOCOLS = (Subprotocol("graphql-transport-ws"), Subprotocol("graphql-ws"))
 _ACK_SECONDS = 10.0
 _DATA = {"next", "data"}  # an event, in either protocol
 _ENDS = {"error", "complete", "connection_error"}
+
+
+class Socket(Protocol):
+    """What a subscription uses of a connection: a `websockets` one, or `InProcessSocket`."""
+
+    @property
+    def subprotocol(self) -> str | None: ...
+
+    async def send(self, message: str) -> None: ...
+
+    def __aiter__(self) -> AsyncIterator[str | bytes]: ...
+
+
+Connect = Callable[..., AbstractAsyncContextManager[Socket]]
 
 
 class FeedError(Exception):
@@ -41,8 +56,10 @@ class Subscription:
         protocol: str,
         headers: Mapping[str, str],
         on_malformed: Callable[[str], None],
+        connect: Connect = connect,
     ) -> None:
         self.url = url
+        self._connect = connect
         self.protocols = PROTOCOLS if protocol == "auto" else (Subprotocol(protocol),)
         self.payload = {"query": document, "variables": dict(variables)}
         self.headers = dict(headers)
@@ -56,11 +73,15 @@ class Subscription:
     ) -> None:
         """Subscribe and apply every event's changes until the connection ends (returns) or
         fails (raises). Once subscribed, `connected(True)`: what changed before is unknown."""
-        async with connect(
+        async with self._connect(
             self.url,
             subprotocols=self.protocols,
             additional_headers=self.headers,
             open_timeout=_ACK_SECONDS,
+            close_timeout=1.0,
+            # A silent connection (a site gone without closing it) is noticed within 10 s.
+            ping_interval=5.0,
+            ping_timeout=5.0,
         ) as socket:
             modern = (socket.subprotocol or self.protocols[0]) == PROTOCOLS[0]
             init = {**self.headers, "headers": self.headers} if self.headers else {}
@@ -86,7 +107,7 @@ class Subscription:
                 elif kind in _ENDS:
                     raise FeedError(f"the server ended the subscription ({kind})")
 
-    async def _acknowledged(self, socket: ClientConnection, modern: bool) -> None:
+    async def _acknowledged(self, socket: Socket, modern: bool) -> None:
         async with asyncio.timeout(_ACK_SECONDS):
             async for raw in socket:
                 message = self._message(raw)
@@ -110,5 +131,5 @@ class Subscription:
         return message
 
 
-async def _send(socket: ClientConnection, message: Mapping[str, Any]) -> None:
+async def _send(socket: Socket, message: Mapping[str, Any]) -> None:
     await socket.send(orjson.dumps(message).decode())

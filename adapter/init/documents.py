@@ -113,19 +113,19 @@ def viewer_document(viewer: Viewer, id_field: str) -> str:
 
 
 def feed_document(feed: Feed, paths: Sequence[str]) -> str:
-    """The feed's operation: the subscription, or the poll with `$since` in its filter; whole
-    users select every mapped path (and the poll's cursor)."""
+    """The feed's operation: the subscription, or the poll with `$since` in its filter (and a
+    page of 100 on a paged field); whole users select every mapped path and the poll's cursor."""
     if not feed.users:
         return f"subscription ChatFeed {{\n{_INDENT}{feed.name}\n}}\n"
     if feed.kind == "subscription":
         lines = ["subscription ChatFeed {", *_field(feed, "", paths, 1), "}"]
         return "\n".join(lines) + "\n"
-    value = "$since"
-    for key in reversed(feed.argument[1:]):
-        value = f"{{{key}: {value}}}"
+    arguments = page_size_text(feed.argument, "$since")
+    if feed.limit:
+        arguments += f", {page_size_text(feed.limit, '100')}"
     selected = list(dict.fromkeys([*paths, feed.cursor or ""]))
     lines = [f"query ChatFeed($since: {feed.scalar}) {{"]
-    lines += _field(feed, f"{feed.argument[0]}: {value}", selected, 1)
+    lines += _field(feed, arguments, selected, 1)
     return "\n".join([*lines, "}"]) + "\n"
 
 

@@ -20,6 +20,7 @@ from graphql import (
 
 from adapter.init.discover import RootField, returned_users
 from adapter.init.vocabulary import find_leaves, is_list, leaves, normalise, required_arguments
+from adapter.page_sizes import page_size_paths
 
 __all__ = ["Feed", "find_feed"]
 
@@ -40,6 +41,8 @@ class Feed(RootField):
     argument: tuple[str, ...] = ()
     scalar: str = "String"
     cursor: str | None = None
+    # Where a paged field takes its page size (asked for a whole page of changes each round).
+    limit: tuple[str, ...] = ()
 
 
 def _subscriptions(schema: GraphQLSchema, user: GraphQLObjectType) -> Iterator[Feed]:
@@ -113,7 +116,9 @@ def _polls(schema: GraphQLSchema, user: GraphQLObjectType) -> Iterator[Feed]:
             f"`{name}({shown}: …)` lists the users changed since a time: asked every few "
             f"seconds with the last {updated[0].name} seen"
         )
-        yield Feed(name, found[0], found[1], 0, why, "poll", True, *since, updated[0].name)
+        pages = [p for p in page_size_paths(field) if p[0] != since[0][0]]
+        limit = pages[0] if pages else ()
+        yield Feed(name, found[0], found[1], 0, why, "poll", True, *since, updated[0].name, limit)
 
 
 def find_feed(schema: GraphQLSchema, user: GraphQLObjectType) -> Feed | None:

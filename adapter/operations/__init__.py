@@ -3,8 +3,8 @@ each call sends and reads: `build_operations(settings)`.
 
 A site edits these documents to fit its own schema. The package by job: `document` (parse one
 document, its variables and result path), `selection` (the one walk over a selection),
-`answers` (the users in an answer, read strictly), `batches` (the users document's list and
-alias strategies), `queries` (search, login, friends, notify).
+`batches` (the users in an answer, read strictly; the users document's list and alias
+strategies), `queries` (search, login, friends, notify).
 """
 
 from __future__ import annotations
@@ -146,17 +146,10 @@ class Operations:
     def documents(self) -> Iterator[tuple[str, Operation]]:
         """Each configured operation's document, by its name in `upstream.operations`."""
         yield "users", self.users.operation
-        for name, query in (
-            ("search", self.search),
-            ("login", self.login),
-            ("viewer", self.viewer),
-            ("friends", self.friends),
-            ("notify", self.notify),
-        ):
-            if isinstance(query, Operation):
-                yield name, query
-            elif query is not None:
-                yield name, query.operation
+        for name in ("search", "login", "viewer", "friends", "notify"):
+            query = getattr(self, name)
+            if query is not None:
+                yield name, query if isinstance(query, Operation) else query.operation
 
     def returning_users(
         self,

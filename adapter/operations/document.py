@@ -147,13 +147,6 @@ def load_operation(path: Path) -> Operation:
     return Operation(source, document, definitions[0], fragments)
 
 
-def _named_type(node: TypeNode) -> str:
-    while isinstance(node, NonNullTypeNode | ListTypeNode):
-        node = node.type
-    assert isinstance(node, NamedTypeNode)  # the grammar leaves no other case
-    return node.name.value
-
-
 def is_list(node: TypeNode) -> bool:
     if isinstance(node, NonNullTypeNode):
         node = node.type
@@ -161,7 +154,11 @@ def is_list(node: TypeNode) -> bool:
 
 
 def wire_type(definition: VariableDefinitionNode) -> IdWireType:
-    return "int" if _named_type(definition.type) == "Int" else "str"
+    node = definition.type
+    while isinstance(node, NonNullTypeNode | ListTypeNode):
+        node = node.type
+    assert isinstance(node, NamedTypeNode)  # the grammar leaves no other case
+    return "int" if node.name.value == "Int" else "str"
 
 
 def to_wire(value: int | str, wire: IdWireType, global_ids: GlobalIds | None) -> int | str:

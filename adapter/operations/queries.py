@@ -14,7 +14,7 @@ from adapter.config import (
     SearchOperation,
 )
 from adapter.globalids import GlobalIds
-from adapter.operations.answers import user_list
+from adapter.operations.batches import user_list
 from adapter.operations.document import IdWireType, Operation, to_wire
 from adapter.paths import dig, read_answer
 

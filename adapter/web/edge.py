@@ -54,6 +54,7 @@ log = structlog.get_logger("adapter.app")
 
 _REQUEST_ID = b"x-request-id"
 _CONTENT_LENGTH = b"content-length"
+_TRANSFER_ENCODING = b"transfer-encoding"
 _MAX_REQUEST_ID = 64
 # The scope key where a handler leaves the number of ids asked for, for the access line.
 IDS_COUNT = "imbachat.ids_count"
@@ -92,25 +93,15 @@ def _request_id(value: bytes | None) -> str:
 
 
 class _Recorder:
-    """After each request: the HTTP metrics (children bound once per label set) and the line."""
+    """After each request: the HTTP metrics and the access line."""
 
     def __init__(self, metrics: Metrics) -> None:
-        self.metrics = metrics
-        self._counters: dict[tuple[str, str, int], Any] = {}
-        self._latencies: dict[str, Any] = {}
+        self.http = metrics.http
 
     def record(
         self, request_id: str, method: str, route: str, status: int, elapsed: float, ids: Any
     ) -> None:
-        counter = self._counters.get((route, method, status))
-        if counter is None:
-            counter = self.metrics.http_requests.labels(route, method, str(status))
-            self._counters[(route, method, status)] = counter
-        counter.inc()
-        latency = self._latencies.get(route)
-        if latency is None:
-            latency = self._latencies[route] = self.metrics.http_latency.labels(route)
-        latency.observe(elapsed)
+        self.http.record(route, method, status, elapsed)
         access_line(
             debug=route in PROBE_ROUTES and status < 500,
             request_id=request_id,
@@ -139,7 +130,7 @@ class Edge:
         self.recorder = _Recorder(metrics)
         self._exact: dict[str, Route] = {}
         self._by_head: dict[str, Route] = {}
-        self._dispatch: ASGIApp = self._route if tracing is None else tracing.wrap(self._route)
+        self._traced = None if tracing is None else tracing.wrap(self._dispatch)
 
     def route(self, template: str, app: ASGIApp) -> None:
         """Answer `template` with `app`: an exact path, or one ending in one `{parameter}`
@@ -169,6 +160,7 @@ class Edge:
         limits = self.limits
         request_id_header: bytes | None = None
         refusal: tuple[int, str] | None = None
+        chunked = False
         header_bytes = 0
         for name, value in scope["headers"]:
             header_bytes += len(name) + len(value)
@@ -180,6 +172,8 @@ class Edge:
                 declared = declared_size(value)
                 if declared is None or declared > limits.max_body_bytes:
                     refusal = (413, "the request body is too large")
+            elif name == _TRANSFER_ENCODING:
+                chunked = True
         query_string: bytes = scope.get("query_string", b"")
         if len(scope.get("raw_path") or scope["path"].encode()) + len(query_string) > (
             limits.max_url_bytes
@@ -187,6 +181,16 @@ class Edge:
             refusal = (414, "the URL is too long")
         elif header_bytes > limits.max_header_bytes:
             refusal = (431, "the request headers are too large")
+
+        path: str = scope["path"]
+        root_path = scope.get("root_path")
+        route = (
+            None if refusal else self._match(path.removeprefix(root_path) if root_path else path)
+        )
+        if route is not None:
+            scope["route"] = route
+            if route.parameter is not None:
+                scope["path_params"] = {route.parameter: path.rpartition("/")[2]}
 
         request_id = _request_id(request_id_header)
         id_header = (_REQUEST_ID, request_id.encode())
@@ -197,20 +201,22 @@ class Edge:
                 message["headers"] = [*message.get("headers", ()), id_header]
             await send(message)
 
-        counter = ByteCounter(limits.max_body_bytes)
-
-        async def bounded_receive() -> Message:
-            message = await receive()
-            if message["type"] == "http.request":
-                counter.count(message.get("body", b""))
-            return message
-
+        if chunked:
+            # A declared body is within bounds (checked above) and the server delivers no more
+            # than it declares; only a body without Content-Length is counted as it arrives.
+            receive = _counted(receive, limits.max_body_bytes)
         bound = bind_request_id(request_id)
         try:
             if refusal is not None:
                 await error_response(*refusal)(scope, receive, send_with_id)
+            elif route is not None and self._traced is None:
+                await route.app(scope, receive, send_with_id)
             else:
-                await self._dispatch(scope, bounded_receive, send_with_id)
+                await (self._traced or self._dispatch)(scope, receive, send_with_id)
+        except Exception as exc:
+            if _STATUS in scope:
+                raise
+            await _error_answer(exc)(scope, receive, send_with_id)
         finally:
             unbind_request_id(bound)
             method = scope["method"]
@@ -224,23 +230,31 @@ class Edge:
                 scope.get(IDS_COUNT),
             )
 
-    async def _route(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """The handler for the path, else FastAPI (inside the span when tracing is on)."""
-        path: str = scope["path"]
-        root_path = scope.get("root_path")
-        route = self._match(path.removeprefix(root_path) if root_path else path)
-        if route is None:
+    async def _dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """FastAPI, or the route's handler inside the span when tracing is on."""
+        route = scope.get("route")
+        if not isinstance(route, Route):
             await self.fallback(scope, receive, send)
             return
-        scope["route"] = route
-        if route.parameter is not None:
-            scope["path_params"] = {route.parameter: path.rpartition("/")[2]}
         try:
             await route.app(scope, receive, send)
         except Exception as exc:
             if _STATUS in scope:
                 raise
             await _error_answer(exc)(scope, receive, send)
+
+
+def _counted(receive: Receive, limit: int) -> Receive:
+    """`receive` that raises TooLarge once the body passes `limit` bytes."""
+    counter = ByteCounter(limit)
+
+    async def counted() -> Message:
+        message = await receive()
+        if message["type"] == "http.request":
+            counter.count(message.get("body", b""))
+        return message
+
+    return counted
 
 
 def _error_answer(exc: Exception) -> Response:

@@ -31,7 +31,7 @@ def _plain_int_list(separator: str) -> re.Pattern[str]:
     return re.compile(f"{digits}(?:{re.escape(separator)}{digits})*")
 
 
-def _digit_runs(raw: str, separator: str) -> list[int]:
+def _digit_runs(raw: str, separator: str) -> list[int | str]:
     """The numbers of a list that `_plain_int_list` matched, in order.
 
     orjson reads them as one JSON array in C, about five times cheaper than `int()` per item
@@ -40,7 +40,7 @@ def _digit_runs(raw: str, separator: str) -> list[int]:
     """
     array = raw if separator == "," else raw.replace(separator, ",")
     try:
-        numbers: list[int] = orjson.loads("[" + array + "]")
+        numbers: list[int | str] = orjson.loads("[" + array + "]")
     except orjson.JSONDecodeError:
         return list(map(int, raw.split(separator)))
     return numbers
@@ -49,7 +49,9 @@ def _digit_runs(raw: str, separator: str) -> list[int]:
 def parse_ids(raw: str, settings: IdSettings) -> list[int | str]:
     """Split, trim, validate and de-duplicate, keeping the first occurrence's position."""
     if settings.type == "int" and _plain_int_list(settings.separator).fullmatch(raw):
-        ids: list[int | str] = list(dict.fromkeys(_digit_runs(raw, settings.separator)))
+        ids = _digit_runs(raw, settings.separator)
+        if len(set(ids)) < len(ids):  # a set costs half of dict.fromkeys; repeats are rare
+            ids = list(dict.fromkeys(ids))
         if len(ids) > settings.max_per_call:
             raise InvalidUserIds(f"too many user ids: at most {settings.max_per_call} per call")
         return ids

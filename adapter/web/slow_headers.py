@@ -3,7 +3,7 @@
 uvicorn times out idle keep-alive connections, but not a client that sends its request line and
 then a header every few seconds (slowloris). And httptools (llhttp) has no bound on a header's
 size: it joins each header's pieces as they come, so one endless header is buffered, and copied
-again with every piece, until the client stops; the 431 of `RequestLimits` comes only once the
+again with every piece, until the client stops; the edge's 431 (`web/edge.py`) comes only once the
 headers are complete. `HeaderDeadlineProtocol` is uvicorn's own HTTP protocol (httptools) with
 both, kept per connection by the protocol object itself, so they end with it:
 
@@ -54,7 +54,7 @@ def head_bytes_bound(limits: LimitsSettings) -> int:
     """The bytes of a message, body aside, that a connection reads before refusing it.
 
     The URL and the headers' names and values have their own limits (414, 431, counted by
-    `RequestLimits`); the second share of headers is for what those do not count: the ": "
+    the edge); the second share of headers is for what those do not count: the ": "
     and line ends of each header, the method, the version.
     """
     return limits.max_url_bytes + 2 * limits.max_header_bytes

@@ -50,7 +50,12 @@ def query_pairs(query_string: bytes) -> list[tuple[str, str]]:
     text = query_string.decode("latin-1")
     if "%" in text or "+" in text:
         return parse_qsl(text, keep_blank_values=True)
-    return [(name, value) for name, _, value in (p.partition("=") for p in text.split("&") if p)]
+    pairs = []
+    for part in text.split("&"):
+        if part:
+            name, _, value = part.partition("=")
+            pairs.append((name, value))
+    return pairs
 
 
 class UsersInfo:
@@ -106,7 +111,7 @@ class UsersInfo:
             values = [v for wanted in _QUERY_NAMES for name, v in pairs if name == wanted]
             if not values:
                 raise RequestRejected("give the user ids as user_ids=1,2,3")
-            raw = self._ids.separator.join(values)
+            raw = values[0] if len(values) == 1 else self._ids.separator.join(values)
         return parse_ids(raw, self._ids)
 
 

@@ -29,7 +29,8 @@ function avatar(user, size = "") {
     src: user.avatarUrl,
     alt: "",
   });
-  image.addEventListener("error", () => image.replaceWith(placeholder));
+  // The placeholder takes the image's place and its id (the profile card finds it again).
+  image.addEventListener("error", () => image.replaceWith(Object.assign(placeholder, { id: image.id })));
   return image;
 }
 

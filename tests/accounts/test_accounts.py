@@ -16,7 +16,7 @@ from adapter.operations import build_operations
 from adapter.site_users import SiteUsers
 from adapter.upstream import UpstreamClient
 from tests.servers import DemoUpstream
-from tests.support import SettingsFactory
+from tests.support import NO_TOKEN_API, SettingsFactory
 
 
 @contextlib.asynccontextmanager
@@ -85,6 +85,6 @@ async def test_search_results_without_an_id_or_a_name_are_left_out(
 
 def test_string_ids_are_kept_as_text(make_settings: SettingsFactory) -> None:
     """With `ids.type: str`, upstream ids are used as they are."""
-    users = SiteUsers(make_settings({"chat": {"ids": {"type": "str"}}}))
+    users = SiteUsers(make_settings({"chat": {"ids": {"type": "str"}}, **NO_TOKEN_API}))
     assert users.canonical_id("P11-A") == "P11-A"
     assert users.canonical_id(None) is None

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from adapter.app import create_app
+from adapter.demo.app import AVATAR_BASE_ENV
 from tests.browser.support import Traffic, screenshot
 from tests.servers import LiveServer
 from tests.support import reference_data, settings_from
@@ -19,9 +20,10 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 def test_a_rename_on_the_site_shows_in_the_chat_json_panel(
-    browser: Any, live_server: Callable[[Any], LiveServer]
+    browser: Any, live_server: Callable[[Any], LiveServer], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """user6 renames themself on their profile; the panel's users-info JSON follows."""
+    monkeypatch.setenv(AVATAR_BASE_ENV, "/demo-upstream")
     settings = settings_from(reference_data(feed=True))
     assert settings.feed is not None
     server = live_server(create_app(settings))
@@ -47,5 +49,6 @@ def test_a_rename_on_the_site_shows_in_the_chat_json_panel(
     assert page.inner_text("#profile-name") == "Harbor Sixth"
     screenshot(page, "demo-feed-rename")
     assert not any("/webhooks/" in url for url in traffic.urls)
+    assert traffic.off_origin() == []
     assert traffic.failures == []
     assert traffic.errors == []

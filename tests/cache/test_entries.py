@@ -55,9 +55,9 @@ def test_the_memo_decodes_each_value_once_and_stays_bounded() -> None:
     assert first == Entry(b'{"user_id":0}', 1800000000.0)
     assert memo.decode(values[0]) is first
     assert memo.decode(b"X12|{}") is None
-    assert list(memo.decoded) == [values[0]]
+    assert list(memo) == [values[0]]
     for value in values[1:3]:
         memo.decode(value)
-    assert len(memo.decoded) == 3
+    assert len(memo) == 3
     assert memo.decode(values[3]) == Entry(b'{"user_id":3}', 1800000000.0)
-    assert list(memo.decoded) == [values[3]]
+    assert list(memo) == [values[3]]

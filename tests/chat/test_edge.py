@@ -336,3 +336,34 @@ async def test_lines_logged_while_answering_carry_the_request_id(
         assert by_event["while_answering"]["request_id"] == "req-42"
         assert by_event["request"]["request_id"] == "req-42"
         assert "request_id" not in by_event["after_answering"]
+
+
+@pytest.mark.parametrize("path", ["/graphql", f"{P}/notifications"])
+async def test_a_streamed_body_past_the_bound_is_a_413(
+    make_settings: SettingsFactory,
+    both_ways: Callable[[Settings], tuple[AdapterApp, ...]],
+    path: str,
+) -> None:
+    """A body without Content-Length is counted as it arrives: past `limits.max_body_bytes` the
+    handler reading it (the GraphQL endpoint behind the edge, a FastAPI route) gets the chat's
+    413, with tracing on as off."""
+
+    async def chunks() -> AsyncIterator[bytes]:
+        for _ in range(4):
+            yield b" " * 600
+
+    for app in both_ways(make_settings({"limits": {"max_body_bytes": 2048}})):
+        async with asgi_client(app) as client:
+            answer = await client.post(
+                path,
+                content=chunks(),
+                headers={"content-type": "application/json", "authorization": GOOD},
+            )
+        assert answer.status_code == 413
+        assert answer.json() == {
+            "code": 413,
+            "version": 1,
+            "error": "the request body is too large",
+            "debug": "",
+        }
+        assert len(answer.headers["x-request-id"]) == 32

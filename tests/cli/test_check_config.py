@@ -1,4 +1,4 @@
-"""`imbachat-adapter check-config` through the real entry point: one exit code per problem class."""
+"""`imbachat-adapter check-config` through its command line: one exit code per problem class."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""`users`, `token` and `--help` through the real entry point (`serve`: tests/ops)."""
+"""`users`, `token` and `--help` through the command line (`serve`: tests/ops)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import typer.main
 from adapter.app import create_app
 from adapter.cli import app as cli_app
 from adapter.config import Settings
-from tests.commands import cli, environment, real_site, write_config
+from tests.commands import cli, cli_process, environment, real_site, write_config
 from tests.servers import DemoUpstream, LiveServer
 from tests.support import CHAT_AUTH
 
@@ -34,7 +34,7 @@ def test_every_command_has_help(command: str) -> None:
 
 def test_top_level_help_lists_the_commands() -> None:
     """`python -m adapter --help` lists every command."""
-    result = cli("--help")
+    result = cli_process("--help")
     assert result.returncode == 0
     assert {"serve", "check-config", "token", "users", "demo-upstream"} <= set(COMMANDS)
     for command in COMMANDS:

@@ -9,7 +9,10 @@ import pytest
 from graphql import build_schema
 
 from adapter.checks.schema import feed_problems
+from adapter.checks.startup import check_startup
 from adapter.demo.schema import build_schema as demo_schema
+from adapter.exit_codes import ExitCode
+from tests.commands import write_config
 from tests.support import deep_merge, reference_data, settings_from
 
 SCHEMA = build_schema(demo_schema().as_str())
@@ -46,16 +49,16 @@ def test_a_poll_with_its_cursor_fits(tmp_path: Path) -> None:
     ("document", "feed", "problem"),
     [
         ("subscription { usersChanged { id nick } }", {}, "Cannot query field 'nick'"),
-        ("query { users(ids: []) { id } }", {}, "kind subscription needs a subscription"),
+        ("query { users(ids: []) { id } }", {}, "feed kind subscription needs a subscription"),
         (
             "subscription { usersChanged { id } }",
             {"ids": "changed"},
-            "ids reads 'changed', which it does not select",
+            "feed.ids: reads 'changed'",
         ),
         (
             "subscription { usersChanged { id } }",
             {"users": True},
-            "mapping.fields.name: reads 'displayName', which the feed document does not select",
+            "feed.users: the mapping reads ['displayName',",
         ),
         (
             POLL.replace(" updatedAt", ""),
@@ -70,3 +73,12 @@ def test_a_feed_document_that_does_not_fit_is_named(
     """A field the schema lacks, the wrong operation, an unselected ids path, mapped path or
     cursor: each is a problem naming it."""
     assert any(problem in found for found in _problems(tmp_path, document, **feed))
+
+
+def test_the_start_up_check_refuses_a_feed_document_of_the_wrong_kind(tmp_path: Path) -> None:
+    """What `serve` refuses, check-config's documents stage refuses, with no network."""
+    (tmp_path / "feed.graphql").write_text("query { users(ids: []) { id } }")
+    feed = {"kind": "subscription", "document": str(tmp_path / "feed.graphql"), "url": "ws://x/"}
+    report = check_startup(write_config(tmp_path, {"feed": feed}))
+    assert report.exit_code == ExitCode.DOCUMENTS
+    assert any("needs a subscription" in line for line in report.lines())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import socket
 
-from tests.commands import cli
+from tests.commands import cli_process
 
 
 def test_serve_on_a_port_in_use_says_so_in_one_line() -> None:
@@ -13,7 +13,7 @@ def test_serve_on_a_port_in_use_says_so_in_one_line() -> None:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        result = cli("serve", "--config", "config.yaml", "--port", str(port))
+        result = cli_process("serve", "--config", "config.yaml", "--port", str(port))
     assert result.returncode == 4
     assert result.stderr.strip().splitlines() == [
         f"port {port} is in use; set --port, or PORT= for make demo"
@@ -23,7 +23,9 @@ def test_serve_on_a_port_in_use_says_so_in_one_line() -> None:
 
 def test_serve_on_an_address_not_ours_says_so_in_one_line() -> None:
     """An address this machine does not have is one line naming it, exit 4."""
-    result = cli("serve", "--config", "config.yaml", "--host", "192.0.2.1", "--port", "8000")
+    result = cli_process(
+        "serve", "--config", "config.yaml", "--host", "192.0.2.1", "--port", "8000"
+    )
     assert result.returncode == 4
     (line,) = result.stderr.strip().splitlines()
     assert line.startswith("cannot listen on 192.0.2.1:8000: ")

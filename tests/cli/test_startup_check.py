@@ -67,6 +67,12 @@ REFUSED: dict[str, tuple[Write, str]] = {
         overrides({"upstream": {"operations": {"viewer": {"document": "resolvers/nope.graphql"}}}}),
         "nope.graphql: cannot read",
     ),
+    "a missing feed document": (
+        overrides(
+            {"feed": {"kind": "poll", "cursor": "at", "document": "resolvers/nope-feed.graphql"}}
+        ),
+        "nope-feed.graphql: cannot read",
+    ),
     "a missing demo page folder": (
         overrides({"demo_page": {"enabled": True, "directory": "examples/nowhere"}}),
         "demo_page.directory: ",

@@ -10,7 +10,7 @@ from adapter.cli import app_from_environment
 from adapter.config import CONFIG_ENV_VAR, sample_value_problems
 from adapter.config.samples import DEMO_WIDGET_SECRET
 from adapter.errors import ConfigError
-from tests.commands import cli, environment, write_config
+from tests.commands import cli, cli_process, environment, write_config
 from tests.support import REFERENCE_CONFIG, SettingsFactory
 
 SITE = {"upstream": {"embedded_demo": False, "url": "http://127.0.0.1:9/graphql"}}
@@ -55,7 +55,7 @@ def test_the_demo_secret_is_the_reference_configurations_default() -> None:
 def test_serve_and_check_config_refuse_the_samples(tmp_path: Path) -> None:
     """`serve` exits 2 before listening and `check-config` fails, both naming the setting."""
     config = write_config(tmp_path, SITE)
-    served = cli("serve", "--config", str(config), "--port", "1", env=environment())
+    served = cli_process("serve", "--config", str(config), "--port", "1", env=environment())
     assert served.returncode == 2
     assert "chat.api_password: is the vendor's sample password" in served.stderr
     checked = cli("check-config", "--offline", "--config", str(config), env=environment())

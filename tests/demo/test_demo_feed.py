@@ -8,7 +8,9 @@ import orjson
 import pytest
 
 from adapter.app import create_app
+from adapter.demo import create_demo_upstream_app
 from adapter.demo.sessions import issue_session
+from adapter.feed.in_process import connect_in_process
 from tests.polling import eventually
 from tests.support import CHAT_AUTH, asgi_client, gql, reference_data, settings_from
 
@@ -50,3 +52,12 @@ async def test_a_rename_on_the_demo_site_reaches_the_chat_with_no_webhook() -> N
 
 async def _changed(client: httpx.AsyncClient, old: str) -> bool:
     return await _name(client, 6) != old
+
+
+@pytest.mark.asyncio
+async def test_the_in_process_websocket_is_refused_where_the_app_has_none() -> None:
+    """A path without a WebSocket route is a ConnectionError, as a refused handshake is."""
+    app = create_demo_upstream_app()
+    with pytest.raises(ConnectionError, match="refused"):
+        async with connect_in_process(app, "ws://demo/nowhere", subprotocols=["graphql-ws"]):
+            pass

@@ -8,7 +8,7 @@ import orjson
 import pytest
 
 from adapter.config import Settings
-from adapter.operations.answers import cut_short
+from adapter.operations.batches import cut_short
 from tests.directory.support import open_directory
 from tests.servers import DemoUpstream
 from tests.support import SettingsFactory, remote, sample

@@ -14,7 +14,7 @@ from adapter.errors import FriendsUnavailable, UpstreamGraphQLError
 from adapter.metrics import Metrics
 from tests.directory.support import GatedTransport, asked, open_directory
 from tests.servers import DemoUpstream
-from tests.support import SettingsFactory, sample
+from tests.support import NO_TOKEN_API, SettingsFactory, sample
 
 
 def _site(answer: dict[str, Any]) -> httpx.MockTransport:
@@ -113,7 +113,9 @@ async def test_no_list_is_no_such_user_unless_the_site_erred(
 
 async def test_string_ids_must_match_the_id_pattern(redis_settings: SettingsFactory) -> None:
     """With string ids, a friend whose id the pattern refuses is dropped, never cached."""
-    settings = redis_settings({"chat": {"ids": {"type": "str", "str_pattern": "[a-z0-9]{1,8}"}}})
+    settings = redis_settings(
+        {"chat": {"ids": {"type": "str", "str_pattern": "[a-z0-9]{1,8}"}}, **NO_TOKEN_API}
+    )
     friends = [{"id": "ab12", "username": "kept"}, {"id": "AB 12", "username": "dropped"}]
     async with (
         contextlib.aclosing(build_cache(settings.cache, Metrics())) as cache,

@@ -24,8 +24,8 @@ import pytest
 from tests.servers import ADAPTER_COMMAND, DemoUpstream, spawn_on_free_port, stop_process
 from tests.support import ROOT
 
-CALLS = int(os.environ.get("IMBACHAT_LOAD_CALLS", "6000"))
-WARM_UP_CALLS = 2000
+CALLS = int(os.environ.get("IMBACHAT_LOAD_CALLS", "2000"))
+WARM_UP_CALLS = 1000
 # no_cover: the adapter under load is another process; tracing this one (the callers) would
 # only make the clients slower.
 pytestmark = [

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import httpx
 import pytest
 
 from tests.feed.support import (
@@ -15,12 +14,9 @@ from tests.feed.support import (
     demo_site,
     feed_settings,
     name_of,
+    named,
 )
 from tests.polling import eventually
-
-
-async def named(client: httpx.AsyncClient, user_id: int, name: str) -> bool:
-    return await name_of(client, user_id) == name
 
 
 @pytest.mark.asyncio

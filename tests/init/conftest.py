@@ -9,27 +9,19 @@ from typing import Any
 
 import pytest
 
-from tests.commands import environment
+from tests.commands import cli, environment
 from tests.init.schemas import CountingSite, member_site, relay_site
 from tests.init.support import InitRunner, SiteServer
-from tests.servers import ADAPTER_COMMAND, LiveServer
+from tests.servers import LiveServer
 
 
 @pytest.fixture
 def run_init(tmp_path: Path) -> InitRunner:
-    """Run `python -m adapter init ...` in tmp_path, the way a person would."""
+    """Run `init ...` in tmp_path with nothing on stdin, in this process (tests/commands.cli);
+    the interop entries and the wheel test run it as its own process."""
 
     def run(*args: str, env: Mapping[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [*ADAPTER_COMMAND, "init", *args],
-            cwd=tmp_path,
-            env=environment(**(env or {})),
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=90,
-            check=False,
-        )
+        return cli("init", *args, env=environment(**(env or {})), cwd=tmp_path)
 
     return run
 

@@ -1,4 +1,4 @@
-"""The `init` command's refusals and failures, through the real entry point."""
+"""The `init` command's refusals and failures, through the command line."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""`init --yes` through the real entry point, against three differently shaped live sites.
+"""`init --yes` through the command line, against three differently shaped live sites.
 
 For each site the written configuration is loaded as `serve` would load it, and the chat's
 users-info call must return the expected JSON.

@@ -86,8 +86,8 @@ def test_a_subscription_needing_an_argument_or_yielding_other_things_is_passed_o
         ),
         (
             "input TimeOps { _gt: String } input UserWhere { updated_at: TimeOps }"
-            " type Query { users(ids: [ID!], where: UserWhere): [User] }",
-            "users(where: {updated_at: {_gt: $since}})",
+            " type Query { users(ids: [ID!], where: UserWhere, limit: Int): [User] }",
+            "users(where: {updated_at: {_gt: $since}}, limit: 100)",
             "String",
         ),
     ],
@@ -95,8 +95,9 @@ def test_a_subscription_needing_an_argument_or_yielding_other_things_is_passed_o
 def test_a_users_field_with_a_changed_since_filter_is_polled(
     query: str, call: str, scalar: str
 ) -> None:
-    """An `updatedSince` argument, or an updated-at filter's "after" operator, takes `$since`;
-    the cursor is the user's updatedAt, selected beside the mapped paths."""
+    """An `updatedSince` argument, or an updated-at filter's "after" operator, takes `$since`
+    (a paged field a whole page); the cursor is the user's updatedAt, selected beside the
+    mapped paths."""
     feed, document = _feed(query)
     assert feed is not None
     assert document is not None

@@ -1,26 +1,43 @@
-"""The change feed's real sites: PostGraphile v4 (`--subscriptions --simple-subscriptions`, a
-trigger calling `pg_notify` on the members table) and graphql-yoga (pub/sub over graphql-ws)."""
+"""The change feed against real sites, end to end: a change on the site is what the adapter's
+next users-info answer shows, with no webhook. PostGraphile v4 (`--subscriptions
+--simple-subscriptions`, a trigger calling `pg_notify` on the members table) by subscription in
+both protocols and by poll, as `init` proposes it; graphql-yoga (pub/sub over graphql-ws) by the
+subscription `init` proposes, with nothing added."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
+import orjson
 import pytest
 
+from adapter.app import create_app
+from adapter.config import FeedSettings, Settings, load_settings
 from tests.init.postgraphile import PostGraphile, Unavailable, psql, start_postgraphile
-from tests.interop.feeds import Subscriber, subscribed
-from tests.interop.support import NodeServer, site_post, start_node
+from tests.interop.support import (
+    CHAT_LOGIN,
+    CHAT_PASSWORD,
+    OPERATOR,
+    Configured,
+    NodeServer,
+    init_site,
+    site_post,
+    start_node,
+)
 from tests.npm import npm_tool
+from tests.polling import eventually
+from tests.support import asgi_client
 
 pytestmark = [pytest.mark.interop, pytest.mark.slow]
 
-PROTOCOLS = ["graphql-transport-ws", "graphql-ws"]
-LISTEN = """subscription { listen(topic: "members") {
-  relatedNode { ... on Member { id displayName } } } }"""
-USER_CHANGED = "subscription { userChanged { id name } }"
+# The PostGraphile recipe (README): the trigger's topic, the changed row as its node.
+LISTEN = """subscription ChatFeed {
+  listen(topic: "members") { relatedNode { ... on Member { id } } }
+}
+"""
 RENAME = "mutation ($id: ID!, $name: String!) { renameUser(id: $id, name: $name) { id } }"
 
 
@@ -46,44 +63,91 @@ def yoga(light_sites: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         server.stop()
 
 
-async def _heard(events: Subscriber, change: Callable[[str], None]) -> Mapping[str, Any]:
-    """Change the site until the subscriber hears the change made last (the site starts
-    listening a moment after it acknowledged the subscription); that event's data."""
-    for attempt in range(30):
-        name = f"Renamed {attempt}"
-        change(name)
-        try:
-            data = await asyncio.wait_for(events.next_data(), 2.0)
-        except TimeoutError:
-            continue
-        while name not in str(data):
-            data = await asyncio.wait_for(events.next_data(), 10.0)
-        return data
-    raise AssertionError("the site published none of 30 changes")
+def _with_feed(configured: Configured, **feed: Any) -> Settings:
+    """The settings init wrote, their feed replaced by (or changed to) `feed`."""
+    settings = load_settings(configured.path, environ=OPERATOR)
+    current = settings.feed.model_dump() if settings.feed and "kind" not in feed else {}
+    return settings.model_copy(update={"feed": FeedSettings(**{**current, **feed})})
 
 
-@pytest.mark.parametrize("protocol", PROTOCOLS)
-async def test_postgraphile_publishes_a_changed_row(
-    postgraphile: PostGraphile, protocol: str
-) -> None:
-    """An UPDATE of a member reaches a `listen` subscriber as the changed row, in both protocols."""
+async def _name(client: httpx.AsyncClient, user_id: int) -> str:
+    response = await client.get(
+        f"/imbachat/v1/users?user_ids={user_id}", auth=(CHAT_LOGIN, CHAT_PASSWORD)
+    )
+    assert response.status_code == 200, response.text
+    name: str = orjson.loads(response.content)[0]["name"]
+    return name
 
+
+async def _followed(settings: Settings, user_id: int, change: Callable[[str], None]) -> None:
+    """The chat's answer for `user_id` is cached, then follows a change on the site: the site is
+    changed until the answer shows the change made last (the feed starts a moment after the
+    adapter), though the cached copy is fresh for minutes and no webhook is set."""
+    assert not settings.webhooks.secret.get_secret_value()
+    async with asgi_client(create_app(settings)) as client:
+        await _name(client, user_id)
+        for attempt in range(20):
+            name = f"Renamed {attempt}"
+            change(name)
+
+            async def shown(expected: str = name) -> bool:
+                return await _name(client, user_id) == expected
+
+            if await eventually(shown, within=3.0):
+                return
+    raise AssertionError("the chat showed none of 20 changes")
+
+
+def _rename_row(postgraphile: PostGraphile) -> Callable[[str], None]:
     def rename(name: str) -> None:
         sql = f"update members set display_name = '{name}' where id = 6"  # noqa: S608 - ours
         psql(postgraphile.database_url, sql)
 
-    async with subscribed(postgraphile.url, protocol, LISTEN) as events:
-        data = await _heard(events, rename)
-    assert data["listen"]["relatedNode"]["id"] == 6
+    return rename
 
 
-async def test_yoga_publishes_a_renamed_user(yoga: NodeServer) -> None:
-    """A `renameUser` reaches a `userChanged` subscriber as the whole user, over graphql-ws's
-    library (graphql-transport-ws)."""
+@pytest.mark.parametrize("protocol", ["graphql-transport-ws", "graphql-ws"])
+async def test_postgraphile_subscription(
+    postgraphile: PostGraphile, tmp_path: Path, protocol: str
+) -> None:
+    """`listen(topic: "members")`'s related node, over either protocol, evicts the row's copy."""
+    configured = init_site(postgraphile.url, tmp_path / "site")
+    (tmp_path / "listen.graphql").write_text(LISTEN)
+    settings = _with_feed(
+        configured,
+        kind="subscription",
+        document=tmp_path / "listen.graphql",
+        ids="listen.relatedNode",
+        protocol=protocol,
+    )
+    await _followed(settings, 6, _rename_row(postgraphile))
+
+
+async def test_postgraphile_poll_as_init_proposes_it(
+    postgraphile: PostGraphile, tmp_path: Path
+) -> None:
+    """init finds `allMembers(filter: {updatedAt: {greaterThan:}})` and writes the poll; asked
+    every half second here, it brings the changed row."""
+    configured = init_site(postgraphile.url, tmp_path / "site")
+    assert configured.config["feed"]["kind"] == "poll"
+    assert (
+        "updatedAt: {greaterThan: $since}" in (tmp_path / "site/resolvers/feed.graphql").read_text()
+    )
+    await _followed(_with_feed(configured, interval_seconds=0.5), 6, _rename_row(postgraphile))
+
+
+async def test_yoga_subscription_as_init_proposes_it(yoga: NodeServer, tmp_path: Path) -> None:
+    """init finds `userChanged: User!` and writes the subscription; as written, each rename's
+    user object is what the chat gets next."""
+    configured = init_site(yoga.url, tmp_path / "site")
+    assert configured.config["feed"] == {
+        "kind": "subscription",
+        "document": "resolvers/feed.graphql",
+        "ids": "userChanged",
+        "users": True,
+    }
 
     def rename(name: str) -> None:
         site_post(yoga.url, RENAME, {"id": "3", "name": name})
 
-    async with subscribed(yoga.url, "graphql-transport-ws", USER_CHANGED) as events:
-        data = await _heard(events, rename)
-    assert data["userChanged"]["id"] == "3"
+    await _followed(load_settings(configured.path, environ=OPERATOR), 3, rename)

@@ -21,7 +21,7 @@ from adapter.config import (
     CONFIG_ENV_VAR,
     OVERRIDE_PREFIX,
     Settings,
-    env_references,
+    interpolate,
     load_settings,
     sample_value_problems,
 )
@@ -100,7 +100,9 @@ def override_exists(name: str) -> bool:
 
 
 def references(data: Any) -> dict[str, str | None]:
-    return {name: default for _, name, default in env_references(data)}
+    names: dict[str, str | None] = {}
+    interpolate(data, {}, [], names=names)
+    return names
 
 
 def test_every_file_parses_and_kustomization_lists_them() -> None:

@@ -223,7 +223,7 @@ def test_an_endless_trailer_is_refused(port: int) -> None:
 
 def test_bodies_and_large_heads_within_the_limits_are_answered(port: int) -> None:
     """A 60 KiB body (over the head's bound, within the body's) is not counted as head, plain
-    or chunked, and a 9 KiB header still gets `RequestLimits`' own 431 on a connection that
+    or chunked, and a 9 KiB header still gets the edge's own 431 on a connection that
     stays usable before it."""
     body = b"x" * (60 * 1024)
     plain = b"POST /nowhere HTTP/1.1\r\nHost: a\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)

@@ -50,7 +50,7 @@ class RequestRefused(RequestRejected):
 
 
 def expected_from(exc: AdapterError) -> ExpectedError:
-    """The GraphQL face of a domain error: its message, its class's code, nothing more."""
+    """The GraphQL face of a domain error: its message, its code and extensions, nothing more."""
     return ExpectedError(exc.message, exc.code, **exc.extensions)
 
 
