@@ -35,11 +35,11 @@ from adapter.init.vocabulary import (
     plain_name,
     required_arguments,
     resolve_path,
+    word_rank,
 )
 from adapter.paths import dig
 
 __all__ = [
-    "CHAT_FIELDS",
     "Guess",
     "IdType",
     "Proposal",
@@ -50,7 +50,6 @@ __all__ = [
 ]
 
 IdType = Literal["int", "str"]
-CHAT_FIELDS = ("name", "avatar_url", "profile_url", "lastlogin", "badge", "chat_role", "user_mail")
 _MS_SUFFIXES = ("ms", "millis", "milliseconds", "msec", "inms")
 _MILLISECONDS_ABOVE = 100_000_000_000
 _NUMBER_SCALARS = ("Int", "Float")
@@ -189,11 +188,11 @@ def _avatar(
 ) -> Guess:
     ranked: list[tuple[int, int, str, str]] = []
     for leaf in find_leaves(_texts(leaves(user)), AVATAR_WORDS):
-        rank = _word_rank(leaf.name, AVATAR_WORDS)
+        rank = word_rank(leaf.name, AVATAR_WORDS)
         if rank is not None:
             ranked.append((rank, 0, leaf.path, f"{leaf.name} looks like an avatar URL"))
     for name, obj in object_fields(user):
-        rank = _word_rank(plain_name(name), AVATAR_WORDS)
+        rank = word_rank(plain_name(name), AVATAR_WORDS)
         if rank is None:
             continue
         if obj.name == "directus_files" and "id" in obj.fields:
@@ -249,14 +248,6 @@ def _avatar_file(user: GraphQLObjectType, samples: Sequence[Mapping[str, Any]]) 
             "replace it with where the site serves these files; no avatar -> false",
         )
     return Guess("avatar_url", None, "no avatar, picture, photo or image field")
-
-
-def _word_rank(name: str, words: Sequence[str]) -> int | None:
-    key = normalise(name)
-    for rank, word in enumerate(words):
-        if key == word or key.startswith(word):
-            return rank
-    return None
 
 
 def _profile_url(user: GraphQLObjectType, site: str | None) -> Guess:
