@@ -77,6 +77,11 @@ def _field(
     return lines
 
 
+def _operation(head: str, lines: list[str]) -> str:
+    """`head { lines }`: one operation's text."""
+    return "\n".join([f"{head} {{", *lines, "}"]) + "\n"
+
+
 def _variable_type(fetcher: Fetcher) -> str:
     return f"[{fetcher.scalar}!]!" if fetcher.strategy == "list" else f"{fetcher.scalar}!"
 
@@ -89,10 +94,8 @@ def users_document(fetcher: Fetcher, paths: Sequence[str], *, limit: int = 100) 
     arguments = fetcher.call(f"${variable}")
     if fetcher.limit_argument:
         arguments += f", {page_size_text(fetcher.limit_argument.split('.'), str(limit))}"
-    lines = [f"query {name}(${variable}: {_variable_type(fetcher)}) {{"]
-    lines += _field(fetcher, arguments, paths, 1)
-    lines.append("}")
-    return "\n".join(lines) + "\n"
+    head = f"query {name}(${variable}: {_variable_type(fetcher)})"
+    return _operation(head, _field(fetcher, arguments, paths, 1))
 
 
 def search_document(search: Search, paths: Sequence[str], *, limit: int = 20) -> str:
@@ -100,33 +103,28 @@ def search_document(search: Search, paths: Sequence[str], *, limit: int = 20) ->
     arguments = f"{search.argument}: $query"
     if search.limit_argument:
         arguments += f", {page_size_text(search.limit_argument.split('.'), str(limit))}"
-    lines = ["query ChatSearch($query: String!) {"]
-    lines += _field(search, arguments, paths, 1)
-    lines.append("}")
-    return "\n".join(lines) + "\n"
+    return _operation("query ChatSearch($query: String!)", _field(search, arguments, paths, 1))
 
 
 def viewer_document(viewer: Viewer, id_field: str) -> str:
     """The viewer operation: who is signed in, by the id the chat knows them by."""
-    lines = ["query ChatViewer {", *_field(viewer, "", [id_field], 1), "}"]
-    return "\n".join(lines) + "\n"
+    return _operation("query ChatViewer", _field(viewer, "", [id_field], 1))
 
 
 def feed_document(feed: Feed, paths: Sequence[str]) -> str:
     """The feed's operation: the subscription, or the poll with `$since` in its filter (and a
     page of 100 on a paged field); whole users select every mapped path and the poll's cursor."""
     if not feed.users:
-        return f"subscription ChatFeed {{\n{_INDENT}{feed.name}\n}}\n"
+        return _operation("subscription ChatFeed", [f"{_INDENT}{feed.name}"])
     if feed.kind == "subscription":
-        lines = ["subscription ChatFeed {", *_field(feed, "", paths, 1), "}"]
-        return "\n".join(lines) + "\n"
+        return _operation("subscription ChatFeed", _field(feed, "", paths, 1))
     arguments = page_size_text(feed.argument, "$since")
     if feed.limit:
         arguments += f", {page_size_text(feed.limit, '100')}"
     selected = list(dict.fromkeys([*paths, feed.cursor or ""]))
-    lines = [f"query ChatFeed($since: {feed.scalar}) {{"]
-    lines += _field(feed, arguments, selected, 1)
-    return "\n".join([*lines, "}"]) + "\n"
+    return _operation(
+        f"query ChatFeed($since: {feed.scalar})", _field(feed, arguments, selected, 1)
+    )
 
 
 def sample_query(fetcher: Fetcher, count: int, paths: Sequence[str]) -> tuple[str, list[str]]:
@@ -135,17 +133,13 @@ def sample_query(fetcher: Fetcher, count: int, paths: Sequence[str]) -> tuple[st
         return users_document(fetcher, paths), ["ids"]
     names = [f"id{i}" for i in range(count)]
     declared = ", ".join(f"${name}: {_variable_type(fetcher)}" for name in names)
-    lines = [f"query InitSample({declared}) {{"]
+    lines = []
     for i, name in enumerate(names):
         lines += _field(fetcher, fetcher.call(f"${name}"), paths, 1, alias=f"u{i}")
-    lines.append("}")
-    return "\n".join(lines) + "\n", names
+    return _operation(f"query InitSample({declared})", lines), names
 
 
 def listing_query(listing: Listing, id_field: str, count: int) -> str:
     """A query listing the first `count` users' ids."""
-    lines = ["query InitListing {"]
     size = page_size_text(listing.limit_argument.split("."), str(count))
-    lines += _field(listing, size, [id_field], 1)
-    lines.append("}")
-    return "\n".join(lines) + "\n"
+    return _operation("query InitListing", _field(listing, size, [id_field], 1))
