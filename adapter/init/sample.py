@@ -16,7 +16,7 @@ from typing import Any
 
 from adapter.config import GlobalIdSettings
 from adapter.globalids import GlobalIds
-from adapter.init.discover import Discovery, Fetcher, RootField
+from adapter.init.discover import Discovery, Fetcher
 from adapter.init.documents import listing_query, sample_query, search_document
 from adapter.init.errors import InitError
 from adapter.init.introspect import Endpoint
@@ -132,29 +132,24 @@ def _ids(users: Sequence[dict[str, Any]], id_field: str) -> tuple[str, ...]:
 def _listed_ids(
     endpoint: Endpoint, discovery: Discovery, count: int
 ) -> tuple[tuple[str, ...], str]:
-    key = _key(discovery)
-    # Listing fields first, then the best search field asked for _SEARCH_TEXT.
-    attempts: list[tuple[RootField, str, dict[str, str], str]] = [
-        (found, listing_query(found, key, count), {}, f"the first users listed by `{found.name}`")
-        for found in discovery.listings
-    ]
-    attempts += [
-        (
-            found,
-            search_document(found, [key], limit=count),
-            {"query": _SEARCH_TEXT},
-            f"users found by `{found.name}` for {_SEARCH_TEXT!r}",
-        )
-        for found in discovery.searches[:1]
-    ]
-    for root, query, variables, source in attempts:
+    for listing in discovery.listings:
         try:
-            data = endpoint.execute(query, variables, purpose="sample query")
+            query = listing_query(listing, _key(discovery), count)
+            data = endpoint.execute(query, purpose="listing query")
         except InitError:
             continue
-        ids = _ids(_collect(data.get(root.name), root.below), key)
+        ids = _ids(_collect(data.get(listing.name), listing.below), _key(discovery))
         if ids:
-            return ids[:count], source
+            return ids[:count], f"the first users listed by `{listing.name}`"
+    for search in discovery.searches[:1]:
+        try:
+            query = search_document(search, [_key(discovery)], limit=count)
+            data = endpoint.execute(query, {"query": _SEARCH_TEXT}, purpose="search query")
+        except InitError:
+            continue
+        ids = _ids(_collect(data.get(search.name), search.below), _key(discovery))
+        if ids:
+            return ids[:count], f"users found by `{search.name}` for {_SEARCH_TEXT!r}"
     return (), ""
 
 
