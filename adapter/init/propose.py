@@ -437,56 +437,55 @@ def _profiles(user: GraphQLObjectType) -> tuple[dict[str, Any] | None, str]:
     return None, "no list of sub-profiles"
 
 
-def _id_type(discovery: Discovery, samples: Sequence[Mapping[str, Any]]) -> tuple[IdType, str]:
-    fetcher = discovery.fetcher
-    if fetcher.scalar == "Int":
-        return "int", f"{fetcher.signature} takes Int ids"
-    ids = [str(v) for v in _values(samples, discovery.id_field)]
-    if ids and not all(i.isascii() and i.isdigit() for i in ids):
-        return "str", f"the sampled ids are not numbers ({ids[0]!r}): they are sent as text"
-    if ids:
-        return "int", "the sampled ids are numbers, which the chat wants as numbers"
-    return "int", "numbers, as the chat prefers; set `str` if the site's ids are not numbers"
-
-
 _ROW_IDS = ("databaseid", "rowid", "pk", "userid", "memberid")
 
 
-def _id_field(
+def _numbers(ids: Sequence[str]) -> bool:
+    return all(i.isascii() and i.isdigit() for i in ids)
+
+
+def _ids(
     discovery: Discovery,
     samples: Sequence[Mapping[str, Any]],
     encoded_by: Mapping[str, Any] | None,
-) -> tuple[str, GlobalIdGuess | None, str | None]:
-    """The mapping's id, any global-id encoding, and why (None: the plain id field)."""
-    key = discovery.fetcher.key
-    if key is not None:
+) -> tuple[str, IdType, str, GlobalIdGuess | None]:
+    """The mapping's id field, the chat's id type and why, and any global-id encoding."""
+    fetcher, id_field = discovery.fetcher, discovery.id_field
+    if fetcher.key is not None:
         why = (
-            f"{discovery.fetcher.signature} finds users by {key}, an integer, as the chat's ids "
+            f"{fetcher.signature} finds users by {fetcher.key}, an integer, as the chat's ids "
             "are; the widget's token carries it too"
         )
-        return key, None, why
-    ids = [str(v) for v in _values(samples, discovery.id_field)]
+        return fetcher.key, "int", why, None
+    ids = [str(v) for v in _values(samples, id_field)]
     guess = detect_global_ids(ids)
     if guess is None and encoded_by is not None and ids:
         reason = (
-            f"{discovery.fetcher.signature} found the sampled users only by global ids, "
-            f"{describe_global_ids(encoded_by)}, and {discovery.id_field} holds the id inside: "
+            f"{fetcher.signature} found the sampled users only by global ids, "
+            f"{describe_global_ids(encoded_by)}, and {id_field} holds the id inside: "
             "the adapter encodes the chat's ids for the site"
         )
-        return discovery.id_field, GlobalIdGuess(dict(encoded_by), tuple(ids), reason), reason
-    if guess is None:
-        return discovery.id_field, None, None
-    if discovery.fetcher.scalar == "Int":
+        guess = GlobalIdGuess(dict(encoded_by), tuple(ids), reason)
+    elif guess is not None and fetcher.scalar == "Int":
         # The fetch field takes the row's number (WPGraphQL's `include`): match on that field.
         for leaf in leaves(discovery.user_type):
             if normalise(leaf.name) in _ROW_IDS and leaf.scalar == "Int":
-                why = (
-                    f"{discovery.id_field} holds global ids, and {discovery.fetcher.signature} "
-                    f"takes numbers: {leaf.name} is the number"
-                )
-                return leaf.name, None, why
-        return discovery.id_field, None, None
-    return discovery.id_field, guess, guess.reason
+                why = f"{id_field} holds global ids, and {fetcher.signature} takes numbers: "
+                return leaf.name, "int", f"{why}{leaf.name} is the number", None
+        guess = None
+    if guess is not None:
+        local = guess.local_ids
+        reason = f"the ids inside the site's global ids ({', '.join(local)})"
+        return id_field, "int" if _numbers(local) else "str", reason, guess
+    if fetcher.scalar == "Int":
+        return id_field, "int", f"{fetcher.signature} takes Int ids", None
+    if ids and not _numbers(ids):
+        why = f"the sampled ids are not numbers ({ids[0]!r}): they are sent as text"
+        return id_field, "str", why, None
+    if ids:
+        return id_field, "int", "the sampled ids are numbers, which the chat wants as numbers", None
+    why = "numbers, as the chat prefers; set `str` if the site's ids are not numbers"
+    return id_field, "int", why, None
 
 
 def propose(
@@ -498,15 +497,8 @@ def propose(
 ) -> Proposal:
     """Every chat field's guess for the discovered user type."""
     user = discovery.user_type
-    id_field, global_id, why = _id_field(discovery, samples, encoded_by)
+    id_field, id_type, id_reason, global_id = _ids(discovery, samples, encoded_by)
     profiles, profiles_reason = _profiles(user)
-    id_type, id_reason = _id_type(discovery, samples)
-    if global_id is not None:
-        numbers = all(i.isascii() and i.isdigit() for i in global_id.local_ids)
-        id_type = "int" if numbers else "str"
-        id_reason = f"the ids inside the site's global ids ({', '.join(global_id.local_ids)})"
-    elif why is not None:
-        id_type, id_reason = "int", why
     return Proposal(
         id_field=id_field,
         id_type=id_type,
