@@ -55,7 +55,7 @@ async def _verify(
     auth = (chat.api_login.get_secret_value(), chat.api_password.get_secret_value())
     try:
         async with (
-            served_in_process(create_app(settings)) as app,
+            served_in_process(create_app(settings)) as (app, _),
             httpx.AsyncClient(
                 transport=httpx.ASGITransport(app=app), base_url="http://adapter.local"
             ) as client,
