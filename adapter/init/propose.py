@@ -266,19 +266,14 @@ def _profile_url(user: GraphQLObjectType, site: str | None) -> Guess:
     found = find_leaves(texts, PROFILE_URLS)
     if found:
         return Guess("profile_url", found[0].path, f"{found[0].name} looks like a profile link")
-    usernames = find_leaves(_texts(leaves(user)), USERNAMES)
-    key = (
-        usernames[0].path
-        if usernames
-        else next((leaf.path for leaf in leaves(user) if normalise(leaf.name) == "id"), None)
-    )
-    if key is None:
+    ids = [leaf for leaf in leaves(user) if normalise(leaf.name) == "id"]
+    keys = [*find_leaves(texts, USERNAMES), *ids]
+    if not keys:
         return Guess("profile_url", None, "no profile-link field, and no username or id for one")
-    origin = _origin(site)
-    template = f"{origin}/members/{{{key}}}/"
+    key = keys[0].path
     return Guess(
         "profile_url",
-        template,
+        f"{_origin(site)}/members/{{{key}}}/",
         f"no profile-link field, so a template on the site's address: /members/ is a guess, "
         f"change it to where the site shows a member's page (a missing {key} leaves it out)",
     )
