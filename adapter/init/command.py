@@ -54,8 +54,7 @@ def terminal_attached() -> bool:
 
 def _explain_discovery(discovery: Discovery) -> None:
     typer.echo(f"\nUser type: {discovery.user_type.name}")
-    for reason in discovery.reasons:
-        typer.echo(f"  {reason}")
+    typer.echo(f"  {discovery.reason}")
     if discovery.runners_up:
         typer.echo(f"  (also looked user-like: {', '.join(discovery.runners_up)})")
     typer.echo("Fetching users (best first):")

@@ -172,7 +172,7 @@ class Discovery:
     searches: tuple[Search, ...]
     viewers: tuple[Viewer, ...]
     listings: tuple[Listing, ...]
-    reasons: tuple[str, ...]
+    reason: str
     runners_up: tuple[str, ...] = field(default=())
 
     @property
@@ -573,7 +573,7 @@ def discover(schema: GraphQLSchema) -> Discovery:
             searches=_ranked(searches),
             viewers=_ranked(_viewers(query, returns, user, id_field)),
             listings=tuple(listings),
-            reasons=(f"{user.name} looks like the user type: " + ", ".join(reasons),),
+            reason=f"{user.name} looks like the user type: " + ", ".join(reasons),
             runners_up=tuple(other.name for _, other, _ in scored if other is not user),
         )
     fields = ", ".join(sorted(query.fields)) or "none"
