@@ -18,7 +18,6 @@ __all__ = [
     "listing_query",
     "sample_query",
     "search_document",
-    "selection",
     "users_document",
     "viewer_document",
 ]
@@ -37,44 +36,29 @@ def _tree(paths: Iterable[str]) -> Tree:
 
 
 def _lines(tree: Tree, depth: int) -> list[str]:
+    """The selection `tree`, in first-seen order, indented `depth` levels."""
     out: list[str] = []
     pad = _INDENT * depth
     for name, children in tree.items():
         if children:
-            out.append(f"{pad}{name} {{")
-            out.extend(_lines(children, depth + 1))
-            out.append(f"{pad}}}")
+            out += [f"{pad}{name} {{", *_lines(children, depth + 1), f"{pad}}}"]
         else:
             out.append(f"{pad}{name}")
     return out
-
-
-def selection(paths: Iterable[str], depth: int) -> list[str]:
-    """Lines selecting every dotted path, in first-seen order, indented `depth` levels."""
-    return _lines(_tree(paths), depth)
 
 
 def _field(
     root: RootField, arguments: str, paths: Sequence[str], depth: int, alias: str = ""
 ) -> list[str]:
     """`alias: name(arguments) { below... { ... on Type { paths } } }` as lines."""
-    pad = _INDENT * depth
+    tree = _tree(paths)
+    if root.fragment:
+        tree = {f"... on {root.fragment}": tree}
+    for key in reversed(root.below):
+        tree = {key: tree}
     head = f"{alias}: " if alias else ""
     call = f"({arguments})" if arguments else ""
-    lines = [f"{pad}{head}{root.name}{call} {{"]
-    level = depth + 1
-    for key in root.below:
-        lines.append(f"{_INDENT * level}{key} {{")
-        level += 1
-    if root.fragment:
-        lines.append(f"{_INDENT * level}... on {root.fragment} {{")
-        lines.extend(selection(paths, level + 1))
-        lines.append(f"{_INDENT * level}}}")
-    else:
-        lines.extend(selection(paths, level))
-    for close in range(level - 1, depth - 1, -1):
-        lines.append(f"{_INDENT * close}}}")
-    return lines
+    return _lines({f"{head}{root.name}{call}": tree}, depth)
 
 
 def _operation(head: str, lines: list[str]) -> str:
