@@ -37,6 +37,7 @@ from adapter.init.vocabulary import (
     resolve_path,
     word_rank,
 )
+from adapter.mapping import spec_paths
 from adapter.paths import dig
 
 __all__ = [
@@ -46,7 +47,6 @@ __all__ = [
     "converter_for",
     "guess_from_source",
     "propose",
-    "source_paths",
 ]
 
 IdType = Literal["int", "str"]
@@ -513,19 +513,6 @@ def propose(
     )
 
 
-def source_paths(source: str | list[str]) -> list[str]:
-    """The field paths a path, a template or a list of them reads."""
-    items = source if isinstance(source, list) else [source]
-    paths: list[str] = []
-    for item in items:
-        names = _PLACEHOLDER.findall(item)
-        if names:
-            paths.extend(name.strip() for name in names)
-        else:
-            paths.append(item)
-    return paths
-
-
 def guess_from_source(
     field: str,
     source: str | list[str],
@@ -537,7 +524,7 @@ def guess_from_source(
     The field's usual converter is kept: `or_false` for avatars, and for `lastlogin` the one that
     fits the newly chosen field.
     """
-    for path in source_paths(source):
+    for path in spec_paths(source):
         found = resolve_path(user, path)
         if isinstance(found, str):
             return found
