@@ -7,8 +7,6 @@ and the adapter's own encoder writes each one back exactly as the site sent it, 
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import re
 from collections.abc import Mapping, Sequence
@@ -18,7 +16,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from adapter.config import GlobalIdSettings
-from adapter.globalids import GlobalIds
+from adapter.globalids import GlobalIds, b64decode_text
 
 __all__ = ["GlobalIdGuess", "describe_global_ids", "detect_global_ids"]
 
@@ -34,19 +32,12 @@ class GlobalIdGuess:
     reason: str
 
 
-def _decoded(text: str) -> str | None:
-    try:
-        return base64.b64decode(text, validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        return None
-
-
 def _kind(text: str) -> tuple[dict[str, Any], str] | None:
     """The settings that would decode `text`, and the id inside it."""
     gid = _GID.fullmatch(text)
     if gid is not None:
         return {"encoding": "template", "template": gid.group(1) + "{id}"}, gid.group(2)
-    decoded = _decoded(text)
+    decoded = b64decode_text(text)
     if decoded is None:
         return None
     if decoded.startswith("["):
