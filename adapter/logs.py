@@ -186,7 +186,7 @@ class _AccessWriter:
         event["logger"] = "adapter.access"
         event["timestamp"] = self._timestamp()
         stream = sys.stderr
-        stream.write(orjson.dumps(event, default=str).decode() + "\n")
+        stream.write(orjson.dumps(event, default=str, option=orjson.OPT_APPEND_NEWLINE).decode())
         stream.flush()
         return True
 
