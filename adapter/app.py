@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any, TypedDict
+from typing import Any, TypedDict, cast
 
 import httpx
 import structlog
@@ -186,12 +186,14 @@ def _install_error_handlers(app: FastAPI) -> None:
 
 
 @asynccontextmanager
-async def served_in_process(app: FastAPI) -> AsyncIterator[ASGIApp]:
-    """`app` with its lifespan open, to be called as a server calls it: every request gets a
-    copy of the lifespan's state (for answering in-process, as `init`'s verification does)."""
+async def served_in_process(app: FastAPI) -> AsyncIterator[tuple[ASGIApp, AppState]]:
+    """`app` with its lifespan open, to be called as a server calls it (every request gets a
+    copy of the lifespan's state), and that state: for answering in-process, as `init`'s
+    verification does, and for tests that look at the runtime's parts."""
     async with app.router.lifespan_context(app) as state:
+        opened = cast(AppState, state)
 
         async def serve(scope: Scope, receive: Receive, send: Send) -> None:
-            await app({**scope, "state": dict(state or {})}, receive, send)
+            await app({**scope, "state": dict(opened)}, receive, send)
 
-        yield serve
+        yield serve, opened

@@ -31,9 +31,8 @@ import httpx
 import redis
 import uvicorn
 import yaml
-from starlette.types import Receive, Scope, Send
 
-from adapter.app import create_app
+from adapter.app import create_app, served_in_process
 from adapter.config import settings_from_mapping
 from adapter.demo import create_demo_upstream_app
 from adapter.demo.sessions import issue_session
@@ -116,15 +115,12 @@ class Site:
 @contextlib.asynccontextmanager
 async def replica(data: dict[str, Any]) -> AsyncIterator[tuple[httpx.AsyncClient, Feed]]:
     app = create_app(settings_from_mapping(data, environ={}, base_dir=ROOT))
-    async with app.router.lifespan_context(app) as state:
-        assert state is not None
-
-        async def serve(scope: Scope, receive: Receive, send: Send) -> None:
-            await app({**scope, "state": dict(state)}, receive, send)
-
+    async with served_in_process(app) as (serve, state):
         transport = httpx.ASGITransport(app=serve)
         async with httpx.AsyncClient(transport=transport, base_url="http://adapter") as client:
-            yield client, state["feed"]
+            feed = state["feed"]
+            assert feed is not None  # the data has a feed
+            yield client, feed
 
 
 async def _name(client: httpx.AsyncClient, user_id: int) -> str:

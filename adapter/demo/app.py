@@ -73,7 +73,7 @@ class _DemoGraphQL(GraphQL[DemoContext, None]):
         """Request (for the viewer), response (for cookies) and the user directory."""
         return {
             "request": request,
-            "response": response if isinstance(response, Response) else None,
+            "response": response if isinstance(response, Response) else Response(),
             "directory": self._directory,
             "asked": self._counter.asked if self._counter is not None else Counter(),
             "notifications": self._notifications,

@@ -44,7 +44,7 @@ class Verification:
 async def chat_answer(settings: Settings, ids: Sequence[str]) -> ChatAnswer:
     """What the chat's users-info call for `ids` gets from an app built from `settings`."""
     path = f"{settings.chat.prefix}/users?user_ids={settings.chat.ids.separator.join(ids)}"
-    async with served_in_process(create_app(settings)) as app:
+    async with served_in_process(create_app(settings)) as (app, _):
         transport = httpx.ASGITransport(app=app)
         auth = (
             settings.chat.api_login.get_secret_value(),

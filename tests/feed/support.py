@@ -10,9 +10,8 @@ from typing import Any
 
 import httpx
 from starlette.applications import Starlette
-from starlette.types import Receive, Scope, Send
 
-from adapter.app import create_app
+from adapter.app import create_app, served_in_process
 from adapter.config import Settings
 from adapter.demo import create_demo_upstream_app
 from adapter.demo.sessions import issue_session
@@ -93,16 +92,12 @@ def feed_settings(
 @contextlib.asynccontextmanager
 async def adapter(settings: Settings) -> AsyncIterator[tuple[httpx.AsyncClient, Feed]]:
     """The adapter on `settings`, its lifespan (and so its feed) running; its client and feed."""
-    app = create_app(settings)
-    async with app.router.lifespan_context(app) as state:
-        assert state is not None
-
-        async def serve(scope: Scope, receive: Receive, send: Send) -> None:
-            await app({**scope, "state": dict(state)}, receive, send)
-
+    async with served_in_process(create_app(settings)) as (serve, state):
         transport = httpx.ASGITransport(app=serve)
         async with httpx.AsyncClient(transport=transport, base_url="http://adapter.test") as client:
-            yield client, state["feed"]
+            feed = state["feed"]
+            assert feed is not None  # the settings have a feed
+            yield client, feed
 
 
 async def named(client: httpx.AsyncClient, user_id: int, name: str) -> bool:
