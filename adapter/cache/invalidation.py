@@ -319,15 +319,14 @@ class SyncedLocalCache:
         return stored
 
     async def delete_many(self, keys: Sequence[str]) -> None:
-        self._drops += 1  # a write that read these before must not keep a long local copy
-        self.local.forget(keys)
+        self.forget(keys)  # counted: a write that read these before keeps no long local copy
         try:
             await self.shared.delete_many(keys)
         finally:
             if self.channel is not None:
                 await self.channel.publish(keys)
 
-    def forget(self, keys: list[str]) -> None:
+    def forget(self, keys: Sequence[str]) -> None:
         """Drop local copies (another replica changed these keys)."""
         self._drops += 1
         self.local.forget(keys)
