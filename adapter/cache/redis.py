@@ -21,7 +21,6 @@ __all__ = [
     "REPLACE_IF_UNCHANGED",
     "RedisCache",
     "RedisClusterCache",
-    "TokenLocks",
     "client_options",
     "seen_digest",
 ]
@@ -67,31 +66,6 @@ def client_options(settings: RedisSettings) -> dict[str, Any]:
     }
 
 
-class TokenLocks:
-    """Short non-blocking locks with a token per holder (redis-py's `Lock`).
-
-    Releasing compares the token, so a lock that expired and was taken by another replica
-    is never freed by mistake.
-    """
-
-    def __init__(self, client: Redis | RedisCluster) -> None:
-        self.client = client
-        self._held: dict[str, Lock] = {}
-
-    async def acquire(self, key: str, ttl_seconds: float) -> bool:
-        lock = self.client.lock(key, timeout=ttl_seconds, blocking=False, thread_local=False)
-        if not await lock.acquire():
-            return False
-        self._held[key] = lock
-        return True
-
-    async def release(self, key: str) -> None:
-        lock = self._held.pop(key, None)
-        if lock is not None:
-            with contextlib.suppress(LockError):  # it expired meanwhile: nothing of ours to free
-                await lock.release()
-
-
 class RedisCache:
     """A connection pool to one Redis server; `rediss://` URLs use TLS.
 
@@ -101,7 +75,9 @@ class RedisCache:
 
     def __init__(self, client: Redis | RedisCluster) -> None:
         self.client = client
-        self._locks = TokenLocks(client)
+        # Each lock held, with its token: redis-py's `Lock` releases only its own, so a lock
+        # that expired and was taken by another replica is never freed by mistake.
+        self._held: dict[str, Lock] = {}
 
     @classmethod
     def from_settings(cls, settings: RedisSettings) -> RedisCache:
@@ -168,12 +144,19 @@ class RedisCache:
             await self._execute([("delete", (key,)) for key in keys])
 
     async def acquire_lock(self, key: str, ttl_seconds: float) -> bool:
+        lock = self.client.lock(key, timeout=ttl_seconds, blocking=False, thread_local=False)
         async with self._turn():
-            return await self._locks.acquire(key, ttl_seconds)
+            if not await lock.acquire():
+                return False
+        self._held[key] = lock
+        return True
 
     async def release_lock(self, key: str) -> None:
-        async with self._turn():
-            await self._locks.release(key)
+        lock = self._held.pop(key, None)
+        if lock is not None:
+            async with self._turn():
+                with contextlib.suppress(LockError):  # expired meanwhile: nothing of ours to free
+                    await lock.release()
 
     async def ping(self) -> None:
         await self.client.ping()
