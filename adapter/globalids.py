@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from adapter.config import GlobalIdSettings
 
-__all__ = ["GlobalIds", "build_global_ids"]
+__all__ = ["GlobalIds", "b64decode_text", "build_global_ids"]
 
 _MAX_GLOBAL_ID = 1024
 
@@ -26,7 +26,8 @@ def _b64encode(text: str) -> str:
     return base64.b64encode(text.encode()).decode("ascii")
 
 
-def _b64decode(text: str) -> str | None:
+def b64decode_text(text: str) -> str | None:
+    """The UTF-8 text base64 `text` holds (padded or not), or None."""
     if len(text) > _MAX_GLOBAL_ID:
         return None
     padded = text + "=" * (-len(text) % 4)
@@ -62,7 +63,7 @@ class GlobalIds:
         kind = self.settings.encoding
         if kind == "template":
             return self._template_id(text)
-        decoded = _b64decode(text)
+        decoded = b64decode_text(text)
         if decoded is None:
             return None
         if kind == "relay":

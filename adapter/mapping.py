@@ -19,7 +19,7 @@ from typing import Any, Final, Required, TypedDict, cast
 from adapter.config import Converter, FieldRule, FieldSpec, MappingSettings, ProfilesRule
 from adapter.paths import dig
 
-__all__ = ["MISSING", "ChatUser", "UserMapper", "compile_field", "referenced_paths"]
+__all__ = ["MISSING", "ChatUser", "UserMapper", "compile_field", "referenced_paths", "spec_paths"]
 
 
 class ChatUser(TypedDict, total=False):
@@ -210,26 +210,28 @@ def compile_field(spec: FieldSpec) -> Getter:
     return _rule(spec)
 
 
-def _spec_paths(spec: FieldSpec) -> Iterable[str]:
+def spec_paths(spec: FieldSpec | Sequence[str]) -> Iterable[str]:
+    """The upstream paths one field's spec reads: a path, a template's placeholders, or those
+    of a list of them or of a rule."""
     if isinstance(spec, str):
         names = _PLACEHOLDER.findall(spec)
         yield from (name.strip() for name in names) if names else (spec,)
-    elif isinstance(spec, list):
+    elif not isinstance(spec, FieldRule):
         for item in spec:
-            yield from _spec_paths(item)
+            yield from spec_paths(item)
     elif spec.path is not None:
         yield spec.path
     elif spec.template is not None:
-        yield from _spec_paths(spec.template)
+        yield from spec_paths(spec.template)
     elif spec.first_of is not None:
-        yield from _spec_paths(spec.first_of)
+        yield from spec_paths(spec.first_of)
 
 
 def referenced_paths(settings: MappingSettings) -> list[tuple[str, str]]:
     """Every upstream path the mapping reads, with the setting that reads it."""
     found = [("mapping.id", settings.id)]
     for name, spec in settings.fields.items():
-        found.extend((f"mapping.fields.{name}", path) for path in _spec_paths(spec))
+        found.extend((f"mapping.fields.{name}", path) for path in spec_paths(spec))
     profiles = settings.profiles
     if profiles is not None:
         found.append(("mapping.profiles.path", profiles.path))
@@ -238,7 +240,7 @@ def referenced_paths(settings: MappingSettings) -> list[tuple[str, str]]:
         for name, spec in profiles.fields.items():
             found.extend(
                 (f"mapping.profiles.fields.{name}", f"{profiles.path}.{path}")
-                for path in _spec_paths(spec)
+                for path in spec_paths(spec)
             )
     return found
 

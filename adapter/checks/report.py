@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -98,12 +98,7 @@ class CheckReport:
             "exit_code": self.exit_code,
             "strict_exit_code": self.strict_exit_code,
             "checks": [
-                {
-                    "stage": c.stage,
-                    "status": c.status,
-                    "message": c.message,
-                    "problem": c.problem.name.lower() if c.problem is not None else None,
-                }
+                {**asdict(c), "problem": c.problem.name.lower() if c.problem is not None else None}
                 for c in self.checks
             ],
         }

@@ -8,15 +8,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
-from contextlib import AsyncExitStack
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import httpx
 from graphql import GraphQLSchema, build_client_schema, get_introspection_query
 
 from adapter.cache import build_cache
-from adapter.checks.report import Check, CheckReport
+from adapter.checks.report import CheckReport
 from adapter.checks.schema import (
     feed_problems,
     page_size_problems,
@@ -28,7 +26,6 @@ from adapter.config import Settings
 from adapter.errors import CacheError, UpstreamError, UpstreamGraphQLError
 from adapter.exit_codes import ExitCode
 from adapter.metrics import Metrics
-from adapter.operations import Operations
 from adapter.runtime import upstream_target
 from adapter.upstream import UpstreamClient
 from adapter.urls import display_url
@@ -65,43 +62,17 @@ async def run_checks(
         report.add("upstream", "skip", "not contacted (--offline)")
         report.add("cache", "skip", "not contacted (--offline)")
         return report
+    # The cache is asked while the site is: its lines go after the site's.
+    cache = CheckReport(settings_path)
     await asyncio.gather(
-        _check_upstream(
-            settings, report, introspect=introspect, operations=report.operations, given=schema
-        ),
-        _check_cache(settings, report),
+        _check_upstream(settings, report, introspect=introspect, given=schema),
+        _check_cache(settings, cache),
     )
-    report.checks.sort(key=_stage_order)
+    report.checks += cache.checks
     return report
 
 
-_STAGES = (
-    "file",
-    "environment",
-    "values",
-    "frontend",
-    "documents",
-    "mapping",
-    "upstream",
-    "schema",
-    "cache",
-)
-
-
-def _stage_order(check: Check) -> int:
-    return _STAGES.index(check.stage) if check.stage in _STAGES else len(_STAGES)
-
-
 # --- the site and its schema (network) -----------------------------------------------------------
-
-
-def _target(settings: Settings) -> tuple[httpx.AsyncBaseTransport | None, str, str]:
-    """Transport, URL and a printable name (without user info) for the site."""
-    target = upstream_target(settings)
-    transport, url = target.transport(), target.url
-    if settings.upstream.embedded_demo:
-        return transport, url or "", _EMBEDDED
-    return transport, url or "", display_url(url or "")
 
 
 async def _check_upstream(
@@ -109,28 +80,26 @@ async def _check_upstream(
     report: CheckReport,
     *,
     introspect: bool,
-    operations: Operations | None,
-    given: GraphQLSchema | None = None,
+    given: GraphQLSchema | None,
 ) -> None:
-    transport, url, shown = _target(settings)
+    target = upstream_target(settings)
+    url = target.url or ""
+    shown = _EMBEDDED if settings.upstream.embedded_demo else display_url(url)
     async with UpstreamClient(
-        settings.upstream, metrics=Metrics(), transport=transport, url=url
+        settings.upstream, metrics=Metrics(), transport=target.transport(), url=url
     ) as client:
         schema: GraphQLSchema | None = None
         refused = ""
         try:
-            if given is not None:
-                await client.execute(_PING_QUERY, {})
-                schema = given
-            elif introspect:
+            if introspect and given is None:
                 try:
                     result = await client.execute(get_introspection_query(descriptions=False), {})
                     schema = build_client_schema(result.data)  # type: ignore[arg-type]  # checked by build_client_schema itself
                 except UpstreamGraphQLError as exc:
                     refused = exc.message
-                    await client.execute(_PING_QUERY, {})
-            else:
+            if schema is None:
                 await client.execute(_PING_QUERY, {})
+                schema = given
         except UpstreamError as exc:
             report.fail("upstream", ExitCode.UPSTREAM, [f"{shown}: {exc.message}"])
             report.add("schema", "skip", "needs an answering site")
@@ -151,6 +120,7 @@ async def _check_upstream(
     hint = sees_less_hint(schema, settings.upstream.headers)
     if hint is not None:
         report.add("upstream", "warn", hint)
+    operations = report.operations
     if operations is None:
         report.add("schema", "skip", "needs documents and a mapping that parse")
         return
@@ -173,12 +143,12 @@ async def _check_cache(settings: Settings, report: CheckReport) -> None:
         return
     parts = urlsplit(settings.cache.redis.url.get_secret_value())
     shown = f"{backend} at {parts.hostname or 'localhost'}:{parts.port or 6379}"
-    async with AsyncExitStack() as stack:
-        cache = build_cache(settings.cache, Metrics())
-        stack.push_async_callback(cache.aclose)
-        try:
-            await cache.ping()
-        except CacheError as exc:
-            report.fail("cache", ExitCode.CACHE, [f"{shown}: {exc.message}"])
-            return
+    cache = build_cache(settings.cache, Metrics())
+    try:
+        await cache.ping()
+    except CacheError as exc:
+        report.fail("cache", ExitCode.CACHE, [f"{shown}: {exc.message}"])
+        return
+    finally:
+        await cache.aclose()
     report.add("cache", "ok", f"{shown} answers")

@@ -26,7 +26,6 @@ from adapter.config import (
 )
 from adapter.errors import ConfigError
 from adapter.exit_codes import ExitCode
-from adapter.feed import feed_document
 from adapter.mapping import referenced_paths
 from adapter.mapping_check import check_mapping_paths
 from adapter.operations import Operations, build_operations
@@ -140,16 +139,10 @@ def _check_documents(settings: Settings, report: CheckReport) -> Operations | No
     """The parsed documents, or None when they or the mapping do not fit (schema: skipped)."""
     try:
         operations = build_operations(settings)
+        check_named_files(settings, operations)  # the feed's document too
     except ConfigError as exc:
         report.fail("documents", ExitCode.DOCUMENTS, exc.problems)
-        report.add("mapping", "skip", "needs the users document")
-        return None
-    try:
-        check_named_files(settings, operations)
-        feed_document(settings)
-    except ConfigError as exc:
-        report.fail("documents", ExitCode.DOCUMENTS, exc.problems)
-        report.add("mapping", "skip", "needs the files the configuration names")
+        report.add("mapping", "skip", "needs the documents and the files the configuration names")
         return None
     names = [name for name, _ in operations.documents()]
     report.add("documents", "ok", f"{len(names)} parsed ({', '.join(names)})")

@@ -43,7 +43,8 @@ class FeedSettings(Model):
     # While the feed is down a cached copy counts as fresh this long only (not fresh_seconds);
     # once a subscription is back, every copy made before counts as stale (refreshed when read).
     gap_fresh_seconds: float = Field(5.0, ge=0)
-    # A flood is cut: at most this many ids per event or answer.
+    # A flood: past this many changes in one event (or answer), every cached copy counts as
+    # stale instead of one eviction per id.
     max_ids_per_event: int = Field(1000, ge=1, le=100_000)
 
     @model_validator(mode="after")

@@ -17,6 +17,7 @@ from typing import Any
 
 import yaml
 from pydantic import ValidationError
+from pydantic_settings import SettingsError
 
 from adapter.config.settings import Settings
 from adapter.config.sources import LOAD, interpolate, leave_out
@@ -92,6 +93,8 @@ def settings_from_mapping(
         unset = {problem.partition(": ")[0] for problem in problems}
         problems.extend(_describe(exc, reported=unset))
         raise ConfigError(problems, source=source) from None
+    except SettingsError as exc:  # a source that could not read a value (names no value)
+        raise ConfigError([str(exc)], source=source) from None
     finally:
         LOAD.reset(load)
     if problems:

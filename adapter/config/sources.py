@@ -58,7 +58,10 @@ class EnvironmentOverrides(EnvSettingsSource):
         )
 
     def decode_complex_value(self, field_name: str, field: FieldInfo | None, value: Any) -> Any:
-        return yaml.safe_load(value)
+        try:
+            return yaml.safe_load(value)
+        except yaml.YAMLError:
+            return value  # as written: the model refuses it, naming the setting
 
     def __call__(self) -> dict[str, Any]:
         data = super().__call__()

@@ -54,8 +54,7 @@ def terminal_attached() -> bool:
 
 def _explain_discovery(discovery: Discovery) -> None:
     typer.echo(f"\nUser type: {discovery.user_type.name}")
-    for reason in discovery.reasons:
-        typer.echo(f"  {reason}")
+    typer.echo(f"  {discovery.reason}")
     if discovery.runners_up:
         typer.echo(f"  (also looked user-like: {', '.join(discovery.runners_up)})")
     typer.echo("Fetching users (best first):")
@@ -214,7 +213,7 @@ def init_command(
     # Imported here: the other commands should not pay for GraphQL, the app and the checks.
     from adapter.checks.schema import sees_less_hint
     from adapter.init.discover import discover
-    from adapter.init.environment import ENV_FILE, header_variable, throwaway_values, variables
+    from adapter.init.environment import ENV_FILE, header_variable, variables
     from adapter.init.errors import InitError
     from adapter.init.feeds import find_feed
     from adapter.init.introspect import Endpoint
@@ -299,7 +298,8 @@ def init_command(
         )
     environ = {**os.environ, **{header_variable(k): v for k, v in headers.items()}}
     needed = variables(plan.header_names, token_api=plan.viewer is not None)
-    throwaway = throwaway_values(needed, environ)
+    # A header's value is set from --header: it needs no stand-in (and has none).
+    throwaway = {v.name: v.throwaway for v in needed if v.name not in environ and v.throwaway}
     if throwaway:
         typer.echo(
             f"\nThe checks below use throwaway values for {', '.join(throwaway)} (unset here); "

@@ -18,13 +18,13 @@ from graphql import (
     GraphQLField,
     GraphQLInterfaceType,
     GraphQLList,
-    GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
     GraphQLScalarType,
     GraphQLSchema,
     GraphQLUnionType,
     get_named_type,
+    get_nullable_type,
 )
 
 from adapter.init.errors import InitError
@@ -41,6 +41,7 @@ from adapter.init.vocabulary import (
     leaves,
     normalise,
     required_arguments,
+    word_rank,
 )
 from adapter.page_sizes import page_size_paths
 
@@ -171,7 +172,7 @@ class Discovery:
     searches: tuple[Search, ...]
     viewers: tuple[Viewer, ...]
     listings: tuple[Listing, ...]
-    reasons: tuple[str, ...]
+    reason: str
     runners_up: tuple[str, ...] = field(default=())
 
     @property
@@ -279,7 +280,7 @@ def _type_score(obj: GraphQLObjectType) -> tuple[int, list[str]]:
             score += points
             reasons.append(f"it has {what} ({found[0].name})")
             user_specific = True
-    avatars = [n for n in obj.fields if _word(n, AVATAR_WORDS)]
+    avatars = [n for n in obj.fields if word_rank(n, AVATAR_WORDS) is not None]
     if avatars:
         score += 10
         reasons.append(f"it has an avatar ({avatars[0]})")
@@ -301,11 +302,6 @@ def _type_score(obj: GraphQLObjectType) -> tuple[int, list[str]]:
     return score, reasons
 
 
-def _word(name: str, words: tuple[str, ...]) -> bool:
-    key = normalise(name)
-    return any(key == word or key.startswith(word) for word in words)
-
-
 def _id_argument(
     field_: GraphQLField, *, want_list: bool, type_name: str
 ) -> tuple[str, str] | None:
@@ -319,10 +315,7 @@ def _id_argument(
         if _nested_list(arg):
             continue
         key = normalise(name)
-        id_like = key in {"id", "ids", "uid", "uids", "pk", "pks", "key", "keys"} or key.endswith(
-            ("id", "ids")
-        )
-        if not id_like and not (named.name in ("ID", "Int") and set(required) == {name}):
+        if not _id_like(name) and not (named.name in ("ID", "Int") and set(required) == {name}):
             continue
         if set(required) - {name}:
             continue  # another argument is required too: we cannot fill it in
@@ -333,12 +326,8 @@ def _id_argument(
 
 
 def _nested_list(arg: GraphQLArgument) -> bool:
-    inner = arg.type.of_type if isinstance(arg.type, GraphQLNonNull) else arg.type
-    if isinstance(inner, GraphQLList):
-        element = inner.of_type
-        element = element.of_type if isinstance(element, GraphQLNonNull) else element
-        return isinstance(element, GraphQLList)
-    return False
+    inner = get_nullable_type(arg.type)
+    return isinstance(inner, GraphQLList) and is_list(inner.of_type)
 
 
 def _fetcher(
@@ -472,47 +461,32 @@ def _limit_argument(field_: GraphQLField) -> str | None:
     return ".".join(paths[0]) if paths else None
 
 
-def _viewer(
-    name: str, field_: GraphQLField, returns: _Returns, user: GraphQLObjectType
-) -> Viewer | None:
-    key = normalise(name)
-    if returns.shape != "one" or required_arguments(field_) or key not in _VIEWER_NAMES:
-        return None
-    return Viewer(
-        name,
-        user.name if returns.abstract else None,
-        (),
-        len(_VIEWER_NAMES) - _VIEWER_NAMES.index(key),
-        f"`{name}` takes no arguments and returns the signed-in {user.name}",
-    )
-
-
-def _other_viewers(
+def _viewers(
     query: GraphQLObjectType, returns: dict[str, _Returns], user: GraphQLObjectType, id_field: str
 ) -> list[Viewer]:
-    """Viewer fields returning a type of their own that carries the users' id field (Strapi's
-    `me: UsersPermissionsMe { id documentId … }`): the id is all the token needs."""
+    """Root fields without arguments returning the signed-in user: `viewer`, `me` and kin. A
+    type of its own carrying the users' id field (Strapi's `me: UsersPermissionsMe { id
+    documentId … }`) is ranked below the user type itself: the id is all the token needs."""
     found = []
     for name, shape in returns.items():
         key = normalise(name)
-        field_ = query.fields[name]
-        if user in shape.types or shape.shape != "one" or key not in _VIEWER_NAMES:
+        if (
+            shape.shape != "one"
+            or key not in _VIEWER_NAMES
+            or required_arguments(query.fields[name])
+        ):
             continue
-        if shape.abstract or required_arguments(field_):
+        score = len(_VIEWER_NAMES) - _VIEWER_NAMES.index(key)
+        if user in shape.types:
+            fragment = user.name if shape.abstract else None
+            why = f"returns the signed-in {user.name}"
+        elif not shape.abstract and id_field in shape.types[0].fields:
+            fragment, score = None, score - len(_VIEWER_NAMES)
+            other = shape.types[0].name
+            why = f"returns the signed-in {other}, whose {id_field} is the {user.name}'s"
+        else:
             continue
-        (other,) = shape.types
-        if id_field not in other.fields:
-            continue
-        found.append(
-            Viewer(
-                name,
-                None,
-                (),
-                len(_VIEWER_NAMES) - _VIEWER_NAMES.index(key) - len(_VIEWER_NAMES),
-                f"`{name}` takes no arguments and returns the signed-in {other.name}, whose "
-                f"{id_field} is the {user.name}'s",
-            )
-        )
+        found.append(Viewer(name, fragment, (), score, f"`{name}` takes no arguments and {why}"))
     return found
 
 
@@ -574,7 +548,7 @@ def discover(schema: GraphQLSchema) -> Discovery:
     unfetchable: list[str] = []
     refused: list[str] = []
     for _, user, reasons in scored:
-        fetchers, searches, viewers, listings = [], [], [], []
+        fetchers, searches, listings = [], [], []
         for name, found in returns.items():
             if user not in found.types:
                 continue
@@ -585,8 +559,6 @@ def discover(schema: GraphQLSchema) -> Discovery:
                 refused.append(f"`{name}` ({user.name}): {_refusal(field_, found)}")
             if (search := _search(name, field_, found, user)) is not None:
                 searches.append(search)
-            if (viewer := _viewer(name, field_, found, user)) is not None:
-                viewers.append(viewer)
             if (listing := _listing(name, field_, found, user)) is not None:
                 listings.append(listing)
         if not fetchers:
@@ -594,15 +566,14 @@ def discover(schema: GraphQLSchema) -> Discovery:
             continue
         id_field = _id_field(user)
         assert id_field is not None  # _type_score returned 0 otherwise
-        viewers.extend(_other_viewers(query, returns, user, id_field))
         return Discovery(
             user_type=user,
             id_field=id_field,
             fetchers=_ranked(fetchers),
             searches=_ranked(searches),
-            viewers=_ranked(viewers),
+            viewers=_ranked(_viewers(query, returns, user, id_field)),
             listings=tuple(listings),
-            reasons=(f"{user.name} looks like the user type: " + ", ".join(reasons),),
+            reason=f"{user.name} looks like the user type: " + ", ".join(reasons),
             runners_up=tuple(other.name for _, other, _ in scored if other is not user),
         )
     fields = ", ".join(sorted(query.fields)) or "none"
@@ -633,4 +604,4 @@ def _refusal(field_: GraphQLField, returns: _Returns) -> str:
 
 def _id_like(name: str) -> bool:
     key = normalise(name)
-    return key in ("id", "ids", "uid", "pk", "key") or key.endswith(("id", "ids"))
+    return key in ("uid", "uids", "pk", "pks", "key", "keys") or key.endswith(("id", "ids"))

@@ -18,7 +18,6 @@ __all__ = [
     "listing_query",
     "sample_query",
     "search_document",
-    "selection",
     "users_document",
     "viewer_document",
 ]
@@ -37,44 +36,34 @@ def _tree(paths: Iterable[str]) -> Tree:
 
 
 def _lines(tree: Tree, depth: int) -> list[str]:
+    """The selection `tree`, in first-seen order, indented `depth` levels."""
     out: list[str] = []
     pad = _INDENT * depth
     for name, children in tree.items():
         if children:
-            out.append(f"{pad}{name} {{")
-            out.extend(_lines(children, depth + 1))
-            out.append(f"{pad}}}")
+            out += [f"{pad}{name} {{", *_lines(children, depth + 1), f"{pad}}}"]
         else:
             out.append(f"{pad}{name}")
     return out
-
-
-def selection(paths: Iterable[str], depth: int) -> list[str]:
-    """Lines selecting every dotted path, in first-seen order, indented `depth` levels."""
-    return _lines(_tree(paths), depth)
 
 
 def _field(
     root: RootField, arguments: str, paths: Sequence[str], depth: int, alias: str = ""
 ) -> list[str]:
     """`alias: name(arguments) { below... { ... on Type { paths } } }` as lines."""
-    pad = _INDENT * depth
+    tree = _tree(paths)
+    if root.fragment:
+        tree = {f"... on {root.fragment}": tree}
+    for key in reversed(root.below):
+        tree = {key: tree}
     head = f"{alias}: " if alias else ""
     call = f"({arguments})" if arguments else ""
-    lines = [f"{pad}{head}{root.name}{call} {{"]
-    level = depth + 1
-    for key in root.below:
-        lines.append(f"{_INDENT * level}{key} {{")
-        level += 1
-    if root.fragment:
-        lines.append(f"{_INDENT * level}... on {root.fragment} {{")
-        lines.extend(selection(paths, level + 1))
-        lines.append(f"{_INDENT * level}}}")
-    else:
-        lines.extend(selection(paths, level))
-    for close in range(level - 1, depth - 1, -1):
-        lines.append(f"{_INDENT * close}}}")
-    return lines
+    return _lines({f"{head}{root.name}{call}": tree}, depth)
+
+
+def _operation(head: str, lines: list[str]) -> str:
+    """`head { lines }`: one operation's text."""
+    return "\n".join([f"{head} {{", *lines, "}"]) + "\n"
 
 
 def _variable_type(fetcher: Fetcher) -> str:
@@ -89,10 +78,8 @@ def users_document(fetcher: Fetcher, paths: Sequence[str], *, limit: int = 100) 
     arguments = fetcher.call(f"${variable}")
     if fetcher.limit_argument:
         arguments += f", {page_size_text(fetcher.limit_argument.split('.'), str(limit))}"
-    lines = [f"query {name}(${variable}: {_variable_type(fetcher)}) {{"]
-    lines += _field(fetcher, arguments, paths, 1)
-    lines.append("}")
-    return "\n".join(lines) + "\n"
+    head = f"query {name}(${variable}: {_variable_type(fetcher)})"
+    return _operation(head, _field(fetcher, arguments, paths, 1))
 
 
 def search_document(search: Search, paths: Sequence[str], *, limit: int = 20) -> str:
@@ -100,33 +87,28 @@ def search_document(search: Search, paths: Sequence[str], *, limit: int = 20) ->
     arguments = f"{search.argument}: $query"
     if search.limit_argument:
         arguments += f", {page_size_text(search.limit_argument.split('.'), str(limit))}"
-    lines = ["query ChatSearch($query: String!) {"]
-    lines += _field(search, arguments, paths, 1)
-    lines.append("}")
-    return "\n".join(lines) + "\n"
+    return _operation("query ChatSearch($query: String!)", _field(search, arguments, paths, 1))
 
 
 def viewer_document(viewer: Viewer, id_field: str) -> str:
     """The viewer operation: who is signed in, by the id the chat knows them by."""
-    lines = ["query ChatViewer {", *_field(viewer, "", [id_field], 1), "}"]
-    return "\n".join(lines) + "\n"
+    return _operation("query ChatViewer", _field(viewer, "", [id_field], 1))
 
 
 def feed_document(feed: Feed, paths: Sequence[str]) -> str:
     """The feed's operation: the subscription, or the poll with `$since` in its filter (and a
     page of 100 on a paged field); whole users select every mapped path and the poll's cursor."""
     if not feed.users:
-        return f"subscription ChatFeed {{\n{_INDENT}{feed.name}\n}}\n"
+        return _operation("subscription ChatFeed", [f"{_INDENT}{feed.name}"])
     if feed.kind == "subscription":
-        lines = ["subscription ChatFeed {", *_field(feed, "", paths, 1), "}"]
-        return "\n".join(lines) + "\n"
+        return _operation("subscription ChatFeed", _field(feed, "", paths, 1))
     arguments = page_size_text(feed.argument, "$since")
     if feed.limit:
         arguments += f", {page_size_text(feed.limit, '100')}"
     selected = list(dict.fromkeys([*paths, feed.cursor or ""]))
-    lines = [f"query ChatFeed($since: {feed.scalar}) {{"]
-    lines += _field(feed, arguments, selected, 1)
-    return "\n".join([*lines, "}"]) + "\n"
+    return _operation(
+        f"query ChatFeed($since: {feed.scalar})", _field(feed, arguments, selected, 1)
+    )
 
 
 def sample_query(fetcher: Fetcher, count: int, paths: Sequence[str]) -> tuple[str, list[str]]:
@@ -135,17 +117,13 @@ def sample_query(fetcher: Fetcher, count: int, paths: Sequence[str]) -> tuple[st
         return users_document(fetcher, paths), ["ids"]
     names = [f"id{i}" for i in range(count)]
     declared = ", ".join(f"${name}: {_variable_type(fetcher)}" for name in names)
-    lines = [f"query InitSample({declared}) {{"]
+    lines = []
     for i, name in enumerate(names):
         lines += _field(fetcher, fetcher.call(f"${name}"), paths, 1, alias=f"u{i}")
-    lines.append("}")
-    return "\n".join(lines) + "\n", names
+    return _operation(f"query InitSample({declared})", lines), names
 
 
 def listing_query(listing: Listing, id_field: str, count: int) -> str:
     """A query listing the first `count` users' ids."""
-    lines = ["query InitListing {"]
     size = page_size_text(listing.limit_argument.split("."), str(count))
-    lines += _field(listing, size, [id_field], 1)
-    lines.append("}")
-    return "\n".join(lines) + "\n"
+    return _operation("query InitListing", _field(listing, size, [id_field], 1))

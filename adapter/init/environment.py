@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import secrets
 import textwrap
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 __all__ = [
@@ -20,7 +20,6 @@ __all__ = [
     "Variable",
     "environment_file",
     "header_variable",
-    "throwaway_values",
     "variables",
 ]
 
@@ -88,12 +87,6 @@ def variables(header_names: Sequence[str], *, token_api: bool) -> list[Variable]
         for name in header_names
     ]
     return found
-
-
-def throwaway_values(needed: Sequence[Variable], environ: Mapping[str, str]) -> dict[str, str]:
-    """Stand-ins for the needed variables `environ` does not set (a header's value is set by
-    init from --header, so it has none)."""
-    return {v.name: v.throwaway for v in needed if v.name not in environ and v.throwaway}
 
 
 def environment_file(needed: Sequence[Variable]) -> str:

@@ -51,12 +51,10 @@ def _subscriptions(schema: GraphQLSchema, user: GraphQLObjectType) -> Iterator[F
         if required_arguments(field):
             continue  # a topic or a filter init cannot fill in
         named = get_named_type(field.type)
-        found = returned_users(schema, field.type, user)
-        wrapped = _wrapped(schema, named, user) if found is None else None
-        if found is not None or wrapped is not None:
-            fragment, below = found or wrapped or (None, ())
+        found = returned_users(schema, field.type, user) or _wrapped(schema, named, user)
+        if found is not None:
             why = f"`{name}` yields {user.name} objects: each is mapped and written to the cache"
-            yield Feed(name, fragment, below, 2, why)
+            yield Feed(name, *found, 2, why)
         elif isinstance(named, GraphQLScalarType) and named.name in _ID_SCALARS:
             words = ("user", "member", normalise(user.name))
             if any(word in normalise(name) for word in words):

@@ -17,9 +17,9 @@ from graphql import (
     GraphQLInputObjectType,
     GraphQLInputType,
     GraphQLList,
-    GraphQLNonNull,
     GraphQLScalarType,
     get_named_type,
+    get_nullable_type,
     is_required_input_field,
 )
 
@@ -43,16 +43,12 @@ class IdList:
     rank: int
 
 
-def _unwrapped(type_: GraphQLInputType) -> GraphQLInputType:
-    return type_.of_type if isinstance(type_, GraphQLNonNull) else type_
-
-
 def _scalar_list(type_: GraphQLInputType) -> str | None:
     """The element scalar of a flat list type, `[Int!]` -> Int."""
-    inner = _unwrapped(type_)
+    inner = get_nullable_type(type_)
     if not isinstance(inner, GraphQLList):
         return None
-    element = _unwrapped(inner.of_type)
+    element = get_nullable_type(inner.of_type)
     return element.name if isinstance(element, GraphQLScalarType) else None
 
 
@@ -89,7 +85,7 @@ def _walk(
             if rank is not None:
                 yield (*path, name), scalar, rank
             continue
-        inner = _unwrapped(input_field.type)
+        inner = get_nullable_type(input_field.type)
         deeper = len(path) + 1 < _MAX_DEPTH
         if isinstance(inner, GraphQLInputObjectType) and inner.name not in seen and deeper:
             yield from _walk(inner, (*path, name), seen | {inner.name}, type_name)
@@ -103,7 +99,7 @@ def id_lists(field: GraphQLField, type_name: str) -> list[IdList]:
         named = get_named_type(arg.type)
         if not isinstance(named, GraphQLInputObjectType) or required - {argument}:
             continue
-        if isinstance(_unwrapped(arg.type), GraphQLList):
+        if isinstance(get_nullable_type(arg.type), GraphQLList):
             continue
         for path, scalar, rank in _walk(named, (), frozenset({named.name}), type_name):
             found.append(IdList(argument, path, scalar, rank + len(path)))

@@ -7,16 +7,16 @@ and the adapter's own encoder writes each one back exactly as the site sent it, 
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import ValidationError
+
 from adapter.config import GlobalIdSettings
-from adapter.globalids import GlobalIds
+from adapter.globalids import GlobalIds, b64decode_text
 
 __all__ = ["GlobalIdGuess", "describe_global_ids", "detect_global_ids"]
 
@@ -32,31 +32,21 @@ class GlobalIdGuess:
     reason: str
 
 
-def _decoded(text: str) -> str | None:
-    try:
-        return base64.b64decode(text, validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        return None
-
-
 def _kind(text: str) -> tuple[dict[str, Any], str] | None:
     """The settings that would decode `text`, and the id inside it."""
     gid = _GID.fullmatch(text)
     if gid is not None:
         return {"encoding": "template", "template": gid.group(1) + "{id}"}, gid.group(2)
-    decoded = _decoded(text)
+    decoded = b64decode_text(text)
     if decoded is None:
         return None
     if decoded.startswith("["):
+        # `["users", 5]`; any other value inside fails the check of encoding it back.
         try:
-            parts = json.loads(decoded)
+            table, local = json.loads(decoded)
         except ValueError:
             return None
-        if not (isinstance(parts, list) and len(parts) == 2 and isinstance(parts[0], str)):
-            return None
-        if isinstance(parts[1], bool) or not isinstance(parts[1], int | str):
-            return None
-        return {"encoding": "postgraphile", "type": parts[0]}, str(parts[1])
+        return {"encoding": "postgraphile", "type": str(table)}, str(local)
     relay = _RELAY.fullmatch(decoded)
     if relay is not None:
         return {"encoding": "relay", "type": relay.group(1)}, relay.group(2)
@@ -83,7 +73,10 @@ def detect_global_ids(ids: Sequence[str]) -> GlobalIdGuess | None:
     if any(kind[0] != settings for kind in found):
         return None  # two encodings or two types: not one site's user ids
     local_ids = tuple(local for _, local in found)
-    codec = GlobalIds(GlobalIdSettings.model_validate(settings))
+    try:
+        codec = GlobalIds(GlobalIdSettings.model_validate(settings))
+    except ValidationError:
+        return None  # a type no site names (empty, or longer than the settings allow)
     if any(codec.encode(local) != text for local, text in zip(local_ids, ids, strict=True)):
         return None  # the site writes them some other way: sending ours would find nobody
     shown = describe_global_ids(settings)

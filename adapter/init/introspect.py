@@ -8,23 +8,17 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Mapping
-from types import TracebackType
-from typing import Any, Self, cast
+from typing import Any, Self
 from urllib.parse import urlsplit
 
 import httpx
 import orjson
-from graphql import (
-    GraphQLError,
-    GraphQLSchema,
-    IntrospectionQuery,
-    build_client_schema,
-    get_introspection_query,
-)
+from graphql import GraphQLSchema, get_introspection_query
 
 from adapter.bounded import ACCEPT_ENCODING, TooLarge, UnsupportedEncoding, read_bounded_sync
 from adapter.error_messages import error_messages
 from adapter.init.errors import InitError
+from adapter.init.schema_file import client_schema
 from adapter.urls import display_url
 
 __all__ = ["Endpoint"]
@@ -59,27 +53,14 @@ class Endpoint:
     def __enter__(self) -> Self:
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-    def close(self) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self._client.close()
 
     def schema(self) -> GraphQLSchema:
         """Introspect the endpoint and build its schema."""
         data = self.execute(get_introspection_query(descriptions=True), purpose="introspection")
-        try:
-            return build_client_schema(cast(IntrospectionQuery, data))
-        except (TypeError, ValueError, KeyError, GraphQLError) as exc:
-            raise InitError(
-                f"{self.where} answered the introspection query, but not with a usable schema "
-                f"({exc})"
-            ) from None
+        problem = f"{self.where} answered the introspection query, but not with a usable schema"
+        return client_schema(data, problem)
 
     def execute(
         self,

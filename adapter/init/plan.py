@@ -33,16 +33,13 @@ class Plan:
     # The site's change feed (a subscription or a poll), when its schema offers one.
     feed: Feed | None = None
 
-    def mapping(self) -> MappingSettings:
+    def selected_paths(self) -> list[str]:
+        """What the documents select: every path the mapping reads, the id first."""
         data: dict[str, Any] = {"id": self.proposal.id_field, "fields": self.proposal.fields()}
         if self.proposal.profiles is not None:
             data["profiles"] = self.proposal.profiles
-        return MappingSettings.model_validate(data)
-
-    def selected_paths(self) -> list[str]:
-        """What the documents select: every path the mapping reads, the id first."""
-        paths = [path for _, path in referenced_paths(self.mapping())]
-        return list(dict.fromkeys(paths))
+        mapping = MappingSettings.model_validate(data)
+        return list(dict.fromkeys(path for _, path in referenced_paths(mapping)))
 
     @property
     def users_file(self) -> str:

@@ -35,22 +35,21 @@ from adapter.init.vocabulary import (
     plain_name,
     required_arguments,
     resolve_path,
+    word_rank,
 )
+from adapter.mapping import spec_paths
 from adapter.paths import dig
 
 __all__ = [
-    "CHAT_FIELDS",
     "Guess",
     "IdType",
     "Proposal",
     "converter_for",
     "guess_from_source",
     "propose",
-    "source_paths",
 ]
 
 IdType = Literal["int", "str"]
-CHAT_FIELDS = ("name", "avatar_url", "profile_url", "lastlogin", "badge", "chat_role", "user_mail")
 _MS_SUFFIXES = ("ms", "millis", "milliseconds", "msec", "inms")
 _MILLISECONDS_ABOVE = 100_000_000_000
 _NUMBER_SCALARS = ("Int", "Float")
@@ -189,11 +188,11 @@ def _avatar(
 ) -> Guess:
     ranked: list[tuple[int, int, str, str]] = []
     for leaf in find_leaves(_texts(leaves(user)), AVATAR_WORDS):
-        rank = _word_rank(leaf.name, AVATAR_WORDS)
+        rank = word_rank(leaf.name, AVATAR_WORDS)
         if rank is not None:
             ranked.append((rank, 0, leaf.path, f"{leaf.name} looks like an avatar URL"))
     for name, obj in object_fields(user):
-        rank = _word_rank(plain_name(name), AVATAR_WORDS)
+        rank = word_rank(plain_name(name), AVATAR_WORDS)
         if rank is None:
             continue
         if obj.name == "directus_files" and "id" in obj.fields:
@@ -251,14 +250,6 @@ def _avatar_file(user: GraphQLObjectType, samples: Sequence[Mapping[str, Any]]) 
     return Guess("avatar_url", None, "no avatar, picture, photo or image field")
 
 
-def _word_rank(name: str, words: Sequence[str]) -> int | None:
-    key = normalise(name)
-    for rank, word in enumerate(words):
-        if key == word or key.startswith(word):
-            return rank
-    return None
-
-
 def _profile_url(user: GraphQLObjectType, site: str | None) -> Guess:
     texts = _texts(leaves(user))
     uri = next((leaf for leaf in texts if normalise(leaf.name) == "uri"), None)
@@ -275,19 +266,14 @@ def _profile_url(user: GraphQLObjectType, site: str | None) -> Guess:
     found = find_leaves(texts, PROFILE_URLS)
     if found:
         return Guess("profile_url", found[0].path, f"{found[0].name} looks like a profile link")
-    usernames = find_leaves(_texts(leaves(user)), USERNAMES)
-    key = (
-        usernames[0].path
-        if usernames
-        else next((leaf.path for leaf in leaves(user) if normalise(leaf.name) == "id"), None)
-    )
-    if key is None:
+    ids = [leaf for leaf in leaves(user) if normalise(leaf.name) == "id"]
+    keys = [*find_leaves(texts, USERNAMES), *ids]
+    if not keys:
         return Guess("profile_url", None, "no profile-link field, and no username or id for one")
-    origin = _origin(site)
-    template = f"{origin}/members/{{{key}}}/"
+    key = keys[0].path
     return Guess(
         "profile_url",
-        template,
+        f"{_origin(site)}/members/{{{key}}}/",
         f"no profile-link field, so a template on the site's address: /members/ is a guess, "
         f"change it to where the site shows a member's page (a missing {key} leaves it out)",
     )
@@ -446,56 +432,55 @@ def _profiles(user: GraphQLObjectType) -> tuple[dict[str, Any] | None, str]:
     return None, "no list of sub-profiles"
 
 
-def _id_type(discovery: Discovery, samples: Sequence[Mapping[str, Any]]) -> tuple[IdType, str]:
-    fetcher = discovery.fetcher
-    if fetcher.scalar == "Int":
-        return "int", f"{fetcher.signature} takes Int ids"
-    ids = [str(v) for v in _values(samples, discovery.id_field)]
-    if ids and not all(i.isascii() and i.isdigit() for i in ids):
-        return "str", f"the sampled ids are not numbers ({ids[0]!r}): they are sent as text"
-    if ids:
-        return "int", "the sampled ids are numbers, which the chat wants as numbers"
-    return "int", "numbers, as the chat prefers; set `str` if the site's ids are not numbers"
-
-
 _ROW_IDS = ("databaseid", "rowid", "pk", "userid", "memberid")
 
 
-def _id_field(
+def _numbers(ids: Sequence[str]) -> bool:
+    return all(i.isascii() and i.isdigit() for i in ids)
+
+
+def _ids(
     discovery: Discovery,
     samples: Sequence[Mapping[str, Any]],
     encoded_by: Mapping[str, Any] | None,
-) -> tuple[str, GlobalIdGuess | None, str | None]:
-    """The mapping's id, any global-id encoding, and why (None: the plain id field)."""
-    key = discovery.fetcher.key
-    if key is not None:
+) -> tuple[str, IdType, str, GlobalIdGuess | None]:
+    """The mapping's id field, the chat's id type and why, and any global-id encoding."""
+    fetcher, id_field = discovery.fetcher, discovery.id_field
+    if fetcher.key is not None:
         why = (
-            f"{discovery.fetcher.signature} finds users by {key}, an integer, as the chat's ids "
+            f"{fetcher.signature} finds users by {fetcher.key}, an integer, as the chat's ids "
             "are; the widget's token carries it too"
         )
-        return key, None, why
-    ids = [str(v) for v in _values(samples, discovery.id_field)]
+        return fetcher.key, "int", why, None
+    ids = [str(v) for v in _values(samples, id_field)]
     guess = detect_global_ids(ids)
     if guess is None and encoded_by is not None and ids:
         reason = (
-            f"{discovery.fetcher.signature} found the sampled users only by global ids, "
-            f"{describe_global_ids(encoded_by)}, and {discovery.id_field} holds the id inside: "
+            f"{fetcher.signature} found the sampled users only by global ids, "
+            f"{describe_global_ids(encoded_by)}, and {id_field} holds the id inside: "
             "the adapter encodes the chat's ids for the site"
         )
-        return discovery.id_field, GlobalIdGuess(dict(encoded_by), tuple(ids), reason), reason
-    if guess is None:
-        return discovery.id_field, None, None
-    if discovery.fetcher.scalar == "Int":
+        guess = GlobalIdGuess(dict(encoded_by), tuple(ids), reason)
+    elif guess is not None and fetcher.scalar == "Int":
         # The fetch field takes the row's number (WPGraphQL's `include`): match on that field.
         for leaf in leaves(discovery.user_type):
             if normalise(leaf.name) in _ROW_IDS and leaf.scalar == "Int":
-                why = (
-                    f"{discovery.id_field} holds global ids, and {discovery.fetcher.signature} "
-                    f"takes numbers: {leaf.name} is the number"
-                )
-                return leaf.name, None, why
-        return discovery.id_field, None, None
-    return discovery.id_field, guess, guess.reason
+                why = f"{id_field} holds global ids, and {fetcher.signature} takes numbers: "
+                return leaf.name, "int", f"{why}{leaf.name} is the number", None
+        guess = None
+    if guess is not None:
+        local = guess.local_ids
+        reason = f"the ids inside the site's global ids ({', '.join(local)})"
+        return id_field, "int" if _numbers(local) else "str", reason, guess
+    if fetcher.scalar == "Int":
+        return id_field, "int", f"{fetcher.signature} takes Int ids", None
+    if ids and not _numbers(ids):
+        why = f"the sampled ids are not numbers ({ids[0]!r}): they are sent as text"
+        return id_field, "str", why, None
+    if ids:
+        return id_field, "int", "the sampled ids are numbers, which the chat wants as numbers", None
+    why = "numbers, as the chat prefers; set `str` if the site's ids are not numbers"
+    return id_field, "int", why, None
 
 
 def propose(
@@ -507,15 +492,8 @@ def propose(
 ) -> Proposal:
     """Every chat field's guess for the discovered user type."""
     user = discovery.user_type
-    id_field, global_id, why = _id_field(discovery, samples, encoded_by)
+    id_field, id_type, id_reason, global_id = _ids(discovery, samples, encoded_by)
     profiles, profiles_reason = _profiles(user)
-    id_type, id_reason = _id_type(discovery, samples)
-    if global_id is not None:
-        numbers = all(i.isascii() and i.isdigit() for i in global_id.local_ids)
-        id_type = "int" if numbers else "str"
-        id_reason = f"the ids inside the site's global ids ({', '.join(global_id.local_ids)})"
-    elif why is not None:
-        id_type, id_reason = "int", why
     return Proposal(
         id_field=id_field,
         id_type=id_type,
@@ -535,19 +513,6 @@ def propose(
     )
 
 
-def source_paths(source: str | list[str]) -> list[str]:
-    """The field paths a path, a template or a list of them reads."""
-    items = source if isinstance(source, list) else [source]
-    paths: list[str] = []
-    for item in items:
-        names = _PLACEHOLDER.findall(item)
-        if names:
-            paths.extend(name.strip() for name in names)
-        else:
-            paths.append(item)
-    return paths
-
-
 def guess_from_source(
     field: str,
     source: str | list[str],
@@ -559,7 +524,7 @@ def guess_from_source(
     The field's usual converter is kept: `or_false` for avatars, and for `lastlogin` the one that
     fits the newly chosen field.
     """
-    for path in source_paths(source):
+    for path in spec_paths(source):
         found = resolve_path(user, path)
         if isinstance(found, str):
             return found

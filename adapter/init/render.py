@@ -318,14 +318,9 @@ def render(plan: Plan) -> dict[str, str]:
     return files
 
 
-def existing(directory: Path, files: Mapping[str, str]) -> list[Path]:
-    """The files that would be overwritten."""
-    return [directory / name for name in files if (directory / name).exists()]
-
-
 def write_files(directory: Path, files: Mapping[str, str], *, force: bool) -> list[Path]:
     """Write every file; refuse (before writing any) to overwrite without `force`."""
-    taken = existing(directory, files)
+    taken = [directory / name for name in files if (directory / name).exists()]
     if taken and not force:
         names = ", ".join(str(p) for p in taken)
         raise InitError(f"not overwriting {names}: pass --force to replace them")

@@ -15,12 +15,12 @@ import typer
 import yaml
 from pydantic import TypeAdapter, ValidationError
 
-from adapter.config import FieldSpec, MappingSettings
+from adapter.config import FieldSpec
 from adapter.init.discover import RootField
 from adapter.init.plan import Plan
 from adapter.init.propose import Guess, IdType, guess_from_source
 from adapter.init.vocabulary import resolve_path
-from adapter.mapping import referenced_paths
+from adapter.mapping import spec_paths
 
 __all__ = ["review", "source_text"]
 
@@ -90,12 +90,10 @@ def _rule(field: str, data: dict[str, Any], plan: Plan) -> Guess | str:
         spec = TypeAdapter(FieldSpec).validate_python(data)
     except ValidationError as exc:
         return f"not a valid rule: {exc.errors()[0]['msg']}"
-    mapping = MappingSettings(id=plan.proposal.id_field, fields={"name": "x", field: spec})
-    for where, path in referenced_paths(mapping):
-        if where == f"mapping.fields.{field}":
-            found = resolve_path(plan.discovery.user_type, path)
-            if isinstance(found, str):
-                return found
+    for path in spec_paths(spec):
+        found = resolve_path(plan.discovery.user_type, path)
+        if isinstance(found, str):
+            return found
     return Guess(field, data, "your rule")
 
 

@@ -20,7 +20,7 @@ from graphql import (
 
 from adapter.init.errors import InitError
 
-__all__ = ["read_schema_file"]
+__all__ = ["client_schema", "read_schema_file"]
 
 MAX_SCHEMA_BYTES = 64 * 1024 * 1024
 
@@ -53,12 +53,15 @@ def _from_json(path: Path, raw: bytes) -> GraphQLSchema:
             f"{path} is JSON without `__schema`: give the answer to the introspection query "
             "(or the schema's SDL)"
         )
+    return client_schema(payload, f"{path} holds introspection JSON that is not a usable schema")
+
+
+def client_schema(data: Any, problem: str) -> GraphQLSchema:
+    """The schema an introspection answer describes; InitError saying `problem` otherwise."""
     try:
-        return build_client_schema(cast(IntrospectionQuery, payload))
+        return build_client_schema(cast(IntrospectionQuery, data))
     except (TypeError, ValueError, KeyError, GraphQLError) as exc:
-        raise InitError(
-            f"{path} holds introspection JSON that is not a usable schema ({exc})"
-        ) from None
+        raise InitError(f"{problem} ({exc})") from None
 
 
 def _from_sdl(path: Path, raw: bytes) -> GraphQLSchema:

@@ -16,10 +16,9 @@ from graphql import GraphQLSchema
 
 from adapter.app import create_app, served_in_process
 from adapter.checks import CheckReport, run_checks
-from adapter.config import Settings
 from adapter.errors import AdapterError
 
-__all__ = ["ChatAnswer", "Verification", "chat_answer", "verify"]
+__all__ = ["ChatAnswer", "Verification", "verify"]
 
 
 @dataclass(frozen=True)
@@ -41,36 +40,30 @@ class Verification:
         return self.report.ok and self.answer is not None and self.answer.status == 200
 
 
-async def chat_answer(settings: Settings, ids: Sequence[str]) -> ChatAnswer:
-    """What the chat's users-info call for `ids` gets from an app built from `settings`."""
-    path = f"{settings.chat.prefix}/users?user_ids={settings.chat.ids.separator.join(ids)}"
-    async with served_in_process(create_app(settings)) as (app, _):
-        transport = httpx.ASGITransport(app=app)
-        auth = (
-            settings.chat.api_login.get_secret_value(),
-            settings.chat.api_password.get_secret_value(),
-        )
-        async with httpx.AsyncClient(
-            transport=transport, base_url="http://adapter.local"
-        ) as client:
-            response = await client.get(path, auth=auth)
-    return ChatAnswer(path, response.status_code, response.content)
-
-
 async def _verify(
     config: Path, ids: Sequence[str], environ: Mapping[str, str], schema: GraphQLSchema | None
 ) -> Verification:
     # The same checks as check-config: `environ` has throwaway values for what is still unset.
     report = await run_checks(config, environ=environ, schema=schema)
-    if not report.ok or report.settings is None:
+    settings = report.settings
+    if not report.ok or settings is None:
         return Verification(report, None, "the checks failed")
     if not ids:
         return Verification(report, None, "no user ids to ask for")
+    chat = settings.chat
+    path = f"{chat.prefix}/users?user_ids={chat.ids.separator.join(ids)}"
+    auth = (chat.api_login.get_secret_value(), chat.api_password.get_secret_value())
     try:
-        answer = await chat_answer(report.settings, ids)
+        async with (
+            served_in_process(create_app(settings)) as (app, _),
+            httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=app), base_url="http://adapter.local"
+            ) as client,
+        ):
+            response = await client.get(path, auth=auth)
     except AdapterError as exc:
         return Verification(report, None, exc.message)
-    return Verification(report, answer)
+    return Verification(report, ChatAnswer(path, response.status_code, response.content))
 
 
 def verify(

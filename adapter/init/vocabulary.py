@@ -14,13 +14,13 @@ from graphql import (
     GraphQLEnumType,
     GraphQLField,
     GraphQLInterfaceType,
-    GraphQLList,
     GraphQLNamedType,
-    GraphQLNonNull,
     GraphQLObjectType,
-    GraphQLOutputType,
     GraphQLScalarType,
+    GraphQLType,
     get_named_type,
+    is_list_type,
+    is_non_null_type,
     is_required_argument,
 )
 
@@ -42,6 +42,7 @@ __all__ = [
     "plain_name",
     "required_arguments",
     "resolve_path",
+    "word_rank",
 ]
 
 USER_TYPE_NAMES = (
@@ -119,15 +120,19 @@ def normalise(name: str) -> str:
     return name.replace("_", "").replace("-", "").lower()
 
 
+def word_rank(name: str, words: Sequence[str]) -> int | None:
+    """The place in `words` of the first word `name` is or starts with; None: none."""
+    key = normalise(name)
+    return next((rank for rank, word in enumerate(words) if key.startswith(word)), None)
+
+
 def required_arguments(field: GraphQLField) -> dict[str, GraphQLArgument]:
     """Arguments a query must give: non-null and without a default."""
     return {name: arg for name, arg in field.args.items() if is_required_argument(arg)}
 
 
-def is_list(type_: GraphQLOutputType | object) -> bool:
-    if isinstance(type_, GraphQLNonNull):
-        type_ = type_.of_type
-    return isinstance(type_, GraphQLList)
+def is_list(type_: GraphQLType) -> bool:
+    return is_list_type(type_.of_type if is_non_null_type(type_) else type_)
 
 
 @dataclass(frozen=True)

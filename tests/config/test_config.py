@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import yaml
 
-from adapter.config import load_settings, settings_from_mapping
+from adapter.config import EnvironmentOverrides, load_settings, settings_from_mapping
 from adapter.errors import ConfigError
 from tests.support import REFERENCE_CONFIG, ROOT, deep_merge, reference_data
 
@@ -80,6 +80,33 @@ def test_environment_overrides_beat_the_file() -> None:
     assert settings.cache.prefix == "site-a:"
     assert settings.chat.product_name == "a: b"
     assert settings.upstream.headers["X-Site"].get_secret_value() == "main"
+
+
+def test_an_override_that_is_not_yaml_is_a_problem_of_its_setting() -> None:
+    """A list or mapping override that does not parse is refused, named by its path."""
+    found = problems(
+        MINIMAL,
+        IMBACHAT__UPSTREAM__HEADERS="{bad",
+        IMBACHAT__GRAPHQL__CORS__ALLOWED_ORIGINS="[x",
+        IMBACHAT__BOGUS="1",
+    )
+    assert "upstream.headers: Input should be a valid dictionary" in found
+    assert "graphql.cors.allowed_origins: Input should be a valid list" in found
+    assert "bogus: unknown key" in found
+
+
+def test_a_source_that_fails_is_a_problem_not_a_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Should pydantic-settings' environment source fail on a value, the loader still answers
+    with a ConfigError that names the setting and not the value."""
+
+    def fail(*_: object) -> object:
+        raise ValueError("s3cret-value")
+
+    monkeypatch.setattr(EnvironmentOverrides, "decode_complex_value", fail)
+    found = problems(MINIMAL, IMBACHAT__UPSTREAM__HEADERS="{X-Key: s3cret-value}")
+    assert len(found) == 1
+    assert '"upstream"' in found[0]
+    assert "s3cret-value" not in found[0]
 
 
 def test_every_problem_is_listed_with_its_path() -> None:

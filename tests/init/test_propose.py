@@ -8,8 +8,9 @@ import pytest
 from graphql import GraphQLObjectType, build_schema
 
 from adapter.init.discover import discover
-from adapter.init.propose import converter_for, guess_from_source, propose, source_paths
+from adapter.init.propose import converter_for, guess_from_source, propose
 from adapter.init.vocabulary import Leaf, resolve_path
+from adapter.mapping import spec_paths
 
 QUERY = "type Query { user(id: ID!): User }"
 
@@ -257,4 +258,4 @@ def test_guess_from_typed_sources() -> None:
     name = guess_from_source("name", ["nick", "login"], user)
     assert not isinstance(name, str)
     assert name.spec == ["nick", "login"]
-    assert source_paths(["{nick} ({login})", "id"]) == ["nick", "login", "id"]
+    assert list(spec_paths(["{nick} ({login})", "id"])) == ["nick", "login", "id"]
