@@ -17,7 +17,7 @@ import contextlib
 import contextvars
 import hashlib
 import time
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -263,22 +263,32 @@ class Directory:
         # so they meet at the same chunk locks. Shorter first, so integers go in numeric order.
         ids = sorted(futures, key=_id_order)
         chunks = [ids[i : i + self._batch_size] for i in range(0, len(ids), self._batch_size)]
+        with self._fetching():
+            try:
+                outcomes = await asyncio.gather(
+                    *(self._fetch_chunk(chunk, generation) for chunk in chunks),
+                    return_exceptions=True,
+                )
+                for chunk, outcome in zip(chunks, outcomes, strict=True):
+                    for user_id in chunk:
+                        if isinstance(outcome, BaseException):
+                            self._settle(user_id, futures[user_id], error=outcome)
+                        else:
+                            self._settle(user_id, futures[user_id], result=outcome[user_id])
+            finally:
+                # Cancelled (shutdown): nobody may wait forever on a fetch that will not come.
+                for user_id, future in futures.items():
+                    self._settle(
+                        user_id, future, error=UpstreamUnavailable("the fetch was cancelled")
+                    )
+
+    @contextlib.contextmanager
+    def _fetching(self) -> Iterator[None]:
+        """Counts the fetches under way: evictions are remembered only while one runs."""
         self._fetches += 1
         try:
-            outcomes = await asyncio.gather(
-                *(self._fetch_chunk(chunk, generation) for chunk in chunks),
-                return_exceptions=True,
-            )
-            for chunk, outcome in zip(chunks, outcomes, strict=True):
-                for user_id in chunk:
-                    if isinstance(outcome, BaseException):
-                        self._settle(user_id, futures[user_id], error=outcome)
-                    else:
-                        self._settle(user_id, futures[user_id], result=outcome[user_id])
+            yield
         finally:
-            # Cancelled (shutdown): nobody may wait forever on a fetch that will not come.
-            for user_id, future in futures.items():
-                self._settle(user_id, future, error=UpstreamUnavailable("the fetch was cancelled"))
             self._fetches -= 1
             if not self._fetches:
                 self._evicted.clear()
@@ -452,8 +462,7 @@ class Directory:
         if query is None:
             raise FriendsUnavailable()
         generation = self._generation
-        self._fetches += 1
-        try:
+        with self._fetching():
             document, variables = query.request(user_id)
             result = await self._upstream.execute(document, variables)
             objects = query.friends(result.data)
@@ -477,13 +486,9 @@ class Directory:
             await self._store(
                 {i: f for i, f in found.items() if self.key(i) not in evicted}, generation, seen
             )
-        finally:
-            self._fetches -= 1
-            if not self._fetches:
-                self._evicted.clear()
         return [f.profile for f in found.values() if f.profile is not None]
 
-    def _map_users(self, objects: Iterable[Any]) -> dict[UserId, _Found]:
+    def _map_users(self, objects: Sequence[Any]) -> dict[UserId, _Found]:
         found: dict[UserId, _Found] = {}
         for user_id, user in self.site_users.chat_users(objects):
             found.setdefault(user_id, _Found(orjson.dumps(user)))

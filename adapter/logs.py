@@ -140,13 +140,9 @@ class _StderrLogger(structlog.WriteLogger):
     an access line's cost); only libraries' records (uvicorn's) take that road.
     """
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, *args: Any) -> None:  # the logger factory's: the name, if any
         super().__init__(sys.stderr)
-        self.name = name  # read by add_logger_name
-
-
-def _stderr_logger(*args: Any) -> _StderrLogger:
-    return _StderrLogger(str(args[0]) if args else "")
+        self.name = str(args[0]) if args else ""  # read by add_logger_name
 
 
 class _AccessWriter:
@@ -186,7 +182,7 @@ class _AccessWriter:
         event["logger"] = "adapter.access"
         event["timestamp"] = self._timestamp()
         stream = sys.stderr
-        stream.write(orjson.dumps(event, default=str, option=orjson.OPT_APPEND_NEWLINE).decode())
+        stream.write(_json(event) + "\n")
         stream.flush()
         return True
 
@@ -249,7 +245,7 @@ def configure_logging(level: str = "info", *, json: bool = True) -> None:
     processors = [*shared, *rendering]
     structlog.configure(
         processors=processors,
-        logger_factory=_stderr_logger,
+        logger_factory=_StderrLogger,
         wrapper_class=structlog.make_filtering_bound_logger(numeric),
         cache_logger_on_first_use=False,
     )

@@ -12,7 +12,7 @@ from __future__ import annotations
 import bisect
 import functools
 import itertools
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
@@ -105,36 +105,30 @@ class Metrics:
 
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
         self.registry = registry or CollectorRegistry()
-        self.cache_requests = Counter(
-            "adapter_cache_requests",
-            "Profile look-ups by cache result.",
-            ["result"],
-            registry=self.registry,
+        self.cache_requests = self._counter(
+            "adapter_cache_requests", "Profile look-ups by cache result.", "result", CACHE_RESULTS
         )
-        self.cache_errors = Counter(
+        self.cache_errors = self._counter(
             "adapter_cache_errors",
             "Cache backend operations that failed (the adapter failed open).",
-            ["operation"],
-            registry=self.registry,
+            "operation",
+            CACHE_ERROR_OPERATIONS,
         )
-        self._invalidation_channel_up: Gauge | None = None
-        self.local_invalidations = Counter(
+        self.local_invalidations = self._counter(
             "adapter_cache_local_invalidations",
             "Keys dropped from the local layer because another replica changed them.",
-            registry=self.registry,
         )
-        self.upstream_requests = Counter(
+        self.upstream_requests = self._counter(
             "adapter_upstream_requests",
             "HTTP requests to the site's GraphQL API by outcome.",
-            ["outcome"],
-            registry=self.registry,
+            "outcome",
+            UPSTREAM_OUTCOMES,
         )
-        self.answers_cut_short = Counter(
+        self.answers_cut_short = self._counter(
             "adapter_upstream_answers_cut_short",
             "Users answers that looked cut short by a page size (fewer users than ids at a "
             "round page size, or a next page announced): their missing ids were not cached as "
             "unknown.",
-            registry=self.registry,
         )
         self.upstream_latency = Histogram(
             "adapter_upstream_latency_seconds",
@@ -143,53 +137,46 @@ class Metrics:
             registry=self.registry,
         )
         self.http = HttpFigures(self.registry)
-        self.users_dropped = Counter(
+        self.users_dropped = self._counter(
             "adapter_users_dropped",
             "Upstream users left out of an answer, by reason.",
-            ["reason"],
-            registry=self.registry,
+            "reason",
+            USER_DROP_REASONS,
         )
-        self.tokens = Counter(
-            "adapter_tokens",
-            "Widget token requests by outcome.",
-            ["outcome"],
-            registry=self.registry,
+        self.tokens = self._counter(
+            "adapter_tokens", "Widget token requests by outcome.", "outcome", TOKEN_OUTCOMES
         )
-        for counter, values in (
-            (self.cache_requests, CACHE_RESULTS),
-            (self.cache_errors, CACHE_ERROR_OPERATIONS),
-            (self.upstream_requests, UPSTREAM_OUTCOMES),
-            (self.users_dropped, USER_DROP_REASONS),
-            (self.tokens, TOKEN_OUTCOMES),
-        ):
-            for value in values:
-                counter.labels(value)
 
-    @property
+    def _counter(
+        self, name: str, documentation: str, label: str | None = None, values: Iterable[str] = ()
+    ) -> Counter:
+        """A counter with at most one label, each of whose known `values` starts at 0."""
+        counter = Counter(name, documentation, [label] if label else [], registry=self.registry)
+        for value in values:
+            counter.labels(value)
+        return counter
+
+    @functools.cached_property
     def invalidation_channel_up(self) -> Gauge:
         """Registered by the first replica channel that asks for it: a replica without one
         (memory cache, no local layer) exports no such series rather than a 0 that an alert on
         a channel down would read as an outage."""
-        if self._invalidation_channel_up is None:
-            self._invalidation_channel_up = Gauge(
-                "adapter_cache_invalidation_channel_up",
-                "1 while the replicas' invalidation channel is subscribed and answering, else 0 "
-                "(local copies then live local_seconds only).",
-                registry=self.registry,
-            )
-        return self._invalidation_channel_up
+        return Gauge(
+            "adapter_cache_invalidation_channel_up",
+            "1 while the replicas' invalidation channel is subscribed and answering, else 0 "
+            "(local copies then live local_seconds only).",
+            registry=self.registry,
+        )
 
     @functools.cached_property
     def feed(self) -> FeedMetrics:
         """Registered by the change feed: a replica without one exports no such series."""
-        events = Counter(
+        events = self._counter(
             "adapter_feed_events",
             "Change feed events (or poll answers) by outcome; a flood marks every copy stale.",
-            ["outcome"],
-            registry=self.registry,
+            "outcome",
+            FEED_OUTCOMES,
         )
-        for outcome in FEED_OUTCOMES:
-            events.labels(outcome)
         return FeedMetrics(
             up=Gauge(
                 "adapter_feed_up",

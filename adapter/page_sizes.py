@@ -17,12 +17,11 @@ from graphql import (
     FieldNode,
     GraphQLField,
     GraphQLInputObjectType,
-    GraphQLNonNull,
     IntValueNode,
     ObjectValueNode,
     ValueNode,
     VariableNode,
-    get_named_type,
+    get_nullable_type,
     is_required_input_field,
 )
 
@@ -42,8 +41,7 @@ def _key(name: str) -> str:
 
 
 def _is_int(type_: Any) -> bool:
-    inner = type_.of_type if isinstance(type_, GraphQLNonNull) else type_
-    return getattr(inner, "name", None) == "Int"
+    return getattr(get_nullable_type(type_), "name", None) == "Int"
 
 
 def page_size_paths(field: GraphQLField) -> list[tuple[str, ...]]:
@@ -55,16 +53,13 @@ def page_size_paths(field: GraphQLField) -> list[tuple[str, ...]]:
         if _is_int(arg.type) and key in PAGE_SIZE_NAMES:
             found.append((PAGE_SIZE_NAMES.index(key), (name,)))
             continue
-        named = get_named_type(arg.type)
-        inner = arg.type.of_type if isinstance(arg.type, GraphQLNonNull) else arg.type
-        if not isinstance(inner, GraphQLInputObjectType) or not isinstance(
-            named, GraphQLInputObjectType
-        ):
+        inner = get_nullable_type(arg.type)
+        if not isinstance(inner, GraphQLInputObjectType):
             continue
-        required = [n for n, f in named.fields.items() if is_required_input_field(f)]
-        for inner_name, inner_field in named.fields.items():
+        required = {n for n, f in inner.fields.items() if is_required_input_field(f)}
+        for inner_name, inner_field in inner.fields.items():
             inner_key = _key(inner_name)
-            if set(required) - {inner_name} or not _is_int(inner_field.type):
+            if required - {inner_name} or not _is_int(inner_field.type):
                 continue
             if inner_key in PAGE_SIZE_NAMES:
                 # Behind the plain arguments: `first: 100` reads better than a nested one.

@@ -22,11 +22,8 @@ __all__ = [
     "IssuedToken",
     "require_numeric_dates",
     "signing_key",
-    "verify_widget_token",
     "widget_token",
 ]
-
-_ALGORITHM = "HS256"
 
 
 @dataclass(frozen=True)
@@ -72,21 +69,6 @@ def _b64(data: bytes) -> bytes:
 
 
 _HEADER = _b64(b'{"typ":"JWT","alg":"HS256"}')
-
-
-def verify_widget_token(settings: TokenSettings, token: str) -> dict[str, Any]:
-    """The claims of a valid, unexpired widget token; raise `jwt.InvalidTokenError` otherwise."""
-    claims: dict[str, Any] = jwt.decode(
-        token,
-        signing_key(settings),
-        algorithms=[_ALGORITHM],
-        options={"require": ["exp", "user_id"]},
-    )
-    require_numeric_dates(claims)
-    user_id = claims["user_id"]
-    if isinstance(user_id, bool) or not isinstance(user_id, int):
-        raise jwt.InvalidTokenError("user_id is not an integer")
-    return claims
 
 
 _DATE_CLAIMS = ("exp", "nbf", "iat")

@@ -13,12 +13,14 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import jwt
 import yaml
 from asgi_lifespan import LifespanManager
 from starlette.types import ASGIApp
 
-from adapter.config import Settings, settings_from_mapping
+from adapter.config import Settings, TokenSettings, settings_from_mapping
 from adapter.metrics import Metrics
+from adapter.tokens import require_numeric_dates, signing_key
 
 __all__ = [
     "CHAT_AUTH",
@@ -156,3 +158,16 @@ def sample(metrics: Metrics, name: str, **labels: str) -> float:
     if name not in exported:
         raise KeyError(f"no metric exports {name!r}; the registry has {sorted(exported)}")
     return 0.0
+
+
+def verify_widget_token(settings: TokenSettings, token: str) -> dict[str, Any]:
+    """The claims of a valid, unexpired widget token; raise `jwt.InvalidTokenError` otherwise
+    (verified by PyJWT, apart from the adapter's own signing)."""
+    claims: dict[str, Any] = jwt.decode(
+        token, signing_key(settings), algorithms=["HS256"], options={"require": ["exp", "user_id"]}
+    )
+    require_numeric_dates(claims)
+    user_id = claims["user_id"]
+    if isinstance(user_id, bool) or not isinstance(user_id, int):
+        raise jwt.InvalidTokenError("user_id is not an integer")
+    return claims

@@ -39,7 +39,7 @@ def build_cache(settings: CacheSettings, metrics: Metrics) -> Cache:
 
         backend = RedisCache.from_settings(settings.redis)
     else:
-        from adapter.cache.cluster import RedisClusterCache
+        from adapter.cache.redis import RedisClusterCache
 
         backend = RedisClusterCache.from_settings(settings.redis)
     guarded: Cache = FailOpenCache(

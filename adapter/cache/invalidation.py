@@ -81,7 +81,8 @@ class InvalidationChannel:
         self._on_keys = on_keys
         self._on_reset = on_reset
         self._clock = clock
-        self._up = False
+        # Subscribed and answering: local copies may live their long window.
+        self.up = False
         self._task: asyncio.Task[None] | None = None
         self._down_log = LogGate(log_interval, clock)
         # Keys whose publish failed, in order, until the retry task sends them.
@@ -92,11 +93,6 @@ class InvalidationChannel:
         self._up_gauge = metrics.invalidation_channel_up
         self._received = metrics.local_invalidations
         self._up_gauge.set(0)
-
-    @property
-    def up(self) -> bool:
-        """Subscribed and answering: local copies may live their long window."""
-        return self._up
 
     def start(self) -> None:
         """Subscribe in the background (once; needs a running event loop)."""
@@ -115,7 +111,7 @@ class InvalidationChannel:
         """
         if not keys:
             return
-        if self._retry is not None or not self._up:
+        if self._retry is not None or not self.up:
             self._queue(keys)
             return
         try:
@@ -236,8 +232,8 @@ class InvalidationChannel:
         return [key for key in keys[:_MAX_MESSAGE_KEYS] if isinstance(key, str)]
 
     def _set_up(self, up: bool) -> None:
-        if up != self._up:
-            self._up = up
+        if up != self.up:
+            self.up = up
             self._up_gauge.set(1 if up else 0)
             self._on_reset()
             if up:
@@ -323,15 +319,14 @@ class SyncedLocalCache:
         return stored
 
     async def delete_many(self, keys: Sequence[str]) -> None:
-        self._drops += 1  # a write that read these before must not keep a long local copy
-        self.local.forget(keys)
+        self.forget(keys)  # counted: a write that read these before keeps no long local copy
         try:
             await self.shared.delete_many(keys)
         finally:
             if self.channel is not None:
                 await self.channel.publish(keys)
 
-    def forget(self, keys: list[str]) -> None:
+    def forget(self, keys: Sequence[str]) -> None:
         """Drop local copies (another replica changed these keys)."""
         self._drops += 1
         self.local.forget(keys)

@@ -1,10 +1,11 @@
-"""Redis (one server or a Sentinel-less primary): one MGET per look-up, pipelined writes."""
+"""Redis backends: one server (or a Sentinel-less primary), and Redis Cluster."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
 
 from redis.asyncio import BlockingConnectionPool, Redis, RedisCluster
@@ -16,7 +17,13 @@ from redis.exceptions import LockError, ResponseError
 from adapter.cache.entries import EVICTION_MARK_SECONDS, eviction_marker
 from adapter.config import RedisSettings
 
-__all__ = ["REPLACE_IF_UNCHANGED", "RedisCache", "TokenLocks", "client_options", "seen_digest"]
+__all__ = [
+    "REPLACE_IF_UNCHANGED",
+    "RedisCache",
+    "RedisClusterCache",
+    "client_options",
+    "seen_digest",
+]
 
 # KEYS: the keys; ARGV: the TTL in ms, then per key the SHA-1 of the value it must still hold
 # ("" for none) and its new value. Returns the 1-based positions of the keys stored.
@@ -59,38 +66,18 @@ def client_options(settings: RedisSettings) -> dict[str, Any]:
     }
 
 
-class TokenLocks:
-    """Short non-blocking locks with a token per holder (redis-py's `Lock`).
+class RedisCache:
+    """A connection pool to one Redis server; `rediss://` URLs use TLS.
 
-    Releasing compares the token, so a lock that expired and was taken by another replica
-    is never freed by mistake.
+    One MGET per look-up; every write is one pipeline of one command per key, the same commands
+    that `RedisClusterCache` sends across hash slots.
     """
 
     def __init__(self, client: Redis | RedisCluster) -> None:
         self.client = client
+        # Each lock held, with its token: redis-py's `Lock` releases only its own, so a lock
+        # that expired and was taken by another replica is never freed by mistake.
         self._held: dict[str, Lock] = {}
-
-    async def acquire(self, key: str, ttl_seconds: float) -> bool:
-        lock = self.client.lock(key, timeout=ttl_seconds, blocking=False, thread_local=False)
-        if not await lock.acquire():
-            return False
-        self._held[key] = lock
-        return True
-
-    async def release(self, key: str) -> None:
-        lock = self._held.pop(key, None)
-        if lock is not None:
-            with contextlib.suppress(LockError):  # it expired meanwhile: nothing of ours to free
-                await lock.release()
-
-
-class RedisCache:
-    """A connection pool to one Redis server; `rediss://` URLs use TLS."""
-
-    def __init__(self, client: Redis) -> None:
-        self.client = client
-        self._locks = TokenLocks(client)
-        self._replace = client.register_script(REPLACE_IF_UNCHANGED)
 
     @classmethod
     def from_settings(cls, settings: RedisSettings) -> RedisCache:
@@ -105,54 +92,131 @@ class RedisCache:
         )
         return cls(Redis.from_pool(pool))
 
+    def _turn(self) -> contextlib.AbstractAsyncContextManager[None]:
+        """Held around every command: a connection pool that blocks needs nothing more."""
+        return contextlib.nullcontext()
+
+    async def _execute(self, commands: Sequence[tuple[str, Sequence[Any]]]) -> list[Any]:
+        """One pipeline of `(command, args)`, outside a transaction (its keys may span slots)."""
+        pipe: Any = self.client.pipeline(transaction=False)
+        for command, args in commands:
+            getattr(pipe, command)(*args)
+        async with self._turn():
+            results: list[Any] = await pipe.execute()
+        return results
+
     async def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
         if not keys:
             return []
-        values: list[bytes | None] = await self.client.mget(keys)  # type: ignore[assignment]  # decode_responses is off: bytes only
+        async with self._turn():
+            values: list[bytes | None] = await self.client.mget(keys)  # type: ignore[assignment]  # decode_responses is off: bytes only
         return values
 
     async def set_many(self, items: Mapping[str, bytes], ttl_seconds: float) -> None:
-        if not items or ttl_seconds <= 0:
-            return
-        milliseconds = max(1, int(ttl_seconds * 1000))
-        async with self.client.pipeline(transaction=False) as pipe:
-            for key, value in items.items():
-                pipe.set(key, value, px=milliseconds)
-            await pipe.execute()
+        if items and ttl_seconds > 0:
+            ms = max(1, int(ttl_seconds * 1000))
+            await self._execute([("psetex", (key, ms, value)) for key, value in items.items()])
 
     async def replace_many(
         self, items: Mapping[str, bytes], seen: Mapping[str, bytes | None], ttl_seconds: float
     ) -> list[str]:
+        # One script per key: a script's keys must share a slot.
         if not items or ttl_seconds <= 0:
             return []
-        keys = list(items)
-        args: list[bytes | str | int] = [max(1, int(ttl_seconds * 1000))]
-        for key in keys:
-            args += [seen_digest(seen.get(key)), items[key]]
-        positions: list[int] = await self._replace(keys=keys, args=args)
-        return [keys[position - 1] for position in positions]
+        ms = max(1, int(ttl_seconds * 1000))
+        stored = await self._execute(
+            [
+                ("eval", (REPLACE_IF_UNCHANGED, 1, key, ms, seen_digest(seen.get(key)), value))
+                for key, value in items.items()
+            ]
+        )
+        return [key for key, positions in zip(items, stored, strict=True) if positions]
 
     async def delete_many(self, keys: Sequence[str]) -> None:
+        # One command per key: a multi-key DEL must not span slots.
         if not keys:
             return
         marker = eviction_marker()
         try:
-            async with self.client.pipeline(transaction=False) as pipe:
-                for key in keys:
-                    pipe.set(key, marker, px=_EVICTION_MARK_MS)
-                await pipe.execute()
+            await self._execute([("psetex", (key, _EVICTION_MARK_MS, marker)) for key in keys])
         except ResponseError:
             # Refused (a full Redis under noeviction): a plain delete is still taken.
-            await self.client.delete(*keys)
+            await self._execute([("delete", (key,)) for key in keys])
 
     async def acquire_lock(self, key: str, ttl_seconds: float) -> bool:
-        return await self._locks.acquire(key, ttl_seconds)
+        lock = self.client.lock(key, timeout=ttl_seconds, blocking=False, thread_local=False)
+        async with self._turn():
+            if not await lock.acquire():
+                return False
+        self._held[key] = lock
+        return True
 
     async def release_lock(self, key: str) -> None:
-        await self._locks.release(key)
+        lock = self._held.pop(key, None)
+        if lock is not None:
+            async with self._turn():
+                with contextlib.suppress(LockError):  # expired meanwhile: nothing of ours to free
+                    await lock.release()
 
     async def ping(self) -> None:
         await self.client.ping()
 
     async def aclose(self) -> None:
         await self.client.aclose()
+
+
+class RedisClusterCache(RedisCache):
+    """Redis Cluster, the scale-out backend: keys spread over every node (no hash tags), so one
+    id's traffic lands on one node only.
+
+    Reads use `mget_nonatomic` (one MGET per slot, sent as one pipeline that redis-py groups
+    per node); writes and deletes are one pipeline the same way. Each operation holds at most
+    one connection per node.
+    """
+
+    client: RedisCluster
+
+    def __init__(
+        self, client: RedisCluster, *, max_in_flight: int = 64, wait_seconds: float = 0.25
+    ) -> None:
+        super().__init__(client)
+        self._turns = asyncio.Semaphore(max_in_flight)
+        self._wait_seconds = wait_seconds
+
+    @classmethod
+    def from_settings(cls, settings: RedisSettings) -> RedisClusterCache:
+        client = RedisCluster.from_url(settings.url.get_secret_value(), **client_options(settings))
+        return cls(
+            client, max_in_flight=settings.max_connections, wait_seconds=settings.socket_timeout
+        )
+
+    @contextlib.asynccontextmanager
+    async def _turn(self) -> AsyncIterator[None]:
+        # redis-py's cluster pool has no blocking mode: past max_connections per node it raises
+        # at once, and a burst of chat calls would fail open into a stampede on the site. A burst
+        # waits here instead, at most a socket timeout.
+        async with asyncio.timeout(self._wait_seconds):
+            await self._turns.acquire()
+        try:
+            yield
+        finally:
+            self._turns.release()
+
+    async def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
+        if not keys:
+            return []
+        async with self._turn():
+            values: list[bytes | None] = await self.client.mget_nonatomic(list(keys))
+        return values
+
+    async def ping(self) -> None:
+        # Every primary: a PING to one random node says nothing of the slots on the others.
+        async with self._turn():
+            await self.client.ping(target_nodes=RedisCluster.PRIMARIES)
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+        # redis-py 8.1's `aclose` does nothing while the client is marked to re-read the
+        # topology (after a node failed), and every node's connections would stay open.
+        await self.client.nodes_manager.aclose()
+        await self.client.nodes_manager.aclose("startup_nodes")

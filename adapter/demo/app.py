@@ -9,6 +9,7 @@ import re
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from functools import partial
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -39,20 +40,32 @@ class RequestCounter:
 
 
 class _DemoGraphQL(GraphQL[DemoContext, None]):
-    """Strawberry's ASGI view with the directory in the context."""
+    """Strawberry's ASGI view with the directory in the context; with a `counter`, it counts its
+    HTTP requests (and the ids asked for), each delayed `latency` seconds."""
 
     def __init__(
         self,
         directory: DemoDirectory,
-        asked: Counter[str],
         notifications: NotificationLog,
         schema: BaseSchema | None = None,
+        *,
+        counter: RequestCounter | None = None,
+        latency: float = 0.0,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
-        """Serve the demo schema (or `schema`) over `directory`, counting ids into `asked`."""
         super().__init__(schema or build_schema(), graphql_ide="graphiql")
         self._directory = directory
-        self._asked = asked
         self._notifications = notifications
+        self._counter = counter
+        self._latency = latency
+        self._sleep = sleep
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and self._counter is not None:
+            self._counter.value += 1
+            if self._latency > 0:
+                await self._sleep(self._latency)
+        await super().__call__(scope, receive, send)
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
@@ -62,34 +75,9 @@ class _DemoGraphQL(GraphQL[DemoContext, None]):
             "request": request,
             "response": response if isinstance(response, Response) else Response(),
             "directory": self._directory,
-            "asked": self._asked,
+            "asked": self._counter.asked if self._counter is not None else Counter(),
             "notifications": self._notifications,
         }
-
-
-class _CountingEndpoint:
-    """ASGI wrapper that counts HTTP requests and optionally delays them."""
-
-    def __init__(
-        self,
-        inner: _DemoGraphQL,
-        counter: RequestCounter,
-        latency: float,
-        sleep: Callable[[float], Awaitable[None]],
-    ) -> None:
-        """Wrap `inner`, counting into `counter` and sleeping `latency` seconds per request."""
-        self._inner = inner
-        self._counter = counter
-        self._latency = latency
-        self._sleep = sleep
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Count, delay, then hand over to Strawberry."""
-        if scope["type"] == "http":
-            self._counter.value += 1
-            if self._latency > 0:
-                await self._sleep(self._latency)
-        await self._inner(scope, receive, send)
 
 
 def _counter(request: Request) -> RequestCounter:
@@ -128,8 +116,9 @@ def _has_avatar(user: DemoUser, path: str) -> bool:
     )
 
 
-def _picture(request: Request, folder: str) -> Response:
-    """The picture at `folder`/<name> of a user who has it, or 404."""
+async def _picture(request: Request, folder: str) -> Response:
+    """`GET /avatars/<id>.png`, `GET /profiles/<id>-<letter>.png`: the picture of a user (or of
+    their sub-profile) who has it, or 404."""
     directory: DemoDirectory = request.app.state.directory
     name = request.path_params["name"]
     match = _AVATAR_FILE.match(name)
@@ -140,16 +129,6 @@ def _picture(request: Request, folder: str) -> Response:
     return Response(
         avatar_png(path), media_type="image/png", headers={"Cache-Control": "public, max-age=86400"}
     )
-
-
-async def _avatar(request: Request) -> Response:
-    """`GET /avatars/<id>.png`: a user's avatar."""
-    return _picture(request, "avatars")
-
-
-async def _profile_avatar(request: Request) -> Response:
-    """`GET /profiles/<id>-<letter>.png`: a sub-profile's avatar."""
-    return _picture(request, "profiles")
 
 
 async def _notifications(request: Request) -> JSONResponse:
@@ -179,19 +158,17 @@ def create_demo_upstream_app(
     counter = RequestCounter()
     directory = DemoDirectory.generate(avatar_base=os.environ.get(AVATAR_BASE_ENV) or CDN_BASE)
     notifications = NotificationLog()
-    graphql = _CountingEndpoint(
-        _DemoGraphQL(directory, counter.asked, notifications), counter, latency, sleep
-    )
+    graphql = _DemoGraphQL(directory, notifications, counter=counter, latency=latency, sleep=sleep)
     # The site as a federation subgraph (its User entity), for gateways; not counted.
-    subgraph = _DemoGraphQL(directory, Counter(), notifications, build_subgraph_schema())
+    subgraph = _DemoGraphQL(directory, notifications, build_subgraph_schema())
     app = Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
             # Subscriptions (usersChanged), over graphql-transport-ws and graphql-ws.
             WebSocketRoute("/graphql", graphql),
             Route("/subgraph/graphql", subgraph, methods=["GET", "POST"]),
-            Route("/avatars/{name}", _avatar, methods=["GET"]),
-            Route("/profiles/{name}", _profile_avatar, methods=["GET"]),
+            Route("/avatars/{name}", partial(_picture, folder="avatars"), methods=["GET"]),
+            Route("/profiles/{name}", partial(_picture, folder="profiles"), methods=["GET"]),
             Route("/stats", _stats, methods=["GET"]),
             Route("/stats/ids", _asked_ids, methods=["GET"]),
             Route("/stats/reset", _reset_stats, methods=["POST"]),

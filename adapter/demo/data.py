@@ -182,7 +182,6 @@ class DemoDirectory:
     """Lookup over the demo users; an edit is told to every subscriber of `changes()`."""
 
     def __init__(self, users: Sequence[DemoUser]) -> None:
-        """Index the given users by id."""
         self._by_id: dict[int, DemoUser] = {user.id: user for user in users}
         self._subscribers: set[asyncio.Queue[DemoUser]] = set()
         self._last_change = datetime.strptime(GENERATED_AT, _STAMP).replace(tzinfo=UTC)
@@ -195,7 +194,6 @@ class DemoDirectory:
         return cls(generate_users(seed, count, avatar_base=avatar_base))
 
     def __len__(self) -> int:
-        """Number of users."""
         return len(self._by_id)
 
     def get(self, user_id: int) -> DemoUser | None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 MAX_KEPT = 200
@@ -25,27 +24,18 @@ class NotificationLog:
     """A bounded record of the notifications the demo site took."""
 
     def __init__(self, max_kept: int = MAX_KEPT) -> None:
-        """Keep at most `max_kept` notifications; older ones fall off."""
         self._kept: deque[DemoNotification] = deque(maxlen=max_kept)
 
-    def record(self, user_id: int, email: str, title: str | None, body: str) -> DemoNotification:
-        """Keep one notification for a known user."""
-        notification = DemoNotification(user_id, email, title, body, time.time())
-        self._kept.append(notification)
-        return notification
+    def record(self, user_id: int, email: str, title: str | None, body: str) -> None:
+        """Keep one notification for a known user; past `max_kept` the oldest falls off."""
+        self._kept.append(DemoNotification(user_id, email, title, body, time.time()))
 
     def recent(self, limit: int) -> list[DemoNotification]:
         """The newest `limit` notifications, newest first."""
         return list(reversed(self._kept))[: max(0, limit)]
 
     def clear(self) -> None:
-        """Forget every notification."""
         self._kept.clear()
 
-    def __iter__(self) -> Iterator[DemoNotification]:
-        """Oldest first."""
-        return iter(self._kept)
-
     def __len__(self) -> int:
-        """How many are kept."""
         return len(self._kept)

@@ -158,11 +158,6 @@ def parse_user_id(raw: str) -> int | None:
     return int(text)
 
 
-def _password_ok(given: str, expected: str) -> bool:
-    """Constant-time string comparison."""
-    return hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8"))
-
-
 def _bearer_token(request: HTTPConnection) -> str | None:
     """The token from `Authorization: Bearer <token>`, if present."""
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
@@ -242,7 +237,7 @@ def resolve_login(info: DemoInfo, username: str, password: str) -> LoginPayload 
     name = username.strip().lower()
     user_id = parse_user_id(name.removeprefix("user")) if name.startswith("user") else None
     user = _found(info, user_id)
-    if user is None or not _password_ok(password, DEMO_PASSWORD):
+    if user is None or not hmac.compare_digest(password.encode(), DEMO_PASSWORD.encode()):
         return None
     token = issue_session(int(user.id))
     info.context["response"].set_cookie(

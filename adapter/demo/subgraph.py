@@ -31,25 +31,21 @@ class SiteUser:
 
     @classmethod
     def resolve_reference(cls, info: DemoInfo, id: strawberry.ID) -> SiteUser | None:
-        return _site_user(info, id)
-
-
-def _site_user(info: DemoInfo, raw: str) -> SiteUser | None:
-    directory: DemoDirectory = info.context["directory"]
-    user_id = parse_user_id(raw)
-    found = directory.get(user_id) if user_id is not None else None
-    return SiteUser.from_demo(found) if found else None
+        return resolve_user(info, id)
 
 
 def resolve_user(info: DemoInfo, id: strawberry.ID) -> SiteUser | None:
     """One member by id, or null."""
-    return _site_user(info, id)
+    directory: DemoDirectory = info.context["directory"]
+    user_id = parse_user_id(id)
+    found = directory.get(user_id) if user_id is not None else None
+    return SiteUser.from_demo(found) if found else None
 
 
 def resolve_me(info: DemoInfo) -> SiteUser | None:
     """The signed-in member (the session cookie or bearer token), or null."""
     viewer = resolve_viewer(info)
-    return None if viewer is None else _site_user(info, viewer.id)
+    return None if viewer is None else resolve_user(info, viewer.id)
 
 
 @strawberry.type

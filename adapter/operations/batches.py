@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Protocol
+from typing import Any, ClassVar
 
 from graphql import (
     DocumentNode,
@@ -99,25 +99,37 @@ def cut_short(data: Mapping[str, Any], path: Sequence[str], *, asked: int, got: 
 UserPair = tuple[int | str | None, Any]
 
 
-class UsersBatch(Protocol):
+@dataclass
+class UsersBatch:
     """A batch strategy: how to ask the site for a chunk of users, and how to pair each user
-    object in the answer with the id it was requested by. A new strategy is a class here, built
-    by `operations._users_batch` (and named in the configuration); the directory sees only this."""
+    object in the answer with the id it was requested by. A new strategy is a subclass here,
+    built by `operations._users_batch` (and named in the configuration); the directory sees only
+    this class."""
+
+    operation: Operation
+    variable: str  # the variable of the ids (list) or of the one id (alias)
+    wire: IdWireType
+    path: tuple[str, ...]  # the result path (list), or the path under each aliased field (alias)
+    constants: Mapping[str, Any]
+    user_paths: frozenset[str] = frozenset()
+    global_ids: GlobalIds | None = None
+    # Whether the object at each place of `users` answers the id at that place only.
+    by_place: ClassVar[bool] = False
 
     @property
-    def operation(self) -> Operation: ...
+    def result_path(self) -> tuple[str, ...]:
+        return self.path
 
-    @property
-    def user_paths(self) -> frozenset[str]: ...
-
-    @property
-    def result_path(self) -> tuple[str, ...]: ...
-
-    def request(self, ids: Sequence[int | str]) -> tuple[str, dict[str, Any]]: ...
+    def request(self, ids: Sequence[int | str]) -> tuple[str, dict[str, Any]]:
+        raise NotImplementedError
 
     def cut_short(self, data: Mapping[str, Any], *, asked: int, got: int) -> str | None:
         """Why the answer's `got` users for `asked` ids look like a page of it, else None."""
-        ...
+        return None
+
+    def users(self, data: Mapping[str, Any], ids: Sequence[int | str]) -> list[Any]:
+        """The user objects in the answer (None: a place that holds no user)."""
+        raise NotImplementedError
 
     def pairs(
         self,
@@ -130,114 +142,75 @@ class UsersBatch(Protocol):
 
         Raises UpstreamProtocolError when the answer does not have the document's shape.
         """
-        ...
-
-
-def _requested(ids: Sequence[int | str]) -> dict[str, int | str]:
-    return {str(user_id): user_id for user_id in ids}
+        requested = {str(user_id): user_id for user_id in ids}
+        users = self.users(data, ids)
+        for expected, obj in zip(ids if self.by_place else [None] * len(users), users, strict=True):
+            if obj is None:
+                continue
+            text = site_id(obj)
+            found = requested.get(text) if text is not None else None
+            yield (found if expected is None or found == expected else None), obj
 
 
 @dataclass
-class ListBatch:
+class ListBatch(UsersBatch):
     """`users(ids: $ids)`: the whole chunk goes in one list variable."""
-
-    operation: Operation
-    ids_variable: str
-    wire: IdWireType
-    result_path: tuple[str, ...]
-    constants: Mapping[str, Any]
-    user_paths: frozenset[str] = frozenset()
-    global_ids: GlobalIds | None = None
 
     def request(self, ids: Sequence[int | str]) -> tuple[str, dict[str, Any]]:
         wire = [to_wire(i, self.wire, self.global_ids) for i in ids]
-        return self.operation.text, {**self.constants, self.ids_variable: wire}
+        return self.operation.text, {**self.constants, self.variable: wire}
+
+    def cut_short(self, data: Mapping[str, Any], *, asked: int, got: int) -> str | None:
+        return cut_short(data, self.path, asked=asked, got=got)
 
     def users(self, data: Mapping[str, Any], ids: Sequence[int | str]) -> list[Any]:
         """The user objects in the answer, in the site's order (any of them may be unasked)."""
-        return user_list(data, self.result_path)
-
-    def cut_short(self, data: Mapping[str, Any], *, asked: int, got: int) -> str | None:
-        return cut_short(data, self.result_path, asked=asked, got=got)
-
-    def pairs(
-        self,
-        data: Mapping[str, Any],
-        ids: Sequence[int | str],
-        site_id: Callable[[Any], str | None],
-    ) -> Iterator[UserPair]:
-        requested = _requested(ids)
-        for obj in self.users(data, ids):
-            text = site_id(obj)
-            yield (requested.get(text) if text is not None else None), obj
+        return user_list(data, self.path)
 
 
 @dataclass
-class AliasBatch:
-    """`user(id: $id)`: one aliased copy of the field per id, in one document."""
+class AliasBatch(UsersBatch):
+    """`user(id: $id)`: one aliased copy of the field per id, in one document; the field `u{i}`
+    answers `ids[i]` only (an object there with another id answers none)."""
 
-    operation: Operation
-    id_variable: str
-    wire: IdWireType
-    below: tuple[str, ...]  # the result path under the aliased field
-    constants: Mapping[str, Any]
-    user_paths: frozenset[str] = frozenset()
-    global_ids: GlobalIds | None = None
+    by_place = True
     _documents: dict[int, str] = field(default_factory=dict)
 
     @property
     def result_path(self) -> tuple[str, ...]:
-        return (response_key(self.operation.top_fields[0]), *self.below)
+        return (response_key(self.operation.top_fields[0]), *self.path)
 
     def request(self, ids: Sequence[int | str]) -> tuple[str, dict[str, Any]]:
         text = self._documents.get(len(ids))
         if text is None:
             text = self._documents[len(ids)] = self._build(len(ids))
         variables = {
-            f"{self.id_variable}_{i}": to_wire(v, self.wire, self.global_ids)
+            f"{self.variable}_{i}": to_wire(v, self.wire, self.global_ids)
             for i, v in enumerate(ids)
         }
         return text, {**self.constants, **variables}
 
-    def cut_short(self, data: Mapping[str, Any], *, asked: int, got: int) -> str | None:
-        return None  # one field per id: no page to cut
-
     def users(self, data: Mapping[str, Any], ids: Sequence[int | str]) -> list[Any]:
         """The object at each id's aliased field, in the order of `ids` (None: no such user)."""
         # A null aliased field is a user the site does not have; a missing one is no answer.
-        paths = [(f"u{i}", *self.below) for i in range(len(ids))]
+        paths = [(f"u{i}", *self.path) for i in range(len(ids))]
         return [user_or_none(read_answer(data, path), path) for path in paths]
-
-    def pairs(
-        self,
-        data: Mapping[str, Any],
-        ids: Sequence[int | str],
-        site_id: Callable[[Any], str | None],
-    ) -> Iterator[UserPair]:
-        # The field `u{i}` answers `ids[i]` only: an object there with another id answers none.
-        requested = _requested(ids)
-        for expected, obj in zip(ids, self.users(data, ids), strict=True):
-            if obj is None:
-                continue
-            text = site_id(obj)
-            found = requested.get(text) if text is not None else None
-            yield (found if found == expected else None), obj
 
     def _build(self, count: int) -> str:
         definition = self.operation.definition
         (top,) = self.operation.top_fields
-        id_definition = self.operation.variables[self.id_variable]
+        id_definition = self.operation.variables[self.variable]
         variable_definitions: list[VariableDefinitionNode] = []
         for var in definition.variable_definitions or ():
             if var is not id_definition:
                 variable_definitions.append(var)
                 continue
             for i in range(count):
-                renamed = VariableNode(name=NameNode(value=f"{self.id_variable}_{i}"))
+                renamed = VariableNode(name=NameNode(value=f"{self.variable}_{i}"))
                 variable_definitions.append(replace(var, variable=renamed))
         selections = []
         for i in range(count):
-            renamed_field = visit(top, _RenameVariable(self.id_variable, f"_{i}"))
+            renamed_field = visit(top, _RenameVariable(self.variable, f"_{i}"))
             selections.append(replace(renamed_field, alias=NameNode(value=f"u{i}")))
         operation = OperationDefinitionNode(
             operation=definition.operation,

@@ -12,10 +12,9 @@ import pytest
 
 from adapter.app import create_app
 from adapter.demo.app import AVATAR_BASE_ENV
-from adapter.tokens import verify_widget_token
 from tests.browser.support import Traffic, screenshot
 from tests.servers import LiveServer
-from tests.support import CHAT_AUTH, SettingsFactory
+from tests.support import CHAT_AUTH, SettingsFactory, verify_widget_token
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 from pydantic import SecretStr
 
 from adapter.cache import FailOpenCache, MemoryCache, SyncedLocalCache, build_cache
-from adapter.cache.cluster import RedisClusterCache
-from adapter.cache.redis import RedisCache
+from adapter.cache.redis import RedisCache, RedisClusterCache
 from adapter.config import CacheSettings, RedisSettings
 from adapter.metrics import Metrics
 

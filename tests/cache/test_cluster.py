@@ -13,7 +13,7 @@ from pydantic import SecretStr
 
 from adapter.app import create_app
 from adapter.cache import EVICTED
-from adapter.cache.cluster import RedisClusterCache
+from adapter.cache.redis import RedisClusterCache
 from adapter.config import RedisSettings, Settings
 from tests.directory.support import asked, open_directory
 from tests.servers import DemoUpstream, stop_process

@@ -169,6 +169,7 @@ async def test_rediss_urls_speak_tls(tmp_path: Path) -> None:
         _settings(f"rediss://127.0.0.1:{port}/0?ssl_ca_certs={cert_file}")
     )
     try:
+        assert isinstance(backend.client, redis.asyncio.Redis)
         assert backend.client.connection_pool.connection_class is SSLConnection
         await backend.set_many({"k": b"over tls"}, 60)
         assert await backend.get_many(["k"]) == [b"over tls"]

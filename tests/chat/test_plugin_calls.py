@@ -14,11 +14,10 @@ from typing import Any
 import httpx
 import pytest
 
-from adapter.tokens import verify_widget_token
 from adapter.web.chat import chat_router
 from tests.chat.support import PREFIX, assert_error, demo_site_data, ids_of
 from tests.servers import DemoUpstream
-from tests.support import CHAT_AUTH, ROOT, reference_data, settings_from
+from tests.support import CHAT_AUTH, ROOT, reference_data, settings_from, verify_widget_token
 
 Serve = Callable[[dict[str, Any]], httpx.Client]
 # The demo site's friends: ids one, two or ten apart, and never user 4.

@@ -10,10 +10,9 @@ import pytest
 
 from adapter.app import create_app
 from adapter.directory import Directory, UserId
-from adapter.tokens import verify_widget_token
 from tests.graphql.support import ADMIN_TOKEN, ISSUE, USERS, WIDGET, error_code, session_cookie
 from tests.servers import DemoUpstream, refused_port
-from tests.support import CHAT_AUTH, SettingsFactory, asgi_client, gql
+from tests.support import CHAT_AUTH, SettingsFactory, asgi_client, gql, verify_widget_token
 
 Api = Any
 

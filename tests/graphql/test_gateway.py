@@ -15,11 +15,10 @@ import httpx
 import pytest
 
 from adapter.app import create_app
-from adapter.tokens import verify_widget_token
 from tests.graphql.support import ISSUE, sign_in
 from tests.npm import NodeServer, npm_tool, start_node
 from tests.servers import LiveServer
-from tests.support import SettingsFactory
+from tests.support import SettingsFactory, verify_widget_token
 
 pytestmark = pytest.mark.slow
 

@@ -13,7 +13,8 @@ import jwt
 import pytest
 
 from adapter.config import TokenSettings
-from adapter.tokens import IssuedToken, signing_key, verify_widget_token, widget_token
+from adapter.tokens import IssuedToken, signing_key, widget_token
+from tests.support import verify_widget_token
 
 # The vendor's sample key from its integration notes.
 VENDOR_KEY = "lPXBFPqNg3f661JcegBY0N0dPXqUBdHXqj2cHf04PZgLHxT6z55e20ozojvMRvB8"

@@ -14,12 +14,11 @@ import yaml
 
 from adapter.app import create_app
 from adapter.config import load_settings
-from adapter.tokens import verify_widget_token
 from tests.commands import cli, environment
 from tests.graphql.support import ISSUE
 from tests.init.families import VIEWER_TOKEN, edges_site, global_site, hasura_site, nodeid_site
 from tests.init.support import OPERATOR_ENVIRONMENT, InitRunner, SiteServer, chat_users
-from tests.support import asgi_client, gql
+from tests.support import asgi_client, gql, verify_widget_token
 
 
 def _config(tmp_path: Path) -> dict[str, Any]:

@@ -24,11 +24,10 @@ import yaml
 
 from adapter.app import create_app
 from adapter.config import load_settings
-from adapter.tokens import verify_widget_token
 from tests.commands import environment
 from tests.npm import NodeServer, start_node
 from tests.servers import ADAPTER_COMMAND
-from tests.support import asgi_client
+from tests.support import asgi_client, verify_widget_token
 
 __all__ = [
     "ALL_VARIABLE",

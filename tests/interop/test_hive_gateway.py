@@ -21,12 +21,11 @@ import httpx
 import pytest
 
 from adapter.app import create_app
-from adapter.tokens import verify_widget_token
 from tests.graphql.support import sign_in
 from tests.interop.support import package_version, require_all
 from tests.npm import NodeServer, npm_tool
 from tests.servers import LiveServer, free_port, stop_process
-from tests.support import SettingsFactory
+from tests.support import SettingsFactory, verify_widget_token
 
 pytestmark = [pytest.mark.interop, pytest.mark.slow]
 
