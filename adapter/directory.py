@@ -45,6 +45,7 @@ __all__ = ["Directory", "UserId", "fingerprint"]
 log = structlog.get_logger(__name__)
 
 _REMEMBERED_KEYS = 100_000
+_REMEMBERED_KEY_LISTS = 4096
 _LOCK_POLL_SECONDS = 0.05
 # Bump when the entry envelope changes, so old entries become misses rather than puzzles.
 _ENTRY_FORMAT = b"entry-v1"
@@ -111,6 +112,7 @@ class Directory:
         self._evicted: dict[str, int] = {}
         self._fetches = 0
         self._keys = Memo[UserId, str](_REMEMBERED_KEYS)
+        self._key_lists = Memo[tuple[UserId, ...], tuple[str, ...]](_REMEMBERED_KEY_LISTS)
         self._entries = EntryMemo(8192)
         # Set by the change feed (wall clock): a copy written before it is asked for again,
         # kept only to answer if the site fails. 0: every copy lives its windows.
@@ -130,8 +132,13 @@ class Directory:
         if not ids:
             return []
         now = self._clock()
-        known = self._keys
-        raw = await self._cache.get_many([known.get(i) or self.key(i) for i in ids])
+        # A page asks for the same list again and again: its keys are one look-up (a tuple's
+        # hash in C), not a Python loop over the ids.
+        wanted = tuple(ids)
+        keys = self._key_lists.get(wanted)
+        if keys is None:
+            keys = self._key_lists.remember(wanted, tuple([self.key(i) for i in ids]))
+        raw = await self._cache.get_many(keys)
         warm = self._all_fresh(
             raw, max(now, self.stale_before + self._cache_settings.fresh_seconds)
         )
