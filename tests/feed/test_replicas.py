@@ -75,6 +75,9 @@ async def test_one_feed_for_two_replicas_and_a_takeover(
                 lambda: _holders(one, two) == 1 and "up" in (one.status, two.status)
             )
             assert "standby" in (one.status + two.status)
+            # "up" is set once the subscribe message is sent; the site counts the subscriber
+            # when its resolver starts, a moment later.
+            assert await eventually(lambda: site.app.state.directory.subscribers >= 1)
             assert site.app.state.directory.subscribers == 1
             for client in (first, second):
                 assert await name_of(client, 6) != "Both See It"
