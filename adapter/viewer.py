@@ -25,6 +25,7 @@ from typing import Any, Protocol
 import httpx
 import jwt
 import structlog
+from starlette.datastructures import Headers
 from starlette.requests import cookie_parser
 
 from adapter.config import (
@@ -87,6 +88,15 @@ def _user_id(value: Any, where: str) -> int | None:
 
 def _lowered(headers: Mapping[str, str]) -> dict[str, str]:
     return {name.lower(): value for name, value in headers.items()}
+
+
+def _last(headers: Mapping[str, str], name: str) -> str | None:
+    """The header `name` (lower case) as `_lowered` keeps it, the last if repeated; from a
+    request's Headers without decoding all of them."""
+    if isinstance(headers, Headers):
+        values = headers.getlist(name)
+        return values[-1] if values else None
+    return _lowered(headers).get(name)
 
 
 class UpstreamViewer:
@@ -180,10 +190,9 @@ class JwtViewer:
 
     def token(self, headers: Mapping[str, str]) -> str | None:
         """The raw token of this request, if it carries one."""
-        given = _lowered(headers)
         settings = self.settings
         if settings.header is not None:
-            value = given.get(settings.header.lower())
+            value = _last(headers, settings.header.lower())
             if value is None:
                 return None
             if settings.scheme:
@@ -193,7 +202,7 @@ class JwtViewer:
                 value = rest
             return value.strip() or None
         assert settings.cookie is not None  # the settings' validator guarantees one of them
-        return cookie_parser(given.get("cookie", "")).get(settings.cookie) or None
+        return cookie_parser(_last(headers, "cookie") or "").get(settings.cookie) or None
 
     async def identify(self, headers: Mapping[str, str]) -> int | None:
         token = self.token(headers)

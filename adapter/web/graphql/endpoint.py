@@ -18,7 +18,7 @@ from typing import Any
 
 import orjson
 import strawberry
-from graphql import ExecutionResult, execute, get_operation_ast
+from graphql import ExecutionResult, execute
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.types import Receive, Scope, Send
@@ -119,13 +119,11 @@ class GraphQLEndpoint:
             )
         if not query:
             raise RequestRefused("No GraphQL query found in the request")
-        document, errors = self._documents.prepare(query)
+        document, errors, kind = self._documents.prepare(query, operation_name)
         if document is not None:
-            operation = get_operation_ast(document, operation_name)
-            if operation is None:
+            if kind is None:
                 reason = CannotGetOperationTypeError(operation_name).as_http_error_reason()
                 raise RequestRefused(reason)
-            kind = OperationType(operation.operation.value)
             if kind not in allowed:
                 reason = InvalidOperationTypeError(kind).as_http_error_reason(request.method)
                 raise RequestRefused(reason)

@@ -2,7 +2,8 @@
 
 The parser's token limit, then depth, aliases and fields (`cost.py`), then graphql-core's rules,
 with introspection off when it is off. A SPA sends a handful of documents again and again: each
-distinct text is parsed and validated once and remembered (the last `_CACHED_DOCUMENTS`).
+distinct text (with its operation name) is parsed, validated and its operation found once and
+remembered (the last `_CACHED_DOCUMENTS`).
 """
 
 from __future__ import annotations
@@ -15,12 +16,14 @@ from graphql import (
     DocumentNode,
     GraphQLError,
     GraphQLSchema,
+    get_operation_ast,
     parse,
     specified_rules,
     validate,
 )
 from strawberry.extensions import DisableIntrospection
 from strawberry.schema import BaseSchema
+from strawberry.types.graphql import OperationType
 
 from adapter.config import GraphQLSettings
 from adapter.web.graphql.cost import CostLimits, cost_errors
@@ -44,11 +47,12 @@ def graphql_core_schema(schema: BaseSchema) -> GraphQLSchema:
 
 
 class Prepared(NamedTuple):
-    """A document text parsed (None: it does not parse) and what refuses it (nothing: it may
-    run)."""
+    """A document text parsed (None: it does not parse), what refuses it (nothing: it may
+    run) and the kind of the operation the request names (None: it names none there is)."""
 
     document: DocumentNode | None
     errors: list[GraphQLError]
+    kind: OperationType | None
 
 
 class Documents:
@@ -66,12 +70,14 @@ class Documents:
         self._rules = rules
         self.prepare = lru_cache(maxsize=_CACHED_DOCUMENTS)(self._prepare)
 
-    def _prepare(self, query: str) -> Prepared:
+    def _prepare(self, query: str, operation_name: str | None) -> Prepared:
         try:
             document = parse(query, max_tokens=self._max_tokens)
         except GraphQLError as error:
-            return Prepared(None, [error])
+            return Prepared(None, [error], None)
         errors = cost_errors(document, self._limits) or validate(
             self._schema, document, self._rules
         )
-        return Prepared(document, errors)
+        operation = get_operation_ast(document, operation_name)
+        kind = None if operation is None else OperationType(operation.operation.value)
+        return Prepared(document, errors, kind)
