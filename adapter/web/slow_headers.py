@@ -24,6 +24,10 @@ the timer fires. The per-loop sweep this replaces kept each such connection for 
 It extends uvicorn's class through its httptools callbacks and per-connection attributes, none
 of them public API: `tests/test_dependency_contracts.py` fails when uvicorn changes them.
 
+Heads are timed with `time.monotonic()`, not the loop's clock: uvloop's is libuv's, read once
+per loop turn in whole milliseconds, which stamped a head's first byte before it arrived and
+closed a connection a fraction of a millisecond before its deadline.
+
 The per-request hooks call uvicorn's methods on the class, not through `super()`, which builds
 an object per call on Python 3.11 (about 600 instructions each, counted by callgrind). The
 limits are read from the app's lifespan state (so uvicorn's worker processes, which import
@@ -33,6 +37,7 @@ this class by name, get them too).
 from __future__ import annotations
 
 import asyncio
+import time
 
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
@@ -79,7 +84,7 @@ class HeaderDeadlineProtocol(HttpToolsProtocol):
             self._head_bound = head_bytes_bound(limits)
         self._head_budget = self._head_bound
         # A connection that never sends a byte is held to the same deadline, from now.
-        self._head_since = self.loop.time()
+        self._head_since = time.monotonic()
         self._head_timer = self.loop.call_later(self._head_seconds, self._check_deadline)
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -100,7 +105,7 @@ class HeaderDeadlineProtocol(HttpToolsProtocol):
         HttpToolsProtocol.on_message_begin(self)
         self._head_budget = self._head_bound
         if self._head_since is None:  # else the connection's first head, timed from its start
-            self._head_since = self.loop.time()
+            self._head_since = time.monotonic()
         if self._head_timer is None:
             self._head_timer = self.loop.call_later(self._head_seconds, self._check_deadline)
 
@@ -122,7 +127,7 @@ class HeaderDeadlineProtocol(HttpToolsProtocol):
         # is dropped with the timer.
         if since is None or self.transport.is_closing():
             return
-        left = since + self._head_seconds - self.loop.time()
+        left = since + self._head_seconds - time.monotonic()
         if left > 0:
             self._head_timer = self.loop.call_later(left, self._check_deadline)
             return
