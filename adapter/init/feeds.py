@@ -37,7 +37,7 @@ class Feed(RootField):
     kind: Literal["subscription", "poll"] = "subscription"
     users: bool = True
     # poll: the argument taking the last change seen, through its input objects, its scalar,
-    # and the user's field holding each change's time.
+    # and the path (dotted, through an entity wrapper's `attributes`) of each change's time.
     argument: tuple[str, ...] = ()
     scalar: str = "String"
     cursor: str | None = None
@@ -116,7 +116,7 @@ def _polls(schema: GraphQLSchema, user: GraphQLObjectType) -> Iterator[Feed]:
         )
         pages = [p for p in page_size_paths(field) if p[0] != since[0][0]]
         limit = pages[0] if pages else ()
-        yield Feed(name, found[0], found[1], 0, why, "poll", True, *since, updated[0].name, limit)
+        yield Feed(name, found[0], found[1], 0, why, "poll", True, *since, updated[0].path, limit)
 
 
 def find_feed(schema: GraphQLSchema, user: GraphQLObjectType) -> Feed | None:

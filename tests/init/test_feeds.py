@@ -118,3 +118,24 @@ def test_a_subscription_is_preferred_to_a_poll_and_nothing_is_proposed_without_e
     user = without_cursor.type_map["User"]
     assert isinstance(user, GraphQLObjectType)
     assert find_feed(without_cursor, user) is None
+
+
+def test_a_polled_entity_wrapper_reads_its_changes_through_attributes() -> None:
+    """Strapi 4: the user is an entity (`id` beside `attributes { … }`), so each change's time
+    is at `attributes.updatedAt`, selected there; the filter names the attribute itself (as
+    the interop run against Strapi 4 showed when the cursor was `updatedAt`)."""
+    schema = build_schema(
+        "input TimeFilter { gt: String } input UserFilters { id: TimeFilter updatedAt: TimeFilter }"
+        " type UserAttributes { username: String updatedAt: String }"
+        " type UserEntity { id: ID attributes: UserAttributes }"
+        " type UserEntities { data: [UserEntity!]! }"
+        " type Query { users(filters: UserFilters): UserEntities }"
+    )
+    user = schema.type_map["UserEntity"]
+    assert isinstance(user, GraphQLObjectType)
+    feed = find_feed(schema, user)
+    assert feed is not None
+    assert (feed.kind, feed.cursor) == ("poll", "attributes.updatedAt")
+    document = feed_document(feed, ["id", "attributes.username"])
+    assert validate(schema, parse(document)) == []
+    assert "users(filters: {updatedAt: {gt: $since}})" in document
