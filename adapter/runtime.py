@@ -1,16 +1,8 @@
 """The one composition root: the long-lived parts, opened from settings, closed in reverse.
 
-Two steps. `prepare_runtime(settings)` opens nothing: it checks the operation documents against
-the mapping (a `ConfigError` otherwise), makes the metrics registry and the tracing (when
-configured), and decides where the site is (`upstream_target`: its URL, or the embedded demo
-served in-process). The app factory needs these before it can build its routes and middleware.
-`open_runtime(blueprint)` then opens, in this order, the tracing of outgoing calls, the upstream
-client, the cache, the directory, the change feed (a background task, when configured), the
-accounts (search, login), the notifier, the webhook's signature store and the frontend
-services, and closes what it opened in reverse order, also when a later step fails.
-
-The app's lifespan, the `users` command and the tests open the adapter through it (`init`'s
-verification through the app); `check-config` uses only `upstream_target`.
+`prepare_runtime(settings)` opens nothing (the app factory needs its blueprint to build routes
+and middleware); `open_runtime(blueprint)` opens the parts in order and closes them in reverse,
+also when a later step fails. ARCHITECTURE.md ("Start-up and shutdown") draws both.
 """
 
 from __future__ import annotations

@@ -53,6 +53,10 @@ class ChatServerAuth:
         """The query parameter that may carry a signed token, when that is switched on."""
         return self._token_parameter
 
+    async def __call__(self, request: Request) -> None:
+        """As a FastAPI dependency (async: a plain `def` one would run in a worker thread)."""
+        self.check(request)
+
     def check(self, request: Request) -> None:
         """Return when the caller is the chat server; raise NotAuthenticated otherwise."""
         token = None

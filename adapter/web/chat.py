@@ -70,13 +70,8 @@ async def _login(request: Request, accounts: Accounts, fields: tuple[str, ...]) 
 
 def chat_router(settings: Settings) -> APIRouter:
     """The routes under the configured prefix, bound to these settings."""
-    auth = ChatServerAuth(settings.chat)
     version = orjson.dumps({"version": API_VERSION, "type": settings.chat.product_name})
-
-    async def chat_server(request: Request) -> None:
-        auth.check(request)
-
-    authenticated = [Depends(chat_server)]
+    authenticated = [Depends(ChatServerAuth(settings.chat))]
     router = APIRouter(prefix=settings.chat.prefix)
 
     @router.get("", include_in_schema=True, summary="API version (no authentication)")

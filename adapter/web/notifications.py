@@ -101,17 +101,12 @@ Notifications = Annotated[Notifier, Depends(_notifier)]
 
 def notifications_router(settings: Settings) -> APIRouter:
     """The notifications route under the chat's prefix (mount only when `notify` is set)."""
-    auth = ChatServerAuth(settings.chat)
-
-    async def chat_server(request: Request) -> None:
-        auth.check(request)
-
     router = APIRouter(prefix=settings.chat.prefix)
 
     @router.post(
         "/notifications",
         summary="Relay a notification to a site user",
-        dependencies=[Depends(chat_server)],
+        dependencies=[Depends(ChatServerAuth(settings.chat))],
     )
     async def notify(request: Request, notifier: Notifications) -> Response:
         notification = _notification(await _fields(request), settings, notifier)
