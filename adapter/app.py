@@ -26,7 +26,7 @@ from adapter.feed import Feed
 from adapter.metrics import Metrics
 from adapter.notify import Notifier
 from adapter.operations import Operations
-from adapter.runtime import Runtime, open_runtime, prepare_runtime
+from adapter.runtime import open_runtime, prepare_runtime
 from adapter.upstream import UpstreamClient
 from adapter.web.chat import chat_router
 from adapter.web.demo_page import mount_demo_page
@@ -47,7 +47,8 @@ DEMO_UPSTREAM_PATH = "/demo-upstream"
 
 
 class AppState(TypedDict):
-    """What every request finds in `request.state`: the runtime's parts, by name."""
+    """What every request finds in `request.state`: the runtime's parts, by name (`Runtime`'s
+    fields, tests/test_architecture.py checks)."""
 
     settings: Settings
     metrics: Metrics
@@ -60,22 +61,6 @@ class AppState(TypedDict):
     notifier: Notifier | None
     nonces: NonceStore | None
     feed: Feed | None
-
-
-def _state(runtime: Runtime) -> AppState:
-    return {
-        "settings": runtime.settings,
-        "metrics": runtime.metrics,
-        "operations": runtime.operations,
-        "upstream": runtime.upstream,
-        "cache": runtime.cache,
-        "directory": runtime.directory,
-        "accounts": runtime.accounts,
-        "frontend": runtime.frontend,
-        "notifier": runtime.notifier,
-        "nonces": runtime.nonces,
-        "feed": runtime.feed,
-    }
 
 
 class AdapterApp(FastAPI):
@@ -112,7 +97,7 @@ def create_app(
         async with open_runtime(
             blueprint, upstream_transport=upstream_transport, cache=cache
         ) as runtime:
-            yield _state(runtime)
+            yield cast(AppState, dict(vars(runtime)))
 
     app = AdapterApp(
         title="imbachat-adapter",

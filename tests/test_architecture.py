@@ -145,3 +145,17 @@ def test_check_config_does_not_import_the_web_app() -> None:
         pending.extend(imported_modules(paths[name]))
     assert "adapter.config" in seen  # the walk follows what the modules import
     assert not {name for name in seen if layer_of(name) == "adapter.app"}
+
+
+def test_the_request_state_is_the_runtime_by_name() -> None:
+    """`AppState` names every part of `Runtime` with its type: the lifespan yields the runtime's
+    fields as they are."""
+    from dataclasses import fields
+    from typing import get_type_hints
+
+    from adapter.app import AppState
+    from adapter.runtime import Runtime
+
+    assert get_type_hints(AppState) == {
+        f.name: get_type_hints(Runtime)[f.name] for f in fields(Runtime)
+    }
