@@ -44,11 +44,6 @@ class Notifier:
         self.upstream = upstream
 
     @property
-    def required(self) -> frozenset[NotifyField]:
-        """Request fields the site's mutation cannot do without."""
-        return self.mutation.required
-
-    @property
     def recipients(self) -> frozenset[NotifyField]:
         """The request fields that can name the recipient (`email_to`, `user_id`)."""
         return frozenset(self.mutation.settings.variables.values()) & {"email_to", "user_id"}

@@ -39,7 +39,8 @@ class ChatServerAuth:
         self._exact_header = b"Basic " + base64.b64encode(
             settings.api_login.get_secret_value().encode() + b":" + self._password
         )
-        self._token_parameter = (
+        # The query parameter that may carry a signed token, when that is switched on.
+        self.token_parameter = (
             settings.query_token.parameter if settings.query_token.enabled else None
         )
         self._token_key = (
@@ -48,27 +49,19 @@ class ChatServerAuth:
         self._widget_id = settings.widget_id
         self._token_lifetime = settings.query_token.max_lifetime_seconds
 
-    @property
-    def token_parameter(self) -> str | None:
-        """The query parameter that may carry a signed token, when that is switched on."""
-        return self._token_parameter
-
     async def __call__(self, request: Request) -> None:
-        """As a FastAPI dependency (async: a plain `def` one would run in a worker thread)."""
-        self.check(request)
-
-    def check(self, request: Request) -> None:
-        """Return when the caller is the chat server; raise NotAuthenticated otherwise."""
+        """Return when the caller is the chat server; raise NotAuthenticated otherwise (a FastAPI
+        dependency, async: a plain `def` one would run in a worker thread)."""
         token = None
-        if self._token_parameter is not None:
-            token = request.query_params.get(self._token_parameter)
+        if self.token_parameter is not None:
+            token = request.query_params.get(self.token_parameter)
         self.check_values(request.headers.get("authorization"), token)
 
     def check_values(self, authorization: str | None, token: str | None) -> None:
-        """`check` given the Authorization header and the token parameter (last value) as text."""
+        """The check given the Authorization header and the token parameter (last value) as text."""
         if authorization is not None and self._basic_ok(authorization):
             return
-        if self._token_parameter is not None and token is not None and self._token_ok(token):
+        if self.token_parameter is not None and token is not None and self._token_ok(token):
             return
         raise NotAuthenticated()
 

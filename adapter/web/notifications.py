@@ -81,7 +81,7 @@ def _notification(fields: dict[str, Any], settings: Settings, notifier: Notifier
         user_id=user_id,
     )
     given = set(notification.fields())
-    missing = sorted(notifier.required - given)
+    missing = sorted(notifier.mutation.required - given)
     if missing:
         raise RequestRejected(f"give {', '.join(missing)}")
     if not notifier.recipients & given:
