@@ -50,9 +50,6 @@ async def run_checks(
     then, unless `connect=False` (`--offline`) or the start-up check left no settings, the site
     (`introspect=False` only checks that it answers; a given `schema`, init's --schema for a
     site with introspection off, is checked against instead of introspecting) and the cache.
-    The returned report has `ok`, `exit_code`, `checks` (each with its `ExitCode` class),
-    `lines()` for people, `as_dict()` for programs, the validated `settings` and the
-    introspected `schema` (None unless introspection worked).
     """
     report = check_startup(settings_path, environ=environ)
     settings = report.settings
