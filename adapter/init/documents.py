@@ -97,7 +97,8 @@ def viewer_document(viewer: Viewer, id_field: str) -> str:
 
 def feed_document(feed: Feed, paths: Sequence[str]) -> str:
     """The feed's operation: the subscription, or the poll with `$since` in its filter (and a
-    page of 100 on a paged field); whole users select every mapped path and the poll's cursor."""
+    page of 100 on a paged field, oldest change first where the field sorts); whole users
+    select every mapped path and the poll's cursor."""
     if not feed.users:
         return _operation("subscription ChatFeed", [f"{_INDENT}{feed.name}"])
     if feed.kind == "subscription":
@@ -105,6 +106,8 @@ def feed_document(feed: Feed, paths: Sequence[str]) -> str:
     arguments = page_size_text(feed.argument, "$since")
     if feed.limit:
         arguments += f", {page_size_text(feed.limit, '100')}"
+    if feed.order:
+        arguments += f", {feed.order}"
     selected = list(dict.fromkeys([*paths, feed.cursor or ""]))
     return _operation(
         f"query ChatFeed($since: {feed.scalar})", _field(feed, arguments, selected, 1)

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from graphql import (
+    GraphQLEnumType,
     GraphQLField,
     GraphQLInputObjectType,
     GraphQLNamedType,
@@ -28,6 +29,8 @@ UPDATED_WORDS = ("updatedat", "updated", "dateupdated", "modifiedat", "changedat
 _SINCE_ARGUMENTS = ("updatedsince", "changedsince", "modifiedsince", "updatedafter", "since")
 _AFTER_OPERATORS = ("gt", "greaterthan", "after", "gte", "greaterthanorequalto")
 _ID_SCALARS = ("ID", "Int", "String")
+_ORDER_ARGUMENTS = ("orderby", "order", "sort", "sortby")
+_SORT_STRINGS = ("sort", "sortby")  # a field name to sort by, not a direction
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,10 @@ class Feed(RootField):
     cursor: str | None = None
     # Where a paged field takes its page size (asked for a whole page of changes each round).
     limit: tuple[str, ...] = ()
+    # The argument asking for the oldest change first (`orderBy: UPDATED_AT_ASC`), when the
+    # field takes one: a round asks from the last change of its page, so a page in another
+    # order could skip what it left out.
+    order: str | None = None
 
 
 def _subscriptions(schema: GraphQLSchema, user: GraphQLObjectType) -> Iterator[Feed]:
@@ -97,6 +104,32 @@ def _since(field: GraphQLField) -> tuple[tuple[str, ...], str] | None:
     return None
 
 
+def _oldest_first(field: GraphQLField, cursor: str) -> str | None:
+    """The argument that sorts `field`'s answer by the change time `cursor` names, ascending:
+    an enum value (PostGraphile's `UPDATED_AT_ASC`), an input object of directions (Keystone's
+    and Hasura's `{updatedAt: asc}`), or a sort string (Strapi's and Directus' `"updatedAt"`,
+    ascending unless told otherwise)."""
+    time_key = normalise(cursor.rsplit(".", 1)[-1])
+    for name, arg in field.args.items():
+        if normalise(name) not in _ORDER_ARGUMENTS:
+            continue
+        named = get_named_type(arg.type)
+        if isinstance(named, GraphQLEnumType):
+            for value in named.values:
+                if normalise(value) == f"{time_key}asc":
+                    return f"{name}: {value}"
+        elif isinstance(named, GraphQLInputObjectType):
+            for key, inner in named.fields.items():
+                direction = get_named_type(inner.type)
+                if normalise(key) == time_key and isinstance(direction, GraphQLEnumType):
+                    ascending = [v for v in direction.values if normalise(v) == "asc"]
+                    if ascending:
+                        return f"{name}: {{{key}: {ascending[0]}}}"
+        elif named.name == "String" and normalise(name) in _SORT_STRINGS:
+            return f'{name}: "{cursor.rsplit(".", 1)[-1]}"'
+    return None
+
+
 def _polls(schema: GraphQLSchema, user: GraphQLObjectType) -> Iterator[Feed]:
     updated = find_leaves(leaves(user), UPDATED_WORDS)
     query = schema.query_type
@@ -116,7 +149,9 @@ def _polls(schema: GraphQLSchema, user: GraphQLObjectType) -> Iterator[Feed]:
         )
         pages = [p for p in page_size_paths(field) if p[0] != since[0][0]]
         limit = pages[0] if pages else ()
-        yield Feed(name, found[0], found[1], 0, why, "poll", True, *since, updated[0].path, limit)
+        cursor = updated[0].path
+        order = _oldest_first(field, cursor)
+        yield Feed(name, found[0], found[1], 0, why, "poll", True, *since, cursor, limit, order)
 
 
 def find_feed(schema: GraphQLSchema, user: GraphQLObjectType) -> Feed | None:

@@ -107,6 +107,34 @@ def test_a_users_field_with_a_changed_since_filter_is_polled(
     assert "updatedAt" in document
 
 
+@pytest.mark.parametrize(
+    ("arguments", "order"),
+    [
+        ("orderBy: [UsersOrderBy!]", "orderBy: UPDATED_AT_ASC"),
+        ("order_by: [UserOrder!]", "order_by: {updatedAt: asc}"),
+        ("sort: [String]", 'sort: "updatedAt"'),
+        ("order: String", None),  # a direction, not a field: left alone
+        ("orderBy: [UsersOrderBy!], sort: [String]", "orderBy: UPDATED_AT_ASC"),
+    ],
+)
+def test_a_poll_asks_for_the_oldest_change_first_where_the_field_sorts(
+    arguments: str, order: str | None
+) -> None:
+    """PostGraphile's order enum, Hasura's and Keystone's direction objects, Strapi's and
+    Directus' sort strings: a round asks from the page's last change, so the page must be the
+    oldest changes; with no sort argument init writes none."""
+    feed, document = _feed(
+        "enum UsersOrderBy { NATURAL ID_ASC UPDATED_AT_ASC UPDATED_AT_DESC }"
+        " enum Direction { asc desc } input UserOrder { id: Direction updatedAt: Direction }"
+        f" type Query {{ users(ids: [ID!], updatedSince: String, {arguments}): [User] }}"
+    )
+    assert feed is not None
+    assert document is not None
+    assert feed.order == order
+    expected = f"users(updatedSince: $since, {order})" if order else "users(updatedSince: $since)"
+    assert expected in document
+
+
 def test_a_subscription_is_preferred_to_a_poll_and_nothing_is_proposed_without_either() -> None:
     """Both offered: the subscription (changes arrive at once). Neither: no feed."""
     poll = "type Query { users(ids: [ID!], updatedSince: String): [User] }"

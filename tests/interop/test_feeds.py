@@ -126,13 +126,13 @@ async def test_postgraphile_subscription(
 async def test_postgraphile_poll_as_init_proposes_it(
     postgraphile: PostGraphile, tmp_path: Path
 ) -> None:
-    """init finds `allMembers(filter: {updatedAt: {greaterThan:}})` and writes the poll; asked
-    every half second here, it brings the changed row."""
+    """init finds `allMembers(filter: {updatedAt: {greaterThan:}})` and writes the poll, oldest
+    change first; asked every half second here, it brings the changed row."""
     configured = init_site(postgraphile.url, tmp_path / "site")
     assert configured.config["feed"]["kind"] == "poll"
-    assert (
-        "updatedAt: {greaterThan: $since}" in (tmp_path / "site/resolvers/feed.graphql").read_text()
-    )
+    document = (tmp_path / "site/resolvers/feed.graphql").read_text()
+    assert "updatedAt: {greaterThan: $since}" in document
+    assert "orderBy: UPDATED_AT_ASC" in document  # oldest change first: no page skips one
     await _followed(_with_feed(configured, interval_seconds=0.5), 6, _rename_row(postgraphile))
 
 
