@@ -8,7 +8,6 @@ switch, the secret key followed by the widget id).
 from __future__ import annotations
 
 import base64
-import hashlib
 import hmac
 import time
 from dataclasses import dataclass
@@ -59,7 +58,7 @@ def widget_token(
     # (tests compare them).
     payload = _b64(f'{{"exp":{expires_at},"user_id":{user_id}}}'.encode())
     signing_input = _HEADER + b"." + payload
-    signature = _b64(hmac.new(signing_key(settings), signing_input, hashlib.sha256).digest())
+    signature = _b64(hmac.digest(signing_key(settings), signing_input, "sha256"))
     token = (signing_input + b"." + signature).decode()
     return IssuedToken(token=token, user_id=user_id, expires_at=expires_at)
 

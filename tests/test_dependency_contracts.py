@@ -10,16 +10,15 @@ import pytest
 import strawberry
 from graphql import GraphQLSchema
 from limits import parse
-from limits.aio.storage import MemoryStorage
-from limits.aio.strategies import MovingWindowRateLimiter
+from limits.strategies import MovingWindowRateLimiter
 from purgatory import AsyncCircuitBreakerFactory
 from uvicorn import Config
 from uvicorn.server import ServerState
 
-from adapter.config import LimitsSettings, RateLimitSettings
+from adapter.config import LimitsSettings
 from adapter.upstream import CircuitOpen
 from adapter.web.graphql.limits import graphql_core_schema
-from adapter.web.graphql.ratelimit import TokenRateLimiter
+from adapter.web.graphql.ratelimit import _SweptMemoryStorage
 from adapter.web.slow_headers import HeaderDeadlineProtocol, head_bytes_bound
 
 
@@ -34,19 +33,22 @@ async def test_purgatory_raises_its_opened_state_for_an_open_circuit() -> None:
             pass
 
 
-async def test_limits_memory_storage_keeps_its_expiry_task_as_timer() -> None:
-    """limits' MemoryStorage starts an expiry task on a hit and keeps it as `timer`, which
-    `TokenRateLimiter.aclose` cancels so that none outlives the app."""
-    storage = MemoryStorage()
-    await MovingWindowRateLimiter(storage).hit(parse("5/minute"), "k")
-    assert isinstance(storage.timer, asyncio.Task)
-    limiter = TokenRateLimiter(RateLimitSettings(), key_prefix="contract:")
-    await limiter.hit_ip("127.0.0.1")
-    timer = getattr(limiter.storage, "timer", None)
-    assert isinstance(timer, asyncio.Task)
-    await limiter.aclose()
-    await asyncio.sleep(0)
-    assert timer.done()
+def test_limits_memory_storage_expires_through_its_private_scheduler() -> None:
+    """limits' thread-safe MemoryStorage asks its private `__schedule_expiry` on every hit and
+    drops expired entries in its private `__expire_events`: the rate limiter's storage replaces
+    the first to run the second in the caller's thread, and no hit starts a timer thread."""
+    storage = _SweptMemoryStorage()
+    limiter = MovingWindowRateLimiter(storage)
+    constructed = storage.timer
+    assert limiter.hit(parse("5/minute"), "gone")
+    assert storage.timer is constructed  # the library would have started a new timer
+    constructed.join(1)
+    assert not constructed.is_alive()
+    for entry in storage.events["LIMITER/gone/5/1/minute"]:
+        entry.expiry = 0.0
+    storage._next_sweep = 0.0
+    assert limiter.hit(parse("5/minute"), "kept")
+    assert list(storage.events) == ["LIMITER/kept/5/1/minute"]
 
 
 class _Transport(asyncio.Transport):

@@ -17,13 +17,16 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
+from typing import Protocol
 
 import redis.asyncio
 import structlog
-from limits import RateLimitItem, parse_many
-from limits.aio.storage import MemoryStorage, RedisStorage, Storage
+from limits import RateLimitItem, WindowStats, parse_many
+from limits.aio.storage import RedisStorage
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.errors import StorageError
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter as ThreadSafeMovingWindow
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
@@ -34,6 +37,60 @@ from adapter.logs import LogGate
 __all__ = ["TokenRateLimiter"]
 
 log = structlog.get_logger(__name__)
+
+
+class _Windows(Protocol):
+    """The two calls of limits' moving-window strategy the limiter makes."""
+
+    async def hit(self, item: RateLimitItem, *identifiers: str) -> bool: ...
+
+    async def get_window_stats(self, item: RateLimitItem, *identifiers: str) -> WindowStats: ...
+
+
+# How often expired entries are dropped from the memory storage (memory only: a hit reads the
+# entries' own times, so the budgets hold whatever this is).
+_SWEEP_SECONDS = 1.0
+
+
+class _SweptMemoryStorage(MemoryStorage):
+    """limits' thread-safe memory storage, its expired entries dropped inline.
+
+    The library drops them from a timer thread that each hit starts again once the last one has
+    run (10 ms after it started): a new thread per request whenever requests come slower than
+    that, some 90k instructions each, more than the rest of a token request. Here the same
+    sweep runs in the caller's thread, at most once per `_SWEEP_SECONDS`. It replaces the
+    library's private scheduler (tests/test_dependency_contracts.py fails if that changes).
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.timer.cancel()  # the one the constructor starts
+        self._next_sweep = 0.0
+
+    def _MemoryStorage__schedule_expiry(self) -> None:  # noqa: N802 - the mangled private name
+        now = time.monotonic()
+        if now >= self._next_sweep:
+            self._next_sweep = now + _SWEEP_SECONDS
+            self._MemoryStorage__expire_events()  # type: ignore[attr-defined]  # see above
+            # It empties a key's list but keeps the key: one per address ever seen, kept forever.
+            for key in [key for key, events in self.events.items() if not events]:
+                del self.events[key]
+
+
+class _MemoryWindows:
+    """limits' moving windows in process memory, without threads: its asyncio storage expires
+    entries through a worker thread per key (`asyncio.to_thread`) each time the event loop
+    turns after a hit, which cost more instructions than the rest of a token request."""
+
+    def __init__(self) -> None:
+        self.storage = _SweptMemoryStorage()
+        self._limiter = ThreadSafeMovingWindow(self.storage)
+
+    async def hit(self, item: RateLimitItem, *identifiers: str) -> bool:
+        return self._limiter.hit(item, *identifiers)
+
+    async def get_window_stats(self, item: RateLimitItem, *identifiers: str) -> WindowStats:
+        return self._limiter.get_window_stats(item, *identifiers)
 
 
 class TokenRateLimiter:
@@ -59,9 +116,9 @@ class TokenRateLimiter:
         self.per_viewer = parse_many(settings.per_viewer)
         url = settings.storage_url.get_secret_value()
         self._pool: redis.asyncio.ConnectionPool | None = None
-        self.storage: Storage
+        self._limiter: _Windows
         if url == "memory://":
-            self.storage = MemoryStorage(wrap_exceptions=True)
+            self._limiter = _MemoryWindows()
         else:
             self._pool = redis.asyncio.ConnectionPool.from_url(
                 url,
@@ -70,7 +127,7 @@ class TokenRateLimiter:
                 # One immediate retry (a pooled connection Redis closed), never a backoff.
                 retry=Retry(NoBackoff(), 1),
             )
-            self.storage = RedisStorage(
+            storage = RedisStorage(
                 f"async+{url}",
                 implementation="redispy",
                 key_prefix=key_prefix,
@@ -78,7 +135,7 @@ class TokenRateLimiter:
                 # Typed as scalars only, but passed on to redis-py, which takes a pool.
                 connection_pool=self._pool,  # type: ignore[arg-type]
             )
-        self._limiter = MovingWindowRateLimiter(self.storage)
+            self._limiter = MovingWindowRateLimiter(storage)
 
     async def hit_ip(self, address: str) -> None:
         await self._hit(self.per_ip, "ip", address)
@@ -112,9 +169,5 @@ class TokenRateLimiter:
             )
 
     async def aclose(self) -> None:
-        # MemoryStorage's expiry task: not public (tests/test_dependency_contracts.py pins it).
-        timer = getattr(self.storage, "timer", None)
-        if timer is not None and not timer.done():
-            timer.cancel()
         if self._pool is not None:
             await self._pool.aclose()
