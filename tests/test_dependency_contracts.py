@@ -9,8 +9,6 @@ from typing import Any
 import pytest
 import strawberry
 from graphql import GraphQLSchema
-from limits import parse
-from limits.strategies import MovingWindowRateLimiter
 from purgatory import AsyncCircuitBreakerFactory
 from uvicorn import Config
 from uvicorn.server import ServerState
@@ -18,7 +16,6 @@ from uvicorn.server import ServerState
 from adapter.config import LimitsSettings
 from adapter.upstream import CircuitOpen
 from adapter.web.graphql.limits import graphql_core_schema
-from adapter.web.graphql.ratelimit import _SweptMemoryStorage
 from adapter.web.slow_headers import HeaderDeadlineProtocol, head_bytes_bound
 
 
@@ -31,24 +28,6 @@ async def test_purgatory_raises_its_opened_state_for_an_open_circuit() -> None:
     with pytest.raises(CircuitOpen):
         async with breaker:
             pass
-
-
-def test_limits_memory_storage_expires_through_its_private_scheduler() -> None:
-    """limits' thread-safe MemoryStorage asks its private `__schedule_expiry` on every hit and
-    drops expired entries in its private `__expire_events`: the rate limiter's storage replaces
-    the first to run the second in the caller's thread, and no hit starts a timer thread."""
-    storage = _SweptMemoryStorage()
-    limiter = MovingWindowRateLimiter(storage)
-    constructed = storage.timer
-    assert limiter.hit(parse("5/minute"), "gone")
-    assert storage.timer is constructed  # the library would have started a new timer
-    constructed.join(1)
-    assert not constructed.is_alive()
-    for entry in storage.events["LIMITER/gone/5/1/minute"]:
-        entry.expiry = 0.0
-    storage._next_sweep = 0.0
-    assert limiter.hit(parse("5/minute"), "kept")
-    assert list(storage.events) == ["LIMITER/kept/5/1/minute"]
 
 
 class _Transport(asyncio.Transport):
