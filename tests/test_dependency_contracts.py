@@ -8,13 +8,15 @@ from typing import Any
 
 import pytest
 import strawberry
-from graphql import GraphQLSchema
+from graphql import ExecutionResult, GraphQLSchema, parse
 from purgatory import AsyncCircuitBreakerFactory
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from uvicorn import Config
 from uvicorn.server import ServerState
 
 from adapter.config import LimitsSettings
 from adapter.upstream import CircuitOpen
+from adapter.web.graphql.executor import DocumentExecutor
 from adapter.web.graphql.limits import graphql_core_schema
 from adapter.web.slow_headers import HeaderDeadlineProtocol, head_bytes_bound
 
@@ -104,3 +106,41 @@ def test_strawberry_keeps_graphql_cores_schema_where_validation_reads_it() -> No
     assert isinstance(core, GraphQLSchema)
     assert core.query_type is not None
     assert "answer" in core.query_type.fields
+
+
+@strawberry.type
+class _Item:
+    name: str
+
+
+@strawberry.type
+class _ItemQuery:
+    @strawberry.field
+    def item(self) -> _Item:
+        return _Item(name="a")
+
+
+def test_strawberrys_execution_context_collects_subfields_through_its_method() -> None:
+    """`DocumentExecutor` extends the execution context Strawberry's own `Schema.execute` uses
+    (unexported), and graphql-core's executor asks its `collect_subfields` method for the fields
+    under each object, which is where `DocumentExecutor` finds a document's again."""
+    schema = strawberry.Schema(query=_ItemQuery)
+    assert schema.execution_context_class is StrawberryGraphQLCoreExecutionContext
+    asked: list[str] = []
+
+    class Recording(DocumentExecutor):
+        def collect_subfields(self, return_type: Any, field_details_list: Any) -> Any:
+            asked.append(return_type.name)
+            return super().collect_subfields(return_type, field_details_list)
+
+    executor = Recording.for_request(
+        graphql_core_schema(schema),
+        parse("{ item { name } }"),
+        context=None,
+        variables=None,
+        operation_name=None,
+        collected={},
+    )
+    assert isinstance(executor, Recording)
+    assert executor.execute_operation() == ExecutionResult({"item": {"name": "a"}}, None)
+    assert asked == ["Item"]  # Strawberry drops the underscore

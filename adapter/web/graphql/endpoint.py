@@ -147,11 +147,11 @@ class GraphQLEndpoint:
         state = scope["state"]
         # graphql-core's `execute` in two public steps, without its wrappers for `@defer`
         # and `@stream`, which the schema does not have.
-        executor = DocumentExecutor.build(
+        executor = DocumentExecutor.for_request(
             self._core,
             document,
-            context_value=ChatContext(scope, headers, state["frontend"], state["directory"]),
-            raw_variable_values=variables,
+            context=ChatContext(scope, headers, state["frontend"], state["directory"]),
+            variables=variables,
             operation_name=operation_name,
             collected=collected,
         )

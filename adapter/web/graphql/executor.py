@@ -11,10 +11,12 @@ alive. An operation with variables is collected per request, as graphql-core doe
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeGuard, cast
 
-from graphql import GraphQLObjectType
+from graphql import DocumentNode, GraphQLError, GraphQLObjectType, GraphQLSchema
 from graphql.execution.collect_fields import CollectedFields, FieldDetailsList
+from strawberry.execution import optimized_is_awaitable
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 __all__ = ["Collected", "DocumentExecutor"]
@@ -25,11 +27,37 @@ Collected = dict[tuple[object, ...], CollectedFields]
 
 class DocumentExecutor(StrawberryGraphQLCoreExecutionContext):
     """Strawberry's execution context (resolvers get its `Info`); `collected` is the document's
-    store, or None to collect per request."""
+    store, or None to collect per request (set after `build`: a constructor of its own would
+    pass every argument through one more layer, a tenth of building one)."""
 
-    def __init__(self, *args: Any, collected: Collected | None = None, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.collected = collected
+    collected: Collected | None = None
+
+    @classmethod
+    def for_request(
+        cls,
+        schema: GraphQLSchema,
+        document: DocumentNode,
+        *,
+        context: object,
+        variables: dict[str, Any] | None,
+        operation_name: str | None,
+        collected: Collected | None,
+    ) -> DocumentExecutor | list[GraphQLError]:
+        """graphql-core's `build` (the errors of the variables, if any), with Strawberry's own
+        awaitable check (what `Schema.execute` passes: a set lookup for plain values first)."""
+        executor = cls.build(
+            schema,
+            document,
+            context_value=context,
+            raw_variable_values=variables,
+            operation_name=operation_name,
+            is_awaitable=cast("Callable[[Any], TypeGuard[Awaitable[Any]]]", optimized_is_awaitable),
+        )
+        if isinstance(executor, list):
+            return executor
+        assert isinstance(executor, DocumentExecutor)  # `build` makes an instance of `cls`
+        executor.collected = collected
+        return executor
 
     def collect_subfields(
         self, return_type: GraphQLObjectType, field_details_list: FieldDetailsList
