@@ -24,7 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -144,8 +144,12 @@ def count_instructions(
     return total / (requests // connections * connections)
 
 
-def _rows(workdir: Path, requests: int, connections: int) -> list[tuple[str, float, float]]:
-    body_file = workdir / "baseline-body.json"
+ROWS = ("warm", "tokens", "widget")
+
+
+def _rows(
+    workdir: Path, requests: int, connections: int, chosen: Sequence[str]
+) -> list[tuple[str, float, float]]:
     adapter_env = {
         "IMBACHAT_API_PASSWORD": AUTH[1],
         "IMBACHAT_SECRET_KEY": WIDGET_SECRET,
@@ -153,9 +157,49 @@ def _rows(workdir: Path, requests: int, connections: int) -> list[tuple[str, flo
     }
     serve = ["-m", "adapter", "serve", "--config", str(ROOT / "config.yaml")]
     baseline = ["-m", "uvicorn", "bench.baseline:app", "--no-access-log", "--no-server-header"]
-    users = Request.build("GET", f"/imbachat/v1/users?user_ids={IDS}", BASIC)
+    base_env = {"BENCH_WIDGET_SECRET": WIDGET_SECRET}
+    count = functools.partial(
+        count_instructions, workdir=workdir, requests=requests, connections=connections
+    )
+    rows = []
+    if "warm" in chosen:
+        rows.append(_warm_row(workdir, count, serve, baseline, adapter_env, base_env))
+    graphql_rows = [
+        (row, name, body)
+        for row, name, body in (
+            ("tokens", "tokens (issueChatToken)", MUTATION),
+            ("widget", "ChatWidget (page load)", CHAT_WIDGET),
+        )
+        if row in chosen
+    ]
+    if not graphql_rows:
+        return rows
+    session = jwt.encode(
+        {"sub": str(USER_ID), "iss": "bench", "aud": "imbachat", "exp": int(time.time()) + 36000},
+        SITE_SECRET,
+        algorithm="HS256",
+    )
+    graphql = {"Authorization": f"Bearer {session}", "Content-Type": "application/json"}
+    base_token = Request.build("POST", "/token", {"Content-Type": "application/json"}, b"{}")
+    base_count = count("baseline-token", baseline, base_token, env=base_env)
+    token_env = {**adapter_env, **_TOKEN_ENV}
+    for row, name, body in graphql_rows:
+        document = Request.build("POST", "/graphql", graphql, body.encode())
+        rows.append((name, count(f"adapter-{row}", serve, document, env=token_env), base_count))
+    return rows
 
-    # The baseline answers the adapter's exact bytes for the 20 warm users.
+
+def _warm_row(
+    workdir: Path,
+    count: Callable[..., float],
+    serve: list[str],
+    baseline: list[str],
+    adapter_env: dict[str, str],
+    base_env: dict[str, str],
+) -> tuple[str, float, float]:
+    """The warm users-info call for 20 ids beside the baseline answering its exact bytes."""
+    users = Request.build("GET", f"/imbachat/v1/users?user_ids={IDS}", BASIC)
+    body_file = workdir / "baseline-body.json"
     port = free_port()
     probe = start_service(
         "adapter-probe",
@@ -171,50 +215,37 @@ def _rows(workdir: Path, requests: int, connections: int) -> list[tuple[str, flo
         body_file.write_bytes(answer.content)
     finally:
         probe.stop()
-    base_env = {"BENCH_BASELINE_BODY": str(body_file), "BENCH_WIDGET_SECRET": WIDGET_SECRET}
-    count = functools.partial(
-        count_instructions, workdir=workdir, requests=requests, connections=connections
+    return (
+        "warm memory (20 ids)",
+        count("adapter-users", serve, users, env=adapter_env),
+        count(
+            "baseline-users",
+            baseline,
+            Request.build("GET", "/users", {}),
+            env={**base_env, "BENCH_BASELINE_BODY": str(body_file)},
+        ),
     )
-    rows = [
-        (
-            "warm memory (20 ids)",
-            count("adapter-users", serve, users, env=adapter_env),
-            count(
-                "baseline-users",
-                baseline,
-                Request.build("GET", "/users", {}),
-                env=base_env,
-            ),
-        )
-    ]
-    session = jwt.encode(
-        {"sub": str(USER_ID), "iss": "bench", "aud": "imbachat", "exp": int(time.time()) + 36000},
-        SITE_SECRET,
-        algorithm="HS256",
-    )
-    graphql = {"Authorization": f"Bearer {session}", "Content-Type": "application/json"}
-    base_token = Request.build("POST", "/token", {"Content-Type": "application/json"}, b"{}")
-    base_count = count("baseline-token", baseline, base_token, env=base_env)
-    token_env = {**adapter_env, **_TOKEN_ENV}
-    for name, body in (
-        ("tokens (issueChatToken)", MUTATION),
-        ("ChatWidget (page load)", CHAT_WIDGET),
-    ):
-        document = Request.build("POST", "/graphql", graphql, body.encode())
-        rows.append((name, count("adapter-tokens", serve, document, env=token_env), base_count))
-    return rows
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.instructions", description=__doc__)
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument(
+        "--rows",
+        default=",".join(ROWS),
+        help=f"the rows to count, comma-separated, of {','.join(ROWS)} (default: all)",
+    )
     options = parser.parse_args(argv)
+    chosen = [row.strip() for row in options.rows.split(",") if row.strip()]
+    unknown = sorted(set(chosen) - set(ROWS))
+    if unknown:
+        parser.error(f"unknown rows {unknown}; choose from {','.join(ROWS)}")
     if shutil.which("valgrind") is None or shutil.which("callgrind_control") is None:
         print("skipped: valgrind is not installed (apt-get install valgrind)")
         return 0
     with tempfile.TemporaryDirectory(prefix="bench-instructions-") as workdir:
-        rows = _rows(Path(workdir), options.requests, options.connections)
+        rows = _rows(Path(workdir), options.requests, options.connections, chosen)
     print(f"{'scenario':<26}{'adapter':>12}{'baseline':>12}{'x base':>8}")
     for name, adapter, base in rows:
         print(f"{name:<26}{adapter:>12,.0f}{base:>12,.0f}{adapter / base:>8.2f}")

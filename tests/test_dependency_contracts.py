@@ -8,18 +8,16 @@ from typing import Any
 
 import pytest
 import strawberry
-from graphql import GraphQLSchema
-from limits import parse
-from limits.aio.storage import MemoryStorage
-from limits.aio.strategies import MovingWindowRateLimiter
+from graphql import ExecutionResult, GraphQLSchema, parse
 from purgatory import AsyncCircuitBreakerFactory
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from uvicorn import Config
 from uvicorn.server import ServerState
 
-from adapter.config import LimitsSettings, RateLimitSettings
+from adapter.config import LimitsSettings
 from adapter.upstream import CircuitOpen
+from adapter.web.graphql.executor import DocumentExecutor
 from adapter.web.graphql.limits import graphql_core_schema
-from adapter.web.graphql.ratelimit import TokenRateLimiter
 from adapter.web.slow_headers import HeaderDeadlineProtocol, head_bytes_bound
 
 
@@ -32,21 +30,6 @@ async def test_purgatory_raises_its_opened_state_for_an_open_circuit() -> None:
     with pytest.raises(CircuitOpen):
         async with breaker:
             pass
-
-
-async def test_limits_memory_storage_keeps_its_expiry_task_as_timer() -> None:
-    """limits' MemoryStorage starts an expiry task on a hit and keeps it as `timer`, which
-    `TokenRateLimiter.aclose` cancels so that none outlives the app."""
-    storage = MemoryStorage()
-    await MovingWindowRateLimiter(storage).hit(parse("5/minute"), "k")
-    assert isinstance(storage.timer, asyncio.Task)
-    limiter = TokenRateLimiter(RateLimitSettings(), key_prefix="contract:")
-    await limiter.hit_ip("127.0.0.1")
-    timer = getattr(limiter.storage, "timer", None)
-    assert isinstance(timer, asyncio.Task)
-    await limiter.aclose()
-    await asyncio.sleep(0)
-    assert timer.done()
 
 
 class _Transport(asyncio.Transport):
@@ -123,3 +106,41 @@ def test_strawberry_keeps_graphql_cores_schema_where_validation_reads_it() -> No
     assert isinstance(core, GraphQLSchema)
     assert core.query_type is not None
     assert "answer" in core.query_type.fields
+
+
+@strawberry.type
+class _Item:
+    name: str
+
+
+@strawberry.type
+class _ItemQuery:
+    @strawberry.field
+    def item(self) -> _Item:
+        return _Item(name="a")
+
+
+def test_strawberrys_execution_context_collects_subfields_through_its_method() -> None:
+    """`DocumentExecutor` extends the execution context Strawberry's own `Schema.execute` uses
+    (unexported), and graphql-core's executor asks its `collect_subfields` method for the fields
+    under each object, which is where `DocumentExecutor` finds a document's again."""
+    schema = strawberry.Schema(query=_ItemQuery)
+    assert schema.execution_context_class is StrawberryGraphQLCoreExecutionContext
+    asked: list[str] = []
+
+    class Recording(DocumentExecutor):
+        def collect_subfields(self, return_type: Any, field_details_list: Any) -> Any:
+            asked.append(return_type.name)
+            return super().collect_subfields(return_type, field_details_list)
+
+    executor = Recording.for_request(
+        graphql_core_schema(schema),
+        parse("{ item { name } }"),
+        context=None,
+        variables=None,
+        operation_name=None,
+        collected={},
+    )
+    assert isinstance(executor, Recording)
+    assert executor.execute_operation() == ExecutionResult({"item": {"name": "a"}}, None)
+    assert asked == ["Item"]  # Strawberry drops the underscore

@@ -244,6 +244,19 @@ async def test_allowed_origin_reads_the_answer_with_credentials(api: Api) -> Non
     assert response.headers["access-control-allow-credentials"] == "true"
 
 
+async def test_answers_vary_by_origin_with_or_without_one(api: Api) -> None:
+    """Every answer says it varies by Origin, once: from a listed origin, and from no page."""
+    async with api(CORS) as client:
+        listed = await client.post(
+            "/graphql", json={"query": ISSUE}, headers={"Origin": SPA, **session_cookie(6)}
+        )
+        plain = await client.post("/graphql", json={"query": ISSUE}, headers=session_cookie(6))
+        refused = await client.post("/graphql", content=b"[]", headers={"Content-Type": "x/y"})
+    for response in (listed, plain, refused):
+        assert response.headers.get_list("vary") == ["Origin"], response.headers
+    assert plain.json()["data"]["issueChatToken"]["userId"] == "6"
+
+
 async def test_foreign_origin_is_refused_outright(api: Api) -> None:
     """A request from an unlisted origin, even with the victim's cookie, is a 403 with no token."""
     async with api(CORS) as client:

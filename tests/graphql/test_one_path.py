@@ -124,6 +124,35 @@ async def test_each_distinct_document_is_parsed_and_validated_once(
     assert sorted(parsed) == sorted(validated) == sorted([ISSUE, WIDGET])
 
 
+async def test_selections_are_collected_once_per_document_without_variables(
+    make_settings: SettingsFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fields under each object are collected the first time a document runs, then found
+    again; a document with variables has them collected on every run."""
+    collected: list[str] = []
+    collect = graphql.execution.collect_fields.collect_subfields
+
+    def counted(*args: Any) -> Any:
+        collected.append(args[4].name)  # the object type (the embedded demo site's too)
+        return collect(*args)
+
+    monkeypatch.setattr("graphql.execution.executor.collect_subfields", counted)
+    with_variables = "mutation ($x: Boolean!) { issueChatToken { token @include(if: $x) } }"
+    async with asgi_client(create_app(make_settings())) as client:
+        for _ in range(3):
+            for document in (ISSUE, WIDGET):
+                answer = await client.post("/graphql", content=_body(document), headers=SIGNED_IN)
+                assert "errors" not in answer.json()
+        for shown in (True, False):
+            answer = await client.post(
+                "/graphql", content=_body(with_variables, variables={"x": shown}), headers=SIGNED_IN
+            )
+            token = answer.json()["data"]["issueChatToken"]
+            assert ("token" in token) is shown
+    ours = [name for name in collected if name.startswith("Chat")]
+    assert ours == ["ChatToken", "ChatWidget", "ChatToken", "ChatToken"]
+
+
 async def test_an_unexpected_error_is_masked_and_logged_once(
     make_settings: SettingsFactory,
     capsys: pytest.CaptureFixture[str],

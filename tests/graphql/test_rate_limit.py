@@ -8,11 +8,13 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from limits import parse_many
 from structlog.testing import capture_logs
 
 from adapter.app import create_app
 from adapter.config import RateLimitSettings
-from adapter.web.graphql.ratelimit import TokenRateLimiter
+from adapter.errors import RateLimited
+from adapter.web.graphql.ratelimit import TokenRateLimiter, _MemoryWindows
 from tests.graphql.support import ISSUE, WIDGET, error_code, session_cookie
 from tests.servers import PrivateRedis, refused_port
 from tests.support import SettingsFactory, asgi_client, gql
@@ -83,6 +85,57 @@ async def test_replicas_share_the_budget_in_redis(
     assert first["data"] is not None
     assert second["data"] is not None
     assert error_code(third) == "RATE_LIMITED"
+
+
+@pytest.mark.parametrize("storage", ["memory", "redis"])
+async def test_one_budget_rule_in_memory_and_in_redis(
+    storage: str, redis_url: str, redis_prefix: str
+) -> None:
+    """The same budgets allow the same hits and name the same retry time in memory (the
+    adapter's windows) and in Redis (limits' strategy), each budget per address or viewer."""
+    url = "memory://" if storage == "memory" else redis_url
+    settings = RateLimitSettings.model_validate(
+        {"per_viewer": "3/minute", "per_ip": "2/minute;5/hour", "storage_url": url}
+    )
+    limiter = TokenRateLimiter(settings, key_prefix=f"{redis_prefix}rl")
+    calls = (
+        [("viewer", "6")] * 4 + [("viewer", "7")] + [("ip", "10.0.0.1")] * 3 + [("ip", "10.0.0.2")]
+    )
+    outcomes: list[int | None] = []
+    try:
+        for kind, who in calls:
+            try:
+                await (limiter.hit_viewer(int(who)) if kind == "viewer" else limiter.hit_ip(who))
+                outcomes.append(None)
+            except RateLimited as exc:
+                outcomes.append(exc.retry_after)
+    finally:
+        await limiter.aclose()
+    # Refused for about a minute: until the first of the window's hits leaves it.
+    assert outcomes == [None, None, None, 60, None, None, None, 60, None]
+
+
+def test_memory_windows_slide_and_forget_idle_callers() -> None:
+    """A hit stops counting once it is older than the period; a window with no hit left in it
+    is dropped at the next sweep."""
+    now = [1000.0]
+    windows = _MemoryWindows(clock=lambda: now[0])
+    (item,) = parse_many("2/minute")
+
+    def hit(who: str) -> bool:
+        return asyncio.run(windows.hit(item, "viewer", who))
+
+    assert [hit("6"), hit("6"), hit("6")] == [True, True, False]
+    now[0] += 30
+    assert not hit("6")
+    stats = asyncio.run(windows.get_window_stats(item, "viewer", "6"))
+    assert (stats.reset_time, stats.remaining) == (1060.0, 0)
+    now[0] += 30.5
+    assert [hit("6"), hit("6"), hit("6")] == [True, True, False]
+    assert hit("7")
+    now[0] += 61
+    assert hit("8")
+    assert set(windows._windows) == {(id(item), "viewer", "8")}
 
 
 async def test_a_failing_storage_fails_open(api: Api, capsys: pytest.CaptureFixture[str]) -> None:

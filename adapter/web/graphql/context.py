@@ -7,7 +7,8 @@ import functools
 import hmac
 from collections.abc import Sequence
 
-from starlette.requests import Request
+from starlette.datastructures import Headers
+from starlette.types import Scope
 from strawberry.dataloader import DataLoader
 
 from adapter.directory import Directory, UserId
@@ -25,8 +26,11 @@ _UNKNOWN_ADDRESS = "unknown"
 class ChatContext:
     """What every resolver finds in `info.context`; nothing here outlives the request."""
 
-    def __init__(self, request: Request, frontend: FrontendApi, directory: Directory) -> None:
-        self.request = request
+    def __init__(
+        self, scope: Scope, headers: Headers, frontend: FrontendApi, directory: Directory
+    ) -> None:
+        self.scope = scope
+        self.headers = headers
         self.frontend = frontend
         self.directory = directory
         self._viewer_lock = asyncio.Lock()
@@ -40,7 +44,8 @@ class ChatContext:
 
     @property
     def client_address(self) -> str:
-        return self.request.client.host if self.request.client else _UNKNOWN_ADDRESS
+        client = self.scope.get("client")  # (host, port), as Starlette's Request.client reads it
+        return _UNKNOWN_ADDRESS if client is None else str(client[0])
 
     async def identify(self) -> int | None:
         """The signed-in user's id, or None; the per-address budget is spent once per request.
@@ -48,9 +53,7 @@ class ChatContext:
         Raises the domain's AdapterError; resolvers show it through `viewer_id`."""
         async with self._viewer_lock:
             if not self._identified:
-                self._viewer = await self.frontend.identify(
-                    self.request.headers, self.client_address
-                )
+                self._viewer = await self.frontend.identify(self.headers, self.client_address)
                 self._identified = True
             return self._viewer
 
@@ -81,7 +84,7 @@ class ChatContext:
             raise ExpectedError(
                 "invalidateChatUsers is off: no graphql.admin_token is configured.", "FORBIDDEN"
             )
-        scheme, _, given = self.request.headers.get("authorization", "").partition(" ")
+        scheme, _, given = self.headers.get("authorization", "").partition(" ")
         expected = configured.get_secret_value().encode()
         if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), expected):
             raise ExpectedError("An admin token is required.", "FORBIDDEN")

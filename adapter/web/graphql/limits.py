@@ -27,6 +27,7 @@ from strawberry.types.graphql import OperationType
 
 from adapter.config import GraphQLSettings
 from adapter.web.graphql.cost import CostLimits, cost_errors
+from adapter.web.graphql.executor import Collected
 
 __all__ = ["Documents", "Prepared", "graphql_core_schema"]
 
@@ -48,11 +49,13 @@ def graphql_core_schema(schema: BaseSchema) -> GraphQLSchema:
 
 class Prepared(NamedTuple):
     """A document text parsed (None: it does not parse), what refuses it (nothing: it may
-    run) and the kind of the operation the request names (None: it names none there is)."""
+    run), the kind of the operation the request names (None: it names none there is) and the
+    store of its collected selections (None: it declares variables; `executor.py`)."""
 
     document: DocumentNode | None
     errors: list[GraphQLError]
     kind: OperationType | None
+    collected: Collected | None
 
 
 class Documents:
@@ -74,10 +77,12 @@ class Documents:
         try:
             document = parse(query, max_tokens=self._max_tokens)
         except GraphQLError as error:
-            return Prepared(None, [error], None)
+            return Prepared(None, [error], None, None)
         errors = cost_errors(document, self._limits) or validate(
             self._schema, document, self._rules
         )
         operation = get_operation_ast(document, operation_name)
-        kind = None if operation is None else OperationType(operation.operation.value)
-        return Prepared(document, errors, kind)
+        if operation is None:
+            return Prepared(document, errors, None, None)
+        kind = OperationType(operation.operation.value)
+        return Prepared(document, errors, kind, None if operation.variable_definitions else {})

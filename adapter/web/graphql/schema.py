@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any, cast
-from urllib.parse import quote
 
 import strawberry
 import structlog
@@ -137,9 +136,7 @@ async def resolve_chat_widget(info: Info) -> ChatWidget | None:
     """The widget script URL, and init options with a fresh token when someone is signed in."""
     context = info.context
     frontend = context.frontend
-    script_url = frontend.widget.script_url.replace(
-        "{widget_id}", quote(frontend.widget_id or "", safe="")
-    )
+    script_url = frontend.script_url
     user_id = await context.viewer_id()
     if user_id is None:
         return ChatWidget(script_url=script_url, options=JSON({}), user_id=None, expires_at=None)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from urllib.parse import quote
 
 import httpx
 from prometheus_client import Counter
@@ -27,7 +28,7 @@ class FrontendApi:
     ids: IdSettings
     tokens: TokenSettings
     widget: WidgetSettings
-    widget_id: str | None
+    script_url: str  # the widget's, with its id in it
     viewer: ViewerSource
     limiter: TokenRateLimiter
     metrics: Metrics
@@ -84,7 +85,9 @@ def open_frontend(
         ids=settings.chat.ids,
         tokens=settings.tokens,
         widget=settings.widget,
-        widget_id=settings.chat.widget_id,
+        script_url=settings.widget.script_url.replace(
+            "{widget_id}", quote(settings.chat.widget_id or "", safe="")
+        ),
         viewer=build_viewer(settings, operations, metrics=metrics, transport=transport, url=url),
         metrics=metrics,
         limiter=TokenRateLimiter(
