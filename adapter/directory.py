@@ -40,7 +40,7 @@ from adapter.operations import Operations
 from adapter.site_users import SiteUsers, UserId, shape_checked
 from adapter.upstream import UpstreamClient
 
-__all__ = ["Directory", "UserId", "fingerprint"]
+__all__ = ["Directory", "UserId", "fingerprint", "join_profiles"]
 
 log = structlog.get_logger(__name__)
 
@@ -70,11 +70,18 @@ def fingerprint(settings: Settings, operations: Operations) -> str:
     return digest.hexdigest()[:12]
 
 
+def join_profiles(profiles: Sequence[bytes]) -> bytes:
+    """The chat's JSON array of profiles that were encoded when they were fetched."""
+    return b"[" + b",".join(profiles) + b"]"
+
+
 @dataclass(frozen=True, slots=True)
 class _Warm:
-    """Values that all hold profiles: the profiles, and until when every one of them is fresh."""
+    """Values that all hold profiles: the profiles, their JSON array, and until when every one
+    of them is fresh."""
 
     profiles: tuple[bytes, ...]
+    joined: bytes
     fresh_until: float
 
 
@@ -137,6 +144,15 @@ class Directory:
 
     async def lookup(self, ids: Sequence[UserId]) -> list[bytes]:
         """Encoded profiles for `ids` in the same order; unknown ids are left out."""
+        found = await self._look_up(ids)
+        return list(found.profiles) if isinstance(found, _Warm) else found
+
+    async def lookup_joined(self, ids: Sequence[UserId]) -> bytes:
+        """`lookup`'s profiles as the chat's JSON array (a warm list's is joined once)."""
+        found = await self._look_up(ids)
+        return found.joined if isinstance(found, _Warm) else join_profiles(found)
+
+    async def _look_up(self, ids: Sequence[UserId]) -> _Warm | list[bytes]:
         if not ids:
             return []
         now = self._clock()
@@ -154,7 +170,7 @@ class Directory:
         fresh_from = self.stale_before + self._cache_settings.fresh_seconds
         if warm is not None and now < warm.fresh_until and fresh_from < warm.fresh_until:
             self.metrics.cache_requests.add("hit", len(warm.profiles))
-            return list(warm.profiles)
+            return warm
         answers: dict[UserId, bytes | None] = {}
         fallbacks: dict[UserId, Entry] = {}
         misses: list[UserId] = []
@@ -209,7 +225,7 @@ class Directory:
                 return None
             profiles.append(entry.profile)
             fresh_until = min(fresh_until, entry.fresh_until)
-        warm = _Warm(tuple(profiles), fresh_until)
+        warm = _Warm(tuple(profiles), join_profiles(profiles), fresh_until)
         if len(values) <= _REMEMBERED_ANSWER_IDS:
             self._warm.remember(values, warm)
         return warm

@@ -24,7 +24,7 @@ from adapter.web.edge import IDS_COUNT, Edge
 from adapter.web.ids import parse_ids
 from adapter.web.responses import error_response
 
-__all__ = ["UsersInfo", "join_profiles", "openapi_paths", "query_pairs", "route_users_info"]
+__all__ = ["UsersInfo", "openapi_paths", "query_pairs", "route_users_info"]
 
 UsersForm = Literal["query", "path"]
 
@@ -42,11 +42,6 @@ _REMEMBERED_ID_TEXTS = 1024
 _REMEMBERED_TEXT_BYTES = 512
 _JSON_HEADER = (b"content-type", b"application/json")
 _ALLOW = {"Allow": "GET"}
-
-
-def join_profiles(profiles: list[bytes]) -> bytes:
-    """The chat's JSON array of profiles that were encoded when they were fetched."""
-    return b"[" + b",".join(profiles) + b"]"
 
 
 def query_pairs(query_string: bytes) -> list[tuple[str, str]]:
@@ -89,7 +84,7 @@ class UsersInfo:
             authorization=authorization,
         )
         scope[IDS_COUNT] = len(ids)
-        body = join_profiles(await scope["state"]["directory"].lookup(ids))
+        body = await scope["state"]["directory"].lookup_joined(ids)
         await send(
             {
                 "type": "http.response.start",
