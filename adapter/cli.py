@@ -350,13 +350,11 @@ async def _chat_answer(settings: Settings, raw_ids: str) -> tuple[list[int | str
     """The ids as parsed, and the body the chat's users-info call would get."""
     from adapter.runtime import open_runtime, prepare_runtime
     from adapter.web.ids import parse_ids
-    from adapter.web.users_info import join_profiles
 
     ids = parse_ids(raw_ids, settings.chat.ids)
     # One look-up, no change feed: it would take the deployment's lease for a moment.
     async with open_runtime(replace(prepare_runtime(settings), feed=None)) as runtime:
-        profiles = await runtime.directory.lookup(ids)
-    return ids, join_profiles(profiles)
+        return ids, await runtime.directory.lookup_joined(ids)
 
 
 def _print_users(users: list[ChatUser]) -> None:

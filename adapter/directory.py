@@ -40,12 +40,16 @@ from adapter.operations import Operations
 from adapter.site_users import SiteUsers, UserId, shape_checked
 from adapter.upstream import UpstreamClient
 
-__all__ = ["Directory", "UserId", "fingerprint"]
+__all__ = ["Directory", "UserId", "fingerprint", "join_profiles"]
 
 log = structlog.get_logger(__name__)
 
 _REMEMBERED_KEYS = 100_000
 _REMEMBERED_KEY_LISTS = 4096
+# Warm answers by the cached values they were read from; lists of at most this many ids, whose
+# profiles (about 250 bytes each) the memo may keep alive after the cache let them go.
+_REMEMBERED_ANSWERS = 512
+_REMEMBERED_ANSWER_IDS = 100
 _LOCK_POLL_SECONDS = 0.05
 # Bump when the entry envelope changes, so old entries become misses rather than puzzles.
 _ENTRY_FORMAT = b"entry-v1"
@@ -64,6 +68,21 @@ def fingerprint(settings: Settings, operations: Operations) -> str:
     ):
         digest.update(b"\0" + part.encode())
     return digest.hexdigest()[:12]
+
+
+def join_profiles(profiles: Sequence[bytes]) -> bytes:
+    """The chat's JSON array of profiles that were encoded when they were fetched."""
+    return b"[" + b",".join(profiles) + b"]"
+
+
+@dataclass(frozen=True, slots=True)
+class _Warm:
+    """Values that all hold profiles: the profiles, their JSON array, and until when every one
+    of them is fresh."""
+
+    profiles: tuple[bytes, ...]
+    joined: bytes
+    fresh_until: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,11 +119,6 @@ class Directory:
         self._batch_size = settings.upstream.batch.size
         self._key_prefix = f"{settings.cache.prefix}{fingerprint(settings, operations)}:"
         self._in_flight: dict[str, asyncio.Future[_Found]] = {}
-        # Bound once: `labels()` per id was a tenth of a warm answer's time.
-        self._results = {
-            result: metrics.cache_requests.labels(result)
-            for result in ("hit", "negative", "stale", "miss")
-        }
         self._background: set[asyncio.Task[None]] = set()
         # Evictions while fetches run: a fetch that started before an id was evicted must not
         # write its (possibly older) copy back. `_generation` counts evictions.
@@ -114,6 +128,7 @@ class Directory:
         self._keys = Memo[UserId, str](_REMEMBERED_KEYS)
         self._key_lists = Memo[tuple[UserId, ...], tuple[str, ...]](_REMEMBERED_KEY_LISTS)
         self._entries = EntryMemo(8192)
+        self._warm = Memo[tuple[bytes | None, ...], _Warm](_REMEMBERED_ANSWERS)
         # Set by the change feed (wall clock): a copy written before it is asked for again,
         # kept only to answer if the site fails. 0: every copy lives its windows.
         self.stale_before = 0.0
@@ -129,6 +144,15 @@ class Directory:
 
     async def lookup(self, ids: Sequence[UserId]) -> list[bytes]:
         """Encoded profiles for `ids` in the same order; unknown ids are left out."""
+        found = await self._look_up(ids)
+        return list(found.profiles) if isinstance(found, _Warm) else found
+
+    async def lookup_joined(self, ids: Sequence[UserId]) -> bytes:
+        """`lookup`'s profiles as the chat's JSON array (a warm list's is joined once)."""
+        found = await self._look_up(ids)
+        return found.joined if isinstance(found, _Warm) else join_profiles(found)
+
+    async def _look_up(self, ids: Sequence[UserId]) -> _Warm | list[bytes]:
         if not ids:
             return []
         now = self._clock()
@@ -139,11 +163,13 @@ class Directory:
         if keys is None:
             keys = self._key_lists.remember(wanted, tuple([self.key(i) for i in ids]))
         raw = await self._cache.get_many(keys)
-        warm = self._all_fresh(
-            raw, max(now, self.stale_before + self._cache_settings.fresh_seconds)
-        )
-        if warm is not None:
-            self._results["hit"].inc(len(warm))
+        # The same values as last time (the same bytes, from the memory layers) are one look-up
+        # too: the answer they make is known, and fresh while its earliest profile is.
+        values = tuple(raw)
+        warm = self._warm.get(values) or self._all_profiles(values)
+        fresh_from = self.stale_before + self._cache_settings.fresh_seconds
+        if warm is not None and now < warm.fresh_until and fresh_from < warm.fresh_until:
+            self.metrics.cache_requests.add("hit", len(warm.profiles))
             return warm
         answers: dict[UserId, bytes | None] = {}
         fallbacks: dict[UserId, Entry] = {}
@@ -181,26 +207,28 @@ class Directory:
             ("miss", len(misses)),
         ):
             if count:
-                self._results[result].inc(count)
+                self.metrics.cache_requests.add(result, count)
         if refresh:
             self._refresh_in_background(refresh)
         if misses:
             answers.update(await self._fetch_or_fall_back(misses, fallbacks))
         return [profile for i in ids if (profile := answers.get(i)) is not None]
 
-    def _all_fresh(self, raw: list[bytes | None], now: float) -> list[bytes] | None:
-        """The profiles when every value is a fresh profile (the warm call), else None."""
-        seen, decode = self._entries.get, self._entries.decode
+    def _all_profiles(self, values: tuple[bytes | None, ...]) -> _Warm | None:
+        """The answer when every value holds a profile (remembered), else None."""
+        decode = self._entries.decode
         profiles: list[bytes] = []
-        append = profiles.append
-        for value in raw:
-            if value is None:
+        fresh_until = float("inf")
+        for value in values:
+            entry = decode(value) if value is not None else None
+            if entry is None or entry.profile is None:
                 return None
-            entry = seen(value) or decode(value)
-            if entry is None or entry.profile is None or now >= entry.fresh_until:
-                return None
-            append(entry.profile)
-        return profiles
+            profiles.append(entry.profile)
+            fresh_until = min(fresh_until, entry.fresh_until)
+        warm = _Warm(tuple(profiles), join_profiles(profiles), fresh_until)
+        if len(values) <= _REMEMBERED_ANSWER_IDS:
+            self._warm.remember(values, warm)
+        return warm
 
     def _before_feed_gap(self, entry: Entry) -> bool:
         """Whether the copy was written before `stale_before` (from its fresh-until time)."""
@@ -218,7 +246,7 @@ class Directory:
             # copies when every id has one; otherwise the chat gets the 502.
             if len(fallbacks) < len(ids):
                 raise
-            self.metrics.cache_requests.labels("stale_if_error").inc(len(ids))
+            self.metrics.cache_requests.add("stale_if_error", len(ids))
             log.warning("serving_stale_after_upstream_error", ids=len(ids), error=exc.message)
             return {user_id: fallbacks[user_id].profile for user_id in ids}
         return {user_id: result.profile for user_id, result in found.items()}

@@ -157,37 +157,31 @@ class _AccessWriter:
     def __init__(self, minimum: int, processors: list[Any]) -> None:
         self.minimum = minimum
         self.processors = processors
-        self._second = -1
-        self._prefix = ""
 
-    def _timestamp(self) -> str:
-        """TimeStamper(fmt="iso", utc=True)'s text, with the date formatted once a second."""
-        now = time.time()
-        second = int(now)
-        if second != self._second:
-            moment = datetime.datetime.fromtimestamp(second, tz=datetime.UTC)
-            self._second, self._prefix = second, moment.strftime("%Y-%m-%dT%H:%M:%S")
-        return f"{self._prefix}.{int((now - second) * 1e6):06d}Z"
-
-    def write(self, level: int, event: dict[str, Any]) -> bool:
+    def write(self, level: int, fields: dict[str, Any]) -> bool:
+        """Write `fields` as the event `request` unless structlog's road must take it."""
         if structlog.get_config()["processors"] is not self.processors:
             return False
         if level < self.minimum:
             return True
         bound = structlog.contextvars.get_contextvars()
         for key, value in bound.items():
-            if key not in event:
-                event[key] = REDACTED if _secret_key(key) else _scrub(value)
-        event["level"] = _LEVEL_NAMES[level]
-        event["logger"] = "adapter.access"
-        event["timestamp"] = self._timestamp()
+            if key not in fields:
+                fields[key] = REDACTED if _secret_key(key) else _scrub(value)
+        fields["event"] = "request"
+        fields["level"] = _LEVEL_NAMES[level]
+        fields["logger"] = "adapter.access"
+        # Rendered by orjson as TimeStamper(fmt="iso", utc=True) renders it, at a third of the
+        # cost of formatting the text here.
+        fields["timestamp"] = datetime.datetime.now(datetime.UTC)
         stream = sys.stderr
-        stream.write(_json(event) + "\n")
+        stream.write(orjson.dumps(fields, default=str, option=_LINE).decode())
         stream.flush()
         return True
 
 
 _LEVEL_NAMES = {logging.DEBUG: "debug", logging.INFO: "info"}
+_LINE = orjson.OPT_UTC_Z | orjson.OPT_APPEND_NEWLINE
 _access_writer: _AccessWriter | None = None
 _access_log = structlog.get_logger("adapter.access")
 
@@ -196,13 +190,12 @@ def access_line(*, debug: bool, request_id: str, **fields: Any) -> None:
     """One access line (event `request`) at info, or at debug for probes; a few microseconds
     with the JSON configuration, the same line as `structlog.get_logger("adapter.access")`."""
     level = logging.DEBUG if debug else logging.INFO
+    fields["request_id"] = redact_text(request_id)
     writer = _access_writer
-    event = {"event": "request", **fields, "request_id": redact_text(request_id)}
-    if writer is not None and writer.write(level, event):
+    if writer is not None and writer.write(level, fields):
         return
-    del event["event"]
     emit = _access_log.debug if debug else _access_log.info
-    emit("request", **event)
+    emit("request", **fields)
 
 
 class LogGate:

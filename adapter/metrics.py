@@ -28,6 +28,7 @@ __all__ = [
     "USER_DROP_REASONS",
     "FeedMetrics",
     "HttpFigures",
+    "LabelledCounts",
     "Metrics",
 ]
 
@@ -93,6 +94,36 @@ class HttpFigures:
         yield latency
 
 
+class LabelledCounts:
+    """A counter with one label whose values are all known in advance, each from 0, kept as
+    plain numbers and exported when scraped (prometheus_client's `inc` takes a lock: 4k
+    instructions a warm users-info answer). Updated from the event loop only."""
+
+    def __init__(
+        self,
+        registry: CollectorRegistry,
+        name: str,
+        documentation: str,
+        label: str,
+        values: Iterable[str],
+    ) -> None:
+        self.name = name
+        self.documentation = documentation
+        self.label = label
+        self.counts = dict.fromkeys(values, 0)
+        registry.register(self)
+
+    def add(self, value: str, amount: int = 1) -> None:
+        """Count `amount` for `value`, one of the known values (KeyError otherwise)."""
+        self.counts[value] += amount
+
+    def collect(self) -> Iterator[Metric]:
+        family = CounterMetricFamily(self.name, self.documentation, labels=[self.label])
+        for value, count in self.counts.items():
+            family.add_metric([value], count)
+        yield family
+
+
 @dataclass(frozen=True)
 class FeedMetrics:
     up: Gauge
@@ -105,8 +136,12 @@ class Metrics:
 
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
         self.registry = registry or CollectorRegistry()
-        self.cache_requests = self._counter(
-            "adapter_cache_requests", "Profile look-ups by cache result.", "result", CACHE_RESULTS
+        self.cache_requests = LabelledCounts(
+            self.registry,
+            "adapter_cache_requests",
+            "Profile look-ups by cache result.",
+            "result",
+            CACHE_RESULTS,
         )
         self.cache_errors = self._counter(
             "adapter_cache_errors",

@@ -7,9 +7,11 @@ warms up; then counting is switched on (`callgrind_control -i on`), a fixed numb
 is sent over a few keep-alive connections, counting is switched off and the totals are dumped.
 User-space instructions only (the kernel's share of a request is about the same for both).
 
-Rows: the warm users-info call for 20 ids (memory cache), and issueChatToken and ChatWidget (the
-page-load call) in jwt viewer mode, each beside the baseline endpoint answering the same bytes or
-signing the same token.
+Rows (`--rows`, comma-separated keys; all by default): `warm` and `redis`, the warm users-info
+call for 20 ids (memory cache; the Redis backend on 127.0.0.1:6379 under a key prefix of the run's
+own, deleted after), and `tokens` and `widget`, issueChatToken and ChatWidget (the page-load call)
+in jwt viewer mode, each beside the baseline endpoint answering the same bytes or signing the same
+token.
 Needs Debian's valgrind (`apt-get install valgrind`); skips with the reason when it is missing.
 """
 
@@ -24,7 +26,9 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Mapping, Sequence
+import uuid
+from collections.abc import Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,12 +36,13 @@ import httpx
 import jwt
 
 from bench.processes import ROOT, free_port, start_service
-from bench.run import AUTH, BASIC
+from bench.run import AUTH, BASIC, REDIS_URL, forget_prefix
 from bench.tokens import CHAT_WIDGET, MUTATION, SITE_SECRET, USER_ID, WIDGET_SECRET
 
 __all__ = ["main"]
 
 IDS = ",".join(str(i) for i in range(1, 21))
+ROWS = ("warm", "redis", "tokens", "widget")
 _START_SECONDS = 180.0  # everything runs about 50 times slower under callgrind
 _TOKEN_ENV = {
     "IMBACHAT__VIEWER__MODE": "jwt",
@@ -144,12 +149,10 @@ def count_instructions(
     return total / (requests // connections * connections)
 
 
-ROWS = ("warm", "tokens", "widget")
-
-
 def _rows(
-    workdir: Path, requests: int, connections: int, chosen: Sequence[str]
+    workdir: Path, requests: int, connections: int, chosen: AbstractSet[str]
 ) -> list[tuple[str, float, float]]:
+    body_file = workdir / "baseline-body.json"
     adapter_env = {
         "IMBACHAT_API_PASSWORD": AUTH[1],
         "IMBACHAT_SECRET_KEY": WIDGET_SECRET,
@@ -157,22 +160,55 @@ def _rows(
     }
     serve = ["-m", "adapter", "serve", "--config", str(ROOT / "config.yaml")]
     baseline = ["-m", "uvicorn", "bench.baseline:app", "--no-access-log", "--no-server-header"]
-    base_env = {"BENCH_WIDGET_SECRET": WIDGET_SECRET}
+    users = Request.build("GET", f"/imbachat/v1/users?user_ids={IDS}", BASIC)
+    base_env = {"BENCH_BASELINE_BODY": str(body_file), "BENCH_WIDGET_SECRET": WIDGET_SECRET}
     count = functools.partial(
         count_instructions, workdir=workdir, requests=requests, connections=connections
     )
-    rows = []
-    if "warm" in chosen:
-        rows.append(_warm_row(workdir, count, serve, baseline, adapter_env, base_env))
-    graphql_rows = [
-        (row, name, body)
-        for row, name, body in (
-            ("tokens", "tokens (issueChatToken)", MUTATION),
-            ("widget", "ChatWidget (page load)", CHAT_WIDGET),
+    rows: list[tuple[str, float, float]] = []
+    redis_prefix = f"imbachat-bench:{uuid.uuid4().hex[:12]}:"
+    warm = {
+        "warm": ("warm memory (20 ids)", {}),
+        "redis": (
+            "warm redis (20 ids)",
+            {
+                "IMBACHAT__CACHE__BACKEND": "redis",
+                "IMBACHAT__CACHE__PREFIX": f"'{redis_prefix}'",  # YAML-quoted: ends in ":"
+                "REDIS_URL": REDIS_URL,
+            },
+        ),
+    }
+    if chosen & warm.keys():
+        # The baseline answers the adapter's exact bytes for the 20 warm users.
+        port = free_port()
+        probe = start_service(
+            "adapter-probe",
+            [*serve, "--port", str(port)],
+            port=port,
+            ready_path="/healthz",
+            log_dir=workdir,
+            env=adapter_env,
         )
-        if row in chosen
-    ]
-    if not graphql_rows:
+        try:
+            answer = httpx.get(f"{probe.url}/imbachat/v1/users?user_ids={IDS}", auth=AUTH)
+            answer.raise_for_status()
+            body_file.write_bytes(answer.content)
+        finally:
+            probe.stop()
+        base_users = count(
+            "baseline-users", baseline, Request.build("GET", "/users", {}), env=base_env
+        )
+    else:
+        body_file.write_bytes(b"[]")
+    for key, (name, cache_env) in warm.items():
+        if key in chosen:
+            try:
+                adapter = count(f"adapter-{key}", serve, users, env={**adapter_env, **cache_env})
+            finally:
+                if cache_env:
+                    forget_prefix(redis_prefix)
+            rows.append((name, adapter, base_users))
+    if not chosen & {"tokens", "widget"}:
         return rows
     session = jwt.encode(
         {"sub": str(USER_ID), "iss": "bench", "aud": "imbachat", "exp": int(time.time()) + 36000},
@@ -183,48 +219,15 @@ def _rows(
     base_token = Request.build("POST", "/token", {"Content-Type": "application/json"}, b"{}")
     base_count = count("baseline-token", baseline, base_token, env=base_env)
     token_env = {**adapter_env, **_TOKEN_ENV}
-    for row, name, body in graphql_rows:
+    for key, name, body in (
+        ("tokens", "tokens (issueChatToken)", MUTATION),
+        ("widget", "ChatWidget (page load)", CHAT_WIDGET),
+    ):
+        if key not in chosen:
+            continue
         document = Request.build("POST", "/graphql", graphql, body.encode())
-        rows.append((name, count(f"adapter-{row}", serve, document, env=token_env), base_count))
+        rows.append((name, count("adapter-tokens", serve, document, env=token_env), base_count))
     return rows
-
-
-def _warm_row(
-    workdir: Path,
-    count: Callable[..., float],
-    serve: list[str],
-    baseline: list[str],
-    adapter_env: dict[str, str],
-    base_env: dict[str, str],
-) -> tuple[str, float, float]:
-    """The warm users-info call for 20 ids beside the baseline answering its exact bytes."""
-    users = Request.build("GET", f"/imbachat/v1/users?user_ids={IDS}", BASIC)
-    body_file = workdir / "baseline-body.json"
-    port = free_port()
-    probe = start_service(
-        "adapter-probe",
-        [*serve, "--port", str(port)],
-        port=port,
-        ready_path="/healthz",
-        log_dir=workdir,
-        env=adapter_env,
-    )
-    try:
-        answer = httpx.get(f"{probe.url}/imbachat/v1/users?user_ids={IDS}", auth=AUTH)
-        answer.raise_for_status()
-        body_file.write_bytes(answer.content)
-    finally:
-        probe.stop()
-    return (
-        "warm memory (20 ids)",
-        count("adapter-users", serve, users, env=adapter_env),
-        count(
-            "baseline-users",
-            baseline,
-            Request.build("GET", "/users", {}),
-            env={**base_env, "BENCH_BASELINE_BODY": str(body_file)},
-        ),
-    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -232,15 +235,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument(
-        "--rows",
-        default=",".join(ROWS),
-        help=f"the rows to count, comma-separated, of {','.join(ROWS)} (default: all)",
+        "--rows", default=",".join(ROWS), help=f"comma-separated, of {', '.join(ROWS)}"
     )
     options = parser.parse_args(argv)
-    chosen = [row.strip() for row in options.rows.split(",") if row.strip()]
-    unknown = sorted(set(chosen) - set(ROWS))
-    if unknown:
-        parser.error(f"unknown rows {unknown}; choose from {','.join(ROWS)}")
+    chosen = set(options.rows.split(","))
+    if not chosen <= set(ROWS):
+        parser.error(f"unknown rows: {', '.join(sorted(chosen - set(ROWS)))}")
     if shutil.which("valgrind") is None or shutil.which("callgrind_control") is None:
         print("skipped: valgrind is not installed (apt-get install valgrind)")
         return 0

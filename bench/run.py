@@ -34,6 +34,19 @@ RESULTS = ROOT / "bench" / "results"
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
+def forget_prefix(prefix: str) -> None:
+    """Delete a run's keys from the shared Redis (never FLUSHALL); a Redis gone is fine."""
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        keys = list(client.scan_iter(match=f"{prefix}*", count=1000))
+        for start in range(0, len(keys), 1000):
+            client.delete(*keys[start : start + 1000])
+    except redis.RedisError:
+        pass
+    finally:
+        client.close()
+
+
 def ids(first: int, count: int) -> str:
     return ",".join(str(i) for i in range(first, first + count))
 
@@ -93,15 +106,7 @@ class Bench:
     def stop(self) -> None:
         for service in reversed(self.services):
             service.stop()
-        client = redis.Redis.from_url(REDIS_URL)
-        try:
-            keys = list(client.scan_iter(match=f"{self.redis_prefix}*", count=1000))
-            for start in range(0, len(keys), 1000):
-                client.delete(*keys[start : start + 1000])
-        except redis.RedisError:
-            pass
-        finally:
-            client.close()
+        forget_prefix(self.redis_prefix)
 
     # --- helpers ------------------------------------------------------------------------------
 

@@ -63,11 +63,11 @@ def decode_entry(raw: bytes) -> Entry | None:
 
 
 class EntryMemo(Memo[bytes, Entry]):
-    """Entries by their bytes: a warm answer reads the same values again and again.
+    """Entries by their bytes: the directory reads the same values again and again (a stale
+    copy until its refresh lands, a list's values until they are all fresh profiles).
 
     From the memory cache they are the very same bytes objects, whose hash Python keeps, so a
-    hit is one dict look-up (`get`, which the warm path calls inline: a tenth of a decode, a
-    fifth of `functools.lru_cache`'s wrapper).
+    hit is one dict look-up (a tenth of a decode, a fifth of `functools.lru_cache`'s wrapper).
     """
 
     def decode(self, raw: bytes) -> Entry | None:

@@ -286,8 +286,7 @@ class SyncedLocalCache:
     async def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
         if self.channel is not None:
             self.channel.start()
-        found = await self.local.get_many(keys)
-        missing = [key for key, value in zip(keys, found, strict=True) if value is None]
+        found, missing = self.local.read(keys)
         if not missing:
             return found
         drops = self._drops

@@ -22,22 +22,32 @@ class MemoryCache:
         return len(self._items)
 
     async def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
+        return self.read(keys)[0]
+
+    def read(self, keys: Sequence[str]) -> tuple[list[bytes | None], list[str]]:
+        """`get_many`'s values, and the keys it found nothing for (for a layer in front)."""
         now = self._clock()
         items = self._items
         # Bound once: the warm users-info call reads 20 keys per request through this loop.
-        get, touch = items.get, items.move_to_end
+        touch = items.move_to_end
         found: list[bytes | None] = []
         append = found.append
+        missing: list[str] = []
         for key in keys:
-            item = get(key)
-            if item is not None and now < item[0]:
-                touch(key)
-                append(item[1])
-            else:
-                if item is not None:
-                    del items[key]
+            try:
+                expires, value = items[key]
+            except KeyError:
+                missing.append(key)
                 append(None)
-        return found
+                continue
+            if now < expires:
+                touch(key)
+                append(value)
+            else:
+                del items[key]
+                missing.append(key)
+                append(None)
+        return found, missing
 
     async def set_many(self, items: Mapping[str, bytes], ttl_seconds: float) -> None:
         if ttl_seconds <= 0:

@@ -11,13 +11,12 @@ from starlette.responses import Response
 
 from adapter.accounts import Accounts
 from adapter.config import Settings
-from adapter.directory import Directory
+from adapter.directory import Directory, join_profiles
 from adapter.errors import LoginRejected, RequestRejected
 from adapter.mapping import ChatUser
 from adapter.web.auth import ChatServerAuth
 from adapter.web.ids import parse_ids
 from adapter.web.responses import API_VERSION, JSON, error_response
-from adapter.web.users_info import join_profiles
 
 __all__ = ["chat_router"]
 

@@ -216,11 +216,11 @@ async def test_the_users_routes_never_enter_fastapi(make_settings: SettingsFacto
     assert entered == ["/healthz"]
 
 
-async def _failing_lookup(*_: Any, **__: Any) -> list[bytes]:
+async def _failing_lookup(*_: Any, **__: Any) -> bytes:
     raise UpstreamError("the site's API failed (ConnectError)")
 
 
-async def _broken_lookup(*_: Any, **__: Any) -> list[bytes]:
+async def _broken_lookup(*_: Any, **__: Any) -> bytes:
     raise RuntimeError("a bug with a secret=hunter2 in it")
 
 
@@ -237,7 +237,7 @@ async def test_failures_answer_in_the_chat_shape(
     the request id, the same with tracing on, and the 500 shows no detail of the error."""
     from adapter.directory import Directory
 
-    monkeypatch.setattr(Directory, "lookup", lookup)
+    monkeypatch.setattr(Directory, "lookup_joined", lookup)
     views = []
     for app in both_ways(make_settings()):
         async with asgi_client(app) as client:
@@ -317,11 +317,11 @@ async def test_lines_logged_while_answering_carry_the_request_id(
 
     from adapter.directory import Directory
 
-    async def logging_lookup(self: Directory, ids: list[int]) -> list[bytes]:
+    async def logging_lookup(self: Directory, ids: list[int]) -> bytes:
         structlog.get_logger("adapter.test").warning("while_answering")
-        return []
+        return b"[]"
 
-    monkeypatch.setattr(Directory, "lookup", logging_lookup)
+    monkeypatch.setattr(Directory, "lookup_joined", logging_lookup)
     for app in both_ways(make_settings()):
         async with asgi_client(app) as client:
             configure_logging("info")
