@@ -77,12 +77,14 @@ def join_profiles(profiles: Sequence[bytes]) -> bytes:
 
 @dataclass(frozen=True, slots=True)
 class _Warm:
-    """Values that all hold profiles: the profiles, their JSON array, and until when every one
-    of them is fresh."""
+    """Values that all hold an entry: the profiles, their JSON array, and until when every
+    profile, and every "no such user", is fresh (`inf` for none)."""
 
     profiles: tuple[bytes, ...]
     joined: bytes
     fresh_until: float
+    negatives: int
+    negative_until: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,12 +166,14 @@ class Directory:
             keys = self._key_lists.remember(wanted, tuple([self.key(i) for i in ids]))
         raw = await self._cache.get_many(keys)
         # The same values as last time (the same bytes, from the memory layers) are one look-up
-        # too: the answer they make is known, and fresh while its earliest profile is.
+        # too: the answer they make is known, and fresh while its earliest entry is.
         values = tuple(raw)
-        warm = self._warm.get(values) or self._all_profiles(values)
-        fresh_from = self.stale_before + self._cache_settings.fresh_seconds
-        if warm is not None and now < warm.fresh_until and fresh_from < warm.fresh_until:
-            self.metrics.cache_requests.add("hit", len(warm.profiles))
+        warm = self._warm.get(values) or self._all_entries(values)
+        if warm is not None and self._fresh(warm, now):
+            if warm.profiles:
+                self.metrics.cache_requests.add("hit", len(warm.profiles))
+            if warm.negatives:
+                self.metrics.cache_requests.add("negative", warm.negatives)
             return warm
         answers: dict[UserId, bytes | None] = {}
         fallbacks: dict[UserId, Entry] = {}
@@ -214,21 +218,38 @@ class Directory:
             answers.update(await self._fetch_or_fall_back(misses, fallbacks))
         return [profile for i in ids if (profile := answers.get(i)) is not None]
 
-    def _all_profiles(self, values: tuple[bytes | None, ...]) -> _Warm | None:
-        """The answer when every value holds a profile (remembered), else None."""
+    def _all_entries(self, values: tuple[bytes | None, ...]) -> _Warm | None:
+        """The answer when every value holds an entry (remembered), else None."""
         decode = self._entries.decode
         profiles: list[bytes] = []
-        fresh_until = float("inf")
+        fresh_until = negative_until = float("inf")
         for value in values:
             entry = decode(value) if value is not None else None
-            if entry is None or entry.profile is None:
+            if entry is None:
                 return None
-            profiles.append(entry.profile)
-            fresh_until = min(fresh_until, entry.fresh_until)
-        warm = _Warm(tuple(profiles), join_profiles(profiles), fresh_until)
+            if entry.profile is None:
+                negative_until = min(negative_until, entry.fresh_until)
+            else:
+                profiles.append(entry.profile)
+                fresh_until = min(fresh_until, entry.fresh_until)
+        negatives = len(values) - len(profiles)
+        warm = _Warm(
+            tuple(profiles), join_profiles(profiles), fresh_until, negatives, negative_until
+        )
         if len(values) <= _REMEMBERED_ANSWER_IDS:
             self._warm.remember(values, warm)
         return warm
+
+    def _fresh(self, warm: _Warm, now: float) -> bool:
+        """Whether every entry of `warm` is fresh, and none was written before the feed's mark
+        (the per-entry rules of `lookup`, on the earliest fresh-until of each kind)."""
+        settings = self._cache_settings
+        return (
+            now < warm.fresh_until
+            and self.stale_before + settings.fresh_seconds < warm.fresh_until
+            and now < warm.negative_until
+            and self.stale_before + settings.negative_seconds < warm.negative_until
+        )
 
     def _before_feed_gap(self, entry: Entry) -> bool:
         """Whether the copy was written before `stale_before` (from its fresh-until time)."""

@@ -41,6 +41,28 @@ async def test_unknown_ids_are_remembered_for_the_negative_ttl(
     assert asked(demo_upstream) == {"999999": 1}  # user 1 was still fresh
 
 
+async def test_a_remembered_warm_answer_holds_only_after_the_feeds_stale_mark(
+    redis_settings: SettingsFactory, demo_upstream: DemoUpstream
+) -> None:
+    """A list answered warm (a profile and an unknown id, counted as a hit and a negative) is
+    asked of the site again once the change feed marks copies before now as stale."""
+    clock = Clock()
+    settings = redis_settings({"cache": {"negative_seconds": NEGATIVE}})
+    async with open_directory(settings, clock=clock) as directory:
+        await directory.lookup([1, 999999])
+        for _ in range(2):
+            assert _ids(await directory.lookup([1, 999999])) == [1]
+        assert demo_upstream.requests() == 1
+        assert sample(directory.metrics, "adapter_cache_requests_total", result="hit") == 2
+        assert sample(directory.metrics, "adapter_cache_requests_total", result="negative") == 2
+
+        demo_upstream.reset()
+        clock.advance(1)
+        directory.stale_before = clock()
+        assert _ids(await directory.lookup([1, 999999])) == [1]
+    assert asked(demo_upstream) == {"1": 1, "999999": 1}
+
+
 async def test_stale_entries_are_served_at_once_and_refreshed_in_the_background(
     redis_settings: SettingsFactory, demo_upstream: DemoUpstream
 ) -> None:
