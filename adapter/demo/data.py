@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import enum
+import functools
 import random
 from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
@@ -178,6 +179,13 @@ def generate_users(
     return [_make_user(user_id, rng, avatar_base, taken) for user_id in range(1, count + 1)]
 
 
+@functools.cache
+def _generated_users(seed: int, count: int, avatar_base: str) -> tuple[DemoUser, ...]:
+    """`generate_users` once per process: users are frozen and a directory edits only its own
+    mapping, so every directory may start from the same users (each app, each test, builds one)."""
+    return tuple(generate_users(seed, count, avatar_base=avatar_base))
+
+
 class DemoDirectory:
     """Lookup over the demo users; an edit is told to every subscriber of `changes()`."""
 
@@ -191,7 +199,7 @@ class DemoDirectory:
         cls, seed: int = DEFAULT_SEED, count: int = DEFAULT_COUNT, *, avatar_base: str = CDN_BASE
     ) -> DemoDirectory:
         """Build the standard deterministic directory."""
-        return cls(generate_users(seed, count, avatar_base=avatar_base))
+        return cls(_generated_users(seed, count, avatar_base))
 
     def __len__(self) -> int:
         return len(self._by_id)

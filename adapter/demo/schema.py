@@ -3,6 +3,7 @@ renaming a member, and the members' changes as a subscription."""
 
 from __future__ import annotations
 
+import functools
 import hmac
 from collections import Counter
 from collections.abc import AsyncGenerator
@@ -369,6 +370,8 @@ class Subscription:
     )
 
 
+@functools.cache
 def build_schema() -> strawberry.Schema:
-    """The demo upstream's schema."""
+    """The demo upstream's schema (built once: a schema holds no request state, and every demo
+    app a process starts, the adapter's embedded one among them, can share it)."""
     return strawberry.Schema(query=Query, mutation=Mutation, subscription=Subscription)

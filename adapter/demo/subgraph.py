@@ -7,6 +7,8 @@ the gateway test and for trying a gateway by hand; the demo's main API stays as 
 
 from __future__ import annotations
 
+import functools
+
 import strawberry
 
 from adapter.demo.data import DemoDirectory, DemoUser
@@ -54,6 +56,7 @@ class Query:
     me: SiteUser | None = strawberry.field(resolver=resolve_me)
 
 
+@functools.cache
 def build_subgraph_schema() -> strawberry.Schema:
     """The site's subgraph schema. Its @link names federation v2.0, all that @key needs (as the
     adapter's does by default): gateways whose composition stops short of the newest (Mesh

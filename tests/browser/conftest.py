@@ -22,6 +22,10 @@ ARGS = [
     "--disable-component-update",
     "--disable-sync",
     "--no-first-run",
+    # Chromium's headless mode is the whole browser: each new context opens a window that
+    # preloads its address bar's two popup pages (a renderer each, about as much CPU as the
+    # page under test); no test types into an address bar.
+    "--disable-features=WebUIOmniboxPopup,WebUIOmniboxAimPopup",
 ]
 
 
