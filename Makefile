@@ -86,7 +86,8 @@ soak: $(VENV)/.installed-dev
 
 ## Pin constraints.txt to what the venv holds now (after a dependency change and a green `make test`).
 lock: $(VENV)/.installed-dev
-	@{ sed -n '/^#/p' constraints.txt; $(BIN)/pip freeze --exclude-editable; } > constraints.txt.new
+	@{ sed -n '/^#/p' constraints.txt; \
+		$(BIN)/pip freeze --exclude-editable --all | grep -v '^pip=='; } > constraints.txt.new
 	mv constraints.txt.new constraints.txt
 
 ## Remove the venv and the tools' caches.

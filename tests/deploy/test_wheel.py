@@ -85,8 +85,10 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
         else:
             shutil.copy2(origin, source / name)
     pip = [sys.executable, "-m", "pip", "--disable-pip-version-check"]
-    # "./source", not "source": a bare name is a project on the index.
-    _run([*pip, "wheel", "--no-deps", "-q", "-w", str(work / "dist"), "./source"], cwd=work)
+    # "./source", not "source": a bare name is a project on the index. No build isolation: the
+    # build backend is this venv's (a dev extra), not one fetched from the index each run.
+    build = [*pip, "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(work / "dist")]
+    _run([*build, "./source"], cwd=work)
     (wheel,) = (work / "dist").glob("imbachat_adapter-*.whl")
     venv = work / "venv"
     _run([sys.executable, "-m", "venv", "--without-pip", str(venv)], cwd=work)
