@@ -5,7 +5,7 @@
 - documents larger than `max_document_bytes`, or off the trusted list when that is on, are
   refused before parsing; parsing and validation happen once per distinct document (`limits.py`),
   then graphql-core executes it on Strawberry's schema, with Strawberry's execution context (so
-  resolvers get Strawberry's `Info`; `executor.py` keeps a document's collected selections);
+  resolvers get Strawberry's `Info`; `executor.py` builds a document's executor once);
   errors go through the schema's `process_errors` (logged, given codes) and are masked as
   `errors.shown` says;
 - every refusal is a GraphQL-shaped JSON error with a 4xx status and no traceback;

@@ -2,8 +2,9 @@
 
 The parser's token limit, then depth, aliases and fields (`cost.py`), then graphql-core's rules,
 with introspection off when it is off. A SPA sends a handful of documents again and again: each
-distinct text (with its operation name) is parsed, validated and its operation found once and
-remembered (the last `_CACHED_DOCUMENTS`).
+distinct text (with its operation name) is parsed, validated, its operation found and, when
+that declares no variables, its executor built (`executor.py`) once, and remembered (the last
+`_CACHED_DOCUMENTS`).
 """
 
 from __future__ import annotations
