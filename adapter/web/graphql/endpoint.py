@@ -5,7 +5,7 @@
 - documents larger than `max_document_bytes`, or off the trusted list when that is on, are
   refused before parsing; parsing and validation happen once per distinct document (`limits.py`),
   then graphql-core executes it on Strawberry's schema, with Strawberry's execution context (so
-  resolvers get Strawberry's `Info`; `executor.py` keeps a document's collected selections);
+  resolvers get Strawberry's `Info`; `executor.py` builds a document's executor once);
   errors go through the schema's `process_errors` (logged, given codes) and are masked as
   `errors.shown` says;
 - every refusal is a GraphQL-shaped JSON error with a 4xx status and no traceback;
@@ -135,7 +135,7 @@ class GraphQLEndpoint:
             )
         if not query:
             raise RequestRefused("No GraphQL query found in the request")
-        document, errors, kind, collected = self._documents.prepare(query, operation_name)
+        document, errors, kind, built_once = self._documents.prepare(query, operation_name)
         if document is not None:
             if kind is None:
                 reason = CannotGetOperationTypeError(operation_name).as_http_error_reason()
@@ -146,18 +146,22 @@ class GraphQLEndpoint:
         if document is None or errors:
             return self._answer_with(ExecutionResult(None, errors))
         state = scope["state"]
+        context = ChatContext(scope, headers, state["frontend"], state["directory"])
         # graphql-core's `execute` in two public steps, without its wrappers for `@defer`
         # and `@stream`, which the schema does not have.
-        executor = DocumentExecutor.for_request(
-            self._core,
-            document,
-            context=ChatContext(scope, headers, state["frontend"], state["directory"]),
-            variables=variables,
-            operation_name=operation_name,
-            collected=collected,
-        )
-        if isinstance(executor, list):
-            return self._answer_with(ExecutionResult(None, executor))
+        if built_once is not None:
+            executor = built_once.for_context(context)
+        else:
+            built = DocumentExecutor.for_request(
+                self._core,
+                document,
+                context=context,
+                variables=variables,
+                operation_name=operation_name,
+            )
+            if isinstance(built, list):
+                return self._answer_with(ExecutionResult(None, built))
+            executor = built
         result = executor.execute_operation()
         if isawaitable(result):
             result = await result

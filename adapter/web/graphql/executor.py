@@ -1,12 +1,18 @@
-"""The endpoint's execution context: Strawberry's, with each document's selections collected
-once.
+"""The endpoint's execution context: Strawberry's, built once for each document without
+variables and copied for each request.
 
-For every object in a result, graphql-core collects the fields selected under it (fragments
-spread, `@skip`/`@include` applied) before resolving them. When the operation declares no
-variables, nothing in that depends on the request, so the collections are kept with the parsed
-document (`limits.Prepared.collected`, one dict per distinct document, gone with it) and found
+graphql-core's `build` finds the operation, gathers the fragments and coerces the variables,
+then three constructors (graphql-core's executor, its incremental one, Strawberry's) set some
+thirty attributes: together about a tenth of a token request. When the operation declares no
+variables, none of that depends on the request, so the executor is built once with the parsed
+document (`limits.Prepared.executor`) and each request gets a copy with its own context and a
+fresh execution state (`for_context`), as graphql-core's subscriptions copy an executor for each
+event. tests/test_dependency_contracts.py pins which attributes are which.
+
+The fields selected under each object (fragments spread, `@skip`/`@include` applied) are
+collected once for such a document too: kept in `collected`, which its copies share, and found
 again by the identity of the field nodes they came from, which the remembered document keeps
-alive. An operation with variables is collected per request, as graphql-core does.
+alive. An operation with variables is built and collected per request, as graphql-core does.
 """
 
 from __future__ import annotations
@@ -16,6 +22,9 @@ from typing import Any, TypeGuard, cast
 
 from graphql import DocumentNode, GraphQLError, GraphQLObjectType, GraphQLSchema
 from graphql.execution.collect_fields import CollectedFields, FieldDetailsList
+from graphql.execution.executor import CollectedErrors
+from graphql.pyutils import RefMap
+from graphql.type import GraphQLResolveInfoHelpers
 from strawberry.execution import optimized_is_awaitable
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
@@ -27,8 +36,7 @@ Collected = dict[tuple[object, ...], CollectedFields]
 
 class DocumentExecutor(StrawberryGraphQLCoreExecutionContext):
     """Strawberry's execution context (resolvers get its `Info`); `collected` is the document's
-    store, or None to collect per request (set after `build`: a constructor of its own would
-    pass every argument through one more layer, a tenth of building one)."""
+    store, or None to collect per request."""
 
     collected: Collected | None = None
 
@@ -41,7 +49,6 @@ class DocumentExecutor(StrawberryGraphQLCoreExecutionContext):
         context: object,
         variables: dict[str, Any] | None,
         operation_name: str | None,
-        collected: Collected | None,
     ) -> DocumentExecutor | list[GraphQLError]:
         """graphql-core's `build` (the errors of the variables, if any), with Strawberry's own
         awaitable check (what `Schema.execute` passes: a set lookup for plain values first)."""
@@ -56,7 +63,44 @@ class DocumentExecutor(StrawberryGraphQLCoreExecutionContext):
         if isinstance(executor, list):
             return executor
         assert isinstance(executor, DocumentExecutor)  # `build` makes an instance of `cls`
-        executor.collected = collected
+        return executor
+
+    @classmethod
+    def for_document(
+        cls, schema: GraphQLSchema, document: DocumentNode, operation_name: str | None
+    ) -> DocumentExecutor | None:
+        """The executor of a document whose operation declares no variables, without a
+        context, to copy for each request (None: it cannot be built; each request is then
+        answered with why)."""
+        executor = cls.for_request(
+            schema, document, context=None, variables=None, operation_name=operation_name
+        )
+        if isinstance(executor, list):
+            return None
+        executor.collected = {}
+        return executor
+
+    def for_context(self, context: object) -> DocumentExecutor:
+        """A copy for one request: the document's part shared (the schema, the operation, its
+        fragments and variables, the resolvers, `collected`), the request's part new."""
+        executor = object.__new__(type(self))
+        executor.__dict__ = self.__dict__.copy()  # a third of what `copy.copy` costs
+        executor.context_value = context
+        # What graphql-core's and Strawberry's constructors start each execution with.
+        executor.collected_errors = CollectedErrors()
+        executor.async_helpers = GraphQLResolveInfoHelpers(
+            executor.gather_async_work, executor.track_async_work
+        )
+        executor.pending_incremental_futures = set()
+        executor.background_futures = set()
+        executor.async_work_finished_hook_task = None
+        executor._relevant_sub_fields = {}
+        executor._stream_usages = RefMap()
+        executor.groups = []
+        executor.tasks = []
+        executor.streams = []
+        executor._initial_execution_plans = RefMap()
+        executor._deferred_execution_plans = RefMap()
         return executor
 
     def collect_subfields(

@@ -2,8 +2,9 @@
 
 The parser's token limit, then depth, aliases and fields (`cost.py`), then graphql-core's rules,
 with introspection off when it is off. A SPA sends a handful of documents again and again: each
-distinct text (with its operation name) is parsed, validated and its operation found once and
-remembered (the last `_CACHED_DOCUMENTS`).
+distinct text (with its operation name) is parsed, validated, its operation found and, when
+that declares no variables, its executor built (`executor.py`) once, and remembered (the last
+`_CACHED_DOCUMENTS`).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from strawberry.types.graphql import OperationType
 
 from adapter.config import GraphQLSettings
 from adapter.web.graphql.cost import CostLimits, cost_errors
-from adapter.web.graphql.executor import Collected
+from adapter.web.graphql.executor import DocumentExecutor
 
 __all__ = ["Documents", "Prepared", "graphql_core_schema"]
 
@@ -49,13 +50,14 @@ def graphql_core_schema(schema: BaseSchema) -> GraphQLSchema:
 
 class Prepared(NamedTuple):
     """A document text parsed (None: it does not parse), what refuses it (nothing: it may
-    run), the kind of the operation the request names (None: it names none there is) and the
-    store of its collected selections (None: it declares variables; `executor.py`)."""
+    run), the kind of the operation the request names (None: it names none there is) and its
+    executor, copied for each request (None: built per request, as when the operation declares
+    variables; `executor.py`)."""
 
     document: DocumentNode | None
     errors: list[GraphQLError]
     kind: OperationType | None
-    collected: Collected | None
+    executor: DocumentExecutor | None
 
 
 class Documents:
@@ -85,4 +87,7 @@ class Documents:
         if operation is None:
             return Prepared(document, errors, None, None)
         kind = OperationType(operation.operation.value)
-        return Prepared(document, errors, kind, None if operation.variable_definitions else {})
+        if errors or operation.variable_definitions:
+            return Prepared(document, errors, kind, None)
+        executor = DocumentExecutor.for_document(self._schema, document, operation_name)
+        return Prepared(document, errors, kind, executor)
