@@ -178,8 +178,12 @@ class Metrics:
             "reason",
             USER_DROP_REASONS,
         )
-        self.tokens = self._counter(
-            "adapter_tokens", "Widget token requests by outcome.", "outcome", TOKEN_OUTCOMES
+        self.tokens = LabelledCounts(
+            self.registry,
+            "adapter_tokens",
+            "Widget token requests by outcome.",
+            "outcome",
+            TOKEN_OUTCOMES,
         )
 
     def _counter(

@@ -46,7 +46,7 @@ def page_token_router(settings: Settings) -> APIRouter:
     async def get_token(request: Request) -> Response:
         metrics: Metrics = request.state.metrics
         if not _from_this_site(request):
-            metrics.tokens.labels("forbidden_origin").inc()
+            metrics.tokens.add("forbidden_origin")
             return error_response(403, "only the site's own pages may ask for a token")
         frontend: FrontendApi = request.state.frontend
         address = request.client.host if request.client else _UNKNOWN_ADDRESS

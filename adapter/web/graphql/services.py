@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from urllib.parse import quote
 
 import httpx
-from prometheus_client import Counter
 
 from adapter.config import GraphQLSettings, IdSettings, Settings, TokenSettings, WidgetSettings
 from adapter.errors import AdapterError, NotSignedIn
@@ -32,10 +31,6 @@ class FrontendApi:
     viewer: ViewerSource
     limiter: TokenRateLimiter
     metrics: Metrics
-    _outcomes: dict[str, Counter] = field(init=False)
-
-    def __post_init__(self) -> None:
-        self._outcomes = {name: self.metrics.tokens.labels(name) for name in TOKEN_OUTCOMES}
 
     async def identify(self, headers: Mapping[str, str], address: str) -> int | None:
         """The signed-in user's id, or None; spends one from the client address's budget."""
@@ -57,11 +52,11 @@ class FrontendApi:
             issued = await self.issue_token(user_id)
         except AdapterError as exc:
             # Each outcome is its error's code (a bug is none: not counted).
-            outcome = self._outcomes.get(exc.code.lower())
-            if outcome is not None:
-                outcome.inc()
+            outcome = exc.code.lower()
+            if outcome in TOKEN_OUTCOMES:
+                self.metrics.tokens.add(outcome)
             raise
-        self._outcomes["issued"].inc()
+        self.metrics.tokens.add("issued")
         return issued
 
     async def aclose(self) -> None:
