@@ -206,7 +206,7 @@ def test_an_executor_copied_for_a_request_starts_as_a_built_one() -> None:
     once = DocumentExecutor.for_document(core, document, None)
     assert once is not None
     bad, good = once.for_context("bad"), once.for_context("good")
-    assert vars(good).keys() == _DOCUMENT_PART | _EXECUTION_PART | {"collected"}
+    assert vars(good).keys() == _DOCUMENT_PART | _EXECUTION_PART | {"collected", "leaves"}
     for name in _EXECUTION_PART - {"context_value"}:
         assert _started(getattr(good, name)) == _started(getattr(built, name)), name
         if getattr(built, name) is not None:
@@ -214,3 +214,55 @@ def test_an_executor_copied_for_a_request_starts_as_a_built_one() -> None:
     assert good.async_helpers.track.__self__ is good  # type: ignore[attr-defined]
     assert bad.execute_operation().errors  # type: ignore[union-attr]
     assert good.execute_operation() == ExecutionResult({"mine": "good"}, None)
+
+
+@strawberry.type
+class _Leaves:
+    name: str
+    count: int | None
+    required: int
+    shown: int
+
+
+@strawberry.type
+class _LeavesQuery:
+    @strawberry.field
+    def leaves(self) -> _Leaves:
+        # `required` comes out null and `shown` is no number: graphql-core's errors for both.
+        return _Leaves(name="a", count=None, required=None, shown="x")  # type: ignore[arg-type]
+
+
+def test_a_plain_leaf_is_read_by_strawberrys_resolver_without_info() -> None:
+    """`DocumentExecutor` answers a leaf Strawberry marks `is_basic_field` by calling the
+    field's resolver with no Info (Strawberry's for such a field reads the attribute and ignores
+    it), and its answers, errors included, are graphql-core's own."""
+    core = graphql_core_schema(strawberry.Schema(query=_LeavesQuery))
+    leaves_type = core.get_type("Leaves")  # Strawberry drops the underscore
+    assert leaves_type is not None
+    definition = core.get_field(leaves_type, "name")  # type: ignore[arg-type]
+    assert definition is not None
+    assert definition.extensions["strawberry-definition"].is_basic_field
+    assert definition.resolve is not None
+    assert definition.resolve(_Leaves(name="b", count=1, required=2, shown=3), None) == "b"
+
+    document = parse("{ leaves { name count required } } ")
+    once = DocumentExecutor.for_document(core, document, None)
+    assert once is not None
+    each = DocumentExecutor.for_request(
+        core, document, context=None, variables=None, operation_name=None
+    )
+    assert isinstance(each, DocumentExecutor)
+    assert each.leaves is None  # graphql-core's path throughout
+    expected = each.execute_operation()
+    assert expected.errors  # type: ignore[union-attr]
+    assert once.for_context(None).execute_operation() == expected
+    shown = parse("{ leaves { name shown } }")
+    read_once = DocumentExecutor.for_document(core, shown, None)
+    assert read_once is not None
+    by_core = DocumentExecutor.for_request(
+        core, shown, context=None, variables=None, operation_name=None
+    )
+    assert isinstance(by_core, DocumentExecutor)
+    assert read_once.for_context(None).execute_operation() == by_core.execute_operation()
+    assert read_once.leaves is not None  # `name` and `shown` taken as plain leaves, not `leaves`
+    assert list(read_once.leaves.values()).count(None) == 1
