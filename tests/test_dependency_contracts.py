@@ -245,24 +245,17 @@ def test_a_plain_leaf_is_read_by_strawberrys_resolver_without_info() -> None:
     assert definition.resolve is not None
     assert definition.resolve(_Leaves(name="b", count=1, required=2, shown=3), None) == "b"
 
-    document = parse("{ leaves { name count required } } ")
-    once = DocumentExecutor.for_document(core, document, None)
-    assert once is not None
-    each = DocumentExecutor.for_request(
-        core, document, context=None, variables=None, operation_name=None
-    )
-    assert isinstance(each, DocumentExecutor)
-    assert each.leaves is None  # graphql-core's path throughout
-    expected = each.execute_operation()
-    assert expected.errors  # type: ignore[union-attr]
-    assert once.for_context(None).execute_operation() == expected
-    shown = parse("{ leaves { name shown } }")
-    read_once = DocumentExecutor.for_document(core, shown, None)
-    assert read_once is not None
-    by_core = DocumentExecutor.for_request(
-        core, shown, context=None, variables=None, operation_name=None
-    )
-    assert isinstance(by_core, DocumentExecutor)
-    assert read_once.for_context(None).execute_operation() == by_core.execute_operation()
-    assert read_once.leaves is not None  # `name` and `shown` taken as plain leaves, not `leaves`
-    assert list(read_once.leaves.values()).count(None) == 1
+    for text in ("{ leaves { name count required } }", "{ leaves { name shown } }"):
+        document = parse(text)
+        once = DocumentExecutor.for_document(core, document, None)
+        assert once is not None
+        each = DocumentExecutor.for_request(
+            core, document, context=None, variables=None, operation_name=None
+        )
+        assert isinstance(each, DocumentExecutor)
+        assert each.leaves is None  # graphql-core's path throughout
+        expected = each.execute_operation()
+        assert expected.errors, text  # type: ignore[union-attr]
+        assert once.for_context(None).execute_operation() == expected, text
+        assert once.leaves is not None  # the fields under `leaves` taken as plain leaves
+        assert list(once.leaves.values()).count(None) == 1, text
