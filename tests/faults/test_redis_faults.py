@@ -118,16 +118,22 @@ async def test_redis_killed_and_restarted_under_load(
     async with asgi_client(app) as client:
         traffic = Traffic(client)
 
-        async def chaos() -> None:
+        async def chaos() -> httpx.Response:
             # Process control blocks; off the event loop, the traffic goes on meanwhile.
             await traffic.after(40)
             await asyncio.to_thread(server.stop)
+            # Ids no call has asked for: not in the local layer, so their look-up reaches the
+            # stopped Redis whatever the traffic's own ids did meanwhile (they may all be held
+            # locally, and on a fast run the traffic may even be over by now).
+            unseen = await client.get(USERS + "700,701", auth=CHAT_AUTH)
             await traffic.after(120)
             await asyncio.to_thread(server.start)
+            return unseen
 
-        await asyncio.gather(traffic.run(calls_per_worker=16), chaos())
+        _, unseen = await asyncio.gather(traffic.run(calls_per_worker=16), chaos())
         assert set(traffic.statuses) == {200}
         assert traffic.wrong == []
+        assert unseen.status_code == 200
 
         # Back in use: a call fills Redis, the same call again does not reach the site.
         await client.get(USERS + "900,901", auth=CHAT_AUTH)
