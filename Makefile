@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 # pytest-xdist workers: one more than the cores by default, so that a worker waiting on a server,
 # a subprocess or a fault test's deadline leaves its core to another (on two idle cores: 3 workers
-# 2 min 49-51 s, 2 workers 3 min 05-22 s, 4 workers 3 min 03 s); `make test WORKERS=0` runs the
+# 2:34-3:00 in five runs, 2 workers 3:05-3:22, 4 workers 3:03); `make test WORKERS=0` runs the
 # suite in one process.
 # --dist loadscope: a module's tests stay on one worker, so its module fixtures (a gateway, a
 # browser, a compiler run) start once, not once per worker. --no-loadscope-reorder: modules go

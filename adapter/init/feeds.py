@@ -109,7 +109,8 @@ def _oldest_first(field: GraphQLField, cursor: str) -> str | None:
     an enum value (PostGraphile's `UPDATED_AT_ASC`), an input object of directions (Keystone's
     and Hasura's `{updatedAt: asc}`), or a sort string (Strapi's and Directus' `"updatedAt"`,
     ascending unless told otherwise)."""
-    time_key = normalise(cursor.rsplit(".", 1)[-1])
+    leaf = cursor.rsplit(".", 1)[-1]
+    time_key = normalise(leaf)
     for name, arg in field.args.items():
         if normalise(name) not in _ORDER_ARGUMENTS:
             continue
@@ -126,7 +127,7 @@ def _oldest_first(field: GraphQLField, cursor: str) -> str | None:
                     if ascending:
                         return f"{name}: {{{key}: {ascending[0]}}}"
         elif named.name == "String" and normalise(name) in _SORT_STRINGS:
-            return f'{name}: "{cursor.rsplit(".", 1)[-1]}"'
+            return f'{name}: "{leaf}"'
     return None
 
 
