@@ -47,7 +47,6 @@ def _friends_query(settings: Settings, config: FriendsOperation) -> FriendsQuery
         name,
         wire_type(operation.variables[name]),
         result,
-        config.variables,
         operation.selected_paths(result),
         config,
         build_global_ids(settings.upstream.global_id),
@@ -167,9 +166,7 @@ def _search_query(settings: Settings, config: SearchOperation) -> SearchQuery:
     operation = load_operation(settings.resolve(config.document))
     variable = operation.variable(config.query_variable, role="search text")
     result = operation.result_path(config.result_path)
-    return SearchQuery(
-        operation, variable, result, config.variables, operation.selected_paths(result), config
-    )
+    return SearchQuery(operation, variable, result, operation.selected_paths(result), config)
 
 
 def _login_query(settings: Settings, config: LoginOperation) -> LoginQuery:

@@ -84,17 +84,16 @@ class Operation:
             raise self.problem("more than one top-level field: configure result_path")
         top = (response_key(fields[0]),)
         for below in _CONNECTION_PATHS:
-            if self._selects_objects((*top, *below)):
+            if self._selection_at((*top, *below)) is not None:
                 return (*top, *below)
         return top
 
-    def _selects_objects(self, path: Sequence[str]) -> bool:
+    def _selection_at(self, path: Sequence[str]) -> SelectionSetNode | None:
+        """The selection of the field at the response path `path`; None: not selected there."""
         selection: SelectionSetNode | None = self.definition.selection_set
         for key in path:
             selection = find_field_selection(selection, key, self.fragments)
-            if selection is None:
-                return False
-        return True
+        return selection
 
     def selected_under(self, path: str, result: Sequence[str]) -> str | None:
         """The result path to use when `path` is selected not under `result` but under its
@@ -109,11 +108,9 @@ class Operation:
 
     def selected_paths(self, below: Sequence[str]) -> frozenset[str]:
         """Dotted paths of every field selected under the response path `below`."""
-        selection: SelectionSetNode | None = self.definition.selection_set
-        for key in below:
-            selection = find_field_selection(selection, key, self.fragments)
-            if selection is None:
-                raise self.problem(f"result path {'.'.join(below)!r} is not selected")
+        selection = self._selection_at(below)
+        if selection is None:
+            raise self.problem(f"result path {'.'.join(below)!r} is not selected")
         return collect_paths(selection, self.fragments)
 
 
