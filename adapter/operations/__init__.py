@@ -58,6 +58,11 @@ def _notify_mutation(settings: Settings, config: NotifyOperation) -> NotifyMutat
     if operation.definition.operation.value != "mutation":
         raise operation.problem("the notify document must be a mutation")
     declared = operation.variables
+    required = [
+        name
+        for name, definition in declared.items()
+        if isinstance(definition.type, NonNullTypeNode) and definition.default_value is None
+    ]
     problems = [
         f"the operation declares no variable ${name} (upstream.operations.notify)"
         for name in (*config.variables, *config.constants)
@@ -65,28 +70,20 @@ def _notify_mutation(settings: Settings, config: NotifyOperation) -> NotifyMutat
     ]
     problems += [
         f"${name} is required by the mutation but neither mapped nor constant"
-        for name, definition in declared.items()
-        if isinstance(definition.type, NonNullTypeNode)
-        and definition.default_value is None
-        and name not in config.variables
-        and name not in config.constants
+        for name in required
+        if name not in config.variables and name not in config.constants
     ]
     if problems:
         raise ConfigError(
             [f"{operation.source}: {p}" for p in problems], source="operation document"
         )
-    required = frozenset(
-        source
-        for name, source in config.variables.items()
-        if isinstance(declared[name].type, NonNullTypeNode) and declared[name].default_value is None
-    )
     user_variables = [n for n, source in config.variables.items() if source == "user_id"]
     wire: IdWireType = wire_type(declared[user_variables[0]]) if user_variables else "str"
     return NotifyMutation(
         operation,
         config,
         operation.result_path(config.result_path),
-        required,
+        frozenset(config.variables[name] for name in required if name in config.variables),
         wire,
         build_global_ids(settings.upstream.global_id),
     )
