@@ -1,11 +1,6 @@
-"""The start-up check: the stages `serve` runs before it listens, and `check-config` first.
-
-`check_startup(path)` reads the file, checks the environment variables it names, every value
-(the models' validators, sample secrets, the tracing packages), the token API's settings, the
-operation documents, the mapping and the other files the configuration names, without any
-network; each problem goes into one `CheckReport` with its class. `serve` refuses what it
-fails (`startup_settings`); `check-config` adds the stages that need the network (`stages.py`).
-"""
+"""The start-up check, without any network: the stages `serve` runs before it listens
+(`startup_settings` refuses what they fail), and `check-config` first (`stages.py` adds the
+stages that need the network)."""
 
 from __future__ import annotations
 

@@ -1,10 +1,5 @@
-"""The upstream operation documents in `resolvers/`, loaded and checked at start-up into what
-each call sends and reads: `build_operations(settings)`.
-
-A site edits these documents to fit its own schema. The package by job: `document` (parse one
-document, its variables and result path), `selection` (the one walk over a selection),
-`batches` (the users in an answer, read strictly; the users document's list and alias
-strategies), `queries` (search, login, friends, notify).
+"""The upstream operation documents in `resolvers/` (a site edits them to fit its schema),
+loaded and checked at start-up into what each call sends and reads: `build_operations(settings)`.
 """
 
 from __future__ import annotations

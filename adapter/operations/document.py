@@ -58,7 +58,7 @@ class Operation:
         return [s for s in self.definition.selection_set.selections if isinstance(s, FieldNode)]
 
     def problem(self, message: str) -> ConfigError:
-        return ConfigError([f"{self.source}: {message}"], source="operation document")
+        return _problem(f"{self.source}: {message}")
 
     def variable(self, name: str | None, *, role: str) -> str:
         """The named variable, or the only one when no name is configured."""
@@ -120,28 +120,25 @@ def load_operation(path: Path) -> Operation:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise ConfigError(
-            [f"{path.absolute()}: cannot read: {exc.strerror}"], source="operation document"
-        ) from None
+        raise _problem(f"{path.absolute()}: cannot read: {exc.strerror}") from None
     try:
         document = parse(text)
     except GraphQLError as exc:
         where = ""
         if exc.locations:
             where = f"line {exc.locations[0].line}, column {exc.locations[0].column}: "
-        raise ConfigError(
-            [f"{source}: {where}{exc.message}"], source="operation document"
-        ) from None
+        raise _problem(f"{source}: {where}{exc.message}") from None
     definitions = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
     fragments = {
         d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
     }
     if len(definitions) != 1:
-        raise ConfigError(
-            [f"{source}: must hold exactly one operation, found {len(definitions)}"],
-            source="operation document",
-        )
+        raise _problem(f"{source}: must hold exactly one operation, found {len(definitions)}")
     return Operation(source, document, definitions[0], fragments)
+
+
+def _problem(message: str) -> ConfigError:
+    return ConfigError([message], source="operation document")
 
 
 def is_list(node: TypeNode) -> bool:
