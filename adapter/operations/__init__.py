@@ -97,28 +97,26 @@ def _users_batch(settings: Settings, config: UsersOperation) -> UsersBatch:
         raise operation.problem(
             f"${name} is declared Int, but upstream.global_id sends global ids, which are text"
         )
-    if strategy == "list":
-        if not is_list(definition.type):
-            raise operation.problem(f"${name} must be a list for the list strategy")
-        return ListBatch(
-            operation,
-            name,
-            wire_type(definition),
-            result,
-            config.variables,
-            user_paths=user_paths,
-            global_ids=global_ids,
-        )
-    if is_list(definition.type):
-        raise operation.problem(f"${name} must be a single id for the alias strategy")
-    if len(operation.top_fields) != 1 or len(operation.definition.selection_set.selections) != 1:
-        raise operation.problem("the alias strategy needs exactly one top-level field to repeat")
-    # selected_paths() above has checked that `result` starts at the only top-level field.
-    return AliasBatch(
+    batch: type[UsersBatch] = ListBatch
+    if strategy == "list" and not is_list(definition.type):
+        raise operation.problem(f"${name} must be a list for the list strategy")
+    if strategy == "alias":
+        if is_list(definition.type):
+            raise operation.problem(f"${name} must be a single id for the alias strategy")
+        if (
+            len(operation.top_fields) != 1
+            or len(operation.definition.selection_set.selections) != 1
+        ):
+            raise operation.problem(
+                "the alias strategy needs exactly one top-level field to repeat"
+            )
+        # selected_paths() above has checked that `result` starts at the only top-level field.
+        batch, result = AliasBatch, result[1:]
+    return batch(
         operation,
         name,
         wire_type(definition),
-        result[1:],
+        result,
         config.variables,
         user_paths=user_paths,
         global_ids=global_ids,
