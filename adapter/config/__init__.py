@@ -1,6 +1,8 @@
 """Configuration: the models (one module per area), their sources and the YAML loader.
 
-Import from `adapter.config`, which re-exports each module's `__all__` (as asyncio does).
+What each setting means is said once, in config.yaml (the annotated reference); a comment in a
+model says only what a reader of the code needs beyond it. Import from `adapter.config`, which
+re-exports each module's `__all__` (as asyncio does).
 """
 
 from __future__ import annotations
