@@ -1,29 +1,13 @@
 """Between replicas: which cache keys changed, over Redis pub/sub.
 
-Each replica keeps its hottest profiles in process (`SyncedLocalCache`). Whenever a replica
-writes a profile to the shared cache (a fresh fetch) or deletes one (webhook, admin mutation),
-it publishes the keys on one channel; every other replica drops its local copies of them, so
-its next look-up reads the new value from Redis. On loopback a message arrives in about a
-millisecond.
-
-Pub/sub delivers at most once: a message sent while a subscriber is disconnected is lost. So
-the local layer trusts the channel only while it is subscribed and hears the server answer a
-ping every second. The moment it is not (Redis down, the connection broken, three seconds
-without an answer), the layer forgets every local copy and keeps new ones for the short
-`local_seconds` only, says so in `adapter_cache_invalidation_channel_up` (0) and one log line
-per `error_log_interval_seconds`, and tries to subscribe again; once subscribed it forgets
-everything again (it may have missed messages) and goes back to the long window.
-
-A publish that fails (a timeout while a failover pauses writes) leaves the subscription alone:
-its keys wait in a bounded queue that a background task sends again every half second until it
-goes through (past `_MAX_MESSAGE_KEYS` queued keys, one message tells every replica to forget
-all its copies instead). Meanwhile later keys join the queue rather than each paying a timeout.
-
-Redis' server-assisted client-side caching (RESP3 `CLIENT TRACKING`) was the other candidate:
-redis-py supports it in its synchronous client only (`cache_config`), and a hand-made tracking
-connection for asyncio would tell each replica about its own writes too (tracking redirected to
-another connection cannot skip them) and would need one tracking connection per cluster node.
-Explicit messages work the same on one server and on a cluster (PUBLISH reaches every node).
+Each replica keeps its hottest profiles in process (`SyncedLocalCache`) and publishes the keys
+of every write to the shared cache and every delete on one channel; the other replicas drop
+their local copies of them. Pub/sub delivers at most once, so the layer trusts the channel only
+while it is subscribed and hears a ping answered every second; otherwise (three seconds without
+an answer) it forgets every local copy and keeps new ones for `local_seconds` only, until it is
+subscribed again. A failed publish leaves the subscription alone: its keys wait in a bounded
+queue, sent again every half second. Why pub/sub and not RESP3 client-side caching, and the
+rest of the design: ARCHITECTURE.md, "The profile cache".
 """
 
 from __future__ import annotations

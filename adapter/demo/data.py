@@ -6,13 +6,14 @@ import asyncio
 import dataclasses
 import enum
 import functools
+import itertools
 import random
 from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-DEFAULT_SEED = 2024
-DEFAULT_COUNT = 1000
+SEED = 2024
+COUNT = 1000
 CDN_BASE = "https://cdn.example.com"
 
 _FIRST_NAMES = (
@@ -127,11 +128,8 @@ def _make_user(user_id: int, rng: random.Random, avatar_base: str, taken: set[st
     display_name = _unique(name, user_id, taken) if has_name else None
     if display_name is not None:
         taken.add(display_name)
-    avatar = (
-        DemoAvatar(file=f"avatars/{user_id}.png", url=f"{avatar_base}/avatars/{user_id}.png")
-        if has_avatar
-        else None
-    )
+    file = f"avatars/{user_id}.png"
+    avatar = DemoAvatar(file=file, url=f"{avatar_base}/{file}") if has_avatar else None
     last_login_at: str | None = None
     last_seen_ms: int | None = None
     if has_login:
@@ -167,23 +165,14 @@ def _make_user(user_id: int, rng: random.Random, avatar_base: str, taken: set[st
     )
 
 
-def generate_users(
-    seed: int = DEFAULT_SEED, count: int = DEFAULT_COUNT, *, avatar_base: str = CDN_BASE
-) -> list[DemoUser]:
-    """Generate users 1..count; the same seed always yields the same users.
-
-    `avatar_base` is where the avatar files are served (the demo serves them at /avatars/).
-    """
-    rng = random.Random(seed)  # noqa: S311 - demo data, not cryptography
-    taken: set[str] = set()
-    return [_make_user(user_id, rng, avatar_base, taken) for user_id in range(1, count + 1)]
-
-
 @functools.cache
-def _generated_users(seed: int, count: int, avatar_base: str) -> tuple[DemoUser, ...]:
-    """`generate_users` once per process: users are frozen and a directory edits only its own
-    mapping, so every directory may start from the same users (each app, each test, builds one)."""
-    return tuple(generate_users(seed, count, avatar_base=avatar_base))
+def generate_users(avatar_base: str = CDN_BASE) -> tuple[DemoUser, ...]:
+    """Users 1..COUNT, always the same, their avatar files under `avatar_base`. Made once per
+    process: users are frozen and a directory edits only its own mapping, so every directory
+    may start from the same users (each app, each test, builds one)."""
+    rng = random.Random(SEED)  # noqa: S311 - demo data, not cryptography
+    taken: set[str] = set()
+    return tuple(_make_user(user_id, rng, avatar_base, taken) for user_id in range(1, COUNT + 1))
 
 
 class DemoDirectory:
@@ -195,11 +184,8 @@ class DemoDirectory:
         self._last_change = datetime.strptime(GENERATED_AT, _STAMP).replace(tzinfo=UTC)
 
     @classmethod
-    def generate(
-        cls, seed: int = DEFAULT_SEED, count: int = DEFAULT_COUNT, *, avatar_base: str = CDN_BASE
-    ) -> DemoDirectory:
-        """Build the standard deterministic directory."""
-        return cls(_generated_users(seed, count, avatar_base))
+    def generate(cls, *, avatar_base: str = CDN_BASE) -> DemoDirectory:
+        return cls(generate_users(avatar_base))
 
     def __len__(self) -> int:
         return len(self._by_id)
@@ -210,14 +196,8 @@ class DemoDirectory:
 
     def many(self, ids: Iterable[int]) -> list[DemoUser]:
         """Users in request order; unknown ids skipped, duplicates kept once."""
-        seen: set[int] = set()
-        found: list[DemoUser] = []
-        for user_id in ids:
-            user = self._by_id.get(user_id)
-            if user is not None and user_id not in seen:
-                seen.add(user_id)
-                found.append(user)
-        return found
+        found = (self._by_id.get(user_id) for user_id in dict.fromkeys(ids))
+        return [user for user in found if user is not None]
 
     def friends(self, user_id: int, limit: int) -> list[DemoUser]:
         """A user's friends, ordered by id; at most `limit` (deterministic and symmetric)."""
@@ -240,17 +220,13 @@ class DemoDirectory:
 
     def search(self, text: str, limit: int) -> list[DemoUser]:
         """Case-insensitive substring match on username or display name, ordered by id."""
-        if limit <= 0:
-            return []
         needle = text.casefold()
-        hits: list[DemoUser] = []
-        for user_id in sorted(self._by_id):
-            user = self._by_id[user_id]
-            if needle in user.username.casefold() or needle in (user.display_name or "").casefold():
-                hits.append(user)
-                if len(hits) >= limit:
-                    break
-        return hits
+        hits = (
+            user
+            for _, user in sorted(self._by_id.items())
+            if needle in user.username.casefold() or needle in (user.display_name or "").casefold()
+        )
+        return list(itertools.islice(hits, max(0, limit)))
 
     def rename(self, user_id: int, display_name: str | None) -> DemoUser | None:
         """Set a user's display name (None: none), stamp `updated_at` and tell subscribers."""

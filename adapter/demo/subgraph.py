@@ -11,7 +11,6 @@ import functools
 
 import strawberry
 
-from adapter.demo.data import DemoDirectory, DemoUser
 from adapter.demo.schema import DemoInfo, parse_user_id, resolve_viewer
 
 __all__ = ["build_subgraph_schema"]
@@ -26,34 +25,25 @@ class SiteUser:
     display_name: str | None
 
     @classmethod
-    def from_demo(cls, user: DemoUser) -> SiteUser:
-        return cls(
-            id=strawberry.ID(str(user.id)), username=user.username, display_name=user.display_name
-        )
-
-    @classmethod
     def resolve_reference(cls, info: DemoInfo, id: strawberry.ID) -> SiteUser | None:
-        return resolve_user(info, id)
-
-
-def resolve_user(info: DemoInfo, id: strawberry.ID) -> SiteUser | None:
-    """One member by id, or null."""
-    directory: DemoDirectory = info.context["directory"]
-    user_id = parse_user_id(id)
-    found = directory.get(user_id) if user_id is not None else None
-    return SiteUser.from_demo(found) if found else None
-
-
-def resolve_me(info: DemoInfo) -> SiteUser | None:
-    """The signed-in member (the session cookie or bearer token), or null."""
-    viewer = resolve_viewer(info)
-    return None if viewer is None else resolve_user(info, viewer.id)
+        user_id = parse_user_id(id)
+        found = info.context["directory"].get(user_id) if user_id is not None else None
+        if found is None:
+            return None
+        name = found.display_name
+        return cls(id=strawberry.ID(str(found.id)), username=found.username, display_name=name)
 
 
 @strawberry.type
 class Query:
-    user: SiteUser | None = strawberry.field(resolver=resolve_user)
-    me: SiteUser | None = strawberry.field(resolver=resolve_me)
+    @strawberry.field
+    def user(self, info: DemoInfo, id: strawberry.ID) -> SiteUser | None:
+        return SiteUser.resolve_reference(info, id)
+
+    @strawberry.field
+    def me(self, info: DemoInfo) -> SiteUser | None:
+        viewer = resolve_viewer(info)
+        return None if viewer is None else SiteUser.resolve_reference(info, viewer.id)
 
 
 @functools.cache
