@@ -56,7 +56,6 @@ class InvalidationChannel:
         log_interval: float,
         on_keys: Callable[[list[str]], None],
         on_reset: Callable[[], None],
-        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.client = client
         self.publisher = publisher
@@ -64,16 +63,15 @@ class InvalidationChannel:
         self.replica = uuid.uuid4().hex
         self._on_keys = on_keys
         self._on_reset = on_reset
-        self._clock = clock
         # Subscribed and answering: local copies may live their long window.
         self.up = False
         self._task: asyncio.Task[None] | None = None
-        self._down_log = LogGate(log_interval, clock)
+        self._down_log = LogGate(log_interval)
         # Keys whose publish failed, in order, until the retry task sends them.
         self._unsent: dict[str, None] = {}
         self._unsent_everything = False
         self._retry: asyncio.Task[None] | None = None
-        self._publish_log = LogGate(log_interval, clock)
+        self._publish_log = LogGate(log_interval)
         self._up_gauge = metrics.invalidation_channel_up
         self._received = metrics.local_invalidations
         self._up_gauge.set(0)
@@ -174,10 +172,10 @@ class InvalidationChannel:
             await asyncio.sleep(_RESUBSCRIBE_AFTER)
 
     async def _read(self, pubsub: PubSub) -> None:
-        heard = pinged = self._clock()
+        heard = pinged = time.monotonic()
         while True:
             message = await pubsub.get_message(timeout=_PING_EVERY)
-            now = self._clock()
+            now = time.monotonic()
             if message is not None:
                 heard = now
                 self._handle(message)

@@ -12,6 +12,8 @@ from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+import strawberry
+
 SEED = 2024
 COUNT = 1000
 CDN_BASE = "https://cdn.example.com"
@@ -44,6 +46,7 @@ _STAMP = "%Y-%m-%dT%H:%M:%S.%fZ"
 _MAX_PENDING_CHANGES = 1000
 
 
+@strawberry.enum
 class Role(enum.Enum):
     """A user's role on the demo site."""
 
@@ -51,19 +54,19 @@ class Role(enum.Enum):
     MEMBER = "MEMBER"
 
 
-@dataclass(frozen=True, slots=True)
-class DemoAvatar:
-    """An uploaded avatar: storage path and public URL."""
+@strawberry.type
+class Avatar:
+    """An uploaded avatar: public URL and storage path."""
 
-    file: str
     url: str
+    file: str
 
 
-@dataclass(frozen=True, slots=True)
-class DemoSubProfile:
+@strawberry.type
+class SubProfile:
     """A secondary persona owned by a user (e.g. a shop or a character)."""
 
-    id: str
+    id: strawberry.ID
     key: str
     name: str
     avatar_url: str | None
@@ -77,12 +80,12 @@ class DemoUser:
     username: str
     display_name: str | None
     email: str
-    avatar: DemoAvatar | None
+    avatar: Avatar | None
     last_login_at: str | None
     last_seen_ms: int | None
     badge: str | None
     role: Role
-    profiles: tuple[DemoSubProfile, ...]
+    profiles: tuple[SubProfile, ...]
     updated_at: str = GENERATED_AT
 
 
@@ -129,18 +132,18 @@ def _make_user(user_id: int, rng: random.Random, avatar_base: str, taken: set[st
     if display_name is not None:
         taken.add(display_name)
     file = f"avatars/{user_id}.png"
-    avatar = DemoAvatar(file=file, url=f"{avatar_base}/{file}") if has_avatar else None
+    avatar = Avatar(file=file, url=f"{avatar_base}/{file}") if has_avatar else None
     last_login_at: str | None = None
     last_seen_ms: int | None = None
     if has_login:
         instant = _LOGIN_EPOCH - timedelta(seconds=login_offset)
         last_login_at = instant.strftime("%Y-%m-%dT%H:%M:%SZ")
         last_seen_ms = int(instant.timestamp()) * 1000
-    profiles: tuple[DemoSubProfile, ...] = ()
+    profiles: tuple[SubProfile, ...] = ()
     if has_profiles or user_id in _PROFILE_USERS:
         profiles = tuple(
-            DemoSubProfile(
-                id=f"P{user_id}-{letter}",
+            SubProfile(
+                id=strawberry.ID(f"P{user_id}-{letter}"),
                 key=str(user_id * 10 + n),
                 name=f"P{user_id}-{display_name or username}",
                 avatar_url=(

@@ -13,7 +13,7 @@ import strawberry
 from starlette.requests import HTTPConnection
 from starlette.responses import Response
 
-from adapter.demo.data import DemoDirectory, DemoUser, Role
+from adapter.demo.data import Avatar, DemoDirectory, DemoUser, Role, SubProfile
 from adapter.demo.notifications import DemoNotification, NotificationLog
 from adapter.demo.sessions import (
     DEMO_PASSWORD,
@@ -34,8 +34,6 @@ MAX_NOTIFICATION_BODY = 100_000
 MAX_DISPLAY_NAME = 100
 _MAX_ID_DIGITS = 12
 
-strawberry.enum(Role, name="Role")
-
 
 class DemoContext(TypedDict):
     """What every resolver sees in `info.context`."""
@@ -50,22 +48,6 @@ class DemoContext(TypedDict):
 
 
 DemoInfo = strawberry.Info[DemoContext, None]
-
-
-@strawberry.type
-class Avatar:
-    url: str
-    file: str
-
-
-@strawberry.type
-class SubProfile:
-    """A secondary persona owned by a user."""
-
-    id: strawberry.ID
-    key: str
-    name: str
-    avatar_url: str | None
 
 
 @strawberry.type
@@ -98,15 +80,12 @@ class User:
             username=user.username,
             display_name=user.display_name,
             email=user.email,
-            avatar=Avatar(url=user.avatar.url, file=user.avatar.file) if user.avatar else None,
+            avatar=user.avatar,
             last_login_at=user.last_login_at,
             last_seen_ms=float(user.last_seen_ms) if user.last_seen_ms is not None else None,
             badge=user.badge,
             role=user.role,
-            profiles=[
-                SubProfile(id=strawberry.ID(p.id), key=p.key, name=p.name, avatar_url=p.avatar_url)
-                for p in user.profiles
-            ],
+            profiles=list(user.profiles),
             updated_at=user.updated_at,
         )
 

@@ -43,7 +43,6 @@ class Poll:
         upstream: UpstreamClient,
         store: FeedStore,
         interval: float,
-        clock: Callable[[], float] = time.time,
     ) -> None:
         self.document = document
         self.variables = dict(variables)
@@ -52,7 +51,6 @@ class Poll:
         self._upstream = upstream
         self._store = store
         self._interval = interval
-        self._clock = clock
         self._applied: set[bytes] = set()  # the changes at the cursor, already applied
 
     async def follow(
@@ -65,7 +63,7 @@ class Poll:
         since = await self._store.cursor()
         first_start: bool | None = since is None
         if since is None:
-            start = datetime.fromtimestamp(self._clock() - _FIRST_LOOK_BACK_SECONDS, UTC)
+            start = datetime.fromtimestamp(time.time() - _FIRST_LOOK_BACK_SECONDS, UTC)
             since = start.isoformat(timespec="milliseconds")
         while True:
             variables = {**self.variables, self.since_variable: since}
