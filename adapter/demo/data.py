@@ -9,14 +9,15 @@ import functools
 import itertools
 import random
 from collections.abc import AsyncIterator, Iterable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import strawberry
 
 SEED = 2024
 COUNT = 1000
 CDN_BASE = "https://cdn.example.com"
+MAX_FRIENDS_LIMIT = 1000
 
 _FIRST_NAMES = (
     "Alice", "Boris", "Chloe", "Daniel", "Elena", "Farid", "Grace", "Hiro", "Ingrid", "Jonas",
@@ -72,21 +73,33 @@ class SubProfile:
     avatar_url: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class DemoUser:
-    """One demo user, as the site's database would hold it."""
+def _friends(root: DemoUser, info: strawberry.Info[Any, None], limit: int = 100) -> list[DemoUser]:
+    directory: DemoDirectory = info.context["directory"]
+    return directory.friends(root.id, max(0, min(limit, MAX_FRIENDS_LIMIT)))
 
-    id: int
+
+@strawberry.type(name="User")
+class DemoUser:
+    """One member of the demo site, as its database holds them and its API shows them. Never
+    changed in place: an edit replaces the object (`DemoDirectory.rename`)."""
+
+    id: int = strawberry.field(graphql_type=strawberry.ID)
     username: str
     display_name: str | None
     email: str
     avatar: Avatar | None
     last_login_at: str | None
-    last_seen_ms: int | None
+    last_seen_ms: int | None = strawberry.field(graphql_type=float | None)
     badge: str | None
     role: Role
     profiles: tuple[SubProfile, ...]
-    updated_at: str = GENERATED_AT
+    updated_at: str = strawberry.field(
+        default=GENERATED_AT,
+        description="When the member last changed (ISO 8601, microseconds, UTC).",
+    )
+    friends: list[DemoUser] = strawberry.field(
+        resolver=_friends, description="Friends ordered by id; limit <= 1000."
+    )
 
 
 def _unique(name: str, user_id: int, taken: set[str]) -> str:
@@ -171,8 +184,8 @@ def _make_user(user_id: int, rng: random.Random, avatar_base: str, taken: set[st
 @functools.cache
 def generate_users(avatar_base: str = CDN_BASE) -> tuple[DemoUser, ...]:
     """Users 1..COUNT, always the same, their avatar files under `avatar_base`. Made once per
-    process: users are frozen and a directory edits only its own mapping, so every directory
-    may start from the same users (each app, each test, builds one)."""
+    process: a directory edits only its own mapping, so every directory may start from the same
+    users (each app, each test, builds one)."""
     rng = random.Random(SEED)  # noqa: S311 - demo data, not cryptography
     taken: set[str] = set()
     return tuple(_make_user(user_id, rng, avatar_base, taken) for user_id in range(1, COUNT + 1))
@@ -183,6 +196,7 @@ class DemoDirectory:
 
     def __init__(self, users: Sequence[DemoUser]) -> None:
         self._by_id: dict[int, DemoUser] = {user.id: user for user in users}
+        self._ids_by_email = {user.email: user.id for user in users}
         self._subscribers: set[asyncio.Queue[DemoUser]] = set()
         self._last_change = datetime.strptime(GENERATED_AT, _STAMP).replace(tzinfo=UTC)
 
@@ -212,14 +226,8 @@ class DemoDirectory:
 
     def by_email(self, email: str) -> DemoUser | None:
         """The user with this email address (case-insensitive), or None."""
-        name, at, domain = email.strip().lower().partition("@")
-        if not at or domain != "example.com" or not name.startswith("user"):
-            return None
-        digits = name.removeprefix("user")
-        if not digits.isascii() or not digits.isdigit() or len(digits) > 12:
-            return None
-        user = self._by_id.get(int(digits))
-        return user if user is not None and user.email == email.strip().lower() else None
+        user_id = self._ids_by_email.get(email.strip().lower())
+        return None if user_id is None else self._by_id[user_id]
 
     def search(self, text: str, limit: int) -> list[DemoUser]:
         """Case-insensitive substring match on username or display name, ordered by id."""

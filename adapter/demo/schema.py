@@ -13,7 +13,7 @@ import strawberry
 from starlette.requests import HTTPConnection
 from starlette.responses import Response
 
-from adapter.demo.data import Avatar, DemoDirectory, DemoUser, Role, SubProfile
+from adapter.demo.data import DemoDirectory, DemoUser, Role
 from adapter.demo.notifications import DemoNotification, NotificationLog
 from adapter.demo.sessions import (
     DEMO_PASSWORD,
@@ -28,7 +28,6 @@ MAX_SEARCH_LIMIT = 100
 # Like the CMSs' list fields (Strapi answers 10 items unless told otherwise).
 DEFAULT_PAGE_SIZE = 10
 MAX_PAGE_SIZE = 100
-MAX_FRIENDS_LIMIT = 1000
 MAX_NOTIFICATION_TITLE = 1000
 MAX_NOTIFICATION_BODY = 100_000
 MAX_DISPLAY_NAME = 100
@@ -51,74 +50,9 @@ DemoInfo = strawberry.Info[DemoContext, None]
 
 
 @strawberry.type
-class User:
-    """A member of the demo site."""
-
-    id: strawberry.ID
-    username: str
-    display_name: str | None
-    email: str
-    avatar: Avatar | None
-    last_login_at: str | None
-    last_seen_ms: float | None
-    badge: str | None
-    role: Role
-    profiles: list[SubProfile]
-    updated_at: str = strawberry.field(
-        description="When the member last changed (ISO 8601, microseconds, UTC)."
-    )
-
-    @strawberry.field(description="Friends ordered by id; limit <= 1000.")
-    def friends(self, info: DemoInfo, limit: int = 100) -> list[User]:
-        capped = max(0, min(limit, MAX_FRIENDS_LIMIT))
-        return _users(info.context["directory"].friends(int(self.id), capped))
-
-    @classmethod
-    def from_demo(cls, user: DemoUser) -> User:
-        return cls(
-            id=strawberry.ID(str(user.id)),
-            username=user.username,
-            display_name=user.display_name,
-            email=user.email,
-            avatar=user.avatar,
-            last_login_at=user.last_login_at,
-            last_seen_ms=float(user.last_seen_ms) if user.last_seen_ms is not None else None,
-            badge=user.badge,
-            role=user.role,
-            profiles=list(user.profiles),
-            updated_at=user.updated_at,
-        )
-
-
-def _users(users: list[DemoUser]) -> list[User]:
-    return [User.from_demo(user) for user in users]
-
-
-@strawberry.type
 class LoginPayload:
     token: str
-    user: User
-
-
-@strawberry.type
-class Notification:
-    """A notification the site took for one of its users."""
-
-    user_id: strawberry.ID
-    email: str
-    title: str | None
-    body: str
-    received_at: float
-
-    @classmethod
-    def from_demo(cls, n: DemoNotification) -> Notification:
-        return cls(
-            user_id=strawberry.ID(str(n.user_id)),
-            email=n.email,
-            title=n.title,
-            body=n.body,
-            received_at=n.received_at,
-        )
+    user: DemoUser
 
 
 @strawberry.type
@@ -130,7 +64,7 @@ class PageInfo:
 class UserPage:
     """One page of the users asked for, in request order."""
 
-    nodes: list[User]
+    nodes: list[DemoUser]
     page_info: PageInfo
 
 
@@ -142,13 +76,12 @@ def parse_user_id(raw: str) -> int | None:
     return int(text)
 
 
-def _found(info: DemoInfo, user_id: int | None) -> User | None:
-    """The GraphQL user for an id, or None when the id is missing or unknown."""
-    found = info.context["directory"].get(user_id) if user_id is not None else None
-    return User.from_demo(found) if found else None
+def _found(info: DemoInfo, user_id: int | None) -> DemoUser | None:
+    """The user with this id, or None when the id is missing or unknown."""
+    return info.context["directory"].get(user_id) if user_id is not None else None
 
 
-def resolve_viewer(info: DemoInfo) -> User | None:
+def resolve_viewer(info: DemoInfo) -> DemoUser | None:
     """The user of the current session (Bearer token or cookie), or None when anonymous."""
     request = info.context["request"]
     scheme, _, bearer = request.headers.get("authorization", "").partition(" ")
@@ -157,12 +90,12 @@ def resolve_viewer(info: DemoInfo) -> User | None:
     return _found(info, read_session(token) if token else None)
 
 
-def _users_by_id(info: DemoInfo, ids: list[strawberry.ID]) -> list[User]:
+def _users_by_id(info: DemoInfo, ids: list[strawberry.ID]) -> list[DemoUser]:
     if len(ids) > MAX_IDS:
         raise ValueError(f"at most {MAX_IDS} ids per request, got {len(ids)}")
     info.context["asked"].update(str(raw) for raw in ids)
     numeric = (parse_user_id(raw) for raw in ids)
-    return _users(info.context["directory"].many(n for n in numeric if n is not None))
+    return info.context["directory"].many(n for n in numeric if n is not None)
 
 
 @strawberry.type
@@ -178,12 +111,12 @@ class Query:
         info: DemoInfo,
         ids: list[strawberry.ID] | None = None,
         updated_since: str | None = None,
-    ) -> list[User]:
+    ) -> list[DemoUser]:
         if ids is not None:
             return _users_by_id(info, ids)
         if updated_since is None:
             raise ValueError("give ids or updatedSince")
-        return _users(info.context["directory"].changed_since(updated_since, MAX_IDS))
+        return info.context["directory"].changed_since(updated_since, MAX_IDS)
 
     @strawberry.field(
         description="Users in request order, one page: 10 unless `limit` says (at most 100)."
@@ -196,29 +129,28 @@ class Query:
         return UserPage(nodes=found[:size], page_info=PageInfo(has_next_page=len(found) > size))
 
     @strawberry.field(description="One user; null when unknown or the id is not numeric.")
-    def user(self, info: DemoInfo, id: strawberry.ID) -> User | None:
+    def user(self, info: DemoInfo, id: strawberry.ID) -> DemoUser | None:
         info.context["asked"][str(id)] += 1
         return _found(info, parse_user_id(id))
 
     @strawberry.field(
         description="Substring search on username and display name, ordered by id; limit <= 100."
     )
-    def search_users(self, info: DemoInfo, query: str, limit: int = 20) -> list[User]:
+    def search_users(self, info: DemoInfo, query: str, limit: int = 20) -> list[DemoUser]:
         capped = max(0, min(limit, MAX_SEARCH_LIMIT))
-        return _users(info.context["directory"].search(query, capped))
+        return info.context["directory"].search(query, capped)
 
     @strawberry.field(
         description="The signed-in user (Bearer token or demo_session cookie), else null."
     )
-    def viewer(self, info: DemoInfo) -> User | None:
+    def viewer(self, info: DemoInfo) -> DemoUser | None:
         return resolve_viewer(info)
 
     @strawberry.field(
         description="The newest notifications the site took, newest first; limit <= 200."
     )
-    def notifications(self, info: DemoInfo, limit: int = 20) -> list[Notification]:
-        recent = info.context["notifications"].recent(max(0, min(limit, 200)))
-        return [Notification.from_demo(n) for n in recent]
+    def notifications(self, info: DemoInfo, limit: int = 20) -> list[DemoNotification]:
+        return info.context["notifications"].recent(max(0, min(limit, 200)))
 
 
 @strawberry.type
@@ -232,7 +164,7 @@ class Mutation:
         user = _found(info, user_id)
         if user is None or not hmac.compare_digest(password.encode(), DEMO_PASSWORD.encode()):
             return None
-        token = issue_session(int(user.id))
+        token = issue_session(user.id)
         info.context["response"].set_cookie(
             SESSION_COOKIE,
             token,
@@ -277,25 +209,25 @@ class Mutation:
     @strawberry.mutation(
         description="Set a member's display name (blank: none), signed in as them or an admin."
     )
-    def rename_member(self, info: DemoInfo, id: strawberry.ID, display_name: str) -> User:
+    def rename_member(self, info: DemoInfo, id: strawberry.ID, display_name: str) -> DemoUser:
         viewer = resolve_viewer(info)
         member_id = parse_user_id(id)
-        if viewer is None or (int(viewer.id) != member_id and viewer.role is not Role.ADMIN):
+        if viewer is None or (viewer.id != member_id and viewer.role is not Role.ADMIN):
             raise PermissionError("sign in as this member or an admin")
         if len(display_name) > MAX_DISPLAY_NAME:
             raise ValueError(f"a display name has at most {MAX_DISPLAY_NAME} characters")
         renamed = info.context["directory"].rename(member_id or 0, display_name.strip() or None)
         if renamed is None:
             raise ValueError("no such member")
-        return User.from_demo(renamed)
+        return renamed
 
 
 @strawberry.type
 class Subscription:
     @strawberry.subscription(description="The members each edit changed.")
-    async def users_changed(self, info: DemoInfo) -> AsyncGenerator[list[User]]:
+    async def users_changed(self, info: DemoInfo) -> AsyncGenerator[list[DemoUser]]:
         async for user in info.context["directory"].changes():
-            yield [User.from_demo(user)]
+            yield [user]
 
 
 @functools.cache

@@ -11,6 +11,7 @@ import functools
 
 import strawberry
 
+from adapter.demo.data import DemoUser
 from adapter.demo.schema import DemoInfo, parse_user_id, resolve_viewer
 
 __all__ = ["build_subgraph_schema"]
@@ -28,10 +29,12 @@ class SiteUser:
     def resolve_reference(cls, info: DemoInfo, id: strawberry.ID) -> SiteUser | None:
         user_id = parse_user_id(id)
         found = info.context["directory"].get(user_id) if user_id is not None else None
-        if found is None:
-            return None
-        name = found.display_name
-        return cls(id=strawberry.ID(str(found.id)), username=found.username, display_name=name)
+        return None if found is None else cls.of(found)
+
+    @classmethod
+    def of(cls, user: DemoUser) -> SiteUser:
+        name = user.display_name
+        return cls(id=strawberry.ID(str(user.id)), username=user.username, display_name=name)
 
 
 @strawberry.type
@@ -43,7 +46,7 @@ class Query:
     @strawberry.field
     def me(self, info: DemoInfo) -> SiteUser | None:
         viewer = resolve_viewer(info)
-        return None if viewer is None else SiteUser.resolve_reference(info, viewer.id)
+        return None if viewer is None else SiteUser.of(viewer)
 
 
 @functools.cache
