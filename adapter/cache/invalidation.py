@@ -48,30 +48,30 @@ class InvalidationChannel:
 
     def __init__(
         self,
-        client: Redis,
-        publisher: Redis,
-        channel: str,
-        *,
+        settings: CacheSettings,
         metrics: Metrics,
-        log_interval: float,
+        *,
         on_keys: Callable[[list[str]], None],
         on_reset: Callable[[], None],
     ) -> None:
-        self.client = client
-        self.publisher = publisher
-        self.channel = channel
+        url, options = settings.redis.url.get_secret_value(), client_options(settings.redis)
+        # The publisher is bounded like every other cache command; the subscriber waits for
+        # messages, its pings bound the silence.
+        self.publisher = Redis.from_url(url, **options)
+        self.client = Redis.from_url(url, **{**options, "socket_timeout": None})
+        self.channel = f"{settings.prefix}invalidate"
         self.replica = uuid.uuid4().hex
         self._on_keys = on_keys
         self._on_reset = on_reset
         # Subscribed and answering: local copies may live their long window.
         self.up = False
         self._task: asyncio.Task[None] | None = None
-        self._down_log = LogGate(log_interval)
+        self._down_log = LogGate(settings.error_log_interval_seconds)
         # Keys whose publish failed, in order, until the retry task sends them.
         self._unsent: dict[str, None] = {}
         self._unsent_everything = False
         self._retry: asyncio.Task[None] | None = None
-        self._publish_log = LogGate(log_interval)
+        self._publish_log = LogGate(settings.error_log_interval_seconds)
         self._up_gauge = metrics.invalidation_channel_up
         self._received = metrics.local_invalidations
         self._up_gauge.set(0)
@@ -349,19 +349,7 @@ def synced_cache(
         synced_seconds=settings.local_synced_seconds,
     )
     if settings.local_invalidation:
-        url = settings.redis.url.get_secret_value()
-        options = client_options(settings.redis)
-        # The publisher is bounded like every other cache command; the subscriber waits for
-        # messages, its pings bound the silence.
-        publisher = Redis.from_url(url, **options)
-        subscriber = Redis.from_url(url, **{**options, "socket_timeout": None})
         cache.channel = InvalidationChannel(
-            subscriber,
-            publisher,
-            f"{settings.prefix}invalidate",
-            metrics=metrics,
-            log_interval=settings.error_log_interval_seconds,
-            on_keys=cache.forget,
-            on_reset=cache.forget_all,
+            settings, metrics, on_keys=cache.forget, on_reset=cache.forget_all
         )
     return cache

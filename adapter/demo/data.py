@@ -49,8 +49,6 @@ _MAX_PENDING_CHANGES = 1000
 
 @strawberry.enum
 class Role(enum.Enum):
-    """A user's role on the demo site."""
-
     ADMIN = "ADMIN"
     MEMBER = "MEMBER"
 
@@ -208,7 +206,6 @@ class DemoDirectory:
         return len(self._by_id)
 
     def get(self, user_id: int) -> DemoUser | None:
-        """One user by id, or None when unknown."""
         return self._by_id.get(user_id)
 
     def many(self, ids: Iterable[int]) -> list[DemoUser]:
@@ -218,11 +215,10 @@ class DemoDirectory:
 
     def friends(self, user_id: int, limit: int) -> list[DemoUser]:
         """A user's friends, ordered by id; at most `limit` (deterministic and symmetric)."""
-        if user_id in _FRIENDLESS_USERS or user_id not in self._by_id or limit <= 0:
+        if user_id in _FRIENDLESS_USERS or user_id not in self._by_id:
             return []
         ids = sorted(user_id + offset for offset in _FRIEND_OFFSETS)
-        found = [self._by_id[i] for i in ids if i in self._by_id and i not in _FRIENDLESS_USERS]
-        return found[:limit]
+        return self.many(i for i in ids if i not in _FRIENDLESS_USERS)[: max(0, limit)]
 
     def by_email(self, email: str) -> DemoUser | None:
         """The user with this email address (case-insensitive), or None."""

@@ -104,7 +104,6 @@ FeedStore = LocalFeedStore | RedisFeedStore
 
 
 def feed_store(settings: CacheSettings, *, lease_seconds: float, cursor_key: str) -> FeedStore:
-    """The store for the configured cache backend."""
     if settings.backend == "memory":
         return LocalFeedStore()
     url, options = settings.redis.url.get_secret_value(), client_options(settings.redis)
