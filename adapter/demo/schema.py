@@ -76,7 +76,7 @@ def parse_user_id(raw: str) -> int | None:
     return int(text)
 
 
-def _found(info: DemoInfo, user_id: int | None) -> DemoUser | None:
+def user_by_id(info: DemoInfo, user_id: int | None) -> DemoUser | None:
     """The user with this id, or None when the id is missing or unknown."""
     return info.context["directory"].get(user_id) if user_id is not None else None
 
@@ -87,7 +87,7 @@ def resolve_viewer(info: DemoInfo) -> DemoUser | None:
     scheme, _, bearer = request.headers.get("authorization", "").partition(" ")
     token = bearer.strip() if scheme.lower() == "bearer" else ""
     token = token or request.cookies.get(SESSION_COOKIE, "")
-    return _found(info, read_session(token) if token else None)
+    return user_by_id(info, read_session(token) if token else None)
 
 
 def _users_by_id(info: DemoInfo, ids: list[strawberry.ID]) -> list[DemoUser]:
@@ -131,7 +131,7 @@ class Query:
     @strawberry.field(description="One user; null when unknown or the id is not numeric.")
     def user(self, info: DemoInfo, id: strawberry.ID) -> DemoUser | None:
         info.context["asked"][str(id)] += 1
-        return _found(info, parse_user_id(id))
+        return user_by_id(info, parse_user_id(id))
 
     @strawberry.field(
         description="Substring search on username and display name, ordered by id; limit <= 100."
@@ -161,7 +161,7 @@ class Mutation:
     def login(self, info: DemoInfo, username: str, password: str) -> LoginPayload | None:
         name = username.strip().lower()
         user_id = parse_user_id(name.removeprefix("user")) if name.startswith("user") else None
-        user = _found(info, user_id)
+        user = user_by_id(info, user_id)
         if user is None or not hmac.compare_digest(password.encode(), DEMO_PASSWORD.encode()):
             return None
         token = issue_session(user.id)

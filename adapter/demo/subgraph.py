@@ -12,7 +12,7 @@ import functools
 import strawberry
 
 from adapter.demo.data import DemoUser
-from adapter.demo.schema import DemoInfo, parse_user_id, resolve_viewer
+from adapter.demo.schema import DemoInfo, parse_user_id, resolve_viewer, user_by_id
 
 __all__ = ["build_subgraph_schema"]
 
@@ -27,8 +27,7 @@ class SiteUser:
 
     @classmethod
     def resolve_reference(cls, info: DemoInfo, id: strawberry.ID) -> SiteUser | None:
-        user_id = parse_user_id(id)
-        found = info.context["directory"].get(user_id) if user_id is not None else None
+        found = user_by_id(info, parse_user_id(id))
         return None if found is None else cls.of(found)
 
     @classmethod
