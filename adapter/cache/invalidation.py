@@ -162,10 +162,15 @@ class InvalidationChannel:
             try:
                 await pubsub.subscribe(self.channel)
                 await self._read(pubsub)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                self._down(f"{type(exc).__name__}")
+            except Exception as exc:  # not a cancellation: that is a BaseException
+                self._set_up(False)
+                if self._down_log.due() is not None:
+                    log.warning(
+                        "cache_invalidation_channel_down",
+                        channel=self.channel,
+                        reason=type(exc).__name__,
+                        detail="local copies kept for local_seconds only until it is back",
+                    )
             finally:
                 with contextlib.suppress(Exception):
                     await pubsub.aclose()  # type: ignore[no-untyped-call]  # redis-py leaves it untyped
@@ -220,16 +225,6 @@ class InvalidationChannel:
             self._on_reset()
             if up:
                 log.info("cache_invalidation_channel_up", channel=self.channel)
-
-    def _down(self, reason: str) -> None:
-        self._set_up(False)
-        if self._down_log.due() is not None:
-            log.warning(
-                "cache_invalidation_channel_down",
-                channel=self.channel,
-                reason=reason,
-                detail="local copies kept for local_seconds only until it is back",
-            )
 
 
 class SyncedLocalCache:
