@@ -10,7 +10,7 @@ preferred, since a chunk of ids is one field; a field taking one id (`user(id:)`
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal, TypeVar
 
 from graphql import (
@@ -107,6 +107,10 @@ class RootField:
     def result_path(self) -> str:
         return ".".join((self.name, *self.below))
 
+    @property
+    def signature(self) -> str:
+        return self.name
+
 
 @dataclass(frozen=True)
 class Fetcher(RootField):
@@ -152,9 +156,7 @@ class Search(RootField):
 
 @dataclass(frozen=True)
 class Viewer(RootField):
-    @property
-    def signature(self) -> str:
-        return self.name
+    """A root field returning the signed-in user."""
 
 
 @dataclass(frozen=True)
@@ -173,7 +175,7 @@ class Discovery:
     viewers: tuple[Viewer, ...]
     listings: tuple[Listing, ...]
     reason: str
-    runners_up: tuple[str, ...] = field(default=())
+    runners_up: tuple[str, ...] = ()
 
     @property
     def fetcher(self) -> Fetcher:

@@ -348,29 +348,18 @@ def _badge(user: GraphQLObjectType) -> Guess:
     return Guess("badge", found[0].path, f"{found[0].name} is shown as the user's badge")
 
 
-def _role_lookup(values: Sequence[str]) -> tuple[dict[str, str], list[str]]:
-    """Each value the vocabulary can classify -> admin or user; and those it cannot."""
-    lookup: dict[str, str] = {}
-    unsure: list[str] = []
-    for value in values:
-        key = normalise(value)
-        if key in _ADMIN_VALUES:
-            lookup[value] = "admin"
-        elif key in _USER_VALUES:
-            lookup[value] = "user"
-        else:
-            unsure.append(value)
-    return lookup, unsure
-
-
 def _chat_role(user: GraphQLObjectType) -> Guess:
     for leaf in leaves(user):
         key = normalise(leaf.name)
         if isinstance(leaf.type, GraphQLEnumType) and key in _ROLE_NAMES:
-            lookup, unsure = _role_lookup(list(leaf.type.values))
-            admins = [value for value, role in lookup.items() if role == "admin"]
+            values = list(leaf.type.values)
+            admins = [v for v in values if normalise(v) in _ADMIN_VALUES]
             if admins:
-                users = [value for value, role in lookup.items() if role == "user"]
+                users = [v for v in values if normalise(v) in _USER_VALUES]
+                lookup = {
+                    v: "admin" if v in admins else "user" for v in values if v in admins + users
+                }
+                unsure = [v for v in values if v not in lookup]
                 reason = f"{leaf.name} {', '.join(admins)} -> chat admin"
                 if users:
                     reason += f"; {', '.join(users)} -> user"

@@ -51,7 +51,7 @@ def _choose(title: str, options: Sequence[_Root], *, optional: bool) -> _Root | 
     if optional:
         typer.echo("  0) none")
     for number, option in enumerate(options, start=1):
-        typer.echo(f"  {number}) {getattr(option, 'signature', option.name)}: {option.reason}")
+        typer.echo(f"  {number}) {option.signature}: {option.reason}")
     numbers = [str(n) for n in range(0 if optional else 1, len(options) + 1)]
     choice = int(_ask_choice(f"{title}: which one", numbers, "1", show_choices=False))
     return options[choice - 1] if choice else None

@@ -35,10 +35,6 @@ class Verification:
     # Why there is no answer, when there is none.
     skipped: str = ""
 
-    @property
-    def ok(self) -> bool:
-        return self.report.ok and self.answer is not None and self.answer.status == 200
-
 
 async def _verify(
     config: Path, ids: Sequence[str], environ: Mapping[str, str], schema: GraphQLSchema | None
