@@ -34,8 +34,8 @@ from adapter.urls import display_url
 
 __all__ = ["Endpoint", "read_schema_file"]
 
+# An introspection answer or a schema file.
 MAX_RESPONSE_BYTES = 64 * 1024 * 1024
-MAX_SCHEMA_BYTES = 64 * 1024 * 1024
 _UNAUTHORIZED = frozenset({401, 403})
 
 
@@ -69,7 +69,6 @@ class Endpoint:
         self._client.close()
 
     def schema(self) -> GraphQLSchema:
-        """Introspect the endpoint and build its schema."""
         data = self.execute(get_introspection_query(descriptions=True), purpose="introspection")
         problem = f"{self.where} answered the introspection query, but not with a usable schema"
         return client_schema(data, problem)
@@ -173,13 +172,13 @@ def read_schema_file(path: Path) -> GraphQLSchema:
     """The schema in `path`; InitError saying what is wrong with the file otherwise."""
     try:
         with path.open("rb") as file:
-            raw = file.read(MAX_SCHEMA_BYTES + 1)
+            raw = file.read(MAX_RESPONSE_BYTES + 1)
     except OSError as exc:
         raise InitError(
             f"cannot read the schema file {path.absolute()}: {exc.strerror or exc}"
         ) from None
-    if len(raw) > MAX_SCHEMA_BYTES:
-        raise InitError(f"{path} is larger than {MAX_SCHEMA_BYTES // 2**20} MiB")
+    if len(raw) > MAX_RESPONSE_BYTES:
+        raise InitError(f"{path} is larger than {MAX_RESPONSE_BYTES // 2**20} MiB")
     if raw.lstrip()[:1] in (b"{", b"["):
         return _from_json(path, raw)
     return _from_sdl(path, raw)
