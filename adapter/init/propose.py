@@ -579,11 +579,8 @@ def guess_from_source(
     user: GraphQLObjectType,
     samples: Sequence[Mapping[str, Any]] = (),
 ) -> Guess | str:
-    """The guess for a source the person typed (a path, a template or fallbacks), or a problem.
-
-    The field's usual converter is kept: `or_false` for avatars, and for `lastlogin` the one that
-    fits the newly chosen field.
-    """
+    """The guess for a source the person typed (a path, a template or fallbacks), or a problem;
+    with the field's usual converter (`or_false` for avatars, for `lastlogin` the one that fits)."""
     for path in spec_paths(source):
         found = resolve_path(user, path)
         if isinstance(found, str):
