@@ -123,9 +123,9 @@ class Fetcher(RootField):
     # The user field the ids are matched on, when a filter names one (`chat_id` in
     # `filter: {chat_id: {_in: $ids}}`); None: the id field itself.
     key: str | None = None
-    # A page-size argument of a list field (a dotted path into an input object:
-    # `pagination.limit`), given the batch size so no page is cut short.
-    limit_argument: str | None = None
+    # Where a list field takes its page size (`("first",)`, `("pagination", "limit")` into an
+    # input object), given the batch size so no page is cut short.
+    limit_argument: tuple[str, ...] = ()
 
     def call(self, value: str) -> str:
         """The argument text with `value` (a variable, or a type for showing) in its place."""
@@ -147,7 +147,7 @@ def _argument_text(argument: str, path: Sequence[str], value: str) -> str:
 @dataclass(frozen=True)
 class Search(RootField):
     argument: str = "query"
-    limit_argument: str | None = None
+    limit_argument: tuple[str, ...] = ()
 
     @property
     def signature(self) -> str:
@@ -163,7 +163,7 @@ class Viewer(RootField):
 class Listing(RootField):
     """A field that lists users without being given ids: where sample ids come from."""
 
-    limit_argument: str = "first"
+    limit_argument: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -402,7 +402,7 @@ def _fetcher(
         argument=argument,
         scalar=scalar,
         path=path,
-        limit_argument=_limit_argument(field_) if want_list else None,
+        limit_argument=_limit_argument(field_) if want_list else (),
         key=match_key,
     )
 
@@ -457,10 +457,10 @@ def _search(
     )
 
 
-def _limit_argument(field_: GraphQLField) -> str | None:
-    """The field's page-size argument as a dotted path (`first`, `pagination.limit`), if any."""
+def _limit_argument(field_: GraphQLField) -> tuple[str, ...]:
+    """The field's best page-size argument, `()` when it has none."""
     paths = page_size_paths(field_)
-    return ".".join(paths[0]) if paths else None
+    return paths[0] if paths else ()
 
 
 def _viewers(
@@ -498,14 +498,14 @@ def _listing(
     if returns.shape == "one" or required_arguments(field_):
         return None
     limit = _limit_argument(field_)
-    if limit is None:
+    if not limit:
         return None  # an unbounded list could be every user of the site
     return Listing(
         name,
         user.name if returns.abstract else None,
         returns.below,
         0,
-        f"`{name}({limit}: 3)` lists a few users",
+        f"`{name}({'.'.join(limit)}: 3)` lists a few users",
         limit_argument=limit,
     )
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import TypeAlias
 
+from adapter.config import BatchSettings
 from adapter.init.discover import Fetcher, Listing, RootField, Search, Viewer
 from adapter.init.feeds import Feed
 from adapter.page_sizes import page_size_text
@@ -23,6 +24,8 @@ __all__ = [
 ]
 
 _INDENT = "  "
+# The batch size init writes, and the users document's page size: the configuration's default.
+BATCH_SIZE = BatchSettings().size
 Tree: TypeAlias = dict[str, "Tree"]
 
 
@@ -68,14 +71,14 @@ def _variable_type(fetcher: Fetcher) -> str:
     return f"[{fetcher.scalar}!]!" if fetcher.strategy == "list" else f"{fetcher.scalar}!"
 
 
-def users_document(fetcher: Fetcher, paths: Sequence[str], *, limit: int = 100) -> str:
+def users_document(fetcher: Fetcher, paths: Sequence[str]) -> str:
     """The users operation: one field taking the ids (list) or one id (alias); a list field's
-    page size, when it has one, is `limit` (the batch size)."""
+    page size, when it has one, is the batch size."""
     variable = "ids" if fetcher.strategy == "list" else "id"
     name = "ChatUsers" if fetcher.strategy == "list" else "ChatUser"
     arguments = fetcher.call(f"${variable}")
     if fetcher.limit_argument:
-        arguments += f", {page_size_text(fetcher.limit_argument.split('.'), str(limit))}"
+        arguments += f", {page_size_text(fetcher.limit_argument, str(BATCH_SIZE))}"
     head = f"query {name}(${variable}: {_variable_type(fetcher)})"
     return _operation(head, _field(fetcher, arguments, paths))
 
@@ -84,7 +87,7 @@ def search_document(search: Search, paths: Sequence[str], *, limit: int = 20) ->
     """The search operation: the chat's search text arrives as $query."""
     arguments = f"{search.argument}: $query"
     if search.limit_argument:
-        arguments += f", {page_size_text(search.limit_argument.split('.'), str(limit))}"
+        arguments += f", {page_size_text(search.limit_argument, str(limit))}"
     return _operation("query ChatSearch($query: String!)", _field(search, arguments, paths))
 
 
@@ -124,5 +127,5 @@ def sample_query(fetcher: Fetcher, count: int, paths: Sequence[str]) -> tuple[st
 
 def listing_query(listing: Listing, id_field: str, count: int) -> str:
     """A query listing the first `count` users' ids."""
-    size = page_size_text(listing.limit_argument.split("."), str(count))
+    size = page_size_text(listing.limit_argument, str(count))
     return _operation("query InitListing", _field(listing, size, [id_field]))

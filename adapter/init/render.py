@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 from adapter.init.documents import (
+    BATCH_SIZE,
     feed_document,
     search_document,
     users_document,
@@ -111,12 +112,12 @@ def _upstream(plan: Plan) -> list[str]:
     lines += [
         f"    strategy: {fetcher.strategy}",
         "    # Ids per upstream request; a call for N uncached ids costs ceil(N / size) requests.",
-        "    size: 100",
+        f"    size: {BATCH_SIZE}",
     ]
     if fetcher.limit_argument:
         lines += _comment(
             f"The users document asks for "
-            f"{page_size_text(fetcher.limit_argument.split('.'), '100')}, so that a page of "
+            f"{page_size_text(fetcher.limit_argument, str(BATCH_SIZE))}, so that a page of "
             "the site's answer holds a whole batch; keep the two equal (check-config checks).",
             4,
         )
