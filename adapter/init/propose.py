@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 from graphql import GraphQLEnumType, GraphQLObjectType, GraphQLScalarType, get_named_type
 from pydantic import ValidationError
 
-from adapter.config import GlobalIdSettings
+from adapter.config import FieldSpec, GlobalIdSettings
 from adapter.globalids import GlobalIds, b64decode_text
 from adapter.init.discover import Discovery
 from adapter.init.vocabulary import (
@@ -573,6 +573,15 @@ def propose(
     )
 
 
+def path_problem(user: GraphQLObjectType, spec: FieldSpec | list[str]) -> str | None:
+    """Why a path `spec` reads does not fit the schema, or None when every one does."""
+    for path in spec_paths(spec):
+        found = resolve_path(user, path)
+        if isinstance(found, str):
+            return found
+    return None
+
+
 def guess_from_source(
     field: str,
     source: str | list[str],
@@ -581,10 +590,9 @@ def guess_from_source(
 ) -> Guess | str:
     """The guess for a source the person typed (a path, a template or fallbacks), or a problem;
     with the field's usual converter (`or_false` for avatars, for `lastlogin` the one that fits)."""
-    for path in spec_paths(source):
-        found = resolve_path(user, path)
-        if isinstance(found, str):
-            return found
+    problem = path_problem(user, source)
+    if problem is not None:
+        return problem
     key = "template" if isinstance(source, str) and _PLACEHOLDER.search(source) else "path"
     if field == "avatar_url":
         spec: Any = (
