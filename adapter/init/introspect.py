@@ -12,7 +12,7 @@ from __future__ import annotations
 import zlib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Self, cast
+from typing import Any, Self
 from urllib.parse import urlsplit
 
 import httpx
@@ -20,9 +20,7 @@ import orjson
 from graphql import (
     GraphQLError,
     GraphQLSchema,
-    IntrospectionQuery,
     build_ast_schema,
-    build_client_schema,
     get_introspection_query,
     parse,
 )
@@ -30,6 +28,7 @@ from graphql import (
 from adapter.bounded import ACCEPT_ENCODING, TooLarge, UnsupportedEncoding, read_bounded_sync
 from adapter.error_messages import error_messages
 from adapter.init.errors import InitError
+from adapter.introspection import client_schema
 from adapter.urls import display_url
 
 __all__ = ["Endpoint", "read_schema_file"]
@@ -71,7 +70,7 @@ class Endpoint:
     def schema(self) -> GraphQLSchema:
         data = self.execute(get_introspection_query(descriptions=True), purpose="introspection")
         problem = f"{self.where} answered the introspection query, but not with a usable schema"
-        return client_schema(data, problem)
+        return _client_schema(data, problem)
 
     def execute(
         self,
@@ -196,14 +195,14 @@ def _from_json(path: Path, raw: bytes) -> GraphQLSchema:
             f"{path} is JSON without `__schema`: give the answer to the introspection query "
             "(or the schema's SDL)"
         )
-    return client_schema(payload, f"{path} holds introspection JSON that is not a usable schema")
+    return _client_schema(payload, f"{path} holds introspection JSON that is not a usable schema")
 
 
-def client_schema(data: Any, problem: str) -> GraphQLSchema:
+def _client_schema(data: Any, problem: str) -> GraphQLSchema:
     """The schema an introspection answer describes; InitError saying `problem` otherwise."""
     try:
-        return build_client_schema(cast(IntrospectionQuery, data))
-    except (TypeError, ValueError, KeyError, GraphQLError) as exc:
+        return client_schema(data)
+    except ValueError as exc:
         raise InitError(f"{problem} ({exc})") from None
 
 
