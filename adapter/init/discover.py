@@ -419,7 +419,7 @@ def _int_leaf(user: GraphQLObjectType, path: Sequence[str]) -> bool:
 def _search(
     name: str, field_: GraphQLField, returns: _Returns, user: GraphQLObjectType
 ) -> Search | None:
-    if returns.shape not in ("list", "nodes"):
+    if returns.shape == "one":
         return None
     key = normalise(name)
     search_named = any(word in key for word in _SEARCH_WORDS)
