@@ -16,8 +16,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
-from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any
 
 import orjson
 import structlog
@@ -34,14 +33,7 @@ from adapter.web.edge import IDS_COUNT
 from adapter.web.ids import parse_ids
 from adapter.web.responses import API_VERSION, JSON, response_for
 
-__all__ = [
-    "SIGNATURE_HEADER",
-    "CacheNonces",
-    "NonceStore",
-    "sign",
-    "signature_nonces",
-    "webhook_router",
-]
+__all__ = ["SIGNATURE_HEADER", "NonceStore", "sign", "webhook_router"]
 
 log = structlog.get_logger(__name__)
 
@@ -51,35 +43,21 @@ _HEX_LENGTH = 64
 _MAX_TIMESTAMP_DIGITS = 12
 
 
-class NonceStore(Protocol):
-    """Remembers the signatures already used, each for a while."""
+class NonceStore:
+    """Remembers the signatures already used, each for a while: the profile cache's short locks
+    (SET NX with a TTL) under `{cache.prefix}webhook:`."""
+
+    def __init__(self, settings: Settings, cache: Cache) -> None:
+        self._cache = cache
+        self._prefix = f"{settings.cache.prefix}webhook:"
 
     async def claim(self, nonce: str, ttl_seconds: float) -> bool:
         """True when `nonce` is not remembered; it then is, for `ttl_seconds`."""
-        ...
-
-    async def forget(self, nonce: str) -> None:
-        """Let `nonce` be claimed again (a delivery that failed on our side)."""
-        ...
-
-
-class CacheNonces:
-    """A NonceStore in the profile cache: its short locks (SET NX with a TTL) under `prefix`."""
-
-    def __init__(self, cache: Cache, prefix: str) -> None:
-        self._cache = cache
-        self._prefix = prefix
-
-    async def claim(self, nonce: str, ttl_seconds: float) -> bool:
         return await self._cache.acquire_lock(self._prefix + nonce, ttl_seconds)
 
     async def forget(self, nonce: str) -> None:
+        """Let `nonce` be claimed again (a delivery that failed on our side)."""
         await self._cache.release_lock(self._prefix + nonce)
-
-
-def signature_nonces(settings: Settings, cache: Cache) -> NonceStore:
-    """Where the webhook remembers used signatures: `cache` under `{cache.prefix}webhook:`."""
-    return CacheNonces(cache, f"{settings.cache.prefix}webhook:")
 
 
 def _mac(secret: bytes, body: bytes, timestamp: int) -> str:
@@ -155,7 +133,7 @@ async def _read_body(request: Request, limit: int) -> bytes:
         raise BodyTooLarge("the request body is too large") from None
 
 
-def webhook_router(settings: Settings, *, clock: Callable[[], float] = time.time) -> APIRouter:
+def webhook_router(settings: Settings) -> APIRouter:
     """The users-changed webhook under the chat prefix; mount it only when a secret is set."""
     hooks = settings.webhooks
     secret = hooks.secret.get_secret_value().encode()
@@ -168,7 +146,7 @@ def webhook_router(settings: Settings, *, clock: Callable[[], float] = time.time
         nonces: NonceStore = request.state.nonces
         try:
             body = await _read_body(request, hooks.max_body_bytes)
-            now = clock()
+            now = time.time()
             timestamp, mac = _verify(
                 request.headers.get(SIGNATURE_HEADER),
                 body,
