@@ -33,7 +33,12 @@ from adapter.web.edge import IDS_COUNT
 from adapter.web.ids import parse_ids
 from adapter.web.responses import API_VERSION, JSON, response_for
 
-__all__ = ["SIGNATURE_HEADER", "NonceStore", "sign", "webhook_router"]
+__all__ = [
+    "SIGNATURE_HEADER",
+    "NonceStore",
+    "sign",
+    "webhook_router",
+]
 
 log = structlog.get_logger(__name__)
 
