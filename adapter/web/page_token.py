@@ -1,12 +1,8 @@
 """`GET {prefix}/gettoken`: the widget token for a server-rendered page of the site.
 
-The WordPress plugin's route, with `issueChatToken`'s rules: the viewer is whoever the site says
-is signed in, from the page's own credentials (the viewer settings' headers and cookies), never
-an id the request claims; the same budgets per address and per viewer. A browser sends those
-credentials to any page that asks, so only the site's own pages get an answer: a request whose
-`Origin` is not exactly this one (scheme, host and port, the rule `/graphql` applies), or marked
-cross-site or same-site by `Sec-Fetch-Site`, is refused (403), and the answer is never stored by
-a cache.
+The WordPress plugin's route, with `issueChatToken`'s rules and budgets (docs/protocol.md
+section 3): the viewer is whoever the site says is signed in, and only the site's own pages
+get an answer (`Origin` as `/graphql` compares it, `Sec-Fetch-Site`), never stored by a cache.
 """
 
 from __future__ import annotations

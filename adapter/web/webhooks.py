@@ -1,14 +1,8 @@
 """`POST {prefix}/webhooks/users-changed`: the site says which profiles changed; we forget them.
 
-The request is signed with a secret shared with the site, in the header
-
-    X-Imbachat-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>." + body)>
-
-(several `v1=` values may be given, e.g. while the site rotates its secret). The signature is
-compared in constant time; a timestamp further than `tolerance_seconds` from our clock is
-refused, and so is a signature already used within that window (remembered by a `NonceStore`:
-the profile cache's, so a shared Redis remembers across replicas). The route exists only when a
-secret is configured.
+The signature (`X-Imbachat-Signature`, README "the webhook") is compared in constant time; a
+timestamp outside the tolerance and a signature already used within it are refused. Used
+signatures are remembered in the profile cache, so a shared Redis remembers across replicas.
 """
 
 from __future__ import annotations

@@ -1,10 +1,8 @@
 """What a document may cost before it runs, checked once per distinct document.
 
-The parser's token limit, then depth, aliases and fields (`cost.py`), then graphql-core's rules,
-with introspection off when it is off. A SPA sends a handful of documents again and again: each
-distinct text (with its operation name) is parsed, validated, its operation found and, when
-that declares no variables, its executor built (`executor.py`) once, and remembered (the last
-`_CACHED_DOCUMENTS`).
+The parser's token limit, then the cost (`cost.py`), then graphql-core's rules (introspection
+off when it is off). A SPA sends a handful of documents again and again: each distinct text
+(with its operation name) is prepared once and remembered (the last `_CACHED_DOCUMENTS`).
 """
 
 from __future__ import annotations
