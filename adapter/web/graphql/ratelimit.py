@@ -1,15 +1,11 @@
 """Budgets for token requests: per client address and per signed-in viewer (`limits`).
 
 A moving window per budget, in process memory or in Redis (shared by every replica). When the
-storage fails the limiter lets requests through and says so in the log, once per interval (as
-the cache does; `cache.error_log_interval_seconds`): the chat keeps working. Like the cache, a
-Redis command waits at most `socket_timeout`, and after a failure the storage is left alone
-for `pause_after_error` seconds, so a hanging Redis costs one timeout per pause, not one (or
-four) per token request.
-
-Failing open is the choice: the budgets stop floods of token requests, which the site's own
-session check still gates; failing closed would take the chat down for every user while Redis
-is out.
+storage fails the limiter lets requests through, logged once per interval: the budgets stop
+floods of token requests, which the site's own session check still gates, and failing closed
+would take the chat down for every user while Redis is out. Like the cache, a Redis command
+waits at most `socket_timeout`, and after a failure the storage is left alone for
+`pause_after_error` seconds, so a hanging Redis costs one timeout per pause, not one per request.
 """
 
 from __future__ import annotations
