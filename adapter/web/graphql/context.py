@@ -60,11 +60,10 @@ class ChatContext:
                 raise
         return await viewer
 
-    async def signed_in(self) -> int:
-        user_id = await self.identify()
-        if user_id is None:
+    async def check_profiles_readable(self) -> None:
+        """Profiles are for anyone with `graphql.chat_users_public`, else for a signed-in viewer."""
+        if not self.frontend.graphql.chat_users_public and await self.identify() is None:
             raise NotSignedIn()
-        return user_id
 
     def require_admin(self) -> None:
         """Return when the request carries the configured admin bearer token."""

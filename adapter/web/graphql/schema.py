@@ -152,10 +152,8 @@ async def resolve_chat_widget(info: Info) -> ChatWidget | None:
 async def resolve_chat_users(info: Info, ids: list[strawberry.ID]) -> list[ChatUser]:
     """Profiles through the directory (and its cache), batched per request by the DataLoader."""
     context = info.context
-    graphql = context.frontend.graphql
-    if not graphql.chat_users_public:
-        await context.signed_in()
-    wanted = _user_ids(ids, context.frontend.ids, limit=graphql.max_chat_users)
+    await context.check_profiles_readable()
+    wanted = _user_ids(ids, context.frontend.ids, limit=context.frontend.graphql.max_chat_users)
     profiles = await context.users.load_many(wanted)
     return [ChatUser.from_profile(p) for p in profiles if p is not None]
 
@@ -163,8 +161,7 @@ async def resolve_chat_users(info: Info, ids: list[strawberry.ID]) -> list[ChatU
 async def resolve_entity_profile(root: Any, info: Info) -> ChatUser | None:
     """The chat profile of a federated user entity (`root.key`), by the chatUsers rules."""
     context = info.context
-    if not context.frontend.graphql.chat_users_public:
-        await context.signed_in()
+    await context.check_profiles_readable()
     (wanted,) = _user_ids([str(root.key)], context.frontend.ids, limit=1)
     profile = await context.users.load(wanted)
     return None if profile is None else ChatUser.from_profile(profile)
