@@ -34,7 +34,6 @@ from adapter.web.edge import Edge, route_template
 from adapter.web.graphql import FrontendApi, install_graphql
 from adapter.web.health import health_router
 from adapter.web.notifications import notifications_router
-from adapter.web.page_token import page_token_router
 from adapter.web.responses import error_response, response_for
 from adapter.web.users_info import openapi_paths, route_users_info
 from adapter.web.webhooks import NonceStore, webhook_router
@@ -117,8 +116,6 @@ def create_app(
     app.include_router(chat_router(settings))
     if operations.notify is not None:
         app.include_router(notifications_router(settings))
-    if settings.graphql is not None:
-        app.include_router(page_token_router(settings))
     app.include_router(health_router())
     if settings.webhooks.enabled:
         app.include_router(webhook_router(settings))

@@ -34,7 +34,7 @@ from adapter.viewer import viewer_operation
 from adapter.web.graphql import FrontendApi, open_frontend
 from adapter.web.graphql.trusted import TrustedDocuments
 from adapter.web.telemetry import Tracing, build_tracing
-from adapter.web.webhooks import NonceStore, signature_nonces
+from adapter.web.webhooks import NonceStore
 
 __all__ = [
     "EMBEDDED_URL",
@@ -218,7 +218,7 @@ async def open_runtime(
             parts.push_async_callback(feed.aclose)
         accounts = Accounts(settings=settings, operations=operations, upstream=upstream)
         notifier = Notifier(operations.notify, upstream) if operations.notify else None
-        nonces = signature_nonces(settings, cache) if settings.webhooks.enabled else None
+        nonces = NonceStore(settings, cache) if settings.webhooks.enabled else None
         frontend = None
         if settings.graphql is not None:
             frontend = open_frontend(

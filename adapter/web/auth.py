@@ -1,9 +1,8 @@
-"""Is this the chat server? HTTP Basic with the widget's API login and password.
+"""Is this the chat server? HTTP Basic with the widget's API login and password, or the
+`jwt_token` query parameter for hosts that strip the header (docs/protocol.md section 1).
 
-The login is compared case-insensitively and the password exactly, both in constant time and both
-always, so the time taken says nothing about which one was wrong. Optionally, for hosts that strip
-the Authorization header, a `jwt_token` query parameter signed with "<login>:<password>"; it
-must carry `exp`, at most `chat.query_token.max_lifetime_seconds` ahead.
+Login and password are both always compared, so the time taken says nothing about which one
+was wrong.
 """
 
 from __future__ import annotations

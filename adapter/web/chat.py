@@ -1,4 +1,10 @@
-"""The chat-facing REST routes (docs/protocol.md sections 1-3), with the plugins' route names."""
+"""The chat-facing REST routes (docs/protocol.md sections 1-3), with the plugins' route names.
+
+`gettoken`, the WordPress plugin's widget token for a server-rendered page, has
+`issueChatToken`'s rules and budgets: the viewer is whoever the site says is signed in, and
+only the site's own pages get an answer (`Origin` as `/graphql` compares it, `Sec-Fetch-Site`),
+never stored by a cache.
+"""
 
 from __future__ import annotations
 
@@ -12,9 +18,12 @@ from starlette.responses import Response
 from adapter.accounts import Accounts
 from adapter.config import Settings
 from adapter.directory import Directory, join_profiles
-from adapter.errors import LoginRejected, RequestRejected
+from adapter.errors import LoginRejected, RateLimited, RequestRejected
 from adapter.mapping import ChatUser
+from adapter.metrics import Metrics
 from adapter.web.auth import ChatServerAuth
+from adapter.web.graphql.cors import is_own_origin
+from adapter.web.graphql.services import FrontendApi
 from adapter.web.ids import parse_ids
 from adapter.web.responses import API_VERSION, JSON, error_response
 
@@ -29,6 +38,10 @@ _REFUSED = {
     "sync": "sync is not offered: it overwrites the site's API credentials without authentication",
     "getauthdata": "getauthdata is not offered: it hands out the site's API credentials",
 }
+_UNKNOWN_ADDRESS = "unknown"
+# `none`: the user opened the URL themselves; nothing another site can cause.
+_SAFE_FETCH_SITES = frozenset({"same-origin", "none"})
+_PRIVATE = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
 
 
 # Dependencies are `async def` on purpose: FastAPI runs a plain `def` one in a worker thread,
@@ -65,6 +78,14 @@ async def _login(request: Request, accounts: Accounts, fields: tuple[str, ...]) 
     if len(login) > _MAX_FORM_FIELD or len(password) > _MAX_FORM_FIELD:
         raise LoginRejected("Wrong login or password")
     return await accounts.login(login, password)
+
+
+def _from_this_site(request: Request) -> bool:
+    origin = request.headers.get("origin")
+    if origin is not None and not is_own_origin(origin, request.scope):
+        return False
+    fetch_site = request.headers.get("sec-fetch-site")
+    return fetch_site is None or fetch_site.lower() in _SAFE_FETCH_SITES
 
 
 def chat_router(settings: Settings) -> APIRouter:
@@ -130,6 +151,29 @@ def chat_router(settings: Settings) -> APIRouter:
             raise RequestRejected("give one user id")
         # Without a friends operation the directory answers the plugins' 422.
         return Response(join_profiles(await directory.friends(ids[0])), media_type=JSON)
+
+    if settings.graphql is not None:
+
+        @router.get("/gettoken", summary="Widget token for the signed-in viewer of a site page")
+        async def get_token(request: Request) -> Response:
+            metrics: Metrics = request.state.metrics
+            if not _from_this_site(request):
+                metrics.tokens.add("forbidden_origin")
+                return error_response(403, "only the site's own pages may ask for a token")
+            frontend: FrontendApi = request.state.frontend
+            address = request.client.host if request.client else _UNKNOWN_ADDRESS
+            try:
+                issued = await frontend.viewer_token(
+                    lambda: frontend.identify(request.headers, address)
+                )
+            except RateLimited as exc:
+                return error_response(429, exc.message, headers={**_PRIVATE, **exc.headers})
+            body = {
+                "token": issued.token,
+                "user_id": issued.user_id,
+                "expires_at": issued.expires_at,
+            }
+            return Response(orjson.dumps(body), media_type=JSON, headers=_PRIVATE)
 
     for name, reason in _REFUSED.items():
         router.add_api_route(

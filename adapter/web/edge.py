@@ -1,13 +1,9 @@
 """The one front door: every HTTP request passes here, and the edge's duties are done only here.
 
-For every request, whatever answers it: the bounds (414 for the URL, 431 for the headers, 413
-for a declared or a counted body; Content-Length read by `bounded.declared_size`), the request
-id (the caller's `X-Request-ID` when short and printable, else a new one; bound to every log
-line written meanwhile and sent back on the answer), the access line and the HTTP metrics by
-route template, the OpenTelemetry server span when tracing is on, and the chat's JSON error
-shape for what a handler raises before it answers (never a traceback).
-
-Behind it, a simple dispatch by path; FastAPI answers whatever no handler is registered for.
+Bounds (414, 431, 413), the request id (the caller's `X-Request-ID` when short and printable,
+else a new one), the access line and HTTP metrics by route template, the server span when
+tracing is on, and the chat's JSON error shape for what a handler raises before it answers.
+Then a dispatch by path; FastAPI answers whatever no handler is registered for.
 
 Registering a handler (the app factory does it, before the app serves):
 
@@ -15,24 +11,21 @@ Registering a handler (the app factory does it, before the app serves):
     edge.route("/imbachat/v1/getusers/{user_ids}", handler)      # one trailing path segment
 
 A handler is a plain ASGI app, called for every method on its path (refusing the others is
-its own business). It finds in the scope:
-- `scope["state"]`: the lifespan state (`AppState`); setting `scope[IDS_COUNT]` puts the number
-  of ids asked for in the access line;
-- `scope["route"]`: its `Route`, whose `path_format` names the request in the access line, the
-  metrics and the span; a handler that hands the request on to FastAPI (the same scope) gets
-  the route FastAPI matches instead;
-- `scope["path_params"]`: the trailing segment, by its name, for a template route;
-- `receive` already bounded (reading past `limits.max_body_bytes` ends in the edge's 413).
-An `AdapterError` it raises before answering becomes that error's answer (`response_for`);
-any other exception the generic 500, logged with its traceback server-side.
+its own business). It finds in the scope `state` (the lifespan's `AppState`; setting
+`scope[IDS_COUNT]` puts the number of ids in the access line), `route` (its `Route`, whose
+`path_format` names the request in the access line, the metrics and the span; one that hands
+the request on to FastAPI gets the route FastAPI matches instead), `path_params` (the trailing
+segment by its name) and a bounded `receive` (reading past `limits.max_body_bytes` ends in the
+edge's 413). An `AdapterError` it raises before answering becomes that error's answer
+(`response_for`); any other exception the generic 500, logged with its traceback.
 """
 
 from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import structlog
 from starlette.responses import Response
@@ -69,7 +62,7 @@ class Route:
 
     path_format: str
     app: ASGIApp
-    parameter: str | None = field(default=None)
+    parameter: str | None = None
 
 
 def route_template(scope: Scope) -> str:
@@ -92,28 +85,6 @@ def _request_id(value: bytes | None) -> str:
     return os.urandom(16).hex()
 
 
-class _Recorder:
-    """After each request: the HTTP metrics and the access line."""
-
-    def __init__(self, metrics: Metrics) -> None:
-        self.http = metrics.http
-
-    def record(
-        self, request_id: str, method: str, route: str, status: int, elapsed: float, ids: Any
-    ) -> None:
-        self.http.record(route, method, status, elapsed)
-        access_line(
-            debug=route in PROBE_ROUTES and status < 500,
-            request_id=request_id,
-            method=method,
-            route=route,
-            status=status,
-            # In hundredths of a millisecond; round(x, 2) costs a decimal conversion per call.
-            duration_ms=round(elapsed * 100_000) / 100,
-            ids=ids,
-        )
-
-
 class Edge:
     """Pure ASGI: the edge's duties, then the registered handler for the path, else `fallback`."""
 
@@ -127,7 +98,7 @@ class Edge:
     ) -> None:
         self.fallback = fallback
         self.limits = limits
-        self.recorder = _Recorder(metrics)
+        self.http = metrics.http
         self._exact: dict[str, Route] = {}
         self._by_head: dict[str, Route] = {}
         self._traced = None if tracing is None else tracing.wrap(self._dispatch)
@@ -219,15 +190,22 @@ class Edge:
             await _error_answer(exc)(scope, receive, send_with_id)
         finally:
             unbind_request_id(bound)
+            elapsed = time.perf_counter() - started
             method = scope["method"]
-            self.recorder.record(
-                request_id,
-                # Methods are a client's choice: an unknown one must not grow the label set.
-                method if method in METHODS else "OTHER",
-                route_template(scope),
-                scope.get(_STATUS, 500),
-                time.perf_counter() - started,
-                scope.get(IDS_COUNT),
+            # Methods are a client's choice: an unknown one must not grow the label set.
+            method = method if method in METHODS else "OTHER"
+            route_name = route_template(scope)
+            status = scope.get(_STATUS, 500)
+            self.http.record(route_name, method, status, elapsed)
+            access_line(
+                debug=route_name in PROBE_ROUTES and status < 500,
+                request_id=request_id,
+                method=method,
+                route=route_name,
+                status=status,
+                # In hundredths of a millisecond; round(x, 2) costs a decimal conversion per call.
+                duration_ms=round(elapsed * 100_000) / 100,
+                ids=scope.get(IDS_COUNT),
             )
 
     async def _dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:

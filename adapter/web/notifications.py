@@ -8,7 +8,7 @@ only what its configured variables ask for.
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any
+from typing import Any
 
 import orjson
 from fastapi import APIRouter, Depends, Request
@@ -91,14 +91,6 @@ def _notification(fields: dict[str, Any], settings: Settings, notifier: Notifier
     return notification
 
 
-async def _notifier(request: Request) -> Notifier:
-    notifier: Notifier = request.state.notifier
-    return notifier
-
-
-Notifications = Annotated[Notifier, Depends(_notifier)]
-
-
 def notifications_router(settings: Settings) -> APIRouter:
     """The notifications route under the chat's prefix (mount only when `notify` is set)."""
     router = APIRouter(prefix=settings.chat.prefix)
@@ -108,7 +100,8 @@ def notifications_router(settings: Settings) -> APIRouter:
         summary="Relay a notification to a site user",
         dependencies=[Depends(ChatServerAuth(settings.chat))],
     )
-    async def notify(request: Request, notifier: Notifications) -> Response:
+    async def notify(request: Request) -> Response:
+        notifier: Notifier = request.state.notifier
         notification = _notification(await _fields(request), settings, notifier)
         await notifier.send(notification)
         return Response(_SENT, media_type=JSON)

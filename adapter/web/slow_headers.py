@@ -1,37 +1,25 @@
 """A deadline and a size bound for a request's head, which uvicorn and httptools do not have.
 
-uvicorn times out idle keep-alive connections, but not a client that sends its request line and
-then a header every few seconds (slowloris). And httptools (llhttp) has no bound on a header's
-size: it joins each header's pieces as they come, so one endless header is buffered, and copied
-again with every piece, until the client stops; the edge's 431 (`web/edge.py`) comes only once the
-headers are complete. `HeaderDeadlineProtocol` is uvicorn's own HTTP protocol (httptools) with
-both, kept per connection by the protocol object itself, so they end with it:
+uvicorn times out idle keep-alive connections, but not a client that sends a header every few
+seconds (slowloris); and httptools buffers one endless header, copying it with every piece,
+while the edge's 431 comes only once the headers are complete. `HeaderDeadlineProtocol` is
+uvicorn's httptools protocol with both, kept by the protocol object itself, so they end with
+the connection:
 
 - the deadline, `limits.header_timeout_seconds` from a head's first byte (for a new connection,
-  from the connection) to its end. One timer per connection: when it fires and a head is still
-  being read, the connection is closed if that head is overdue, or the timer is set again for
-  the moment it will be. A head that ends in time costs two attribute writes, not a timer.
-- the size, `max_url_bytes + 2 * max_header_bytes` of a message's bytes that are not its body
-  (request line, headers, chunk framing, trailers), counted as they arrive: over it, a 431 in
-  the chat's shape while the head is incomplete (else just the close) and the connection is
-  closed. A read is checked once httptools has it, so httptools never holds more than the
-  bound and one read (256 KiB at most).
+  from the connection) to its end. One timer per connection, set again when it fires early: a
+  head that ends in time costs two attribute writes, not a timer. Nothing else refers to the
+  object, so one handed over to a WebSocket protocol (never told its connection is lost) is
+  dropped when the timer fires (issue 20, F1). Timed with `time.monotonic()`: uvloop's clock is
+  read once per loop turn in whole milliseconds, which closed connections early.
+- the size, `head_bytes_bound` bytes of a message outside its body, counted as they arrive;
+  over it, a 431 in the chat's shape while the head is incomplete, then the close. httptools
+  never holds more than the bound and one read.
 
-Nothing but its own timer (for at most one deadline) refers to the protocol object: one handed
-over to a WebSocket protocol, which is never told that its connection is lost, is dropped when
-the timer fires. The per-loop sweep this replaces kept each such connection for good (issue 20, F1).
-
-It extends uvicorn's class through its httptools callbacks and per-connection attributes, none
-of them public API: `tests/test_dependency_contracts.py` fails when uvicorn changes them.
-
-Heads are timed with `time.monotonic()`, not the loop's clock: uvloop's is libuv's, read once
-per loop turn in whole milliseconds, which stamped a head's first byte before it arrived and
-closed a connection a fraction of a millisecond before its deadline.
-
-The per-request hooks call uvicorn's methods on the class, not through `super()`, which builds
-an object per call on Python 3.11 (about 600 instructions each, counted by callgrind). The
-limits are read from the app's lifespan state (so uvicorn's worker processes, which import
-this class by name, get them too).
+It extends uvicorn's class through non-public callbacks and attributes, pinned by
+`tests/test_dependency_contracts.py`. The hooks call uvicorn's methods on the class, not
+through `super()`, which builds an object per call on Python 3.11 (some 600 instructions). The
+limits come from the app's lifespan state, so `--workers` processes get them too.
 """
 
 from __future__ import annotations

@@ -34,43 +34,6 @@ log = structlog.get_logger(__name__)
 
 INSTALL_HINT = "pip install 'imbachat-adapter[otel]'"
 _HIDDEN_QUERY = "imbachat.query_string"
-_INSTRUMENTATIONS = ("opentelemetry.instrumentation.asgi", "opentelemetry.instrumentation.httpx")
-
-
-class _HideQuery:
-    """Outside the tracing middleware: put the query string aside (in the same scope dict)."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            scope[_HIDDEN_QUERY] = scope.get("query_string", b"")
-            scope["query_string"] = b""
-        await self.app(scope, receive, send)
-
-
-class _RestoreQuery:
-    """Inside the tracing middleware: give the application its query string back, and name
-    the span after the route template once the router has chosen the route."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        if _HIDDEN_QUERY in scope:
-            scope["query_string"] = scope.pop(_HIDDEN_QUERY)
-
-        async def naming_send(message: Message) -> None:
-            # The span ends with the last body chunk; the route is known by the first message.
-            if message["type"] == "http.response.start":
-                _name_span(scope)
-            await send(message)
-
-        await self.app(scope, receive, naming_send)
 
 
 def _name_span(scope: Scope) -> None:
@@ -91,7 +54,7 @@ def _tag_request_id(span: Span, _: MutableMapping[str, Any]) -> None:
 
 
 def _span_details(scope: Scope) -> tuple[str, dict[str, str]]:
-    # The route is not known yet; _RestoreQuery renames the span when it is.
+    # The route is not known yet; the span is renamed when it is.
     return str(scope.get("method", "HTTP")), {}
 
 
@@ -103,18 +66,38 @@ class Tracing:
         self._instrumented = False
 
     def wrap(self, app: ASGIApp) -> ASGIApp:
-        """`app` inside a server span (the edge wraps its dispatch, after the bounds and the
-        request id, so that the span carries the request id)."""
+        """`app` (for HTTP requests) inside a server span (the edge wraps its dispatch, after
+        the bounds and the request id, so that the span carries the request id)."""
         from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
 
+        async def inside(scope: Scope, receive: Receive, send: Send) -> None:
+            # The application gets its query string back, and the span is named after the
+            # route template once the router has chosen the route.
+            scope["query_string"] = scope.pop(_HIDDEN_QUERY)
+
+            async def naming_send(message: Message) -> None:
+                # The span ends with the last body chunk; the route is known by the first.
+                if message["type"] == "http.response.start":
+                    _name_span(scope)
+                await send(message)
+
+            await app(scope, receive, naming_send)
+
         traced = OpenTelemetryMiddleware(
-            _RestoreQuery(app),
+            inside,
             tracer_provider=self.provider,
             exclude_spans=["receive", "send"],
             default_span_details=_span_details,
             server_request_hook=_tag_request_id,
         )
-        return _HideQuery(traced)
+
+        async def outside(scope: Scope, receive: Receive, send: Send) -> None:
+            # The query string is put aside (in the same scope dict) before the span sees it.
+            scope[_HIDDEN_QUERY] = scope.get("query_string", b"")
+            scope["query_string"] = b""
+            await traced(scope, receive, send)
+
+        return outside
 
     def start(self) -> None:
         """Trace outgoing httpx calls (the upstream client is the process's only httpx user)."""
@@ -146,7 +129,8 @@ def tracing_modules(settings: TelemetrySettings) -> tuple[str, ...]:
         "opentelemetry.sdk.trace.export",
         "opentelemetry.sdk.trace.sampling",
         exporter,
-        *_INSTRUMENTATIONS,
+        "opentelemetry.instrumentation.asgi",
+        "opentelemetry.instrumentation.httpx",
     )
 
 
@@ -177,21 +161,20 @@ def build_tracing(settings: TelemetrySettings) -> Tracing | None:
     if not settings.enabled:
         return None
     try:
-        from opentelemetry.sdk.resources import Resource
-        from opentelemetry.sdk.trace import TracerProvider
-        from opentelemetry.sdk.trace.export import BatchSpanProcessor
-        from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
-
-        exporter = _exporter(settings)
         # Imported now so that a missing package is a start-up error, not a failed request.
-        for module in _INSTRUMENTATIONS:
+        for module in tracing_modules(settings):
             importlib.import_module(module)
     except ImportError as exc:
         raise missing_packages(exc.name) from None
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor
+    from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
+
     provider = TracerProvider(
         resource=Resource.create({"service.name": settings.service_name}),
         sampler=ParentBased(TraceIdRatioBased(settings.sample_ratio)),
     )
-    provider.add_span_processor(BatchSpanProcessor(exporter))
+    provider.add_span_processor(BatchSpanProcessor(_exporter(settings)))
     log.info("tracing_enabled", exporter=settings.exporter, sample_ratio=settings.sample_ratio)
     return Tracing(provider)

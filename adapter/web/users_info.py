@@ -2,10 +2,8 @@
 
 The chat asks for users on every page it shows, and the answer is a join of cached bytes, so
 this handler reads the scope itself (the raw query string, the path segment, the Authorization
-header) instead of going through FastAPI's router and dependencies. The edge has done the
-bounds, the request id, the access line, the metrics and the span; it turns what this raises
-into the chat's error shapes. FastAPI does not know these routes: `openapi_paths` describes
-them for the OpenAPI document.
+header) instead of going through FastAPI's router and dependencies. FastAPI does not know these
+routes: `openapi_paths` describes them for the OpenAPI document.
 """
 
 from __future__ import annotations

@@ -1,14 +1,8 @@
 """`POST {prefix}/webhooks/users-changed`: the site says which profiles changed; we forget them.
 
-The request is signed with a secret shared with the site, in the header
-
-    X-Imbachat-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>." + body)>
-
-(several `v1=` values may be given, e.g. while the site rotates its secret). The signature is
-compared in constant time; a timestamp further than `tolerance_seconds` from our clock is
-refused, and so is a signature already used within that window (remembered by a `NonceStore`:
-the profile cache's, so a shared Redis remembers across replicas). The route exists only when a
-secret is configured.
+The signature (`X-Imbachat-Signature`, README "the webhook") is compared in constant time; a
+timestamp outside the tolerance and a signature already used within it are refused. Used
+signatures are remembered in the profile cache, so a shared Redis remembers across replicas.
 """
 
 from __future__ import annotations
@@ -16,8 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
-from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any
 
 import orjson
 import structlog
@@ -36,10 +29,8 @@ from adapter.web.responses import API_VERSION, JSON, response_for
 
 __all__ = [
     "SIGNATURE_HEADER",
-    "CacheNonces",
     "NonceStore",
     "sign",
-    "signature_nonces",
     "webhook_router",
 ]
 
@@ -51,35 +42,21 @@ _HEX_LENGTH = 64
 _MAX_TIMESTAMP_DIGITS = 12
 
 
-class NonceStore(Protocol):
-    """Remembers the signatures already used, each for a while."""
+class NonceStore:
+    """Remembers the signatures already used, each for a while: the profile cache's short locks
+    (SET NX with a TTL) under `{cache.prefix}webhook:`."""
+
+    def __init__(self, settings: Settings, cache: Cache) -> None:
+        self._cache = cache
+        self._prefix = f"{settings.cache.prefix}webhook:"
 
     async def claim(self, nonce: str, ttl_seconds: float) -> bool:
         """True when `nonce` is not remembered; it then is, for `ttl_seconds`."""
-        ...
-
-    async def forget(self, nonce: str) -> None:
-        """Let `nonce` be claimed again (a delivery that failed on our side)."""
-        ...
-
-
-class CacheNonces:
-    """A NonceStore in the profile cache: its short locks (SET NX with a TTL) under `prefix`."""
-
-    def __init__(self, cache: Cache, prefix: str) -> None:
-        self._cache = cache
-        self._prefix = prefix
-
-    async def claim(self, nonce: str, ttl_seconds: float) -> bool:
         return await self._cache.acquire_lock(self._prefix + nonce, ttl_seconds)
 
     async def forget(self, nonce: str) -> None:
+        """Let `nonce` be claimed again (a delivery that failed on our side)."""
         await self._cache.release_lock(self._prefix + nonce)
-
-
-def signature_nonces(settings: Settings, cache: Cache) -> NonceStore:
-    """Where the webhook remembers used signatures: `cache` under `{cache.prefix}webhook:`."""
-    return CacheNonces(cache, f"{settings.cache.prefix}webhook:")
 
 
 def _mac(secret: bytes, body: bytes, timestamp: int) -> str:
@@ -155,7 +132,7 @@ async def _read_body(request: Request, limit: int) -> bytes:
         raise BodyTooLarge("the request body is too large") from None
 
 
-def webhook_router(settings: Settings, *, clock: Callable[[], float] = time.time) -> APIRouter:
+def webhook_router(settings: Settings) -> APIRouter:
     """The users-changed webhook under the chat prefix; mount it only when a secret is set."""
     hooks = settings.webhooks
     secret = hooks.secret.get_secret_value().encode()
@@ -168,7 +145,7 @@ def webhook_router(settings: Settings, *, clock: Callable[[], float] = time.time
         nonces: NonceStore = request.state.nonces
         try:
             body = await _read_body(request, hooks.max_body_bytes)
-            now = clock()
+            now = time.time()
             timestamp, mac = _verify(
                 request.headers.get(SIGNATURE_HEADER),
                 body,

@@ -31,15 +31,16 @@ from graphql.validation.rules import overlapping_fields_can_be_merged as overlap
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from adapter.config import GraphQLSettings
 from adapter.web.graphql import build_schema
-from adapter.web.graphql.cost import CostLimits, cost_errors, document_cost, field_pairs
+from adapter.web.graphql.cost import cost_errors, document_cost, field_pairs
 from tests.fuzz.support import FuzzClient, assert_no_crash
 from tests.support import reference_data, settings_from
 
 pytestmark = pytest.mark.faults
 
 FUZZ = settings.get_profile("fuzz")
-LIMITS = CostLimits(max_depth=8, max_aliases=10, max_fields=500)  # the reference config's
+LIMITS = GraphQLSettings(max_depth=8, max_aliases=10, max_fields=500)  # the reference config's
 TOKENS = 1000
 # The codes an anonymous caller's documents can earn (no token, no site call goes wrong).
 DOCUMENT_CODES = {"GRAPHQL_PARSE_FAILED", "GRAPHQL_VALIDATION_FAILED", "UNAUTHENTICATED"}

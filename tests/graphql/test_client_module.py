@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from adapter.web.graphql.client import CLIENT
+from adapter.web.graphql.ide import CLIENT
 from tests.graphql.support import session_cookie
 from tests.support import CHAT_AUTH, gql
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from adapter.web.graphql.client import CLIENT
+from adapter.web.graphql.ide import CLIENT
 from tests.npm import npm_tool
 
 pytestmark = pytest.mark.slow

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 from graphql import NoFragmentCyclesRule, get_introspection_query, parse
 
-from adapter.web.graphql.cost import CostLimits, cost_errors, document_cost
+from adapter.config import GraphQLSettings
+from adapter.web.graphql.cost import cost_errors, document_cost
 from tests.support import gql
 
 Api = Any
@@ -159,7 +160,9 @@ def test_each_fragment_is_summed_once() -> None:
     assert cost.visits == 2 + 200 * 2 + 1  # chatWidget, ...F0; two spreads each; the leaf
     assert operation.depth == 1
     assert operation.fields > 10**12
-    (error,) = cost_errors(parse(fan_out(200)), CostLimits(8, 10, 500))
+    (error,) = cost_errors(
+        parse(fan_out(200)), GraphQLSettings(max_depth=8, max_aliases=10, max_fields=500)
+    )
     assert "more than" in error.message
 
 

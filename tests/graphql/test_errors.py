@@ -20,6 +20,7 @@ from adapter.web.graphql.errors import (
     expected_from,
     refused_response,
     should_mask,
+    shown,
 )
 
 
@@ -45,6 +46,18 @@ def test_what_is_masked() -> None:
     assert not should_mask(GraphQLError("Cannot query field 'x'"))
     assert not should_mask(GraphQLError("x", original_error=ExpectedError("y", "Z")))
     assert should_mask(GraphQLError("x", original_error=KeyError("secret")))
+
+
+def test_a_domain_error_a_resolver_lets_through_shows_its_face() -> None:
+    """A domain error raised in a resolver shows its message and code, where it happened."""
+    error = GraphQLError("x", path=["chatUsers"], original_error=CacheError("redis down"))
+    assert not should_mask(error)
+    face = shown(error)
+    assert (face.message, face.extensions, face.path) == (
+        "redis down",
+        {"code": "CACHE_UNAVAILABLE"},
+        ["chatUsers"],
+    )
 
 
 @pytest.mark.parametrize(

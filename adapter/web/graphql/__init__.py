@@ -10,10 +10,9 @@ from fastapi import FastAPI
 
 from adapter.config import Settings, ViewerSettings
 from adapter.web.edge import Edge
-from adapter.web.graphql.client import mount_client
 from adapter.web.graphql.cors import GraphQLCors
 from adapter.web.graphql.endpoint import GraphQLEndpoint
-from adapter.web.graphql.ide import mount_graphiql_assets
+from adapter.web.graphql.ide import mount_static
 from adapter.web.graphql.schema import build_schema
 from adapter.web.graphql.services import FrontendApi, open_frontend
 from adapter.web.graphql.trusted import TrustedDocuments
@@ -45,6 +44,4 @@ def install_graphql(app: FastAPI, edge: Edge, settings: Settings) -> None:
         graphql.path,
         GraphQLCors(endpoint, settings=graphql.cors, allow_headers=_credential_headers(viewer)),
     )
-    mount_client(app, graphql.path)
-    if graphql.graphiql:
-        mount_graphiql_assets(app, graphql.path)
+    mount_static(app, graphql.path, graphiql=graphql.graphiql)

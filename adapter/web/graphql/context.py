@@ -12,10 +12,9 @@ from starlette.types import Scope
 from strawberry.dataloader import DataLoader
 
 from adapter.directory import Directory, UserId
-from adapter.errors import AdapterError, NotSignedIn
+from adapter.errors import NotSignedIn
 from adapter.mapping import ChatUser
-from adapter.tokens import IssuedToken
-from adapter.web.graphql.errors import ExpectedError, expected_from
+from adapter.web.graphql.errors import ExpectedError
 from adapter.web.graphql.services import FrontendApi
 
 __all__ = ["ChatContext"]
@@ -46,9 +45,7 @@ class ChatContext:
         return _UNKNOWN_ADDRESS if client is None else str(client[0])
 
     async def identify(self) -> int | None:
-        """The signed-in user's id, or None; the per-address budget is spent once per request.
-
-        Raises the domain's AdapterError; resolvers show it through `viewer_id`."""
+        """The signed-in user's id, or None; the per-address budget is spent once per request."""
         # The first caller asks and leaves the answer (or the error) in a future that the
         # others await: an asyncio.Lock cost 7k instructions a request, most of which this saves.
         viewer = self._viewer
@@ -63,25 +60,10 @@ class ChatContext:
                 raise
         return await viewer
 
-    async def viewer_id(self) -> int | None:
-        """The signed-in user's id, or None, for a resolver."""
-        try:
-            return await self.identify()
-        except AdapterError as exc:
-            raise expected_from(exc) from exc
-
-    async def signed_in(self) -> int:
-        user_id = await self.viewer_id()
-        if user_id is None:
-            raise expected_from(NotSignedIn())
-        return user_id
-
-    async def issue_token(self, user_id: int) -> IssuedToken:
-        """A widget token for `user_id`, spending one from the viewer's budget."""
-        try:
-            return await self.frontend.issue_token(user_id)
-        except AdapterError as exc:
-            raise expected_from(exc) from exc
+    async def check_profiles_readable(self) -> None:
+        """Profiles are for anyone with `graphql.chat_users_public`, else for a signed-in viewer."""
+        if not self.frontend.graphql.chat_users_public and await self.identify() is None:
+            raise NotSignedIn()
 
     def require_admin(self) -> None:
         """Return when the request carries the configured admin bearer token."""

@@ -18,36 +18,28 @@ from strawberry.http.websocket_origin import normalize_origin
 from adapter.config import CorsSettings
 from adapter.web.graphql.errors import graphql_error_response
 
-__all__ = ["GraphQLCors", "is_own_origin", "own_origin"]
+__all__ = ["GraphQLCors", "is_own_origin"]
 
 _DEFAULT_PORTS = {"http": ":80", "https": ":443"}
 _VARY_ORIGIN = (b"vary", b"Origin")
 
 
-def own_origin(scope: Scope) -> str | None:
-    """This request's own origin as a browser would write it: scheme, Host, no default port.
-
-    The scheme is the one the request arrived with (behind a proxy that terminates TLS, uvicorn
-    takes it from the trusted proxy's X-Forwarded-Proto).
-    """
-    host = Headers(scope=scope).get("host", "").strip().lower()
-    if not host:
-        return None
-    scheme = str(scope.get("scheme", "http"))
-    default = _DEFAULT_PORTS.get(scheme)
-    if default is not None and host.endswith(default):
-        host = host.removesuffix(default)
-    return f"{scheme}://{host}"
-
-
 def is_own_origin(origin: str, scope: Scope) -> bool:
-    """Is `origin` exactly this request's own origin: the same scheme, host and port?
+    """Is `origin` exactly this request's own origin: the scheme it arrived with (behind a TLS
+    proxy, uvicorn's from the trusted X-Forwarded-Proto), Host, no default port?
 
     Compared exactly as browsers send it: `https://` for an http host, a trailing slash or a
     port written `09101` is some other origin, or no browser's. `/graphql` and `gettoken` both
     use this rule.
     """
-    return origin == own_origin(scope)
+    host = Headers(scope=scope).get("host", "").strip().lower()
+    if not host:
+        return False
+    scheme = str(scope.get("scheme", "http"))
+    default = _DEFAULT_PORTS.get(scheme)
+    if default is not None and host.endswith(default):
+        host = host.removesuffix(default)
+    return origin == f"{scheme}://{host}"
 
 
 class GraphQLCors:
@@ -83,16 +75,12 @@ class GraphQLCors:
 
             await self.app(scope, receive, send_vary)
             return
-        if scope["method"] != "OPTIONS" and not self.allows(origin, scope):
+        # Listed, or this host itself (exactly as a browser names it).
+        allowed = normalize_origin(origin) in self.allowed or is_own_origin(origin, scope)
+        if scope["method"] != "OPTIONS" and not allowed:
             response = graphql_error_response(
                 403, "this origin may not call the API", "FORBIDDEN_ORIGIN"
             )
             await response(scope, receive, send)
             return
         await self.cors(scope, receive, send)
-
-    def allows(self, origin: str, scope: Scope) -> bool:
-        """Is `origin` listed, or this host itself (exactly as a browser names it)?"""
-        if normalize_origin(origin) in self.allowed:
-            return True
-        return is_own_origin(origin, scope)

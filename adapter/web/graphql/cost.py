@@ -34,8 +34,9 @@ from graphql import (
     SelectionSetNode,
 )
 
+from adapter.config import GraphQLSettings
+
 __all__ = [
-    "CostLimits",
     "DocumentCost",
     "OperationCost",
     "cost_errors",
@@ -49,15 +50,6 @@ _CEILING = 1 << 40
 # the default 500 fields allow 500 pairs, some 20 ms; a document that names each field once, and
 # spreads one fragment per selection set, has none.
 _PAIRS_PER_FIELD = 1
-
-
-@dataclass(frozen=True)
-class CostLimits:
-    """The configured bounds (`graphql.max_depth`, `max_aliases`, `max_fields`)."""
-
-    max_depth: int
-    max_aliases: int
-    max_fields: int
 
 
 @dataclass(frozen=True)
@@ -195,8 +187,9 @@ def field_pairs(document: DocumentNode) -> int:
     return pairs
 
 
-def cost_errors(document: DocumentNode, limits: CostLimits) -> list[GraphQLError]:
-    """Errors for what makes `document` too costly to validate or run (none: it may)."""
+def cost_errors(document: DocumentNode, limits: GraphQLSettings) -> list[GraphQLError]:
+    """Errors for what makes `document` too costly to validate or run (none: it may), by
+    `limits.max_depth`, `max_aliases` and `max_fields`."""
     cost = document_cost(document)
     errors = [
         GraphQLError(f"Cannot spread fragment '{name}' within itself.") for name in cost.cycles

@@ -2,12 +2,10 @@
 
 - POST with `Content-Type: application/json` and one JSON object; GET only for GraphiQL (when
   on) and for queries when `queries_via_get` is on, so mutations never travel over GET;
-- documents larger than `max_document_bytes`, or off the trusted list when that is on, are
-  refused before parsing; parsing and validation happen once per distinct document (`limits.py`),
-  then graphql-core executes it on Strawberry's schema, with Strawberry's execution context (so
-  resolvers get Strawberry's `Info`; `executor.py` builds a document's executor once);
-  errors go through the schema's `process_errors` (logged, given codes) and are masked as
-  `errors.shown` says;
+- documents over `max_document_bytes`, or off the trusted list when that is on, are refused
+  before parsing; each distinct document is prepared once (`limits.py`), then graphql-core
+  executes it on Strawberry's schema with Strawberry's execution context (`executor.py`);
+  errors go through the schema's `process_errors` and are masked as `errors.shown` says;
 - every refusal is a GraphQL-shaped JSON error with a 4xx status and no traceback;
 - no WebSocket (the edge routes none): nothing here needs one, and sockets are outside CORS.
 """

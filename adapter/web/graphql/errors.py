@@ -7,7 +7,7 @@ chat's REST shape: a single page app reads them with the same client that reads 
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, TypeGuard
 
 import orjson
 from graphql import GraphQLError, GraphQLSyntaxError
@@ -54,6 +54,11 @@ def expected_from(exc: AdapterError) -> ExpectedError:
     return ExpectedError(exc.message, exc.code, **exc.extensions)
 
 
+def _is_domain_error(original: Exception | None) -> TypeGuard[AdapterError]:
+    """A domain error a resolver let through, which shows its message and code."""
+    return isinstance(original, AdapterError) and original.status is not None
+
+
 def should_mask(error: GraphQLError) -> bool:
     """Mask what we did not mean to say: any error raised by code rather than by the rules."""
     original = error.original_error
@@ -62,20 +67,29 @@ def should_mask(error: GraphQLError) -> bool:
     return (
         original is not None
         and not isinstance(original, ExpectedError)
+        and not _is_domain_error(original)
         and not _is_bad_variable(error)
     )
 
 
 def shown(error: GraphQLError) -> GraphQLError:
-    """The error as the caller sees it: when `should_mask`, only where it happened."""
-    if not should_mask(error):
+    """The error as the caller sees it: a domain error's face (`expected_from`), or, when
+    `should_mask`, only where it happened."""
+    original = error.original_error
+    if _is_domain_error(original):
+        face = expected_from(original)
+        message, extensions = face.message, face.extensions
+    elif should_mask(error):
+        message, extensions = MASKED_MESSAGE, None
+    else:
         return error
     return GraphQLError(
-        MASKED_MESSAGE,
+        message,
         nodes=error.nodes,
         source=error.source,
         positions=error.positions,
         path=error.path,
+        extensions=extensions,
     )
 
 

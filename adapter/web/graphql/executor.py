@@ -1,25 +1,16 @@
 """The endpoint's execution context: Strawberry's, built once for each document without
 variables and copied for each request.
 
-graphql-core's `build` finds the operation, gathers the fragments and coerces the variables,
-then three constructors (graphql-core's executor, its incremental one, Strawberry's) set some
-thirty attributes: together about a tenth of a token request. When the operation declares no
-variables, none of that depends on the request, so the executor is built once with the parsed
-document (`limits.Prepared.executor`) and each request gets a copy with its own context and a
-fresh execution state (`for_context`), as graphql-core's subscriptions copy an executor for each
-event. tests/test_dependency_contracts.py pins which attributes are which.
-
-The fields selected under each object (fragments spread, `@skip`/`@include` applied) are
-collected once for such a document too: kept in `collected`, which its copies share, and found
-again by the identity of the field nodes they came from, which the remembered document keeps
-alive. An operation with variables is built and collected per request, as graphql-core does.
-
-Such a document's leaf fields without a resolver of their own (a scalar read from the object:
-`token`, `userId`, `options`...) are answered by Strawberry's resolver for them and the scalar's
-`coerce_output_value`, without graphql-core's `Info`, `complete_value` and Strawberry's wrappers
-(some thirty Python calls a field: a token request's three leaves cost 50k instructions of its
-500k). Anything else, and a leaf that comes out null or raises, takes graphql-core's
-`execute_field`, which answers or reports it as always (the read is repeated: it has no effects).
+When the operation declares no variables, nothing graphql-core's `build` and the three
+constructors do (about a tenth of a token request) depends on the request: the executor is built
+once with the parsed document and copied per request with its own context and a fresh execution
+state (`for_context`), as graphql-core's subscriptions copy one per event; the dependency
+contract tests pin which attributes are which. Such a document's collected selections are kept
+in `collected`, shared by its copies and keyed by the field nodes' ids (the remembered document
+keeps them alive); and its leaf fields without a resolver of their own are read by Strawberry's
+resolver and coerced by their scalar, without graphql-core's `Info` and `complete_value` (a token
+request's three leaves cost 50k of its 500k instructions that way). A leaf that comes out null
+or raises, and every other field, take graphql-core's `execute_field` (the read has no effects).
 """
 
 from __future__ import annotations

@@ -1,10 +1,8 @@
 """What a document may cost before it runs, checked once per distinct document.
 
-The parser's token limit, then depth, aliases and fields (`cost.py`), then graphql-core's rules,
-with introspection off when it is off. A SPA sends a handful of documents again and again: each
-distinct text (with its operation name) is parsed, validated, its operation found and, when
-that declares no variables, its executor built (`executor.py`) once, and remembered (the last
-`_CACHED_DOCUMENTS`).
+The parser's token limit, then the cost (`cost.py`), then graphql-core's rules (introspection
+off when it is off). A SPA sends a handful of documents again and again: each distinct text
+(with its operation name) is prepared once and remembered (the last `_CACHED_DOCUMENTS`).
 """
 
 from __future__ import annotations
@@ -27,7 +25,7 @@ from strawberry.schema import BaseSchema
 from strawberry.types.graphql import OperationType
 
 from adapter.config import GraphQLSettings
-from adapter.web.graphql.cost import CostLimits, cost_errors
+from adapter.web.graphql.cost import cost_errors
 from adapter.web.graphql.executor import DocumentExecutor
 
 __all__ = ["Documents", "Prepared", "graphql_core_schema"]
@@ -67,8 +65,7 @@ class Documents:
 
     def __init__(self, schema: GraphQLSchema, settings: GraphQLSettings) -> None:
         self._schema = schema
-        self._max_tokens = settings.max_tokens
-        self._limits = CostLimits(settings.max_depth, settings.max_aliases, settings.max_fields)
+        self._settings = settings
         rules: list[type[ASTValidationRule]] = [*specified_rules]
         if not settings.introspection:
             rules.extend(DisableIntrospection().validation_rules)
@@ -77,10 +74,10 @@ class Documents:
 
     def _prepare(self, query: str, operation_name: str | None) -> Prepared:
         try:
-            document = parse(query, max_tokens=self._max_tokens)
+            document = parse(query, max_tokens=self._settings.max_tokens)
         except GraphQLError as error:
             return Prepared(None, [error], None, None)
-        errors = cost_errors(document, self._limits) or validate(
+        errors = cost_errors(document, self._settings) or validate(
             self._schema, document, self._rules
         )
         operation = get_operation_ast(document, operation_name)

@@ -1,15 +1,11 @@
 """Budgets for token requests: per client address and per signed-in viewer (`limits`).
 
 A moving window per budget, in process memory or in Redis (shared by every replica). When the
-storage fails the limiter lets requests through and says so in the log, once per interval (as
-the cache does; `cache.error_log_interval_seconds`): the chat keeps working. Like the cache, a
-Redis command waits at most `socket_timeout`, and after a failure the storage is left alone
-for `pause_after_error` seconds, so a hanging Redis costs one timeout per pause, not one (or
-four) per token request.
-
-Failing open is the choice: the budgets stop floods of token requests, which the site's own
-session check still gates; failing closed would take the chat down for every user while Redis
-is out.
+storage fails the limiter lets requests through, logged once per interval: the budgets stop
+floods of token requests, which the site's own session check still gates, and failing closed
+would take the chat down for every user while Redis is out. Like the cache, a Redis command
+waits at most `socket_timeout`, and after a failure the storage is left alone for
+`pause_after_error` seconds, so a hanging Redis costs one timeout per pause, not one per request.
 """
 
 from __future__ import annotations
@@ -18,7 +14,6 @@ import math
 import time
 from collections import deque
 from collections.abc import Callable
-from typing import Protocol
 
 import redis.asyncio
 import structlog
@@ -36,14 +31,6 @@ from adapter.logs import LogGate
 __all__ = ["TokenRateLimiter"]
 
 log = structlog.get_logger(__name__)
-
-
-class _Windows(Protocol):
-    """The two calls of limits' moving-window strategy the limiter makes."""
-
-    async def hit(self, item: RateLimitItem, kind: str, who: str) -> bool: ...
-
-    async def get_window_stats(self, item: RateLimitItem, kind: str, who: str) -> WindowStats: ...
 
 
 # How often windows with no hit left in them are dropped (memory only: a hit reads its window's
@@ -123,7 +110,7 @@ class TokenRateLimiter:
         self.per_viewer = parse_many(settings.per_viewer)
         url = settings.storage_url.get_secret_value()
         self._pool: redis.asyncio.ConnectionPool | None = None
-        self._limiter: _Windows
+        self._limiter: _MemoryWindows | MovingWindowRateLimiter
         if url == "memory://":
             self._limiter = _MemoryWindows()
         else:
@@ -160,20 +147,17 @@ class TokenRateLimiter:
                 if not allowed:
                     stats = await self._limiter.get_window_stats(item, kind, who)
             except StorageError as exc:
-                self._storage_failed(exc)
+                self._paused_until = self._clock() + self._pause_after_error
+                held = self._log.due()
+                if held is not None:
+                    log.warning(
+                        "rate_limit_storage_failed",
+                        error=type(exc.storage_error).__name__,
+                        failures_since_last_log=held,
+                    )
                 return
             if not allowed:
                 raise RateLimited(max(1, math.ceil(stats.reset_time - time.time())))
-
-    def _storage_failed(self, exc: StorageError) -> None:
-        self._paused_until = self._clock() + self._pause_after_error
-        held = self._log.due()
-        if held is not None:
-            log.warning(
-                "rate_limit_storage_failed",
-                error=type(exc.storage_error).__name__,
-                failures_since_last_log=held,
-            )
 
     async def aclose(self) -> None:
         if self._pool is not None:

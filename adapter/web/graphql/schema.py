@@ -23,7 +23,6 @@ from adapter.web.graphql.context import ChatContext
 from adapter.web.graphql.errors import (
     ExpectedError,
     code_document_error,
-    expected_from,
     hide_suggestion,
     should_mask,
 )
@@ -137,10 +136,10 @@ async def resolve_chat_widget(info: Info) -> ChatWidget | None:
     context = info.context
     frontend = context.frontend
     script_url = frontend.script_url
-    user_id = await context.viewer_id()
+    user_id = await context.identify()
     if user_id is None:
         return ChatWidget(script_url=script_url, options=JSON({}), user_id=None, expires_at=None)
-    issued = await context.issue_token(user_id)
+    issued = await frontend.issue_token(user_id)
     options = {"user_id": issued.user_id, "token": issued.token, **frontend.widget.options}
     return ChatWidget(
         script_url=script_url,
@@ -153,37 +152,25 @@ async def resolve_chat_widget(info: Info) -> ChatWidget | None:
 async def resolve_chat_users(info: Info, ids: list[strawberry.ID]) -> list[ChatUser]:
     """Profiles through the directory (and its cache), batched per request by the DataLoader."""
     context = info.context
-    graphql = context.frontend.graphql
-    if not graphql.chat_users_public:
-        await context.signed_in()
-    wanted = _user_ids(ids, context.frontend.ids, limit=graphql.max_chat_users)
-    try:
-        profiles = await context.users.load_many(wanted)
-    except AdapterError as exc:
-        raise expected_from(exc) from exc
+    await context.check_profiles_readable()
+    wanted = _user_ids(ids, context.frontend.ids, limit=context.frontend.graphql.max_chat_users)
+    profiles = await context.users.load_many(wanted)
     return [ChatUser.from_profile(p) for p in profiles if p is not None]
 
 
 async def resolve_entity_profile(root: Any, info: Info) -> ChatUser | None:
     """The chat profile of a federated user entity (`root.key`), by the chatUsers rules."""
     context = info.context
-    if not context.frontend.graphql.chat_users_public:
-        await context.signed_in()
+    await context.check_profiles_readable()
     (wanted,) = _user_ids([str(root.key)], context.frontend.ids, limit=1)
-    try:
-        profile = await context.users.load(wanted)
-    except AdapterError as exc:
-        raise expected_from(exc) from exc
+    profile = await context.users.load(wanted)
     return None if profile is None else ChatUser.from_profile(profile)
 
 
 async def resolve_issue_chat_token(info: Info) -> ChatToken:
     """A fresh token for whoever the site says is signed in; nobody else."""
     context = info.context
-    try:
-        issued = await context.frontend.viewer_token(context.identify)
-    except AdapterError as exc:
-        raise expected_from(exc) from exc
+    issued = await context.frontend.viewer_token(context.identify)
     return ChatToken(
         token=issued.token, user_id=strawberry.ID(str(issued.user_id)), expires_at=issued.expires_at
     )
@@ -195,10 +182,7 @@ async def resolve_invalidate_chat_users(info: Info, ids: list[strawberry.ID]) ->
     context.require_admin()
     settings = context.frontend.ids
     wanted = _user_ids(ids, settings, limit=settings.max_per_call)
-    try:
-        await context.directory.invalidate(wanted)
-    except AdapterError as exc:
-        raise expected_from(exc) from exc
+    await context.directory.invalidate(wanted)
     return len(wanted)
 
 
