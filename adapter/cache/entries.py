@@ -8,6 +8,7 @@ An evicted key holds `E<token>` for a while (`eviction_marker`), which reads as 
 
 from __future__ import annotations
 
+import math
 import uuid
 from dataclasses import dataclass
 
@@ -45,7 +46,9 @@ class Entry:
 
 def encode_entry(profile: bytes | None, fresh_until: float) -> bytes:
     # Milliseconds: the change feed tells copies written before a moment from those after it.
-    stamp = b"%.3f" % fresh_until
+    # Cut, not rounded: a copy rounded up would be fresh for up to half a millisecond too long.
+    milliseconds = math.floor(fresh_until * 1000)
+    stamp = b"%d.%03d" % divmod(milliseconds, 1000)
     if profile is None:
         return b"N" + stamp + b"|"
     return b"P" + stamp + b"|" + profile

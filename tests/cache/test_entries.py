@@ -61,3 +61,14 @@ def test_the_memo_decodes_each_value_once_and_stays_bounded() -> None:
     assert len(memo) == 3
     assert memo.decode(values[3]) == Entry(b'{"user_id":3}', 1800000000.0)
     assert list(memo) == [values[3]]
+
+
+@pytest.mark.parametrize("fresh_until", [1800000000.0004, 1800000000.0006, 1800000000.9999])
+def test_a_copy_is_never_stored_fresher_than_it_is(fresh_until: float) -> None:
+    """The stamp drops what is below the millisecond, never rounds up: with `fresh_seconds: 0`
+    a copy read a fraction of a millisecond after it was written is stale, not fresh."""
+    entry = decode_entry(encode_entry(b"{}", fresh_until))
+    assert entry is not None
+    assert entry.fresh_until <= fresh_until
+    assert fresh_until - entry.fresh_until < 0.001
+    assert not entry.is_fresh(fresh_until)
