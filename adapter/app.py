@@ -8,7 +8,6 @@ from contextlib import asynccontextmanager
 from typing import Any, TypedDict, cast
 
 import httpx
-import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
@@ -30,17 +29,15 @@ from adapter.runtime import open_runtime, prepare_runtime
 from adapter.upstream import UpstreamClient
 from adapter.web.chat import chat_router
 from adapter.web.demo_page import mount_demo_page
-from adapter.web.edge import Edge, route_template
+from adapter.web.edge import Edge, error_answer
 from adapter.web.graphql import FrontendApi, install_graphql
 from adapter.web.health import health_router
 from adapter.web.notifications import notifications_router
-from adapter.web.responses import error_response, response_for
+from adapter.web.responses import error_response
 from adapter.web.users_info import openapi_paths, route_users_info
 from adapter.web.webhooks import NonceStore, webhook_router
 
 __all__ = ["AdapterApp", "AppState", "create_app", "served_in_process"]
-
-log = structlog.get_logger(__name__)
 
 DEMO_UPSTREAM_PATH = "/demo-upstream"
 
@@ -129,9 +126,8 @@ def create_app(
 
 
 def _install_error_handlers(app: FastAPI) -> None:
-    async def adapter_error(_: Request, exc: Exception) -> Response:
-        assert isinstance(exc, AdapterError)
-        return response_for(exc)
+    async def domain_or_unexpected(request: Request, exc: Exception) -> Response:
+        return error_answer(exc, request.scope)
 
     async def http_error(_: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
@@ -144,27 +140,11 @@ def _install_error_handlers(app: FastAPI) -> None:
         where = ".".join(str(part) for part in first.get("loc", ()))
         return error_response(400, f"invalid request: {where} {first.get('msg', '')}".strip())
 
-    async def body_too_large(_: Request, __: Exception) -> Response:
-        # The edge counts a body without Content-Length (web/edge.py); a route reading past the
-        # bound ends here.
-        return error_response(413, "the request body is too large")
-
-    async def client_gone(request: Request, _: Exception) -> Response:
-        # The caller hung up while sending its body: nothing failed here, and nobody is left to
-        # answer. 499 (nginx's "client closed request") keeps it out of the 5xx figures.
-        log.info("client_disconnected", route=route_template(request.scope))
-        return Response(status_code=499)
-
-    async def unexpected(_: Request, exc: Exception) -> Response:
-        log.exception("unexpected_error", error=type(exc).__name__)
-        return error_response(500, "Internal error")
-
-    app.add_exception_handler(AdapterError, adapter_error)
     app.add_exception_handler(HTTPException, http_error)
     app.add_exception_handler(RequestValidationError, invalid_request)
-    app.add_exception_handler(TooLarge, body_too_large)
-    app.add_exception_handler(ClientDisconnect, client_gone)
-    app.add_exception_handler(Exception, unexpected)
+    # Starlette looks handlers up by the exception's class: each of these needs its own entry.
+    for handled in (AdapterError, TooLarge, ClientDisconnect, Exception):
+        app.add_exception_handler(handled, domain_or_unexpected)
 
 
 @asynccontextmanager

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import structlog
+from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -187,7 +188,7 @@ class Edge:
         except Exception as exc:
             if _STATUS in scope:
                 raise
-            await _error_answer(exc)(scope, receive, send_with_id)
+            await error_answer(exc, scope)(scope, receive, send_with_id)
         finally:
             unbind_request_id(bound)
             elapsed = time.perf_counter() - started
@@ -219,7 +220,7 @@ class Edge:
         except Exception as exc:
             if _STATUS in scope:
                 raise
-            await _error_answer(exc)(scope, receive, send)
+            await error_answer(exc, scope)(scope, receive, send)
 
 
 def _counted(receive: Receive, limit: int) -> Receive:
@@ -235,11 +236,18 @@ def _counted(receive: Receive, limit: int) -> Receive:
     return counted
 
 
-def _error_answer(exc: Exception) -> Response:
-    """What a handler's exception shows the caller: the chat's shape, never a traceback."""
-    if isinstance(exc, TooLarge):
-        return error_response(413, "the request body is too large")
+def error_answer(exc: Exception, scope: Scope) -> Response:
+    """What an exception a handler let through shows its caller: the chat's shape, never a
+    traceback. The edge's routes and FastAPI's exception handlers (app.py) both answer with it."""
     if isinstance(exc, AdapterError):
         return response_for(exc)
+    if isinstance(exc, TooLarge):
+        # A route reading past the bound (the edge counts a body without Content-Length).
+        return error_response(413, "the request body is too large")
+    if isinstance(exc, ClientDisconnect):
+        # The caller hung up while sending its body: nothing failed here, and nobody is left to
+        # answer. 499 (nginx's "client closed request") keeps it out of the 5xx figures.
+        log.info("client_disconnected", route=route_template(scope))
+        return Response(status_code=499)
     log.exception("unexpected_error", error=type(exc).__name__)
     return error_response(500, "Internal error")
