@@ -17,7 +17,6 @@ import time
 import zlib
 from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass, field
-from types import TracebackType
 from typing import Any, Self
 
 import httpx
@@ -144,12 +143,7 @@ class UpstreamClient:
     async def __aenter__(self) -> Self:
         return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, *_: object) -> None:
         await self.aclose()
 
     async def aclose(self) -> None:
@@ -260,7 +254,10 @@ class UpstreamClient:
                         encoding=response.headers.get("content-encoding"),
                     )
             except TooLarge:
-                raise self._too_large(limit) from None
+                self.metrics.upstream_requests.labels("too_large").inc()
+                raise UpstreamProtocolError(
+                    f"the site's answer is larger than {limit} bytes"
+                ) from None
             except UnsupportedEncoding as exc:
                 raise UpstreamProtocolError(f"the site's answer has a {exc}") from None
             except zlib.error:
@@ -294,10 +291,6 @@ class UpstreamClient:
     def _unavailable(self, outcome: str, what: str, attempts: int) -> UpstreamError:
         self.metrics.upstream_requests.labels(outcome).inc()
         return self._failed(UpstreamUnavailable(f"the site's GraphQL API {what}"), attempts)
-
-    def _too_large(self, limit: int) -> UpstreamProtocolError:
-        self.metrics.upstream_requests.labels("too_large").inc()
-        return UpstreamProtocolError(f"the site's answer is larger than {limit} bytes")
 
     def _interpret(
         self,

@@ -1,18 +1,10 @@
 """Who is asking: the site says so, from the page's own credentials; the caller never does.
 
-Two ways, one chosen in the configuration:
-
-- `upstream`: the configured request headers (and cookies, by name) are passed on to the site's
-  viewer query (`resolvers/viewer.graphql`); the id at the configured path is the viewer, null
-  means anonymous. The query goes through its own client that carries none of the adapter's
-  service credentials, so a request without the viewer's own can never run as the service.
-- `jwt`: the site's session JWT is verified here, with an HMAC secret or the site's public keys
-  (a JWKS URL, fetched by PyJWT's client and cached); algorithms, issuer, audience and leeway
-  come from the configuration, never from the token.
-
-No identity is cached: each request proves who it is again. Only the verification of a session
-JWT signed with the configured secret is remembered (`JwtViewer._verified`), its `exp` checked on
-every use.
+`upstream`: the configured headers and cookies go to the site's viewer query through a client of
+its own, carrying none of the adapter's service credentials, so a request without the viewer's
+own can never run as the service. `jwt`: the site's session JWT, verified with the configured
+algorithms, issuer, audience and keys, never the token's say. Each request proves who it is
+again; only a session JWT's verification with the secret is remembered (`exp` checked on every use).
 """
 
 from __future__ import annotations
@@ -66,13 +58,10 @@ _REFUSED_STATUSES = frozenset({401, 403})
 
 
 class ViewerSource(Protocol):
-    """Finds the signed-in user of one request."""
-
     async def identify(self, headers: Mapping[str, str]) -> int | None:
         """The viewer's user id, or None when the request is anonymous."""
 
-    async def aclose(self) -> None:
-        """Release what the source holds open."""
+    async def aclose(self) -> None: ...
 
 
 def _user_id(value: Any, where: str) -> int | None:
