@@ -16,7 +16,6 @@ from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from adapter.accounts import Accounts
 from adapter.bounded import TooLarge
 from adapter.cache import Cache
 from adapter.config import Settings
@@ -27,6 +26,7 @@ from adapter.metrics import Metrics
 from adapter.notify import Notifier
 from adapter.operations import Operations
 from adapter.runtime import open_runtime, prepare_runtime
+from adapter.site_users import Accounts
 from adapter.upstream import UpstreamClient
 from adapter.web.chat import chat_router
 from adapter.web.demo_page import mount_demo_page

@@ -17,7 +17,6 @@ import httpx
 import structlog
 from starlette.types import ASGIApp
 
-from adapter.accounts import Accounts
 from adapter.cache import Cache, build_cache
 from adapter.config import Settings
 from adapter.directory import Directory
@@ -29,6 +28,7 @@ from adapter.mapping_check import check_mapping_paths
 from adapter.metrics import Metrics
 from adapter.notify import Notifier
 from adapter.operations import Operations, build_operations
+from adapter.site_users import Accounts
 from adapter.upstream import UpstreamClient
 from adapter.viewer import viewer_operation
 from adapter.web.graphql import FrontendApi, open_frontend

@@ -7,6 +7,10 @@ harder for struggling; after `failure_threshold` failures in a row the circuit b
 calls fail at once until `recovery_seconds` have passed. Every call has a total deadline
 (`timeouts.total`) across its attempts: httpx's read timeout bounds each read, so a site that drips
 one byte at a time would otherwise hold a call, and its concurrency slot, for as long as it likes.
+
+The site's error messages are shown to whoever runs the adapter (the log line, `init`'s advice),
+never to the chat; a site may echo what it was sent ("wrong password 'hunter2'"), so the values
+a call sent are hidden in them before they are cut (`error_messages`).
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ import asyncio
 import re
 import time
 import zlib
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Self
 
@@ -31,7 +35,6 @@ from purgatory.domain.model import OpenedState as CircuitOpen
 
 from adapter.bounded import ACCEPT_ENCODING, TooLarge, UnsupportedEncoding, read_bounded
 from adapter.config import UpstreamSettings
-from adapter.error_messages import error_messages
 from adapter.errors import (
     HeaderRejected,
     UpstreamError,
@@ -40,9 +43,10 @@ from adapter.errors import (
     UpstreamStatusError,
     UpstreamUnavailable,
 )
+from adapter.logs import REDACTED
 from adapter.metrics import Metrics
 
-__all__ = ["CircuitOpen", "GraphQLResult", "RetryBudget", "UpstreamClient"]
+__all__ = ["CircuitOpen", "GraphQLResult", "RetryBudget", "UpstreamClient", "error_messages"]
 
 log = structlog.get_logger(__name__)
 
@@ -329,6 +333,33 @@ class UpstreamClient:
                 site_messages=messages,
             )
         return GraphQLResult(data, errors)
+
+
+def error_messages(
+    errors: Any, *, count: int, limit: int, hiding: Collection[str] = ()
+) -> list[str]:
+    """The `message` of each of the first `count` errors, each cut to `limit` characters.
+
+    An error that is not an object is shown as its text, and so is an `errors` that is not a
+    list; no errors give no messages. Every text in `hiding` is replaced by `REDACTED` first.
+    """
+    if not errors:
+        return []
+    if not isinstance(errors, list):
+        return [_hidden(str(errors), hiding)[:limit]]
+    return [_hidden(_message(error), hiding)[:limit] for error in errors[:count]]
+
+
+def _hidden(message: str, hiding: Collection[str]) -> str:
+    # Longest first, so a value that contains another is replaced whole.
+    for text in sorted(hiding, key=len, reverse=True):
+        if text:
+            message = message.replace(text, REDACTED)
+    return message
+
+
+def _message(error: Any) -> str:
+    return str(error.get("message") if isinstance(error, dict) else error)
 
 
 def _texts(value: Any) -> Iterator[str]:

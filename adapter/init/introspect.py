@@ -16,9 +16,9 @@ import orjson
 from graphql import GraphQLSchema, get_introspection_query
 
 from adapter.bounded import ACCEPT_ENCODING, TooLarge, UnsupportedEncoding, read_bounded_sync
-from adapter.error_messages import error_messages
 from adapter.init.errors import InitError
 from adapter.init.schema_file import client_schema
+from adapter.upstream import error_messages
 from adapter.urls import display_url
 
 __all__ = ["Endpoint"]

@@ -9,11 +9,11 @@ import orjson
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
-from adapter.accounts import Accounts
 from adapter.config import Settings
 from adapter.directory import Directory, join_profiles
 from adapter.errors import LoginRejected, RequestRejected
 from adapter.mapping import ChatUser
+from adapter.site_users import Accounts
 from adapter.web.auth import ChatServerAuth
 from adapter.web.ids import parse_ids
 from adapter.web.responses import API_VERSION, JSON, error_response
