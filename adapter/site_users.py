@@ -49,11 +49,8 @@ class SiteUsers:
         return self._global_ids.local_id(text)
 
     def canonical_id(self, text: str | None) -> UserId | None:
-        """An upstream id as the chat's id type would accept it in a request, else None.
-
-        One rule for every id handed to the chat (friends, search, login): an integer in the
-        chat's range (ASCII digits only), or a string matching `chat.ids.str_pattern`.
-        """
+        """An upstream id as the chat's id type would accept it in a request (an integer in the
+        chat's range, ASCII digits only, or a string matching `chat.ids.str_pattern`), else None."""
         if text is None:
             return None
         if self._int_ids:
@@ -100,10 +97,8 @@ class SiteUsers:
 
 @contextlib.contextmanager
 def shape_checked(result: GraphQLResult) -> Iterator[None]:
-    """An answer without the document's shape is a failure, never "no such users".
-
-    With GraphQL errors beside it, the null or missing result is what those errors explain.
-    """
+    """An answer without the document's shape is a failure, never "no such users"; with GraphQL
+    errors beside it, the null or missing result is what those errors explain."""
     try:
         yield
     except UpstreamProtocolError as exc:
