@@ -37,8 +37,7 @@ its own; `status` None: the error never reaches the web layer.
 Two kinds of exception stay outside the tree on purpose. The GraphQL layer's `ExpectedError`
 (`web/graphql/errors.py`) is the face these errors show inside a GraphQL answer, a message and
 a code. And some exceptions are local control flow, caught in the module that raises them and
-never seen by a caller: `bounded.TooLarge` (each reader answers with its own error) and
-`upstream._RetryableStatus` (a status to retry).
+never seen by a caller: `bounded.TooLarge`, which each reader answers with its own error.
 """
 
 from __future__ import annotations

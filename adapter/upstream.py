@@ -86,12 +86,6 @@ class RetryBudget:
         return True
 
 
-class _RetryableStatus(Exception):
-    def __init__(self, status_code: int) -> None:
-        super().__init__(f"HTTP {status_code}")
-        self.status_code = status_code
-
-
 class UpstreamClient:
     """One per process: opened by the runtime, shared by every request."""
 
@@ -195,7 +189,9 @@ class UpstreamClient:
             if mutation:
                 retryable = isinstance(exc, _UNSENT)
             else:
-                retryable = isinstance(exc, (*_UNSENT, httpx.RemoteProtocolError, _RetryableStatus))
+                retryable = isinstance(
+                    exc, (*_UNSENT, httpx.RemoteProtocolError, UpstreamStatusError)
+                )
             if retryable and self.budget.spend():
                 self.metrics.upstream_requests.labels("retried").inc()
                 return True
@@ -215,15 +211,7 @@ class UpstreamClient:
                         attempts += 1
                         status, payload = await self._send(body, headers)
                         if status in _RETRY_STATUSES:
-                            raise _RetryableStatus(status)
-        except _RetryableStatus as exc:
-            raise self._failed(
-                UpstreamStatusError(
-                    f"the site's GraphQL API answered HTTP {exc.status_code}",
-                    status_code=exc.status_code,
-                ),
-                attempts,
-            ) from None
+                            raise _status_error(status)
         except TimeoutError:
             what = f"did not answer within {self.deadline:g} s"
             raise self._unavailable("deadline", what, attempts) from None
@@ -233,7 +221,7 @@ class UpstreamClient:
         except httpx.TransportError as exc:
             what = f"cannot be reached ({type(exc).__name__})"
             raise self._unavailable("unreachable", what, attempts) from exc
-        except UpstreamProtocolError as exc:
+        except (UpstreamStatusError, UpstreamProtocolError) as exc:
             raise self._failed(exc, attempts) from None
         try:
             return self._interpret(status, payload, variables, headers)
@@ -309,9 +297,7 @@ class UpstreamClient:
             decoded = None
         graphql_shaped = isinstance(decoded, dict) and ("data" in decoded or "errors" in decoded)
         if status >= 500 or (status != 200 and not graphql_shaped):
-            raise UpstreamStatusError(
-                f"the site's GraphQL API answered HTTP {status}", status_code=status
-            )
+            raise _status_error(status)
         if not isinstance(decoded, dict) or not graphql_shaped:
             raise UpstreamProtocolError("the site's answer is not a GraphQL response")
         data, errors = decoded.get("data"), decoded.get("errors") or []
@@ -360,6 +346,10 @@ def _hidden(message: str, hiding: Collection[str]) -> str:
 
 def _message(error: Any) -> str:
     return str(error.get("message") if isinstance(error, dict) else error)
+
+
+def _status_error(status: int) -> UpstreamStatusError:
+    return UpstreamStatusError(f"the site's GraphQL API answered HTTP {status}", status_code=status)
 
 
 def _texts(value: Any) -> Iterator[str]:
