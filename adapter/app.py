@@ -43,9 +43,6 @@ __all__ = ["AdapterApp", "AppState", "create_app", "served_in_process"]
 
 log = structlog.get_logger(__name__)
 
-DEMO_UPSTREAM_PATH = "/demo-upstream"
-
-
 class AppState(TypedDict):
     """What every request finds in `request.state`: the runtime's parts, by name (`Runtime`'s
     fields, tests/test_architecture.py checks)."""
@@ -125,7 +122,7 @@ def create_app(
     install_graphql(app, app.edge, settings)
     if blueprint.target.demo is not None:
         # The same demo instance the upstream client calls in-process.
-        app.mount(DEMO_UPSTREAM_PATH, blueprint.target.demo)
+        app.mount("/demo-upstream", blueprint.target.demo)
     mount_demo_page(app, settings)
     _install_error_handlers(app)
     return app
