@@ -153,22 +153,20 @@ class UpstreamViewer:
 class JwtViewer:
     """The site's own session JWT, verified with the configured algorithms and keys."""
 
-    def __init__(
-        self, settings: JwtViewerSettings, *, jwks_client: jwt.PyJWKClient | None = None
-    ) -> None:
+    def __init__(self, settings: JwtViewerSettings) -> None:
         self.settings = settings
         self._secret = settings.secret.get_secret_value().encode() if settings.secret else None
         self._audience = settings.audience
-        if self._secret is None and jwks_client is None:
+        self.jwks = None
+        if self._secret is None:
             assert settings.jwks_url is not None  # the settings' validator guarantees it
-            jwks_client = jwt.PyJWKClient(
+            self.jwks = jwt.PyJWKClient(
                 settings.jwks_url,
                 cache_jwk_set=True,
                 lifespan=settings.jwks_cache_seconds,
                 cooldown_duration=settings.jwks_refresh_cooldown_seconds,
                 timeout=settings.jwks_timeout_seconds,
             )
-        self.jwks = jwks_client
         self._require = ["exp", "iss", "aud", settings.user_id_claim]
         # Claims of session tokens verified with the secret, by token. A page asks for its widget
         # token with the same session again and again, and PyJWT's verification is most of an
@@ -244,13 +242,11 @@ class JwtViewer:
 
 
 def viewer_operation(
-    settings: Settings, operations: Operations | None = None
+    settings: Settings, operations: Operations
 ) -> tuple[Operation, tuple[str, ...]]:
     """The viewer document (default resolvers/viewer.graphql) and the path of the id in it."""
     configured = settings.upstream.operations.viewer or ViewerOperation()
-    operation = operations.viewer if operations is not None else None
-    if operation is None:
-        operation = load_operation(settings.resolve(configured.document))
+    operation = operations.viewer or load_operation(settings.resolve(configured.document))
     path = configured.result_path or f"{'.'.join(operation.result_path(None))}.id"
     return operation, tuple(path.split("."))
 
