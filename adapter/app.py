@@ -43,9 +43,9 @@ __all__ = ["AdapterApp", "AppState", "create_app", "served_in_process"]
 
 log = structlog.get_logger(__name__)
 
+
 class AppState(TypedDict):
-    """What every request finds in `request.state`: the runtime's parts, by name (`Runtime`'s
-    fields, tests/test_architecture.py checks)."""
+    """`request.state`: `Runtime`'s fields by name (tests/test_architecture.py checks)."""
 
     settings: Settings
     metrics: Metrics
@@ -61,9 +61,8 @@ class AppState(TypedDict):
 
 
 class AdapterApp(FastAPI):
-    """FastAPI behind the edge: the server calls the edge (`web/edge.py`), which answers the
-    routes registered with it and hands everything else to FastAPI, its own `__call__` included.
-    """
+    """FastAPI behind the edge (`web/edge.py`), which answers the routes registered with it and
+    hands everything else to FastAPI's own `__call__`."""
 
     edge: Edge
     # The edge's routes, described for the OpenAPI document (FastAPI does not know them).
