@@ -285,7 +285,7 @@ def check_config(
     """
     from adapter.checks import run_checks
     from adapter.init.errors import InitError
-    from adapter.init.schema_file import read_schema_file
+    from adapter.init.introspect import read_schema_file
 
     schema = None
     if schema_file is not None:

@@ -16,6 +16,7 @@ LAYERS: dict[str, int] = {
     "adapter.logs": 0,
     "adapter.paths": 0,
     "adapter.page_sizes": 0,
+    "adapter.introspection": 0,
     "adapter.bounded": 0,
     "adapter.urls": 0,
     "adapter.exit_codes": 0,

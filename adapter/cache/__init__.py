@@ -31,19 +31,13 @@ __all__ = [
 
 def build_cache(settings: CacheSettings, metrics: Metrics) -> Cache:
     """The configured backend, guarded, with the optional in-process layer in front."""
-    backend: Cache
     if settings.backend == "memory":
         return MemoryCache(max_entries=settings.memory_max_entries)
-    if settings.backend == "redis":
-        from adapter.cache.redis import RedisCache
+    from adapter.cache.redis import RedisCache, RedisClusterCache
 
-        backend = RedisCache.from_settings(settings.redis)
-    else:
-        from adapter.cache.redis import RedisClusterCache
-
-        backend = RedisClusterCache.from_settings(settings.redis)
+    kind = RedisCache if settings.backend == "redis" else RedisClusterCache
     guarded: Cache = FailOpenCache(
-        backend,
+        kind.from_settings(settings.redis),
         metrics=metrics,
         log_interval=settings.error_log_interval_seconds,
         pause_after_error=settings.retry_after_error_seconds,

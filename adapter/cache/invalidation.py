@@ -1,29 +1,13 @@
 """Between replicas: which cache keys changed, over Redis pub/sub.
 
-Each replica keeps its hottest profiles in process (`SyncedLocalCache`). Whenever a replica
-writes a profile to the shared cache (a fresh fetch) or deletes one (webhook, admin mutation),
-it publishes the keys on one channel; every other replica drops its local copies of them, so
-its next look-up reads the new value from Redis. On loopback a message arrives in about a
-millisecond.
-
-Pub/sub delivers at most once: a message sent while a subscriber is disconnected is lost. So
-the local layer trusts the channel only while it is subscribed and hears the server answer a
-ping every second. The moment it is not (Redis down, the connection broken, three seconds
-without an answer), the layer forgets every local copy and keeps new ones for the short
-`local_seconds` only, says so in `adapter_cache_invalidation_channel_up` (0) and one log line
-per `error_log_interval_seconds`, and tries to subscribe again; once subscribed it forgets
-everything again (it may have missed messages) and goes back to the long window.
-
-A publish that fails (a timeout while a failover pauses writes) leaves the subscription alone:
-its keys wait in a bounded queue that a background task sends again every half second until it
-goes through (past `_MAX_MESSAGE_KEYS` queued keys, one message tells every replica to forget
-all its copies instead). Meanwhile later keys join the queue rather than each paying a timeout.
-
-Redis' server-assisted client-side caching (RESP3 `CLIENT TRACKING`) was the other candidate:
-redis-py supports it in its synchronous client only (`cache_config`), and a hand-made tracking
-connection for asyncio would tell each replica about its own writes too (tracking redirected to
-another connection cannot skip them) and would need one tracking connection per cluster node.
-Explicit messages work the same on one server and on a cluster (PUBLISH reaches every node).
+Each replica keeps its hottest profiles in process (`SyncedLocalCache`) and publishes the keys
+of every write to the shared cache and every delete on one channel; the other replicas drop
+their local copies of them. Pub/sub delivers at most once, so the layer trusts the channel only
+while it is subscribed and hears a ping answered every second; otherwise (three seconds without
+an answer) it forgets every local copy and keeps new ones for `local_seconds` only, until it is
+subscribed again. A failed publish leaves the subscription alone: its keys wait in a bounded
+queue, sent again every half second. Why pub/sub and not RESP3 client-side caching, and the
+rest of the design: ARCHITECTURE.md, "The profile cache".
 """
 
 from __future__ import annotations
@@ -64,32 +48,30 @@ class InvalidationChannel:
 
     def __init__(
         self,
-        client: Redis,
-        publisher: Redis,
-        channel: str,
-        *,
+        settings: CacheSettings,
         metrics: Metrics,
-        log_interval: float,
+        *,
         on_keys: Callable[[list[str]], None],
         on_reset: Callable[[], None],
-        clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.client = client
-        self.publisher = publisher
-        self.channel = channel
+        url, options = settings.redis.url.get_secret_value(), client_options(settings.redis)
+        # The publisher is bounded like every other cache command; the subscriber waits for
+        # messages, its pings bound the silence.
+        self.publisher = Redis.from_url(url, **options)
+        self.client = Redis.from_url(url, **{**options, "socket_timeout": None})
+        self.channel = f"{settings.prefix}invalidate"
         self.replica = uuid.uuid4().hex
         self._on_keys = on_keys
         self._on_reset = on_reset
-        self._clock = clock
         # Subscribed and answering: local copies may live their long window.
         self.up = False
         self._task: asyncio.Task[None] | None = None
-        self._down_log = LogGate(log_interval, clock)
+        self._down_log = LogGate(settings.error_log_interval_seconds)
         # Keys whose publish failed, in order, until the retry task sends them.
         self._unsent: dict[str, None] = {}
         self._unsent_everything = False
         self._retry: asyncio.Task[None] | None = None
-        self._publish_log = LogGate(log_interval, clock)
+        self._publish_log = LogGate(settings.error_log_interval_seconds)
         self._up_gauge = metrics.invalidation_channel_up
         self._received = metrics.local_invalidations
         self._up_gauge.set(0)
@@ -180,20 +162,25 @@ class InvalidationChannel:
             try:
                 await pubsub.subscribe(self.channel)
                 await self._read(pubsub)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                self._down(f"{type(exc).__name__}")
+            except Exception as exc:  # not a cancellation: that is a BaseException
+                self._set_up(False)
+                if self._down_log.due() is not None:
+                    log.warning(
+                        "cache_invalidation_channel_down",
+                        channel=self.channel,
+                        reason=type(exc).__name__,
+                        detail="local copies kept for local_seconds only until it is back",
+                    )
             finally:
                 with contextlib.suppress(Exception):
                     await pubsub.aclose()  # type: ignore[no-untyped-call]  # redis-py leaves it untyped
             await asyncio.sleep(_RESUBSCRIBE_AFTER)
 
     async def _read(self, pubsub: PubSub) -> None:
-        heard = pinged = self._clock()
+        heard = pinged = time.monotonic()
         while True:
             message = await pubsub.get_message(timeout=_PING_EVERY)
-            now = self._clock()
+            now = time.monotonic()
             if message is not None:
                 heard = now
                 self._handle(message)
@@ -238,16 +225,6 @@ class InvalidationChannel:
             self._on_reset()
             if up:
                 log.info("cache_invalidation_channel_up", channel=self.channel)
-
-    def _down(self, reason: str) -> None:
-        self._set_up(False)
-        if self._down_log.due() is not None:
-            log.warning(
-                "cache_invalidation_channel_down",
-                channel=self.channel,
-                reason=reason,
-                detail="local copies kept for local_seconds only until it is back",
-            )
 
 
 class SyncedLocalCache:
@@ -367,19 +344,7 @@ def synced_cache(
         synced_seconds=settings.local_synced_seconds,
     )
     if settings.local_invalidation:
-        url = settings.redis.url.get_secret_value()
-        options = client_options(settings.redis)
-        # The publisher is bounded like every other cache command; the subscriber waits for
-        # messages, its pings bound the silence.
-        publisher = Redis.from_url(url, **options)
-        subscriber = Redis.from_url(url, **{**options, "socket_timeout": None})
         cache.channel = InvalidationChannel(
-            subscriber,
-            publisher,
-            f"{settings.prefix}invalidate",
-            metrics=metrics,
-            log_interval=settings.error_log_interval_seconds,
-            on_keys=cache.forget,
-            on_reset=cache.forget_all,
+            settings, metrics, on_keys=cache.forget, on_reset=cache.forget_all
         )
     return cache

@@ -176,19 +176,15 @@ class RedisClusterCache(RedisCache):
 
     client: RedisCluster
 
-    def __init__(
-        self, client: RedisCluster, *, max_in_flight: int = 64, wait_seconds: float = 0.25
-    ) -> None:
+    def __init__(self, client: RedisCluster, settings: RedisSettings) -> None:
         super().__init__(client)
-        self._turns = asyncio.Semaphore(max_in_flight)
-        self._wait_seconds = wait_seconds
+        self._turns = asyncio.Semaphore(settings.max_connections)
+        self._wait_seconds = settings.socket_timeout
 
     @classmethod
     def from_settings(cls, settings: RedisSettings) -> RedisClusterCache:
-        client = RedisCluster.from_url(settings.url.get_secret_value(), **client_options(settings))
-        return cls(
-            client, max_in_flight=settings.max_connections, wait_seconds=settings.socket_timeout
-        )
+        url = settings.url.get_secret_value()
+        return cls(RedisCluster.from_url(url, **client_options(settings)), settings)
 
     @contextlib.asynccontextmanager
     async def _turn(self) -> AsyncIterator[None]:

@@ -1,13 +1,9 @@
 """The checks behind `imbachat-adapter check-config`: is this configuration ready to deploy?
 
-`run_checks(path)` returns a `CheckReport` instead of raising: first the start-up check that
-`serve` runs too (`startup.py`: file, environment, values, token API, documents, mapping; no
-network), then the stages that need the network (`stages.py`: the site, its schema against the
-documents and the mapping, `schema.py`; the cache). Each problem carries its class, an
-`ExitCode` whose value is the command's exit code (the list is `check-config --help`); the first
-problem found decides, and a stage that the earlier ones make meaningless is reported as skipped.
+`run_checks(path)` returns a `CheckReport` instead of raising. Each problem carries its class, an
+`ExitCode` (the list is `check-config --help`); the first problem found decides the exit code.
 No message holds a secret's value: variables are named, never shown, and URLs lose their user
-info. The report itself, its text and its JSON, is `report.py`.
+info.
 """
 
 from adapter.checks.report import Check, CheckReport

@@ -1,24 +1,20 @@
-"""The start-up check: the stages `serve` runs before it listens, and `check-config` first.
-
-`check_startup(path)` reads the file, checks the environment variables it names, every value
-(the models' validators, sample secrets, the tracing packages), the token API's settings, the
-operation documents, the mapping and the other files the configuration names, without any
-network; each problem goes into one `CheckReport` with its class. `serve` refuses what it
-fails (`startup_settings`); `check-config` adds the stages that need the network (`stages.py`).
-"""
+"""The start-up check, without any network: the stages `serve` runs before it listens
+(`startup_settings` refuses what they fail), and `check-config` first (`stages.py` adds the
+stages that need the network)."""
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from adapter.checks.report import CheckReport
-from adapter.checks.tracing import tracing_problems
 from adapter.config import (
     GraphQLSettings,
     Settings,
+    TelemetrySettings,
     interpolate,
     read_config_file,
     sample_value_problems,
@@ -30,6 +26,7 @@ from adapter.mapping import referenced_paths
 from adapter.mapping_check import check_mapping_paths
 from adapter.operations import Operations, build_operations
 from adapter.runtime import check_named_files
+from adapter.web.telemetry import missing_packages, tracing_modules
 
 __all__ = ["check_startup", "startup_settings"]
 
@@ -113,6 +110,23 @@ def _settings(
         report.add("values", "ok", "every setting is valid")
     _check_frontend(settings, report)
     return settings
+
+
+def tracing_problems(settings: TelemetrySettings) -> list[str]:
+    """What `serve` would refuse for tracing: its packages missing while it is switched on.
+
+    Each module is looked up with `importlib.util.find_spec`: no tracer is built and none of
+    those modules is run (only the packages holding them are imported, to look inside).
+    """
+    if not settings.enabled:
+        return []
+    for module in tracing_modules(settings):
+        try:
+            if importlib.util.find_spec(module) is None:
+                return missing_packages(module).problems
+        except ModuleNotFoundError as exc:  # a package on the way is missing
+            return missing_packages(exc.name or module).problems
+    return []
 
 
 def _check_frontend(settings: Settings, report: CheckReport) -> None:

@@ -1,13 +1,8 @@
-"""Configuration: the models and the YAML loader.
+"""Configuration: the models (one module per area), their sources and the YAML loader.
 
-The file is read once, at start-up. Strings may use `${VAR}` and `${VAR:-default}` to take values
-(secrets above all) from the environment, and any setting may be overridden by an environment
-variable `IMBACHAT__SECTION__KEY=value` (the environment beats the file). Every problem is reported
-with its path in the file; none of them ever reaches a client.
-
-The models live in one module per area (chat, upstream, mapping, cache, frontend, feed, running);
-`settings.py` joins them, `sources.py` says where values come from and `loader.py` reads the
-file. Import from `adapter.config`, which re-exports each module's `__all__` (as asyncio does).
+What each setting means is said once, in config.yaml (the annotated reference); a comment in a
+model says only what a reader of the code needs beyond it. Import from `adapter.config`, which
+re-exports each module's `__all__` (as asyncio does).
 """
 
 from __future__ import annotations

@@ -26,22 +26,15 @@ class RedisSettings(Model):
 class CacheSettings(Model):
     backend: Literal["memory", "redis", "redis-cluster"] = "memory"
     prefix: str = "imbachat:"
-    # A profile is served without asking the site for `fresh_seconds`, then served while it is
-    # refreshed in the background for `stale_seconds` more, and from then on only when the
-    # site fails (stale-if-error) until the entry expires after `keep_seconds`.
     fresh_seconds: int = Field(300, ge=0)
     stale_seconds: int = Field(3300, ge=0)
     keep_seconds: int = Field(86_400, ge=0)
     negative_seconds: int = Field(60, ge=0)
     memory_max_entries: int = Field(100_000, gt=0)
-    # Per-process layer in front of Redis for the hottest ids (0 turns it off). Replicas tell
-    # each other of every change over Redis pub/sub (`local_invalidation`); while that channel
-    # is up a local copy lives up to `local_synced_seconds`, otherwise `local_seconds`.
     local_max_entries: int = Field(10_000, ge=0)
     local_seconds: float = Field(5.0, ge=0)
     local_synced_seconds: float = Field(300.0, ge=0)
     local_invalidation: bool = True
-    # Across replicas: a short Redis lock per chunk so that only one replica refills it.
     lock_seconds: float = Field(0.0, ge=0)
     error_log_interval_seconds: float = Field(30.0, gt=0)
     retry_after_error_seconds: float = Field(2.0, ge=0)

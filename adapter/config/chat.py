@@ -45,7 +45,6 @@ class IdSettings(Model):
     type: Literal["int", "str"] = "int"
     separator: str = Field(",", min_length=1, max_length=4)
     max_per_call: int = Field(1000, gt=0, le=100_000)
-    # Only used when type is "str": what a valid id looks like.
     str_pattern: str = r"[A-Za-z0-9_.:@+/=-]{1,128}"
 
     @field_validator("str_pattern")
@@ -63,7 +62,6 @@ class QueryTokenSettings(Model):
 
     enabled: bool = False
     parameter: str = "jwt_token"
-    # Tokens must carry `exp`, at most this far ahead: a leaked URL stops working by then.
     max_lifetime_seconds: int = Field(3600, gt=0, le=30 * 86400)
 
 
@@ -95,17 +93,13 @@ class LimitsSettings(Model):
     max_body_bytes: int = Field(64 * 1024, gt=0)
     max_url_bytes: int = Field(16 * 1024, gt=0)
     max_header_bytes: int = Field(8 * 1024, gt=0)
-    # From a request's first byte to the end of its headers (`serve` only; slowloris clients).
     header_timeout_seconds: float = Field(10.0, gt=0, le=300)
 
 
 class WebhookSettings(Model):
     """`POST {chat.prefix}/webhooks/users-changed`: the site tells us which profiles changed."""
 
-    # HMAC-SHA256 key shared with the site. Empty (the default) turns the webhook off: the
-    # route is not mounted and answers 404.
     secret: SecretStr = SecretStr("")
-    # A signature older or newer than this is refused (replays, badly set clocks).
     tolerance_seconds: int = Field(300, gt=0, le=3600)
     max_body_bytes: int = Field(64 * 1024, gt=0, le=16 * 1024 * 1024)
 

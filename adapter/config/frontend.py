@@ -70,10 +70,8 @@ def _hmac_key(value: SecretStr | None) -> SecretStr | None:
 class TokenSettings(Model):
     """The widget token (docs/protocol.md section 4): HS256 over {"exp", "user_id"}."""
 
-    # The widget's "Secret key" from imbachat.com; keep it in the environment.
     secret_key: SecretStr
     lifetime_seconds: int = Field(3600, gt=0, le=7 * 24 * 3600)
-    # secret_plus_widget_id: the key is secret_key + widget_id (some deployments use this).
     key_variant: Literal["secret", "secret_plus_widget_id"] = "secret"
     widget_id: str | None = None
 
@@ -98,13 +96,10 @@ def _header_names(values: list[str]) -> list[str]:
 class UpstreamViewerSettings(Model):
     """viewer.mode upstream: the site's viewer query, run with the page's own credentials."""
 
-    # Request headers passed on as they came; a header the page did not send is not sent.
     forward_headers: list[str] = ["Authorization"]
     # Cookies passed on by name in one Cookie header; the page's other cookies stay here. A name
     # ending in `*` passes every cookie it begins (WordPress: `wordpress_logged_in_*`).
     forward_cookies: list[str] = []
-    # Names from upstream.headers that the viewer query keeps (e.g. an API gateway key). The
-    # others (a service account's token above all) never travel with a viewer's credentials.
     keep_service_headers: list[str] = []
 
     _names = field_validator("forward_headers")(_header_names)
@@ -170,10 +165,7 @@ class ViewerSettings(Model):
 class WidgetSettings(Model):
     """What the page needs to load the widget (docs/protocol.md section 5)."""
 
-    # `{widget_id}` is replaced by chat.widget_id.
     script_url: str = "https://api.imbachat.com/imbachat/v1/{widget_id}/widget"
-    # ImbaChat.load's other options, by the widget's own names (language, theme, position,
-    # resizable, draggable, useFaviconBadge, updateTitle, ...), passed as they are.
     options: dict[str, JsonValue] = {}
 
     @field_validator("options")
@@ -185,7 +177,6 @@ class WidgetSettings(Model):
 
 
 class CorsSettings(Model):
-    # Origins of the single page apps allowed to call with credentials; no wildcard.
     allowed_origins: list[str] = []
     max_age_seconds: int = Field(600, ge=0, le=86_400)
 
@@ -202,7 +193,6 @@ class CorsSettings(Model):
 
 
 class TrustedDocumentsSettings(Model):
-    # On: only documents whose SHA-256 is in `manifest` run (a JSON object hash -> document).
     enabled: bool = False
     manifest: Path | None = None
 
@@ -217,7 +207,6 @@ class RateLimitSettings(Model):
     # Token requests allowed, in the `limits` notation ("10/minute", "5/second;100/hour").
     per_viewer: str = "20/minute"
     per_ip: str = "60/minute"
-    # memory:// (per process) or redis://host:6379/0 (shared by every replica).
     storage_url: SecretStr = SecretStr("memory://")
 
     @field_validator("per_viewer", "per_ip")
@@ -269,14 +258,9 @@ class FederationSettings(Model):
     """The API as a federation-2 subgraph (`_service { sdl }`, `@key`, `_entities`)."""
 
     enabled: bool = False
-    # Put before the root fields and the adapter's type names when the site's graph already
-    # uses them: `imba` gives imbaIssueChatToken, imbaChatWidget, ImbaChatUser, ...
     prefix: str = ""
     # The site's user entity to extend; unset: no entity, only the root fields.
     entity: FederationEntitySettings | None = None
-    # The federation version the SDL's @link names. auto: the lowest the subgraph's directives
-    # need (v2.0 today), which every gateway composes; a gateway's composition refuses versions
-    # newer than it knows (Mesh Compose 1: up to v2.9), so pin one only for a reason.
     version: FederationVersion = "auto"
 
     @field_validator("prefix")
@@ -293,7 +277,6 @@ class GraphQLSettings(Model):
     path: str = "/graphql"
     graphiql: bool = False
     introspection: bool = False
-    # Off: queries only over POST too (the answers carry tokens); mutations never over GET.
     queries_via_get: bool = False
     max_depth: int = Field(8, ge=1, le=100)
     max_aliases: int = Field(10, ge=0, le=1000)
@@ -302,10 +285,8 @@ class GraphQLSettings(Model):
     max_fields: int = Field(500, ge=1, le=100_000)
     max_tokens: int = Field(1000, ge=10, le=100_000)
     max_document_bytes: int = Field(8192, ge=64)
-    # Off: chatUsers answers signed-in viewers only.
     chat_users_public: bool = False
     max_chat_users: int = Field(100, gt=0, le=1000)
-    # Bearer token for invalidateChatUsers; unset: the mutation refuses everyone.
     admin_token: SecretStr | None = None
     cors: CorsSettings = CorsSettings()
     trusted_documents: TrustedDocumentsSettings = TrustedDocumentsSettings()

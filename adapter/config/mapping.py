@@ -122,7 +122,6 @@ class ProfilesRule(Model):
 
 
 class MappingSettings(Model):
-    # Where the upstream object's id is; matched against the requested ids.
     id: str = "id"
     fields: dict[str, FieldSpec]
     profiles: ProfilesRule | None = None

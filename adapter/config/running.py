@@ -13,7 +13,6 @@ __all__ = ["LoggingSettings", "TelemetrySettings"]
 
 class LoggingSettings(Model):
     level: Literal["debug", "info", "warning", "error"] = "info"
-    # json: one object per line, for a log collector; console: readable, for a terminal.
     format: Literal["json", "console"] = "json"
 
 

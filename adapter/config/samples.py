@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from pydantic import BaseModel, SecretStr
+from pydantic import SecretStr
 
 from adapter.config.settings import Settings
 
@@ -25,17 +25,14 @@ PLACEHOLDER_MARK = "REPLACE-"
 
 
 def _strings(value: Any, path: str) -> Iterator[tuple[str, str]]:
-    """Every string in the settings with its path (secrets revealed, for comparison only)."""
+    """Every string in the dumped settings with its path (secrets revealed, for comparison only)."""
     if isinstance(value, SecretStr):
         yield path, value.get_secret_value()
     elif isinstance(value, str):
         yield path, value
-    elif isinstance(value, BaseModel):
-        for name in type(value).model_fields:
-            yield from _strings(getattr(value, name), f"{path}.{name}" if path else name)
     elif isinstance(value, Mapping):
         for key, item in value.items():
-            yield from _strings(item, f"{path}.{key}")
+            yield from _strings(item, f"{path}.{key}" if path else str(key))
     elif isinstance(value, Sequence):
         for index, item in enumerate(value):
             yield from _strings(item, f"{path}[{index}]")
@@ -47,7 +44,7 @@ def sample_value_problems(settings: Settings) -> list[str]:
         return []
     problems = [
         f"{path}: is a placeholder ({PLACEHOLDER_MARK}...); set the real value"
-        for path, text in _strings(settings, "")
+        for path, text in _strings(settings.model_dump(), "")
         if PLACEHOLDER_MARK in text
     ]
     if settings.chat.api_password.get_secret_value() == SAMPLE_PASSWORD:

@@ -25,44 +25,9 @@ from adapter.config.upstream import UpstreamSettings
 __all__ = ["Settings"]
 
 
-def _frontend_problems(settings: Settings) -> list[str]:
-    if settings.graphql is None:
-        return []
-    problems = [
-        f"graphql needs `{name}`"
-        for name in ("tokens", "viewer")
-        if getattr(settings, name) is None
-    ]
-    viewer = settings.viewer
-    if viewer is not None and viewer.mode == "upstream":
-        unknown = set(viewer.upstream.keep_service_headers) - set(settings.upstream.headers)
-        if unknown:
-            problems.append(
-                "viewer.upstream.keep_service_headers: not in upstream.headers: "
-                + ", ".join(sorted(unknown))
-            )
-    if "{widget_id}" in settings.widget.script_url and not settings.chat.widget_id:
-        problems.append("widget.script_url uses {widget_id}: set chat.widget_id")
-    if settings.chat.ids.type == "str":
-        # The viewer's id is always a number (viewer.py): no token names a text id.
-        problems.append(
-            "chat.ids.type is str, but the widget's token carries the site's integer user id "
-            "(the chat's `(int)$user_id`): issueChatToken would answer VIEWER_ID_INVALID or name "
-            "a user the users call cannot find. Fix: give the site's users an integer key that "
-            "the users document filters on and the viewer document selects, then set "
-            'chat.ids.type: int and mapping.id to it (README: "Integer chat ids"); or switch the '
-            "token API off (remove graphql, tokens and viewer)"
-        )
-    return problems
-
-
 class Settings(BaseSettings):
-    """The whole configuration; `loader.py` builds it from the file, the environment beating it.
-
-    A new section is a model in a module of its area, a field here, and its documentation in
-    config.yaml; the sources, the environment overrides and every check of the loader apply to
-    it as they are.
-    """
+    """The whole configuration; `loader.py` builds it from the file, the environment beating it
+    (ARCHITECTURE.md says how to add a section)."""
 
     model_config = SettingsConfigDict(
         extra="forbid",
@@ -108,7 +73,33 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _frontend_complete(self) -> Settings:
-        problems = _frontend_problems(self)
+        if self.graphql is None:
+            return self
+        problems = [
+            f"graphql needs `{name}`"
+            for name in ("tokens", "viewer")
+            if getattr(self, name) is None
+        ]
+        viewer = self.viewer
+        if viewer is not None and viewer.mode == "upstream":
+            unknown = set(viewer.upstream.keep_service_headers) - set(self.upstream.headers)
+            if unknown:
+                problems.append(
+                    "viewer.upstream.keep_service_headers: not in upstream.headers: "
+                    + ", ".join(sorted(unknown))
+                )
+        if "{widget_id}" in self.widget.script_url and not self.chat.widget_id:
+            problems.append("widget.script_url uses {widget_id}: set chat.widget_id")
+        if self.chat.ids.type == "str":
+            # The viewer's id is always a number (viewer.py): no token names a text id.
+            problems.append(
+                "chat.ids.type is str, but the widget's token carries the site's integer user "
+                "id (the chat's `(int)$user_id`): issueChatToken would answer VIEWER_ID_INVALID "
+                "or name a user the users call cannot find. Fix: give the site's users an "
+                "integer key that the users document filters on and the viewer document "
+                'selects, then set chat.ids.type: int and mapping.id to it (README: "Integer '
+                'chat ids"); or switch the token API off (remove graphql, tokens and viewer)'
+            )
         if problems:
             raise ValueError("; ".join(problems))
         return self

@@ -38,7 +38,6 @@ class TimeoutSettings(Model):
     read: float = Field(5.0, gt=0)  # between two reads, not for the whole answer
     write: float = Field(5.0, gt=0)
     pool: float = Field(2.0, gt=0)
-    # The whole call, every attempt and backoff included; None derives it from the others.
     total: float | None = Field(None, gt=0, le=600)
 
 
@@ -91,7 +90,6 @@ class GlobalIdSettings(Model):
 
 class UsersOperation(Model):
     document: Path = Path("resolvers/users.graphql")
-    # Defaults: the operation's only variable, and the response key of its only top-level field.
     ids_variable: str | None = None
     result_path: str | None = None
     variables: dict[str, JsonValue] = {}
@@ -116,12 +114,9 @@ class LoginOperation(Model):
 
 class FriendsOperation(Model):
     document: Path = Path("resolvers/friends.graphql")
-    # Default: the operation's only variable; it takes the user's id.
     user_variable: str | None = None
-    # Where the list of friends is; null there means the site has no such user.
     result_path: str | None = None
     variables: dict[str, JsonValue] = {}
-    # Costs: each friend is mapped, encoded and written to the cache.
     max_friends: int = Field(500, ge=1, le=5000)
 
 
@@ -130,7 +125,6 @@ NotifyField = Literal["title", "body", "email_to", "user_id"]
 
 class NotifyOperation(Model):
     document: Path = Path("resolvers/notify.graphql")
-    # The mutation's variables, each filled from a field of the chat's request.
     variables: dict[str, NotifyField] = {
         "title": "title",
         "body": "body",
@@ -172,7 +166,6 @@ class OperationsSettings(Model):
 
 class UpstreamSettings(Model):
     url: str | None = None
-    # Serve the bundled demo user API in-process and query it without a network hop.
     embedded_demo: bool = False
     headers: dict[str, SecretStr] = {}
     timeouts: TimeoutSettings = TimeoutSettings()

@@ -70,7 +70,6 @@ class _DemoGraphQL(GraphQL[DemoContext, None]):
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> DemoContext:
-        """Request (for the viewer), response (for cookies) and the user directory."""
         return {
             "request": request,
             "response": response if isinstance(response, Response) else Response(),
@@ -80,28 +79,22 @@ class _DemoGraphQL(GraphQL[DemoContext, None]):
         }
 
 
-def _counter(request: Request) -> RequestCounter:
-    """The app's request counter."""
-    counter: RequestCounter = request.app.state.graphql_counter
-    return counter
-
-
 async def _stats(request: Request) -> JSONResponse:
     """`GET /stats`: the GraphQL request count."""
-    return JSONResponse({"graphql_requests": _counter(request).value})
+    return JSONResponse({"graphql_requests": request.app.state.graphql_counter.value})
 
 
 async def _asked_ids(request: Request) -> JSONResponse:
     """`GET /stats/ids`: how often each user id was asked for."""
-    return JSONResponse({"user_ids": dict(_counter(request).asked)})
+    return JSONResponse({"user_ids": dict(request.app.state.graphql_counter.asked)})
 
 
 async def _reset_stats(request: Request) -> JSONResponse:
     """`POST /stats/reset`: set the counts back to zero."""
-    counter = _counter(request)
+    counter: RequestCounter = request.app.state.graphql_counter
     counter.value = 0
     counter.asked.clear()
-    return JSONResponse({"graphql_requests": counter.value})
+    return JSONResponse({"graphql_requests": 0})
 
 
 _AVATAR_FILE = re.compile(r"^([1-9][0-9]{0,8})(-[A-Z])?\.png$")

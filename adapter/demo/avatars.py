@@ -6,6 +6,7 @@ the demo serves them itself, so the demo page shows pictures without any other h
 
 from __future__ import annotations
 
+import colorsys
 import hashlib
 import struct
 import zlib
@@ -16,7 +17,7 @@ _GRID = 5
 _CELL = 16
 _MARGIN = 16
 _SIZE = _GRID * _CELL + 2 * _MARGIN
-_BACKGROUND = (240, 242, 245)
+_BACKGROUND = bytes((240, 242, 245))
 
 
 def _chunk(kind: bytes, data: bytes) -> bytes:
@@ -24,41 +25,20 @@ def _chunk(kind: bytes, data: bytes) -> bytes:
     return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
 
 
-def _colour(digest: bytes) -> tuple[int, int, int]:
-    # A saturated colour from the digest, kept dark enough to stand out on the light ground.
-    hue = digest[0] / 255 * 6
-    sector, fraction = int(hue) % 6, hue - int(hue)
-    high, low = 200, 70
-    rising = int(low + (high - low) * fraction)
-    falling = int(high - (high - low) * fraction)
-    return [
-        (high, rising, low),
-        (falling, high, low),
-        (low, high, rising),
-        (low, falling, high),
-        (rising, low, high),
-        (high, low, falling),
-    ][sector]
-
-
 def avatar_png(seed: str) -> bytes:
     """A deterministic PNG avatar for `seed` (the same seed, the same bytes)."""
     digest = hashlib.sha256(seed.encode()).digest()
-    colour = _colour(digest)
+    # A saturated colour from the digest, kept dark enough to stand out on the light ground.
+    colour = bytes(round(c * 255) for c in colorsys.hsv_to_rgb(digest[0] / 255, 0.65, 200 / 255))
     half = (_GRID + 1) // 2
-    cells = [
-        [bool(digest[1 + row * half + col] & 1) for col in range(half)] for row in range(_GRID)
-    ]
-    rows = []
-    for y in range(_SIZE):
-        row = bytearray(b"\x00")  # filter: none
-        grid_y = (y - _MARGIN) // _CELL
-        for x in range(_SIZE):
-            grid_x = (x - _MARGIN) // _CELL
-            inside = 0 <= grid_x < _GRID and 0 <= grid_y < _GRID
-            mirrored = min(grid_x, _GRID - 1 - grid_x) if inside else 0
-            row += bytes(colour if inside and cells[grid_y][mirrored] else _BACKGROUND)
-        rows.append(bytes(row))
+    blank = b"\x00" + _BACKGROUND * _SIZE  # each row starts with its filter: none
+    margin = _BACKGROUND * _MARGIN
+    rows = [blank] * _MARGIN
+    for row in range(_GRID):
+        drawn = [bool(digest[1 + row * half + col] & 1) for col in range(half)]
+        cells = (colour if on else _BACKGROUND for on in drawn + drawn[-2::-1])  # mirrored
+        rows += [b"\x00" + margin + b"".join(c * _CELL for c in cells) + margin] * _CELL
+    rows += [blank] * _MARGIN
     header = struct.pack(">IIBBBBB", _SIZE, _SIZE, 8, 2, 0, 0, 0)
     return (
         b"\x89PNG\r\n\x1a\n"

@@ -6,14 +6,18 @@ import asyncio
 import dataclasses
 import enum
 import functools
+import itertools
 import random
 from collections.abc import AsyncIterator, Iterable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-DEFAULT_SEED = 2024
-DEFAULT_COUNT = 1000
+import strawberry
+
+SEED = 2024
+COUNT = 1000
 CDN_BASE = "https://cdn.example.com"
+MAX_FRIENDS_LIMIT = 1000
 
 _FIRST_NAMES = (
     "Alice", "Boris", "Chloe", "Daniel", "Elena", "Farid", "Grace", "Hiro", "Ingrid", "Jonas",
@@ -43,46 +47,57 @@ _STAMP = "%Y-%m-%dT%H:%M:%S.%fZ"
 _MAX_PENDING_CHANGES = 1000
 
 
+@strawberry.enum
 class Role(enum.Enum):
-    """A user's role on the demo site."""
-
     ADMIN = "ADMIN"
     MEMBER = "MEMBER"
 
 
-@dataclass(frozen=True, slots=True)
-class DemoAvatar:
-    """An uploaded avatar: storage path and public URL."""
+@strawberry.type
+class Avatar:
+    """An uploaded avatar: public URL and storage path."""
 
-    file: str
     url: str
+    file: str
 
 
-@dataclass(frozen=True, slots=True)
-class DemoSubProfile:
+@strawberry.type
+class SubProfile:
     """A secondary persona owned by a user (e.g. a shop or a character)."""
 
-    id: str
+    id: strawberry.ID
     key: str
     name: str
     avatar_url: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class DemoUser:
-    """One demo user, as the site's database would hold it."""
+def _friends(root: DemoUser, info: strawberry.Info[Any, None], limit: int = 100) -> list[DemoUser]:
+    directory: DemoDirectory = info.context["directory"]
+    return directory.friends(root.id, max(0, min(limit, MAX_FRIENDS_LIMIT)))
 
-    id: int
+
+@strawberry.type(name="User")
+class DemoUser:
+    """One member of the demo site, as its database holds them and its API shows them. Never
+    changed in place: an edit replaces the object (`DemoDirectory.rename`)."""
+
+    id: int = strawberry.field(graphql_type=strawberry.ID)
     username: str
     display_name: str | None
     email: str
-    avatar: DemoAvatar | None
+    avatar: Avatar | None
     last_login_at: str | None
-    last_seen_ms: int | None
+    last_seen_ms: int | None = strawberry.field(graphql_type=float | None)
     badge: str | None
     role: Role
-    profiles: tuple[DemoSubProfile, ...]
-    updated_at: str = GENERATED_AT
+    profiles: tuple[SubProfile, ...]
+    updated_at: str = strawberry.field(
+        default=GENERATED_AT,
+        description="When the member last changed (ISO 8601, microseconds, UTC).",
+    )
+    friends: list[DemoUser] = strawberry.field(
+        resolver=_friends, description="Friends ordered by id; limit <= 1000."
+    )
 
 
 def _unique(name: str, user_id: int, taken: set[str]) -> str:
@@ -127,22 +142,19 @@ def _make_user(user_id: int, rng: random.Random, avatar_base: str, taken: set[st
     display_name = _unique(name, user_id, taken) if has_name else None
     if display_name is not None:
         taken.add(display_name)
-    avatar = (
-        DemoAvatar(file=f"avatars/{user_id}.png", url=f"{avatar_base}/avatars/{user_id}.png")
-        if has_avatar
-        else None
-    )
+    file = f"avatars/{user_id}.png"
+    avatar = Avatar(file=file, url=f"{avatar_base}/{file}") if has_avatar else None
     last_login_at: str | None = None
     last_seen_ms: int | None = None
     if has_login:
         instant = _LOGIN_EPOCH - timedelta(seconds=login_offset)
         last_login_at = instant.strftime("%Y-%m-%dT%H:%M:%SZ")
         last_seen_ms = int(instant.timestamp()) * 1000
-    profiles: tuple[DemoSubProfile, ...] = ()
+    profiles: tuple[SubProfile, ...] = ()
     if has_profiles or user_id in _PROFILE_USERS:
         profiles = tuple(
-            DemoSubProfile(
-                id=f"P{user_id}-{letter}",
+            SubProfile(
+                id=strawberry.ID(f"P{user_id}-{letter}"),
                 key=str(user_id * 10 + n),
                 name=f"P{user_id}-{display_name or username}",
                 avatar_url=(
@@ -167,23 +179,14 @@ def _make_user(user_id: int, rng: random.Random, avatar_base: str, taken: set[st
     )
 
 
-def generate_users(
-    seed: int = DEFAULT_SEED, count: int = DEFAULT_COUNT, *, avatar_base: str = CDN_BASE
-) -> list[DemoUser]:
-    """Generate users 1..count; the same seed always yields the same users.
-
-    `avatar_base` is where the avatar files are served (the demo serves them at /avatars/).
-    """
-    rng = random.Random(seed)  # noqa: S311 - demo data, not cryptography
-    taken: set[str] = set()
-    return [_make_user(user_id, rng, avatar_base, taken) for user_id in range(1, count + 1)]
-
-
 @functools.cache
-def _generated_users(seed: int, count: int, avatar_base: str) -> tuple[DemoUser, ...]:
-    """`generate_users` once per process: users are frozen and a directory edits only its own
-    mapping, so every directory may start from the same users (each app, each test, builds one)."""
-    return tuple(generate_users(seed, count, avatar_base=avatar_base))
+def generate_users(avatar_base: str = CDN_BASE) -> tuple[DemoUser, ...]:
+    """Users 1..COUNT, always the same, their avatar files under `avatar_base`. Made once per
+    process: a directory edits only its own mapping, so every directory may start from the same
+    users (each app, each test, builds one)."""
+    rng = random.Random(SEED)  # noqa: S311 - demo data, not cryptography
+    taken: set[str] = set()
+    return tuple(_make_user(user_id, rng, avatar_base, taken) for user_id in range(1, COUNT + 1))
 
 
 class DemoDirectory:
@@ -191,66 +194,46 @@ class DemoDirectory:
 
     def __init__(self, users: Sequence[DemoUser]) -> None:
         self._by_id: dict[int, DemoUser] = {user.id: user for user in users}
+        self._ids_by_email = {user.email: user.id for user in users}
         self._subscribers: set[asyncio.Queue[DemoUser]] = set()
         self._last_change = datetime.strptime(GENERATED_AT, _STAMP).replace(tzinfo=UTC)
 
     @classmethod
-    def generate(
-        cls, seed: int = DEFAULT_SEED, count: int = DEFAULT_COUNT, *, avatar_base: str = CDN_BASE
-    ) -> DemoDirectory:
-        """Build the standard deterministic directory."""
-        return cls(_generated_users(seed, count, avatar_base))
+    def generate(cls, *, avatar_base: str = CDN_BASE) -> DemoDirectory:
+        return cls(generate_users(avatar_base))
 
     def __len__(self) -> int:
         return len(self._by_id)
 
     def get(self, user_id: int) -> DemoUser | None:
-        """One user by id, or None when unknown."""
         return self._by_id.get(user_id)
 
     def many(self, ids: Iterable[int]) -> list[DemoUser]:
         """Users in request order; unknown ids skipped, duplicates kept once."""
-        seen: set[int] = set()
-        found: list[DemoUser] = []
-        for user_id in ids:
-            user = self._by_id.get(user_id)
-            if user is not None and user_id not in seen:
-                seen.add(user_id)
-                found.append(user)
-        return found
+        found = (self._by_id.get(user_id) for user_id in dict.fromkeys(ids))
+        return [user for user in found if user is not None]
 
     def friends(self, user_id: int, limit: int) -> list[DemoUser]:
         """A user's friends, ordered by id; at most `limit` (deterministic and symmetric)."""
-        if user_id in _FRIENDLESS_USERS or user_id not in self._by_id or limit <= 0:
+        if user_id in _FRIENDLESS_USERS or user_id not in self._by_id:
             return []
         ids = sorted(user_id + offset for offset in _FRIEND_OFFSETS)
-        found = [self._by_id[i] for i in ids if i in self._by_id and i not in _FRIENDLESS_USERS]
-        return found[:limit]
+        return self.many(i for i in ids if i not in _FRIENDLESS_USERS)[: max(0, limit)]
 
     def by_email(self, email: str) -> DemoUser | None:
         """The user with this email address (case-insensitive), or None."""
-        name, at, domain = email.strip().lower().partition("@")
-        if not at or domain != "example.com" or not name.startswith("user"):
-            return None
-        digits = name.removeprefix("user")
-        if not digits.isascii() or not digits.isdigit() or len(digits) > 12:
-            return None
-        user = self._by_id.get(int(digits))
-        return user if user is not None and user.email == email.strip().lower() else None
+        user_id = self._ids_by_email.get(email.strip().lower())
+        return None if user_id is None else self._by_id[user_id]
 
     def search(self, text: str, limit: int) -> list[DemoUser]:
         """Case-insensitive substring match on username or display name, ordered by id."""
-        if limit <= 0:
-            return []
         needle = text.casefold()
-        hits: list[DemoUser] = []
-        for user_id in sorted(self._by_id):
-            user = self._by_id[user_id]
-            if needle in user.username.casefold() or needle in (user.display_name or "").casefold():
-                hits.append(user)
-                if len(hits) >= limit:
-                    break
-        return hits
+        hits = (
+            user
+            for _, user in sorted(self._by_id.items())
+            if needle in user.username.casefold() or needle in (user.display_name or "").casefold()
+        )
+        return list(itertools.islice(hits, max(0, limit)))
 
     def rename(self, user_id: int, display_name: str | None) -> DemoUser | None:
         """Set a user's display name (None: none), stamp `updated_at` and tell subscribers."""

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from dataclasses import dataclass
+
+import strawberry
 
 MAX_KEPT = 200
 
 
-@dataclass(frozen=True, slots=True)
+@strawberry.type(name="Notification")
 class DemoNotification:
     """One notification the site took for a user."""
 
-    user_id: int
+    user_id: int = strawberry.field(graphql_type=strawberry.ID)
     email: str
     title: str | None
     body: str
@@ -28,7 +29,10 @@ class NotificationLog:
 
     def record(self, user_id: int, email: str, title: str | None, body: str) -> None:
         """Keep one notification for a known user; past `max_kept` the oldest falls off."""
-        self._kept.append(DemoNotification(user_id, email, title, body, time.time()))
+        notification = DemoNotification(
+            user_id=user_id, email=email, title=title, body=body, received_at=time.time()
+        )
+        self._kept.append(notification)
 
     def recent(self, limit: int) -> list[DemoNotification]:
         """The newest `limit` notifications, newest first."""

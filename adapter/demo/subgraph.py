@@ -11,8 +11,8 @@ import functools
 
 import strawberry
 
-from adapter.demo.data import DemoDirectory, DemoUser
-from adapter.demo.schema import DemoInfo, parse_user_id, resolve_viewer
+from adapter.demo.data import DemoUser
+from adapter.demo.schema import DemoInfo, parse_user_id, resolve_viewer, user_by_id
 
 __all__ = ["build_subgraph_schema"]
 
@@ -26,34 +26,26 @@ class SiteUser:
     display_name: str | None
 
     @classmethod
-    def from_demo(cls, user: DemoUser) -> SiteUser:
-        return cls(
-            id=strawberry.ID(str(user.id)), username=user.username, display_name=user.display_name
-        )
+    def resolve_reference(cls, info: DemoInfo, id: strawberry.ID) -> SiteUser | None:
+        found = user_by_id(info, parse_user_id(id))
+        return None if found is None else cls.of(found)
 
     @classmethod
-    def resolve_reference(cls, info: DemoInfo, id: strawberry.ID) -> SiteUser | None:
-        return resolve_user(info, id)
-
-
-def resolve_user(info: DemoInfo, id: strawberry.ID) -> SiteUser | None:
-    """One member by id, or null."""
-    directory: DemoDirectory = info.context["directory"]
-    user_id = parse_user_id(id)
-    found = directory.get(user_id) if user_id is not None else None
-    return SiteUser.from_demo(found) if found else None
-
-
-def resolve_me(info: DemoInfo) -> SiteUser | None:
-    """The signed-in member (the session cookie or bearer token), or null."""
-    viewer = resolve_viewer(info)
-    return None if viewer is None else resolve_user(info, viewer.id)
+    def of(cls, user: DemoUser) -> SiteUser:
+        name = user.display_name
+        return cls(id=strawberry.ID(str(user.id)), username=user.username, display_name=name)
 
 
 @strawberry.type
 class Query:
-    user: SiteUser | None = strawberry.field(resolver=resolve_user)
-    me: SiteUser | None = strawberry.field(resolver=resolve_me)
+    @strawberry.field
+    def user(self, info: DemoInfo, id: strawberry.ID) -> SiteUser | None:
+        return SiteUser.resolve_reference(info, id)
+
+    @strawberry.field
+    def me(self, info: DemoInfo) -> SiteUser | None:
+        viewer = resolve_viewer(info)
+        return None if viewer is None else SiteUser.of(viewer)
 
 
 @functools.cache

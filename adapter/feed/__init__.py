@@ -1,9 +1,5 @@
 """The change feed (issue 23): the site says which users changed, with no webhook and no code.
-
-`subscription.py` follows a GraphQL subscription over WebSocket, `poll.py` asks a "changed since"
-query every interval, `store.py` keeps what replicas share (the lease, the stale mark, the
-cursor) and `runner.py` runs the one that holds the lease as a background task.
-"""
+Its modules: ARCHITECTURE.md."""
 
 from __future__ import annotations
 

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -21,15 +22,13 @@ __all__ = ["InProcessSocket", "connect_in_process"]
 _CLOSED: Message = {"type": "websocket.close", "code": 1011}
 
 
+@dataclass
 class InProcessSocket:
     """One accepted WebSocket to the app."""
 
-    def __init__(
-        self, to_app: asyncio.Queue[Message], from_app: asyncio.Queue[Message], subprotocol: str
-    ) -> None:
-        self._to_app = to_app
-        self._from_app = from_app
-        self.subprotocol = subprotocol
+    _to_app: asyncio.Queue[Message]
+    _from_app: asyncio.Queue[Message]
+    subprotocol: str
 
     async def send(self, text: str) -> None:
         await self._to_app.put({"type": "websocket.receive", "text": text})

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import KW_ONLY, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -32,28 +33,18 @@ def _order(value: Any) -> tuple[int, float, str]:
     return 1, 0.0, str(value)
 
 
+@dataclass
 class Poll:
-    def __init__(
-        self,
-        document: str,
-        variables: Mapping[str, Any],
-        since_variable: str,
-        cursor: Sequence[str],
-        *,
-        upstream: UpstreamClient,
-        store: FeedStore,
-        interval: float,
-        clock: Callable[[], float] = time.time,
-    ) -> None:
-        self.document = document
-        self.variables = dict(variables)
-        self.since_variable = since_variable
-        self.cursor = tuple(cursor)
-        self._upstream = upstream
-        self._store = store
-        self._interval = interval
-        self._clock = clock
-        self._applied: set[bytes] = set()  # the changes at the cursor, already applied
+    document: str
+    variables: Mapping[str, Any]
+    since_variable: str
+    cursor: Sequence[str]
+    _: KW_ONLY
+    upstream: UpstreamClient
+    store: FeedStore
+    interval: float
+    # The changes at the cursor, already applied.
+    _applied: set[bytes] = field(default_factory=set, init=False)
 
     async def follow(
         self,
@@ -62,14 +53,14 @@ class Poll:
         connected: Callable[[bool], Awaitable[None]],
     ) -> None:
         """Poll until the site fails (raises an UpstreamError)."""
-        since = await self._store.cursor()
+        since = await self.store.cursor()
         first_start: bool | None = since is None
         if since is None:
-            start = datetime.fromtimestamp(self._clock() - _FIRST_LOOK_BACK_SECONDS, UTC)
+            start = datetime.fromtimestamp(time.time() - _FIRST_LOOK_BACK_SECONDS, UTC)
             since = start.isoformat(timespec="milliseconds")
         while True:
             variables = {**self.variables, self.since_variable: since}
-            result = await self._upstream.execute(self.document, variables)
+            result = await self.upstream.execute(self.document, variables)
             if first_start is not None:
                 await connected(first_start)
                 first_start = None
@@ -81,6 +72,6 @@ class Poll:
                 latest = max(stamps, key=_order)
                 if latest != since:
                     since, self._applied = latest, set()
-                    await self._store.save_cursor(since)
+                    await self.store.save_cursor(since)
                 self._applied |= {m for m, i in marks.items() if dig(i, self.cursor) == since}
-            await asyncio.sleep(self._interval)
+            await asyncio.sleep(self.interval)

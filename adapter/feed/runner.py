@@ -15,9 +15,9 @@ import asyncio
 import hashlib
 import random
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import structlog
 from graphql import OperationType
@@ -74,15 +74,6 @@ def feed_document(settings: Settings) -> FeedDocument | None:
     return FeedDocument(operation, changes, since)
 
 
-class Source(Protocol):
-    async def follow(
-        self,
-        items_of: Callable[[Any], list[Any]],
-        apply: Callable[[list[Any]], Awaitable[None]],
-        connected: Callable[[bool], Awaitable[None]],
-    ) -> None: ...
-
-
 class Feed:
     """One replica's part of the feed; `status` is what `/readyz` shows."""
 
@@ -90,13 +81,12 @@ class Feed:
         self,
         settings: FeedSettings,
         document: FeedDocument,
-        source: Source,
+        source: Subscription | Poll,
         *,
         store: FeedStore,
         directory: Directory,
         metrics: Metrics,
         log_interval: float,
-        clock: Callable[[], float] = time.time,
     ) -> None:
         self.settings = settings
         self.changes = document.changes
@@ -106,7 +96,6 @@ class Feed:
         self.metrics = metrics
         self.status = "starting"
         self._down_log = LogGate(log_interval)
-        self._clock = clock
         self._up = False
         self._delay = settings.reconnect_min_seconds
         self._task: asyncio.Task[None] | None = None
@@ -144,7 +133,7 @@ class Feed:
         if not held:
             self.status = "standby: another replica holds the feed"
         elif not self._up:
-            await self._mark_stale(self._clock() - self.settings.gap_fresh_seconds)
+            await self._mark_stale(time.time() - self.settings.gap_fresh_seconds)
             if self.status != "starting":
                 self._report_down(self.status)
         shared = await self.store.stale_before()
@@ -172,7 +161,7 @@ class Feed:
 
     async def _connected(self, missed_changes: bool) -> None:
         if missed_changes:
-            await self._mark_stale(self._clock())
+            await self._mark_stale(time.time())
         self._delay = self.settings.reconnect_min_seconds
         self._set_up(True)
         self.status = "up"
@@ -201,7 +190,7 @@ class Feed:
             if len(items) > self.settings.max_ids_per_event:
                 events.labels("flood").inc()
                 log.warning("feed_flood", changes=len(items), limit=self.settings.max_ids_per_event)
-                await self._mark_stale(self._clock())
+                await self._mark_stale(time.time())
                 return
             if self.settings.users:
                 ids += await self.directory.update(objects)
@@ -212,7 +201,7 @@ class Feed:
         except Exception as exc:  # the cache failing: every copy counts as stale instead
             events.labels("failed").inc()
             log.warning("feed_changes_not_applied", error=type(exc).__name__)
-            self.directory.stale_before = max(self.directory.stale_before, self._clock())
+            self.directory.stale_before = max(self.directory.stale_before, time.time())
             return
         events.labels("applied").inc()
         if len(known) < len(ids):
@@ -249,7 +238,7 @@ def open_feed(
     text = document.operation.text
     cursor_key = hashlib.sha256(f"{text}\0{feed.cursor}".encode()).hexdigest()[:12]
     store = feed_store(settings.cache, lease_seconds=feed.lease_seconds, cursor_key=cursor_key)
-    source: Source
+    source: Subscription | Poll
     if feed.kind == "subscription":
         url = feed.websocket_url(settings.upstream.url or site_url)
         assert url is not None  # checked by Settings

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from typing import Any, Protocol
+from typing import Any
 
 import orjson
 from redis.asyncio import Redis, RedisCluster
@@ -21,27 +21,9 @@ from adapter.config import CacheSettings
 __all__ = ["FeedStore", "LocalFeedStore", "RedisFeedStore", "feed_store"]
 
 
-class FeedStore(Protocol):
-    async def hold(self) -> bool:
-        """Take or renew the feed's lease; whether this replica holds it."""
-        ...
-
-    async def stale_before(self) -> float | None:
-        """Copies written before this time count as stale (None: not known)."""
-        ...
-
-    async def mark_stale(self, before: float) -> None: ...
-
-    async def cursor(self) -> Any:
-        """The poll's last change seen, None before the first."""
-        ...
-
-    async def save_cursor(self, value: Any) -> None: ...
-
-    async def aclose(self) -> None: ...
-
-
 class LocalFeedStore:
+    """The memory cache's: this process alone holds its feed."""
+
     def __init__(self) -> None:
         self._cursor: Any = None
 
@@ -78,7 +60,8 @@ class RedisFeedStore:
         self._held_until = 0.0
 
     async def hold(self) -> bool:
-        """A Redis error keeps a lease held until it would have expired, then lets it go."""
+        """Take or renew the feed's lease; whether this replica holds it. A Redis error keeps
+        a lease held until it would have expired, then lets it go."""
         try:
             if time.monotonic() < self._held_until:
                 await self._lock.reacquire()
@@ -95,6 +78,7 @@ class RedisFeedStore:
         return True
 
     async def stale_before(self) -> float | None:
+        """Copies written before this time count as stale (None: not known)."""
         value = await self.client.get(self._stale_key)
         return None if value is None else float(value)
 
@@ -102,6 +86,7 @@ class RedisFeedStore:
         await self.client.set(self._stale_key, repr(before), ex=86_400)
 
     async def cursor(self) -> Any:
+        """The poll's last change seen, None before the first."""
         value = await self.client.get(self._cursor_key)
         return None if value is None else orjson.loads(value)
 
@@ -115,8 +100,10 @@ class RedisFeedStore:
         await self.client.aclose()
 
 
+FeedStore = LocalFeedStore | RedisFeedStore
+
+
 def feed_store(settings: CacheSettings, *, lease_seconds: float, cursor_key: str) -> FeedStore:
-    """The store for the configured cache backend."""
     if settings.backend == "memory":
         return LocalFeedStore()
     url, options = settings.redis.url.get_secret_value(), client_options(settings.redis)

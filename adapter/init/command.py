@@ -216,13 +216,12 @@ def init_command(
     from adapter.init.environment import ENV_FILE, header_variable, variables
     from adapter.init.errors import InitError
     from adapter.init.feeds import find_feed
-    from adapter.init.introspect import Endpoint
+    from adapter.init.introspect import Endpoint, read_schema_file
     from adapter.init.plan import Plan
     from adapter.init.propose import propose
     from adapter.init.render import CONFIG_FILE, render, write_files
     from adapter.init.review import review
     from adapter.init.sample import collect_samples
-    from adapter.init.schema_file import read_schema_file
     from adapter.init.sessions import viewer_session
     from adapter.init.verify import verify
     from adapter.logs import configure_logging

@@ -10,7 +10,7 @@ preferred, since a chunk of ids is one field; a field taking one id (`user(id:)`
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal, TypeVar
 
 from graphql import (
@@ -107,6 +107,10 @@ class RootField:
     def result_path(self) -> str:
         return ".".join((self.name, *self.below))
 
+    @property
+    def signature(self) -> str:
+        return self.name
+
 
 @dataclass(frozen=True)
 class Fetcher(RootField):
@@ -119,9 +123,9 @@ class Fetcher(RootField):
     # The user field the ids are matched on, when a filter names one (`chat_id` in
     # `filter: {chat_id: {_in: $ids}}`); None: the id field itself.
     key: str | None = None
-    # A page-size argument of a list field (a dotted path into an input object:
-    # `pagination.limit`), given the batch size so no page is cut short.
-    limit_argument: str | None = None
+    # Where a list field takes its page size (`("first",)`, `("pagination", "limit")` into an
+    # input object), given the batch size so no page is cut short.
+    limit_argument: tuple[str, ...] = ()
 
     def call(self, value: str) -> str:
         """The argument text with `value` (a variable, or a type for showing) in its place."""
@@ -143,7 +147,7 @@ def _argument_text(argument: str, path: Sequence[str], value: str) -> str:
 @dataclass(frozen=True)
 class Search(RootField):
     argument: str = "query"
-    limit_argument: str | None = None
+    limit_argument: tuple[str, ...] = ()
 
     @property
     def signature(self) -> str:
@@ -152,16 +156,14 @@ class Search(RootField):
 
 @dataclass(frozen=True)
 class Viewer(RootField):
-    @property
-    def signature(self) -> str:
-        return self.name
+    """A root field returning the signed-in user."""
 
 
 @dataclass(frozen=True)
 class Listing(RootField):
     """A field that lists users without being given ids: where sample ids come from."""
 
-    limit_argument: str = "first"
+    limit_argument: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -173,7 +175,7 @@ class Discovery:
     viewers: tuple[Viewer, ...]
     listings: tuple[Listing, ...]
     reason: str
-    runners_up: tuple[str, ...] = field(default=())
+    runners_up: tuple[str, ...] = ()
 
     @property
     def fetcher(self) -> Fetcher:
@@ -400,7 +402,7 @@ def _fetcher(
         argument=argument,
         scalar=scalar,
         path=path,
-        limit_argument=_limit_argument(field_) if want_list else None,
+        limit_argument=_limit_argument(field_) if want_list else (),
         key=match_key,
     )
 
@@ -417,7 +419,7 @@ def _int_leaf(user: GraphQLObjectType, path: Sequence[str]) -> bool:
 def _search(
     name: str, field_: GraphQLField, returns: _Returns, user: GraphQLObjectType
 ) -> Search | None:
-    if returns.shape not in ("list", "nodes"):
+    if returns.shape == "one":
         return None
     key = normalise(name)
     search_named = any(word in key for word in _SEARCH_WORDS)
@@ -455,10 +457,10 @@ def _search(
     )
 
 
-def _limit_argument(field_: GraphQLField) -> str | None:
-    """The field's page-size argument as a dotted path (`first`, `pagination.limit`), if any."""
+def _limit_argument(field_: GraphQLField) -> tuple[str, ...]:
+    """The field's best page-size argument, `()` when it has none."""
     paths = page_size_paths(field_)
-    return ".".join(paths[0]) if paths else None
+    return paths[0] if paths else ()
 
 
 def _viewers(
@@ -496,14 +498,14 @@ def _listing(
     if returns.shape == "one" or required_arguments(field_):
         return None
     limit = _limit_argument(field_)
-    if limit is None:
+    if not limit:
         return None  # an unbounded list could be every user of the site
     return Listing(
         name,
         user.name if returns.abstract else None,
         returns.below,
         0,
-        f"`{name}({limit}: 3)` lists a few users",
+        f"`{name}({'.'.join(limit)}: 3)` lists a few users",
         limit_argument=limit,
     )
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import TypeAlias
 
+from adapter.config import BatchSettings
 from adapter.init.discover import Fetcher, Listing, RootField, Search, Viewer
 from adapter.init.feeds import Feed
 from adapter.page_sizes import page_size_text
@@ -23,6 +24,8 @@ __all__ = [
 ]
 
 _INDENT = "  "
+# The batch size init writes, and the users document's page size: the configuration's default.
+BATCH_SIZE = BatchSettings().size
 Tree: TypeAlias = dict[str, "Tree"]
 
 
@@ -47,9 +50,7 @@ def _lines(tree: Tree, depth: int) -> list[str]:
     return out
 
 
-def _field(
-    root: RootField, arguments: str, paths: Sequence[str], depth: int, alias: str = ""
-) -> list[str]:
+def _field(root: RootField, arguments: str, paths: Sequence[str], alias: str = "") -> list[str]:
     """`alias: name(arguments) { below... { ... on Type { paths } } }` as lines."""
     tree = _tree(paths)
     if root.fragment:
@@ -58,7 +59,7 @@ def _field(
         tree = {key: tree}
     head = f"{alias}: " if alias else ""
     call = f"({arguments})" if arguments else ""
-    return _lines({f"{head}{root.name}{call}": tree}, depth)
+    return _lines({f"{head}{root.name}{call}": tree}, 1)
 
 
 def _operation(head: str, lines: list[str]) -> str:
@@ -70,29 +71,29 @@ def _variable_type(fetcher: Fetcher) -> str:
     return f"[{fetcher.scalar}!]!" if fetcher.strategy == "list" else f"{fetcher.scalar}!"
 
 
-def users_document(fetcher: Fetcher, paths: Sequence[str], *, limit: int = 100) -> str:
+def users_document(fetcher: Fetcher, paths: Sequence[str]) -> str:
     """The users operation: one field taking the ids (list) or one id (alias); a list field's
-    page size, when it has one, is `limit` (the batch size)."""
+    page size, when it has one, is the batch size."""
     variable = "ids" if fetcher.strategy == "list" else "id"
     name = "ChatUsers" if fetcher.strategy == "list" else "ChatUser"
     arguments = fetcher.call(f"${variable}")
     if fetcher.limit_argument:
-        arguments += f", {page_size_text(fetcher.limit_argument.split('.'), str(limit))}"
+        arguments += f", {page_size_text(fetcher.limit_argument, str(BATCH_SIZE))}"
     head = f"query {name}(${variable}: {_variable_type(fetcher)})"
-    return _operation(head, _field(fetcher, arguments, paths, 1))
+    return _operation(head, _field(fetcher, arguments, paths))
 
 
 def search_document(search: Search, paths: Sequence[str], *, limit: int = 20) -> str:
     """The search operation: the chat's search text arrives as $query."""
     arguments = f"{search.argument}: $query"
     if search.limit_argument:
-        arguments += f", {page_size_text(search.limit_argument.split('.'), str(limit))}"
-    return _operation("query ChatSearch($query: String!)", _field(search, arguments, paths, 1))
+        arguments += f", {page_size_text(search.limit_argument, str(limit))}"
+    return _operation("query ChatSearch($query: String!)", _field(search, arguments, paths))
 
 
 def viewer_document(viewer: Viewer, id_field: str) -> str:
     """The viewer operation: who is signed in, by the id the chat knows them by."""
-    return _operation("query ChatViewer", _field(viewer, "", [id_field], 1))
+    return _operation("query ChatViewer", _field(viewer, "", [id_field]))
 
 
 def feed_document(feed: Feed, paths: Sequence[str]) -> str:
@@ -102,16 +103,14 @@ def feed_document(feed: Feed, paths: Sequence[str]) -> str:
     if not feed.users:
         return _operation("subscription ChatFeed", [f"{_INDENT}{feed.name}"])
     if feed.kind == "subscription":
-        return _operation("subscription ChatFeed", _field(feed, "", paths, 1))
+        return _operation("subscription ChatFeed", _field(feed, "", paths))
     arguments = page_size_text(feed.argument, "$since")
     if feed.limit:
         arguments += f", {page_size_text(feed.limit, '100')}"
     if feed.order:
         arguments += f", {feed.order}"
     selected = list(dict.fromkeys([*paths, feed.cursor or ""]))
-    return _operation(
-        f"query ChatFeed($since: {feed.scalar})", _field(feed, arguments, selected, 1)
-    )
+    return _operation(f"query ChatFeed($since: {feed.scalar})", _field(feed, arguments, selected))
 
 
 def sample_query(fetcher: Fetcher, count: int, paths: Sequence[str]) -> tuple[str, list[str]]:
@@ -122,11 +121,11 @@ def sample_query(fetcher: Fetcher, count: int, paths: Sequence[str]) -> tuple[st
     declared = ", ".join(f"${name}: {_variable_type(fetcher)}" for name in names)
     lines = []
     for i, name in enumerate(names):
-        lines += _field(fetcher, fetcher.call(f"${name}"), paths, 1, alias=f"u{i}")
+        lines += _field(fetcher, fetcher.call(f"${name}"), paths, alias=f"u{i}")
     return _operation(f"query InitSample({declared})", lines), names
 
 
 def listing_query(listing: Listing, id_field: str, count: int) -> str:
     """A query listing the first `count` users' ids."""
-    size = page_size_text(listing.limit_argument.split("."), str(count))
-    return _operation("query InitListing", _field(listing, size, [id_field], 1))
+    size = page_size_text(listing.limit_argument, str(count))
+    return _operation("query InitListing", _field(listing, size, [id_field]))

@@ -54,19 +54,15 @@ def _scalar_list(type_: GraphQLInputType) -> str | None:
 
 def _rank(parent: str | None, key: str, type_name: str) -> int | None:
     """How id-like a list field is by its name and its parent's; None: not one."""
-    name = normalise(key)
-    if parent is not None and name in _MEMBERSHIP and _id_parent(parent, type_name):
-        return 0 if normalise(parent) == "id" else 1
+    name, type_key = normalise(key), normalise(type_name)
+    parent_key = normalise(parent) if parent is not None else None
+    if name in _MEMBERSHIP and parent_key in (*_ID_KEYS, f"{type_key}id"):
+        return 0 if parent_key == "id" else 1
     if name in _PLURAL_KEYS[:3]:
         return 0
-    if name in _PLURAL_KEYS or name == f"{normalise(type_name)}ids":
+    if name in _PLURAL_KEYS or name == f"{type_key}ids":
         return 2
     return None
-
-
-def _id_parent(parent: str, type_name: str) -> bool:
-    key = normalise(parent)
-    return key in _ID_KEYS or key == f"{normalise(type_name)}id"
 
 
 def _walk(

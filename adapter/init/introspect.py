@@ -1,28 +1,39 @@
-"""The site's GraphQL endpoint as `init` sees it: the introspected schema and small queries.
+"""The site's schema, introspected or read from a file, and the small queries `init` sends.
 
-Every failure leaves this module as an `InitError` whose message names the endpoint (without any
-credentials or query string) and says what to try; header values never appear in a message.
+A schema file is for sites that answer no introspection (Apollo Server in production): SDL
+(`schema.graphql`, as printed by the site's tooling) or introspection JSON (the answer to the
+introspection query, with or without its `data` wrapper). Every failure leaves this module as an
+`InitError` whose message names the endpoint or file (without any credentials or query string)
+and says what to try; header values never appear in a message.
 """
 
 from __future__ import annotations
 
 import zlib
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any, Self
 from urllib.parse import urlsplit
 
 import httpx
 import orjson
-from graphql import GraphQLSchema, get_introspection_query
+from graphql import (
+    GraphQLError,
+    GraphQLSchema,
+    build_ast_schema,
+    get_introspection_query,
+    parse,
+)
 
 from adapter.bounded import ACCEPT_ENCODING, TooLarge, UnsupportedEncoding, read_bounded_sync
 from adapter.init.errors import InitError
-from adapter.init.schema_file import client_schema
+from adapter.introspection import client_schema
 from adapter.upstream import error_messages
 from adapter.urls import display_url
 
-__all__ = ["Endpoint"]
+__all__ = ["Endpoint", "read_schema_file"]
 
+# An introspection answer or a schema file.
 MAX_RESPONSE_BYTES = 64 * 1024 * 1024
 _UNAUTHORIZED = frozenset({401, 403})
 
@@ -57,10 +68,9 @@ class Endpoint:
         self._client.close()
 
     def schema(self) -> GraphQLSchema:
-        """Introspect the endpoint and build its schema."""
         data = self.execute(get_introspection_query(descriptions=True), purpose="introspection")
         problem = f"{self.where} answered the introspection query, but not with a usable schema"
-        return client_schema(data, problem)
+        return _client_schema(data, problem)
 
     def execute(
         self,
@@ -155,3 +165,64 @@ class Endpoint:
 def _reason(exc: httpx.HTTPError) -> str:
     text = str(exc).strip()
     return text[:200] if text else type(exc).__name__
+
+
+def read_schema_file(path: Path) -> GraphQLSchema:
+    """The schema in `path`; InitError saying what is wrong with the file otherwise."""
+    try:
+        with path.open("rb") as file:
+            raw = file.read(MAX_RESPONSE_BYTES + 1)
+    except OSError as exc:
+        raise InitError(
+            f"cannot read the schema file {path.absolute()}: {exc.strerror or exc}"
+        ) from None
+    if len(raw) > MAX_RESPONSE_BYTES:
+        raise InitError(f"{path} is larger than {MAX_RESPONSE_BYTES // 2**20} MiB")
+    if raw.lstrip()[:1] in (b"{", b"["):
+        return _from_json(path, raw)
+    return _from_sdl(path, raw)
+
+
+def _from_json(path: Path, raw: bytes) -> GraphQLSchema:
+    try:
+        payload: Any = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise InitError(f"{path} starts like JSON but is not JSON ({exc})") from None
+    if isinstance(payload, dict) and isinstance(payload.get("data"), dict):
+        payload = payload["data"]
+    if not isinstance(payload, dict) or not isinstance(payload.get("__schema"), dict):
+        raise InitError(
+            f"{path} is JSON without `__schema`: give the answer to the introspection query "
+            "(or the schema's SDL)"
+        )
+    return _client_schema(payload, f"{path} holds introspection JSON that is not a usable schema")
+
+
+def _client_schema(data: Any, problem: str) -> GraphQLSchema:
+    """The schema an introspection answer describes; InitError saying `problem` otherwise."""
+    try:
+        return client_schema(data)
+    except ValueError as exc:
+        raise InitError(f"{problem} ({exc})") from None
+
+
+def _from_sdl(path: Path, raw: bytes) -> GraphQLSchema:
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InitError(f"{path} is neither UTF-8 SDL nor introspection JSON") from None
+    try:
+        # Lenient on directives it does not define (federation's @key, @link, a server's own):
+        # init reads types and fields, never directives.
+        return build_ast_schema(parse(text), assume_valid_sdl=True)
+    except GraphQLError as exc:
+        raise InitError(f"{path} is not GraphQL SDL: {exc.message} {_where(exc)}") from None
+    except (TypeError, ValueError) as exc:
+        raise InitError(f"{path} does not describe a usable schema ({exc})") from None
+
+
+def _where(exc: GraphQLError) -> str:
+    if exc.locations:
+        location = exc.locations[0]
+        return f"(line {location.line}, column {location.column})"
+    return ""

@@ -2,11 +2,15 @@
 
 Pure. Each guess carries the reason shown to the person running `init` and written beside it in
 `config.yaml`. `user_mail` is found but switched off: an email address is personal data, and the
-chat works without it.
+chat works without it. Global ids in the sampled users (`VXNlcjo1` is Relay's `User:5`) are told
+apart only when every id decodes the same way and the adapter's own encoder writes each one back
+exactly as the site sent it, so the chat's ids (the part inside) can be turned into what the
+site's fetch field takes.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -15,9 +19,11 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from graphql import GraphQLEnumType, GraphQLObjectType, GraphQLScalarType, get_named_type
+from pydantic import ValidationError
 
+from adapter.config import FieldSpec, GlobalIdSettings
+from adapter.globalids import GlobalIds, b64decode_text
 from adapter.init.discover import Discovery
-from adapter.init.globalid import GlobalIdGuess, describe_global_ids, detect_global_ids
 from adapter.init.vocabulary import (
     AVATAR_OBJECT_URL,
     AVATAR_WORDS,
@@ -96,6 +102,8 @@ _KEYS = ("key", "slug", "handle", "code")
 _ADMIN_FLAGS = ("isadmin", "admin", "issuperuser", "superuser", "isowner")
 _PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
 _FILES_BASE = "https://files.example.com/avatars"
+_RELAY = re.compile(r"([A-Za-z_][A-Za-z0-9_]{0,99}):(.{1,100})", re.DOTALL)
+_GID = re.compile(r"(gid://[A-Za-z0-9_.-]+/[A-Za-z0-9_]+/)([^/]+)")
 
 
 @dataclass(frozen=True)
@@ -348,29 +356,18 @@ def _badge(user: GraphQLObjectType) -> Guess:
     return Guess("badge", found[0].path, f"{found[0].name} is shown as the user's badge")
 
 
-def _role_lookup(values: Sequence[str]) -> tuple[dict[str, str], list[str]]:
-    """Each value the vocabulary can classify -> admin or user; and those it cannot."""
-    lookup: dict[str, str] = {}
-    unsure: list[str] = []
-    for value in values:
-        key = normalise(value)
-        if key in _ADMIN_VALUES:
-            lookup[value] = "admin"
-        elif key in _USER_VALUES:
-            lookup[value] = "user"
-        else:
-            unsure.append(value)
-    return lookup, unsure
-
-
 def _chat_role(user: GraphQLObjectType) -> Guess:
     for leaf in leaves(user):
         key = normalise(leaf.name)
         if isinstance(leaf.type, GraphQLEnumType) and key in _ROLE_NAMES:
-            lookup, unsure = _role_lookup(list(leaf.type.values))
-            admins = [value for value, role in lookup.items() if role == "admin"]
+            values = list(leaf.type.values)
+            admins = [v for v in values if normalise(v) in _ADMIN_VALUES]
             if admins:
-                users = [value for value, role in lookup.items() if role == "user"]
+                users = [v for v in values if normalise(v) in _USER_VALUES]
+                lookup = {
+                    v: "admin" if v in admins else "user" for v in values if v in admins + users
+                }
+                unsure = [v for v in values if v not in lookup]
                 reason = f"{leaf.name} {', '.join(admins)} -> chat admin"
                 if users:
                     reason += f"; {', '.join(users)} -> user"
@@ -432,6 +429,69 @@ def _profiles(user: GraphQLObjectType) -> tuple[dict[str, Any] | None, str]:
     return None, "no list of sub-profiles"
 
 
+@dataclass(frozen=True)
+class GlobalIdGuess:
+    settings: dict[str, Any]
+    # The sampled ids as the chat knows them, in the order given.
+    local_ids: tuple[str, ...]
+    reason: str
+
+
+def _global_id_kind(text: str) -> tuple[dict[str, Any], str] | None:
+    """The settings that would decode `text`, and the id inside it."""
+    gid = _GID.fullmatch(text)
+    if gid is not None:
+        return {"encoding": "template", "template": gid.group(1) + "{id}"}, gid.group(2)
+    decoded = b64decode_text(text)
+    if decoded is None:
+        return None
+    if decoded.startswith("["):
+        # `["users", 5]`; any other value inside fails the check of encoding it back.
+        try:
+            table, local = json.loads(decoded)
+        except ValueError:
+            return None
+        return {"encoding": "postgraphile", "type": str(table)}, str(local)
+    relay = _RELAY.fullmatch(decoded)
+    if relay is not None:
+        return {"encoding": "relay", "type": relay.group(1)}, relay.group(2)
+    return None
+
+
+def _describe_global_ids(settings: Mapping[str, Any]) -> str:
+    """The encoding as a person reads it: base64("User:<id>")."""
+    kind = settings["encoding"]
+    if kind == "relay":
+        return f'base64("{settings["type"]}:<id>")'
+    if kind == "postgraphile":
+        return f"base64('[\"{settings['type']}\",<id>]')"
+    return str(settings["template"]).replace("{id}", "<id>")
+
+
+def detect_global_ids(ids: Sequence[str]) -> GlobalIdGuess | None:
+    """The global-id encoding every one of `ids` uses, checked by encoding them back."""
+    kinds = [_global_id_kind(text) for text in ids]
+    found = [kind for kind in kinds if kind is not None]
+    if not found or len(found) != len(ids):
+        return None
+    settings = found[0][0]
+    if any(kind[0] != settings for kind in found):
+        return None  # two encodings or two types: not one site's user ids
+    local_ids = tuple(local for _, local in found)
+    try:
+        codec = GlobalIds(GlobalIdSettings.model_validate(settings))
+    except ValidationError:
+        return None  # a type no site names (empty, or longer than the settings allow)
+    if any(codec.encode(local) != text for local, text in zip(local_ids, ids, strict=True)):
+        return None  # the site writes them some other way: sending ours would find nobody
+    shown = _describe_global_ids(settings)
+    reason = (
+        f"the sampled ids are global ids, {shown} ({ids[0]} holds {local_ids[0]!r}): the chat "
+        "uses the id inside, and the adapter encodes it for the site and decodes its answers"
+    )
+    return GlobalIdGuess(settings, local_ids, reason)
+
+
 _ROW_IDS = ("databaseid", "rowid", "pk", "userid", "memberid")
 
 
@@ -457,7 +517,7 @@ def _ids(
     if guess is None and encoded_by is not None and ids:
         reason = (
             f"{fetcher.signature} found the sampled users only by global ids, "
-            f"{describe_global_ids(encoded_by)}, and {id_field} holds the id inside: "
+            f"{_describe_global_ids(encoded_by)}, and {id_field} holds the id inside: "
             "the adapter encodes the chat's ids for the site"
         )
         guess = GlobalIdGuess(dict(encoded_by), tuple(ids), reason)
@@ -513,21 +573,26 @@ def propose(
     )
 
 
+def path_problem(user: GraphQLObjectType, spec: FieldSpec | list[str]) -> str | None:
+    """Why a path `spec` reads does not fit the schema, or None when every one does."""
+    for path in spec_paths(spec):
+        found = resolve_path(user, path)
+        if isinstance(found, str):
+            return found
+    return None
+
+
 def guess_from_source(
     field: str,
     source: str | list[str],
     user: GraphQLObjectType,
     samples: Sequence[Mapping[str, Any]] = (),
 ) -> Guess | str:
-    """The guess for a source the person typed (a path, a template or fallbacks), or a problem.
-
-    The field's usual converter is kept: `or_false` for avatars, and for `lastlogin` the one that
-    fits the newly chosen field.
-    """
-    for path in spec_paths(source):
-        found = resolve_path(user, path)
-        if isinstance(found, str):
-            return found
+    """The guess for a source the person typed (a path, a template or fallbacks), or a problem;
+    with the field's usual converter (`or_false` for avatars, for `lastlogin` the one that fits)."""
+    problem = path_problem(user, source)
+    if problem is not None:
+        return problem
     key = "template" if isinstance(source, str) and _PLACEHOLDER.search(source) else "path"
     if field == "avatar_url":
         spec: Any = (

@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 from adapter.init.documents import (
+    BATCH_SIZE,
     feed_document,
     search_document,
     users_document,
@@ -42,7 +43,8 @@ CONFIG_FILE = "config.yaml"
 _WIDTH = 96
 
 
-def _flow(value: Any) -> str:
+def flow(value: Any) -> str:
+    """`value` as one line of YAML, quoted as the dumper quotes it."""
     text: str = yaml.safe_dump(value, default_flow_style=True, sort_keys=False, width=10**6)
     return text.removesuffix("...\n").strip()
 
@@ -95,7 +97,7 @@ def _chat(plan: Plan) -> list[str]:
 
 def _upstream(plan: Plan) -> list[str]:
     fetcher = plan.fetcher
-    lines = ["upstream:", f"  url: {_flow(plan.url)}"]
+    lines = ["upstream:", f"  url: {flow(plan.url)}"]
     if plan.header_names:
         names = ", ".join(header_variable(n) for n in plan.header_names)
         lines += _comment(
@@ -105,31 +107,31 @@ def _upstream(plan: Plan) -> list[str]:
         )
         lines.append("  headers:")
         lines += [
-            f"    {_flow(n)}: {_flow('${' + header_variable(n) + '}')}" for n in plan.header_names
+            f"    {flow(n)}: {flow('${' + header_variable(n) + '}')}" for n in plan.header_names
         ]
     lines += ["  batch:", *_comment(f"{fetcher.strategy}: {fetcher.reason}.", 4)]
     lines += [
         f"    strategy: {fetcher.strategy}",
         "    # Ids per upstream request; a call for N uncached ids costs ceil(N / size) requests.",
-        "    size: 100",
+        f"    size: {BATCH_SIZE}",
     ]
     if fetcher.limit_argument:
         lines += _comment(
             f"The users document asks for "
-            f"{page_size_text(fetcher.limit_argument.split('.'), '100')}, so that a page of "
+            f"{page_size_text(fetcher.limit_argument, str(BATCH_SIZE))}, so that a page of "
             "the site's answer holds a whole batch; keep the two equal (check-config checks).",
             4,
         )
     global_id = plan.proposal.global_id
     if global_id is not None:
         lines += _comment(f"{global_id.reason}.", 2)
-        lines.append(f"  global_id: {_flow(global_id.settings)}")
+        lines.append(f"  global_id: {flow(global_id.settings)}")
     lines += [
         "  operations:",
         "    users:",
         f"      document: {plan.users_file}",
         f"      ids_variable: {'ids' if fetcher.strategy == 'list' else 'id'}",
-        f"      result_path: {_flow(fetcher.result_path)}",
+        f"      result_path: {flow(fetcher.result_path)}",
     ]
     if plan.search is not None:
         lines += _comment(f"The chat's user search: {plan.search.reason}.", 4)
@@ -140,7 +142,7 @@ def _upstream(plan: Plan) -> list[str]:
     if plan.viewer is not None:
         lines += _comment(f"Who is signed in, for widget tokens: {plan.viewer.reason}.", 4)
         lines += ["    viewer:", "      document: resolvers/viewer.graphql"]
-        lines += [f"      result_path: {_flow(plan.viewer.name + '.' + plan.proposal.id_field)}"]
+        lines += [f"      result_path: {flow(plan.viewer.name + '.' + plan.proposal.id_field)}"]
     else:
         lines += _comment("viewer: no viewer/me field returns the signed-in user.", 4)
     return [*lines, ""]
@@ -151,7 +153,7 @@ def _mapping(plan: Plan) -> list[str]:
     lines = [
         "mapping:",
         f"  # The field of {plan.discovery.user_type.name} that holds the id the chat asks for.",
-        f"  id: {_flow(proposal.id_field)}",
+        f"  id: {flow(proposal.id_field)}",
         "  fields:",
     ]
     for guess in proposal.guesses:
@@ -159,17 +161,17 @@ def _mapping(plan: Plan) -> list[str]:
             lines += _comment(f"{guess.field}: {guess.reason}.", 4)
         elif not guess.enabled:
             lines += _comment(f"{guess.reason}.", 4)
-            lines += [f"    # {guess.field}: {_flow(guess.spec)}"]
+            lines += [f"    # {guess.field}: {flow(guess.spec)}"]
             if guess.field == "user_mail":
                 lines += _comment(
-                    f"(to switch it on, also select {_flow(guess.spec)} in {plan.users_file})", 4
+                    f"(to switch it on, also select {flow(guess.spec)} in {plan.users_file})", 4
                 )
         else:
             lines += _comment(f"{guess.reason}.", 4)
-            lines.append(f"    {guess.field}: {_flow(guess.spec)}")
+            lines.append(f"    {guess.field}: {flow(guess.spec)}")
     if proposal.profiles is not None:
         lines += _comment(f"{proposal.profiles_reason}.", 2)
-        lines.append(f"  profiles: {_flow(proposal.profiles)}")
+        lines.append(f"  profiles: {flow(proposal.profiles)}")
     return [*lines, ""]
 
 
@@ -240,8 +242,8 @@ def _feed(plan: Plan) -> list[str]:
             "",
         ]
     lines = ["feed:", *_comment(f"{feed.kind}: {feed.reason}.", 2), f"  kind: {feed.kind}"]
-    lines += ["  document: resolvers/feed.graphql", f"  ids: {_flow(feed.result_path)}"]
-    lines.append(f"  users: {_flow(feed.users)}")
+    lines += ["  document: resolvers/feed.graphql", f"  ids: {flow(feed.result_path)}"]
+    lines.append(f"  users: {flow(feed.users)}")
     if feed.kind == "subscription":
         lines += _comment(
             "It connects to upstream.url as ws:// or wss://; set url: where the site serves its "
@@ -249,7 +251,7 @@ def _feed(plan: Plan) -> list[str]:
             2,
         )
     else:
-        lines += ["  since_variable: since", f"  cursor: {_flow(feed.cursor)}"]
+        lines += ["  since_variable: since", f"  cursor: {flow(feed.cursor)}"]
         lines += ["  interval_seconds: 5"]
     return [*lines, ""]
 

@@ -18,9 +18,8 @@ from pydantic import TypeAdapter, ValidationError
 from adapter.config import FieldSpec
 from adapter.init.discover import RootField
 from adapter.init.plan import Plan
-from adapter.init.propose import Guess, IdType, guess_from_source
-from adapter.init.vocabulary import resolve_path
-from adapter.mapping import spec_paths
+from adapter.init.propose import Guess, IdType, guess_from_source, path_problem
+from adapter.init.render import flow
 
 __all__ = ["review", "source_text"]
 
@@ -39,7 +38,7 @@ def source_text(spec: Any) -> str:
         return ", ".join(spec)
     if isinstance(spec, dict) and set(spec) - {"convert"} in ({"path"}, {"template"}):
         return str(spec.get("path") or spec.get("template"))
-    return yaml.safe_dump(spec, default_flow_style=True, sort_keys=False, width=10**6).strip()
+    return flow(spec)
 
 
 def _choose(title: str, options: Sequence[_Root], *, optional: bool) -> _Root | None:
@@ -51,7 +50,7 @@ def _choose(title: str, options: Sequence[_Root], *, optional: bool) -> _Root | 
     if optional:
         typer.echo("  0) none")
     for number, option in enumerate(options, start=1):
-        typer.echo(f"  {number}) {getattr(option, 'signature', option.name)}: {option.reason}")
+        typer.echo(f"  {number}) {option.signature}: {option.reason}")
     numbers = [str(n) for n in range(0 if optional else 1, len(options) + 1)]
     choice = int(_ask_choice(f"{title}: which one", numbers, "1", show_choices=False))
     return options[choice - 1] if choice else None
@@ -90,11 +89,8 @@ def _rule(field: str, data: dict[str, Any], plan: Plan) -> Guess | str:
         spec = TypeAdapter(FieldSpec).validate_python(data)
     except ValidationError as exc:
         return f"not a valid rule: {exc.errors()[0]['msg']}"
-    for path in spec_paths(spec):
-        found = resolve_path(plan.discovery.user_type, path)
-        if isinstance(found, str):
-            return found
-    return Guess(field, data, "your rule")
+    problem = path_problem(plan.discovery.user_type, spec)
+    return Guess(field, data, "your rule") if problem is None else problem
 
 
 def _ask_field(guess: Guess, plan: Plan, samples: Sequence[Mapping[str, Any]]) -> Guess:

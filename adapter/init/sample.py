@@ -129,9 +129,8 @@ def _ids(users: Sequence[dict[str, Any]], id_field: str) -> tuple[str, ...]:
     return tuple(str(u[id_field]) for u in users if u.get(id_field) is not None)
 
 
-def _listed_ids(
-    endpoint: Endpoint, discovery: Discovery, count: int
-) -> tuple[tuple[str, ...], str]:
+def _listed_ids(endpoint: Endpoint, discovery: Discovery) -> tuple[tuple[str, ...], str]:
+    count = len(DEFAULT_IDS)
     for listing in discovery.listings:
         try:
             query = listing_query(listing, _key(discovery), count)
@@ -158,9 +157,8 @@ def collect_samples(
     discovery: Discovery,
     *,
     given: Sequence[str] | None = None,
-    count: int = 3,
 ) -> Samples:
-    """Up to `count` users of the site; never raises for a site that will not say."""
+    """A few users of the site; never raises for a site that will not say."""
     try:
         if given:
             users, encoded_by = _fetch_by_ids(endpoint, discovery, given)
@@ -168,23 +166,23 @@ def collect_samples(
             return Samples(tuple(given), tuple(users), note, bool(users), encoded_by)
         refused: InitError | None = None
         try:
-            users, encoded_by = _fetch_by_ids(endpoint, discovery, DEFAULT_IDS[:count])
+            users, encoded_by = _fetch_by_ids(endpoint, discovery, DEFAULT_IDS)
         except InitError as exc:
             # Ids 1, 2, 3 may not even be valid here (a site of global ids): try a listing.
             users, encoded_by, refused = [], None, exc
         if users:
             ids = _ids(users, _key(discovery))
             return Samples(ids, tuple(users), f"ids {', '.join(ids)} exist", True, encoded_by)
-        ids, source = _listed_ids(endpoint, discovery, count)
+        ids, source = _listed_ids(endpoint, discovery)
         if ids:
             users, encoded_by = _fetch_by_ids(endpoint, discovery, ids)
             return Samples(ids, tuple(users), source, bool(users), encoded_by)
         if refused is not None:
             raise refused
     except InitError as exc:
-        return Samples(DEFAULT_IDS[:count], (), f"the site would not give sample users: {exc}")
+        return Samples(DEFAULT_IDS, (), f"the site would not give sample users: {exc}")
     return Samples(
-        DEFAULT_IDS[:count],
+        DEFAULT_IDS,
         (),
         "found no sample users (ids 1, 2, 3 are unknown and no field lists users); "
         "pass --sample-ids",

@@ -39,15 +39,11 @@ BEARER_ONLY = Session(
 )
 
 
-def _mutations(schema: GraphQLSchema) -> frozenset[str]:
-    mutation = schema.mutation_type
-    return frozenset() if mutation is None else frozenset(map(normalise, mutation.fields))
-
-
 def viewer_session(schema: GraphQLSchema, viewer: Viewer) -> Session:
     """The credentials the viewer query needs on `schema`'s site."""
     name = normalise(viewer.name)
-    mutations = _mutations(schema)
+    mutation = schema.mutation_type
+    mutations = {normalise(field) for field in mutation.fields} if mutation else set()
     if name == "authenticateditem" and "endsession" in mutations:
         return Session(
             ("Authorization",),

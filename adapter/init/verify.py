@@ -35,10 +35,6 @@ class Verification:
     # Why there is no answer, when there is none.
     skipped: str = ""
 
-    @property
-    def ok(self) -> bool:
-        return self.report.ok and self.answer is not None and self.answer.status == 200
-
 
 async def _verify(
     config: Path, ids: Sequence[str], environ: Mapping[str, str], schema: GraphQLSchema | None
@@ -73,8 +69,6 @@ def verify(
     *,
     schema: GraphQLSchema | None = None,
 ) -> Verification:
-    """Check the written configuration, then ask it for `ids` as the chat would.
-
-    With `schema` (init's --schema), the documents are checked against it, not introspected.
-    """
+    """Check the written configuration (against `schema`, from --schema, instead of the site's
+    introspection when given), then ask it for `ids` as the chat would."""
     return asyncio.run(_verify(config, ids, environ, schema))

@@ -227,10 +227,8 @@ def plain_name(path: str) -> str:
 def find_leaves(
     candidates: Iterable[Leaf], words: Sequence[str], *, contains: bool = False
 ) -> list[Leaf]:
-    """Leaves named like `words`, best first: exact names, then (optionally) names containing one.
-
-    A name also matches a word followed by a usual suffix (`avatarUrl`, `lastLoginAt`).
-    """
+    """Leaves named like `words`, best first: exact names, then a word with a usual suffix
+    (`avatarUrl`, `lastLoginAt`), then (optionally) names containing one."""
     ranked: list[tuple[int, int, Leaf]] = []
     for leaf in candidates:
         name = normalise(leaf.name)

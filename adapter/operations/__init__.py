@@ -1,10 +1,5 @@
-"""The upstream operation documents in `resolvers/`, loaded and checked at start-up into what
-each call sends and reads: `build_operations(settings)`.
-
-A site edits these documents to fit its own schema. The package by job: `document` (parse one
-document, its variables and result path), `selection` (the one walk over a selection),
-`batches` (the users in an answer, read strictly; the users document's list and alias
-strategies), `queries` (search, login, friends, notify).
+"""The upstream operation documents in `resolvers/` (a site edits them to fit its schema),
+loaded and checked at start-up into what each call sends and reads: `build_operations(settings)`.
 """
 
 from __future__ import annotations
@@ -47,7 +42,6 @@ def _friends_query(settings: Settings, config: FriendsOperation) -> FriendsQuery
         name,
         wire_type(operation.variables[name]),
         result,
-        config.variables,
         operation.selected_paths(result),
         config,
         build_global_ids(settings.upstream.global_id),
@@ -59,6 +53,11 @@ def _notify_mutation(settings: Settings, config: NotifyOperation) -> NotifyMutat
     if operation.definition.operation.value != "mutation":
         raise operation.problem("the notify document must be a mutation")
     declared = operation.variables
+    required = [
+        name
+        for name, definition in declared.items()
+        if isinstance(definition.type, NonNullTypeNode) and definition.default_value is None
+    ]
     problems = [
         f"the operation declares no variable ${name} (upstream.operations.notify)"
         for name in (*config.variables, *config.constants)
@@ -66,28 +65,20 @@ def _notify_mutation(settings: Settings, config: NotifyOperation) -> NotifyMutat
     ]
     problems += [
         f"${name} is required by the mutation but neither mapped nor constant"
-        for name, definition in declared.items()
-        if isinstance(definition.type, NonNullTypeNode)
-        and definition.default_value is None
-        and name not in config.variables
-        and name not in config.constants
+        for name in required
+        if name not in config.variables and name not in config.constants
     ]
     if problems:
         raise ConfigError(
             [f"{operation.source}: {p}" for p in problems], source="operation document"
         )
-    required = frozenset(
-        source
-        for name, source in config.variables.items()
-        if isinstance(declared[name].type, NonNullTypeNode) and declared[name].default_value is None
-    )
     user_variables = [n for n, source in config.variables.items() if source == "user_id"]
     wire: IdWireType = wire_type(declared[user_variables[0]]) if user_variables else "str"
     return NotifyMutation(
         operation,
         config,
         operation.result_path(config.result_path),
-        required,
+        frozenset(config.variables[name] for name in required if name in config.variables),
         wire,
         build_global_ids(settings.upstream.global_id),
     )
@@ -106,28 +97,26 @@ def _users_batch(settings: Settings, config: UsersOperation) -> UsersBatch:
         raise operation.problem(
             f"${name} is declared Int, but upstream.global_id sends global ids, which are text"
         )
-    if strategy == "list":
-        if not is_list(definition.type):
-            raise operation.problem(f"${name} must be a list for the list strategy")
-        return ListBatch(
-            operation,
-            name,
-            wire_type(definition),
-            result,
-            config.variables,
-            user_paths=user_paths,
-            global_ids=global_ids,
-        )
-    if is_list(definition.type):
-        raise operation.problem(f"${name} must be a single id for the alias strategy")
-    if len(operation.top_fields) != 1 or len(operation.definition.selection_set.selections) != 1:
-        raise operation.problem("the alias strategy needs exactly one top-level field to repeat")
-    # selected_paths() above has checked that `result` starts at the only top-level field.
-    return AliasBatch(
+    batch: type[UsersBatch] = ListBatch
+    if strategy == "list" and not is_list(definition.type):
+        raise operation.problem(f"${name} must be a list for the list strategy")
+    if strategy == "alias":
+        if is_list(definition.type):
+            raise operation.problem(f"${name} must be a single id for the alias strategy")
+        if (
+            len(operation.top_fields) != 1
+            or len(operation.definition.selection_set.selections) != 1
+        ):
+            raise operation.problem(
+                "the alias strategy needs exactly one top-level field to repeat"
+            )
+        # selected_paths() above has checked that `result` starts at the only top-level field.
+        batch, result = AliasBatch, result[1:]
+    return batch(
         operation,
         name,
         wire_type(definition),
-        result[1:],
+        result,
         config.variables,
         user_paths=user_paths,
         global_ids=global_ids,
@@ -167,9 +156,7 @@ def _search_query(settings: Settings, config: SearchOperation) -> SearchQuery:
     operation = load_operation(settings.resolve(config.document))
     variable = operation.variable(config.query_variable, role="search text")
     result = operation.result_path(config.result_path)
-    return SearchQuery(
-        operation, variable, result, config.variables, operation.selected_paths(result), config
-    )
+    return SearchQuery(operation, variable, result, operation.selected_paths(result), config)
 
 
 def _login_query(settings: Settings, config: LoginOperation) -> LoginQuery:

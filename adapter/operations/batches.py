@@ -1,7 +1,4 @@
-"""The batch strategies: how to ask the site for a chunk of users, and how to pair each user
-object in the answer with the id it was requested by. For the `alias` strategy the users document
-asks for one user; `AliasBatch` repeats its field once per id (`u0: user(id: $id_0)`), so a chunk
-of ids still costs one HTTP request. The users in an answer are read strictly
+"""The batch strategies (`UsersBatch`). The users in an answer are read strictly
 (`paths.read_answer`): an answer without the document's shape is an `UpstreamProtocolError`,
 never "these users do not exist"."""
 
@@ -170,8 +167,9 @@ class ListBatch(UsersBatch):
 
 @dataclass
 class AliasBatch(UsersBatch):
-    """`user(id: $id)`: one aliased copy of the field per id, in one document; the field `u{i}`
-    answers `ids[i]` only (an object there with another id answers none)."""
+    """`user(id: $id)`: one aliased copy of the field per id (`u0: user(id: $id_0)`), so a chunk
+    still costs one request; the field `u{i}` answers `ids[i]` only (an object there with
+    another id answers none)."""
 
     by_place = True
     _documents: dict[int, str] = field(default_factory=dict)

@@ -58,7 +58,7 @@ class Operation:
         return [s for s in self.definition.selection_set.selections if isinstance(s, FieldNode)]
 
     def problem(self, message: str) -> ConfigError:
-        return ConfigError([f"{self.source}: {message}"], source="operation document")
+        return _problem(f"{self.source}: {message}")
 
     def variable(self, name: str | None, *, role: str) -> str:
         """The named variable, or the only one when no name is configured."""
@@ -84,17 +84,16 @@ class Operation:
             raise self.problem("more than one top-level field: configure result_path")
         top = (response_key(fields[0]),)
         for below in _CONNECTION_PATHS:
-            if self._selects_objects((*top, *below)):
+            if self._selection_at((*top, *below)) is not None:
                 return (*top, *below)
         return top
 
-    def _selects_objects(self, path: Sequence[str]) -> bool:
+    def _selection_at(self, path: Sequence[str]) -> SelectionSetNode | None:
+        """The selection of the field at the response path `path`; None: not selected there."""
         selection: SelectionSetNode | None = self.definition.selection_set
         for key in path:
             selection = find_field_selection(selection, key, self.fragments)
-            if selection is None:
-                return False
-        return True
+        return selection
 
     def selected_under(self, path: str, result: Sequence[str]) -> str | None:
         """The result path to use when `path` is selected not under `result` but under its
@@ -109,11 +108,9 @@ class Operation:
 
     def selected_paths(self, below: Sequence[str]) -> frozenset[str]:
         """Dotted paths of every field selected under the response path `below`."""
-        selection: SelectionSetNode | None = self.definition.selection_set
-        for key in below:
-            selection = find_field_selection(selection, key, self.fragments)
-            if selection is None:
-                raise self.problem(f"result path {'.'.join(below)!r} is not selected")
+        selection = self._selection_at(below)
+        if selection is None:
+            raise self.problem(f"result path {'.'.join(below)!r} is not selected")
         return collect_paths(selection, self.fragments)
 
 
@@ -123,28 +120,25 @@ def load_operation(path: Path) -> Operation:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise ConfigError(
-            [f"{path.absolute()}: cannot read: {exc.strerror}"], source="operation document"
-        ) from None
+        raise _problem(f"{path.absolute()}: cannot read: {exc.strerror}") from None
     try:
         document = parse(text)
     except GraphQLError as exc:
         where = ""
         if exc.locations:
             where = f"line {exc.locations[0].line}, column {exc.locations[0].column}: "
-        raise ConfigError(
-            [f"{source}: {where}{exc.message}"], source="operation document"
-        ) from None
+        raise _problem(f"{source}: {where}{exc.message}") from None
     definitions = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
     fragments = {
         d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
     }
     if len(definitions) != 1:
-        raise ConfigError(
-            [f"{source}: must hold exactly one operation, found {len(definitions)}"],
-            source="operation document",
-        )
+        raise _problem(f"{source}: must hold exactly one operation, found {len(definitions)}")
     return Operation(source, document, definitions[0], fragments)
+
+
+def _problem(message: str) -> ConfigError:
+    return ConfigError([message], source="operation document")
 
 
 def is_list(node: TypeNode) -> bool:

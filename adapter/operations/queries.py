@@ -26,12 +26,11 @@ class SearchQuery:
     operation: Operation
     query_variable: str
     result: tuple[str, ...]
-    constants: Mapping[str, Any]
     user_paths: frozenset[str]
     settings: SearchOperation
 
     def request(self, text: str) -> tuple[str, dict[str, Any]]:
-        return self.operation.text, {**self.constants, self.query_variable: text}
+        return self.operation.text, {**self.settings.variables, self.query_variable: text}
 
     def users(self, data: Mapping[str, Any]) -> list[Any]:
         return user_list(data, self.result)
@@ -63,14 +62,13 @@ class FriendsQuery:
     user_variable: str
     wire: IdWireType
     result: tuple[str, ...]
-    constants: Mapping[str, Any]
     user_paths: frozenset[str]
     settings: FriendsOperation
     global_ids: GlobalIds | None = None
 
     def request(self, user_id: int | str) -> tuple[str, dict[str, Any]]:
         return self.operation.text, {
-            **self.constants,
+            **self.settings.variables,
             self.user_variable: to_wire(user_id, self.wire, self.global_ids),
         }
 

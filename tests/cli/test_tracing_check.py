@@ -7,7 +7,7 @@ from importlib.machinery import ModuleSpec
 
 import pytest
 
-from adapter.checks.tracing import tracing_problems
+from adapter.checks.startup import tracing_problems
 from adapter.config import TelemetrySettings
 from adapter.web.telemetry import INSTALL_HINT, tracing_modules
 

@@ -111,7 +111,7 @@ def test_search_viewer_and_listing() -> None:
     )
     found = discover(schema)
     assert [s.name for s in found.searches] == ["searchUsers", "people"]
-    assert found.searches[0].limit_argument == "take"
+    assert found.searches[0].limit_argument == ("take",)
     assert found.searches[0].signature == "searchUsers(input: String)"
     assert [v.signature for v in found.viewers] == ["currentUser"]
     listed = {listing.name: listing.below for listing in found.listings}

@@ -1,4 +1,4 @@
-"""`init --yes` through the command line, against three differently shaped live sites.
+"""`init --yes` through the command line, against live sites of different shapes.
 
 For each site the written configuration is loaded as `serve` would load it, and the chat's
 users-info call must return the expected JSON.
@@ -11,12 +11,22 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+import strawberry
 import yaml
 
+from adapter.app import create_app
+from adapter.config import load_settings
 from adapter.demo.data import generate_users
 from tests.init.schemas import MEMBERS, RELAY_PEOPLE, RELAY_TOKEN, CountingSite
-from tests.init.support import InitRunner, SiteServer, chat_users
+from tests.init.support import (
+    OPERATOR_AUTH,
+    OPERATOR_ENVIRONMENT,
+    InitRunner,
+    SiteServer,
+    chat_users,
+)
 from tests.servers import DemoUpstream
+from tests.support import asgi_client
 
 
 def _demo_expected(user_id: int, origin: str) -> dict[str, Any]:
@@ -145,3 +155,53 @@ async def test_member_site(
         expected[3],
         *expected[:3],
     ]
+
+
+# A site whose search answers a connection with `edges { node }` only, no `nodes`.
+_HANDLES = {1: "ada", 2: "adele", 3: "bob"}
+
+
+@strawberry.type
+class _Account:
+    id: strawberry.ID
+    username: str
+
+
+@strawberry.type
+class _AccountEdge:
+    node: _Account
+
+
+@strawberry.type
+class _AccountConnection:
+    edges: list[_AccountEdge]
+
+
+@strawberry.type
+class _EdgesQuery:
+    @strawberry.field
+    def accounts(self, ids: list[strawberry.ID]) -> list[_Account | None]:
+        return [
+            _Account(id=i, username=_HANDLES[int(i)]) if int(i) in _HANDLES else None for i in ids
+        ]
+
+    @strawberry.field
+    def search_accounts(self, text: str) -> _AccountConnection:
+        found = [_Account(id=strawberry.ID(str(i)), username=h) for i, h in _HANDLES.items()]
+        return _AccountConnection(edges=[_AccountEdge(node=a) for a in found if text in a.username])
+
+
+async def test_search_through_edges(
+    run_init: InitRunner, serve_site: SiteServer, tmp_path: Path
+) -> None:
+    """A search field answering `edges { node }` is found, written, and serves the chat's search."""
+    url = serve_site(CountingSite(strawberry.Schema(query=_EdgesQuery)))
+    done = run_init("--upstream", url, "--yes")
+    assert done.returncode == 0, done.stderr + done.stdout
+    config = yaml.safe_load((tmp_path / "config.yaml").read_text())
+    assert config["upstream"]["operations"]["search"]["result_path"] == "searchAccounts.edges.node"
+    settings = load_settings(tmp_path / "config.yaml", environ=OPERATOR_ENVIRONMENT)
+    async with asgi_client(create_app(settings)) as client:
+        response = await client.get("/imbachat/v1/search/ad", auth=OPERATOR_AUTH)
+    assert response.status_code == 200, response.text
+    assert [user["name"] for user in response.json()["data"]] == ["ada", "adele"]

@@ -9,7 +9,7 @@ from graphql import build_schema
 
 from adapter.init.discover import discover
 from adapter.init.documents import users_document
-from adapter.init.globalid import detect_global_ids
+from adapter.init.propose import detect_global_ids
 
 USER = "type User { id: Int! username: String! displayName: String }\n"
 

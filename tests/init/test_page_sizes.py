@@ -47,7 +47,7 @@ def test_init_writes_a_nested_page_size_of_the_batch_size() -> None:
         "[UsersPermissionsUser] }"
     )
     fetcher = next(f for f in discover(schema).fetchers if f.name == "members")
-    assert fetcher.limit_argument == "pagination.limit"
+    assert fetcher.limit_argument == ("pagination", "limit")
     assert "members(ids: $ids, pagination: {limit: 100})" in users_document(fetcher, ["id"])
 
 

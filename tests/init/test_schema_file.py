@@ -9,7 +9,7 @@ import pytest
 from graphql import build_schema, introspection_from_schema
 
 from adapter.init.errors import InitError
-from adapter.init.schema_file import read_schema_file
+from adapter.init.introspect import read_schema_file
 
 SDL = """
 type User { id: ID! name: String }

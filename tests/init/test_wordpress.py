@@ -68,7 +68,7 @@ def test_wpgraphql_users_by_database_id_with_uri_profiles() -> None:
     profile (not `url`, the member's own website)."""
     plan = _plan()
     assert plan.fetcher.signature == "users(where: {include: [Int!]})"
-    assert plan.fetcher.limit_argument == "first"
+    assert plan.fetcher.limit_argument == ("first",)
     assert plan.proposal.fields()["profile_url"] == "https://blog.example{uri}"
 
 
