@@ -15,7 +15,6 @@ from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from adapter.accounts import Accounts
 from adapter.bounded import TooLarge
 from adapter.cache import Cache
 from adapter.config import Settings
@@ -26,6 +25,7 @@ from adapter.metrics import Metrics
 from adapter.notify import Notifier
 from adapter.operations import Operations
 from adapter.runtime import open_runtime, prepare_runtime
+from adapter.site_users import Accounts
 from adapter.upstream import UpstreamClient
 from adapter.web.chat import chat_router
 from adapter.web.demo_page import mount_demo_page
@@ -39,12 +39,9 @@ from adapter.web.webhooks import NonceStore, webhook_router
 
 __all__ = ["AdapterApp", "AppState", "create_app", "served_in_process"]
 
-DEMO_UPSTREAM_PATH = "/demo-upstream"
-
 
 class AppState(TypedDict):
-    """What every request finds in `request.state`: the runtime's parts, by name (`Runtime`'s
-    fields, tests/test_architecture.py checks)."""
+    """`request.state`: `Runtime`'s fields by name (tests/test_architecture.py checks)."""
 
     settings: Settings
     metrics: Metrics
@@ -60,9 +57,8 @@ class AppState(TypedDict):
 
 
 class AdapterApp(FastAPI):
-    """FastAPI behind the edge: the server calls the edge (`web/edge.py`), which answers the
-    routes registered with it and hands everything else to FastAPI, its own `__call__` included.
-    """
+    """FastAPI behind the edge (`web/edge.py`), which answers the routes registered with it and
+    hands everything else to FastAPI's own `__call__`."""
 
     edge: Edge
     # The edge's routes, described for the OpenAPI document (FastAPI does not know them).
@@ -119,7 +115,7 @@ def create_app(
     install_graphql(app, app.edge, settings)
     if blueprint.target.demo is not None:
         # The same demo instance the upstream client calls in-process.
-        app.mount(DEMO_UPSTREAM_PATH, blueprint.target.demo)
+        app.mount("/demo-upstream", blueprint.target.demo)
     mount_demo_page(app, settings)
     _install_error_handlers(app)
     return app

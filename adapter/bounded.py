@@ -39,11 +39,8 @@ _GZIP_WBITS = 16 + zlib.MAX_WBITS
 
 class TooLarge(Exception):
     """More than `limit` bytes; each caller answers with its own error (local control flow).
-
-    Not an `AdapterError` on purpose: raised through a handler by the edge's counting `receive`
-    (`web/edge.py`), it is answered 413 by the edge or, in a FastAPI route, by the app's own
-    handler for it, never as a domain error.
-    """
+    Raised through a handler by the edge's counting `receive`, it is answered 413 by the edge or
+    the app's handler for it, never as a domain error: hence no `AdapterError`."""
 
     def __init__(self, limit: int) -> None:
         super().__init__(f"more than {limit} bytes")
@@ -167,14 +164,9 @@ async def read_bounded(
     declared: str | bytes | None = None,
     encoding: str | None = None,
 ) -> bytes:
-    """The whole body, or `TooLarge`; `declared` is its Content-Length, checked first.
-
-    `encoding` is the body's Content-Encoding, undone as the chunks come (`Decoder`); the limit
-    counts the decoded bytes.
-    """
+    """The whole body, or `TooLarge`; `declared` is its Content-Length, checked first, and
+    `encoding` its Content-Encoding, undone as the chunks come (the limit counts decoded bytes)."""
     counter = ByteCounter(limit, declared=declared)
-    if encoding is None:
-        return b"".join([counter.count(chunk) async for chunk in chunks])
     decoder = Decoder(encoding, limit)
     parts = [counter.count(piece) async for chunk in chunks for piece in decoder.feed(chunk)]
     parts.extend(counter.count(piece) for piece in decoder.flush())

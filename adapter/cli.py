@@ -197,8 +197,8 @@ def serve(
 
 
 def _served_app(config: Path, level: str | None = None) -> tuple[FastAPI, str]:
-    """The app `serve` runs, once the start-up check passed (ConfigError otherwise), and the
-    level its logging was configured at (`level`, else the file's)."""
+    """The app `serve` runs once the start-up check passed, and its logging level (`level`, else
+    the file's)."""
     from adapter.app import create_app
     from adapter.checks import startup_settings
     from adapter.logs import configure_logging
@@ -223,8 +223,8 @@ def app_from_environment() -> FastAPI:
 
 
 def _listen_problem(host: str, port: int) -> str | None:
-    """One plain line when `host:port` cannot be listened on, before uvicorn tries (and logs a
-    traceback-like error per worker); None when it can."""
+    """Why `host:port` cannot be listened on, in one line before uvicorn logs an error per
+    worker; None when it can."""
     try:
         family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
         with socket.socket(family, socket.SOCK_STREAM) as probe:

@@ -327,16 +327,12 @@ class Directory:
                 )
                 for chunk, outcome in zip(chunks, outcomes, strict=True):
                     for user_id in chunk:
-                        if isinstance(outcome, BaseException):
-                            self._settle(user_id, futures[user_id], error=outcome)
-                        else:
-                            self._settle(user_id, futures[user_id], result=outcome[user_id])
+                        found = outcome if isinstance(outcome, BaseException) else outcome[user_id]
+                        self._settle(user_id, futures[user_id], found)
             finally:
                 # Cancelled (shutdown): nobody may wait forever on a fetch that will not come.
                 for user_id, future in futures.items():
-                    self._settle(
-                        user_id, future, error=UpstreamUnavailable("the fetch was cancelled")
-                    )
+                    self._settle(user_id, future, UpstreamUnavailable("the fetch was cancelled"))
 
     @contextlib.contextmanager
     def _fetching(self) -> Iterator[None]:
@@ -350,23 +346,18 @@ class Directory:
                 self._evicted.clear()
 
     def _settle(
-        self,
-        user_id: UserId,
-        future: asyncio.Future[_Found],
-        *,
-        result: _Found | None = None,
-        error: BaseException | None = None,
+        self, user_id: UserId, future: asyncio.Future[_Found], outcome: _Found | BaseException
     ) -> None:
         key = str(user_id)
         if self._in_flight.get(key) is future:
             del self._in_flight[key]
         if future.done():
             return
-        if error is not None:
-            future.set_exception(error)
+        if isinstance(outcome, BaseException):
+            future.set_exception(outcome)
             future.exception()  # mark retrieved: every caller may have gone away
         else:
-            future.set_result(result or _Found(None))
+            future.set_result(outcome)
 
     async def _fetch_chunk(self, chunk: list[UserId], generation: int) -> dict[UserId, _Found]:
         async with self._chunk_lock(chunk) as filled:
@@ -394,24 +385,21 @@ class Directory:
         # Named by the set of ids, not their order.
         members = ",".join(sorted(map(str, chunk))).encode()
         lock = f"{self._key_prefix}lock:{hashlib.sha1(members).hexdigest()}"  # noqa: S324 - a key name, not security
-        if not await self._cache.acquire_lock(lock, self._cache_settings.lock_seconds):
-            yield await self._wait_for_other_replica(chunk)
+        if await self._cache.acquire_lock(lock, self._cache_settings.lock_seconds):
+            try:
+                # Another replica may have refilled the chunk between our read and our lock.
+                yield await self._fresh_entries(chunk)
+            finally:
+                await self._cache.release_lock(lock)
             return
-        try:
-            # Another replica may have refilled the chunk between our read and our lock.
-            yield await self._fresh_entries(chunk)
-        finally:
-            await self._cache.release_lock(lock)
-
-    async def _wait_for_other_replica(self, chunk: list[UserId]) -> dict[UserId, _Found] | None:
-        """The chunk as another replica stores it, or None if it has not within the lock time."""
         deadline = time.monotonic() + self._cache_settings.lock_seconds
         while time.monotonic() < deadline:
             await asyncio.sleep(_LOCK_POLL_SECONDS)
             filled = await self._fresh_entries(chunk)
             if filled is not None:
-                return filled
-        return None
+                yield filled
+                return
+        yield None
 
     async def _fresh_entries(self, chunk: list[UserId]) -> dict[UserId, _Found] | None:
         """The chunk from the cache if every id in it is fresh there, else None."""
@@ -508,12 +496,9 @@ class Directory:
     # --- friends ------------------------------------------------------------------------------
 
     async def friends(self, user_id: UserId) -> list[bytes]:
-        """The user's friends as encoded profiles, in the site's order, at most `max_friends`.
-
-        Each friend is stored in the cache like a users-info answer, so the chat's next
-        users-info call for them costs the site nothing. Raises FriendsUnavailable when no
-        friends operation is configured or the site has no such user.
-        """
+        """The user's friends as encoded profiles, in the site's order, at most `max_friends`,
+        each cached as users-info caches it; FriendsUnavailable without a friends operation or
+        for a user the site does not have."""
         query = self.operations.friends
         if query is None:
             raise FriendsUnavailable()
@@ -553,22 +538,17 @@ class Directory:
     # --- invalidation ---------------------------------------------------------------------------
 
     async def invalidate(self, ids: Sequence[UserId]) -> None:
-        """Forget `ids` in every layer of this replica, so the next look-up asks the site.
-
-        A fetch of these ids already under way is not joined by later look-ups and does not
-        write its copy back. Raises CacheError when the shared cache could not evict them
-        (the local layer is cleared regardless); callers report that so the site retries.
-        """
+        """Forget `ids` in every layer, so the next look-up asks the site (a fetch under way is
+        not joined and does not write back); CacheError when the shared cache could not evict
+        them, for callers to report so that the site retries."""
         if not ids:
             return
         self._overtake_fetches(ids)
         await self._cache.delete_many([self.key(i) for i in ids])
 
     async def update(self, objects: Sequence[Any]) -> list[UserId]:
-        """Write the site's user objects (the change feed's) over the cached copies, in every
-        layer of every replica; a fetch already under way does not write its older copy back.
-
-        Returns the ids of the objects it could not map (no name), for the caller to evict.
+        """Write the change feed's user objects over the cached copies (a fetch under way does
+        not write its older copy back); the ids of those it could not map, for the caller to evict.
         """
         found = self._map_users(objects)
         self._overtake_fetches(list(found))

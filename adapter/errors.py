@@ -37,8 +37,7 @@ its own; `status` None: the error never reaches the web layer.
 Two kinds of exception stay outside the tree on purpose. The GraphQL layer's `ExpectedError`
 (`web/graphql/errors.py`) is the face these errors show inside a GraphQL answer, a message and
 a code. And some exceptions are local control flow, caught in the module that raises them and
-never seen by a caller: `bounded.TooLarge` (each reader answers with its own error) and
-`upstream._RetryableStatus` (a status to retry).
+never seen by a caller: `bounded.TooLarge`, which each reader answers with its own error.
 """
 
 from __future__ import annotations
@@ -73,11 +72,8 @@ __all__ = [
 
 
 class AdapterError(Exception):
-    """Base of every error the adapter raises on purpose.
-
-    A subclass names its HTTP `status` (None: it never reaches the web, a plain 500 if it did)
-    and the `code` of its GraphQL error as class keywords, or takes its parent's.
-    """
+    """Base of every error the adapter raises on purpose; subclasses set `status` and `code` as
+    class keywords (see the module's docstring)."""
 
     status: int | None = None
     code = "INTERNAL_SERVER_ERROR"
@@ -122,11 +118,7 @@ class BodyTooLarge(RequestRejected, status=413):
 
 
 class HeaderRejected(RequestRejected):
-    """A header the caller sent, to be passed on to the site, is no valid HTTP field value.
-
-    Raised before anything is sent, so it is the caller's problem alone: it never counts
-    against the site's circuit breaker.
-    """
+    """Raised before anything is sent: the caller's problem alone, never counted by the breaker."""
 
 
 class NotAuthenticated(AdapterError, status=401, code="UNAUTHENTICATED"):
@@ -146,10 +138,7 @@ class LoginRejected(AdapterError, status=403, code="FORBIDDEN"):
 
 
 class NotSignedIn(AdapterError, status=401, code="UNAUTHENTICATED"):
-    """A page's request carries no credentials the site accepts as a signed-in user.
-
-    401 without a Basic challenge: a browser would show a password dialog.
-    """
+    """401 without a Basic challenge: a browser would show a password dialog."""
 
     def __init__(self, message: str = "Sign in to the site first.") -> None:
         super().__init__(message)
@@ -201,11 +190,8 @@ class UpstreamProtocolError(UpstreamError):
 
 
 class UpstreamGraphQLError(UpstreamError):
-    """The answer carried GraphQL `errors` and no data we could use.
-
-    `site_messages` are the site's own error messages, for whoever runs the adapter (the `users`
-    command prints them); `message` never carries them, as it may reach a client.
-    """
+    """`site_messages` (the site's own) are for whoever runs the adapter (the `users` command
+    prints them); `message` never carries them, as it may reach a client."""
 
     def __init__(self, message: str, *, site_messages: Sequence[str] = ()) -> None:
         super().__init__(message)
@@ -213,15 +199,9 @@ class UpstreamGraphQLError(UpstreamError):
 
 
 class ViewerIdInvalid(UpstreamError, code="VIEWER_ID_INVALID"):
-    """The site named a viewer (in its viewer query's answer or its JWT) whose id is not in the
-    chat's integer range; a widget token needs one."""
+    """In the viewer query's answer or the JWT; a widget token needs an id in the chat's range."""
 
 
 class CacheError(AdapterError, status=503, code="CACHE_UNAVAILABLE"):
-    """The cache backend failed.
-
-    Reads and writes fail open (`FailOpenCache`: a read is a miss, a write is skipped), so a
-    request never sees those. An eviction does: `FailOpenCache.delete_many` raises it when the
-    entries were not deleted, and the webhook (503) and the GraphQL admin mutation
-    (`CACHE_UNAVAILABLE`) tell their caller to retry.
-    """
+    """Reads and writes fail open (`FailOpenCache`); an eviction that did not happen raises it,
+    and the webhook (503) and the GraphQL admin mutation tell their caller to retry."""

@@ -62,14 +62,10 @@ _SECRET_TEXT = re.compile(
 _SECRET_KEY = re.compile("|".join(_SECRET_WORDS), re.IGNORECASE)
 
 
+# Every log line asks this of each of its keys; the keys are few and repeat.
 @functools.lru_cache(maxsize=1024)
-def _secret_name(key: str) -> bool:
-    return _SECRET_KEY.search(key) is not None
-
-
 def _secret_key(key: object) -> bool:
-    # Every log line asks this of each of its keys; the keys are few and repeat.
-    return isinstance(key, str) and _secret_name(key)
+    return isinstance(key, str) and _SECRET_KEY.search(key) is not None
 
 
 def redact_text(text: str) -> str:
@@ -134,11 +130,8 @@ def _json(event: Any, **_: Any) -> str:
 
 
 class _StderrLogger(structlog.WriteLogger):
-    """structlog's own output: the rendered line straight to stderr, under the logger's name.
-
-    The adapter's events skip the standard library's records, handlers and formatter (most of
-    an access line's cost); only libraries' records (uvicorn's) take that road.
-    """
+    """The rendered line straight to stderr, skipping the standard library's records, handlers
+    and formatter (most of an access line's cost); only libraries' records take that road."""
 
     def __init__(self, *args: Any) -> None:  # the logger factory's: the name, if any
         super().__init__(sys.stderr)
@@ -146,13 +139,10 @@ class _StderrLogger(structlog.WriteLogger):
 
 
 class _AccessWriter:
-    """The access line rendered by hand: the fields structlog's chain would add, one write.
-
-    Used only while the JSON configuration installed by `configure_logging` is the active one
-    (a test's `capture_logs`, the console format or an unconfigured process take structlog's
-    road). The fields it writes itself are safe by construction (a method from a fixed set, a
-    route template, numbers); the request id and any bound context still go through redaction.
-    """
+    """The access line rendered by hand, while `configure_logging`'s JSON configuration is the
+    active one: the fields structlog's chain would add, one write. Its own fields are safe by
+    construction (a method from a fixed set, a route template, numbers); the request id and any
+    bound context still go through redaction."""
 
     def __init__(self, minimum: int, processors: list[Any]) -> None:
         self.minimum = minimum

@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import Enum
 from typing import Any, Final, Required, TypedDict, cast
@@ -63,20 +62,18 @@ def _path(text: str) -> Getter:
 
 
 def _template(text: str) -> Getter:
-    parts = _PLACEHOLDER.split(text)
-    # split() alternates literal text and placeholder names: even indexes are literals.
-    getters = [
-        (i % 2 == 1, part, _path(part.strip()) if i % 2 else None) for i, part in enumerate(parts)
+    # split() alternates literal text and placeholder names: odd indexes are names.
+    parts = [
+        _path(part.strip()) if i % 2 else part for i, part in enumerate(_PLACEHOLDER.split(text))
     ]
 
     def render(obj: Any) -> Any:
         out = []
-        for is_placeholder, literal, getter in getters:
-            if not is_placeholder:
-                out.append(literal)
+        for part in parts:
+            if isinstance(part, str):
+                out.append(part)
                 continue
-            assert getter is not None
-            value = getter(obj)
+            value = part(obj)
             if _absent(value) or isinstance(value, Mapping | list):
                 return MISSING
             out.append(_text(value))
@@ -251,20 +248,13 @@ def _name(value: Any) -> str | None:
     return _text(value)
 
 
-@dataclass(frozen=True)
-class _Profiles:
-    path: Getter
-    key: Getter | None
-    fields: tuple[tuple[str, Getter], ...]
+def _profiles(rule: ProfilesRule) -> Callable[[Any], dict[str, ChatUser]]:
+    path = _path(rule.path)
+    key_of = _path(rule.key) if rule.key is not None else None
+    fields = tuple((name, compile_field(spec)) for name, spec in rule.fields.items())
 
-    @classmethod
-    def compile(cls, rule: ProfilesRule) -> _Profiles:
-        key = _path(rule.key) if rule.key is not None else None
-        fields = tuple((name, compile_field(spec)) for name, spec in rule.fields.items())
-        return cls(_path(rule.path), key, fields)
-
-    def map(self, obj: Any) -> dict[str, ChatUser]:
-        found = self.path(obj)
+    def map_profiles(obj: Any) -> dict[str, ChatUser]:
+        found = path(obj)
         if isinstance(found, Mapping):
             items: Iterable[tuple[str | None, Any]] = ((str(k), v) for k, v in found.items())
         elif isinstance(found, list):
@@ -273,16 +263,18 @@ class _Profiles:
             return {}
         out: dict[str, ChatUser] = {}
         for position, (given_key, item) in enumerate(items):
-            mapped = _map_fields(self.fields, item)
+            mapped = _map_fields(fields, item)
             if _absent(mapped.get("user_id", MISSING)) or _name(mapped.get("name")) is None:
                 continue
             mapped["name"] = _name(mapped["name"])
             key = given_key
-            if self.key is not None:
-                key_value = self.key(item)
+            if key_of is not None:
+                key_value = key_of(item)
                 key = None if _absent(key_value) else _text(key_value)
             out[key if key is not None else str(position)] = cast(ChatUser, mapped)
         return out
+
+    return map_profiles
 
 
 def _map_fields(fields: Iterable[tuple[str, Getter]], obj: Any) -> dict[str, Any]:
@@ -300,7 +292,7 @@ class UserMapper:
     def __init__(self, settings: MappingSettings) -> None:
         self._id = _path(settings.id)
         self._fields = tuple((name, compile_field(spec)) for name, spec in settings.fields.items())
-        self._profiles = _Profiles.compile(settings.profiles) if settings.profiles else None
+        self._profiles = _profiles(settings.profiles) if settings.profiles else None
 
     def upstream_id(self, obj: Any) -> str | None:
         """The object's id as text, for matching it to a requested id."""
@@ -319,7 +311,7 @@ class UserMapper:
             return None
         user = cast(ChatUser, {"user_id": user_id, **mapped, "name": name})
         if self._profiles is not None:
-            profiles = self._profiles.map(obj)
+            profiles = self._profiles(obj)
             if profiles:
                 user["profiles"] = profiles
         return user

@@ -5,6 +5,10 @@ so that a rule such as `rate(adapter_cache_requests_total{result="stale_if_error
 series to read before the first such event (a missing series is not 0 to Prometheus, and an
 alert on its rate would stay silent through the first burst). Open sets (HTTP statuses, routes)
 appear when first seen.
+
+What every warm request counts (`HttpFigures`, `LabelledCounts`) is kept as plain numbers,
+updated from the event loop only and exported when scraped: a prometheus_client child's `inc`
+and `observe` take a lock each, most of what counting cost a warm answer.
 """
 
 from __future__ import annotations
@@ -53,10 +57,7 @@ _LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0
 
 
 class HttpFigures:
-    """Requests served (`adapter_http_requests_total`, by route, method and status) and their
-    latency (`adapter_http_request_duration_seconds`, by route), kept as plain numbers and
-    exported when scraped: a prometheus_client child's `inc` and `observe` take a lock each, most
-    of what counting cost the edge per request. Updated from the event loop only."""
+    """Requests served, by route, method and status, and their latency by route."""
 
     def __init__(self, registry: CollectorRegistry) -> None:
         self._counts: dict[tuple[str, str, int], int] = {}
@@ -95,9 +96,7 @@ class HttpFigures:
 
 
 class LabelledCounts:
-    """A counter with one label whose values are all known in advance, each from 0, kept as
-    plain numbers and exported when scraped (prometheus_client's `inc` takes a lock: 4k
-    instructions a warm users-info answer). Updated from the event loop only."""
+    """A counter with one label whose values are all known in advance, each from 0."""
 
     def __init__(
         self,

@@ -27,11 +27,9 @@ def dig(value: Any, path: Sequence[str]) -> Any:
 
 
 def dig_each(value: Any, path: Sequence[str]) -> list[Any]:
-    """Every value at `path` under `value`, stepping into each list on the way and at the end.
-
-    `dig_each({"edges": [{"node": 1}, {"node": 2}]}, ["edges", "node"])` is `[1, 2]`; a path
-    that stops early, or ends at a null, contributes nothing.
-    """
+    """Every value at `path` under `value`, stepping into each list on the way and at the end
+    (`edges.node` of `{"edges": [{"node": 1}, {"node": 2}]}` is `[1, 2]`); a path that stops
+    early, or ends at a null, contributes nothing."""
     if isinstance(value, list):
         return [found for item in value for found in dig_each(item, path)]
     if not path:
@@ -42,12 +40,9 @@ def dig_each(value: Any, path: Sequence[str]) -> list[Any]:
 
 
 def read_answer(value: Any, path: Sequence[str], start: int = 0) -> Any:
-    """The value at `path` in an answer: None where a nullable field on the way is null; where
-    the path passes through a list, the list of what the rest of the path reads in each item.
-
-    A key that is missing, or a step into something that is not an object, raises an
-    `UpstreamProtocolError` naming the path.
-    """
+    """The value at `path` in an answer: None where a nullable field on the way is null; through
+    a list, the list of what the rest of the path reads in each item. A missing key, or a step
+    into something that is not an object, raises an `UpstreamProtocolError` naming the path."""
     for position in range(start, len(path)):
         if value is None:
             return None

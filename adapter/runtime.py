@@ -1,9 +1,5 @@
-"""The one composition root: the long-lived parts, opened from settings, closed in reverse.
-
-`prepare_runtime(settings)` opens nothing (the app factory needs its blueprint to build routes
-and middleware); `open_runtime(blueprint)` opens the parts in order and closes them in reverse,
-also when a later step fails. ARCHITECTURE.md ("Start-up and shutdown") draws both.
-"""
+"""The one composition root (ARCHITECTURE.md, "Start-up and shutdown"): `prepare_runtime` opens
+nothing, as the app factory builds its routes from the blueprint before the lifespan opens it."""
 
 from __future__ import annotations
 
@@ -17,7 +13,6 @@ import httpx
 import structlog
 from starlette.types import ASGIApp
 
-from adapter.accounts import Accounts
 from adapter.cache import Cache, build_cache
 from adapter.config import Settings
 from adapter.directory import Directory
@@ -29,6 +24,7 @@ from adapter.mapping_check import check_mapping_paths
 from adapter.metrics import Metrics
 from adapter.notify import Notifier
 from adapter.operations import Operations, build_operations
+from adapter.site_users import Accounts
 from adapter.upstream import UpstreamClient
 from adapter.viewer import viewer_operation
 from adapter.web.graphql import FrontendApi, open_frontend
@@ -172,13 +168,9 @@ async def open_runtime(
     cache: Cache | None = None,
     clock: Callable[[], float] = time.time,
 ) -> AsyncIterator[Runtime]:
-    """Open every part in order and close them in reverse; a step that fails closes the ones
-    opened before it.
-
+    """Open every part in order and close them in reverse, also when a step fails.
     `upstream_transport` (the site, for the upstream client and the viewer query) and `cache`
-    replace the configured ones and stay the caller's: the runtime does not close them. `clock`
-    is the directory's wall clock.
-    """
+    replace the configured ones and stay the caller's; `clock` is the directory's wall clock."""
     settings, metrics, operations = blueprint.settings, blueprint.metrics, blueprint.operations
     transport: httpx.AsyncBaseTransport | None
     if upstream_transport is not None:

@@ -3,7 +3,8 @@
 Users-info, friends, search and login all read user objects from the site's answers: their id
 as text (a global id decoded, when the site sends them), that id as the chat's id type accepts
 it, and the profile the mapping makes of the object. `shape_checked` is the one rule for an
-answer that lacks the document's shape.
+answer that lacks the document's shape. Search results vary with the text and a login proves a
+password, so `Accounts` asks the site each time, never through the directory's cache.
 """
 
 from __future__ import annotations
@@ -16,13 +17,14 @@ from typing import Any
 import structlog
 
 from adapter.config import Settings, chat_int_id
-from adapter.errors import UpstreamGraphQLError, UpstreamProtocolError
+from adapter.errors import LoginRejected, UpstreamGraphQLError, UpstreamProtocolError
 from adapter.globalids import build_global_ids
 from adapter.mapping import ChatUser, UserMapper
 from adapter.metrics import Metrics
-from adapter.upstream import GraphQLResult
+from adapter.operations import Operations
+from adapter.upstream import GraphQLResult, UpstreamClient
 
-__all__ = ["SiteUsers", "UserId", "shape_checked"]
+__all__ = ["Accounts", "SiteUsers", "UserId", "shape_checked"]
 
 log = structlog.get_logger(__name__)
 
@@ -47,11 +49,8 @@ class SiteUsers:
         return self._global_ids.local_id(text)
 
     def canonical_id(self, text: str | None) -> UserId | None:
-        """An upstream id as the chat's id type would accept it in a request, else None.
-
-        One rule for every id handed to the chat (friends, search, login): an integer in the
-        chat's range (ASCII digits only), or a string matching `chat.ids.str_pattern`.
-        """
+        """An upstream id as the chat's id type would accept it in a request (an integer in the
+        chat's range, ASCII digits only, or a string matching `chat.ids.str_pattern`), else None."""
         if text is None:
             return None
         if self._int_ids:
@@ -98,10 +97,8 @@ class SiteUsers:
 
 @contextlib.contextmanager
 def shape_checked(result: GraphQLResult) -> Iterator[None]:
-    """An answer without the document's shape is a failure, never "no such users".
-
-    With GraphQL errors beside it, the null or missing result is what those errors explain.
-    """
+    """An answer without the document's shape is a failure, never "no such users"; with GraphQL
+    errors beside it, the null or missing result is what those errors explain."""
     try:
         yield
     except UpstreamProtocolError as exc:
@@ -112,3 +109,36 @@ def shape_checked(result: GraphQLResult) -> Iterator[None]:
                 "and no usable data"
             ) from None
         raise
+
+
+class Accounts:
+    """Finds the site's users by text and signs them in by password, through its GraphQL API."""
+
+    def __init__(
+        self, *, settings: Settings, operations: Operations, upstream: UpstreamClient
+    ) -> None:
+        self._operations = operations
+        self._upstream = upstream
+        self._users = SiteUsers(settings)
+
+    async def search(self, text: str) -> list[ChatUser]:
+        """Users matching `text`, mapped as the chat expects; none without a search document."""
+        query = self._operations.search
+        if query is None:
+            return []
+        document, variables = query.request(text)
+        result = await self._upstream.execute(document, variables)
+        with shape_checked(result):
+            objects = query.users(result.data)
+        return [user for _, user in self._users.chat_users(objects)]
+
+    async def login(self, username: str, password: str) -> ChatUser:
+        """The chat's password login: the signed-in user, or LoginRejected."""
+        query = self._operations.login
+        if query is None:
+            raise LoginRejected("password login is not configured")
+        document, variables = query.request(username, password)
+        result = await self._upstream.execute(document, variables, mutation=True)
+        for _, user in self._users.chat_users([query.user(result.data)]):
+            return user
+        raise LoginRejected("Wrong login or password")

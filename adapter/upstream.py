@@ -7,6 +7,10 @@ harder for struggling; after `failure_threshold` failures in a row the circuit b
 calls fail at once until `recovery_seconds` have passed. Every call has a total deadline
 (`timeouts.total`) across its attempts: httpx's read timeout bounds each read, so a site that drips
 one byte at a time would otherwise hold a call, and its concurrency slot, for as long as it likes.
+
+The site's error messages are shown to whoever runs the adapter (the log line, `init`'s advice),
+never to the chat; a site may echo what it was sent ("wrong password 'hunter2'"), so the values
+a call sent are hidden in them before they are cut (`error_messages`).
 """
 
 from __future__ import annotations
@@ -15,9 +19,8 @@ import asyncio
 import re
 import time
 import zlib
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Collection, Iterator, Mapping
 from dataclasses import dataclass, field
-from types import TracebackType
 from typing import Any, Self
 
 import httpx
@@ -32,7 +35,6 @@ from purgatory.domain.model import OpenedState as CircuitOpen
 
 from adapter.bounded import ACCEPT_ENCODING, TooLarge, UnsupportedEncoding, read_bounded
 from adapter.config import UpstreamSettings
-from adapter.error_messages import error_messages
 from adapter.errors import (
     HeaderRejected,
     UpstreamError,
@@ -41,9 +43,10 @@ from adapter.errors import (
     UpstreamStatusError,
     UpstreamUnavailable,
 )
+from adapter.logs import REDACTED
 from adapter.metrics import Metrics
 
-__all__ = ["CircuitOpen", "GraphQLResult", "RetryBudget", "UpstreamClient"]
+__all__ = ["CircuitOpen", "GraphQLResult", "RetryBudget", "UpstreamClient", "error_messages"]
 
 log = structlog.get_logger(__name__)
 
@@ -81,12 +84,6 @@ class RetryBudget:
             return False
         self.tokens -= 1
         return True
-
-
-class _RetryableStatus(Exception):
-    def __init__(self, status_code: int) -> None:
-        super().__init__(f"HTTP {status_code}")
-        self.status_code = status_code
 
 
 class UpstreamClient:
@@ -144,12 +141,7 @@ class UpstreamClient:
     async def __aenter__(self) -> Self:
         return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, *_: object) -> None:
         await self.aclose()
 
     async def aclose(self) -> None:
@@ -197,7 +189,9 @@ class UpstreamClient:
             if mutation:
                 retryable = isinstance(exc, _UNSENT)
             else:
-                retryable = isinstance(exc, (*_UNSENT, httpx.RemoteProtocolError, _RetryableStatus))
+                retryable = isinstance(
+                    exc, (*_UNSENT, httpx.RemoteProtocolError, UpstreamStatusError)
+                )
             if retryable and self.budget.spend():
                 self.metrics.upstream_requests.labels("retried").inc()
                 return True
@@ -217,15 +211,7 @@ class UpstreamClient:
                         attempts += 1
                         status, payload = await self._send(body, headers)
                         if status in _RETRY_STATUSES:
-                            raise _RetryableStatus(status)
-        except _RetryableStatus as exc:
-            raise self._failed(
-                UpstreamStatusError(
-                    f"the site's GraphQL API answered HTTP {exc.status_code}",
-                    status_code=exc.status_code,
-                ),
-                attempts,
-            ) from None
+                            raise _status_error(status)
         except TimeoutError:
             what = f"did not answer within {self.deadline:g} s"
             raise self._unavailable("deadline", what, attempts) from None
@@ -235,7 +221,7 @@ class UpstreamClient:
         except httpx.TransportError as exc:
             what = f"cannot be reached ({type(exc).__name__})"
             raise self._unavailable("unreachable", what, attempts) from exc
-        except UpstreamProtocolError as exc:
+        except (UpstreamStatusError, UpstreamProtocolError) as exc:
             raise self._failed(exc, attempts) from None
         try:
             return self._interpret(status, payload, variables, headers)
@@ -260,7 +246,10 @@ class UpstreamClient:
                         encoding=response.headers.get("content-encoding"),
                     )
             except TooLarge:
-                raise self._too_large(limit) from None
+                self.metrics.upstream_requests.labels("too_large").inc()
+                raise UpstreamProtocolError(
+                    f"the site's answer is larger than {limit} bytes"
+                ) from None
             except UnsupportedEncoding as exc:
                 raise UpstreamProtocolError(f"the site's answer has a {exc}") from None
             except zlib.error:
@@ -295,10 +284,6 @@ class UpstreamClient:
         self.metrics.upstream_requests.labels(outcome).inc()
         return self._failed(UpstreamUnavailable(f"the site's GraphQL API {what}"), attempts)
 
-    def _too_large(self, limit: int) -> UpstreamProtocolError:
-        self.metrics.upstream_requests.labels("too_large").inc()
-        return UpstreamProtocolError(f"the site's answer is larger than {limit} bytes")
-
     def _interpret(
         self,
         status: int,
@@ -312,9 +297,7 @@ class UpstreamClient:
             decoded = None
         graphql_shaped = isinstance(decoded, dict) and ("data" in decoded or "errors" in decoded)
         if status >= 500 or (status != 200 and not graphql_shaped):
-            raise UpstreamStatusError(
-                f"the site's GraphQL API answered HTTP {status}", status_code=status
-            )
+            raise _status_error(status)
         if not isinstance(decoded, dict) or not graphql_shaped:
             raise UpstreamProtocolError("the site's answer is not a GraphQL response")
         data, errors = decoded.get("data"), decoded.get("errors") or []
@@ -336,6 +319,37 @@ class UpstreamClient:
                 site_messages=messages,
             )
         return GraphQLResult(data, errors)
+
+
+def error_messages(
+    errors: Any, *, count: int, limit: int, hiding: Collection[str] = ()
+) -> list[str]:
+    """The `message` of each of the first `count` errors, each cut to `limit` characters.
+
+    An error that is not an object is shown as its text, and so is an `errors` that is not a
+    list; no errors give no messages. Every text in `hiding` is replaced by `REDACTED` first.
+    """
+    if not errors:
+        return []
+    if not isinstance(errors, list):
+        return [_hidden(str(errors), hiding)[:limit]]
+    return [_hidden(_message(error), hiding)[:limit] for error in errors[:count]]
+
+
+def _hidden(message: str, hiding: Collection[str]) -> str:
+    # Longest first, so a value that contains another is replaced whole.
+    for text in sorted(hiding, key=len, reverse=True):
+        if text:
+            message = message.replace(text, REDACTED)
+    return message
+
+
+def _message(error: Any) -> str:
+    return str(error.get("message") if isinstance(error, dict) else error)
+
+
+def _status_error(status: int) -> UpstreamStatusError:
+    return UpstreamStatusError(f"the site's GraphQL API answered HTTP {status}", status_code=status)
 
 
 def _texts(value: Any) -> Iterator[str]:

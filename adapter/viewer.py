@@ -1,18 +1,10 @@
 """Who is asking: the site says so, from the page's own credentials; the caller never does.
 
-Two ways, one chosen in the configuration:
-
-- `upstream`: the configured request headers (and cookies, by name) are passed on to the site's
-  viewer query (`resolvers/viewer.graphql`); the id at the configured path is the viewer, null
-  means anonymous. The query goes through its own client that carries none of the adapter's
-  service credentials, so a request without the viewer's own can never run as the service.
-- `jwt`: the site's session JWT is verified here, with an HMAC secret or the site's public keys
-  (a JWKS URL, fetched by PyJWT's client and cached); algorithms, issuer, audience and leeway
-  come from the configuration, never from the token.
-
-No identity is cached: each request proves who it is again. Only the verification of a session
-JWT signed with the configured secret is remembered (`JwtViewer._verified`), its `exp` checked on
-every use.
+`upstream`: the configured headers and cookies go to the site's viewer query through a client of
+its own, carrying none of the adapter's service credentials, so a request without the viewer's
+own can never run as the service. `jwt`: the site's session JWT, verified with the configured
+algorithms, issuer, audience and keys, never the token's say. Each request proves who it is
+again; only a session JWT's verification with the secret is remembered (`exp` checked on every use).
 """
 
 from __future__ import annotations
@@ -66,13 +58,10 @@ _REFUSED_STATUSES = frozenset({401, 403})
 
 
 class ViewerSource(Protocol):
-    """Finds the signed-in user of one request."""
-
     async def identify(self, headers: Mapping[str, str]) -> int | None:
         """The viewer's user id, or None when the request is anonymous."""
 
-    async def aclose(self) -> None:
-        """Release what the source holds open."""
+    async def aclose(self) -> None: ...
 
 
 def _user_id(value: Any, where: str) -> int | None:
@@ -164,22 +153,20 @@ class UpstreamViewer:
 class JwtViewer:
     """The site's own session JWT, verified with the configured algorithms and keys."""
 
-    def __init__(
-        self, settings: JwtViewerSettings, *, jwks_client: jwt.PyJWKClient | None = None
-    ) -> None:
+    def __init__(self, settings: JwtViewerSettings) -> None:
         self.settings = settings
         self._secret = settings.secret.get_secret_value().encode() if settings.secret else None
         self._audience = settings.audience
-        if self._secret is None and jwks_client is None:
+        self.jwks = None
+        if self._secret is None:
             assert settings.jwks_url is not None  # the settings' validator guarantees it
-            jwks_client = jwt.PyJWKClient(
+            self.jwks = jwt.PyJWKClient(
                 settings.jwks_url,
                 cache_jwk_set=True,
                 lifespan=settings.jwks_cache_seconds,
                 cooldown_duration=settings.jwks_refresh_cooldown_seconds,
                 timeout=settings.jwks_timeout_seconds,
             )
-        self.jwks = jwks_client
         self._require = ["exp", "iss", "aud", settings.user_id_claim]
         # Claims of session tokens verified with the secret, by token. A page asks for its widget
         # token with the same session again and again, and PyJWT's verification is most of an
@@ -255,13 +242,11 @@ class JwtViewer:
 
 
 def viewer_operation(
-    settings: Settings, operations: Operations | None = None
+    settings: Settings, operations: Operations
 ) -> tuple[Operation, tuple[str, ...]]:
     """The viewer document (default resolvers/viewer.graphql) and the path of the id in it."""
     configured = settings.upstream.operations.viewer or ViewerOperation()
-    operation = operations.viewer if operations is not None else None
-    if operation is None:
-        operation = load_operation(settings.resolve(configured.document))
+    operation = operations.viewer or load_operation(settings.resolve(configured.document))
     path = configured.result_path or f"{'.'.join(operation.result_path(None))}.id"
     return operation, tuple(path.split("."))
 

@@ -19,7 +19,6 @@ LAYERS: dict[str, int] = {
     "adapter.introspection": 0,
     "adapter.bounded": 0,
     "adapter.urls": 0,
-    "adapter.error_messages": 0,
     "adapter.exit_codes": 0,
     "adapter.memo": 0,
     "adapter.config": 1,
@@ -32,7 +31,6 @@ LAYERS: dict[str, int] = {
     "adapter.site_users": 3,
     "adapter.mapping_check": 3,
     "adapter.directory": 3,
-    "adapter.accounts": 3,
     "adapter.viewer": 3,
     "adapter.notify": 3,
     "adapter.feed": 4,  # the change feed: a background task over the directory

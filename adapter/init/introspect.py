@@ -26,9 +26,9 @@ from graphql import (
 )
 
 from adapter.bounded import ACCEPT_ENCODING, TooLarge, UnsupportedEncoding, read_bounded_sync
-from adapter.error_messages import error_messages
 from adapter.init.errors import InitError
 from adapter.introspection import client_schema
+from adapter.upstream import error_messages
 from adapter.urls import display_url
 
 __all__ = ["Endpoint", "read_schema_file"]

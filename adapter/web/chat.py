@@ -15,12 +15,12 @@ import orjson
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
-from adapter.accounts import Accounts
 from adapter.config import Settings
 from adapter.directory import Directory, join_profiles
 from adapter.errors import LoginRejected, RateLimited, RequestRejected
 from adapter.mapping import ChatUser
 from adapter.metrics import Metrics
+from adapter.site_users import Accounts
 from adapter.web.auth import ChatServerAuth
 from adapter.web.graphql.cors import is_own_origin
 from adapter.web.graphql.services import FrontendApi

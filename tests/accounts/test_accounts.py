@@ -8,12 +8,11 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from adapter.accounts import Accounts
 from adapter.config import Settings
 from adapter.errors import LoginRejected
 from adapter.metrics import Metrics
 from adapter.operations import build_operations
-from adapter.site_users import SiteUsers
+from adapter.site_users import Accounts, SiteUsers
 from adapter.upstream import UpstreamClient
 from tests.servers import DemoUpstream
 from tests.support import NO_TOKEN_API, SettingsFactory

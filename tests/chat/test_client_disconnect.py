@@ -55,7 +55,8 @@ def test_a_client_gone_mid_body_is_a_499_and_no_error(
     path: str,
     content_type: str,
 ) -> None:
-    """auth_users, the webhook and the GraphQL endpoint count a 499 and log `client_disconnected`, no traceback."""
+    """auth_users, the webhook and the GraphQL endpoint count a 499 and log
+    `client_disconnected`, no traceback."""
     app = create_app(make_settings({"webhooks": {"secret": "a-webhook-secret-of-32-bytes-0123"}}))
     server = live_server(app)
     with capture_logs() as logs:

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from adapter.error_messages import error_messages
+from adapter.upstream import error_messages
 
 
 @pytest.mark.parametrize(
