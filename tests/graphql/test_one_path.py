@@ -197,28 +197,44 @@ async def test_a_trusted_document_runs_by_its_hash(make_settings: SettingsFactor
     assert error_code(unlisted.json()) == "UNTRUSTED_DOCUMENT"
 
 
-async def test_token_outcomes_are_counted_alike_for_both_routes(
+def _token_outcomes(exposition: str) -> dict[str, float]:
+    return {
+        line.split('"')[1]: float(line.rsplit(" ", 1)[1])
+        for line in exposition.splitlines()
+        if line.startswith("adapter_tokens_total{")
+    }
+
+
+async def test_token_outcomes_are_counted_alike_for_every_route(
     make_settings: SettingsFactory, recording_site: RecordingSite
 ) -> None:
-    """issueChatToken and gettoken count each outcome, a failing site included, the same way."""
+    """issueChatToken, chatWidget and gettoken count each outcome, a failing site included, the
+    same way (chatWidget's anonymous answer counted as unauthenticated)."""
     settings = site_settings(make_settings, recording_site.url)
     credentials = ["user-7", "anonymous", "user-abc", "status-500"]
     async with asgi_client(create_app(settings)) as client:
         for credential in credentials:
             headers = {"Authorization": f"Bearer {credential}"}
             await client.post("/graphql", json={"query": ISSUE}, headers=headers)
+            await client.post("/graphql", json={"query": WIDGET}, headers=headers)
             await client.get(f"{settings.chat.prefix}/gettoken", headers=headers)
         exposition = (await client.get("/metrics")).text
-    counted = {
-        line.split('"')[1]: float(line.rsplit(" ", 1)[1])
-        for line in exposition.splitlines()
-        if line.startswith("adapter_tokens_total{")
-    }
-    assert counted == {
-        "issued": 2.0,
-        "unauthenticated": 2.0,
-        "viewer_id_invalid": 2.0,
-        "upstream_unavailable": 2.0,
+    assert _token_outcomes(exposition) == {
+        "issued": 3.0,
+        "unauthenticated": 3.0,
+        "viewer_id_invalid": 3.0,
+        "upstream_unavailable": 3.0,
         "forbidden_origin": 0.0,
         "rate_limited": 0.0,
     }
+
+
+async def test_a_rate_limited_chat_widget_is_counted(make_settings: SettingsFactory) -> None:
+    """chatWidget over the viewer's budget counts rate_limited, as the other routes do."""
+    budget = {"graphql": {"rate_limit": {"per_viewer": "1/hour", "per_ip": "1000/hour"}}}
+    async with asgi_client(create_app(make_settings(budget))) as client:
+        for _ in range(2):
+            await client.post("/graphql", json={"query": WIDGET}, headers=SIGNED_IN)
+        exposition = (await client.get("/metrics")).text
+    counted = _token_outcomes(exposition)
+    assert (counted["issued"], counted["rate_limited"]) == (1.0, 1.0)

@@ -17,7 +17,7 @@ from strawberry.types import ExecutionContext
 
 from adapter.config import GraphQLSettings, IdSettings, Settings
 from adapter.directory import UserId
-from adapter.errors import AdapterError
+from adapter.errors import AdapterError, NotSignedIn
 from adapter.mapping import ChatUser as MappedUser
 from adapter.web.graphql.context import ChatContext
 from adapter.web.graphql.errors import (
@@ -136,10 +136,10 @@ async def resolve_chat_widget(info: Info) -> ChatWidget | None:
     context = info.context
     frontend = context.frontend
     script_url = frontend.script_url
-    user_id = await context.identify()
-    if user_id is None:
+    try:
+        issued = await frontend.viewer_token(context.identify)
+    except NotSignedIn:
         return ChatWidget(script_url=script_url, options=JSON({}), user_id=None, expires_at=None)
-    issued = await frontend.issue_token(user_id)
     options = {"user_id": issued.user_id, "token": issued.token, **frontend.widget.options}
     return ChatWidget(
         script_url=script_url,

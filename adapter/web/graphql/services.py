@@ -37,19 +37,16 @@ class FrontendApi:
         await self.limiter.hit_ip(address)
         return await self.viewer.identify(headers)
 
-    async def issue_token(self, user_id: int) -> IssuedToken:
-        """A widget token for `user_id`, spending one from the viewer's budget."""
-        await self.limiter.hit_viewer(user_id)
-        return widget_token(self.tokens, user_id)
-
     async def viewer_token(self, identify: Callable[[], Awaitable[int | None]]) -> IssuedToken:
-        """A widget token for whoever `identify` says is signed in, its outcome counted (the one
-        service behind `issueChatToken` and `gettoken`); raises NotSignedIn for nobody."""
+        """A widget token for whoever `identify` says is signed in, spending one from the viewer's
+        budget, its outcome counted (the one service behind `issueChatToken`, `chatWidget` and
+        `gettoken`); raises NotSignedIn for nobody (chatWidget's anonymous answer)."""
         try:
             user_id = await identify()
             if user_id is None:
                 raise NotSignedIn()
-            issued = await self.issue_token(user_id)
+            await self.limiter.hit_viewer(user_id)
+            issued = widget_token(self.tokens, user_id)
         except AdapterError as exc:
             # Each outcome is its error's code (a bug is none: not counted).
             outcome = exc.code.lower()
