@@ -50,6 +50,7 @@ _REQUEST_ID = b"x-request-id"
 _CONTENT_LENGTH = b"content-length"
 _TRANSFER_ENCODING = b"transfer-encoding"
 _MAX_REQUEST_ID = 64
+_VISIBLE = bytes(range(0x21, 0x7F))  # what an X-Request-ID may hold: RFC 5234's VCHAR
 # The scope key where a handler leaves the number of ids asked for, for the access line.
 IDS_COUNT = "imbachat.ids_count"
 _STATUS = "imbachat.status"
@@ -78,11 +79,14 @@ def route_template(scope: Scope) -> str:
 
 
 def _request_id(value: bytes | None) -> str:
-    """The caller's X-Request-ID when it is short and printable, else 32 random hex digits."""
-    if value is not None:
-        candidate = value.decode("latin-1")
-        if 0 < len(candidate) <= _MAX_REQUEST_ID and candidate.isprintable():
-            return candidate
+    """The caller's X-Request-ID when it is 1 to 64 visible ASCII characters, else 32 random hex
+    digits: ASCII, so the id echoed (encoded again) has the bytes the caller sent."""
+    if (
+        value is not None
+        and 0 < len(value) <= _MAX_REQUEST_ID
+        and not value.translate(None, _VISIBLE)
+    ):
+        return value.decode("ascii")
     return os.urandom(16).hex()
 
 

@@ -367,3 +367,32 @@ async def test_a_streamed_body_past_the_bound_is_a_413(
             "debug": "",
         }
         assert len(answer.headers["x-request-id"]) == 32
+
+
+@pytest.mark.parametrize(
+    ("sent", "echoed"),
+    [
+        (b"abc-123", True),
+        (b"x" * 64, True),
+        (b"!~/+=:.", True),
+        (b"x" * 65, False),
+        (b"\xe9abc", False),
+        (b"caf\xc3\xa9", False),
+        (b"a b", False),
+        (b"a\tb", False),
+        (b"a\x7fb", False),
+    ],
+)
+async def test_a_request_id_is_echoed_byte_for_byte_or_replaced(
+    make_settings: SettingsFactory, sent: bytes, echoed: bool
+) -> None:
+    """An X-Request-ID of 1 to 64 visible ASCII characters comes back with the same bytes; any
+    other (a Latin-1 or UTF-8 letter, a space, a control) gets a new id of 32 hex digits."""
+    async with asgi_client(create_app(make_settings())) as client:
+        answer = await client.get(P, headers=[(b"x-request-id", sent)])
+    (given,) = [value for name, value in answer.headers.raw if name.lower() == b"x-request-id"]
+    if echoed:
+        assert given == sent
+    else:
+        assert len(given) == 32
+        assert set(given.decode()) <= set("0123456789abcdef")
