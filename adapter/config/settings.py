@@ -72,6 +72,19 @@ class Settings(BaseSettings):
         return path if path.is_absolute() else self.base_dir / path
 
     @model_validator(mode="after")
+    def _webhook_body_fits(self) -> Settings:
+        # The edge applies limits.max_body_bytes to every request before any route reads it
+        # (the webhook's limit matters only when its route is mounted).
+        webhook, server = self.webhooks.max_body_bytes, self.limits.max_body_bytes
+        if webhook > server and self.webhooks.enabled:
+            raise ValueError(
+                f"webhooks.max_body_bytes ({webhook}) is over limits.max_body_bytes ({server}), "
+                "which every request meets first: a larger webhook would get the server's 413. "
+                "Raise limits.max_body_bytes to it, or lower webhooks.max_body_bytes"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _frontend_complete(self) -> Settings:
         if self.graphql is None:
             return self

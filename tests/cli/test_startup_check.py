@@ -97,6 +97,10 @@ REFUSED: dict[str, tuple[Write, str]] = {
         overrides({"chat": {"api_password": "${IMBACHAT_TEST_NEVER_SET}"}}),
         "chat.api_password: environment variable IMBACHAT_TEST_NEVER_SET is not set",
     ),
+    "a webhook body limit the server-wide limit refuses first": (
+        overrides({"webhooks": {"secret": "s" * 32, "max_body_bytes": 1048576}}),
+        "webhooks.max_body_bytes (1048576) is over limits.max_body_bytes (65536)",
+    ),
     "an unknown key": (overrides({"cache": {"bogus": 1}}), "cache.bogus: unknown key"),
     "a value out of range": (
         overrides({"upstream": {"batch": {"size": 0}}}),
