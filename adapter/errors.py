@@ -34,10 +34,18 @@ its own; `status` None: the error never reaches the web layer.
     └── InitError ................. `init` cannot go on (adapter/init/errors.py; the CLI only,
                                     never reaches the web layer)
 
-Two kinds of exception stay outside the tree on purpose. The GraphQL layer's `ExpectedError`
-(`web/graphql/errors.py`) is the face these errors show inside a GraphQL answer, a message and
-a code. And some exceptions are local control flow, caught in the module that raises them and
-never seen by a caller: `bounded.TooLarge`, which each reader answers with its own error.
+Four exceptions stay outside the tree on purpose, each caught where named:
+
+- `web.graphql.errors.ExpectedError`: the face these errors show inside a GraphQL answer, a
+  message and a code; graphql-core puts it, unmasked, in the answer's `errors`.
+- `bounded.TooLarge`: a body past a reader's bound. `upstream.py`, `init/introspect.py` and
+  `web/webhooks.py` turn it into their own error; raised into any other handler by the edge's
+  counting `receive`, it is answered 413 by `web/edge.error_answer`, which the edge calls for
+  its routes and app.py's exception handler for FastAPI's.
+- `bounded.UnsupportedEncoding`: a Content-Encoding the reader does not undo; `upstream.py`
+  and `init/introspect.py` turn it into their own error.
+- `feed.subscription.FeedError`: the site ended or refused the subscription; `feed/runner.py`
+  catches it as any failure to follow the feed: the feed is down, and reconnects.
 """
 
 from __future__ import annotations

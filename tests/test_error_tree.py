@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import sys
 
 import orjson
 import pytest
@@ -46,6 +47,25 @@ def test_every_error_is_in_the_drawing() -> None:
     assert errors.__doc__ is not None
     missing = [cls.__name__ for cls in every_error() if f"── {cls.__name__} " not in errors.__doc__]
     assert missing == ["AdapterError"]  # the root, drawn without a branch
+
+
+def test_every_exception_outside_the_tree_is_listed() -> None:
+    """errors.py's docstring names, as `module.Class`, each exception class the package defines
+    outside the tree (and says where it is caught)."""
+    assert errors.__doc__ is not None
+    every_error()  # imports every module
+    outside = {
+        f"{cls.__module__.removeprefix('adapter.')}.{cls.__name__}"
+        for module in list(sys.modules.values())
+        if module is not None and module.__name__.startswith("adapter.")
+        for cls in vars(module).values()
+        if isinstance(cls, type)
+        and issubclass(cls, BaseException)
+        and not issubclass(cls, AdapterError)
+        and cls.__module__ == module.__name__
+    }
+    assert outside  # the walk found them
+    assert [name for name in sorted(outside) if f"`{name}`" not in errors.__doc__] == []
 
 
 @pytest.mark.parametrize("cls", every_error()[1:], ids=lambda cls: cls.__name__)
