@@ -64,6 +64,7 @@ class HeaderDeadlineProtocol(HttpToolsProtocol):
     _head_bound = head_bytes_bound(_DEFAULT_LIMITS)
     _head_budget = 0
 
+    # Typed as uvicorn's override is: asyncio hands a Transport, BaseProtocol says BaseTransport.
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         limits = getattr(self.app_state.get("settings"), "limits", None)
