@@ -4,7 +4,6 @@ stages that need the network)."""
 
 from __future__ import annotations
 
-import importlib.util
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -26,7 +25,7 @@ from adapter.mapping import referenced_paths
 from adapter.mapping_check import check_mapping_paths
 from adapter.operations import Operations, build_operations
 from adapter.runtime import check_named_files
-from adapter.web.telemetry import missing_packages, tracing_modules
+from adapter.web.telemetry import import_tracing
 
 __all__ = ["check_startup", "startup_settings"]
 
@@ -113,19 +112,12 @@ def _settings(
 
 
 def tracing_problems(settings: TelemetrySettings) -> list[str]:
-    """What `serve` would refuse for tracing: its packages missing while it is switched on.
-
-    Each module is looked up with `importlib.util.find_spec`: no tracer is built and none of
-    those modules is run (only the packages holding them are imported, to look inside).
-    """
-    if not settings.enabled:
-        return []
-    for module in tracing_modules(settings):
-        try:
-            if importlib.util.find_spec(module) is None:
-                return missing_packages(module).problems
-        except ModuleNotFoundError as exc:  # a package on the way is missing
-            return missing_packages(exc.name or module).problems
+    """What `serve` would refuse for tracing: its packages missing, or failing to import, while
+    it is switched on. They are imported as `serve` imports them; no tracer is built."""
+    try:
+        import_tracing(settings)
+    except ConfigError as exc:
+        return exc.problems
     return []
 
 
