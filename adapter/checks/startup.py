@@ -1,6 +1,6 @@
 """The start-up check, without any network: the stages `serve` runs before it listens
-(`startup_settings` refuses what they fail), and `check-config` first (`stages.py` adds the
-stages that need the network)."""
+(`startup_files` refuses what they fail, and hands the app what they loaded), and
+`check-config` first (`stages.py` adds the stages that need the network)."""
 
 from __future__ import annotations
 
@@ -23,11 +23,11 @@ from adapter.errors import ConfigError
 from adapter.exit_codes import ExitCode
 from adapter.mapping import referenced_paths
 from adapter.mapping_check import check_mapping_paths
-from adapter.operations import Operations, build_operations
-from adapter.runtime import check_named_files
+from adapter.operations import build_operations
+from adapter.runtime import Loaded, check_named_files
 from adapter.web.telemetry import import_tracing
 
-__all__ = ["check_startup", "startup_settings"]
+__all__ = ["check_startup", "startup_files"]
 
 
 def check_startup(path: Path, *, environ: Mapping[str, str] | None = None) -> CheckReport:
@@ -44,16 +44,17 @@ def check_startup(path: Path, *, environ: Mapping[str, str] | None = None) -> Ch
         return report
     report.settings = _settings(path, data, environ, report)
     if report.settings is not None:
-        report.operations = _check_documents(report.settings, report)
+        report.loaded = _check_documents(report.settings, report)
     return report
 
 
-def startup_settings(path: Path) -> Settings:
-    """The settings `serve` runs with; ConfigError listing what `check_startup` failed."""
+def startup_files(path: Path) -> Loaded:
+    """What `serve` runs with: the settings and files as `check_startup` loaded them, for
+    `create_app` to take without reading them again; ConfigError listing what it failed."""
     report = check_startup(path)
-    if not report.ok or report.settings is None:
+    if not report.ok or report.loaded is None:
         raise ConfigError([check.message for check in report.problems], source=str(path))
-    return report.settings
+    return report.loaded
 
 
 # --- file, environment, values, frontend ----------------------------------------------------------
@@ -141,11 +142,12 @@ def _check_frontend(settings: Settings, report: CheckReport) -> None:
 # --- documents and mapping -----------------------------------------------------------------------
 
 
-def _check_documents(settings: Settings, report: CheckReport) -> Operations | None:
-    """The parsed documents, or None when they or the mapping do not fit (schema: skipped)."""
+def _check_documents(settings: Settings, report: CheckReport) -> Loaded | None:
+    """The parsed documents and the other files named, or None when they or the mapping do not
+    fit (schema: skipped)."""
     try:
         operations = build_operations(settings)
-        check_named_files(settings, operations)  # the feed's document too
+        loaded = check_named_files(settings, operations)  # the feed's document too
     except ConfigError as exc:
         report.fail("documents", ExitCode.DOCUMENTS, exc.problems)
         report.add("mapping", "skip", "needs the documents and the files the configuration names")
@@ -161,4 +163,4 @@ def _check_documents(settings: Settings, report: CheckReport) -> Operations | No
     report.add(
         "mapping", "ok", f"all {count} paths it reads are selected by the documents returning users"
     )
-    return operations
+    return loaded

@@ -3,8 +3,10 @@ message and an exit code of the configuration's classes (2, 3 or 4)."""
 
 from __future__ import annotations
 
+import gc
 import importlib.util
 import sys
+from collections import Counter
 from collections.abc import Callable
 from importlib.abc import Loader, MetaPathFinder
 from importlib.machinery import ModuleSpec
@@ -12,11 +14,14 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import orjson
 import pytest
 from typer.testing import CliRunner
 
 from adapter import cli
+from adapter.app import served_in_process
 from adapter.exit_codes import ExitCode
+from adapter.web.graphql.trusted import document_hash
 from tests.commands import real_site, write_config
 from tests.servers import refused_port
 
@@ -126,7 +131,8 @@ REFUSED: dict[str, tuple[Write, str]] = {
     ),
     "the otel extra installed but failing to import": (
         broken_module(
-            "opentelemetry.sdk.trace.sampling", {"telemetry": {"enabled": True, "exporter": "console"}}
+            "opentelemetry.sdk.trace.sampling",
+            {"telemetry": {"enabled": True, "exporter": "console"}},
         ),
         "fails to import (ImportError: cannot import name 'Sampler'",
     ),
@@ -180,3 +186,33 @@ def test_what_check_config_passes_serve_accepts(runner: CliRunner, tmp_path: Pat
     assert checked.exit_code == 0, checked.output
     served = runner.invoke(cli.app, ["serve", "-c", config, "--port", str(refused_port())])
     assert served.exit_code == ExitCode.ADDRESS, served.output
+
+
+@pytest.mark.usefixtures("json_logs")  # serve configures logging; structlog's defaults after
+async def test_serve_reads_each_file_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """serve's path (the start-up check, the app, its lifespan) reads the configuration, each
+    operation document and the trusted documents manifest once: the app takes what the check
+    built."""
+    text = "query ChatUsers { __typename }"
+    manifest = tmp_path / "trusted.json"
+    manifest.write_bytes(orjson.dumps({document_hash(text): text}))
+    trusted = {"enabled": True, "manifest": str(manifest)}
+    config = write_config(tmp_path, {"graphql": {"trusted_documents": trusted}}, own_documents=True)
+    reads: Counter[Path] = Counter()
+    real_open = Path.open
+
+    def counted(path: Path, *args: Any, **kwargs: Any) -> Any:
+        reads[path.absolute()] += 1
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "open", counted)
+    # serve freezes what start-up built for the collector; not the test process's objects.
+    monkeypatch.setattr(gc, "freeze", lambda: None)
+    monkeypatch.setattr(gc, "set_threshold", lambda *_: None)
+    application, _ = cli._served_app(config)
+    async with served_in_process(application):
+        pass
+    assert reads[manifest] == 1
+    assert reads[config] == 1
+    assert reads[tmp_path / "resolvers" / "users.graphql"] == 1
+    assert [path for path, count in reads.items() if count > 1] == []
