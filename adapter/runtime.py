@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 
 import httpx
@@ -103,9 +103,9 @@ class Blueprint:
 
 def check_named_files(settings: Settings, operations: Operations) -> Loaded:
     """The files the configuration names beyond the operation documents, loaded: the feed's
-    document, the viewer document and the trusted documents manifest of the token API, the
-    demo page's folder. ConfigError listing each problem (start-up, and check-config's
-    documents stage)."""
+    document, the viewer document (in the operations, also when it is the default one) and the
+    trusted documents manifest of the token API, the demo page's folder. ConfigError listing
+    each problem (start-up, and check-config's documents stage)."""
     problems: list[str] = []
     feed = trusted = None
     try:
@@ -115,7 +115,8 @@ def check_named_files(settings: Settings, operations: Operations) -> Loaded:
     graphql, viewer = settings.graphql, settings.viewer
     if graphql is not None and viewer is not None and viewer.mode == "upstream":
         try:
-            viewer_operation(settings, operations)
+            # Kept: the viewer source takes it instead of reading the default document again.
+            operations = replace(operations, viewer=viewer_operation(settings, operations)[0])
         except ConfigError as exc:
             problems += exc.problems
     manifest = graphql.trusted_documents.manifest if graphql is not None else None

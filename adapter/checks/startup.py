@@ -152,7 +152,7 @@ def _check_documents(settings: Settings, report: CheckReport) -> Loaded | None:
         report.fail("documents", ExitCode.DOCUMENTS, exc.problems)
         report.add("mapping", "skip", "needs the documents and the files the configuration names")
         return None
-    names = [name for name, _ in operations.documents()]
+    names = [name for name, _ in loaded.operations.documents()]
     report.add("documents", "ok", f"{len(names)} parsed ({', '.join(names)})")
     try:
         check_mapping_paths(settings, operations)

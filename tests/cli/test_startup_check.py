@@ -189,15 +189,22 @@ def test_what_check_config_passes_serve_accepts(runner: CliRunner, tmp_path: Pat
 
 
 @pytest.mark.usefixtures("json_logs")  # serve configures logging; structlog's defaults after
-async def test_serve_reads_each_file_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("viewer", ["configured", "default"])
+async def test_serve_reads_each_file_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, viewer: str
+) -> None:
     """serve's path (the start-up check, the app, its lifespan) reads the configuration, each
-    operation document and the trusted documents manifest once: the app takes what the check
-    built."""
+    operation document (the viewer's also when it is the default one) and the trusted
+    documents manifest once: the app takes what the check built."""
     text = "query ChatUsers { __typename }"
     manifest = tmp_path / "trusted.json"
     manifest.write_bytes(orjson.dumps({document_hash(text): text}))
-    trusted = {"enabled": True, "manifest": str(manifest)}
-    config = write_config(tmp_path, {"graphql": {"trusted_documents": trusted}}, own_documents=True)
+    data: dict[str, Any] = {
+        "graphql": {"trusted_documents": {"enabled": True, "manifest": str(manifest)}}
+    }
+    if viewer == "default":  # resolvers/viewer.graphql, found by the viewer source itself
+        data["upstream"] = {"operations": {"viewer": None}}
+    config = write_config(tmp_path, data, own_documents=True)
     reads: Counter[Path] = Counter()
     real_open = Path.open
 
