@@ -11,13 +11,13 @@ from typing import Any
 
 from adapter.checks.report import CheckReport
 from adapter.config import (
+    ConfigFile,
     GraphQLSettings,
     Settings,
     TelemetrySettings,
-    interpolate,
+    build_settings,
     read_config_file,
     sample_value_problems,
-    settings_from_mapping,
 )
 from adapter.errors import ConfigError
 from adapter.exit_codes import ExitCode
@@ -79,10 +79,8 @@ def _settings(
     environ: Mapping[str, str],
     report: CheckReport,
 ) -> Settings | None:
-    missing: list[str] = []
-    referenced: dict[str, str | None] = {}
-    interpolate(data, environ, missing, names=referenced)
-    names = sorted(referenced)
+    file = ConfigFile(Settings, data, environ=environ, base_dir=path.resolve().parent)
+    missing, names = file.problems, sorted(file.names)
     if missing:
         report.fail("environment", ExitCode.ENVIRONMENT, missing)
     else:
@@ -91,9 +89,7 @@ def _settings(
             "environment", "ok", f"{len(names)} variables referenced{shown}, each set or defaulted"
         )
     try:
-        settings = settings_from_mapping(
-            data, environ=environ, base_dir=path.resolve().parent, source=str(path)
-        )
+        settings = build_settings(file, source=str(path))
     except ConfigError as exc:
         # The loader repeats the unset variables; they are reported above.
         report.fail("values", ExitCode.INVALID, [p for p in exc.problems if p not in missing])
