@@ -24,7 +24,7 @@ from adapter.feed import Feed
 from adapter.metrics import Metrics
 from adapter.notify import Notifier
 from adapter.operations import Operations
-from adapter.runtime import open_runtime, prepare_runtime
+from adapter.runtime import Loaded, open_runtime, prepare_runtime
 from adapter.site_users import Accounts
 from adapter.upstream import UpstreamClient
 from adapter.web.chat import chat_router
@@ -75,13 +75,15 @@ class AdapterApp(FastAPI):
 
 
 def create_app(
-    settings: Settings,
+    start: Settings | Loaded,
     *,
     upstream_transport: httpx.AsyncBaseTransport | None = None,
     cache: Cache | None = None,
 ) -> AdapterApp:
-    """The adapter as an ASGI app. Raises ConfigError when the documents or mapping are wrong."""
-    blueprint = prepare_runtime(settings)
+    """The adapter as an ASGI app, from what the start-up check loaded (`serve`), or from
+    settings (loaded here). Raises ConfigError when the documents or mapping are wrong."""
+    blueprint = prepare_runtime(start)
+    settings = blueprint.settings
     operations, metrics, tracing = blueprint.operations, blueprint.metrics, blueprint.tracing
 
     @asynccontextmanager
@@ -112,7 +114,7 @@ def create_app(
     app.include_router(health_router())
     if settings.webhooks.enabled:
         app.include_router(webhook_router(settings))
-    install_graphql(app, app.edge, settings)
+    install_graphql(app, app.edge, settings, blueprint.trusted)
     if blueprint.target.demo is not None:
         # The same demo instance the upstream client calls in-process.
         app.mount("/demo-upstream", blueprint.target.demo)

@@ -200,13 +200,15 @@ def _served_app(config: Path, level: str | None = None) -> tuple[FastAPI, str]:
     """The app `serve` runs once the start-up check passed, and its logging level (`level`, else
     the file's)."""
     from adapter.app import create_app
-    from adapter.checks import startup_settings
+    from adapter.checks import startup_files
     from adapter.logs import configure_logging
 
-    settings = startup_settings(config)  # check-config's start-up stages, the same function
+    # check-config's start-up stages, the same function; the app takes what they loaded.
+    loaded = startup_files(config)
+    settings = loaded.settings
     level = level or settings.logging.level
     configure_logging(level, json=settings.logging.format == "json")
-    application = create_app(settings)
+    application = create_app(loaded)
     # What start-up built (modules, settings, schemas, documents) lives as long as the process:
     # frozen, the cyclic collector's full passes stop walking it for every request's garbage.
     # Requests leave little cyclic garbage: a young pass per 20,000 net allocations (not 700),

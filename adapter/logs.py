@@ -21,7 +21,6 @@ from contextvars import ContextVar, Token
 from typing import Any
 
 import orjson
-import stamina
 import structlog
 
 __all__ = [
@@ -252,6 +251,3 @@ def configure_logging(level: str = "info", *, json: bool = True) -> None:
         logging.getLogger(name).setLevel(logging.WARNING)
     # The adapter writes its own access line, with the route template and a request id.
     logging.getLogger("uvicorn.access").disabled = True
-    # stamina's own hook logs each retry with the call's internals (`callable=<context block>
-    # args=[] kwargs={}`); the upstream client logs one readable line per failed call instead.
-    stamina.instrumentation.set_on_retry_hooks(())

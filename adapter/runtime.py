@@ -6,10 +6,11 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 
 import httpx
+import stamina
 import structlog
 from starlette.types import ASGIApp
 
@@ -35,11 +36,13 @@ from adapter.web.webhooks import NonceStore
 __all__ = [
     "EMBEDDED_URL",
     "Blueprint",
+    "Loaded",
     "Runtime",
     "UpstreamTarget",
     "check_named_files",
     "open_runtime",
     "prepare_runtime",
+    "set_library_state",
     "upstream_target",
 ]
 
@@ -75,6 +78,17 @@ def upstream_target(settings: Settings) -> UpstreamTarget:
 
 
 @dataclass(frozen=True)
+class Loaded:
+    """What start-up read from the files the configuration names, checked, for the app to take
+    as it is: the start-up check builds it for `serve`, `prepare_runtime` when given settings."""
+
+    settings: Settings
+    operations: Operations
+    feed: FeedDocument | None = None
+    trusted: TrustedDocuments | None = None
+
+
+@dataclass(frozen=True)
 class Blueprint:
     """What the adapter is built from, decided before anything is opened."""
 
@@ -84,15 +98,16 @@ class Blueprint:
     tracing: Tracing | None
     target: UpstreamTarget
     feed: FeedDocument | None = None
+    trusted: TrustedDocuments | None = None
 
 
-def check_named_files(settings: Settings, operations: Operations) -> FeedDocument | None:
-    """The files the configuration names beyond the operation documents: the feed's document
-    (returned), the viewer document and the trusted documents manifest of the token API, the
-    demo page's folder. ConfigError listing each problem (start-up, and check-config's
-    documents stage)."""
+def check_named_files(settings: Settings, operations: Operations) -> Loaded:
+    """The files the configuration names beyond the operation documents, loaded: the feed's
+    document, the viewer document (in the operations, also when it is the default one) and the
+    trusted documents manifest of the token API, the demo page's folder. ConfigError listing
+    each problem (start-up, and check-config's documents stage)."""
     problems: list[str] = []
-    feed = None
+    feed = trusted = None
     try:
         feed = feed_document(settings)
     except ConfigError as exc:
@@ -100,13 +115,14 @@ def check_named_files(settings: Settings, operations: Operations) -> FeedDocumen
     graphql, viewer = settings.graphql, settings.viewer
     if graphql is not None and viewer is not None and viewer.mode == "upstream":
         try:
-            viewer_operation(settings, operations)
+            # Kept: the viewer source takes it instead of reading the default document again.
+            operations = replace(operations, viewer=viewer_operation(settings, operations)[0])
         except ConfigError as exc:
             problems += exc.problems
     manifest = graphql.trusted_documents.manifest if graphql is not None else None
     if graphql is not None and graphql.trusted_documents.enabled and manifest is not None:
         try:
-            TrustedDocuments.load(settings.resolve(manifest))
+            trusted = TrustedDocuments.load(settings.resolve(manifest))
         except ConfigError as exc:
             problems += exc.problems
     folder = settings.resolve(settings.demo_page.directory)
@@ -114,22 +130,37 @@ def check_named_files(settings: Settings, operations: Operations) -> FeedDocumen
         problems.append(f"demo_page.directory: {folder} is not a folder")
     if problems:
         raise ConfigError(problems, source="files the configuration names")
-    return feed
+    return Loaded(settings, operations, feed, trusted)
 
 
-def prepare_runtime(settings: Settings) -> Blueprint:
-    """Check documents, mapping and the other files named, make metrics and tracing, choose the
-    site; ConfigError when the files, the mapping or the tracing packages are wrong."""
-    operations = build_operations(settings)
-    check_mapping_paths(settings, operations)
-    feed = check_named_files(settings, operations)
+def set_library_state() -> None:
+    """The process-wide state of libraries, the same for every app: stamina's own retry hook
+    off (it logs each retry with the call's internals, `callable=<context block> args=[]`; the
+    upstream client logs one readable line per failed call instead)."""
+    stamina.instrumentation.set_on_retry_hooks(())
+
+
+def prepare_runtime(start: Settings | Loaded) -> Blueprint:
+    """Sets the libraries' process-wide state; takes the files the start-up check loaded, or
+    (given settings) loads and checks documents, mapping and the other files named; makes
+    metrics and tracing, chooses the site. ConfigError when the files, the mapping or the
+    tracing packages are wrong."""
+    if isinstance(start, Loaded):
+        loaded = start
+    else:
+        operations = build_operations(start)
+        check_mapping_paths(start, operations)
+        loaded = check_named_files(start, operations)
+    set_library_state()
+    settings = loaded.settings
     return Blueprint(
         settings=settings,
-        operations=operations,
+        operations=loaded.operations,
         metrics=Metrics(),
         tracing=build_tracing(settings.telemetry),
         target=upstream_target(settings),
-        feed=feed,
+        feed=loaded.feed,
+        trusted=loaded.trusted,
     )
 
 

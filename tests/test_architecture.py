@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import re
+from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
@@ -158,3 +160,87 @@ def test_the_request_state_is_the_runtime_by_name() -> None:
     assert get_type_hints(AppState) == {
         f.name: get_type_hints(Runtime)[f.name] for f in fields(Runtime)
     }
+
+
+# The module table of ARCHITECTURE.md: a row per module (`name.py`) or sub-package (`name/`),
+# its imports named as the rows are (`errors`, `web/graphql`), each maybe followed by a note in
+# parentheses. The packages that only hold rows (docstrings, no code) have none.
+ARCHITECTURE = ROOT / "ARCHITECTURE.md"
+WITHOUT_ROWS = {"adapter", "adapter.web"}
+
+
+def module_table() -> dict[str, tuple[str, set[str]]]:
+    """Each row of the module table by its module: its job cell and the rows it imports."""
+    text = ARCHITECTURE.read_text()
+    section = text.split("\n## Modules and who may import whom\n")[1].split("\n## ")[0]
+    rows: dict[str, tuple[str, set[str]]] = {}
+    for line in section.splitlines():
+        if not line.startswith("| `"):
+            continue
+        module, job, imported = (cell.strip() for cell in line.strip().strip("|").split("|"))
+        match = re.fullmatch(r"`([\w/]+)(\.py|/)`", module)
+        assert match, f"a row's module is one `name.py` or `name/`: {module}"
+        names = re.sub(r"\s*\([^)]*\)", "", imported)
+        rows[match[1]] = (job, set() if names == "—" else set(names.split(", ")))
+    return rows
+
+
+def row_of(module: str, rows: Iterable[str]) -> str | None:
+    """The row that describes `module` (`adapter.web.graphql.cost` is `web/graphql`'s)."""
+    for row in sorted(rows, key=len, reverse=True):
+        name = "adapter." + row.replace("/", ".")
+        if module == name or module.startswith(name + "."):
+            return row
+    return None
+
+
+def test_every_module_has_its_row_in_architecture() -> None:
+    """ARCHITECTURE.md's module table has a row for each module or sub-package there is (a
+    sub-package's row naming each of its modules), and none for one that is gone."""
+    rows = module_table()
+    gone = [r for r in rows if not (PACKAGE / f"{r}.py").is_file() and not (PACKAGE / r).is_dir()]
+    assert gone == []
+    names = [name for name, _ in modules() if name not in WITHOUT_ROWS]
+    assert [name for name in names if row_of(name, rows) is None] == []
+    unnamed = [
+        name
+        for name in names
+        if (row := row_of(name, rows)) is not None
+        and name != "adapter." + row.replace("/", ".")
+        and not re.search(rf"`{name.rpartition('.')[2]}(\.py)?`", rows[row][0])
+    ]
+    assert unnamed == []
+
+
+def test_architecture_names_what_each_module_imports() -> None:
+    """Each row's imports in ARCHITECTURE.md are the rows its modules import, no more and no
+    fewer (type-only and deferred imports count)."""
+    rows = module_table()
+    paths = dict(modules())
+    found: dict[str, set[str]] = {row: set() for row in rows}
+    for name, path in paths.items():
+        importer = row_of(name, rows)
+        if importer is None:
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                targets = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                # `from adapter.web import responses` imports the module, not the package.
+                targets = [
+                    f"{node.module}.{alias.name}"
+                    if f"{node.module}.{alias.name}" in paths
+                    else node.module
+                    for alias in node.names
+                ]
+            else:
+                continue
+            found[importer].update(
+                row for target in targets if (row := row_of(target, rows)) not in {None, importer}
+            )
+    drift = {
+        row: {"not in the table": found[row] - named, "not imported": named - found[row]}
+        for row, (_, named) in rows.items()
+        if found[row] != named
+    }
+    assert drift == {}

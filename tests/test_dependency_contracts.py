@@ -94,6 +94,21 @@ def test_pydantic_settings_reads_the_environment_it_is_given() -> None:
     assert settings.graphql.admin_token is None
 
 
+def test_pydantic_settings_builds_from_the_sources_it_is_handed() -> None:
+    """`config.loader.build_settings` hands `BaseSettings` one load's sources as `_build_sources`
+    (pydantic-settings 2.13): only those are read, the first winning, and an
+    `InitSettingsSource` (what `config.sources.ConfigFile` extends) gives its data as is."""
+    from pydantic_settings import BaseSettings, InitSettingsSource
+
+    class Two(BaseSettings):
+        a: int = 0
+        b: int = 0
+
+    first = InitSettingsSource(Two, {"a": 1})
+    second = InitSettingsSource(Two, {"a": 2, "b": 2})
+    assert Two(_build_sources=((first, second), {})).model_dump() == {"a": 1, "b": 2}
+
+
 def test_strawberry_keeps_graphql_cores_schema_where_validation_reads_it() -> None:
     """`graphql_core_schema` finds the graphql-core schema Strawberry built (its private
     `_schema`), which each document's validation needs."""

@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 import redis
+import stamina
 from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 from opentelemetry.sdk.trace import TracerProvider
 from structlog.testing import capture_logs
@@ -217,3 +218,14 @@ async def test_webhook_signatures_are_kept_in_the_cache_only_when_webhooks_are_o
         client.close()
     async with open_runtime(prepare_runtime(make_settings())) as runtime:
         assert runtime.nonces is None
+
+
+def test_an_app_built_without_configure_logging_has_stamina_s_hook_off(
+    make_settings: SettingsFactory,
+) -> None:
+    """Libraries' process-wide state is the composition root's, not the logging set-up's: an
+    embedder calling create_app alone still gets stamina's retry hook off."""
+    stamina.instrumentation.set_on_retry_hooks(None)  # stamina's defaults, as in a new process
+    assert stamina.instrumentation.get_on_retry_hooks() != ()
+    create_app(make_settings())
+    assert stamina.instrumentation.get_on_retry_hooks() == ()

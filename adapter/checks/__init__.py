@@ -8,7 +8,7 @@ info.
 
 from adapter.checks.report import Check, CheckReport
 from adapter.checks.stages import run_checks
-from adapter.checks.startup import check_startup, startup_settings
+from adapter.checks.startup import check_startup, startup_files
 from adapter.exit_codes import ExitCode
 
-__all__ = ["Check", "CheckReport", "ExitCode", "check_startup", "run_checks", "startup_settings"]
+__all__ = ["Check", "CheckReport", "ExitCode", "check_startup", "run_checks", "startup_files"]

@@ -12,7 +12,7 @@ from graphql import GraphQLSchema
 
 from adapter.config import Settings
 from adapter.exit_codes import ExitCode
-from adapter.operations import Operations
+from adapter.runtime import Loaded
 
 __all__ = ["Check", "CheckReport", "Status"]
 
@@ -31,13 +31,13 @@ class Check:
 
 @dataclass
 class CheckReport:
-    """What `run_checks` found; `settings`, `operations` and `schema` are kept for callers
-    that go on."""
+    """What `run_checks` found; `settings`, `loaded` (the files the start-up check loaded, None
+    when they or the mapping failed) and `schema` are kept for callers that go on."""
 
     source: Path
     checks: list[Check] = field(default_factory=list)
     settings: Settings | None = None
-    operations: Operations | None = None
+    loaded: Loaded | None = None
     schema: GraphQLSchema | None = None
 
     @property

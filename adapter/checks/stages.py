@@ -117,10 +117,10 @@ async def _check_upstream(
     hint = sees_less_hint(schema, settings.upstream.headers)
     if hint is not None:
         report.add("upstream", "warn", hint)
-    operations = report.operations
-    if operations is None:
+    if report.loaded is None:
         report.add("schema", "skip", "needs documents and a mapping that parse")
         return
+    operations = report.loaded.operations
     problems = schema_problems(operations, settings.mapping, schema)
     problems += page_size_problems(operations, schema, settings.upstream.batch.size)
     problems += feed_problems(settings, schema)

@@ -1,10 +1,9 @@
 """The start-up check, without any network: the stages `serve` runs before it listens
-(`startup_settings` refuses what they fail), and `check-config` first (`stages.py` adds the
-stages that need the network)."""
+(`startup_files` refuses what they fail, and hands the app what they loaded), and
+`check-config` first (`stages.py` adds the stages that need the network)."""
 
 from __future__ import annotations
 
-import importlib.util
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -12,23 +11,23 @@ from typing import Any
 
 from adapter.checks.report import CheckReport
 from adapter.config import (
+    ConfigFile,
     GraphQLSettings,
     Settings,
     TelemetrySettings,
-    interpolate,
+    build_settings,
     read_config_file,
     sample_value_problems,
-    settings_from_mapping,
 )
 from adapter.errors import ConfigError
 from adapter.exit_codes import ExitCode
 from adapter.mapping import referenced_paths
 from adapter.mapping_check import check_mapping_paths
-from adapter.operations import Operations, build_operations
-from adapter.runtime import check_named_files
-from adapter.web.telemetry import missing_packages, tracing_modules
+from adapter.operations import build_operations
+from adapter.runtime import Loaded, check_named_files
+from adapter.web.telemetry import import_tracing
 
-__all__ = ["check_startup", "startup_settings"]
+__all__ = ["check_startup", "startup_files"]
 
 
 def check_startup(path: Path, *, environ: Mapping[str, str] | None = None) -> CheckReport:
@@ -45,16 +44,17 @@ def check_startup(path: Path, *, environ: Mapping[str, str] | None = None) -> Ch
         return report
     report.settings = _settings(path, data, environ, report)
     if report.settings is not None:
-        report.operations = _check_documents(report.settings, report)
+        report.loaded = _check_documents(report.settings, report)
     return report
 
 
-def startup_settings(path: Path) -> Settings:
-    """The settings `serve` runs with; ConfigError listing what `check_startup` failed."""
+def startup_files(path: Path) -> Loaded:
+    """What `serve` runs with: the settings and files as `check_startup` loaded them, for
+    `create_app` to take without reading them again; ConfigError listing what it failed."""
     report = check_startup(path)
-    if not report.ok or report.settings is None:
+    if not report.ok or report.loaded is None:
         raise ConfigError([check.message for check in report.problems], source=str(path))
-    return report.settings
+    return report.loaded
 
 
 # --- file, environment, values, frontend ----------------------------------------------------------
@@ -79,10 +79,8 @@ def _settings(
     environ: Mapping[str, str],
     report: CheckReport,
 ) -> Settings | None:
-    missing: list[str] = []
-    referenced: dict[str, str | None] = {}
-    interpolate(data, environ, missing, names=referenced)
-    names = sorted(referenced)
+    file = ConfigFile(Settings, data, environ=environ, base_dir=path.resolve().parent)
+    missing, names = file.problems, sorted(file.names)
     if missing:
         report.fail("environment", ExitCode.ENVIRONMENT, missing)
     else:
@@ -91,9 +89,7 @@ def _settings(
             "environment", "ok", f"{len(names)} variables referenced{shown}, each set or defaulted"
         )
     try:
-        settings = settings_from_mapping(
-            data, environ=environ, base_dir=path.resolve().parent, source=str(path)
-        )
+        settings = build_settings(file, source=str(path))
     except ConfigError as exc:
         # The loader repeats the unset variables; they are reported above.
         report.fail("values", ExitCode.INVALID, [p for p in exc.problems if p not in missing])
@@ -113,19 +109,12 @@ def _settings(
 
 
 def tracing_problems(settings: TelemetrySettings) -> list[str]:
-    """What `serve` would refuse for tracing: its packages missing while it is switched on.
-
-    Each module is looked up with `importlib.util.find_spec`: no tracer is built and none of
-    those modules is run (only the packages holding them are imported, to look inside).
-    """
-    if not settings.enabled:
-        return []
-    for module in tracing_modules(settings):
-        try:
-            if importlib.util.find_spec(module) is None:
-                return missing_packages(module).problems
-        except ModuleNotFoundError as exc:  # a package on the way is missing
-            return missing_packages(exc.name or module).problems
+    """What `serve` would refuse for tracing: its packages missing, or failing to import, while
+    it is switched on. They are imported as `serve` imports them; no tracer is built."""
+    try:
+        import_tracing(settings)
+    except ConfigError as exc:
+        return exc.problems
     return []
 
 
@@ -149,16 +138,17 @@ def _check_frontend(settings: Settings, report: CheckReport) -> None:
 # --- documents and mapping -----------------------------------------------------------------------
 
 
-def _check_documents(settings: Settings, report: CheckReport) -> Operations | None:
-    """The parsed documents, or None when they or the mapping do not fit (schema: skipped)."""
+def _check_documents(settings: Settings, report: CheckReport) -> Loaded | None:
+    """The parsed documents and the other files named, or None when they or the mapping do not
+    fit (schema: skipped)."""
     try:
         operations = build_operations(settings)
-        check_named_files(settings, operations)  # the feed's document too
+        loaded = check_named_files(settings, operations)  # the feed's document too
     except ConfigError as exc:
         report.fail("documents", ExitCode.DOCUMENTS, exc.problems)
         report.add("mapping", "skip", "needs the documents and the files the configuration names")
         return None
-    names = [name for name, _ in operations.documents()]
+    names = [name for name, _ in loaded.operations.documents()]
     report.add("documents", "ok", f"{len(names)} parsed ({', '.join(names)})")
     try:
         check_mapping_paths(settings, operations)
@@ -169,4 +159,4 @@ def _check_documents(settings: Settings, report: CheckReport) -> Operations | No
     report.add(
         "mapping", "ok", f"all {count} paths it reads are selected by the documents returning users"
     )
-    return operations
+    return loaded

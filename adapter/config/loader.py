@@ -1,15 +1,14 @@
 """Reading the YAML file into `Settings`, with every problem listed by its path.
 
-pydantic-settings does the sourcing (`Settings.settings_customise_sources`, `sources.py`: the
-environment's `IMBACHAT__A__B` overrides beat the file). The file is read here rather than by
-its `YamlConfigSettingsSource`, which passes over a missing or unreadable file as if it were
-empty and lets a YAML error through without its place: check-config reads the data first (to
-name the variables it references), and every problem names the file, the line or the setting.
+`Settings` is built from one load's pydantic-settings sources (`sources.py`), handed to it as
+`_build_sources` because `settings_customise_sources` is a classmethod given nothing of the load
+(its environment and file would have to travel in global state). The file is read here, not by
+`YamlConfigSettingsSource`, which takes a missing or unreadable file for an empty one and drops
+a YAML error's line and column; check-config reports the file before the values.
 """
 
 from __future__ import annotations
 
-import copy
 import os
 from collections.abc import Collection, Mapping
 from pathlib import Path
@@ -20,11 +19,12 @@ from pydantic import ValidationError
 from pydantic_settings import SettingsError
 
 from adapter.config.settings import Settings
-from adapter.config.sources import LOAD, interpolate, leave_out
+from adapter.config.sources import ConfigFile, EnvironmentOverrides
 from adapter.errors import ConfigError
 
 __all__ = [
     "CONFIG_ENV_VAR",
+    "build_settings",
     "load_settings",
     "no_configuration",
     "read_config_file",
@@ -77,28 +77,24 @@ def settings_from_mapping(
     `chat.api_password`): they are left out, so the variables they name need not be set.
     """
     environ = os.environ if environ is None else environ
-    if data is None:
-        data = {}
+    data = {} if data is None else data
     if not isinstance(data, dict):
         raise ConfigError(["(top level): must be a mapping of sections"], source=source)
-    data = copy.deepcopy(data)
-    leave_out(data, unused)
-    problems: list[str] = []
-    resolved: dict[str, Any] = interpolate(data, environ, problems)
-    resolved.setdefault("base_dir", str(base_dir))
-    load = LOAD.set((environ, unused))
-    try:
-        settings = Settings(**resolved)
+    file = ConfigFile(Settings, data, environ=environ, base_dir=base_dir, unused=unused)
+    return build_settings(file, source=source)
+
+
+def build_settings(file: ConfigFile, *, source: str = "configuration") -> Settings:
+    """`Settings` from `file` and the overrides beating it; ConfigError listing every problem."""
+    try:  # the first source wins
+        settings = Settings(_build_sources=((EnvironmentOverrides(file), file), {}))
     except ValidationError as exc:
-        unset = {problem.partition(": ")[0] for problem in problems}
-        problems.extend(_describe(exc, reported=unset))
-        raise ConfigError(problems, source=source) from None
+        described = _describe(exc, reported={p.partition(": ")[0] for p in file.problems})
+        raise ConfigError([*file.problems, *described], source=source) from None
     except SettingsError as exc:  # a source that could not read a value (names no value)
         raise ConfigError([str(exc)], source=source) from None
-    finally:
-        LOAD.reset(load)
-    if problems:
-        raise ConfigError(problems, source=source)
+    if file.problems:
+        raise ConfigError(file.problems, source=source)
     return settings
 
 

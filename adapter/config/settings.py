@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from pydantic import model_validator
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from adapter.config.cache import CacheSettings
 from adapter.config.chat import ChatSettings, LimitsSettings, WebhookSettings
@@ -19,15 +19,15 @@ from adapter.config.frontend import (
 )
 from adapter.config.mapping import MappingSettings
 from adapter.config.running import LoggingSettings, TelemetrySettings
-from adapter.config.sources import OVERRIDE_PREFIX, EnvironmentOverrides
+from adapter.config.sources import OVERRIDE_PREFIX
 from adapter.config.upstream import UpstreamSettings
 
 __all__ = ["Settings"]
 
 
 class Settings(BaseSettings):
-    """The whole configuration; `loader.py` builds it from the file, the environment beating it
-    (ARCHITECTURE.md says how to add a section)."""
+    """The whole configuration; `loader.py` builds it from its sources (`sources.py`): the file,
+    the environment beating it (ARCHITECTURE.md says how to add a section)."""
 
     model_config = SettingsConfigDict(
         extra="forbid",
@@ -55,18 +55,6 @@ class Settings(BaseSettings):
     demo_page: DemoPageSettings = DemoPageSettings()
     # Where relative paths in the file (operation documents) are resolved from.
     base_dir: Path = Path(".")
-
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        # First wins: the environment's overrides, then the file's data (the init values).
-        return EnvironmentOverrides(settings_cls), init_settings
 
     def resolve(self, path: Path) -> Path:
         return path if path.is_absolute() else self.base_dir / path

@@ -1,27 +1,25 @@
-"""Where settings come from, for `Settings.settings_customise_sources`: the environment's
-`IMBACHAT__A__B` overrides (pydantic-settings' nested environment source), then the file.
-
-The file's data enters as the settings' init values, its `${VAR}` references replaced
-(`interpolate`). The environment a load reads, and the settings its command leaves out (of
-both sources), are the load's own (`LOAD`).
+"""Where settings come from: the file (`ConfigFile`, its `${VAR}` references filled in) and
+the environment's `IMBACHAT__A__B` overrides, which beat it (pydantic-settings' nested environment
+source). Both are pydantic-settings sources built for one load, with its environment and the
+settings its command leaves out; `loader.py` hands them to `Settings`.
 """
 
 from __future__ import annotations
 
-import os
+import copy
 import re
 from collections.abc import Collection, Mapping
-from contextvars import ContextVar
+from pathlib import Path
 from typing import Any
 
 import yaml
 from pydantic.fields import FieldInfo
-from pydantic_settings import BaseSettings, EnvSettingsSource
+from pydantic_settings import BaseSettings, EnvSettingsSource, InitSettingsSource
 from pydantic_settings.sources.utils import parse_env_vars
 
 __all__ = [
-    "LOAD",
     "OVERRIDE_PREFIX",
+    "ConfigFile",
     "EnvironmentOverrides",
     "interpolate",
     "leave_out",
@@ -40,21 +38,38 @@ _STAND_INS: dict[str, str] = {
 }
 
 
-# The environment a load reads and the settings its command leaves out (set by the loader).
-LOAD: ContextVar[tuple[Mapping[str, str], Collection[str]]] = ContextVar(
-    "settings_load", default=(os.environ, ())
-)
+class ConfigFile(InitSettingsSource):
+    """The file's data (as `read_config_file` parsed it), its `${NAME}` and `${NAME:-default}`
+    filled from `environ`, which the overrides read too (as pydantic-settings' YAML source, an
+    init source); `problems` lists the unset variables, `names` those referenced."""
+
+    def __init__(
+        self,
+        settings_cls: type[BaseSettings],
+        data: dict[str, Any],
+        *,
+        environ: Mapping[str, str],
+        base_dir: Path = Path("."),
+        unused: Collection[str] = (),
+    ) -> None:
+        self.environ, self.unused = environ, unused
+        self.problems: list[str] = []
+        self.names: dict[str, str | None] = {}
+        data = copy.deepcopy(data)
+        leave_out(data, unused)
+        data = interpolate(data, environ, self.problems, names=self.names)
+        super().__init__(settings_cls, {"base_dir": str(base_dir), **data})
 
 
 class EnvironmentOverrides(EnvSettingsSource):
-    """`IMBACHAT__SECTION__KEY=value` beats the file; a list or mapping is written in YAML
-    (`[a, b]`, `{X-Site: main}`), and a name that is no section is an unknown key."""
+    """`IMBACHAT__SECTION__KEY=value` in `file`'s environment beats `file`; a list or mapping
+    is YAML (`[a, b]`, `{X-Site: main}`), and a name that is no section is an unknown key."""
 
-    def __init__(self, settings_cls: type[BaseSettings]) -> None:
-        super().__init__(settings_cls)
-        environ, self._unused = LOAD.get()
+    def __init__(self, file: ConfigFile) -> None:
+        super().__init__(file.settings_cls)
+        self._unused = file.unused
         self.env_vars = parse_env_vars(
-            environ, self.case_sensitive, self.env_ignore_empty, self.env_parse_none_str
+            file.environ, self.case_sensitive, self.env_ignore_empty, self.env_parse_none_str
         )
 
     def decode_complex_value(self, field_name: str, field: FieldInfo | None, value: Any) -> Any:

@@ -6,13 +6,15 @@ from collections.abc import Mapping
 
 import orjson
 from starlette.responses import Response
+from starlette.types import Send
 
 from adapter.errors import AdapterError
 
-__all__ = ["API_VERSION", "JSON", "error_response", "response_for"]
+__all__ = ["API_VERSION", "JSON", "error_response", "response_for", "send_json"]
 
 API_VERSION = 1
 JSON = "application/json"
+_JSON_HEADER = (b"content-type", JSON.encode())
 
 
 def error_response(
@@ -29,3 +31,10 @@ def response_for(exc: AdapterError) -> Response:
     if exc.status is None:
         return error_response(500, "Internal error")
     return error_response(exc.status, exc.message, headers=exc.headers)
+
+
+async def send_json(send: Send, body: bytes) -> None:
+    """A 200 JSON answer as its two ASGI messages: the hot routes' answer, without a Response."""
+    headers = [(b"content-length", str(len(body)).encode()), _JSON_HEADER]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": body})

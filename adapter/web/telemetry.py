@@ -28,7 +28,14 @@ if TYPE_CHECKING:
     from opentelemetry.sdk.trace.export import SpanExporter
     from opentelemetry.trace import Span
 
-__all__ = ["INSTALL_HINT", "Tracing", "build_tracing", "missing_packages", "tracing_modules"]
+__all__ = [
+    "INSTALL_HINT",
+    "Tracing",
+    "build_tracing",
+    "import_tracing",
+    "missing_packages",
+    "tracing_modules",
+]
 
 log = structlog.get_logger(__name__)
 
@@ -156,16 +163,34 @@ def _exporter(settings: TelemetrySettings) -> SpanExporter:
     return OTLPSpanExporter(endpoint=settings.endpoint)
 
 
+def import_tracing(settings: TelemetrySettings) -> None:
+    """Import what tracing needs when it is on, building nothing (the start-up check's test and
+    `build_tracing`'s first step); ConfigError when a package is missing or fails to import."""
+    if not settings.enabled:
+        return
+    for module in tracing_modules(settings):
+        try:
+            importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            raise missing_packages(exc.name or module) from None
+        except Exception as exc:  # installed, but broken: a version mismatch, say
+            raise ConfigError(
+                [
+                    f"telemetry.enabled: {module} fails to import "
+                    f"({type(exc).__name__}: {exc}): reinstall with {INSTALL_HINT}, "
+                    "or set telemetry.enabled: false"
+                ],
+                source="telemetry",
+            ) from None
+
+
 def build_tracing(settings: TelemetrySettings) -> Tracing | None:
-    """Tracing as configured, or None when it is off; ConfigError when its packages are missing."""
+    """Tracing as configured, or None when it is off; ConfigError when its packages are missing
+    or fail to import."""
     if not settings.enabled:
         return None
-    try:
-        # Imported now so that a missing package is a start-up error, not a failed request.
-        for module in tracing_modules(settings):
-            importlib.import_module(module)
-    except ImportError as exc:
-        raise missing_packages(exc.name) from None
+    # Imported now so that a broken or missing package is a start-up error, not a failed request.
+    import_tracing(settings)
     from opentelemetry.sdk.resources import Resource
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import BatchSpanProcessor

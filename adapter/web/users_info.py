@@ -20,7 +20,7 @@ from adapter.memo import Memo
 from adapter.web.auth import ChatServerAuth
 from adapter.web.edge import IDS_COUNT, Edge
 from adapter.web.ids import parse_ids
-from adapter.web.responses import error_response
+from adapter.web.responses import error_response, send_json
 
 __all__ = ["UsersInfo", "openapi_paths", "query_pairs", "route_users_info"]
 
@@ -38,7 +38,6 @@ _QUERY_NAMES = ("user_ids", "ids")
 # segment) up to this long is parsed once (20 ids cost 27k instructions to read, a look-up 0.5k).
 _REMEMBERED_ID_TEXTS = 1024
 _REMEMBERED_TEXT_BYTES = 512
-_JSON_HEADER = (b"content-type", b"application/json")
 _ALLOW = {"Allow": "GET"}
 
 
@@ -83,14 +82,7 @@ class UsersInfo:
         )
         scope[IDS_COUNT] = len(ids)
         body = await scope["state"]["directory"].lookup_joined(ids)
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 200,
-                "headers": [(b"content-length", str(len(body)).encode()), _JSON_HEADER],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+        await send_json(send, body)
 
     def ids(
         self, *, query_string: bytes, path_value: str | None, authorization: str | None

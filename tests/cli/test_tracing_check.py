@@ -1,9 +1,10 @@
-"""check-config's tracing stage: the `otel` extra looked up, never a tracer built."""
+"""check-config's tracing test: the `otel` extra imported as `serve` imports it, never a tracer
+built."""
 
 from __future__ import annotations
 
-import importlib.util
-from importlib.machinery import ModuleSpec
+import importlib
+from types import ModuleType
 
 import pytest
 
@@ -11,58 +12,62 @@ from adapter.checks.startup import tracing_problems
 from adapter.config import TelemetrySettings
 from adapter.web.telemetry import INSTALL_HINT, tracing_modules
 
-_real_find_spec = importlib.util.find_spec
+_real_import = importlib.import_module
 
 
 def test_tracing_off_needs_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """With tracing off nothing is looked up, whatever is installed."""
-    looked_up: list[str] = []
-    monkeypatch.setattr(importlib.util, "find_spec", looked_up.append)
+    """With tracing off nothing is imported, whatever is installed."""
+    imported: list[str] = []
+    monkeypatch.setattr(importlib, "import_module", imported.append)
     assert tracing_problems(TelemetrySettings()) == []
-    assert looked_up == []
+    assert imported == []
 
 
 @pytest.mark.parametrize("exporter", ["console", "otlp"])
 def test_every_module_present_passes(monkeypatch: pytest.MonkeyPatch, exporter: str) -> None:
-    """When every module tracing needs is found, the check passes, having looked up each one."""
+    """When every module tracing needs imports, the check passes, having imported each one."""
     settings = TelemetrySettings(enabled=True, exporter=exporter)
-    looked_up: list[str] = []
+    imported: list[str] = []
 
-    def found(name: str) -> ModuleSpec:
-        looked_up.append(name)
-        return ModuleSpec(name, None)
+    def present(name: str) -> ModuleType:
+        imported.append(name)
+        return ModuleType(name)
 
-    monkeypatch.setattr(importlib.util, "find_spec", found)
+    monkeypatch.setattr(importlib, "import_module", present)
     assert tracing_problems(settings) == []
-    assert looked_up == list(tracing_modules(settings))
+    assert imported == list(tracing_modules(settings))
 
 
-def test_a_missing_module_is_named_with_the_install_hint(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A module find_spec does not find is named, with what to install."""
-    absent = "opentelemetry.instrumentation.httpx"
-    monkeypatch.setattr(
-        importlib.util,
-        "find_spec",
-        lambda name: None if name == absent else ModuleSpec(name, None),
-    )
+def test_a_missing_package_is_named_with_the_install_hint(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A package that is not installed is named, with what to install."""
+
+    def no_httpx_instrumentation(name: str) -> ModuleType:
+        if name == "opentelemetry.instrumentation.httpx":
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return ModuleType(name)
+
+    monkeypatch.setattr(importlib, "import_module", no_httpx_instrumentation)
     (problem,) = tracing_problems(TelemetrySettings(enabled=True))
-    assert f"({absent} is not installed)" in problem
+    assert "(opentelemetry.instrumentation.httpx is not installed)" in problem
     assert INSTALL_HINT in problem
     assert problem.startswith("telemetry.enabled: ")
 
 
-def test_a_missing_package_on_the_way_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
-    """When a package holding a module is missing (find_spec raises), that package is named."""
+def test_a_package_that_fails_to_import_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Installed but broken (a version mismatch): the module and its error are named."""
 
-    def no_opentelemetry(name: str) -> ModuleSpec | None:
-        raise ModuleNotFoundError(f"No module named {name.split('.')[0]!r}", name="opentelemetry")
+    def broken(name: str) -> ModuleType:
+        raise ImportError("cannot import name 'Sampler'")
 
-    monkeypatch.setattr(importlib.util, "find_spec", no_opentelemetry)
+    monkeypatch.setattr(importlib, "import_module", broken)
     (problem,) = tracing_problems(TelemetrySettings(enabled=True))
-    assert "(opentelemetry is not installed)" in problem
+    assert "opentelemetry.sdk.resources fails to import" in problem
+    assert "cannot import name 'Sampler'" in problem
 
 
 def test_the_installed_extra_passes_for_real() -> None:
-    """In this environment the `otel` extra is installed: the real look-up finds every module."""
-    assert importlib.util.find_spec is _real_find_spec
+    """In this environment the `otel` extra is installed: the real import finds every module."""
+    assert importlib.import_module is _real_import
     assert tracing_problems(TelemetrySettings(enabled=True, exporter="otlp")) == []

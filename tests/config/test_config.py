@@ -8,7 +8,14 @@ from typing import Any
 import pytest
 import yaml
 
-from adapter.config import EnvironmentOverrides, load_settings, settings_from_mapping
+from adapter.config import (
+    ConfigFile,
+    EnvironmentOverrides,
+    Settings,
+    build_settings,
+    load_settings,
+    settings_from_mapping,
+)
 from adapter.errors import ConfigError
 from tests.support import REFERENCE_CONFIG, ROOT, deep_merge, reference_data
 
@@ -80,6 +87,26 @@ def test_environment_overrides_beat_the_file() -> None:
     assert settings.cache.prefix == "site-a:"
     assert settings.chat.product_name == "a: b"
     assert settings.upstream.headers["X-Site"].get_secret_value() == "main"
+
+
+def test_the_file_is_a_settings_source_that_the_overrides_beat() -> None:
+    """The file's source fills its `${VAR}` references once, from the environment the overrides
+    read too, and tells what it referenced and found unset; the overrides beat it."""
+    data = deep_merge(
+        MINIMAL,
+        {"chat": {"api_login": "${LOGIN}", "api_password": "${PW:-pw}", "prefix": "${P}"}},
+    )
+    environ = {"LOGIN": "from-file", "IMBACHAT__CHAT__API_LOGIN": "from-env"}
+    file = ConfigFile(Settings, data, environ=environ)
+    assert file.names == {"LOGIN": None, "PW": "pw", "P": None}
+    assert file.problems == ["chat.prefix: environment variable P is not set"]
+    with pytest.raises(ConfigError) as caught:
+        build_settings(file)
+    assert caught.value.problems == file.problems
+    file = ConfigFile(Settings, data, environ={**environ, "P": "/chat"})
+    settings = build_settings(file)
+    assert settings.chat.api_login.get_secret_value() == "from-env"
+    assert settings.chat.api_password.get_secret_value() == "pw"
 
 
 def test_an_override_that_is_not_yaml_is_a_problem_of_its_setting() -> None:

@@ -11,6 +11,7 @@ from structlog.testing import capture_logs
 from adapter.config import UpstreamSettings
 from adapter.errors import UpstreamStatusError, UpstreamUnavailable
 from adapter.metrics import Metrics
+from adapter.runtime import set_library_state
 from adapter.upstream import UpstreamClient
 from tests.sites import misbehaving_site
 from tests.support import sample
@@ -89,8 +90,8 @@ async def test_the_last_attempt_does_not_spend_the_retry_budget() -> None:
 @pytest.mark.usefixtures("json_logs")
 async def test_a_failed_call_logs_one_readable_line() -> None:
     """A site answering 503 gives one line with the cause and the attempts, no retry internals
-    (stamina's own retry hook is taken off where the process configures its logging:
-    `json_logs`)."""
+    (stamina's own retry hook is taken off by the composition root: `set_library_state`)."""
+    set_library_state()
     async with (
         misbehaving_site() as site,
         UpstreamClient(settings(site.url), metrics=Metrics()) as client,

@@ -1,6 +1,7 @@
 """The frontend-facing GraphQL API: widget tokens for the signed-in viewer, and chat profiles.
 
-`install_graphql(app, edge, settings)` routes it, behind its CORS, at the edge (`graphql` set);
+`install_graphql(app, edge, settings, trusted)` routes it, behind its CORS, at the edge (`graphql`
+set);
 `open_frontend(...)` builds what it holds for the life of the process (the runtime calls it).
 """
 
@@ -28,17 +29,15 @@ def _credential_headers(viewer: ViewerSettings) -> list[str]:
     return list(viewer.upstream.forward_headers)
 
 
-def install_graphql(app: FastAPI, edge: Edge, settings: Settings) -> None:
-    """Route the endpoint, behind its CORS, at the edge, and mount its static files
-    (`prepare_runtime` has checked the files they read)."""
+def install_graphql(
+    app: FastAPI, edge: Edge, settings: Settings, trusted: TrustedDocuments | None
+) -> None:
+    """Route the endpoint, behind its CORS, at the edge, and mount its static files; `trusted`:
+    the manifest start-up loaded (`runtime.check_named_files`), None when they are off."""
     graphql, viewer = settings.graphql, settings.viewer
     if graphql is None:
         return
     assert viewer is not None  # the settings require it with `graphql`
-    trusted = None
-    if graphql.trusted_documents.enabled:
-        assert graphql.trusted_documents.manifest is not None  # the settings guarantee it
-        trusted = TrustedDocuments.load(settings.resolve(graphql.trusted_documents.manifest))
     endpoint = GraphQLEndpoint(build_schema(settings), graphql, trusted=trusted)
     edge.route(
         graphql.path,

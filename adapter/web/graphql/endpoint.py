@@ -39,11 +39,11 @@ from adapter.web.graphql.executor import DocumentExecutor
 from adapter.web.graphql.ide import graphiql_page
 from adapter.web.graphql.limits import Documents, graphql_core_schema
 from adapter.web.graphql.trusted import TrustedDocuments
+from adapter.web.responses import JSON, send_json
 
 __all__ = ["GraphQLEndpoint"]
 
-_JSON = "application/json"
-_JSON_HEADER = (b"content-type", _JSON.encode())
+
 _POST = frozenset({OperationType.QUERY, OperationType.MUTATION})
 _QUERIES = frozenset({OperationType.QUERY})
 _NONE: frozenset[OperationType] = frozenset()
@@ -79,21 +79,14 @@ class GraphQLEndpoint:
         if isinstance(answer, Response):
             await answer(scope, receive, send)
             return
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 200,
-                "headers": [(b"content-length", str(len(answer)).encode()), _JSON_HEADER],
-            }
-        )
-        await send({"type": "http.response.body", "body": answer})
+        await send_json(send, answer)
 
     async def _answer(self, scope: Scope, receive: Receive) -> bytes | Response:
         method = scope["method"]
         headers = Headers(scope=scope)
         if method == "POST":
             content_type = headers.get("content-type", "")
-            if content_type != _JSON and parse_content_type(content_type)[0] != _JSON:
+            if content_type != JSON and parse_content_type(content_type)[0] != JSON:
                 raise UnsupportedBody("send the operation as JSON (Content-Type: application/json)")
             return await self._execute(scope, headers, _json(await _body(receive)), _POST)
         if method not in ("GET", "HEAD"):
