@@ -43,7 +43,8 @@ CACHE_ERROR_OPERATIONS = ("get", "set", "delete", "lock", "unlock")
 UPSTREAM_OUTCOMES = ("circuit_open", "retried", "deadline", "timeout", "unreachable", "too_large")
 USER_DROP_REASONS = ("not_requested", "no_name", "bad_id")
 FEED_OUTCOMES = ("applied", "malformed", "flood", "failed")
-# gettoken's outcomes and issueChatToken's (its GraphQL error code, lower-cased).
+# The widget token's outcomes on its three routes (gettoken, issueChatToken, chatWidget; the
+# GraphQL error code, lower-cased).
 TOKEN_OUTCOMES = (
     "issued",
     "forbidden_origin",
