@@ -16,8 +16,9 @@ its own business). It finds in the scope `state` (the lifespan's `AppState`; set
 `path_format` names the request in the access line, the metrics and the span; one that hands
 the request on to FastAPI gets the route FastAPI matches instead), `path_params` (the trailing
 segment by its name) and a bounded `receive` (reading past `limits.max_body_bytes` ends in the
-edge's 413). An `AdapterError` it raises before answering becomes that error's answer
-(`response_for`); any other exception the generic 500, logged with its traceback.
+edge's 413). What it raises before answering gets `error_answer`: a domain error its own
+answer, a body past the bound 413, a caller gone 499, anything else the generic 500, logged with
+its traceback.
 """
 
 from __future__ import annotations
