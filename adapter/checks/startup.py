@@ -11,6 +11,7 @@ from typing import Any
 
 from adapter.checks.report import CheckReport
 from adapter.config import (
+    NOT_SECTIONS,
     ConfigFile,
     GraphQLSettings,
     Settings,
@@ -67,7 +68,7 @@ def _read_file(path: Path, report: CheckReport) -> dict[str, Any] | None:
         report.fail("file", ExitCode.INVALID, exc.problems)
         return None
     if not isinstance(data, dict):
-        report.fail("file", ExitCode.INVALID, ["the top level must be a mapping of sections"])
+        report.fail("file", ExitCode.INVALID, [NOT_SECTIONS])
         return None
     report.add("file", "ok", "readable YAML")
     return data

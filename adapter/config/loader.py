@@ -24,12 +24,16 @@ from adapter.errors import ConfigError
 
 __all__ = [
     "CONFIG_ENV_VAR",
+    "NOT_SECTIONS",
     "build_settings",
     "load_settings",
     "no_configuration",
     "read_config_file",
     "settings_from_mapping",
 ]
+
+# The one message for a file whose top level is not a mapping (the loader and the start-up check).
+NOT_SECTIONS = "(top level): must be a mapping of sections"
 
 CONFIG_ENV_VAR = "IMBACHAT_ADAPTER_CONFIG"
 
@@ -79,7 +83,7 @@ def settings_from_mapping(
     environ = os.environ if environ is None else environ
     data = {} if data is None else data
     if not isinstance(data, dict):
-        raise ConfigError(["(top level): must be a mapping of sections"], source=source)
+        raise ConfigError([NOT_SECTIONS], source=source)
     file = ConfigFile(Settings, data, environ=environ, base_dir=base_dir, unused=unused)
     return build_settings(file, source=source)
 

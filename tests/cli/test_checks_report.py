@@ -26,7 +26,7 @@ async def test_missing_file_is_invalid(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("text", "message"),
-    [("chat: [unclosed\n", "line 2"), ("- a list\n", "the top level must be a mapping")],
+    [("chat: [unclosed\n", "line 2"), ("- a list\n", "(top level): must be a mapping")],
 )
 async def test_not_a_configuration_is_invalid(tmp_path: Path, text: str, message: str) -> None:
     """Text that is not YAML, or YAML that is not a mapping, is class 2 with the reason."""

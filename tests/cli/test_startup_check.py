@@ -150,7 +150,7 @@ REFUSED: dict[str, tuple[Write, str]] = {
         "upstream.batch.size: Input should be greater than 0",
     ),
     "YAML that does not parse": (raw("chat:\n  api_login: [unclosed\n"), "line 3, column 1"),
-    "a file holding a list": (raw("- a\n"), "the top level must be a mapping of sections"),
+    "a file holding a list": (raw("- a\n"), "(top level): must be a mapping of sections"),
 }
 
 
