@@ -88,26 +88,29 @@ class UsersInfo:
         self, *, query_string: bytes, path_value: str | None, authorization: str | None
     ) -> tuple[UserId, ...]:
         """The requested ids; NotAuthenticated before anything else, RequestRejected for bad ids."""
-        token = None
+        token = pairs = None
         if self._token_parameter is not None:
-            for name, value in query_pairs(query_string):
+            pairs = query_pairs(query_string)
+            for name, value in pairs:
                 if name == self._token_parameter:
                     token = value
         self.auth.check_values(authorization, token)
         text = (path_value or "") if self.form == "path" else query_string
         ids = self._parsed.get(text)
         if ids is None:
-            ids = tuple(parse_ids(self._raw_ids(text), self._ids))
+            ids = tuple(parse_ids(self._raw_ids(text, pairs), self._ids))
             if len(text) <= _REMEMBERED_TEXT_BYTES:
                 self._parsed.remember(text, ids)
         return ids
 
-    def _raw_ids(self, text: bytes | str) -> str:
-        """The ids' text: the path segment, or the query's id parameters (several joined)."""
+    def _raw_ids(self, text: bytes | str, pairs: list[tuple[str, str]] | None) -> str:
+        """The ids' text: the path segment, or the query's id parameters (several joined);
+        `pairs`: the query already read, if it was."""
         if isinstance(text, str):
             return text
         # Decoded the way Starlette's QueryParams decodes it (the chat's other routes read it so).
-        pairs = query_pairs(text)
+        if pairs is None:
+            pairs = query_pairs(text)
         values = [v for wanted in _QUERY_NAMES for name, v in pairs if name == wanted]
         if not values:
             raise RequestRejected("give the user ids as user_ids=1,2,3")
