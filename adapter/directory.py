@@ -260,8 +260,11 @@ class Directory:
     async def _fetch_or_fall_back(
         self, ids: list[UserId], fallbacks: Mapping[UserId, Entry]
     ) -> dict[UserId, bytes | None]:
+        """Fetch `ids`, sharing any fetch of the same id already under way in this process."""
+        futures = self._claim(ids)
         try:
-            found = await self._single_flight(ids)
+            # Shielded: one caller going away must not cancel a fetch that others wait for.
+            found = await asyncio.gather(*(asyncio.shield(f) for f in futures.values()))
         except UpstreamError as exc:
             # Any failure to get data (errors-only GraphQL answers too) is served from stale
             # copies when every id has one; otherwise the chat gets the 502.
@@ -270,20 +273,13 @@ class Directory:
             self.metrics.cache_requests.add("stale_if_error", len(ids))
             log.warning("serving_stale_after_upstream_error", ids=len(ids), error=exc.message)
             return {user_id: fallbacks[user_id].profile for user_id in ids}
-        return {user_id: result.profile for user_id, result in found.items()}
+        return {user_id: result.profile for user_id, result in zip(futures, found, strict=True)}
 
     async def users(self, ids: Sequence[UserId]) -> list[ChatUser]:
         """Decoded profiles, for callers that need objects (the GraphQL API)."""
         return [orjson.loads(profile) for profile in await self.lookup(ids)]
 
     # --- single flight ------------------------------------------------------------------------
-
-    async def _single_flight(self, ids: Sequence[UserId]) -> dict[UserId, _Found]:
-        """Fetch `ids`, sharing any fetch of the same id already under way in this process."""
-        futures = self._claim(ids)
-        # Shielded: one caller going away must not cancel a fetch that others wait for.
-        results = await asyncio.gather(*(asyncio.shield(f) for f in futures.values()))
-        return dict(zip(futures, results, strict=True))
 
     def _claim(
         self, ids: Sequence[UserId], context: contextvars.Context | None = None
