@@ -401,10 +401,9 @@ class Directory:
         """The chunk from the cache if every id in it is fresh there, else None."""
         now = self._clock()
         raw = await self._cache.get_many([self.key(i) for i in chunk])
-        decode = self._entries.decode
-        entries = [decode(value) if value is not None else None for value in raw]
         found: dict[UserId, _Found] = {}
-        for user_id, entry in zip(chunk, entries, strict=True):
+        for user_id, value in zip(chunk, raw, strict=True):
+            entry = self._entries.decode(value) if value is not None else None
             if entry is None or not entry.is_fresh(now) or self._before_feed_gap(entry):
                 return None
             found[user_id] = _Found(entry.profile)
