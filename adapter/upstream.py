@@ -300,16 +300,20 @@ class UpstreamClient:
         data, errors = decoded.get("data"), decoded.get("errors") or []
         if not isinstance(errors, list) or (data is not None and not isinstance(data, dict)):
             raise UpstreamProtocolError("the site's answer is not a GraphQL response")
+        if not errors:
+            if data is None:
+                raise UpstreamGraphQLError("the site's GraphQL API answered with no data")
+            return GraphQLResult(data, errors)
+        # The hiding set is built only for an answer with errors: a clean one shows no text.
         messages = error_messages(
             errors, count=5, limit=200, hiding=self._sent_values(variables, headers)
         )
-        if errors:
-            log.warning(
-                "upstream_graphql_errors",
-                count=len(errors),
-                messages=messages,
-                partial=data is not None,
-            )
+        log.warning(
+            "upstream_graphql_errors",
+            count=len(errors),
+            messages=messages,
+            partial=data is not None,
+        )
         if data is None:
             raise UpstreamGraphQLError(
                 f"the site's GraphQL API answered with {len(errors)} error(s) and no data",
