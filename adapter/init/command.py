@@ -213,9 +213,9 @@ def init_command(
     """
     # Imported here: the other commands should not pay for GraphQL, the app and the checks.
     from adapter.checks.schema import sees_less_hint
+    from adapter.errors import InitError
     from adapter.init.discover import discover
     from adapter.init.environment import ENV_FILE, header_variable, variables
-    from adapter.init.errors import InitError
     from adapter.init.feeds import find_feed
     from adapter.init.introspect import Endpoint, read_schema_file
     from adapter.init.plan import Plan

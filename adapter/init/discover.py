@@ -24,7 +24,7 @@ from graphql import (
     get_named_type,
 )
 
-from adapter.init.errors import InitError
+from adapter.errors import InitError
 from adapter.init.filters import id_lists, scalar_list
 from adapter.init.vocabulary import (
     AVATAR_WORDS,

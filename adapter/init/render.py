@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from adapter.errors import InitError
 from adapter.init.documents import (
     BATCH_SIZE,
     feed_document,
@@ -31,7 +32,6 @@ from adapter.init.environment import (
     header_variable,
     variables,
 )
-from adapter.init.errors import InitError
 from adapter.init.plan import Plan
 from adapter.page_sizes import page_size_text
 from adapter.urls import display_url
