@@ -286,7 +286,7 @@ def check_config(
     8  with --strict: nothing failed, but a check warned (the token API is off, say)
     """
     from adapter.checks import run_checks
-    from adapter.init.errors import InitError
+    from adapter.errors import InitError
     from adapter.init.introspect import read_schema_file
 
     schema = None

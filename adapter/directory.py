@@ -260,8 +260,11 @@ class Directory:
     async def _fetch_or_fall_back(
         self, ids: list[UserId], fallbacks: Mapping[UserId, Entry]
     ) -> dict[UserId, bytes | None]:
+        """Fetch `ids`, sharing any fetch of the same id already under way in this process."""
+        futures = self._claim(ids)
         try:
-            found = await self._single_flight(ids)
+            # Shielded: one caller going away must not cancel a fetch that others wait for.
+            found = await asyncio.gather(*(asyncio.shield(f) for f in futures.values()))
         except UpstreamError as exc:
             # Any failure to get data (errors-only GraphQL answers too) is served from stale
             # copies when every id has one; otherwise the chat gets the 502.
@@ -270,20 +273,13 @@ class Directory:
             self.metrics.cache_requests.add("stale_if_error", len(ids))
             log.warning("serving_stale_after_upstream_error", ids=len(ids), error=exc.message)
             return {user_id: fallbacks[user_id].profile for user_id in ids}
-        return {user_id: result.profile for user_id, result in found.items()}
+        return {user_id: result.profile for user_id, result in zip(futures, found, strict=True)}
 
     async def users(self, ids: Sequence[UserId]) -> list[ChatUser]:
         """Decoded profiles, for callers that need objects (the GraphQL API)."""
         return [orjson.loads(profile) for profile in await self.lookup(ids)]
 
     # --- single flight ------------------------------------------------------------------------
-
-    async def _single_flight(self, ids: Sequence[UserId]) -> dict[UserId, _Found]:
-        """Fetch `ids`, sharing any fetch of the same id already under way in this process."""
-        futures = self._claim(ids)
-        # Shielded: one caller going away must not cancel a fetch that others wait for.
-        results = await asyncio.gather(*(asyncio.shield(f) for f in futures.values()))
-        return dict(zip(futures, results, strict=True))
 
     def _claim(
         self, ids: Sequence[UserId], context: contextvars.Context | None = None
@@ -405,10 +401,9 @@ class Directory:
         """The chunk from the cache if every id in it is fresh there, else None."""
         now = self._clock()
         raw = await self._cache.get_many([self.key(i) for i in chunk])
-        decode = self._entries.decode
-        entries = [decode(value) if value is not None else None for value in raw]
         found: dict[UserId, _Found] = {}
-        for user_id, entry in zip(chunk, entries, strict=True):
+        for user_id, value in zip(chunk, raw, strict=True):
+            entry = self._entries.decode(value) if value is not None else None
             if entry is None or not entry.is_fresh(now) or self._before_feed_gap(entry):
                 return None
             found[user_id] = _Found(entry.profile)

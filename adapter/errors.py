@@ -31,8 +31,8 @@ its own; `status` None: the error never reaches the web layer.
     │   └── ViewerIdInvalid ....... the site named a viewer whose id is no chat user id
     ├── CacheError ................ the cache backend failed (503); reads and writes fail open,
     │                               an eviction that did not happen raises it
-    └── InitError ................. `init` cannot go on (adapter/init/errors.py; the CLI only,
-                                    never reaches the web layer)
+    └── InitError ................. `init` cannot go on (the CLI only, never reaches the web
+                                    layer)
 
 Four exceptions stay outside the tree on purpose, each caught where named:
 
@@ -60,6 +60,7 @@ __all__ = [
     "ConfigError",
     "FriendsUnavailable",
     "HeaderRejected",
+    "InitError",
     "InvalidUserIds",
     "LoginRejected",
     "NotAuthenticated",
@@ -213,3 +214,8 @@ class ViewerIdInvalid(UpstreamError, code="VIEWER_ID_INVALID"):
 class CacheError(AdapterError, status=503, code="CACHE_UNAVAILABLE"):
     """Reads and writes fail open (`FailOpenCache`); an eviction that did not happen raises it,
     and the webhook (503) and the GraphQL admin mutation tell their caller to retry."""
+
+
+class InitError(AdapterError):
+    """`init` cannot go on; the message, for the person at the terminal, says why and, where it
+    can, what to do."""

@@ -37,10 +37,6 @@ def b64decode_text(text: str) -> str | None:
         return None
 
 
-def _is_integer(value: int | str) -> bool:
-    return isinstance(value, int) or (value.isascii() and value.isdigit())
-
-
 @dataclass(frozen=True)
 class GlobalIds:
     """One site's global-id encoding."""
@@ -53,7 +49,8 @@ class GlobalIds:
         if kind == "relay":
             return _b64encode(f"{self.settings.type}:{local}")
         if kind == "postgraphile":
-            key: int | str = int(local) if _is_integer(local) else str(local)
+            integer = isinstance(local, int) or (local.isascii() and local.isdigit())
+            key = int(local) if integer else local
             return _b64encode(json.dumps([self.settings.type, key], separators=(",", ":")))
         assert self.settings.template is not None  # the settings check this
         return self.settings.template.replace("{id}", str(local))
@@ -62,7 +59,10 @@ class GlobalIds:
         """The chat's id inside the global id `text`, or None when it is not one of this kind."""
         kind = self.settings.encoding
         if kind == "template":
-            return self._template_id(text)
+            assert self.settings.template is not None
+            before, _, after = self.settings.template.partition("{id}")
+            match = re.fullmatch(re.escape(before) + "(.+?)" + re.escape(after), text)
+            return match.group(1) if match else None
         decoded = b64decode_text(text)
         if decoded is None:
             return None
@@ -83,12 +83,6 @@ class GlobalIds:
     def local_id(self, text: str) -> str:
         """`decode(text)`, or `text` itself when it is not a global id (a plain id field)."""
         return self.decode(text) or text
-
-    def _template_id(self, text: str) -> str | None:
-        assert self.settings.template is not None
-        before, _, after = self.settings.template.partition("{id}")
-        match = re.fullmatch(re.escape(before) + "(.+?)" + re.escape(after), text)
-        return match.group(1) if match else None
 
 
 def build_global_ids(settings: GlobalIdSettings | None) -> GlobalIds | None:

@@ -297,9 +297,7 @@ class UserMapper:
     def upstream_id(self, obj: Any) -> str | None:
         """The object's id as text, for matching it to a requested id."""
         value = self._id(obj)
-        if _absent(value) or isinstance(value, Mapping | list | bool):
-            return None
-        return _text(value)
+        return None if isinstance(value, bool) else _name(value)
 
     def to_chat_user(self, obj: Any, user_id: int | str) -> ChatUser | None:
         """The chat's user for `obj`, or None when no `name` can be produced."""

@@ -1,4 +1,5 @@
-"""The mapping checked against the documents: every path it reads must be selected.
+"""The mapping checked against the documents: every path it reads must be selected (by the
+login document, only those the login answer reads).
 
 Checked once, where configuration is checked: by the app factory before anything opens, and by
 `check-config` as its mapping stage. A path the mapping reads that no document selects would
@@ -15,6 +16,10 @@ from adapter.operations import Operations
 
 __all__ = ["check_mapping_paths", "covered"]
 
+# A password login answers the user's id and name, and `authuser` the chat role too
+# (web/chat.py): the login document need select only what those read, not the whole mapping.
+_LOGIN_READS = frozenset({"mapping.id", "mapping.fields.name", "mapping.fields.chat_role"})
+
 
 def covered(path: str, selected: frozenset[str]) -> bool:
     """Whether a document that selects `selected` gives the mapping `path`."""
@@ -30,10 +35,17 @@ def covered(path: str, selected: frozenset[str]) -> bool:
 
 
 def check_mapping_paths(settings: Settings, operations: Operations) -> None:
-    """Every path the mapping reads must be selected by each document that returns users."""
+    """Every path the mapping reads must be selected by each document that returns users, and
+    the paths the login answer reads by the login document."""
+    reads = referenced_paths(settings.mapping)
+    documents = [(*found, reads) for found in operations.returning_users()]
+    login = operations.login
+    if login is not None:
+        login_reads = [(where, path) for where, path in reads if where in _LOGIN_READS]
+        documents.append(("login", login.user_paths, login.operation, login.result, login_reads))
     problems = []
-    for document, selected, operation, result in operations.returning_users():
-        for where, path in referenced_paths(settings.mapping):
+    for document, selected, operation, result, wanted in documents:
+        for where, path in wanted:
             if covered(path, selected):
                 continue
             problem = f"{where}: reads {path!r}, which the {document} document does not select"

@@ -7,7 +7,8 @@ mutation's variables from the chat's request. A mutation is retried only when it
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from typing import cast
 
 from adapter.config import NotifyField
 from adapter.errors import NotificationRefused, UpstreamGraphQLError
@@ -27,12 +28,8 @@ class Notification:
     user_id: int | str | None = None
 
     def fields(self) -> dict[NotifyField, int | str]:
-        given: dict[NotifyField, int | str | None] = {
-            "title": self.title,
-            "body": self.body,
-            "email_to": self.email_to,
-            "user_id": self.user_id,
-        }
+        # Each field is named as the request field it holds (`NotifyField`).
+        given = cast(dict[NotifyField, int | str | None], asdict(self))
         return {name: value for name, value in given.items() if value is not None}
 
 

@@ -88,17 +88,14 @@ class Loaded:
     trusted: TrustedDocuments | None = None
 
 
-@dataclass(frozen=True)
-class Blueprint:
-    """What the adapter is built from, decided before anything is opened."""
+@dataclass(frozen=True, kw_only=True)
+class Blueprint(Loaded):
+    """What the adapter is built from, decided before anything is opened: what start-up loaded,
+    with the metrics, the tracing and the site."""
 
-    settings: Settings
-    operations: Operations
     metrics: Metrics
     tracing: Tracing | None
     target: UpstreamTarget
-    feed: FeedDocument | None = None
-    trusted: TrustedDocuments | None = None
 
 
 def check_named_files(settings: Settings, operations: Operations) -> Loaded:
@@ -152,15 +149,11 @@ def prepare_runtime(start: Settings | Loaded) -> Blueprint:
         check_mapping_paths(start, operations)
         loaded = check_named_files(start, operations)
     set_library_state()
-    settings = loaded.settings
     return Blueprint(
-        settings=settings,
-        operations=loaded.operations,
+        **vars(loaded),
         metrics=Metrics(),
-        tracing=build_tracing(settings.telemetry),
-        target=upstream_target(settings),
-        feed=loaded.feed,
-        trusted=loaded.trusted,
+        tracing=build_tracing(loaded.settings.telemetry),
+        target=upstream_target(loaded.settings),
     )
 
 

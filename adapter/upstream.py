@@ -212,6 +212,7 @@ class UpstreamClient:
                         status, payload = await self._send(body, headers)
                         if status in _RETRY_STATUSES:
                             raise _status_error(status)
+            return self._interpret(status, payload, variables, headers)
         except TimeoutError:
             what = f"did not answer within {self.deadline:g} s"
             raise self._unavailable("deadline", what, attempts) from None
@@ -221,10 +222,6 @@ class UpstreamClient:
         except httpx.TransportError as exc:
             what = f"cannot be reached ({type(exc).__name__})"
             raise self._unavailable("unreachable", what, attempts) from exc
-        except (UpstreamStatusError, UpstreamProtocolError) as exc:
-            raise self._failed(exc, attempts) from None
-        try:
-            return self._interpret(status, payload, variables, headers)
         except (UpstreamStatusError, UpstreamProtocolError) as exc:
             raise self._failed(exc, attempts) from None
 
@@ -303,16 +300,20 @@ class UpstreamClient:
         data, errors = decoded.get("data"), decoded.get("errors") or []
         if not isinstance(errors, list) or (data is not None and not isinstance(data, dict)):
             raise UpstreamProtocolError("the site's answer is not a GraphQL response")
+        if not errors:
+            if data is None:
+                raise UpstreamGraphQLError("the site's GraphQL API answered with no data")
+            return GraphQLResult(data, errors)
+        # The hiding set is built only for an answer with errors: a clean one shows no text.
         messages = error_messages(
             errors, count=5, limit=200, hiding=self._sent_values(variables, headers)
         )
-        if errors:
-            log.warning(
-                "upstream_graphql_errors",
-                count=len(errors),
-                messages=messages,
-                partial=data is not None,
-            )
+        log.warning(
+            "upstream_graphql_errors",
+            count=len(errors),
+            messages=messages,
+            partial=data is not None,
+        )
         if data is None:
             raise UpstreamGraphQLError(
                 f"the site's GraphQL API answered with {len(errors)} error(s) and no data",
@@ -329,23 +330,17 @@ def error_messages(
     An error that is not an object is shown as its text, and so is an `errors` that is not a
     list; no errors give no messages. Every text in `hiding` is replaced by `REDACTED` first.
     """
-    if not errors:
-        return []
     if not isinstance(errors, list):
-        return [_hidden(str(errors), hiding)[:limit]]
-    return [_hidden(_message(error), hiding)[:limit] for error in errors[:count]]
-
-
-def _hidden(message: str, hiding: Collection[str]) -> str:
+        errors = [str(errors)] if errors else []
     # Longest first, so a value that contains another is replaced whole.
-    for text in sorted(hiding, key=len, reverse=True):
-        if text:
+    hidden = [text for text in sorted(hiding, key=len, reverse=True) if text]
+    messages = []
+    for error in errors[:count]:
+        message = str(error.get("message") if isinstance(error, dict) else error)
+        for text in hidden:
             message = message.replace(text, REDACTED)
-    return message
-
-
-def _message(error: Any) -> str:
-    return str(error.get("message") if isinstance(error, dict) else error)
+        messages.append(message[:limit])
+    return messages
 
 
 def _status_error(status: int) -> UpstreamStatusError:

@@ -11,8 +11,7 @@ import pytest
 
 import adapter
 from adapter import errors
-from adapter.errors import AdapterError, ConfigError, NotAuthenticated, RateLimited
-from adapter.init.errors import InitError
+from adapter.errors import AdapterError, ConfigError, InitError, NotAuthenticated, RateLimited
 from adapter.web.graphql.errors import expected_from
 from adapter.web.responses import response_for
 

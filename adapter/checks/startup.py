@@ -157,7 +157,10 @@ def _check_documents(settings: Settings, report: CheckReport) -> Loaded | None:
         report.fail("mapping", ExitCode.DOCUMENTS, exc.problems)
         return None
     count = len(referenced_paths(settings.mapping))
+    login = " (the login document: those its answer reads)" if operations.login else ""
     report.add(
-        "mapping", "ok", f"all {count} paths it reads are selected by the documents returning users"
+        "mapping",
+        "ok",
+        f"all {count} paths it reads are selected by the documents returning users{login}",
     )
     return loaded

@@ -95,7 +95,7 @@ def interpolate(
     problems: list[str],
     path: str = "",
     *,
-    names: dict[str, str | None] | None = None,
+    names: dict[str, str | None],
 ) -> Any:
     """`node` with each `${NAME}` and `${NAME:-default}` replaced and `$$` made `$`; each unset
     variable without a default is a problem naming where it is; `names` collects every NAME
@@ -119,8 +119,7 @@ def interpolate(
         name, default = match.group(1), match.group(2)
         if name is None:
             return "$"
-        if names is not None:
-            names[name] = default
+        names[name] = default
         if name in environ:
             return environ[name]
         if default is not None:

@@ -17,6 +17,7 @@ import random
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import structlog
@@ -89,7 +90,7 @@ class Feed:
         log_interval: float,
     ) -> None:
         self.settings = settings
-        self.changes = document.changes
+        self._items = partial(dig_each, path=document.changes)
         self.source = source
         self.store = store
         self.directory = directory
@@ -176,9 +177,6 @@ class Feed:
             log.warning("feed_down", kind=self.settings.kind, reason=reason)
 
     # --- the changes ----------------------------------------------------------------------------
-
-    def _items(self, data: Any) -> list[Any]:
-        return dig_each(data, self.changes)
 
     async def _apply(self, items: list[Any]) -> None:
         """Evict or rewrite the changed users; a flood marks every copy stale instead."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import shlex
@@ -212,9 +213,9 @@ def init_command(
     """
     # Imported here: the other commands should not pay for GraphQL, the app and the checks.
     from adapter.checks.schema import sees_less_hint
+    from adapter.errors import InitError
     from adapter.init.discover import discover
     from adapter.init.environment import ENV_FILE, header_variable, variables
-    from adapter.init.errors import InitError
     from adapter.init.feeds import find_feed
     from adapter.init.introspect import Endpoint, read_schema_file
     from adapter.init.plan import Plan
@@ -288,13 +289,12 @@ def init_command(
             "Note: upstream.url is written as given, with its user info or query string; if that "
             "holds a credential, move it to a header or write it as ${VARIABLE}."
         )
-    if plan.viewer is None and plan.viewer_refused is not None:
-        typer.echo(f"The token API is written switched off: {plan.viewer_refused}.")
-    elif plan.viewer is None:
-        typer.echo(
-            "The token API is written switched off: the site has no field for the signed-in "
-            "user. Fill in the jwt section of config.yaml to switch it on."
+    if plan.viewer is None:
+        why = plan.viewer_refused or (
+            "the site has no field for the signed-in user. Fill in the jwt section of "
+            "config.yaml to switch it on"
         )
+        typer.echo(f"The token API is written switched off: {why}.")
     environ = {**os.environ, **{header_variable(k): v for k, v in headers.items()}}
     needed = variables(plan.header_names, token_api=plan.viewer is not None)
     # A header's value is set from --header: it needs no stand-in (and has none).
@@ -306,7 +306,9 @@ def init_command(
         )
     ids = chat_ids(plan.proposal, samples, discovery.id_field)
     given_schema = schema if schema_file is not None else None
-    verification = verify(output / CONFIG_FILE, ids, {**environ, **throwaway}, schema=given_schema)
+    verification = asyncio.run(
+        verify(output / CONFIG_FILE, ids, {**environ, **throwaway}, schema=given_schema)
+    )
     code = _report(verification, samples)
     if code == 0:
         _next_steps(output)

@@ -14,21 +14,18 @@ from dataclasses import dataclass
 from typing import Literal, TypeVar
 
 from graphql import (
-    GraphQLArgument,
     GraphQLField,
     GraphQLInterfaceType,
-    GraphQLList,
     GraphQLObjectType,
     GraphQLOutputType,
     GraphQLScalarType,
     GraphQLSchema,
     GraphQLUnionType,
     get_named_type,
-    get_nullable_type,
 )
 
-from adapter.init.errors import InitError
-from adapter.init.filters import id_lists
+from adapter.errors import InitError
+from adapter.init.filters import id_lists, scalar_list
 from adapter.init.vocabulary import (
     AVATAR_WORDS,
     DISPLAY_NAMES,
@@ -43,7 +40,7 @@ from adapter.init.vocabulary import (
     required_arguments,
     word_rank,
 )
-from adapter.page_sizes import page_size_paths
+from adapter.page_sizes import page_size_paths, page_size_text
 
 __all__ = [
     "Discovery",
@@ -128,20 +125,14 @@ class Fetcher(RootField):
     limit_argument: tuple[str, ...] = ()
 
     def call(self, value: str) -> str:
-        """The argument text with `value` (a variable, or a type for showing) in its place."""
-        return _argument_text(self.argument, self.path, value)
+        """The argument text with `value` (a variable, or a type for showing) in its place:
+        `filter: {id: {in: VALUE}}` for argument `filter` and path (id, in)."""
+        return page_size_text((self.argument, *self.path), value)
 
     @property
     def signature(self) -> str:
         shown = f"[{self.scalar}!]" if self.strategy == "list" else self.scalar
         return f"{self.name}({self.call(shown)})"
-
-
-def _argument_text(argument: str, path: Sequence[str], value: str) -> str:
-    """`filter: {id: {in: VALUE}}` for argument `filter` and path (id, in)."""
-    for key in reversed(path):
-        value = f"{{{key}: {value}}}"
-    return f"{argument}: {value}"
 
 
 @dataclass(frozen=True)
@@ -257,7 +248,7 @@ def _id_field(obj: GraphQLObjectType) -> str | None:
 def _type_score(obj: GraphQLObjectType) -> tuple[int, list[str]]:
     """How much `obj` looks like a site's user; 0 when it does not at all."""
     name = normalise(obj.name)
-    if name.startswith("__") or name.endswith(_SKIPPED_TYPE_SUFFIXES):
+    if name.endswith(_SKIPPED_TYPE_SUFFIXES):
         return 0, []
     id_field = _id_field(obj)
     if id_field is None:
@@ -312,9 +303,8 @@ def _id_argument(
     best: tuple[int, str, str] | None = None
     for name, arg in field_.args.items():
         named = get_named_type(arg.type)
-        if not isinstance(named, GraphQLScalarType) or is_list(arg.type) != want_list:
-            continue
-        if _nested_list(arg):
+        flat = scalar_list(arg.type) is not None if want_list else not is_list(arg.type)
+        if not isinstance(named, GraphQLScalarType) or not flat:
             continue
         key = normalise(name)
         if not _id_like(name) and not (named.name in ("ID", "Int") and set(required) == {name}):
@@ -325,11 +315,6 @@ def _id_argument(
         if best is None or rank < best[0]:
             best = (rank, name, named.name)
     return (best[1], best[2]) if best else None
-
-
-def _nested_list(arg: GraphQLArgument) -> bool:
-    inner = get_nullable_type(arg.type)
-    return isinstance(inner, GraphQLList) and is_list(inner.of_type)
 
 
 def _fetcher(
@@ -356,7 +341,7 @@ def _fetcher(
     fragment = user.name if returns.abstract else None
     key = normalise(name)
     type_key = normalise(user.name)
-    shown = _argument_text(argument, path, "…")
+    shown = page_size_text((argument, *path), "…")
     if want_list:
         score = 100
         where = f" inside its `{argument}` argument" if path else ""
@@ -522,24 +507,26 @@ def discover(schema: GraphQLSchema) -> Discovery:
     query = schema.query_type
     if query is None:
         raise InitError("the schema has no Query type")
-    scored: list[tuple[int, GraphQLObjectType, list[str]]] = []
     roots = {t for t in (schema.query_type, schema.mutation_type, schema.subscription_type) if t}
-    for named in schema.type_map.values():
-        if isinstance(named, GraphQLObjectType) and named not in roots:
-            score, reasons = _type_score(named)
-            if score:
-                scored.append((score, named, reasons))
+    objects = [
+        named
+        for named in schema.type_map.values()
+        if isinstance(named, GraphQLObjectType)
+        and not named.name.startswith("__")
+        and named not in roots
+    ]
+    scored: list[tuple[int, GraphQLObjectType, list[str]]] = []
+    for named in objects:
+        score, reasons = _type_score(named)
+        if score:
+            scored.append((score, named, reasons))
     if not scored:
-        objects = sorted(
-            n.name
-            for n in schema.type_map.values()
-            if isinstance(n, GraphQLObjectType) and not n.name.startswith("__") and n not in roots
-        )
+        names = sorted(named.name for named in objects)
         raise InitError(
             "found no user-like type in the schema: init looks for an object type with an id "
             "field that is named like a user (User, Member, Account, …) or has user fields "
             "(a username, an email, a last login). "
-            f"The schema's object types: {', '.join(objects) or 'none'}."
+            f"The schema's object types: {', '.join(names) or 'none'}."
         )
     scored.sort(key=lambda item: (-item[0], item[1].name))
     returns = {

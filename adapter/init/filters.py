@@ -25,7 +25,7 @@ from graphql import (
 
 from adapter.init.vocabulary import normalise, required_arguments
 
-__all__ = ["IdList", "id_lists"]
+__all__ = ["IdList", "id_lists", "scalar_list"]
 
 _MAX_DEPTH = 4
 _ID_KEYS = ("id", "uid", "pk", "key", "databaseid", "rowid", "userid", "documentid", "chatid")
@@ -43,7 +43,7 @@ class IdList:
     rank: int
 
 
-def _scalar_list(type_: GraphQLInputType) -> str | None:
+def scalar_list(type_: GraphQLInputType) -> str | None:
     """The element scalar of a flat list type, `[Int!]` -> Int."""
     inner = get_nullable_type(type_)
     if not isinstance(inner, GraphQLList):
@@ -75,7 +75,7 @@ def _walk(
     for name, input_field in obj.fields.items():
         if required - {name}:
             continue  # another field must be given too: we cannot fill it in
-        scalar = _scalar_list(input_field.type)
+        scalar = scalar_list(input_field.type)
         if scalar is not None:
             rank = _rank(path[-1] if path else None, name, type_name)
             if rank is not None:

@@ -26,7 +26,7 @@ from graphql import (
 )
 
 from adapter.bounded import ACCEPT_ENCODING, TooLarge, UnsupportedEncoding, read_bounded_sync
-from adapter.init.errors import InitError
+from adapter.errors import InitError
 from adapter.introspection import client_schema
 from adapter.upstream import error_messages
 from adapter.urls import display_url

@@ -9,7 +9,7 @@ from adapter.config import MappingSettings
 from adapter.init.discover import Discovery, Fetcher, Search, Viewer
 from adapter.init.feeds import Feed
 from adapter.init.propose import Proposal
-from adapter.init.sessions import Session
+from adapter.init.sessions import BEARER_ONLY, Session
 from adapter.mapping import referenced_paths
 
 __all__ = ["Plan"]
@@ -26,8 +26,8 @@ class Plan:
     search: Search | None
     viewer: Viewer | None
     proposal: Proposal
-    # The headers and cookies the viewer query forwards (None: Authorization only).
-    session: Session | None = None
+    # The headers and cookies the viewer query forwards.
+    session: Session = BEARER_ONLY
     # Why a viewer field that was found is not used (the token API is then written off).
     viewer_refused: str | None = None
     # The site's change feed (a subscription or a poll), when its schema offers one.

@@ -45,6 +45,7 @@ from adapter.init.vocabulary import (
 )
 from adapter.mapping import spec_paths
 from adapter.paths import dig
+from adapter.urls import display_url
 
 __all__ = [
     "Guess",
@@ -290,9 +291,7 @@ def _profile_url(user: GraphQLObjectType, site: str | None) -> Guess:
 def _origin(site: str | None) -> str:
     parts = urlsplit(site or "")
     if parts.scheme in ("http", "https") and parts.hostname:
-        host = parts.hostname
-        port = f":{parts.port}" if parts.port else ""
-        return f"{parts.scheme}://{host}{port}"
+        return display_url(f"{parts.scheme}://{parts.netloc}")
     return "https://www.example.com"
 
 

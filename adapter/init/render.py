@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from adapter.errors import InitError
 from adapter.init.documents import (
     BATCH_SIZE,
     feed_document,
@@ -31,9 +32,7 @@ from adapter.init.environment import (
     header_variable,
     variables,
 )
-from adapter.init.errors import InitError
 from adapter.init.plan import Plan
-from adapter.init.sessions import BEARER_ONLY
 from adapter.page_sizes import page_size_text
 from adapter.urls import display_url
 
@@ -195,14 +194,13 @@ def _frontend(plan: Plan) -> list[str]:
         "",
     ]
     if plan.viewer is not None:
-        session = plan.session or BEARER_ONLY
         viewer = [
             "viewer:",
-            *_comment(f"upstream: {plan.viewer.reason}; {session.reason}.", 2),
+            *_comment(f"upstream: {plan.viewer.reason}; {plan.session.reason}.", 2),
             "  mode: upstream",
             "  upstream:",
-            f"    forward_headers: [{', '.join(session.headers)}]",
-            f"    forward_cookies: [{', '.join(session.cookies)}]",
+            f"    forward_headers: [{', '.join(plan.session.headers)}]",
+            f"    forward_cookies: [{', '.join(plan.session.cookies)}]",
         ]
         return [*head, *tokens, "", *viewer, "", *graphql, ""]
     why = (

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from adapter.config import GlobalIdSettings
+from adapter.errors import InitError
 from adapter.globalids import GlobalIds
 from adapter.init.discover import Discovery, Fetcher
 from adapter.init.documents import listing_query, sample_query, search_document
-from adapter.init.errors import InitError
 from adapter.init.introspect import Endpoint
 from adapter.init.vocabulary import leaves, object_fields
 from adapter.paths import dig_each

@@ -6,7 +6,6 @@ credentials to the users-info route of an app built from the written file, serve
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,9 +35,15 @@ class Verification:
     skipped: str = ""
 
 
-async def _verify(
-    config: Path, ids: Sequence[str], environ: Mapping[str, str], schema: GraphQLSchema | None
+async def verify(
+    config: Path,
+    ids: Sequence[str],
+    environ: Mapping[str, str],
+    *,
+    schema: GraphQLSchema | None = None,
 ) -> Verification:
+    """Check the written configuration (against `schema`, from --schema, instead of the site's
+    introspection when given), then ask it for `ids` as the chat would."""
     # The same checks as check-config: `environ` has throwaway values for what is still unset.
     report = await run_checks(config, environ=environ, schema=schema)
     settings = report.settings
@@ -60,15 +65,3 @@ async def _verify(
     except AdapterError as exc:
         return Verification(report, None, exc.message)
     return Verification(report, ChatAnswer(path, response.status_code, response.content))
-
-
-def verify(
-    config: Path,
-    ids: Sequence[str],
-    environ: Mapping[str, str],
-    *,
-    schema: GraphQLSchema | None = None,
-) -> Verification:
-    """Check the written configuration (against `schema`, from --schema, instead of the site's
-    introspection when given), then ask it for `ids` as the chat would."""
-    return asyncio.run(_verify(config, ids, environ, schema))

@@ -44,19 +44,13 @@ _SAFE_FETCH_SITES = frozenset({"same-origin", "none"})
 _PRIVATE = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
 
 
-# Dependencies are `async def` on purpose: FastAPI runs a plain `def` one in a worker thread,
+# A dependency is `async def` on purpose: FastAPI runs a plain `def` one in a worker thread,
 # and a thread hop costs more than the rest of an answer from the cache.
-async def _directory(request: Request) -> Directory:
-    directory: Directory = request.state.directory
-    return directory
-
-
 async def _accounts(request: Request) -> Accounts:
     accounts: Accounts = request.state.accounts
     return accounts
 
 
-Users = Annotated[Directory, Depends(_directory)]
 SiteAccounts = Annotated[Accounts, Depends(_accounts)]
 
 
@@ -145,7 +139,8 @@ def chat_router(settings: Settings) -> APIRouter:
             return Response(orjson.dumps(body), media_type=JSON)
 
     @router.get("/user/friends/{user_id}", summary="A user's friends", dependencies=authenticated)
-    async def friends(user_id: str, directory: Users) -> Response:
+    async def friends(user_id: str, request: Request) -> Response:
+        directory: Directory = request.state.directory
         ids = parse_ids(user_id, settings.chat.ids)
         if len(ids) != 1:
             raise RequestRejected("give one user id")

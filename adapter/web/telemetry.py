@@ -33,7 +33,6 @@ __all__ = [
     "Tracing",
     "build_tracing",
     "import_tracing",
-    "missing_packages",
     "tracing_modules",
 ]
 
@@ -141,18 +140,6 @@ def tracing_modules(settings: TelemetrySettings) -> tuple[str, ...]:
     )
 
 
-def missing_packages(missing: str | None) -> ConfigError:
-    """The configuration error for tracing switched on without the module `missing`."""
-    return ConfigError(
-        [
-            f"telemetry.enabled: tracing needs the optional OpenTelemetry packages "
-            f"({missing or 'an OpenTelemetry package'} is not installed): {INSTALL_HINT}, "
-            "or set telemetry.enabled: false"
-        ],
-        source="telemetry",
-    )
-
-
 def _exporter(settings: TelemetrySettings) -> SpanExporter:
     if settings.exporter == "console":
         from opentelemetry.sdk.trace.export import ConsoleSpanExporter
@@ -172,16 +159,20 @@ def import_tracing(settings: TelemetrySettings) -> None:
         try:
             importlib.import_module(module)
         except ModuleNotFoundError as exc:
-            raise missing_packages(exc.name or module) from None
+            problem = (
+                "tracing needs the optional OpenTelemetry packages "
+                f"({exc.name or module} is not installed): {INSTALL_HINT}"
+            )
         except Exception as exc:  # installed, but broken: a version mismatch, say
-            raise ConfigError(
-                [
-                    f"telemetry.enabled: {module} fails to import "
-                    f"({type(exc).__name__}: {exc}): reinstall with {INSTALL_HINT}, "
-                    "or set telemetry.enabled: false"
-                ],
-                source="telemetry",
-            ) from None
+            problem = (
+                f"{module} fails to import ({type(exc).__name__}: {exc}): "
+                f"reinstall with {INSTALL_HINT}"
+            )
+        else:
+            continue
+        raise ConfigError(
+            [f"telemetry.enabled: {problem}, or set telemetry.enabled: false"], source="telemetry"
+        )
 
 
 def build_tracing(settings: TelemetrySettings) -> Tracing | None:

@@ -121,6 +121,16 @@ REFUSED: dict[str, tuple[Write, str]] = {
         overrides({"mapping": {"fields": {"name": "nickname"}}}),
         "nickname",
     ),
+    "a login document without a field the login answer reads": (
+        broken_document(
+            "login.graphql",
+            "mutation ChatLogin($username: String!, $password: String!) {\n"
+            "  login(username: $username, password: $password) {\n"
+            "    user { id username displayName }\n  }\n"
+            "}\n",
+        ),
+        "mapping.fields.chat_role: reads 'role', which the login document does not select",
+    ),
     "text ids with the token API on": (
         overrides({"chat": {"ids": {"type": "str"}}}),
         "chat.ids.type is str",

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from graphql import build_schema
 
+from adapter.errors import InitError
 from adapter.init.discover import discover
 from adapter.init.documents import users_document, viewer_document
-from adapter.init.errors import InitError
 from adapter.init.plan import Plan
 from adapter.init.propose import propose
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from graphql import build_schema
 
+from adapter.errors import InitError
 from adapter.init.discover import discover
-from adapter.init.errors import InitError
 
 USER = """
 type User { id: ID! username: String! displayName: String email: String }

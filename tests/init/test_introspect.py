@@ -10,9 +10,9 @@ import orjson
 import pytest
 from graphql import build_schema
 
+from adapter.errors import InitError
 from adapter.init import introspect
 from adapter.init.discover import discover
-from adapter.init.errors import InitError
 from adapter.init.introspect import Endpoint
 from adapter.init.sample import collect_samples
 

@@ -96,6 +96,13 @@ def test_profile_url_template_uses_the_site_address() -> None:
     assert proposal.guess("profile_url").spec == "https://api.site.test:8443/members/{login}/"
 
 
+def test_profile_url_template_brackets_an_ipv6_site_address() -> None:
+    """An IPv6 host keeps its brackets, so the port after it stays a port."""
+    discovery = discover(build_schema(f"type User {{ id: ID! login: String }} {QUERY}"))
+    proposal = propose(discovery, site="http://user:secret@[::1]:8080/graphql")
+    assert proposal.guess("profile_url").spec == "http://[::1]:8080/members/{login}/"
+
+
 def test_avatar_file_name_becomes_a_template() -> None:
     """A field holding an avatar's file name gets a URL template with a placeholder base."""
     guess = _proposal("id: ID! username: String avatar_file: String").guess("avatar_url")

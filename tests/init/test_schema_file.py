@@ -8,7 +8,7 @@ import orjson
 import pytest
 from graphql import build_schema, introspection_from_schema
 
-from adapter.init.errors import InitError
+from adapter.errors import InitError
 from adapter.init.introspect import read_schema_file
 
 SDL = """

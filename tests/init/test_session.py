@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import orjson
@@ -46,7 +47,7 @@ def test_yes_in_process(serve_site: SiteServer, members: CountingSite, tmp_path:
     assert "upstream.url is written as given" in output
     assert '"name": "Lookout"' in output
     assert "the ids you gave (7, 1)" in output
-    nothing = verify(tmp_path / "config.yaml", (), OPERATOR_ENVIRONMENT)
+    nothing = asyncio.run(verify(tmp_path / "config.yaml", (), OPERATOR_ENVIRONMENT))
     assert (nothing.answer, nothing.skipped) == (None, "no user ids to ask for")
 
 

@@ -231,6 +231,50 @@ def test_mapping_must_read_selected_fields(make_settings: SettingsFactory) -> No
     ]
 
 
+def login_document(tmp_path: Path, selection: str) -> str:
+    return document(
+        tmp_path,
+        "mutation L($username: String!, $password: String!) "
+        f"{{ login(username: $username, password: $password) {{ user {{ {selection} }} }} }}",
+    )
+
+
+@pytest.mark.parametrize(
+    ("selection", "missing"),
+    [
+        ("username displayName role", [("mapping.id", "id")]),
+        ("id role", [("mapping.fields.name", "displayName"), ("mapping.fields.name", "username")]),
+        ("id username displayName", [("mapping.fields.chat_role", "role")]),
+    ],
+)
+def test_login_document_must_select_what_the_login_answer_reads(
+    tmp_path: Path, make_settings: SettingsFactory, selection: str, missing: list[tuple[str, str]]
+) -> None:
+    """The login answer reads the id, the name and the chat role (`authuser`'s user_role): the
+    login document must select their paths."""
+    path = login_document(tmp_path, selection)
+    settings = make_settings({"upstream": {"operations": {"login": {"document": path}}}})
+    with pytest.raises(ConfigError) as caught:
+        check_mapping_paths(settings, build_operations(settings))
+    assert caught.value.problems == [
+        f"{where}: reads {read!r}, which the login document does not select"
+        for where, read in missing
+    ]
+
+
+def test_login_document_needs_only_what_the_login_answer_reads(tmp_path: Path) -> None:
+    """The other mapped fields (avatar, badge, profiles...) are not asked of the login document;
+    without a mapped chat_role, neither is the role."""
+    selection = "id username displayName"
+    data = deep_merge(
+        reference_data(),
+        {"upstream": {"operations": {"login": {"document": login_document(tmp_path, selection)}}}},
+    )
+    del data["mapping"]["fields"]["chat_role"]
+    settings = settings_from(data)
+    check_mapping_paths(settings, build_operations(settings))
+
+
 def test_paths_into_a_selected_scalar_are_allowed(
     tmp_path: Path, make_settings: SettingsFactory
 ) -> None:
@@ -238,8 +282,8 @@ def test_paths_into_a_selected_scalar_are_allowed(
     path = document(tmp_path, "query Q($ids: [ID!]!) { users(ids: $ids) { id name meta } }")
     data = deep_merge(reference_data(), {"upstream": {"operations": {"users": {"document": path}}}})
     data["mapping"] = {"fields": {"name": "name", "perm": "meta.canWrite"}}
-    del data["upstream"]["operations"]["search"]
-    del data["upstream"]["operations"]["friends"]
+    for other in ("search", "friends", "login"):
+        del data["upstream"]["operations"][other]
     settings = settings_from(data)
     check_mapping_paths(settings, build_operations(settings))
 

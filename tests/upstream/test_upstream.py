@@ -268,6 +268,8 @@ async def test_partial_data_is_used_and_errors_kept(
     [
         (httpx.Response(200, json={"errors": [{"message": "boom"}]}), UpstreamGraphQLError),
         (httpx.Response(200, json={"errors": ["text"], "data": None}), UpstreamGraphQLError),
+        (httpx.Response(200, json={"data": None}), UpstreamGraphQLError),
+        (httpx.Response(200, json={"data": None, "errors": []}), UpstreamGraphQLError),
         (httpx.Response(200, text="<html>not json</html>"), UpstreamProtocolError),
         (httpx.Response(200, text='{"data": {"users": ['), UpstreamProtocolError),
         (httpx.Response(200, json=[1, 2]), UpstreamProtocolError),
