@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextvars
 import datetime
-import functools
 import logging
 import re
 import sys
@@ -22,6 +21,8 @@ from typing import Any
 
 import orjson
 import structlog
+
+from adapter.memo import ComputedMemo
 
 __all__ = [
     "REDACTED",
@@ -61,10 +62,12 @@ _SECRET_TEXT = re.compile(
 _SECRET_KEY = re.compile("|".join(_SECRET_WORDS), re.IGNORECASE)
 
 
-# Every log line asks this of each of its keys; the keys are few and repeat.
-@functools.lru_cache(maxsize=1024)
-def _secret_key(key: object) -> bool:
+def _names_a_secret(key: object) -> bool:
     return isinstance(key, str) and _SECRET_KEY.search(key) is not None
+
+
+# Every log line asks this of each of its keys; the keys are few and repeat.
+_SECRET_KEYS: ComputedMemo[object, bool] = ComputedMemo(1024, _names_a_secret)
 
 
 def redact_text(text: str) -> str:
@@ -80,7 +83,7 @@ def _scrub(value: Any) -> Any:
     if isinstance(value, str):
         return redact_text(value)
     if isinstance(value, dict):
-        return {k: REDACTED if _secret_key(k) else _scrub(v) for k, v in value.items()}
+        return {k: REDACTED if _SECRET_KEYS[k] else _scrub(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_scrub(item) for item in value]
     return value
@@ -88,7 +91,7 @@ def _scrub(value: Any) -> Any:
 
 def _redact(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     for key, value in list(event.items()):
-        event[key] = REDACTED if _secret_key(key) else _scrub(value)
+        event[key] = REDACTED if _SECRET_KEYS[key] else _scrub(value)
     return event
 
 
@@ -156,7 +159,7 @@ class _AccessWriter:
         bound = structlog.contextvars.get_contextvars()
         for key, value in bound.items():
             if key not in fields:
-                fields[key] = REDACTED if _secret_key(key) else _scrub(value)
+                fields[key] = REDACTED if _SECRET_KEYS[key] else _scrub(value)
         fields["event"] = "request"
         fields["level"] = _LEVEL_NAMES[level]
         fields["logger"] = "adapter.access"

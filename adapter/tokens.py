@@ -8,7 +8,6 @@ switch, the secret key followed by the widget id).
 from __future__ import annotations
 
 import base64
-import functools
 import hashlib
 import hmac
 import time
@@ -18,6 +17,7 @@ from typing import Any
 import jwt
 
 from adapter.config import TokenSettings
+from adapter.memo import ComputedMemo
 
 __all__ = [
     "IssuedToken",
@@ -60,18 +60,21 @@ def widget_token(
     # (tests compare them).
     payload = _b64(f'{{"exp":{expires_at},"user_id":{user_id}}}'.encode())
     signing_input = _HEADER + b"." + payload
-    mac = _keyed_mac(signing_key(settings)).copy()
+    mac = _KEYED_MACS[signing_key(settings)].copy()
     mac.update(signing_input)
     signature = _b64(mac.digest())
     token = (signing_input + b"." + signature).decode()
     return IssuedToken(token=token, user_id=user_id, expires_at=expires_at)
 
 
-@functools.lru_cache(maxsize=4)
 def _keyed_mac(key: bytes) -> hmac.HMAC:
     """HMAC-SHA256 keyed with `key`, to copy for each token: OpenSSL 3 spends more keying an
     HMAC (it looks SHA-256 up by name each time) than signing a token with it."""
     return hmac.new(key, digestmod=hashlib.sha256)
+
+
+# By signing key: one in service, a few more in tests that change it.
+_KEYED_MACS: ComputedMemo[bytes, hmac.HMAC] = ComputedMemo(4, _keyed_mac)
 
 
 def _b64(data: bytes) -> bytes:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 
@@ -23,3 +24,25 @@ def test_every_type_ignore_has_a_code_and_a_reason() -> None:
             if found.group(1) is None or not (found["after"] or above.startswith("#")):
                 unexplained.append(f"{path.relative_to(PACKAGE.parent)}:{number + 1}")
     assert unexplained == []
+
+
+def _uses_lru_cache(source: str) -> bool:
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Attribute) and node.attr == "lru_cache":
+            return True
+        if isinstance(node, ast.Name) and node.id == "lru_cache":
+            return True
+        if isinstance(node, ast.ImportFrom) and any(a.name == "lru_cache" for a in node.names):
+            return True
+    return False
+
+
+def test_memos_are_the_packages_one_kind() -> None:
+    """Issue 22, one helper per small mechanism: a bounded memo is `adapter.memo`'s, never a
+    `functools.lru_cache` with an eviction rule of its own."""
+    offenders = sorted(
+        str(path.relative_to(PACKAGE.parent))
+        for path in PACKAGE.rglob("*.py")
+        if _uses_lru_cache(path.read_text())
+    )
+    assert offenders == []

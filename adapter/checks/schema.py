@@ -21,9 +21,7 @@ from graphql import (
     value_from_ast_untyped,
 )
 
-from adapter.config import MappingSettings, Settings
-from adapter.errors import ConfigError
-from adapter.feed import feed_document
+from adapter.config import MappingSettings
 from adapter.mapping import referenced_paths
 from adapter.mapping_check import covered
 from adapter.operations import Operations
@@ -31,6 +29,7 @@ from adapter.operations.batches import ListBatch
 from adapter.operations.document import Operation
 from adapter.operations.selection import walk_selection
 from adapter.page_sizes import given_page_size, page_size_paths, page_size_text
+from adapter.runtime import Loaded
 
 __all__ = [
     "feed_problems",
@@ -63,16 +62,14 @@ def schema_problems(
     return problems
 
 
-def feed_problems(settings: Settings, schema: GraphQLSchema) -> list[str]:
-    """The feed's document (its shape checked offline by `feed_document`) against `schema`:
-    valid there, selecting the changes where `ids` says and a poll's cursor in each."""
-    try:
-        found = feed_document(settings)
-    except ConfigError as exc:
-        return exc.problems
-    if found is None or settings.feed is None:
+def feed_problems(loaded: Loaded, schema: GraphQLSchema) -> list[str]:
+    """The feed's document as the start-up check loaded it (its shape checked offline there, by
+    `feed_document`) against `schema`: valid there, selecting the changes where `ids` says and
+    a poll's cursor in each."""
+    found, feed = loaded.feed, loaded.settings.feed
+    if found is None or feed is None:
         return []
-    operation, cursor = found.operation, settings.feed.cursor
+    operation, cursor = found.operation, feed.cursor
     name = f"feed ({Path(operation.source).name})"
     problems = [f"{name}: {error.message}" for error in validate(schema, operation.document)]
     changes = ".".join(found.changes)

@@ -123,7 +123,7 @@ async def _check_upstream(
     operations = report.loaded.operations
     problems = schema_problems(operations, settings.mapping, schema)
     problems += page_size_problems(operations, schema, settings.upstream.batch.size)
-    problems += feed_problems(settings, schema)
+    problems += feed_problems(report.loaded, schema)
     if problems:
         report.fail("schema", ExitCode.SCHEMA, problems)
     else:

@@ -8,10 +8,15 @@ from typing import Any
 import pytest
 from graphql import build_schema
 
+from adapter.checks import run_checks
 from adapter.checks.schema import feed_problems
 from adapter.checks.startup import check_startup
 from adapter.demo.schema import build_schema as demo_schema
+from adapter.errors import ConfigError
 from adapter.exit_codes import ExitCode
+from adapter.operations import build_operations
+from adapter.operations.document import Operation, load_operation
+from adapter.runtime import check_named_files
 from tests.commands import write_config
 from tests.support import deep_merge, reference_data, settings_from
 
@@ -24,14 +29,19 @@ POLL = """query ChatFeed($since: String) {
 
 def _problems(tmp_path: Path, document: str | None, **feed: Any) -> list[str]:
     """The feed problems of the reference config with `feed`, its document `document` (None: the
-    shipped resolvers/feed.graphql)."""
+    shipped resolvers/feed.graphql): the start-up check's (offline) as check-config finds them
+    first, else the schema stage's on the document the start-up check loaded."""
     path = "resolvers/feed.graphql"
     if document is not None:
         (tmp_path / "feed.graphql").write_text(document)
         path = str(tmp_path / "feed.graphql")
     section = {"kind": "subscription", "document": path, "url": "ws://127.0.0.1:9/graphql"}
     settings = settings_from(deep_merge(reference_data(), {"feed": {**section, **feed}}))
-    return feed_problems(settings, SCHEMA)
+    try:
+        loaded = check_named_files(settings, build_operations(settings))
+    except ConfigError as exc:
+        return exc.problems
+    return feed_problems(loaded, SCHEMA)
 
 
 def test_the_shipped_demo_feed_fits_the_demo_schema(tmp_path: Path) -> None:
@@ -82,3 +92,27 @@ def test_the_start_up_check_refuses_a_feed_document_of_the_wrong_kind(tmp_path: 
     report = check_startup(write_config(tmp_path, {"feed": feed}))
     assert report.exit_code == ExitCode.DOCUMENTS
     assert any("needs a subscription" in line for line in report.lines())
+
+
+async def test_check_config_reads_the_feed_document_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The schema stage checks the document the start-up check loaded; it reads no file again."""
+    reads: list[Path] = []
+
+    def counted(path: Path) -> Operation:
+        reads.append(path)
+        return load_operation(path)
+
+    monkeypatch.setattr("adapter.feed.runner.load_operation", counted)
+    feed = {
+        "kind": "subscription",
+        "document": "resolvers/feed.graphql",
+        "url": "ws://127.0.0.1:9/graphql",
+        "ids": "usersChanged",
+        "users": True,
+    }
+    report = await run_checks(write_config(tmp_path, {"feed": feed}), environ={}, schema=SCHEMA)
+    assert report.exit_code == ExitCode.OK, [c.message for c in report.problems]
+    assert {c.stage: c.status for c in report.checks}["schema"] == "ok"
+    assert len(reads) == 1

@@ -71,6 +71,30 @@ async def test_the_address_budget_is_spent_once_per_request(api: Api) -> None:
     assert error_code(third) == "RATE_LIMITED"
 
 
+@pytest.mark.parametrize(
+    "document",
+    [
+        "{ a: chatWidget { options } b: chatWidget { options } c: chatWidget { options } }",
+        "mutation { a: issueChatToken { token } b: issueChatToken { token } "
+        "c: issueChatToken { token } }",
+    ],
+    ids=["chatWidget", "issueChatToken"],
+)
+async def test_one_token_per_request_however_many_fields_ask(api: Api, document: str) -> None:
+    """Aliased token fields in one request share one token: one unit of the viewer's budget
+    spent and one token counted per request, and a refusal counted once."""
+    async with api(budget(per_viewer="2/hour")) as client:
+        answers = [await gql(client, document, headers=session_cookie(6)) for _ in range(3)]
+        metrics = (await client.get("/metrics")).text
+    for answer in answers[:2]:
+        assert "errors" not in answer
+        fields = answer["data"].values()
+        assert len({field.get("token") or field["options"]["token"] for field in fields}) == 1
+    assert error_code(answers[2]) == "RATE_LIMITED"
+    assert 'adapter_tokens_total{outcome="issued"} 2.0' in metrics
+    assert 'adapter_tokens_total{outcome="rate_limited"} 1.0' in metrics
+
+
 async def test_replicas_share_the_budget_in_redis(
     make_settings: SettingsFactory, redis_url: str, redis_prefix: str
 ) -> None:

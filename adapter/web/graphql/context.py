@@ -1,11 +1,13 @@
-"""Per-request state: the viewer (found at most once per request) and the users DataLoader."""
+"""Per-request state: the viewer and its token (each found at most once per request) and the users
+DataLoader."""
 
 from __future__ import annotations
 
 import asyncio
 import functools
 import hmac
-from collections.abc import Sequence
+from collections.abc import Awaitable, Coroutine, Sequence
+from typing import Any, TypeVar, cast
 
 from starlette.datastructures import Headers
 from starlette.types import Scope
@@ -14,12 +16,54 @@ from strawberry.dataloader import DataLoader
 from adapter.directory import Directory, UserId
 from adapter.errors import NotSignedIn
 from adapter.mapping import ChatUser
+from adapter.tokens import IssuedToken
 from adapter.web.graphql.errors import ExpectedError
 from adapter.web.graphql.services import FrontendApi
 
 __all__ = ["ChatContext"]
 
 _UNKNOWN_ADDRESS = "unknown"
+T = TypeVar("T")
+
+# One answer of a request, shared by every resolver that asks for it: `[None]` until the first
+# asks, then the futures of the callers waiting for it, then `(answer, error)`.
+_Shared = list[Any]
+
+
+async def _shared(slot: _Shared, work: Coroutine[Any, Any, T]) -> T:
+    """`work`'s answer (or error), awaited by the first caller and kept in `slot` for the others.
+    Callers that come while it runs wait on futures made only then: most requests ask once, and a
+    future and its await cost 3k instructions (an asyncio.Lock, 7k). Each waiter has a future of
+    its own, so one cancelled leaves the others waiting."""
+    state = slot[0]
+    if state is None:
+        waiting: list[asyncio.Future[None]] = []
+        slot[0] = waiting
+        try:
+            answer = await work
+        except Exception as exc:
+            slot[0] = (None, exc)
+            raise
+        except BaseException:
+            slot[0] = (None, asyncio.CancelledError())  # the first caller gave up
+            raise
+        else:
+            slot[0] = (answer, None)
+            return answer
+        finally:
+            for waiter in waiting:
+                if not waiter.done():
+                    waiter.set_result(None)
+    work.close()  # the first caller's is the one awaited
+    if isinstance(state, list):
+        waiter = asyncio.get_running_loop().create_future()
+        state.append(waiter)
+        await waiter
+        state = slot[0]
+    answer, error = state
+    if error is not None:
+        raise error
+    return cast("T", answer)
 
 
 class ChatContext:
@@ -32,7 +76,8 @@ class ChatContext:
         self.headers = headers
         self.frontend = frontend
         self.directory = directory
-        self._viewer: asyncio.Future[int | None] | None = None
+        self._viewer: _Shared = [None]
+        self._token: _Shared = [None]
 
     @functools.cached_property
     def users(self) -> DataLoader[UserId, ChatUser | None]:
@@ -44,21 +89,15 @@ class ChatContext:
         client = self.scope.get("client")  # (host, port), as Starlette's Request.client reads it
         return _UNKNOWN_ADDRESS if client is None else str(client[0])
 
-    async def identify(self) -> int | None:
+    def identify(self) -> Awaitable[int | None]:
         """The signed-in user's id, or None; the per-address budget is spent once per request."""
-        # The first caller asks and leaves the answer (or the error) in a future that the
-        # others await: an asyncio.Lock cost 7k instructions a request, most of which this saves.
-        viewer = self._viewer
-        if viewer is None:
-            viewer = self._viewer = asyncio.get_running_loop().create_future()
-            try:
-                viewer.set_result(await self.frontend.identify(self.headers, self.client_address))
-            except Exception as exc:
-                viewer.set_exception(exc)
-            except BaseException:
-                viewer.cancel()
-                raise
-        return await viewer
+        return _shared(self._viewer, self.frontend.identify(self.headers, self.client_address))
+
+    def viewer_token(self) -> Awaitable[IssuedToken]:
+        """The viewer's widget token, issued once per request however many fields ask (aliased
+        chatWidget or issueChatToken fields): one unit of the viewer's budget spent, one outcome
+        counted, and every field answered with the same token or the same refusal."""
+        return _shared(self._token, self.frontend.viewer_token(self.identify))
 
     async def check_profiles_readable(self) -> None:
         """Profiles are for anyone with `graphql.chat_users_public`, else for a signed-in viewer."""

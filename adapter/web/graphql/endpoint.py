@@ -126,7 +126,7 @@ class GraphQLEndpoint:
             )
         if not query:
             raise RequestRefused("No GraphQL query found in the request")
-        document, errors, kind, built_once = self._documents.prepare(query, operation_name)
+        document, errors, kind, built_once = self._documents.prepared[query, operation_name]
         if document is not None:
             if kind is None:
                 reason = CannotGetOperationTypeError(operation_name).as_http_error_reason()

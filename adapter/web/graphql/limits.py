@@ -2,12 +2,12 @@
 
 The parser's token limit, then the cost (`cost.py`), then graphql-core's rules (introspection
 off when it is off). A SPA sends a handful of documents again and again: each distinct text
-(with its operation name) is prepared once and remembered (the last `_CACHED_DOCUMENTS`).
+(with its operation name) is prepared once and remembered (up to `_CACHED_DOCUMENTS`, then
+the memo starts again: the few a SPA sends are prepared again once).
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import NamedTuple
 
 from graphql import (
@@ -25,6 +25,7 @@ from strawberry.schema import BaseSchema
 from strawberry.types.graphql import OperationType
 
 from adapter.config import GraphQLSettings
+from adapter.memo import ComputedMemo
 from adapter.web.graphql.cost import cost_errors
 from adapter.web.graphql.executor import DocumentExecutor
 
@@ -70,9 +71,13 @@ class Documents:
         if not settings.introspection:
             rules.extend(DisableIntrospection().validation_rules)
         self._rules = rules
-        self.prepare = lru_cache(maxsize=_CACHED_DOCUMENTS)(self._prepare)
+        # By (document text, operation name): `documents.prepared[query, operation_name]`.
+        self.prepared: ComputedMemo[tuple[str, str | None], Prepared] = ComputedMemo(
+            _CACHED_DOCUMENTS, self._prepare
+        )
 
-    def _prepare(self, query: str, operation_name: str | None) -> Prepared:
+    def _prepare(self, text_and_name: tuple[str, str | None]) -> Prepared:
+        query, operation_name = text_and_name
         try:
             document = parse(query, max_tokens=self._settings.max_tokens)
         except GraphQLError as error:

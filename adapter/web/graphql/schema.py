@@ -137,7 +137,7 @@ async def resolve_chat_widget(info: Info) -> ChatWidget | None:
     frontend = context.frontend
     script_url = frontend.script_url
     try:
-        issued = await frontend.viewer_token(context.identify)
+        issued = await context.viewer_token()
     except NotSignedIn:
         return ChatWidget(script_url=script_url, options=JSON({}), user_id=None, expires_at=None)
     options = {"user_id": issued.user_id, "token": issued.token, **frontend.widget.options}
@@ -170,7 +170,7 @@ async def resolve_entity_profile(root: Any, info: Info) -> ChatUser | None:
 async def resolve_issue_chat_token(info: Info) -> ChatToken:
     """A fresh token for whoever the site says is signed in; nobody else."""
     context = info.context
-    issued = await context.frontend.viewer_token(context.identify)
+    issued = await context.viewer_token()
     return ChatToken(
         token=issued.token, user_id=strawberry.ID(str(issued.user_id)), expires_at=issued.expires_at
     )
