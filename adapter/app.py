@@ -1,4 +1,5 @@
-"""`create_app(settings)`: builds nothing at import time; the lifespan opens the runtime."""
+"""`create_app(loaded)` (or settings): builds nothing at import time; the lifespan opens the
+runtime."""
 
 from __future__ import annotations
 

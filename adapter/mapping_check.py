@@ -1,10 +1,12 @@
 """The mapping checked against the documents: every path it reads must be selected (by the
 login document, only those the login answer reads).
 
-Checked once, where configuration is checked: by the app factory before anything opens, and by
-`check-config` as its mapping stage. A path the mapping reads that no document selects would
-map every user without that field, silently; here it is a `ConfigError` naming the setting,
-and the result path to configure when the field is selected elsewhere in the document.
+Checked once, where configuration is checked, before anything opens: by the start-up check
+(`checks/startup.py`, which `serve` runs and `check-config` reports as its mapping stage), or by
+`prepare_runtime` for an app built from settings alone. A path the mapping reads that no
+document selects would map every user without that field, silently; here it is a `ConfigError`
+naming the setting, and the result path to configure when the field is selected elsewhere in the
+document.
 """
 
 from __future__ import annotations

@@ -1,9 +1,8 @@
 """A bounded memo: what is worth remembering by key, in a dict that starts again when full.
 
 The package's one eviction rule for memos, `functools.lru_cache` not used beside it: a
-`ComputedMemo` hit, one dict subscript, costs about three quarters of a call through
-lru_cache's wrapper, and a full memo starting again costs a working set of a few keys one miss
-each.
+`ComputedMemo` hit, one dict subscript, costs half to two thirds of a call through lru_cache's
+wrapper, and a full memo starting again costs a working set of a few keys one miss each.
 """
 
 from __future__ import annotations
