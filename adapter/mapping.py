@@ -45,6 +45,9 @@ Getter = Callable[[Any], Any]
 _PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
 # Numbers above this are taken for epoch milliseconds (year 5138 in seconds).
 _MILLISECONDS_ABOVE = 100_000_000_000
+# The whole numbers a converter may give: the chat's JSON is encoded by orjson, which refuses
+# integers past 64 bits; a site's 1e300 is no value, not a failed answer.
+_INT64 = range(-(2**63), 2**63)
 
 
 def _absent(value: Any) -> bool:
@@ -110,6 +113,13 @@ def _number(value: Any) -> float:
     return number
 
 
+def _whole(number: float) -> int:
+    whole = int(number)
+    if whole not in _INT64:
+        raise OverflowError("past 64 bits")
+    return whole
+
+
 def _iso8601(value: Any) -> int:
     moment = datetime.fromisoformat(str(value).strip())
     if moment.tzinfo is None:
@@ -118,7 +128,7 @@ def _iso8601(value: Any) -> int:
 
 
 def _epoch_ms(value: Any) -> int:
-    return int(_number(value) // 1000)
+    return _whole(_number(value) // 1000)
 
 
 def _unix_seconds(value: Any) -> int:
@@ -126,7 +136,7 @@ def _unix_seconds(value: Any) -> int:
         number = _number(value)
     except ValueError:
         return _iso8601(value)
-    return int(number // 1000) if abs(number) >= _MILLISECONDS_ABOVE else int(number)
+    return _whole(number // 1000 if abs(number) >= _MILLISECONDS_ABOVE else number)
 
 
 def _bool(value: Any) -> bool:
@@ -144,7 +154,7 @@ _CONVERTERS: Final[dict[str, Callable[[Any], Any]]] = {
     "unix_seconds": _unix_seconds,
     "iso8601_to_unix": _iso8601,
     "epoch_ms_to_unix": _epoch_ms,
-    "int": lambda value: int(_number(value)),
+    "int": lambda value: _whole(_number(value)),
     "float": _number,
     "string": _text,
     "bool": _bool,

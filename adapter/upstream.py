@@ -248,7 +248,10 @@ class UpstreamClient:
                     f"the site's answer is larger than {limit} bytes"
                 ) from None
             except UnsupportedEncoding as exc:
-                raise UpstreamProtocolError(f"the site's answer has a {exc}") from None
+                raise UpstreamProtocolError(
+                    "the site's answer has a Content-Encoding the adapter does not ask for: "
+                    f"{exc.encoding!r}"
+                ) from None
             except zlib.error:
                 raise UpstreamProtocolError(
                     "the site's answer is not what its Content-Encoding says"

@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from pydantic_settings import SettingsError
 
 from adapter.config.settings import Settings
-from adapter.config.sources import ConfigFile, EnvironmentOverrides
+from adapter.config.sources import MAX_VALUES, ConfigFile, EnvironmentOverrides, too_many_values
 from adapter.errors import ConfigError
 
 __all__ = [
@@ -36,6 +36,11 @@ __all__ = [
 NOT_SECTIONS = "(top level): must be a mapping of sections"
 
 CONFIG_ENV_VAR = "IMBACHAT_ADAPTER_CONFIG"
+
+TOO_MANY_VALUES = (
+    f"(top level): more than {MAX_VALUES} values once its YAML aliases are expanded "
+    "(an alias repeats everything its anchor names)"
+)
 
 
 def _location(loc: tuple[int | str, ...]) -> str:
@@ -139,9 +144,12 @@ def read_config_file(path: Path) -> Any:
             [f"cannot read {path.absolute()}: {exc.strerror}"], source=str(path)
         ) from None
     try:
-        return yaml.safe_load(text)
+        data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
         problem = getattr(exc, "problem", None) or "not valid YAML"
         raise ConfigError([f"{where}{problem}"], source=str(path)) from None
+    if too_many_values(data):
+        raise ConfigError([TOO_MANY_VALUES], source=str(path))
+    return data

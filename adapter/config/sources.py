@@ -27,6 +27,11 @@ __all__ = [
 
 OVERRIDE_PREFIX = "IMBACHAT__"
 
+# The reference configuration holds some 300 values. A YAML alias repeats what its anchor
+# names, so a short file can stand for billions of values ("billion laughs"), or for endless
+# ones (an alias inside its own anchor); filling in its variables would never end.
+MAX_VALUES = 100_000
+
 _ENV_REFERENCE = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 # Settings a command may declare it does not use. Each is left out before validation, so that
@@ -58,7 +63,9 @@ class ConfigFile(InitSettingsSource):
         data = copy.deepcopy(data)
         leave_out(data, unused)
         data = interpolate(data, environ, self.problems, names=self.names)
-        super().__init__(settings_cls, {"base_dir": str(base_dir), **data})
+        # A section named by a number or `null` is an unknown key, not a keyword argument.
+        sections = {str(name): value for name, value in data.items()}
+        super().__init__(settings_cls, {"base_dir": str(base_dir), **sections})
 
 
 class EnvironmentOverrides(EnvSettingsSource):
@@ -74,9 +81,10 @@ class EnvironmentOverrides(EnvSettingsSource):
 
     def decode_complex_value(self, field_name: str, field: FieldInfo | None, value: Any) -> Any:
         try:
-            return yaml.safe_load(value)
+            decoded = yaml.safe_load(value)
         except yaml.YAMLError:
             return value  # as written: the model refuses it, naming the setting
+        return value if too_many_values(decoded) else decoded
 
     def __call__(self) -> dict[str, Any]:
         data = super().__call__()
@@ -87,6 +95,22 @@ class EnvironmentOverrides(EnvSettingsSource):
                 data[section] = value  # refused by the model as an unknown key
         leave_out(data, self._unused, stand_ins=False)
         return data
+
+
+def too_many_values(data: Any) -> bool:
+    """Does `data` hold more than `MAX_VALUES` values, each counted every time an alias repeats
+    it? Counted without recursion, and no further than the bound."""
+    pending, counted = [data], 0
+    while pending:
+        node = pending.pop()
+        counted += 1
+        if counted > MAX_VALUES:
+            return True
+        if isinstance(node, dict):
+            pending.extend(node.values())
+        elif isinstance(node, list):
+            pending.extend(node)
+    return False
 
 
 def interpolate(

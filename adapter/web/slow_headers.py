@@ -16,6 +16,9 @@ the connection:
   over it, a 431 in the chat's shape while the head is incomplete, then the close. httptools
   never holds more than the bound and one read.
 
+A request httptools cannot parse (a bad method, a Content-Length that is no number, chunk
+framing that is not) gets uvicorn's 400 in the chat's shape too, instead of its plain text.
+
 It extends uvicorn's class through non-public callbacks and attributes, pinned by
 `tests/test_dependency_contracts.py`. The hooks call uvicorn's methods on the class, not
 through `super()`, which builds an object per call on Python 3.11 (some 600 instructions). The
@@ -35,12 +38,20 @@ from adapter.web.responses import JSON, error_response
 __all__ = ["HeaderDeadlineProtocol", "head_bytes_bound"]
 
 _DEFAULT_LIMITS = LimitsSettings()
-_TOO_LARGE_BODY = bytes(error_response(431, "the request headers are too large").body)
-_TOO_LARGE_HEADERS = (
-    b"content-type: " + JSON.encode() + b"\r\n"
-    b"content-length: " + str(len(_TOO_LARGE_BODY)).encode() + b"\r\n"
-    b"connection: close\r\n\r\n"
-)
+
+
+def _refusal(status: int, message: str) -> bytes:
+    """An answer's headers after the server's own and its body: the chat's error shape, and
+    the connection closed."""
+    body = bytes(error_response(status, message).body)
+    return (
+        b"content-type: " + JSON.encode() + b"\r\n"
+        b"content-length: " + str(len(body)).encode() + b"\r\n"
+        b"connection: close\r\n\r\n" + body
+    )
+
+
+_TOO_LARGE = _refusal(431, "the request headers are too large")
 
 
 def head_bytes_bound(limits: LimitsSettings) -> int:
@@ -129,10 +140,19 @@ class HeaderDeadlineProtocol(HttpToolsProtocol):
             return
         cycle = self.cycle
         if self._head_since is not None and (cycle is None or cycle.response_complete):
-            content = [STATUS_LINE[431]]
-            for name, value in self.server_state.default_headers:
-                content.extend([name, b": ", value, b"\r\n"])
-            content.extend([_TOO_LARGE_HEADERS, _TOO_LARGE_BODY])
-            transport.write(b"".join(content))
+            self._write_refusal(431, _TOO_LARGE)
         self._head_since = None
         transport.close()
+
+    def send_400_response(self, msg: str) -> None:
+        # uvicorn's own, for a request httptools could not parse, writes `msg` as plain text.
+        self._write_refusal(400, _refusal(400, msg))
+        self._head_since = None
+        self.transport.close()
+
+    def _write_refusal(self, status: int, refusal: bytes) -> None:
+        content = [STATUS_LINE[status]]
+        for name, value in self.server_state.default_headers:
+            content.extend([name, b": ", value, b"\r\n"])
+        content.append(refusal)
+        self.transport.write(b"".join(content))

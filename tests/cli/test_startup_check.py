@@ -161,6 +161,8 @@ REFUSED: dict[str, tuple[Write, str]] = {
     ),
     "YAML that does not parse": (raw("chat:\n  api_login: [unclosed\n"), "line 3, column 1"),
     "a file holding a list": (raw("- a\n"), "(top level): must be a mapping of sections"),
+    "a section named by a number": (raw("1: 2\n"), "1: unknown key"),
+    "aliases that never end": (raw("a: &a [*a]\n"), "(top level): more than 100000 values"),
 }
 
 

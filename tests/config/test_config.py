@@ -215,6 +215,41 @@ def test_yaml_syntax_error_gives_line_and_column(tmp_path: Path) -> None:
     assert caught.value.problems[0].startswith("line ")
 
 
+# Nine levels of nine aliases each: 387,420,489 values from ten lines.
+ALIAS_BOMB = "".join(
+    f"l{level}: &l{level} [{', '.join([f'*l{level - 1}' if level else '1'] * 9)}]\n"
+    for level in range(9)
+)
+
+
+@pytest.mark.parametrize("text", [ALIAS_BOMB, "a: &a [*a]\n"], ids=["billion laughs", "cycle"])
+def test_yaml_aliases_that_never_end_are_refused_at_once(tmp_path: Path, text: str) -> None:
+    """Aliases that stand for billions of values, or for endless ones, are one problem at the
+    top level, found before any variable is filled in (which would never end)."""
+    path = tmp_path / "config.yaml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path)
+    assert caught.value.problems == [
+        "(top level): more than 100000 values once its YAML aliases are expanded "
+        "(an alias repeats everything its anchor names)"
+    ]
+
+
+def test_an_override_that_expands_past_the_bound_is_a_problem_of_its_setting() -> None:
+    """The same bound holds for a value written in YAML in an override (here JSON constants,
+    which the model would otherwise walk value by value)."""
+    bomb = "{" + ALIAS_BOMB.replace("\n", ", ") + "}"
+    found = problems(reference_data(), IMBACHAT__UPSTREAM__OPERATIONS__USERS__VARIABLES=bomb)
+    assert [p for p in found if p.startswith("upstream.operations.users.variables")], found
+
+
+@pytest.mark.parametrize("key", [1, None, True])
+def test_a_section_named_by_a_number_or_null_is_an_unknown_key(key: Any) -> None:
+    """YAML keys need not be text; one at the top level is an unknown section, not a crash."""
+    assert f"{key}: unknown key" in problems({**reference_data(), key: 2})
+
+
 def test_missing_file_names_its_absolute_path_and_init(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

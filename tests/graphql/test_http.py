@@ -225,12 +225,27 @@ async def test_preflight_from_an_allowed_origin(api: Api) -> None:
 
 
 async def test_preflight_from_another_origin_is_refused(api: Api) -> None:
-    """An unlisted origin gets no CORS permission: the browser will not send the request."""
+    """An unlisted origin gets no CORS permission (the browser will not send the request), and
+    the API's 403 in its JSON shape, as its other requests do."""
     headers = {"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"}
     async with api(CORS) as client:
         response = await client.options("/graphql", headers=headers)
-    assert response.status_code == 400
+    assert response.status_code == 403
     assert "access-control-allow-origin" not in response.headers
+    assert response.json()["errors"][0]["extensions"]["code"] == "FORBIDDEN_ORIGIN"
+
+
+async def test_preflight_asking_for_what_is_not_allowed_is_refused_in_json(api: Api) -> None:
+    """A listed origin asking for a method or header the API does not allow gets Starlette's
+    refusal, in the API's JSON shape rather than plain text."""
+    asked = {"Access-Control-Request-Method": "DELETE", "Access-Control-Request-Headers": "x-y"}
+    async with api(CORS) as client:
+        response = await client.options("/graphql", headers={"Origin": SPA, **asked})
+    assert response.status_code == 400
+    assert response.headers["content-type"] == "application/json"
+    error = response.json()["errors"][0]
+    assert error["message"] == "Disallowed CORS method, headers"
+    assert error["extensions"]["code"] == "BAD_REQUEST"
 
 
 async def test_allowed_origin_reads_the_answer_with_credentials(api: Api) -> None:

@@ -27,6 +27,7 @@ USER = {
     "role": "ADMIN",
     "flag": "yes",
     "score": 3.0,
+    "huge": 1e300,
     "tags": ["a", "b"],
     "nothing": None,
 }
@@ -71,6 +72,11 @@ USER = {
         ({"path": "flag", "convert": "bool"}, True),
         ({"path": "username", "convert": "bool"}, MISSING),
         ({"path": "score", "convert": "int"}, 3),
+        # Past 64 bits orjson cannot encode the chat's answer: no value, never a failed call.
+        ({"path": "huge", "convert": "int"}, MISSING),
+        ({"path": "huge", "convert": "unix_seconds"}, MISSING),
+        ({"path": "huge", "convert": "epoch_ms_to_unix"}, MISSING),
+        ({"path": "huge", "convert": "float"}, 1e300),
         ({"path": "id", "convert": ["int", "string"]}, "6"),
         ({"path": "id", "convert": "float"}, 6.0),
         ({"path": "tags"}, ["a", "b"]),

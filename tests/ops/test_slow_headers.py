@@ -221,6 +221,29 @@ def test_an_endless_trailer_is_refused(port: int) -> None:
     assert sent < ENDLESS, "the server read the whole endless trailer"
 
 
+@pytest.mark.parametrize(
+    "request_bytes",
+    [
+        b"G@T /imbachat/v1 HTTP/1.1\r\nHost: a\r\n\r\n",
+        b"POST /imbachat/v1 HTTP/1.1\r\nHost: a\r\nContent-Length: -5\r\n\r\n",
+        b"POST /imbachat/v1 HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nZZ\r\n",
+    ],
+    ids=["bad method", "negative length", "bad chunk size"],
+)
+def test_a_request_that_does_not_parse_is_refused_in_the_chats_shape(
+    port: int, request_bytes: bytes
+) -> None:
+    """What httptools cannot parse gets uvicorn's 400, in the chat's JSON shape rather than
+    plain text, and the connection closed."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(request_bytes)
+        answer = answer_or_close(sock)
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400 ")
+    assert b"content-type: application/json" in head.lower()
+    assert body == (b'{"code":400,"version":1,"error":"Invalid HTTP request received.","debug":""}')
+
+
 def test_bodies_and_large_heads_within_the_limits_are_answered(port: int) -> None:
     """A 60 KiB body (over the head's bound, within the body's) is not counted as head, plain
     or chunked, and a 9 KiB header still gets the edge's own 431 on a connection that

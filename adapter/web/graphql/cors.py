@@ -2,8 +2,9 @@
 
 Browsers enforce CORS on reading answers; this also refuses, with a 403, any request whose
 `Origin` is neither listed nor exactly this request's own origin (scheme, host and port), so a
-cross-site page cannot even make the adapter ask the site who its visitor is. Requests without
-`Origin` (not from a browser page) carry no ambient credentials and pass.
+cross-site page cannot even make the adapter ask the site who its visitor is; a preflight too.
+Requests without `Origin` (not from a browser page) carry no ambient credentials and pass.
+Every refusal has the API's JSON error shape, Starlette's plain-text preflight refusals too.
 """
 
 from __future__ import annotations
@@ -77,10 +78,18 @@ class GraphQLCors:
             return
         # Listed, or this host itself (exactly as a browser names it).
         allowed = normalize_origin(origin) in self.allowed or is_own_origin(origin, scope)
-        if scope["method"] != "OPTIONS" and not allowed:
+        if not allowed:
             response = graphql_error_response(
                 403, "this origin may not call the API", "FORBIDDEN_ORIGIN"
             )
+            await response(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        if scope["method"] == "OPTIONS" and "access-control-request-method" in headers:
+            response = self.cors.preflight_response(request_headers=headers)
+            if response.status_code != 200:  # a method or header not allowed, in plain text
+                text = bytes(response.body).decode()
+                response = graphql_error_response(response.status_code, text, "BAD_REQUEST")
             await response(scope, receive, send)
             return
         await self.cors(scope, receive, send)
