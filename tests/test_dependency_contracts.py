@@ -72,6 +72,27 @@ async def test_uvicorn_httptools_protocol_takes_the_head_bound() -> None:
     protocol.connection_lost(None)
 
 
+async def test_uvicorn_httptools_protocol_answers_a_parse_failure_through_send_400_response() -> (
+    None
+):
+    """uvicorn answers what httptools cannot parse by calling `send_400_response(msg)`, which
+    `HeaderDeadlineProtocol` overrides to answer in the chat's JSON shape."""
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        raise AssertionError("no request reaches the app")
+
+    protocol = HeaderDeadlineProtocol(
+        config=Config(app, log_config=None), server_state=ServerState(), app_state={}
+    )
+    transport = _Transport()
+    protocol.connection_made(transport)
+    protocol.data_received(b"G@T / HTTP/1.1\r\nHost: a\r\n\r\n")
+    assert transport.written.startswith(b"HTTP/1.1 400 ")
+    assert b"content-type: application/json" in transport.written
+    assert transport.closed
+    protocol.connection_lost(None)
+
+
 def test_pydantic_settings_reads_the_environment_it_is_given() -> None:
     """`config.sources.EnvironmentOverrides` hands pydantic-settings' EnvSettingsSource the
     load's own environment through `env_vars` (from `sources.utils.parse_env_vars`, outside

@@ -19,10 +19,11 @@ the connection:
 A request httptools cannot parse (a bad method, a Content-Length that is no number, chunk
 framing that is not) gets uvicorn's 400 in the chat's shape too, instead of its plain text.
 
-It extends uvicorn's class through non-public callbacks and attributes, pinned by
-`tests/test_dependency_contracts.py`. The hooks call uvicorn's methods on the class, not
-through `super()`, which builds an object per call on Python 3.11 (some 600 instructions). The
-limits come from the app's lifespan state, so `--workers` processes get them too.
+It extends uvicorn's class through non-public callbacks and attributes, and overrides its
+`send_400_response`, all pinned by `tests/test_dependency_contracts.py`. The hooks call
+uvicorn's methods on the class, not through `super()`, which builds an object per call on
+Python 3.11 (some 600 instructions). The limits come from the app's lifespan state, so
+`--workers` processes get them too.
 """
 
 from __future__ import annotations
