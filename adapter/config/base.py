@@ -8,6 +8,7 @@ __all__ = ["Model"]
 
 
 class Model(BaseModel):
-    """Base of every settings model: unknown keys are errors and values never change."""
+    """Base of every settings model: unknown keys are errors, values never change, and a number
+    is finite (`.inf` would switch a timeout or a bound off without saying so)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)

@@ -189,6 +189,20 @@ def test_semantic_checks(override: dict[str, Any], expected: str | None) -> None
     assert any(expected in p for p in found), found
 
 
+@pytest.mark.parametrize("value", [".inf", "-.inf", ".nan"])
+def test_a_number_that_is_not_finite_is_refused(tmp_path: Path, value: str) -> None:
+    """YAML's `.inf` would switch a timeout or a backoff bound off without saying so."""
+    path = tmp_path / "config.yaml"
+    path.write_text(
+        yaml.safe_dump(deep_merge(MINIMAL, {"upstream": {"timeouts": {"read": 1.0}}})).replace(
+            "read: 1.0", f"read: {value}"
+        )
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path)
+    assert "upstream.timeouts.read: Input should be a finite number" in caught.value.problems
+
+
 def test_name_is_required() -> None:
     """A mapping without `name` is refused: the chat cannot show a user without one."""
     data = deep_merge(MINIMAL, {})
