@@ -10,6 +10,7 @@ import pytest
 
 from adapter.app import create_app
 from adapter.directory import Directory, UserId
+from adapter.web.graphql.schema import ChatUser
 from tests.graphql.support import ADMIN_TOKEN, ISSUE, USERS, WIDGET, error_code, session_cookie
 from tests.servers import DemoUpstream, refused_port
 from tests.support import CHAT_AUTH, SettingsFactory, asgi_client, gql, verify_widget_token
@@ -290,3 +291,18 @@ async def test_token_outcomes_are_counted(api: Api) -> None:
         metrics = (await client.get("/metrics")).text
     assert 'adapter_tokens_total{outcome="issued"} 1.0' in metrics
     assert 'adapter_tokens_total{outcome="unauthenticated"} 1.0' in metrics
+
+
+def test_a_mapped_text_field_holding_an_object_is_null_not_its_python_repr() -> None:
+    """A site's object or list where the mapping reads text (avatar_url here) is no text in
+    GraphQL; chatJson keeps it as the chat's users-info call receives it."""
+    profile: Any = {
+        "user_id": 6,
+        "name": "Ann",
+        "avatar_url": {"x": 1},
+        "profile_url": ["/u/6"],
+        "profiles": {"a": {"user_id": 7, "name": "Sub", "avatar_url": {"y": 2}}},
+    }
+    user = ChatUser.from_profile(profile)
+    assert (user.avatar_url, user.profile_url, user.profiles[0].avatar_url) == (None, None, None)
+    assert user.chat_json == profile

@@ -108,8 +108,11 @@ class ChatUser:
 
 
 def _text(value: Any) -> str | None:
-    # The chat's "no avatar" is `false`; GraphQL says null.
-    return None if value is None or value is False else str(value)
+    # The chat's "no avatar" is `false`; GraphQL says null. An object or a list (a site's value
+    # where text was mapped) is no text either: chatJson carries it as the chat receives it.
+    if value is None or value is False or isinstance(value, dict | list):
+        return None
+    return str(value)
 
 
 def _integer(value: Any) -> int | None:
