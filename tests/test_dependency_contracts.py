@@ -18,6 +18,7 @@ from adapter.config import LimitsSettings
 from adapter.upstream import CircuitOpen
 from adapter.web.graphql.executor import DocumentExecutor
 from adapter.web.graphql.limits import graphql_core_schema
+from adapter.web.responses import JSON
 from adapter.web.slow_headers import HeaderDeadlineProtocol, head_bytes_bound
 
 
@@ -51,10 +52,25 @@ class _Transport(asyncio.Transport):
         self.closed = True
 
 
-async def test_uvicorn_httptools_protocol_takes_the_head_bound() -> None:
+_HEAD_BOUND = head_bytes_bound(LimitsSettings())
+
+
+@pytest.mark.parametrize(
+    ("reads", "status", "content_type"),
+    [
+        # A read is checked once httptools has it.
+        ([b"GET / HTTP/1.1\r\nHost: a\r\nX-Long: ", b"a" * (_HEAD_BOUND + 1)], b"431", JSON),
+        ([b"G@T / HTTP/1.1\r\nHost: a\r\n\r\n"], b"400", JSON),
+    ],
+    ids=["head past the bound", "does not parse"],
+)
+async def test_uvicorn_httptools_protocol_refuses_through_its_hooks(
+    reads: list[bytes], status: bytes, content_type: str
+) -> None:
     """`HeaderDeadlineProtocol` extends uvicorn's HttpToolsProtocol through its callbacks and
     per-connection state (`app_state`, `loop`, `transport`, `cycle`, `server_state`,
-    `STATUS_LINE`): a head past the bound is answered 431 and its connection closed."""
+    `STATUS_LINE`), and overrides `send_400_response(msg)`, which uvicorn calls for what
+    httptools cannot parse: each is answered in the chat's JSON shape, its connection closed."""
 
     async def app(scope: Any, receive: Any, send: Any) -> None:
         raise AssertionError("no request reaches the app")
@@ -64,31 +80,10 @@ async def test_uvicorn_httptools_protocol_takes_the_head_bound() -> None:
     )
     transport = _Transport()
     protocol.connection_made(transport)
-    bound = head_bytes_bound(LimitsSettings())
-    protocol.data_received(b"GET / HTTP/1.1\r\nHost: a\r\nX-Long: ")
-    protocol.data_received(b"a" * (bound + 1))  # a read is checked once httptools has it
-    assert transport.written.startswith(b"HTTP/1.1 431 ")
-    assert transport.closed
-    protocol.connection_lost(None)
-
-
-async def test_uvicorn_httptools_protocol_answers_a_parse_failure_through_send_400_response() -> (
-    None
-):
-    """uvicorn answers what httptools cannot parse by calling `send_400_response(msg)`, which
-    `HeaderDeadlineProtocol` overrides to answer in the chat's JSON shape."""
-
-    async def app(scope: Any, receive: Any, send: Any) -> None:
-        raise AssertionError("no request reaches the app")
-
-    protocol = HeaderDeadlineProtocol(
-        config=Config(app, log_config=None), server_state=ServerState(), app_state={}
-    )
-    transport = _Transport()
-    protocol.connection_made(transport)
-    protocol.data_received(b"G@T / HTTP/1.1\r\nHost: a\r\n\r\n")
-    assert transport.written.startswith(b"HTTP/1.1 400 ")
-    assert b"content-type: application/json" in transport.written
+    for data in reads:
+        protocol.data_received(data)
+    assert transport.written.startswith(b"HTTP/1.1 " + status + b" ")
+    assert f"content-type: {content_type}".encode() in transport.written
     assert transport.closed
     protocol.connection_lost(None)
 
