@@ -22,7 +22,7 @@ from adapter.mapping import ChatUser
 from adapter.metrics import Metrics
 from adapter.site_users import Accounts
 from adapter.web.auth import ChatServerAuth
-from adapter.web.graphql.cors import is_own_origin
+from adapter.web.graphql.cors import fetched_by_another_site, is_own_origin
 from adapter.web.graphql.services import FrontendApi
 from adapter.web.ids import parse_ids
 from adapter.web.responses import API_VERSION, JSON, error_response
@@ -39,8 +39,6 @@ _REFUSED = {
     "getauthdata": "getauthdata is not offered: it hands out the site's API credentials",
 }
 _UNKNOWN_ADDRESS = "unknown"
-# `none`: the user opened the URL themselves; nothing another site can cause.
-_SAFE_FETCH_SITES = frozenset({"same-origin", "none"})
 _PRIVATE = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
 
 
@@ -78,8 +76,7 @@ def _from_this_site(request: Request) -> bool:
     origin = request.headers.get("origin")
     if origin is not None and not is_own_origin(origin, request.scope):
         return False
-    fetch_site = request.headers.get("sec-fetch-site")
-    return fetch_site is None or fetch_site.lower() in _SAFE_FETCH_SITES
+    return not fetched_by_another_site(request.headers)
 
 
 def chat_router(settings: Settings) -> APIRouter:

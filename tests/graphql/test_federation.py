@@ -190,8 +190,24 @@ async def test_entities_with_an_invalid_key_are_bad_user_input(api: Api) -> None
         ({"__typename": ["User"], "id": "6"}, "a representation needs its __typename"),
         ("User:6", "a representation must be an object"),
         ({"__typename": "User"}, "a User representation needs its id"),
+        ({"__typename": "User", "id": ["6", "7"]}, "a User representation's id must be ID"),
+        ({"__typename": "User", "id": {"id": "6"}}, "a User representation's id must be ID"),
+        ({"__typename": "User", "id": 6.5}, "a User representation's id must be ID"),
+        ({"__typename": "User", "id": True}, "a User representation's id must be ID"),
     ],
-    ids=["unknown", "not-an-entity", "root", "no-typename", "typename-list", "string", "no-key"],
+    ids=[
+        "unknown",
+        "not-an-entity",
+        "root",
+        "no-typename",
+        "typename-list",
+        "string",
+        "no-key",
+        "key-list",
+        "key-object",
+        "key-float",
+        "key-bool",
+    ],
 )
 async def test_a_bad_representation_is_that_entitys_error(
     api: Api, capsys: pytest.CaptureFixture[str], representation: object, message: str
@@ -293,3 +309,19 @@ async def test_a_key_of_type_int_is_declared_and_resolved(api: Api) -> None:
         body = await gql(client, ENTITIES, variables, headers=session_cookie(6))
     assert "id: Int!" in sdl
     assert body["data"]["_entities"][0]["chatProfile"]["userId"] == "6"
+
+
+@pytest.mark.parametrize("key", [2**31, "abc", 6.5])
+async def test_a_key_that_is_no_int_is_that_entitys_error(
+    api: Api, capsys: pytest.CaptureFixture[str], key: object
+) -> None:
+    """With `key_type: Int`, a key GraphQL's Int cannot carry is BAD_USER_INPUT, not an
+    unexpected error logged with its traceback."""
+    entity = {**ENTITY, "key_type": "Int"}
+    overrides = {"graphql": {"federation": {"enabled": True, "entity": entity}}}
+    variables = {"representations": [{"__typename": "User", "id": key}]}
+    async with api(overrides) as client:
+        body = await gql(client, ENTITIES, variables, headers=session_cookie(6))
+    assert body["data"]["_entities"] == [None]
+    assert error_code(body) == "BAD_USER_INPUT"
+    assert "graphql_unexpected_error" not in capsys.readouterr().out

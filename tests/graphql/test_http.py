@@ -54,6 +54,54 @@ async def test_queries_over_get_are_off_by_default(api: Api) -> None:
     refusal(mutation, 400, "BAD_REQUEST")
 
 
+@pytest.mark.parametrize("site", ["cross-site", "same-site", "CROSS-SITE"])
+async def test_another_sites_image_or_script_cannot_run_a_query_over_get(
+    api: Api, site: str
+) -> None:
+    """An <img> or <script> of another site's page sends the visitor's cookies but no Origin
+    on a GET; its Sec-Fetch-Site says where it came from: refused before the viewer is asked,
+    so such a page cannot spend its visitor's token budget (gettoken's rule)."""
+    query = {"query": "{ chatWidget { userId } }"}
+    no_cors = {**session_cookie(6), "Sec-Fetch-Site": site, "Sec-Fetch-Mode": "no-cors"}
+    async with api({"graphql": {"queries_via_get": True}}) as client:
+        refused = await client.get("/graphql", params=query, headers=no_cors)
+        own = await client.get(
+            "/graphql", params=query, headers={**session_cookie(6), "Sec-Fetch-Site": "same-origin"}
+        )
+        typed = await client.get(
+            "/graphql", params=query, headers={**session_cookie(6), "Sec-Fetch-Site": "none"}
+        )
+        server = await client.get("/graphql", params=query, headers=session_cookie(6))
+    refusal(refused, 403, "FORBIDDEN_ORIGIN")
+    answers = [own.json(), typed.json(), server.json()]
+    assert answers == [{"data": {"chatWidget": {"userId": "6"}}}] * 3
+
+
+async def test_graphiql_opens_from_a_link_on_another_site(api: Api) -> None:
+    """The refusal is for operations: a link to the GraphiQL page still opens it."""
+    navigate = {"Accept": "text/html", "Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "navigate"}
+    async with api({"graphql": {"graphiql": True}}) as client:
+        response = await client.get("/graphql", headers=navigate)
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+async def test_answers_carrying_tokens_are_never_stored_by_a_cache(api: Api, method: str) -> None:
+    """A GraphQL answer may carry the viewer's widget token: `Cache-Control: no-store`, so no
+    shared cache hands one viewer's token to the next (a GET query's answer is cacheable by
+    default), and `nosniff`, as gettoken's."""
+    query = {"query": "{ chatWidget { userId options } }"}
+    async with api({"graphql": {"queries_via_get": True}}) as client:
+        if method == "GET":
+            response = await client.get("/graphql", params=query, headers=session_cookie(6))
+        else:
+            response = await client.post("/graphql", json=query, headers=session_cookie(6))
+    assert response.json()["data"]["chatWidget"]["options"]["token"]
+    assert response.headers["cache-control"] == "no-store"
+    assert response.headers["x-content-type-options"] == "nosniff"
+
+
 @pytest.mark.parametrize(
     "content_type",
     ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", None],

@@ -3,7 +3,10 @@
 Browsers enforce CORS on reading answers; this also refuses, with a 403, any request whose
 `Origin` is neither listed nor exactly this request's own origin (scheme, host and port), so a
 cross-site page cannot even make the adapter ask the site who its visitor is; a preflight too.
-Requests without `Origin` (not from a browser page) carry no ambient credentials and pass.
+Requests without `Origin` pass here: a gateway's or a server's carry no ambient credentials.
+A browser leaves `Origin` off only a GET or HEAD (an image, a script, a link); the endpoint
+refuses those that run an operation when `Sec-Fetch-Site` says another site caused them
+(`fetched_by_another_site`, gettoken's rule too).
 Every refusal has the API's JSON error shape, Starlette's plain-text preflight refusals too.
 """
 
@@ -19,10 +22,12 @@ from strawberry.http.websocket_origin import normalize_origin
 from adapter.config import CorsSettings
 from adapter.web.graphql.errors import graphql_error_response
 
-__all__ = ["GraphQLCors", "is_own_origin"]
+__all__ = ["GraphQLCors", "fetched_by_another_site", "is_own_origin"]
 
 _DEFAULT_PORTS = {"http": ":80", "https": ":443"}
 _VARY_ORIGIN = (b"vary", b"Origin")
+# `none`: the user opened the URL themselves; nothing another site can cause.
+_SAFE_FETCH_SITES = frozenset({"same-origin", "none"})
 
 
 def is_own_origin(origin: str, scope: Scope) -> bool:
@@ -41,6 +46,14 @@ def is_own_origin(origin: str, scope: Scope) -> bool:
     if default is not None and host.endswith(default):
         host = host.removesuffix(default)
     return origin == f"{scheme}://{host}"
+
+
+def fetched_by_another_site(headers: Headers) -> bool:
+    """Does `Sec-Fetch-Site` say another site's page (`cross-site`, `same-site`) made this
+    request? Browsers send it with every request, `Origin` not with a GET an `<img>` or a
+    `<script>` makes; a request without it (a server's, an old browser's) is not refused."""
+    site = headers.get("sec-fetch-site")
+    return site is not None and site.lower() not in _SAFE_FETCH_SITES
 
 
 class GraphQLCors:

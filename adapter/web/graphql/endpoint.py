@@ -1,12 +1,14 @@
 """The GraphQL endpoint: a plain ASGI app, the one execution path for every document.
 
 - POST with `Content-Type: application/json` and one JSON object; GET only for GraphiQL (when
-  on) and for queries when `queries_via_get` is on, so mutations never travel over GET;
+  on) and for queries when `queries_via_get` is on, so mutations never travel over GET, and
+  never for another site's page (`Sec-Fetch-Site`; a browser's GET may carry no `Origin`);
 - documents over `max_document_bytes`, or off the trusted list when that is on, are refused
   before parsing; each distinct document is prepared once (`limits.py`), then graphql-core
   executes it on Strawberry's schema with Strawberry's execution context (`executor.py`);
   errors go through the schema's `process_errors` and are masked as `errors.shown` says;
-- every refusal is a GraphQL-shaped JSON error with a 4xx status and no traceback;
+- an answer is never stored by a cache (`no-store`: it may carry a token); every refusal is a
+  GraphQL-shaped JSON error with a 4xx status and no traceback;
 - no WebSocket (the edge routes none): nothing here needs one, and sockets are outside CORS.
 """
 
@@ -29,6 +31,7 @@ from strawberry.types.graphql import OperationType
 from adapter.config import GraphQLSettings
 from adapter.errors import UnsupportedBody
 from adapter.web.graphql.context import ChatContext
+from adapter.web.graphql.cors import fetched_by_another_site
 from adapter.web.graphql.errors import (
     RequestRefused,
     graphql_error_response,
@@ -48,6 +51,9 @@ _POST = frozenset({OperationType.QUERY, OperationType.MUTATION})
 _QUERIES = frozenset({OperationType.QUERY})
 _NONE: frozenset[OperationType] = frozenset()
 _OBJECT = (dict, type(None))
+# An answer may carry the viewer's widget token: never stored by a cache (a GET query's answer
+# is cacheable by default, and a shared cache would hand it to the next visitor), as gettoken's.
+_PRIVATE = ((b"cache-control", b"no-store"), (b"x-content-type-options", b"nosniff"))
 
 
 class GraphQLEndpoint:
@@ -79,7 +85,7 @@ class GraphQLEndpoint:
         if isinstance(answer, Response):
             await answer(scope, receive, send)
             return
-        await send_json(send, answer)
+        await send_json(send, answer, _PRIVATE)
 
     async def _answer(self, scope: Scope, receive: Receive) -> bytes | Response:
         method = scope["method"]
@@ -100,6 +106,12 @@ class GraphQLEndpoint:
             if self._ide is None:
                 return graphql_error_response(404, "Not Found", "NOT_FOUND")
             return HTMLResponse(self._ide)
+        if "origin" not in headers and fetched_by_another_site(headers):
+            # Another site's <img> or <script>: it cannot read the answer, but would still
+            # have the site asked who its visitor is and spend that viewer's token budget.
+            return graphql_error_response(
+                403, "another site's page may not run operations here", "FORBIDDEN_ORIGIN"
+            )
         data: dict[str, Any] = dict(params)
         for name in ("variables", "extensions"):
             if data.get(name):

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 import strawberry
+from graphql import GraphQLError, GraphQLID, GraphQLInt, GraphQLString
 from strawberry.federation.schema_directives import FederationDirective
 from strawberry.federation.types import FieldSet
 from strawberry.schema.config import StrawberryConfig
@@ -27,6 +28,7 @@ __all__ = ["entity_type", "federation_config", "lowest_federation_version"]
 ROOT_FIELDS = frozenset({"chat_widget", "chat_users", "issue_chat_token", "invalidate_chat_users"})
 OWN_TYPES = frozenset({"ChatToken", "ChatWidget", "ChatUser", "ChatProfile"})
 _KEY_TYPES: dict[str, type] = {"ID": strawberry.ID, "Int": int, "String": str}
+_KEY_SCALARS = {"ID": GraphQLID, "Int": GraphQLInt, "String": GraphQLString}
 
 
 class _PrefixedNames(NameConverter):
@@ -82,6 +84,16 @@ def entity_type(settings: FederationEntitySettings, profile: Callable[..., Any])
                 f"a {settings.type_name} representation needs its {settings.key_field}",
                 "BAD_USER_INPUT",
             )
+        try:
+            _KEY_SCALARS[settings.key_type].serialize(key)
+        except GraphQLError:
+            # Else the key field's own serialisation fails later: an "unexpected" error, logged
+            # with its traceback, that any caller could cause.
+            raise ExpectedError(
+                f"a {settings.type_name} representation's {settings.key_field} must be "
+                f"{settings.key_type}",
+                "BAD_USER_INPUT",
+            ) from None
         instance = object.__new__(cls)
         instance.key = key
         return instance
