@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -92,3 +93,13 @@ def test_read_answer_refuses_what_is_not_the_documents_shape(answer: Any) -> Non
     """A missing key, or a step into a scalar, is not an answer: an UpstreamProtocolError."""
     with pytest.raises(UpstreamProtocolError, match=r"has no 'a\.b'"):
         read_answer(answer, ("a", "b"))
+
+
+def test_lists_nested_past_pythons_recursion_are_walked_or_refused() -> None:
+    """orjson decodes lists 1,000 deep, past Python's recursion limit: `dig_each` walks them
+    (a feed's junk event finds nothing, and the connection stays up), `read_answer` refuses
+    them as not the document's shape (a site's junk is a 502, never a RecursionError's 500)."""
+    deep = orjson.loads(b'{"user": ' + b"[" * 1000 + b'{"id": 1}' + b"]" * 1000 + b"}")
+    assert dig_each(deep, ["user", "id"]) == [1]
+    with pytest.raises(UpstreamProtocolError, match="too deeply"):
+        read_answer(deep, ["user", "friends"])

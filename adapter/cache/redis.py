@@ -26,11 +26,14 @@ __all__ = [
 ]
 
 # KEYS: the keys; ARGV: the TTL in ms, then per key the SHA-1 of the value it must still hold
-# ("" for none) and its new value. Returns the 1-based positions of the keys stored.
+# ("" for none) and its new value. Returns the 1-based positions of the keys stored. A key of
+# another type (a list someone wrote under the prefix) reads as none, as MGET reads it: the
+# copy replaces it, where a GET would fail the script and pause the whole cache each time.
 REPLACE_IF_UNCHANGED = """
 local stored = {}
 for i, key in ipairs(KEYS) do
-  local current = redis.call('GET', key)
+  local current = redis.pcall('GET', key)
+  if type(current) == 'table' and current.err then current = false end
   local expected = ARGV[2 * i]
   local same
   if expected == '' then same = (current == false) else

@@ -99,6 +99,7 @@ class Feed:
         self._down_log = LogGate(log_interval)
         self._up = False
         self._delay = settings.reconnect_min_seconds
+        self._up_since: float | None = None
         self._task: asyncio.Task[None] | None = None
         self._following: asyncio.Task[None] | None = None
         self._tick_seconds = min(TICK_SECONDS, settings.lease_seconds / 3)
@@ -154,6 +155,15 @@ class Feed:
                 reason = "the site closed the connection"
             except Exception as exc:
                 reason = f"{type(exc).__name__}: {str(exc)[:200]}"
+            # The backoff starts again only after a connection that lasted: a site that accepts
+            # each subscription and drops it at once is retried ever more slowly, not twice a
+            # second with every cached copy marked stale each time.
+            lasted = self._up_since is not None and (
+                time.monotonic() - self._up_since >= self.settings.reconnect_max_seconds
+            )
+            if lasted:
+                self._delay = self.settings.reconnect_min_seconds
+            self._up_since = None
             self._set_up(False)
             self.status = f"down: {reason}"
             self._report_down(reason)
@@ -163,7 +173,7 @@ class Feed:
     async def _connected(self, missed_changes: bool) -> None:
         if missed_changes:
             await self._mark_stale(time.time())
-        self._delay = self.settings.reconnect_min_seconds
+        self._up_since = time.monotonic()
         self._set_up(True)
         self.status = "up"
         log.info("feed_up", kind=self.settings.kind, missed_changes_marked_stale=missed_changes)

@@ -84,6 +84,22 @@ async def test_a_replace_is_refused_where_the_key_changed_since_it_was_read(
     assert await cache.replace_many({evicted: b"newer"}, {evicted: values[1]}, 60) == [evicted]
 
 
+async def test_a_key_of_another_type_reads_as_missing_and_is_replaced(
+    cache: RedisCache, redis_url: str, redis_prefix: str
+) -> None:
+    """A list under the prefix (written by someone else) is a miss to MGET; the fetched copy
+    replaces it, instead of a WRONGTYPE error that failed the write (and paused the cache)."""
+    key = f"{redis_prefix}list"
+    raw = redis.Redis.from_url(redis_url)
+    try:
+        raw.rpush(key, "a", "b")
+        assert await cache.get_many([key]) == [None]
+        assert await cache.replace_many({key: b"copy"}, {key: None}, 60) == [key]
+        assert await cache.get_many([key]) == [b"copy"]
+    finally:
+        raw.close()
+
+
 async def test_empty_calls_and_zero_ttls_touch_nothing(
     cache: RedisCache, redis_prefix: str
 ) -> None:

@@ -87,7 +87,8 @@ def _answer(body: dict[str, object]) -> Fault:
 
 
 async def test_odd_site_answers_are_502(fault_settings: SettingsFactory) -> None:
-    """A notification answered with errors, or a viewer id outside the chat's: 502, not 500."""
+    """A notification answered with errors, a viewer id outside the chat's, friends nested past
+    Python's recursion: 502, not 500."""
     site = FaultySite()
     session = {"Cookie": f"{SESSION_COOKIE}={issue_session(6)}"}
     async with asgi_client(create_app(fault_settings(), upstream_transport=site)) as client:
@@ -98,3 +99,8 @@ async def test_odd_site_answers_are_502(fault_settings: SettingsFactory) -> None
             response = await client.get("/imbachat/v1/gettoken", headers=session)
             body = assert_error_shape(response, 502)
             assert "is not a chat user id" in body["error"]
+        # Lists nested past Python's recursion limit, which orjson still decodes.
+        deep = b'{"data": {"user": ' + b"[" * 1000 + b"]" * 1000 + b"}}"
+        site.fault = lambda _: httpx.Response(200, content=deep)
+        response = await client.get("/imbachat/v1/user/friends/6", auth=CHAT_AUTH)
+        assert "nests lists too deeply" in assert_error_shape(response, 502)["error"]

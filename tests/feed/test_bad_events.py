@@ -107,3 +107,38 @@ async def test_bad_events_are_counted_and_the_feed_goes_on(tmp_path: Path) -> No
                 assert await eventually(lambda: named(client, 7, "After The Flood"))
                 assert _count(feed, "flood") == 1
                 assert feed.status == "up"
+
+
+@pytest.mark.asyncio
+async def test_a_server_that_drops_each_subscription_is_retried_ever_more_slowly(
+    tmp_path: Path,
+) -> None:
+    """Acknowledged, then closed at once: the backoff grows as for a refused connection (it
+    started again at each acknowledgement, a reconnect and a stale mark every 50 ms forever)."""
+    opened: list[float] = []
+
+    async def ack_then_close(connection: ServerConnection) -> None:
+        opened.append(asyncio.get_running_loop().time())
+        async for raw in connection:
+            if orjson.loads(raw)["type"] == "connection_init":
+                await connection.send('{"type":"connection_ack"}')
+            else:
+                await connection.close()
+
+    protocols = [Subprotocol("graphql-transport-ws")]
+    with demo_site() as site:
+        async with serve(ack_then_close, "127.0.0.1", 0, subprotocols=protocols) as listening:
+            port = next(iter(listening.sockets)).getsockname()[1]
+            settings = feed_settings(
+                site,
+                tmp_path,
+                IDS_SUBSCRIPTION,
+                kind="subscription",
+                url=f"ws://127.0.0.1:{port}/graphql",
+                reconnect_min_seconds=0.05,
+                reconnect_max_seconds=1.0,
+            )
+            async with adapter(settings):
+                assert await eventually(lambda: len(opened) >= 5)
+    # Waits of 0.05, 0.1, 0.2, 0.4 s, each jittered down to half at most.
+    assert opened[4] - opened[3] >= 0.2
