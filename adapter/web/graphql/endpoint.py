@@ -7,8 +7,8 @@
   before parsing; each distinct document is prepared once (`limits.py`), then graphql-core
   executes it on Strawberry's schema with Strawberry's execution context (`executor.py`);
   errors go through the schema's `process_errors` and are masked as `errors.shown` says;
-- an answer is never stored by a cache (`no-store`: it may carry a token); every refusal is a
-  GraphQL-shaped JSON error with a 4xx status and no traceback;
+- a GET answer is never stored by a cache (`no-store`: it may carry a token); every refusal is
+  a GraphQL-shaped JSON error with a 4xx status and no traceback;
 - no WebSocket (the edge routes none): nothing here needs one, and sockets are outside CORS.
 """
 
@@ -51,8 +51,10 @@ _POST = frozenset({OperationType.QUERY, OperationType.MUTATION})
 _QUERIES = frozenset({OperationType.QUERY})
 _NONE: frozenset[OperationType] = frozenset()
 _OBJECT = (dict, type(None))
-# An answer may carry the viewer's widget token: never stored by a cache (a GET query's answer
-# is cacheable by default, and a shared cache would hand it to the next visitor), as gettoken's.
+# An answer may carry the viewer's widget token. A GET query's answer is cacheable by default,
+# and a shared cache would hand it to the next visitor: never stored, as gettoken's. A POST
+# answer needs neither header (no cache keeps one without explicit freshness, and no page can
+# load one as a script), and the two would cost a token request 2 % in uvicorn's header checks.
 _PRIVATE = ((b"cache-control", b"no-store"), (b"x-content-type-options", b"nosniff"))
 
 
@@ -85,7 +87,7 @@ class GraphQLEndpoint:
         if isinstance(answer, Response):
             await answer(scope, receive, send)
             return
-        await send_json(send, answer, _PRIVATE)
+        await send_json(send, answer, _PRIVATE if scope["method"] == "GET" else ())
 
     async def _answer(self, scope: Scope, receive: Receive) -> bytes | Response:
         method = scope["method"]
