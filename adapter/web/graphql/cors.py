@@ -97,8 +97,8 @@ class GraphQLCors:
             )
             await response(scope, receive, send)
             return
-        headers = Headers(scope=scope)
-        if scope["method"] == "OPTIONS" and "access-control-request-method" in headers:
+        headers = Headers(scope=scope) if scope["method"] == "OPTIONS" else None
+        if headers is not None and "access-control-request-method" in headers:
             response = self.cors.preflight_response(request_headers=headers)
             if response.status_code != 200:  # a method or header not allowed, in plain text
                 text = bytes(response.body).decode()
