@@ -162,6 +162,44 @@ def test_memory_windows_slide_and_forget_idle_callers() -> None:
     assert set(windows._windows) == {(id(item), "viewer", "8")}
 
 
+def test_memory_windows_are_capped_least_recently_hit_first() -> None:
+    """Past the cap (an IPv6 caller's /64 of addresses, say) the least recently hit window goes,
+    so memory and the sweep stay bounded; the windows kept still count their hits."""
+    now = [1000.0]
+    windows = _MemoryWindows(clock=lambda: now[0], max_windows=3)
+    (item,) = parse_many("2/minute")
+
+    def hit(who: str) -> bool:
+        return asyncio.run(windows.hit(item, "ip", who))
+
+    assert [hit("a"), hit("b"), hit("c"), hit("a")] == [True, True, True, True]
+    assert not hit("a")  # a's budget is spent, and a is now the most recently hit
+    assert hit("d")  # past the cap: b, the least recently hit, goes
+    assert [key[2] for key in windows._windows] == ["c", "a", "d"]
+    assert not hit("a")
+    assert hit("b")  # forgotten: a new window
+
+
+def test_memory_windows_sweep_drops_only_the_idle_front() -> None:
+    """Windows are kept least recently hit first; the sweep drops idle ones from that end and
+    stops at the first still in use, without walking the rest (an idle window of a shorter
+    period behind it waits)."""
+    now = [1000.0]
+    windows = _MemoryWindows(clock=lambda: now[0])
+    minute, day = parse_many("5/minute; 5/day")
+    asyncio.run(windows.hit(minute, "ip", "a"))
+    asyncio.run(windows.hit(minute, "ip", "b"))
+    asyncio.run(windows.hit(minute, "ip", "a"))
+    assert [key[2] for key in windows._windows] == ["b", "a"]
+    now[0] += 70  # a and b idle past their minute
+    asyncio.run(windows.hit(day, "viewer", "6"))
+    assert [key[2] for key in windows._windows] == ["6"]
+    asyncio.run(windows.hit(minute, "ip", "c"))
+    now[0] += 70  # c idle, behind 6's day
+    asyncio.run(windows.hit(minute, "ip", "d"))
+    assert [key[2] for key in windows._windows] == ["6", "c", "d"]
+
+
 async def test_a_failing_storage_fails_open(api: Api, capsys: pytest.CaptureFixture[str]) -> None:
     """When the budget store is down, tokens are still issued and the log says why."""
     dead = f"redis://127.0.0.1:{refused_port()}/0"

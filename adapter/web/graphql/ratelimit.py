@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Callable
 
 import redis.asyncio
@@ -36,6 +36,10 @@ log = structlog.get_logger(__name__)
 # How often windows with no hit left in them are dropped (memory only: a hit reads its window's
 # own times, so the budgets hold whatever this is).
 _SWEEP_SECONDS = 1.0
+# The most windows kept in memory (about 1 KiB each): past it, the least recently hit goes. An
+# IPv6 client holds a /64 of addresses, each with a window of its own; such a caller defeats a
+# per-address budget anyway, and must not grow the process or stall the sweep.
+MAX_MEMORY_WINDOWS = 20_000
 
 
 class _MemoryWindows:
@@ -50,10 +54,18 @@ class _MemoryWindows:
     on both.
     """
 
-    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, clock: Callable[[], float] = time.time, max_windows: int = MAX_MEMORY_WINDOWS
+    ) -> None:
         self._clock = clock
-        # By (the item's id, kind, who): the item and its hits' times, oldest first.
-        self._windows: dict[tuple[int, str, str], tuple[RateLimitItem, deque[float]]] = {}
+        self._max_windows = max_windows
+        # By (the item's id, kind, who): the item and its hits' times, oldest first; the
+        # windows themselves least recently hit first (each hit moves its window to the end).
+        # An OrderedDict: a dict's first key is found past the slots of those deleted before
+        # it, so taking keys from the front of a dict is quadratic.
+        self._windows: OrderedDict[tuple[int, str, str], tuple[RateLimitItem, deque[float]]] = (
+            OrderedDict()
+        )
         self._next_sweep = 0.0
 
     async def hit(self, item: RateLimitItem, kind: str, who: str) -> bool:
@@ -61,9 +73,14 @@ class _MemoryWindows:
         if now >= self._next_sweep:
             self._sweep(now)
         key = (id(item), kind, who)
-        window = self._windows.get(key)
+        windows = self._windows
+        window = windows.get(key)
         if window is None:
-            window = self._windows[key] = (item, deque())
+            if len(windows) >= self._max_windows:
+                windows.popitem(last=False)
+            window = windows[key] = (item, deque())
+        else:
+            windows.move_to_end(key)
         hits = window[1]
         start = now - item.get_expiry()
         while hits and hits[0] < start:
@@ -81,10 +98,16 @@ class _MemoryWindows:
         return WindowStats((inside[0] if inside else now) + expiry, item.amount - len(inside))
 
     def _sweep(self, now: float) -> None:
+        """Drops the least recently hit windows while their last hit has left them: the work is
+        the windows dropped, never a walk over those still in use. (A window of a shorter period
+        behind one still in use waits for it, or for the cap: its own hits are read on a hit.)"""
         self._next_sweep = now + _SWEEP_SECONDS
-        for key, (item, hits) in list(self._windows.items()):
-            if not hits or hits[-1] < now - item.get_expiry():
-                del self._windows[key]
+        windows = self._windows
+        while windows:
+            item, hits = next(iter(windows.values()))
+            if hits and hits[-1] >= now - item.get_expiry():
+                return
+            windows.popitem(last=False)
 
 
 class TokenRateLimiter:
