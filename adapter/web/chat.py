@@ -23,9 +23,9 @@ from adapter.metrics import Metrics
 from adapter.site_users import Accounts
 from adapter.web.auth import ChatServerAuth
 from adapter.web.graphql.cors import fetched_by_another_site, is_own_origin
-from adapter.web.graphql.services import FrontendApi
+from adapter.web.graphql.services import FrontendApi, client_address
 from adapter.web.ids import parse_ids
-from adapter.web.responses import API_VERSION, JSON, error_response
+from adapter.web.responses import API_VERSION, JSON, PRIVATE, error_response
 
 __all__ = ["chat_router"]
 
@@ -38,8 +38,6 @@ _REFUSED = {
     "sync": "sync is not offered: it overwrites the site's API credentials without authentication",
     "getauthdata": "getauthdata is not offered: it hands out the site's API credentials",
 }
-_UNKNOWN_ADDRESS = "unknown"
-_PRIVATE = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
 
 
 # A dependency is `async def` on purpose: FastAPI runs a plain `def` one in a worker thread,
@@ -153,19 +151,19 @@ def chat_router(settings: Settings) -> APIRouter:
                 metrics.tokens.add("forbidden_origin")
                 return error_response(403, "only the site's own pages may ask for a token")
             frontend: FrontendApi = request.state.frontend
-            address = request.client.host if request.client else _UNKNOWN_ADDRESS
+            address = client_address(request.scope)
             try:
                 issued = await frontend.viewer_token(
                     lambda: frontend.identify(request.headers, address)
                 )
             except RateLimited as exc:
-                return error_response(429, exc.message, headers={**_PRIVATE, **exc.headers})
+                return error_response(429, exc.message, headers={**PRIVATE, **exc.headers})
             body = {
                 "token": issued.token,
                 "user_id": issued.user_id,
                 "expires_at": issued.expires_at,
             }
-            return Response(orjson.dumps(body), media_type=JSON, headers=_PRIVATE)
+            return Response(orjson.dumps(body), media_type=JSON, headers=PRIVATE)
 
     for name, reason in _REFUSED.items():
         router.add_api_route(

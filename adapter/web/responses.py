@@ -10,11 +10,14 @@ from starlette.types import Send
 
 from adapter.errors import AdapterError
 
-__all__ = ["API_VERSION", "JSON", "error_response", "response_for", "send_json"]
+__all__ = ["API_VERSION", "JSON", "PRIVATE", "error_response", "response_for", "send_json"]
 
 API_VERSION = 1
 JSON = "application/json"
 _JSON_HEADER = (b"content-type", JSON.encode())
+# An answer that carries a widget token: no cache keeps it for the next visitor, and no page
+# loads it as a script.
+PRIVATE = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
 
 
 def error_response(

@@ -18,11 +18,10 @@ from adapter.errors import NotSignedIn
 from adapter.mapping import ChatUser
 from adapter.tokens import IssuedToken
 from adapter.web.graphql.errors import ExpectedError
-from adapter.web.graphql.services import FrontendApi
+from adapter.web.graphql.services import FrontendApi, client_address
 
 __all__ = ["ChatContext"]
 
-_UNKNOWN_ADDRESS = "unknown"
 T = TypeVar("T")
 
 # One answer of a request, shared by every resolver that asks for it: `[None]` until the first
@@ -84,14 +83,11 @@ class ChatContext:
         """The request's users DataLoader, made when a resolver first asks (tokens never do)."""
         return DataLoader(load_fn=self._load_users)
 
-    @property
-    def client_address(self) -> str:
-        client = self.scope.get("client")  # (host, port), as Starlette's Request.client reads it
-        return _UNKNOWN_ADDRESS if client is None else str(client[0])
-
     def identify(self) -> Awaitable[int | None]:
         """The signed-in user's id, or None; the per-address budget is spent once per request."""
-        return _shared(self._viewer, self.frontend.identify(self.headers, self.client_address))
+        return _shared(
+            self._viewer, self.frontend.identify(self.headers, client_address(self.scope))
+        )
 
     def viewer_token(self) -> Awaitable[IssuedToken]:
         """The viewer's widget token, issued once per request however many fields ask (aliased

@@ -42,7 +42,7 @@ from adapter.web.graphql.executor import DocumentExecutor
 from adapter.web.graphql.ide import graphiql_page
 from adapter.web.graphql.limits import Documents, graphql_core_schema
 from adapter.web.graphql.trusted import TrustedDocuments
-from adapter.web.responses import JSON, send_json
+from adapter.web.responses import JSON, PRIVATE, send_json
 
 __all__ = ["GraphQLEndpoint"]
 
@@ -55,7 +55,7 @@ _OBJECT = (dict, type(None))
 # and a shared cache would hand it to the next visitor: never stored, as gettoken's. A POST
 # answer needs neither header (no cache keeps one without explicit freshness, and no page can
 # load one as a script), and the two would cost a token request 2 % in uvicorn's header checks.
-_PRIVATE = ((b"cache-control", b"no-store"), (b"x-content-type-options", b"nosniff"))
+_PRIVATE = tuple((name.lower().encode(), value.encode()) for name, value in PRIVATE.items())
 
 
 class GraphQLEndpoint:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from urllib.parse import quote
 
 import httpx
+from starlette.types import Scope
 
 from adapter.config import GraphQLSettings, IdSettings, Settings, TokenSettings, WidgetSettings
 from adapter.errors import AdapterError, NotSignedIn
@@ -16,7 +17,14 @@ from adapter.tokens import IssuedToken, widget_token
 from adapter.viewer import ViewerSource, build_viewer
 from adapter.web.graphql.ratelimit import TokenRateLimiter
 
-__all__ = ["FrontendApi", "open_frontend"]
+__all__ = ["FrontendApi", "client_address", "open_frontend"]
+
+
+def client_address(scope: Scope) -> str:
+    """The caller's address, whose budget `FrontendApi.identify` spends: the scope's `client`
+    (host, port), as Starlette's `Request.client` reads it, or "unknown"."""
+    client = scope.get("client")
+    return "unknown" if client is None else str(client[0])
 
 
 @dataclass
